@@ -1,0 +1,6 @@
+"""Normalise, segment and classify resident messages. Pure: imports only knowledge/, does no I/O per message."""
+
+from intents.classifier import INTENTS, Classification, Classifier
+from intents.normalize import normalize
+
+__all__ = ["INTENTS", "Classification", "Classifier", "normalize"]

@@ -1,0 +1,164 @@
+"""Keyword classifier over the handbook: which intent, and for consult/order which catalogue item.
+
+Item evidence comes from handbook aliases (strong) and keywords (weak) found among jieba tokens;
+intent evidence from cue patterns in intents.lexicon. The rules are ordered from the most specific
+request about an earlier ticket (human, cancel, status, rate) down to small talk, so a message
+that mentions a service while asking about its own order is not mistaken for a new question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from intents import lexicon
+from intents.normalize import normalize
+from intents.segment import Segmenter
+from knowledge import Handbook, Item
+
+INTENTS = ("consult", "order", "status", "cancel", "rate", "office", "human", "greeting", "unknown")
+ALIAS_WEIGHT = 3
+KEYWORD_WEIGHT = 1
+NEGATION = frozenset({"不是", "不要", "不办", "不问", "而不是"})
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    text: str
+    intent: str
+    item: str | None
+    confidence: float
+    # More than one id when the message fits several items equally well: ask the resident which.
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "intent": self.intent, "item": self.item, "confidence": self.confidence}
+
+
+@dataclass(slots=True)
+class _Evidence:
+    aliases: int = 0
+    keywords: int = 0
+    longest: int = 0
+
+    @property
+    def score(self) -> int:
+        return self.aliases * ALIAS_WEIGHT + self.keywords * KEYWORD_WEIGHT
+
+
+class Classifier:
+    """Build once from a Handbook (loads jieba); classify() is pure and safe to call per message."""
+
+    def __init__(self, handbook: Handbook):
+        self._items: dict[str, Item] = handbook.items
+        self._terms: dict[str, list[tuple[str, int]]] = {}
+        for item in handbook.items.values():
+            for alias in item.aliases:
+                self._add_term(alias, item.id, ALIAS_WEIGHT)
+            for keyword in item.keywords:
+                self._add_term(keyword, item.id, KEYWORD_WEIGHT)
+        self._segmenter = Segmenter(self._terms)
+
+    def _add_term(self, raw: str, item_id: str, weight: int) -> None:
+        term = normalize(raw).replace(" ", "")
+        if not term:
+            return
+        owners = self._terms.setdefault(term, [])
+        if all(owner != item_id for owner, _ in owners):
+            owners.append((item_id, weight))
+
+    def tokens(self, text: str) -> list[str]:
+        return self._segmenter.cut(normalize(text))
+
+    def classify(self, text: str) -> Classification:
+        norm = normalize(text)
+        if not norm:
+            # Only fillers, emoji or punctuation: an acknowledgement ("嗯嗯", "👍"), unless nothing was sent.
+            return Classification(text, "greeting" if text.strip() else "unknown", None, 0.6)
+        ranked = self._rank_items(self._segmenter.cut(norm), norm)
+        intent, confidence = self._intent(norm, ranked)
+        if intent not in ("consult", "order") or not ranked:
+            return Classification(text, intent, None, confidence)
+        best_id, best = ranked[0]
+        tied = tuple(item_id for item_id, ev in ranked if ev.score == best.score and ev.aliases == best.aliases)
+        if len(tied) > 1:
+            confidence = 0.5
+        elif best.aliases:
+            confidence = min(0.99, confidence + 0.02 * best.score)
+        else:
+            confidence = 0.6
+        return Classification(text, intent, best_id, round(confidence, 2), tied if len(tied) > 1 else (best_id,))
+
+    def _rank_items(self, tokens: list[str], norm: str) -> list[tuple[str, _Evidence]]:
+        evidence: dict[str, _Evidence] = {}
+        seen: set[str] = set()
+        for position, token in enumerate(tokens):
+            owners = self._terms.get(token)
+            if owners is None or token in seen:
+                continue
+            seen.add(token)
+            if NEGATION.intersection(tokens[max(0, position - 2) : position]):
+                continue  # "不是老年卡，是高龄津贴": a denied item is no evidence for it
+            for item_id, weight in owners:
+                ev = evidence.setdefault(item_id, _Evidence())
+                if weight == ALIAS_WEIGHT:
+                    ev.aliases += 1
+                    ev.longest = max(ev.longest, len(token))
+                else:
+                    ev.keywords += 1
+        if not evidence:
+            return []
+        out_of_scope = lexicon.OUT_OF_SCOPE.search(norm) is not None
+        # One keyword names a service only inside a request or question about it ("找工作社区能帮忙吗").
+        asks = any(p.search(norm) for p in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG))
+        ranked = [
+            (item_id, ev)
+            for item_id, ev in evidence.items()
+            if ev.aliases or (not out_of_scope and (ev.keywords >= 2 or asks))
+        ]
+        fallback_score = max((ev.score for i, ev in ranked if self._items[i].fallback), default=0)
+        if any(ev.aliases or ev.score >= fallback_score for i, ev in ranked if not self._items[i].fallback):
+            # The catch-all item (上门服务) yields whenever a specific service is named.
+            ranked = [(item_id, ev) for item_id, ev in ranked if not self._items[item_id].fallback]
+        ranked.sort(key=lambda pair: (pair[1].score, pair[1].aliases + pair[1].keywords, pair[1].longest), reverse=True)
+        return ranked
+
+    def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:
+        has_item = bool(ranked)
+        own_request = lexicon.OWN_REQUEST.search(norm) is not None
+        if lexicon.HUMAN.search(norm):
+            return "human", 0.95
+        if not has_item and lexicon.GREETING_ONLY.fullmatch(norm):
+            return "greeting", 0.95
+        if lexicon.CANCEL.search(norm) and (own_request or not has_item or lexicon.ORDER_WEAK.search(norm)):
+            return "cancel", 0.9
+        if lexicon.STATUS.search(norm) and (own_request or has_item or lexicon.ORDER_WEAK.search(norm)):
+            return "status", 0.9
+        if lexicon.RATE.search(norm):
+            return "rate", 0.9
+        if has_item:
+            return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
+        out_of_scope = lexicon.OUT_OF_SCOPE.search(norm) is not None
+        if lexicon.OFFICE.search(norm) and not out_of_scope:
+            return "office", 0.9
+        if lexicon.GENERAL_CONSULT.search(norm):
+            return "consult", 0.8
+        if lexicon.GREETING.search(norm):
+            return "greeting", 0.9
+        return "unknown", 0.7 if out_of_scope else 0.5
+
+    @staticmethod
+    def _consult_or_order(norm: str, item: Item) -> str:
+        if lexicon.ORDER_STRONG.search(norm):
+            return "order"
+        if item.default_intent == "order" and lexicon.PROBLEM.search(norm):
+            return "order"
+        if lexicon.QUESTION.search(norm):
+            return "consult"
+        if lexicon.ORDER_WEAK.search(norm):
+            return "order"
+        return item.default_intent

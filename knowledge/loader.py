@@ -1,0 +1,292 @@
+"""Load and validate the handbook data files.
+
+Every error names the file and the field, because the people who edit these files are community
+workers, not programmers: "items/residence_permit.yaml: documents[2].count: must be a positive
+integer" tells them exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.models import Document, Handbook, Item, Office, Place, TimeLimit, Where
+
+PLACES = ("community", "street", "compound", "external")
+TIME_LIMIT_KINDS = ("immediate", "working_days")
+INTENTS_FOR_ITEMS = ("consult", "order")
+DOCUMENT_FORMS = ("原件", "复印件", "原件和复印件", "电子")
+
+
+class HandbookError(Exception):
+    """All validation problems found, one per line, each naming file and field."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def default_data_dir() -> Path:
+    return Path(str(resources.files("knowledge") / "data"))
+
+
+def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
+    """Load catalogue, office and every item file under data_dir; raise HandbookError listing all problems."""
+    root = Path(data_dir) if data_dir else default_data_dir()
+    problems: list[str] = []
+    catalog = _read_yaml(root / "service-catalog.yaml", problems)
+    office_raw = _read_yaml(root / "office.yaml", problems)
+    if catalog is None or office_raw is None:
+        raise HandbookError(problems)
+    categories, catalog_items = _parse_catalog(catalog, problems)
+
+    items: dict[str, Item] = {}
+    item_dir = root / "items"
+    files = sorted(item_dir.glob("*.yaml")) if item_dir.is_dir() else []
+    if not files:
+        problems.append(f"{item_dir}: no item files found")
+    for path in files:
+        raw = _read_yaml(path, problems)
+        if raw is None:
+            continue
+        item = _parse_item(raw, _Ctx(f"items/{path.name}", problems), categories, catalog_items)
+        if item is None:
+            continue
+        if path.stem != item.id:
+            problems.append(f"items/{path.name}: id: '{item.id}' does not match the file name")
+        if item.id in items:
+            problems.append(f"items/{path.name}: id: '{item.id}' defined twice")
+        items[item.id] = item
+    for item_id in catalog_items:
+        if item_id not in items:
+            problems.append(f"items/{item_id}.yaml: missing: catalogue item '{item_id}' has no handbook file")
+    _check_alias_owners(items.values(), problems)
+    office = _parse_office(office_raw, _Ctx("office.yaml", problems))
+    if problems:
+        raise HandbookError(problems)
+    ordered = {item_id: items[item_id] for item_id in catalog_items}
+    assert office is not None
+    return Handbook(categories, ordered, office, str(root), dict(catalog_items))
+
+
+class _Ctx:
+    """Where we are in a file, so each check can report 'file: field: problem'."""
+
+    def __init__(self, file: str, problems: list[str]):
+        self.file = file
+        self.problems = problems
+
+    def error(self, field: str, message: str) -> None:
+        self.problems.append(f"{self.file}: {field}: {message}")
+
+    def text(self, raw: dict[str, Any], key: str, *, required: bool = True, prefix: str = "") -> str:
+        value = raw.get(key)
+        if value is None or value == "":
+            if required:
+                self.error(prefix + key, "missing")
+            return ""
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.error(prefix + key, "must be text")
+            return ""
+        return str(value).strip()
+
+    def texts(self, raw: dict[str, Any], key: str, *, required: bool = True, allow_empty: bool = False) -> tuple[str, ...]:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.error(key, "missing")
+            return ()
+        if not isinstance(value, list) or (not value and not allow_empty):
+            self.error(key, "must be a non-empty list" if not allow_empty else "must be a list")
+            return ()
+        out: list[str] = []
+        for index, entry in enumerate(value):
+            if not isinstance(entry, (str, int)) or isinstance(entry, bool) or not str(entry).strip():
+                self.error(f"{key}[{index}]", "must be non-empty text")
+                continue
+            out.append(str(entry).strip())
+        return tuple(out)
+
+    def flag(self, raw: dict[str, Any], key: str, *, default: bool | None = None) -> bool:
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            self.error(key, "missing" if value is None else "must be true or false")
+            return False
+        return value
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any] | None:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        problems.append(f"{path}: file not found")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: not valid YAML: {exc}".replace("\n", " "))
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{path.name}: must be a mapping of fields")
+        return None
+    return data
+
+
+def _parse_catalog(raw: dict[str, Any], problems: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    categories = raw.get("categories") or {}
+    items: dict[str, str] = {}
+    for index, entry in enumerate(raw.get("items") or []):
+        if not isinstance(entry, dict) or "id" not in entry:
+            problems.append(f"service-catalog.yaml: items[{index}]: missing id")
+            continue
+        if entry.get("category") not in categories:
+            problems.append(f"service-catalog.yaml: items[{index}].category: unknown '{entry.get('category')}'")
+        items[str(entry["id"])] = str(entry.get("title", ""))
+    return {str(k): str(v) for k, v in categories.items()}, items
+
+
+def _parse_item(
+    raw: dict[str, Any], ctx: _Ctx, categories: dict[str, str], catalog: dict[str, str]
+) -> Item | None:
+    known = {
+        "id", "title", "category", "aliases", "keywords", "eligibility", "documents", "steps", "where",
+        "when", "time_limit", "fee", "bookable", "home_visit", "online", "notes", "default_intent", "fallback",
+    }
+    for key in raw:
+        if key not in known:
+            ctx.error(str(key), "unknown field")
+    item_id = ctx.text(raw, "id")
+    if item_id and item_id not in catalog:
+        ctx.error("id", f"unknown id '{item_id}' (not in service-catalog.yaml)")
+    category = ctx.text(raw, "category")
+    if category and category not in categories:
+        ctx.error("category", f"unknown category '{category}'")
+    default_intent = ctx.text(raw, "default_intent", required=False) or "consult"
+    if default_intent not in INTENTS_FOR_ITEMS:
+        ctx.error("default_intent", f"must be one of {', '.join(INTENTS_FOR_ITEMS)}")
+    before = len(ctx.problems)
+    item = Item(
+        id=item_id,
+        title=ctx.text(raw, "title"),
+        category=category,
+        aliases=ctx.texts(raw, "aliases"),
+        keywords=ctx.texts(raw, "keywords", required=False, allow_empty=True),
+        eligibility=ctx.texts(raw, "eligibility"),
+        documents=_parse_documents(raw, ctx),
+        steps=ctx.texts(raw, "steps"),
+        where=_parse_where(raw, ctx),
+        time_limit=_parse_time_limit(raw, ctx),
+        fee=ctx.text(raw, "fee"),
+        bookable=ctx.flag(raw, "bookable"),
+        home_visit=ctx.flag(raw, "home_visit"),
+        online=ctx.text(raw, "online"),
+        when=ctx.text(raw, "when", required=False),
+        notes=ctx.texts(raw, "notes", required=False),
+        default_intent=default_intent,
+        fallback=ctx.flag(raw, "fallback", default=False),
+    )
+    return item if len(ctx.problems) == before and item_id else None
+
+
+def _parse_documents(raw: dict[str, Any], ctx: _Ctx) -> tuple[Document, ...]:
+    value = raw.get("documents")
+    if value is None:
+        ctx.error("documents", "missing (use [] when nothing is needed)")
+        return ()
+    if not isinstance(value, list):
+        ctx.error("documents", "must be a list")
+        return ()
+    docs: list[Document] = []
+    for index, entry in enumerate(value):
+        field = f"documents[{index}]"
+        if not isinstance(entry, dict):
+            ctx.error(field, "must be a mapping with name, form, count")
+            continue
+        name = ctx.text(entry, "name", prefix=f"{field}.")
+        form = ctx.text(entry, "form", prefix=f"{field}.")
+        if form and form not in DOCUMENT_FORMS:
+            ctx.error(f"{field}.form", f"must be one of {', '.join(DOCUMENT_FORMS)}")
+        count = entry.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            ctx.error(f"{field}.count", "must be a positive integer")
+            count = 1
+        docs.append(Document(name, form, count, ctx.text(entry, "note", required=False, prefix=f"{field}.")))
+    return tuple(docs)
+
+
+def _parse_where(raw: dict[str, Any], ctx: _Ctx) -> Where:
+    value = raw.get("where")
+    if not isinstance(value, dict):
+        ctx.error("where", "missing" if value is None else "must be a mapping with place")
+        return Where("community")
+    place = ctx.text(value, "place", prefix="where.")
+    if place and place not in PLACES:
+        ctx.error("where.place", f"must be one of {', '.join(PLACES)}")
+    name = ctx.text(value, "name", required=place == "external", prefix="where.")
+    return Where(place, name, ctx.text(value, "note", required=False, prefix="where."))
+
+
+def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:
+    value = raw.get("time_limit")
+    if not isinstance(value, dict):
+        ctx.error("time_limit", "missing" if value is None else "must be a mapping with kind")
+        return TimeLimit("immediate")
+    kind = ctx.text(value, "kind", prefix="time_limit.")
+    if kind and kind not in TIME_LIMIT_KINDS:
+        ctx.error("time_limit.kind", f"must be one of {', '.join(TIME_LIMIT_KINDS)}")
+    days = value.get("days", 0)
+    if kind == "working_days" and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        ctx.error("time_limit.days", "must be a positive integer for working_days")
+        days = 0
+    return TimeLimit(kind, days if isinstance(days, int) else 0, ctx.text(value, "note", required=False, prefix="time_limit."))
+
+
+def _check_alias_owners(items: Iterable[Item], problems: list[str]) -> None:
+    owners: dict[str, str] = {}
+    for item in items:
+        for alias in item.aliases:
+            other = owners.get(alias)
+            if other and other != item.id:
+                problems.append(f"items/{item.id}.yaml: aliases: '{alias}' is already claimed by '{other}'")
+            elif alias in owners and other == item.id:
+                problems.append(f"items/{item.id}.yaml: aliases: '{alias}' is listed twice")
+            owners[alias] = item.id
+
+
+def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
+    places_raw = raw.get("places")
+    places: dict[str, Place] = {}
+    if not isinstance(places_raw, dict):
+        ctx.error("places", "missing")
+    else:
+        for key in ("community", "street", "compound"):
+            entry = places_raw.get(key)
+            if not isinstance(entry, dict):
+                ctx.error(f"places.{key}", "missing")
+                continue
+            places[key] = Place(
+                ctx.text(entry, "name", prefix=f"places.{key}."), ctx.text(entry, "address", prefix=f"places.{key}.")
+            )
+    hours_raw = raw.get("hours")
+    hours: dict[str, str] = {}
+    if not isinstance(hours_raw, dict):
+        ctx.error("hours", "missing")
+    else:
+        for key in ("weekdays", "lunch_duty", "weekend_duty"):
+            hours[key] = ctx.text(hours_raw, key, prefix="hours.")
+        for key, value in hours_raw.items():
+            hours.setdefault(str(key), str(value))
+    return Office(
+        name=ctx.text(raw, "name"),
+        phone=ctx.text(raw, "phone"),
+        duty_phone=ctx.text(raw, "duty_phone"),
+        places=places,
+        hours=hours,
+        holidays=ctx.text(raw, "holidays"),
+        online=ctx.text(raw, "online", required=False),
+        policy_note=ctx.text(raw, "policy_note"),
+    )

@@ -1,0 +1,32 @@
+"""order: a resident asks staff to act (book, come, run an errand, fix, sign up).
+
+Until online ordering is switched on, the resident gets the checklist for the item plus the
+phone and desk that take the booking, so nothing they asked for is silently dropped.
+"""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.types import Message, Reply, Services
+from intents import Classification
+
+FOLLOW_UP_WORDS = frozenset({"预约", "上门", "我要预约", "预约上门", "要预约", "上门办理", "办理", "我要办", "要上门"})
+
+
+async def handle(message: Message, result: Classification, services: Services, item_id: str | None = None) -> Reply:
+    item_id = item_id or result.item
+    if item_id is None:
+        return Reply(render.service_menu(services.handbook))
+    handbook = services.handbook
+    item = handbook.item(item_id)
+    office = handbook.office
+    await services.store.set_state(message.resident, {"last_item": item_id}, services.state_ttl)
+    lines = [f"收到，您要办的是【{item.title}】。"]
+    if item.bookable or item.home_visit:
+        lines.append(f"请拨打 {office.phone}（值班手机 {office.duty_phone}）说明姓名、电话和地址，我们当天安排工作人员联系您。")
+    else:
+        lines.append(f"这项需要本人到{render.place_text(item, office)}办理，可拨打 {office.phone} 先咨询。")
+    if item.documents:
+        lines.append("要准备的材料：" + "、".join(d.name for d in item.documents) + "。")
+    lines.append("回复“材料”可看完整的办事清单。")
+    return Reply("\n".join(lines))

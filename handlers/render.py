@@ -1,0 +1,133 @@
+"""Turn handbook data into short, plain messages that an elderly resident reads easily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.types import MAX_REPLY_BYTES
+from knowledge import Handbook, Item, Office
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+
+
+def fits(text: str) -> bool:
+    return len(text.encode("utf-8")) <= MAX_REPLY_BYTES
+
+
+def numbered(lines: list[str] | tuple[str, ...]) -> list[str]:
+    return [f"{_CIRCLED[i] if i < len(_CIRCLED) else f'{i + 1}.'}{line}" for i, line in enumerate(lines)]
+
+
+def place_text(item: Item, office: Office) -> str:
+    if item.where.place == "external":
+        text = item.where.name
+    else:
+        place = office.places[item.where.place]
+        text = f"{place.name}，{place.address}"
+    return f"{text}；{item.where.note}" if item.where.note else text
+
+
+def time_limit_text(item: Item) -> str:
+    limit = item.time_limit
+    base = "当场办结（即办）" if limit.kind == "immediate" else f"{limit.days} 个工作日内"
+    return f"{base}，{limit.note}" if limit.note else base
+
+
+def checklist(item: Item, handbook: Handbook) -> str:
+    """The one-time checklist (一次性告知): complete, in one message, within WeChat's byte limit.
+
+    Sections are dropped from the least to the most essential until it fits; the list of what to
+    bring, where, when, time limit and fee are never dropped.
+    """
+    office = handbook.office
+
+    def documents(with_notes: bool) -> list[str]:
+        if not item.documents:
+            return ["不用带材料，说清楚位置和情况就行"]
+        return numbered(
+            [
+                f"{d.name}（{d.form}{d.count}份）" + (f"：{d.note}" if with_notes and d.note else "")
+                for d in item.documents
+            ]
+        )
+
+    def build(*, notes: bool, steps: bool, eligibility: int, doc_notes: bool, online: bool) -> str:
+        parts = [f"【{item.title}】一次性告知", "一、要带的材料：", *documents(doc_notes)]
+        if eligibility:
+            parts += ["二、谁能办：", *item.eligibility[:eligibility]]
+        parts.append(f"三、在哪办：{place_text(item, office)}")
+        parts.append(f"四、办理时间：{item.when or office.hours['weekdays']}；中午、周末有人值班")
+        parts.append(f"五、办多久：{time_limit_text(item)}")
+        parts.append(f"六、费用：{item.fee}")
+        if steps:
+            parts += ["七、怎么办：", *numbered(item.steps)]
+        if online and item.online:
+            parts.append(f"网上办：{item.online}")
+        if notes:
+            parts += [f"提示：{note}" for note in item.notes]
+        parts.append(_booking_hint(item))
+        parts.append(f"咨询电话 {office.phone}。{office.policy_note}")
+        return "\n".join(p for p in parts if p)
+
+    variants: list[Callable[[], str]] = [
+        lambda: build(notes=True, steps=True, eligibility=3, doc_notes=True, online=True),
+        lambda: build(notes=False, steps=True, eligibility=1, doc_notes=True, online=True),
+        lambda: build(notes=False, steps=False, eligibility=1, doc_notes=True, online=True),
+        lambda: build(notes=False, steps=False, eligibility=0, doc_notes=True, online=False),
+        lambda: build(notes=False, steps=False, eligibility=0, doc_notes=False, online=False),
+    ]
+    for variant in variants:
+        text = variant()
+        if fits(text):
+            return text
+    return truncate(text)
+
+
+def _booking_hint(item: Item) -> str:
+    if item.bookable and item.home_visit:
+        return "行动不便的可上门办理。需要预约或上门，请回复“预约”。"
+    if item.bookable:
+        return "需要预约，请回复“预约”。"
+    if item.home_visit:
+        return "行动不便的可回复“上门”，我们安排工作人员联系您。"
+    return ""
+
+
+def truncate(text: str) -> str:
+    """Cut at a line boundary so the reply fits; the resident is told how to get the rest."""
+    tail = "\n（内容较多，详情请回复“人工”）"
+    budget = MAX_REPLY_BYTES - len(tail.encode())
+    lines, used = [], 0
+    for line in text.split("\n"):
+        size = len(line.encode()) + 1
+        if used + size > budget:
+            break
+        lines.append(line)
+        used += size
+    return "\n".join(lines) + tail
+
+
+def office_hours(office: Office) -> str:
+    community = office.places["community"]
+    lines = [
+        f"【{office.name}】",
+        f"地址：{community.address}",
+        f"办公时间：{office.hours['weekdays']}",
+        f"午间值班：{office.hours['lunch_duty']}",
+        f"周末值班：{office.hours['weekend_duty']}",
+    ]
+    if "compound_points" in office.hours:
+        lines.append(f"小区服务点：{office.hours['compound_points']}")
+    lines += [f"节假日：{office.holidays}", f"电话：{office.phone}；值班手机：{office.duty_phone}"]
+    return "\n".join(lines)
+
+
+def service_menu(handbook: Handbook) -> str:
+    by_category: dict[str, list[str]] = {}
+    for item in handbook.items.values():
+        by_category.setdefault(item.category, []).append(item.title)
+    lines = ["我是社区百事通，能告诉您办事要带什么、去哪办、多久办好。常见事项："]
+    for category, titles in by_category.items():
+        lines.append(f"· {handbook.categories[category]}：{'、'.join(titles[:4])}{'等' if len(titles) > 4 else ''}")
+    lines.append("直接说您想办的事就行，比如“办居住证要带什么”。查上班时间回复“时间”，找工作人员回复“人工”。")
+    return "\n".join(lines)

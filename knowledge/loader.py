@@ -46,12 +46,14 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
     categories, catalog_items = _parse_catalog(catalog, problems)
 
     items: dict[str, Item] = {}
+    seen_ids: set[str] = set()  # ids of files read, valid or not, so a broken file is not also "missing"
     item_dir = root / "items"
     files = sorted(item_dir.glob("*.yaml")) if item_dir.is_dir() else []
     if not files:
         problems.append(f"{item_dir}: no item files found")
     for path in files:
         raw = _read_yaml(path, problems)
+        seen_ids.add(str(raw.get("id", path.stem)) if raw else path.stem)
         if raw is None:
             continue
         item = _parse_item(raw, _Ctx(f"items/{path.name}", problems), categories, catalog_items)
@@ -63,7 +65,7 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
             problems.append(f"items/{path.name}: id: '{item.id}' defined twice")
         items[item.id] = item
     for item_id in catalog_items:
-        if item_id not in items:
+        if item_id not in seen_ids:
             problems.append(f"items/{item_id}.yaml: missing: catalogue item '{item_id}' has no handbook file")
     _check_alias_owners(items.values(), problems)
     office = _parse_office(office_raw, _Ctx("office.yaml", problems))

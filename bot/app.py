@@ -1,0 +1,99 @@
+"""The aiohttp application: /wechat (GET verification, POST messages) and /healthz."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from aiohttp import web
+
+from bot.pipeline import Pipeline
+from bot.settings import Settings
+from bot.wechat import Rejected, WeChatCodec, dedup_key, render_reply, to_message
+from handlers import Services
+
+log = logging.getLogger("baishitong.webhook")
+
+SERVICES_KEY = web.AppKey("services", Services)
+PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
+
+
+class Webhook:
+    def __init__(self, settings: Settings, services: Services, codec: WeChatCodec | None = None):
+        self._settings = settings
+        self._services = services
+        self._codec = codec or WeChatCodec(settings)
+        self.pipeline = Pipeline(services, deadline=settings.reply_deadline, dedup_ttl=settings.dedup_ttl)
+
+    async def verify(self, request: web.Request) -> web.Response:
+        try:
+            echostr = self._codec.verify_url(request.query)
+        except Rejected as exc:
+            return _reject(request, exc)
+        return web.Response(text=echostr)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._read_body(request)
+            inbound = self._codec.decode(request.query, body)
+        except Rejected as exc:
+            return _reject(request, exc)
+        message = to_message(inbound.message)
+        if message.kind == "other":
+            log.info("unsupported %s from WeChat: answered success", inbound.message.type)
+            return web.Response(text="success")
+        try:
+            reply_xml = await self.pipeline.respond(
+                dedup_key(inbound.message), message, partial(render_reply, inbound.message)
+            )
+        except Exception:
+            # The store itself failed (e.g. Redis down): nothing was processed, so let WeChat retry.
+            log.exception("store unavailable while handling a message; answered 503 so WeChat retries")
+            return web.Response(status=503, text="service unavailable")
+        body_out = self._codec.encode(reply_xml, inbound)
+        return web.Response(text=body_out, content_type="application/xml" if body_out != "success" else "text/plain")
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        limit = self._settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise Rejected(413, f"body of {request.content_length} bytes exceeds {limit}")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise Rejected(413, f"body exceeds {limit} bytes") from None
+        if not body.strip():
+            raise Rejected(400, "empty body")
+        return body
+
+    async def health(self, request: web.Request) -> web.Response:
+        store = self._services.store
+        healthy = await store.ping()
+        status = 200 if healthy else 503
+        return web.json_response(
+            {"status": "ok" if healthy else "degraded", "store": store.kind, "store_ok": healthy,
+             "handbook_items": len(self._services.handbook.items)},
+            status=status,
+        )
+
+
+def _reject(request: web.Request, exc: Rejected) -> web.Response:
+    log.warning("rejected %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, exc.reason)
+    return web.Response(status=exc.status, text=exc.reason)
+
+
+def create_app(settings: Settings, services: Services, codec: WeChatCodec | None = None) -> web.Application:
+    # client_max_size makes aiohttp refuse larger bodies while streaming them in (413 above).
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    webhook = Webhook(settings, services, codec)
+    app[SERVICES_KEY] = services
+    app[PIPELINE_KEY] = webhook.pipeline
+    app.router.add_get("/wechat", webhook.verify)
+    app.router.add_post("/wechat", webhook.receive)
+    app.router.add_get("/healthz", webhook.health)
+
+    async def shutdown(app: web.Application) -> None:
+        await webhook.pipeline.drain()
+        await services.store.close()
+
+    app.on_cleanup.append(shutdown)
+    return app

@@ -1,0 +1,161 @@
+"""`baishitong` command line: serve, chat, classify, handbook check/show."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+
+from bot.settings import Settings, SettingsError
+from knowledge import HandbookError, load_handbook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (SettingsError, HandbookError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="baishitong", description="社区百事通: WeChat Official Account bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the WeChat webhook (path /wechat)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    serve.set_defaults(run=_serve)
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal, without WeChat")
+    chat.add_argument("--resident", default="terminal-user", help="resident id for the conversation state")
+    chat.set_defaults(run=_chat)
+
+    classify = commands.add_parser("classify", help="classify messages (no TEXT: one per line on stdin)")
+    classify.add_argument("--json", action="store_true", help="one JSON object per message")
+    classify.add_argument("text", nargs="*")
+    classify.set_defaults(run=_classify)
+
+    handbook = commands.add_parser("handbook", help="check or show the handbook data")
+    handbook_commands = handbook.add_subparsers(dest="handbook_command", required=True)
+    check = handbook_commands.add_parser("check", help="validate every data file")
+    check.add_argument("--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)")
+    check.set_defaults(run=_handbook_check)
+    show = handbook_commands.add_parser("show", help="print one item and its checklist")
+    show.add_argument("item_id")
+    show.add_argument("--dir", default=None)
+    show.set_defaults(run=_handbook_show)
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.runtime import build_services
+
+    settings = Settings.from_env()
+    settings.require_token()
+    _configure_logging(settings.log_level)
+    services = build_services(settings)
+    log = logging.getLogger("baishitong")
+    log.info(
+        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items",
+        args.host, args.port, services.store.kind, "on" if settings.safe_mode_enabled else "off",
+        len(services.handbook.items),
+    )
+    web.run_app(
+        create_app(settings, services), host=args.host, port=args.port, print=None,
+        access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
+    )
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.runtime import build_services
+    from handlers import Message, dispatch
+    from storage import MemoryStore
+
+    settings = Settings.from_env()
+    services = build_services(settings, store=MemoryStore())
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("社区百事通（输入“退出”结束）")
+
+    async def conversation() -> None:
+        while True:
+            if interactive:
+                print("> ", end="", flush=True)
+            line = sys.stdin.readline()
+            if not line or line.strip() in ("退出", "exit", "quit"):
+                return
+            reply = await dispatch(Message(args.resident, "text", line.rstrip("\n")), services)
+            print(reply.text or "", flush=True)
+            print(flush=True)
+
+    asyncio.run(conversation())
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from intents import Classifier
+
+    settings = Settings.from_env()
+    classifier = Classifier(load_handbook(settings.handbook_dir or None))
+    texts: Iterable[str] = args.text or (line.rstrip("\n") for line in sys.stdin)
+    for text in texts:
+        result = classifier.classify(text)
+        if args.json:
+            print(json.dumps(result.as_json(), ensure_ascii=False), flush=not args.text)
+        else:
+            print(f"{result.intent}\t{result.item or '-'}\t{result.confidence:.2f}\t{text}")
+    return 0
+
+
+def _handbook_check(args: argparse.Namespace) -> int:
+    directory = args.dir or Settings.from_env().handbook_dir or None
+    try:
+        handbook = load_handbook(directory)
+    except HandbookError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    from handlers.render import checklist
+
+    sizes = [len(checklist(item, handbook).encode()) for item in handbook.items.values()]
+    documents = sum(len(item.documents) for item in handbook.items.values())
+    aliases = sum(len(item.aliases) for item in handbook.items.values())
+    print(f"handbook OK: {handbook.source}")
+    print(f"{len(handbook.items)} items in {len(handbook.categories)} categories, {documents} documents, {aliases} aliases")
+    print(f"largest checklist: {max(sizes)} of 2048 bytes")
+    return 0
+
+
+def _handbook_show(args: argparse.Namespace) -> int:
+    from handlers.render import checklist
+
+    handbook = load_handbook(args.dir or Settings.from_env().handbook_dir or None)
+    item = handbook.items.get(args.item_id)
+    if item is None:
+        print(f"unknown item id '{args.item_id}'. Known ids: {', '.join(handbook.items)}", file=sys.stderr)
+        return 1
+    print(f"id: {item.id}\ncategory: {item.category} ({handbook.categories[item.category]})")
+    print(f"aliases: {'、'.join(item.aliases)}")
+    if item.keywords:
+        print(f"keywords: {'、'.join(item.keywords)}")
+    print(f"bookable: {item.bookable}; home visit: {item.home_visit}\n")
+    print(checklist(item, handbook))
+    return 0

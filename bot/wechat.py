@@ -1,0 +1,155 @@
+"""Everything WeChat-specific about one HTTP exchange: signatures, timestamps, safe XML, AES,
+parsing into plain handler messages, and rendering replies. Crypto and parsing are wechatpy's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.settings import Settings
+from handlers import Message, Reply
+
+SUCCESS = "success"  # what WeChat expects when there is nothing to say; it then does not retry
+
+_KINDS = {"text", "voice", "image", "location", "link", "video", "shortvideo"}
+
+
+class Rejected(Exception):
+    """A request that must not be processed; carries the HTTP status and a one-line reason."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    message: BaseMessage
+    encrypted: bool
+    nonce: str
+
+
+class WeChatCodec:
+    def __init__(self, settings: Settings, clock=time.time):
+        self._token = settings.wechat_token
+        self._window = settings.timestamp_window
+        self._clock = clock
+        self._crypto = (
+            WeChatCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_app_id)
+            if settings.wechat_aes_key
+            else None
+        )
+
+    def verify_url(self, query: Mapping[str, str]) -> str:
+        """GET: the platform's server URL check; answer echostr when the signature is ours."""
+        self._check_signature(query)
+        echostr = query.get("echostr")
+        if echostr is None:
+            raise Rejected(400, "missing echostr")
+        return echostr
+
+    def decode(self, query: Mapping[str, str], body: bytes) -> Inbound:
+        """POST: authenticate, decrypt when asked to, and parse; raise Rejected on anything off."""
+        self._check_signature(query)
+        _reject_unsafe_xml(body, "body")
+        nonce = query.get("nonce", "")
+        encrypted = query.get("encrypt_type", "raw").lower() == "aes"
+        xml: bytes | str = body
+        if encrypted:
+            xml = self._decrypt(query, body)
+            _reject_unsafe_xml(xml.encode("utf-8"), "decrypted message")
+        try:
+            message = parse_message(xml)
+        except Exception as exc:  # xmltodict/expat errors, or XML without MsgType
+            raise Rejected(400, f"not a WeChat message: {type(exc).__name__}") from None
+        if message is None or not message.source:
+            raise Rejected(400, "not a WeChat message: no FromUserName")
+        return Inbound(message, encrypted, nonce)
+
+    def encode(self, reply_xml: str, inbound: Inbound) -> str:
+        """Encrypt the reply when its request was encrypted; "success" stays plain."""
+        if not inbound.encrypted or reply_xml == SUCCESS or self._crypto is None:
+            return reply_xml
+        return self._crypto.encrypt_message(reply_xml, inbound.nonce, str(int(self._clock())))
+
+    def _check_signature(self, query: Mapping[str, str]) -> None:
+        signature, timestamp, nonce = query.get("signature"), query.get("timestamp"), query.get("nonce")
+        if not signature or not timestamp or not nonce:
+            raise Rejected(403, "missing signature, timestamp or nonce")
+        try:
+            sent_at = int(timestamp)
+        except ValueError:
+            raise Rejected(403, "timestamp is not a number") from None
+        if abs(self._clock() - sent_at) > self._window:
+            raise Rejected(403, f"timestamp outside the {self._window}s window")
+        try:
+            check_signature(self._token, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            raise Rejected(403, "bad signature") from None
+
+    def _decrypt(self, query: Mapping[str, str], body: bytes) -> str:
+        if self._crypto is None:
+            raise Rejected(400, "encrypted message but WECHAT_AES_KEY is not configured")
+        msg_signature = query.get("msg_signature")
+        if not msg_signature:
+            raise Rejected(403, "missing msg_signature")
+        try:
+            return self._crypto.decrypt_message(body, msg_signature, query["timestamp"], query["nonce"])
+        except InvalidSignatureException:
+            raise Rejected(403, "bad msg_signature") from None
+        except InvalidAppIdException:
+            raise Rejected(403, "decrypted AppID is not ours") from None
+        except Exception as exc:  # malformed base64, padding or length inside the ciphertext
+            raise Rejected(400, f"cannot decrypt: {type(exc).__name__}") from None
+
+
+def _reject_unsafe_xml(data: bytes, what: str) -> None:
+    """Refuse DOCTYPE and entity declarations (billion laughs, external entities) before parsing."""
+    try:
+        safe_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise Rejected(400, f"{what}: forbidden XML construct ({type(exc).__name__})") from None
+    except (ParseError, ValueError) as exc:
+        raise Rejected(400, f"{what}: malformed XML ({exc})") from None
+
+
+def dedup_key(message: BaseMessage) -> str:
+    """WeChat's own retry identity: MsgId for messages, FromUserName + CreateTime for events."""
+    if message.id:
+        return f"msg:{message.id}"
+    return f"evt:{message.source}:{message.time}"
+
+
+def to_message(message: BaseMessage) -> Message:
+    kind = message.type
+    if kind == "text":
+        return Message(message.source, "text", message.content or "")
+    if kind == "voice":
+        return Message(message.source, "voice", getattr(message, "recognition", None) or "")
+    if kind == "event":
+        event = getattr(message, "event", "")
+        if event in ("subscribe", "subscribe_scan"):
+            return Message(message.source, "subscribe")
+        if event == "click":
+            return Message(message.source, "click", event_key=getattr(message, "key", "") or "")
+        return Message(message.source, "other")
+    return Message(message.source, kind if kind in _KINDS else "other")
+
+
+def render_reply(message: BaseMessage, reply: Reply) -> str:
+    if reply.text is None:
+        return SUCCESS
+    return TextReply(message=message, content=reply.text).render()

@@ -1,0 +1,113 @@
+"""The handbook covers the fixed catalogue, validates its data, and every checklist fits WeChat."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from handlers.render import checklist, office_hours
+from handlers.types import MAX_REPLY_BYTES
+from knowledge import Handbook, HandbookError, load_handbook
+from knowledge.loader import default_data_dir
+
+SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "service-catalog.yaml"
+
+
+def _catalog_ids(path: Path) -> list[str]:
+    return [entry["id"] for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]]
+
+
+def test_every_catalogue_item_has_a_handbook_entry_in_catalogue_order(handbook: Handbook) -> None:
+    ids = _catalog_ids(default_data_dir() / "service-catalog.yaml")
+    assert len(ids) == 31
+    assert list(handbook.items) == ids
+
+
+@pytest.mark.skipif(not SHARED_CATALOG.exists(), reason="../shared/ is not beside this checkout")
+def test_bundled_catalogue_is_the_shared_public_contract() -> None:
+    bundled = (default_data_dir() / "service-catalog.yaml").read_text(encoding="utf-8")
+    assert bundled == SHARED_CATALOG.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("item_id", _catalog_ids(default_data_dir() / "service-catalog.yaml"))
+def test_checklist_is_complete_and_fits_wechat_limit(handbook: Handbook, item_id: str) -> None:
+    item = handbook.item(item_id)
+    text = checklist(item, handbook)
+    assert len(text.encode("utf-8")) <= MAX_REPLY_BYTES
+    for document in item.documents:
+        assert document.name in text, f"{item_id}: document {document.name} missing from the checklist"
+    for must in ("在哪办", "办理时间", "办多久", "费用", "以当地最新政策为准", handbook.office.phone):
+        assert must in text
+    assert item.title in text
+
+
+def test_office_hours_include_lunch_and_weekend_duty(handbook: Handbook) -> None:
+    text = office_hours(handbook.office)
+    assert "12:00-14:00" in text and "9:00-17:00" in text
+    assert handbook.office.places["community"].address in text
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(default_data_dir(), target)
+    return target
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def _problems(directory: Path) -> list[str]:
+    with pytest.raises(HandbookError) as caught:
+        load_handbook(directory)
+    return caught.value.problems
+
+
+def test_missing_field_is_reported_with_file_and_field(data_copy: Path) -> None:
+    _edit(data_copy / "items/residence_permit.yaml", lambda d: d.pop("fee"))
+    assert _problems(data_copy) == ["items/residence_permit.yaml: fee: missing"]
+
+
+def test_unknown_category_and_bad_document_count_are_reported(data_copy: Path) -> None:
+    def change(d):
+        d["category"] = "sports"
+        d["documents"][1]["count"] = 0
+
+    _edit(data_copy / "items/elderly_card.yaml", change)
+    problems = _problems(data_copy)
+    assert "items/elderly_card.yaml: category: unknown category 'sports'" in problems
+    assert "items/elderly_card.yaml: documents[1].count: must be a positive integer" in problems
+
+
+def test_unknown_id_is_reported(data_copy: Path) -> None:
+    (data_copy / "items/pet_licence.yaml").write_text(
+        (data_copy / "items/sanitation.yaml").read_text(encoding="utf-8").replace("id: sanitation", "id: pet_licence"),
+        encoding="utf-8",
+    )
+    problems = _problems(data_copy)
+    assert any(p.startswith("items/pet_licence.yaml: id: unknown id 'pet_licence'") for p in problems)
+
+
+def test_alias_claimed_by_two_items_is_reported(data_copy: Path) -> None:
+    _edit(data_copy / "items/elderly_allowance.yaml", lambda d: d["aliases"].append("老年证"))
+    problems = _problems(data_copy)
+    assert any("aliases: '老年证' is already claimed by" in p for p in problems), problems
+
+
+def test_missing_item_file_and_broken_yaml_are_reported(data_copy: Path) -> None:
+    (data_copy / "items/veteran_services.yaml").unlink()
+    (data_copy / "items/legal_aid.yaml").write_text("id: legal_aid\ntitle: [unclosed\n", encoding="utf-8")
+    problems = _problems(data_copy)
+    assert any(p.startswith("items/veteran_services.yaml: missing") for p in problems)
+    assert any(p.startswith("legal_aid.yaml: not valid YAML") for p in problems)
+
+
+def test_unknown_field_is_reported(data_copy: Path) -> None:
+    _edit(data_copy / "items/sanitation.yaml", lambda d: d.update(feee="免费"))
+    assert _problems(data_copy) == ["items/sanitation.yaml: feee: unknown field"]

@@ -51,7 +51,9 @@ class Webhook:
             log.exception("store unavailable while handling a message; answered 503 so WeChat retries")
             return web.Response(status=503, text="service unavailable")
         body_out = self._codec.encode(reply_xml, inbound)
-        return web.Response(text=body_out, content_type="application/xml" if body_out != "success" else "text/plain")
+        return web.Response(
+            text=body_out, content_type="application/xml" if body_out != "success" else "text/plain"
+        )
 
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self._settings.max_body_bytes
@@ -70,14 +72,20 @@ class Webhook:
         healthy = await store.ping()
         status = 200 if healthy else 503
         return web.json_response(
-            {"status": "ok" if healthy else "degraded", "store": store.kind, "store_ok": healthy,
-             "handbook_items": len(self._services.handbook.items)},
+            {
+                "status": "ok" if healthy else "degraded",
+                "store": store.kind,
+                "store_ok": healthy,
+                "handbook_items": len(self._services.handbook.items),
+            },
             status=status,
         )
 
 
 def _reject(request: web.Request, exc: Rejected) -> web.Response:
-    log.warning("rejected %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, exc.reason)
+    log.warning(
+        "rejected %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, exc.reason
+    )
     return web.Response(status=exc.status, text=exc.reason)
 
 

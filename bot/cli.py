@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     handbook = commands.add_parser("handbook", help="check or show the handbook data")
     handbook_commands = handbook.add_subparsers(dest="handbook_command", required=True)
     check = handbook_commands.add_parser("check", help="validate every data file")
-    check.add_argument("--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)")
+    check.add_argument(
+        "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
+    )
     check.set_defaults(run=_handbook_check)
     show = handbook_commands.add_parser("show", help="print one item and its checklist")
     show.add_argument("item_id")
@@ -73,11 +75,17 @@ def _serve(args: argparse.Namespace) -> int:
     log = logging.getLogger("baishitong")
     log.info(
         "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items",
-        args.host, args.port, services.store.kind, "on" if settings.safe_mode_enabled else "off",
+        args.host,
+        args.port,
+        services.store.kind,
+        "on" if settings.safe_mode_enabled else "off",
         len(services.handbook.items),
     )
     web.run_app(
-        create_app(settings, services), host=args.host, port=args.port, print=None,
+        create_app(settings, services),
+        host=args.host,
+        port=args.port,
+        print=None,
         access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
     )
     return 0
@@ -139,7 +147,10 @@ def _handbook_check(args: argparse.Namespace) -> int:
     documents = sum(len(item.documents) for item in handbook.items.values())
     aliases = sum(len(item.aliases) for item in handbook.items.values())
     print(f"handbook OK: {handbook.source}")
-    print(f"{len(handbook.items)} items in {len(handbook.categories)} categories, {documents} documents, {aliases} aliases")
+    print(
+        f"{len(handbook.items)} items in {len(handbook.categories)} categories, "
+        f"{documents} documents, {aliases} aliases"
+    )
     print(f"largest checklist: {max(sizes)} of 2048 bytes")
     return 0
 

@@ -57,7 +57,9 @@ class Settings:
 
     def require_token(self) -> None:
         if not self.wechat_token:
-            raise SettingsError("WECHAT_TOKEN is required: the Token set in the Official Account's server settings")
+            raise SettingsError(
+                "WECHAT_TOKEN is required: the Token set in the Official Account's server settings"
+            )
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -127,10 +127,16 @@ def _reject_unsafe_xml(data: bytes, what: str) -> None:
 
 
 def dedup_key(message: BaseMessage) -> str:
-    """WeChat's own retry identity: MsgId for messages, FromUserName + CreateTime for events."""
+    """WeChat's retry identity: MsgId for messages, FromUserName + CreateTime for events.
+
+    Event and EventKey are added because two different events of one resident in the same second
+    (subscribe, then a menu click) would otherwise share a key; a retry repeats both exactly.
+    """
     if message.id:
         return f"msg:{message.id}"
-    return f"evt:{message.source}:{message.time}"
+    event = getattr(message, "event", "")
+    key = getattr(message, "key", "") or ""
+    return f"evt:{message.source}:{message.time}:{event}:{key}"
 
 
 def to_message(message: BaseMessage) -> Message:

@@ -81,7 +81,9 @@ def _follow_up(text: str, state: dict) -> tuple[str, str] | None:
 
 async def _answer_follow_up(message: Message, services: Services, intent: str, item_id: str) -> Reply:
     if intent == "order":
-        return await order.handle(message, Classification(message.text, "order", item_id, 1.0), services, item_id)
+        return await order.handle(
+            message, Classification(message.text, "order", item_id, 1.0), services, item_id
+        )
     return await consult.answer(message, services, item_id)
 
 

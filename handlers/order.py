@@ -10,10 +10,14 @@ from handlers import render
 from handlers.types import Message, Reply, Services
 from intents import Classification
 
-FOLLOW_UP_WORDS = frozenset({"预约", "上门", "我要预约", "预约上门", "要预约", "上门办理", "办理", "我要办", "要上门"})
+FOLLOW_UP_WORDS = frozenset(
+    {"预约", "上门", "我要预约", "预约上门", "要预约", "上门办理", "办理", "我要办", "要上门"}
+)
 
 
-async def handle(message: Message, result: Classification, services: Services, item_id: str | None = None) -> Reply:
+async def handle(
+    message: Message, result: Classification, services: Services, item_id: str | None = None
+) -> Reply:
     item_id = item_id or result.item
     if item_id is None:
         return Reply(render.service_menu(services.handbook))
@@ -23,7 +27,10 @@ async def handle(message: Message, result: Classification, services: Services, i
     await services.store.set_state(message.resident, {"last_item": item_id}, services.state_ttl)
     lines = [f"收到，您要办的是【{item.title}】。"]
     if item.bookable or item.home_visit:
-        lines.append(f"请拨打 {office.phone}（值班手机 {office.duty_phone}）说明姓名、电话和地址，我们当天安排工作人员联系您。")
+        lines.append(
+            f"请拨打 {office.phone}（值班手机 {office.duty_phone}）"
+            "说明姓名、电话和地址，我们当天安排工作人员联系您。"
+        )
     else:
         lines.append(f"这项需要本人到{render.place_text(item, office)}办理，可拨打 {office.phone} 先咨询。")
     if item.documents:

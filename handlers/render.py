@@ -128,6 +128,8 @@ def service_menu(handbook: Handbook) -> str:
         by_category.setdefault(item.category, []).append(item.title)
     lines = ["我是社区百事通，能告诉您办事要带什么、去哪办、多久办好。常见事项："]
     for category, titles in by_category.items():
-        lines.append(f"· {handbook.categories[category]}：{'、'.join(titles[:4])}{'等' if len(titles) > 4 else ''}")
+        lines.append(
+            f"· {handbook.categories[category]}：{'、'.join(titles[:4])}{'等' if len(titles) > 4 else ''}"
+        )
     lines.append("直接说您想办的事就行，比如“办居住证要带什么”。查上班时间回复“时间”，找工作人员回复“人工”。")
     return "\n".join(lines)

@@ -1,4 +1,7 @@
-"""Normalise, segment and classify resident messages. Pure: imports only knowledge/, does no I/O per message."""
+"""Normalise, segment and classify resident messages.
+
+Pure: imports only knowledge/ and does no I/O per message.
+"""
 
 from intents.classifier import INTENTS, Classification, Classifier
 from intents.normalize import normalize

@@ -84,14 +84,18 @@ class Classifier:
         if intent not in ("consult", "order") or not ranked:
             return Classification(text, intent, None, confidence)
         best_id, best = ranked[0]
-        tied = tuple(item_id for item_id, ev in ranked if ev.score == best.score and ev.aliases == best.aliases)
+        tied = tuple(
+            item_id for item_id, ev in ranked if ev.score == best.score and ev.aliases == best.aliases
+        )
         if len(tied) > 1:
             confidence = 0.5
         elif best.aliases:
             confidence = min(0.99, confidence + 0.02 * best.score)
         else:
             confidence = 0.6
-        return Classification(text, intent, best_id, round(confidence, 2), tied if len(tied) > 1 else (best_id,))
+        return Classification(
+            text, intent, best_id, round(confidence, 2), tied if len(tied) > 1 else (best_id,)
+        )
 
     def _rank_items(self, tokens: list[str], norm: str) -> list[tuple[str, _Evidence]]:
         evidence: dict[str, _Evidence] = {}
@@ -124,7 +128,10 @@ class Classifier:
         if any(ev.aliases or ev.score >= fallback_score for i, ev in ranked if not self._items[i].fallback):
             # The catch-all item (上门服务) yields whenever a specific service is named.
             ranked = [(item_id, ev) for item_id, ev in ranked if not self._items[item_id].fallback]
-        ranked.sort(key=lambda pair: (pair[1].score, pair[1].aliases + pair[1].keywords, pair[1].longest), reverse=True)
+        ranked.sort(
+            key=lambda pair: (pair[1].score, pair[1].aliases + pair[1].keywords, pair[1].longest),
+            reverse=True,
+        )
         return ranked
 
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:

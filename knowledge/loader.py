@@ -97,7 +97,9 @@ class _Ctx:
             return ""
         return str(value).strip()
 
-    def texts(self, raw: dict[str, Any], key: str, *, required: bool = True, allow_empty: bool = False) -> tuple[str, ...]:
+    def texts(
+        self, raw: dict[str, Any], key: str, *, required: bool = True, allow_empty: bool = False
+    ) -> tuple[str, ...]:
         value = raw.get(key)
         if value is None:
             if required:
@@ -146,7 +148,9 @@ def _parse_catalog(raw: dict[str, Any], problems: list[str]) -> tuple[dict[str, 
             problems.append(f"service-catalog.yaml: items[{index}]: missing id")
             continue
         if entry.get("category") not in categories:
-            problems.append(f"service-catalog.yaml: items[{index}].category: unknown '{entry.get('category')}'")
+            problems.append(
+                f"service-catalog.yaml: items[{index}].category: unknown '{entry.get('category')}'"
+            )
         items[str(entry["id"])] = str(entry.get("title", ""))
     return {str(k): str(v) for k, v in categories.items()}, items
 
@@ -155,8 +159,24 @@ def _parse_item(
     raw: dict[str, Any], ctx: _Ctx, categories: dict[str, str], catalog: dict[str, str]
 ) -> Item | None:
     known = {
-        "id", "title", "category", "aliases", "keywords", "eligibility", "documents", "steps", "where",
-        "when", "time_limit", "fee", "bookable", "home_visit", "online", "notes", "default_intent", "fallback",
+        "id",
+        "title",
+        "category",
+        "aliases",
+        "keywords",
+        "eligibility",
+        "documents",
+        "steps",
+        "where",
+        "when",
+        "time_limit",
+        "fee",
+        "bookable",
+        "home_visit",
+        "online",
+        "notes",
+        "default_intent",
+        "fallback",
     }
     for key in raw:
         if key not in known:
@@ -244,7 +264,11 @@ def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:
     if kind == "working_days" and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
         ctx.error("time_limit.days", "must be a positive integer for working_days")
         days = 0
-    return TimeLimit(kind, days if isinstance(days, int) else 0, ctx.text(value, "note", required=False, prefix="time_limit."))
+    return TimeLimit(
+        kind,
+        days if isinstance(days, int) else 0,
+        ctx.text(value, "note", required=False, prefix="time_limit."),
+    )
 
 
 def _check_alias_owners(items: Iterable[Item], problems: list[str]) -> None:
@@ -271,7 +295,8 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
                 ctx.error(f"places.{key}", "missing")
                 continue
             places[key] = Place(
-                ctx.text(entry, "name", prefix=f"places.{key}."), ctx.text(entry, "address", prefix=f"places.{key}.")
+                ctx.text(entry, "name", prefix=f"places.{key}."),
+                ctx.text(entry, "address", prefix=f"places.{key}."),
             )
     hours_raw = raw.get("hours")
     hours: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,9 @@ class RedisStore(Store):
     kind = "redis"
 
     def __init__(self, url: str, prefix: str = "bst:") -> None:
-        self._client = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
+        self._client = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
+        )
         self._prefix = prefix
         # Within one process, an asyncio.Lock per resident keeps arrival order before the Redis lock.
         self._local = LocalLocks()
@@ -81,10 +84,9 @@ class RedisStore(Store):
             try:
                 yield
             finally:
-                try:
+                # LockError: it expired while held; the work already finished, nothing to undo.
+                with contextlib.suppress(LockError):
                     await lock.release()
-                except LockError:
-                    pass  # expired while held: the work already finished, nothing to undo
 
     async def ping(self) -> bool:
         try:

@@ -85,7 +85,9 @@ ClientFactory = Callable[..., Awaitable[tuple[TestClient, Services]]]
 
 
 @pytest.fixture
-async def make_client(handbook: Handbook, classifier: Classifier, settings: Settings) -> AsyncIterator[ClientFactory]:
+async def make_client(
+    handbook: Handbook, classifier: Classifier, settings: Settings
+) -> AsyncIterator[ClientFactory]:
     """Start the real aiohttp app on a loopback port; returns (client, services)."""
     clients: list[TestClient] = []
     redis_stores: list[RedisStore] = []

@@ -108,11 +108,17 @@ def test_general_question_is_consult_without_item(classifier: Classifier) -> Non
 def test_classify_cli_json_contract() -> None:
     texts = ["办居住证要带啥子", "今天股市行情怎么样"]
     by_args = subprocess.run(
-        [sys.executable, "-m", "bot", "classify", "--json", *texts], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "bot", "classify", "--json", *texts],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     by_stdin = subprocess.run(
-        [sys.executable, "-m", "bot", "classify", "--json"], input="\n".join(texts) + "\n",
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "bot", "classify", "--json"],
+        input="\n".join(texts) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for output in (by_args.stdout, by_stdin.stdout):
         objects = [json.loads(line) for line in output.splitlines()]

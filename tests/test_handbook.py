@@ -87,7 +87,9 @@ def test_unknown_category_and_bad_document_count_are_reported(data_copy: Path) -
 
 def test_unknown_id_is_reported(data_copy: Path) -> None:
     (data_copy / "items/pet_licence.yaml").write_text(
-        (data_copy / "items/sanitation.yaml").read_text(encoding="utf-8").replace("id: sanitation", "id: pet_licence"),
+        (data_copy / "items/sanitation.yaml")
+        .read_text(encoding="utf-8")
+        .replace("id: sanitation", "id: pet_licence"),
         encoding="utf-8",
     )
     problems = _problems(data_copy)

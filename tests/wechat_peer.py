@@ -60,7 +60,10 @@ def event_xml(openid: str, event: str, key: str | None = None, create_time: int 
 def media_xml(openid: str, kind: str) -> str:
     extra = {
         "image": "<PicUrl><![CDATA[http://example.invalid/a.jpg]]></PicUrl><MediaId><![CDATA[m]]></MediaId>",
-        "location": "<Location_X>30.6</Location_X><Location_Y>104.0</Location_Y><Scale>15</Scale><Label><![CDATA[x]]></Label>",
+        "location": (
+            "<Location_X>30.6</Location_X><Location_Y>104.0</Location_Y>"
+            "<Scale>15</Scale><Label><![CDATA[x]]></Label>"
+        ),
         "link": "<Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description><Url><![CDATA[http://example.invalid]]></Url>",
         "video": "<MediaId><![CDATA[m]]></MediaId><ThumbMediaId><![CDATA[t]]></ThumbMediaId>",
     }.get(kind, "")
@@ -95,7 +98,11 @@ class WeChatPlatform:
     def _base_query(self, openid: str | None) -> dict[str, str]:
         timestamp = str(int(time.time()) + self.clock_skew)
         nonce = f"{next(self._nonces)}{os.getpid()}"
-        query = {"signature": sha1_signature(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+        query = {
+            "signature": sha1_signature(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+        }
         if openid and self.openid_param:
             query["openid"] = openid
         return query
@@ -108,7 +115,9 @@ class WeChatPlatform:
     def plaintext(self, xml: str, openid: str = "") -> SignedRequest:
         return SignedRequest(self._base_query(openid), xml.encode())
 
-    def safe(self, xml: str, openid: str = "", *, app_id: str | None = None, compatible: bool = False) -> SignedRequest:
+    def safe(
+        self, xml: str, openid: str = "", *, app_id: str | None = None, compatible: bool = False
+    ) -> SignedRequest:
         query = self._base_query(openid)
         encrypt = PrpCrypto(base64.b64decode(self.aes_key + "=")).encrypt(xml, app_id or self.app_id).decode()
         query["encrypt_type"] = "aes"
@@ -117,7 +126,10 @@ class WeChatPlatform:
             inner = xml.replace("</xml>", "")
             body = f"{inner}<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
         else:
-            body = f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+            body = (
+                f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+            )
         return SignedRequest(query, body.encode())
 
     def decrypt_reply(self, body: str, request: SignedRequest) -> str:

@@ -1,0 +1,98 @@
+"""The console script: handbook check/show, chat, and serve answering a signed WeChat request."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from tests.wechat_peer import TOKEN, WeChatPlatform, reply_content, text_xml
+
+
+def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_handbook_check_prints_summary() -> None:
+    result = run("handbook", "check")
+    assert result.returncode == 0
+    assert "31 items in 6 categories" in result.stdout
+
+
+def test_handbook_check_prints_errors_for_broken_data(tmp_path) -> None:
+    import shutil
+
+    from knowledge.loader import default_data_dir
+
+    shutil.copytree(default_data_dir(), tmp_path / "d")
+    path = tmp_path / "d/items/legal_aid.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("fee: 免费\n", ""), encoding="utf-8")
+    result = run("handbook", "check", "--dir", str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert "items/legal_aid.yaml: fee: missing" in result.stdout
+
+
+def test_handbook_show_item_and_unknown_id() -> None:
+    shown = run("handbook", "show", "residence_permit")
+    assert shown.returncode == 0 and "【居住证办理】一次性告知" in shown.stdout
+    missing = run("handbook", "show", "no_such_item")
+    assert missing.returncode == 1 and "unknown item id" in missing.stderr
+
+
+def test_chat_runs_the_same_pipeline() -> None:
+    result = run("chat", stdin="老年证和高龄津贴有什么区别\n2\n退出\n")
+    assert result.returncode == 0
+    assert "您想问的是哪一项" in result.stdout and "【老年人优待证办理】" in result.stdout
+
+
+def test_serve_without_token_fails_clearly() -> None:
+    result = run("serve", env={"WECHAT_TOKEN": ""})
+    assert result.returncode == 2 and "WECHAT_TOKEN is required" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_a_signed_request_on_the_embedded_default() -> None:
+    port = _free_port()
+    env = {**os.environ, "WECHAT_TOKEN": TOKEN, "REDIS_URL": "", "WECHAT_AES_KEY": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    assert b'"store": "memory"' in response.read()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        request = WeChatPlatform().plaintext(text_xml("cli-resident", "办居住证要带啥子"))
+        http = urllib.request.Request(
+            f"http://127.0.0.1:{port}{request.path}", data=request.body, method="POST"
+        )
+        with urllib.request.urlopen(http, timeout=5) as response:
+            assert reply_content(response.read().decode()).startswith("【居住证办理】")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,86 @@
+"""Conversation behaviour through handlers.dispatch, transport-free (the same path `chat` uses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers import Message, Services, dispatch
+from storage import MemoryStore
+
+
+@pytest.fixture
+def services(handbook, classifier) -> Services:
+    return Services(handbook, classifier, MemoryStore())
+
+
+async def say(services: Services, text: str, resident: str = "r1") -> str:
+    reply = await dispatch(Message(resident, "text", text), services)
+    assert reply.text is not None
+    return reply.text
+
+
+async def test_numbered_choice_is_remembered_and_answered(services) -> None:
+    question = await say(services, "老年证和高龄津贴有什么区别")
+    assert "1. 高龄津贴申领" in question and "2. 老年人优待证办理" in question
+    assert (await say(services, "１")).startswith("【高龄津贴申领】")  # full-width digit
+
+
+async def test_choice_out_of_range_falls_back_to_classification(services) -> None:
+    await say(services, "老年证和高龄津贴有什么区别")
+    assert (await say(services, "居住证要带什么")).startswith("【居住证办理】")
+
+
+async def test_follow_up_words_refer_to_the_last_item(services) -> None:
+    await say(services, "残疾证怎么办")
+    booking = await say(services, "预约")
+    assert "【残疾人证办理】" in booking and "028-8888 6666" in booking
+    assert (await say(services, "材料")).startswith("【残疾人证办理】")
+
+
+async def test_state_is_per_resident(services) -> None:
+    await say(services, "老年证和高龄津贴有什么区别", resident="a")
+    assert not (await say(services, "2", resident="b")).startswith("【")
+
+
+async def test_order_intent_keeps_the_request_and_says_how_it_is_booked(services) -> None:
+    text = await say(services, "帮我预约上门办理残疾证")
+    assert "【残疾人证办理】" in text and "028-8888 6666" in text
+
+
+async def test_office_human_status_cancel_rate(services) -> None:
+    assert "12:00-14:00" in await say(services, "中午休息时间能办业务吗")
+    assert "值班手机" in await say(services, "我要找人工")
+    assert "进度" in await say(services, "我的报修单处理到哪一步了")
+    assert "取消" in await say(services, "请取消我明天的上门预约")
+    assert "谢谢您的评价" in await say(services, "很满意，五星好评")
+    assert "回访" in await say(services, "工作人员态度太差了，我要投诉")
+
+
+async def test_greetings_and_unknown(services) -> None:
+    assert "不客气" in await say(services, "谢谢你")
+    assert "再见" in await say(services, "拜拜")
+    assert "我是社区百事通" in await say(services, "您好")
+    unknown = await say(services, "帮我点一杯奶茶")
+    assert "帮不上忙" in unknown and "人工" in unknown
+
+
+async def test_general_question_and_menu_word_list_services(services) -> None:
+    for text in ("你们能办哪些业务", "业务"):
+        menu = await say(services, text)
+        assert "社会保障" in menu and "法律与权益" in menu
+
+
+async def test_empty_voice_and_unknown_kinds(services) -> None:
+    assert "没听清" in (await dispatch(Message("r", "voice", ""), services)).text
+    assert (await dispatch(Message("r", "other"), services)).text is None
+    unknown_click = await dispatch(Message("r", "click", event_key="NO_SUCH_KEY"), services)
+    assert "我是社区百事通" in unknown_click.text
+
+
+async def test_conversation_state_expires(handbook, classifier) -> None:
+    services = Services(handbook, classifier, MemoryStore(), state_ttl=0.05)
+    await say(services, "老年证和高龄津贴有什么区别")
+    import asyncio
+
+    await asyncio.sleep(0.1)
+    assert not (await say(services, "1")).startswith("【")

@@ -1,0 +1,348 @@
+"""The webhook, driven by requests built the way the Official Account platform builds them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+import bot.pipeline
+from tests.wechat_peer import (
+    WeChatPlatform,
+    event_xml,
+    media_xml,
+    reply_content,
+    text_xml,
+    voice_xml,
+)
+
+platform = WeChatPlatform()
+
+
+async def post(client, request):
+    return await client.post(request.path, data=request.body)
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_safe_mode_answers_the_encrypted_complete_checklist(make_client, store_kind, request) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, _ = await make_client(store_kind)
+    req = platform.safe(text_xml("resident-1", "办居住证要带啥子"), "resident-1")
+    response = await post(client, req)
+    assert response.status == 200
+    body = await response.text()
+    assert "<Encrypt>" in body and "居住证" not in body  # nothing readable on the wire
+    reply = platform.decrypt_reply(body, req)
+    content = reply_content(reply)
+    assert content.startswith("【居住证办理】一次性告知")
+    for must in ("本人居民身份证", "住所证明", "就业或就读证明", "在哪办", "办多久", "费用"):
+        assert must in content
+    assert "<ToUserName><![CDATA[resident-1]]></ToUserName>" in reply
+
+
+async def test_url_verification_returns_echostr_and_refuses_bad_signature(make_client) -> None:
+    client, _ = await make_client()
+    good = platform.verification("hello-echo")
+    response = await client.get(good.path)
+    assert (response.status, await response.text()) == (200, "hello-echo")
+    bad = platform.verification("hello-echo")
+    bad.query["signature"] = "0" * 40
+    assert (await client.get(bad.path)).status == 403
+
+
+async def test_plaintext_mode_replies_plain_xml(make_client) -> None:
+    client, _ = await make_client()
+    response = await post(client, platform.plaintext(text_xml("r-plain", "社区周六上班吗"), "r-plain"))
+    assert response.status == 200
+    content = reply_content(await response.text())
+    assert "9:00-17:00" in content  # weekend duty
+
+
+async def test_compatible_mode_reply_is_encrypted_because_the_request_was(make_client) -> None:
+    client, _ = await make_client()
+    req = platform.safe(text_xml("r-compat", "低保怎么申请"), "r-compat", compatible=True)
+    body = await (await post(client, req)).text()
+    assert "最低生活保障" in reply_content(platform.decrypt_reply(body, req))
+
+
+async def test_voice_with_and_without_recognition(make_client) -> None:
+    client, _ = await make_client()
+    heard = reply_content(
+        await (await post(client, platform.plaintext(voice_xml("r-v", "养老金认证要带啥子")))).text()
+    )
+    assert heard.startswith("【养老金领取资格认证】")
+    unheard = reply_content(await (await post(client, platform.plaintext(voice_xml("r-v", None)))).text())
+    assert "打字" in unheard and "转人工" in unheard
+
+
+async def test_subscribe_click_and_media(make_client) -> None:
+    client, _ = await make_client()
+    welcome = reply_content(
+        await (await post(client, platform.plaintext(event_xml("r-e", "subscribe")))).text()
+    )
+    assert "欢迎关注" in welcome and "居住证" in welcome
+    office = reply_content(
+        await (await post(client, platform.plaintext(event_xml("r-e", "CLICK", "MENU_OFFICE")))).text()
+    )
+    assert "12:00-14:00" in office
+    item = reply_content(
+        await (
+            await post(client, platform.plaintext(event_xml("r-e", "CLICK", "ITEM_elderly_card", 1700000001)))
+        ).text()
+    )
+    assert item.startswith("【老年人优待证办理】")
+    for kind in ("image", "location", "link", "video"):
+        text = reply_content(await (await post(client, platform.plaintext(media_xml("r-e", kind)))).text())
+        assert "文字" in text
+
+
+async def test_unknown_message_type_and_other_events_answer_success(make_client) -> None:
+    client, _ = await make_client()
+    for xml in (
+        media_xml("r-x", "miniprogrampage"),
+        event_xml("r-x", "unsubscribe"),
+        event_xml("r-x", "VIEW", "x"),
+    ):
+        response = await post(client, platform.plaintext(xml))
+        assert (response.status, await response.text()) == (200, "success")
+
+
+async def test_empty_text_is_answered_politely(make_client) -> None:
+    client, _ = await make_client()
+    content = reply_content(await (await post(client, platform.plaintext(text_xml("r-empty", "   ")))).text())
+    assert "没有输入内容" in content
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_retries_get_the_same_reply_and_handlers_run_once(
+    make_client, monkeypatch, store_kind, request
+) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    calls: list[str] = []
+    real_dispatch = bot.pipeline.dispatch
+
+    async def counting_dispatch(message, services):
+        calls.append(message.text)
+        return await real_dispatch(message, services)
+
+    monkeypatch.setattr(bot.pipeline, "dispatch", counting_dispatch)
+    client, _ = await make_client(store_kind)
+    await post(client, platform.plaintext(text_xml("r-retry", "老年证和高龄津贴", msg_id=9001)))
+    # The resident answers "2"; WeChat then retries that delivery three times.
+    xml = text_xml("r-retry", "2", msg_id=9002, create_time=1700000000)
+    replies = [await (await post(client, platform.plaintext(xml))).text() for _ in range(4)]
+    assert len(set(replies)) == 1
+    assert reply_content(replies[0]).startswith("【老年人优待证办理】")
+    assert calls == ["老年证和高龄津贴", "2"]
+
+
+async def test_retry_arriving_during_processing_waits_for_the_first(make_client) -> None:
+    client, services = await make_client()
+    xml = text_xml("r-wait", "居住证明在哪开", msg_id=9100)
+    async with services.store.lock("r-wait"):  # the first delivery is stuck behind this lock
+        first = asyncio.create_task(post(client, platform.plaintext(xml)))
+        await asyncio.sleep(0.1)
+        retry = asyncio.create_task(post(client, platform.plaintext(xml)))
+        await asyncio.sleep(0.1)
+    bodies = [await (await task).text() for task in (first, retry)]
+    assert bodies[0] == bodies[1]
+    assert reply_content(bodies[0]).startswith("【社区证明开具】")
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_one_residents_messages_are_handled_in_arrival_order(make_client, store_kind, request) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, services = await make_client(store_kind)
+    texts = ["老年证和高龄津贴", "2", "预约"]  # each answer depends on the state the previous one left
+    async with services.store.lock("r-order"):
+        tasks = []
+        for text in texts:
+            tasks.append(asyncio.create_task(post(client, platform.plaintext(text_xml("r-order", text)))))
+            await asyncio.sleep(0.05)
+    contents = [reply_content(await (await task).text()) for task in tasks]
+    assert contents[0].startswith("您想问的是哪一项")
+    assert contents[1].startswith("【老年人优待证办理】")
+    assert contents[2].startswith("收到，您要办的是【老年人优待证办理】")
+
+
+async def test_other_residents_are_not_held_up(make_client) -> None:
+    client, services = await make_client()
+    async with services.store.lock("r-stuck"):
+        stuck = asyncio.create_task(post(client, platform.plaintext(text_xml("r-stuck", "你好"))))
+        async with asyncio.timeout(1):
+            other = await post(client, platform.plaintext(text_xml("r-free", "你好")))
+        assert other.status == 200 and not stuck.done()
+    await stuck
+
+
+async def test_reply_past_the_deadline_is_success_and_logged_then_retry_gets_reply(
+    make_client, caplog
+) -> None:
+    client, services = await make_client(reply_deadline=0.3)
+    xml = text_xml("r-slow", "社保卡丢了怎么办", msg_id=9200)
+    with caplog.at_level(logging.WARNING, logger="baishitong.pipeline"):
+        async with services.store.lock("r-slow"):
+            response = await post(client, platform.plaintext(xml))
+            assert (response.status, await response.text()) == (200, "success")
+    assert any("deadline" in record.getMessage() for record in caplog.records)
+    await asyncio.sleep(0.1)  # the work finished in the background
+    retry = await (await post(client, platform.plaintext(xml))).text()
+    assert reply_content(retry).startswith("【社会保障卡申领、补换与挂失】")
+
+
+async def test_handler_failure_gives_apology_not_500(make_client, monkeypatch) -> None:
+    async def broken(message, services):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.pipeline, "dispatch", broken)
+    client, _ = await make_client()
+    response = await post(client, platform.plaintext(text_xml("r-broken", "你好")))
+    assert response.status == 200
+    assert "系统开小差" in reply_content(await response.text())
+
+
+# --- bad input: a clear status and one log line, never a traceback or a 500 ----------------------
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+    "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
+    "<MsgType>text</MsgType><Content>&lol2;</Content><MsgId>1</MsgId></xml>"
+)
+EXTERNAL_ENTITY = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
+    "<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>2</MsgId></xml>"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "status"),
+    [
+        ("missing signature", lambda: _without(platform.plaintext(text_xml("r", "hi")), "signature"), 403),
+        ("wrong signature", lambda: _with(platform.plaintext(text_xml("r", "hi")), signature="f" * 40), 403),
+        ("old timestamp", lambda: WeChatPlatform(clock_skew=-301).plaintext(text_xml("r", "hi")), 403),
+        ("future timestamp", lambda: WeChatPlatform(clock_skew=301).plaintext(text_xml("r", "hi")), 403),
+        ("malformed XML", lambda: _body(platform.plaintext(""), b"<xml><Content>unclosed"), 400),
+        ("not WeChat XML", lambda: _body(platform.plaintext(""), b"<xml><Foo>1</Foo></xml>"), 400),
+        ("billion laughs", lambda: _body(platform.plaintext(""), BILLION_LAUGHS.encode()), 400),
+        ("external entity", lambda: _body(platform.plaintext(""), EXTERNAL_ENTITY.encode()), 400),
+        ("AppID not ours", lambda: platform.safe(text_xml("r", "hi"), app_id="wx_someone_else"), 403),
+        ("bad msg_signature", lambda: _with(platform.safe(text_xml("r", "hi")), msg_signature="0" * 40), 403),
+        ("garbage ciphertext", lambda: _encrypted_garbage(), 400),
+        ("oversized body", lambda: _body(platform.plaintext(""), b"<xml>" + b"x" * 70_000 + b"</xml>"), 413),
+        ("empty body", lambda: _body(platform.plaintext(""), b""), 400),
+    ],
+)
+async def test_bad_requests_get_a_clear_status_and_one_log_line(
+    make_client, caplog, name, build, status
+) -> None:
+    client, _ = await make_client()
+    request = build()
+    with caplog.at_level(logging.WARNING, logger="baishitong.webhook"):
+        response = await post(client, request)
+    assert response.status == status, name
+    assert "Traceback" not in await response.text()
+    rejected = [r for r in caplog.records if r.name == "baishitong.webhook"]
+    assert len(rejected) == 1 and str(status) in rejected[0].getMessage()
+
+
+async def test_oversized_chunked_body_is_refused(make_client) -> None:
+    client, _ = await make_client()
+    request = platform.plaintext("")
+
+    async def chunks():
+        for _ in range(20):
+            yield b"x" * 8192
+
+    response = await client.post(request.path, data=chunks())
+    assert response.status == 413
+
+
+async def test_encrypted_request_without_aes_key_configured_is_refused(make_client) -> None:
+    client, _ = await make_client(wechat_aes_key="", wechat_app_id="")
+    response = await post(client, platform.safe(text_xml("r", "你好")))
+    assert response.status == 400
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_healthz_reports_the_store(make_client, store_kind, request) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, _ = await make_client(store_kind)
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {
+        "status": "ok",
+        "store": store_kind,
+        "store_ok": True,
+        "handbook_items": 31,
+    }
+
+
+async def test_healthz_reports_an_unreachable_redis(make_client) -> None:
+    from storage import RedisStore
+
+    client, _ = await make_client(RedisStore("redis://127.0.0.1:1/0"))
+    response = await client.get("/healthz")
+    assert response.status == 503
+    assert (await response.json())["store_ok"] is False
+
+
+async def test_unreachable_store_answers_503_so_wechat_retries(make_client, caplog) -> None:
+    from storage import RedisStore
+
+    client, _ = await make_client(RedisStore("redis://127.0.0.1:1/0"))
+    with caplog.at_level(logging.ERROR):
+        response = await post(client, platform.plaintext(text_xml("r-down", "你好")))
+    assert response.status == 503
+    assert "Traceback" not in await response.text()
+
+
+def _without(request, key):
+    request.query.pop(key)
+    return request
+
+
+def _with(request, **values):
+    request.query.update(values)
+    return request
+
+
+def _body(request, body):
+    request.body = body
+    return request
+
+
+def _encrypted_garbage():
+    from tests.wechat_peer import OFFICIAL_ACCOUNT, TOKEN, sha1_signature
+
+    request = platform.safe(text_xml("r", "hi"))
+    garbage = "bm90IHJlYWxseSBjaXBoZXJ0ZXh0"
+    request.query["msg_signature"] = sha1_signature(
+        TOKEN, request.query["timestamp"], request.query["nonce"], garbage
+    )
+    request.body = (
+        f"<xml><ToUserName>{OFFICIAL_ACCOUNT}</ToUserName><Encrypt>{garbage}</Encrypt></xml>".encode()
+    )
+    return request
+
+
+async def test_event_retries_are_deduplicated_but_distinct_events_are_not(make_client, monkeypatch) -> None:
+    seen: list[str] = []
+    real_dispatch = bot.pipeline.dispatch
+
+    async def counting_dispatch(message, services):
+        seen.append(message.kind + ":" + message.event_key)
+        return await real_dispatch(message, services)
+
+    monkeypatch.setattr(bot.pipeline, "dispatch", counting_dispatch)
+    client, _ = await make_client()
+    subscribe = event_xml("r-evt", "subscribe", create_time=1700000100)
+    click = event_xml("r-evt", "CLICK", "MENU_HUMAN", create_time=1700000100)  # same second, other event
+    for xml in (subscribe, subscribe, click, click):
+        assert (await post(client, platform.plaintext(xml))).status == 200
+    assert seen == ["subscribe:", "click:MENU_HUMAN"]

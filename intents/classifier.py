@@ -105,10 +105,12 @@ class Classifier:
             if owners is None or token in seen:
                 continue
             seen.add(token)
-            if NEGATION.intersection(tokens[max(0, position - 2) : position]):
+            if position and NEGATION.intersection(tokens[max(0, position - 2) : position]):
                 continue  # "不是老年卡，是高龄津贴": a denied item is no evidence for it
             for item_id, weight in owners:
-                ev = evidence.setdefault(item_id, _Evidence())
+                ev = evidence.get(item_id)
+                if ev is None:
+                    ev = evidence[item_id] = _Evidence()
                 if weight == ALIAS_WEIGHT:
                     ev.aliases += 1
                     ev.longest = max(ev.longest, len(token))
@@ -116,41 +118,48 @@ class Classifier:
                     ev.keywords += 1
         if not evidence:
             return []
-        out_of_scope = lexicon.OUT_OF_SCOPE.search(norm) is not None
-        # One keyword names a service only inside a request or question about it ("找工作社区能帮忙吗").
-        asks = any(p.search(norm) for p in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG))
         ranked = [
-            (item_id, ev)
-            for item_id, ev in evidence.items()
-            if ev.aliases or (not out_of_scope and (ev.keywords >= 2 or asks))
+            (item_id, ev) for item_id, ev in evidence.items() if ev.aliases or self._weak_accepted(ev, norm)
         ]
-        fallback_score = max((ev.score for i, ev in ranked if self._items[i].fallback), default=0)
-        if any(ev.aliases or ev.score >= fallback_score for i, ev in ranked if not self._items[i].fallback):
-            # The catch-all item (上门服务) yields whenever a specific service is named.
-            ranked = [(item_id, ev) for item_id, ev in ranked if not self._items[item_id].fallback]
-        ranked.sort(
-            key=lambda pair: (pair[1].score, pair[1].aliases + pair[1].keywords, pair[1].longest),
-            reverse=True,
-        )
+        if len(ranked) > 1:
+            fallback_score = max((ev.score for i, ev in ranked if self._items[i].fallback), default=0)
+            if any(
+                ev.aliases or ev.score >= fallback_score for i, ev in ranked if not self._items[i].fallback
+            ):
+                # The catch-all item (上门服务) yields whenever a specific service is named.
+                ranked = [(item_id, ev) for item_id, ev in ranked if not self._items[item_id].fallback]
+            ranked.sort(key=_rank_key, reverse=True)
         return ranked
+
+    @staticmethod
+    def _weak_accepted(ev: _Evidence, norm: str) -> bool:
+        """Keywords alone name a service when two agree, or one sits in a request or question about it."""
+        if lexicon.OUT_OF_SCOPE.search(norm):
+            return False
+        return ev.keywords >= 2 or any(
+            pattern.search(norm) for pattern in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG)
+        )
 
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:
         has_item = bool(ranked)
-        own_request = lexicon.OWN_REQUEST.search(norm) is not None
         if lexicon.HUMAN.search(norm):
             return "human", 0.95
         if not has_item and lexicon.GREETING_ONLY.fullmatch(norm):
             return "greeting", 0.95
-        if lexicon.CANCEL.search(norm) and (own_request or not has_item or lexicon.ORDER_WEAK.search(norm)):
+        if lexicon.CANCEL.search(norm) and (
+            not has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm)
+        ):
             return "cancel", 0.9
-        if lexicon.STATUS.search(norm) and (own_request or has_item or lexicon.ORDER_WEAK.search(norm)):
+        if lexicon.STATUS.search(norm) and (
+            has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm)
+        ):
             return "status", 0.9
         if lexicon.RATE.search(norm):
             return "rate", 0.9
         if has_item:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
         out_of_scope = lexicon.OUT_OF_SCOPE.search(norm) is not None
-        if lexicon.OFFICE.search(norm) and not out_of_scope:
+        if not out_of_scope and lexicon.OFFICE.search(norm):
             return "office", 0.9
         if lexicon.GENERAL_CONSULT.search(norm):
             return "consult", 0.8
@@ -169,3 +178,8 @@ class Classifier:
         if lexicon.ORDER_WEAK.search(norm):
             return "order"
         return item.default_intent
+
+
+def _rank_key(pair: tuple[str, _Evidence]) -> tuple[int, int, int]:
+    ev = pair[1]
+    return ev.score, ev.aliases + ev.keywords, ev.longest

@@ -10,7 +10,74 @@ import re
 
 
 def _any(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(parts))
+    """One pattern matching any part, rewritten so every alternative starts with a literal.
+
+    CPython's regex search skips non-candidate positions in C only when each top-level
+    alternative begins with a literal character; a leading group such as "(办好|修好)了吗" defeats
+    that and makes a search ~5x slower. Expanding leading groups and character sets keeps the
+    language identical (tests/test_lexicon.py) and the per-message cost low.
+    """
+    return re.compile("|".join(alt for part in parts for alt in literal_first(part)))
+
+
+def literal_first(part: str, limit: int = 64) -> list[str]:
+    """Equivalent alternatives of `part`, each starting with a literal where that can be arranged."""
+    if part.startswith("(") and not part.startswith("(?"):
+        end = _closing_paren(part)
+        inner, rest = part[1:end], part[end + 1 :]
+        optional = rest.startswith("?") and not rest.startswith("??")
+        if optional:
+            rest = rest[1:]
+        expanded = [alt for choice in _top_level_split(inner) for alt in literal_first(choice + rest, limit)]
+        if optional:
+            expanded += literal_first(rest, limit)
+        return expanded if 0 < len(expanded) <= limit and all(expanded) else [part]
+    if part.startswith("[") and "]" in part:
+        end = part.index("]")
+        chars = _charset(part[1:end])
+        if chars is not None:
+            return [c + part[end + 1 :] for c in chars]
+    return [part]
+
+
+def _charset(spec: str) -> list[str] | None:
+    if not spec or spec.startswith("^") or "\\" in spec:
+        return None
+    chars: list[str] = []
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            chars += [chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1)]
+            i += 3
+        else:
+            chars.append(spec[i])
+            i += 1
+    return chars if len(chars) <= 16 and all(re.escape(c) == c for c in chars) else None
+
+
+def _closing_paren(text: str) -> int:
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(" and (index == 0 or text[index - 1] != "\\"):
+            depth += 1
+        elif char == ")" and text[index - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise ValueError(f"unbalanced pattern: {text}")
+
+
+def _top_level_split(body: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in body:
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
 
 
 HUMAN = _any(
@@ -57,7 +124,7 @@ STATUS = _any(
     r"受理了(吗|没)",
 )
 CANCEL = _any(
-    r"(?<!被)取消",
+    r"取消(?<!被取消)",
     r"撤销",
     r"撤回",
     r"(不用|不要|不需要|不必)(来|上门|办|修|预约|了)",

@@ -121,17 +121,21 @@ def _alternation(words: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
-_DIALECT_RE = _alternation(list(DIALECT))
-_FILLER_RE = _alternation(list(FILLERS))
+# Dialect words and fillers in one pass: longest first, so "撒子" (→ 什么) wins over the filler "撒".
+_REPLACEMENTS = {**dict.fromkeys(FILLERS, ""), **DIALECT}
+_WORDS_RE = _alternation(list(_REPLACEMENTS))
+_EMOJI_RE = re.compile(f"{_WECHAT_EMOJI.pattern}|{_PICTOGRAPHS.pattern}")
 _SPACES = re.compile(r"[\s,.!?;:，。！？；：、~…·\-—_()（）【】\[\]\"'“”‘’《》<>|/\\]+")
+
+
+def _replace_word(match: re.Match[str]) -> str:
+    return _REPLACEMENTS[match.group()]
 
 
 def normalize(text: str) -> str:
     """Return the canonical form used for matching; empty when only fillers/emoji were sent."""
     text = unicodedata.normalize("NFKC", text)
     text = _T2S.convert(text).lower()
-    text = _WECHAT_EMOJI.sub(" ", text)
-    text = _PICTOGRAPHS.sub(" ", text)
-    text = _DIALECT_RE.sub(lambda m: DIALECT[m.group(0)], text)
-    text = _FILLER_RE.sub("", text)
+    text = _EMOJI_RE.sub(" ", text)
+    text = _WORDS_RE.sub(_replace_word, text)
     return _SPACES.sub(" ", text).strip()

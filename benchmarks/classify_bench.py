@@ -1,0 +1,72 @@
+"""Classification throughput on one core over the labelled set (target: ≥ 20,000 messages/s).
+
+Every call classifies from scratch (no cache), so repeated passes over the set cost the same as
+the first. Pinned to one CPU with sched_setaffinity so the figure is per core.
+
+    python -m benchmarks.classify_bench [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+from intents import Classifier
+from knowledge import load_handbook
+
+LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled.tsv"
+
+
+def load_texts() -> list[str]:
+    lines = LABELLED.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t")[0] for line in lines if line.strip() and not line.startswith("#")]
+
+
+def measure(seconds: float, runs: int = 5) -> dict[str, float]:
+    """Median and range over `runs` timed windows: this VM's speed drifts by up to 1.5x minute to minute."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    start = time.perf_counter()
+    classifier = Classifier(load_handbook())
+    startup = time.perf_counter() - start
+    texts = load_texts()
+    for text in texts:  # warm-up: first use of regexes and jieba structures
+        classifier.classify(text)
+    rates = []
+    for _ in range(runs):
+        count = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds / runs:
+            for text in texts:
+                classifier.classify(text)
+            count += len(texts)
+        rates.append(count / (time.perf_counter() - start))
+    return {
+        "per_second": statistics.median(rates),
+        "slowest": min(rates),
+        "fastest": max(rates),
+        "microseconds_each": 1e6 / statistics.median(rates),
+        "startup_seconds": startup,
+        "mean_chars": sum(map(len, texts)) / len(texts),
+        "set_size": len(texts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    result = measure(parser.parse_args().seconds)
+    print(
+        f"classification: {result['per_second']:,.0f} messages/s on one core, median of 5 "
+        f"(range {result['slowest']:,.0f}-{result['fastest']:,.0f}; "
+        f"{result['microseconds_each']:.1f} µs each; "
+        f"{result['set_size']} labelled messages, mean {result['mean_chars']:.1f} characters; "
+        f"start-up incl. jieba {result['startup_seconds']:.2f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.wechat import Rejected, WeChatCodec, dedup_key, render_reply, to_message
 from handlers import Services
+from storage import Store
 
 log = logging.getLogger("baishitong.webhook")
 
@@ -19,11 +20,14 @@ PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
 
 
 class Webhook:
-    def __init__(self, settings: Settings, services: Services, codec: WeChatCodec | None = None):
+    def __init__(
+        self, settings: Settings, services: Services, store: Store, codec: WeChatCodec | None = None
+    ):
         self._settings = settings
         self._services = services
+        self._store = store
         self._codec = codec or WeChatCodec(settings)
-        self.pipeline = Pipeline(services, deadline=settings.reply_deadline, dedup_ttl=settings.dedup_ttl)
+        self.pipeline = Pipeline(services, store, deadline=settings.reply_deadline)
 
     async def verify(self, request: web.Request) -> web.Response:
         try:
@@ -68,7 +72,7 @@ class Webhook:
         return body
 
     async def health(self, request: web.Request) -> web.Response:
-        store = self._services.store
+        store = self._store
         healthy = await store.ping()
         status = 200 if healthy else 503
         return web.json_response(
@@ -89,10 +93,12 @@ def _reject(request: web.Request, exc: Rejected) -> web.Response:
     return web.Response(status=exc.status, text=exc.reason)
 
 
-def create_app(settings: Settings, services: Services, codec: WeChatCodec | None = None) -> web.Application:
+def create_app(
+    settings: Settings, services: Services, store: Store, codec: WeChatCodec | None = None
+) -> web.Application:
     # client_max_size makes aiohttp refuse larger bodies while streaming them in (413 above).
     app = web.Application(client_max_size=settings.max_body_bytes)
-    webhook = Webhook(settings, services, codec)
+    webhook = Webhook(settings, services, store, codec)
     app[SERVICES_KEY] = services
     app[PIPELINE_KEY] = webhook.pipeline
     app.router.add_get("/wechat", webhook.verify)
@@ -101,7 +107,7 @@ def create_app(settings: Settings, services: Services, codec: WeChatCodec | None
 
     async def shutdown(app: web.Application) -> None:
         await webhook.pipeline.drain()
-        await services.store.close()
+        await store.close()
 
     app.on_cleanup.append(shutdown)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -33,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    serve.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop (auto: uvloop if installed)",
+    )
     serve.set_defaults(run=_serve)
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal, without WeChat")
@@ -66,51 +73,75 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.runtime import build_services
+    from bot.runtime import build_services, build_store
 
     settings = Settings.from_env()
     settings.require_token()
     _configure_logging(settings.log_level)
     services = build_services(settings)
+    store = build_store(settings)
+    # Start-up built a large, permanent heap (jieba's prefix dictionary, the handbook, modules).
+    # Freezing it keeps full garbage collections from rescanning it mid-request: measured p99 at
+    # 1,000 requests/s in the README.
+    gc.freeze()
     log = logging.getLogger("baishitong")
     log.info(
         "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items",
         args.host,
         args.port,
-        services.store.kind,
+        store.kind,
         "on" if settings.safe_mode_enabled else "off",
         len(services.handbook.items),
     )
     web.run_app(
-        create_app(settings, services),
+        create_app(settings, services, store),
         host=args.host,
         port=args.port,
         print=None,
+        loop=_event_loop(args.loop),
         access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
     )
     return 0
 
 
+def _event_loop(choice: str) -> asyncio.AbstractEventLoop:
+    """uvloop where installed (Linux, macOS): its C event loop costs less per request than asyncio's."""
+    if choice == "asyncio":
+        return asyncio.new_event_loop()
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SettingsError("--loop uvloop: uvloop is not installed") from None
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def _chat(args: argparse.Namespace) -> int:
-    from bot.runtime import build_services
-    from handlers import Message, dispatch
-    from storage import MemoryStore
+    """The webhook's pipeline without WeChat: the same handlers, state and per-resident turns."""
+    from bot.pipeline import Pipeline
+    from bot.runtime import build_services, build_store
+    from handlers import Message
 
     settings = Settings.from_env()
-    services = build_services(settings, store=MemoryStore())
+    pipeline = Pipeline(build_services(settings), build_store(settings, embedded=True), deadline=60.0)
     interactive = sys.stdin.isatty()
     if interactive:
         print("社区百事通（输入“退出”结束）")
 
     async def conversation() -> None:
+        count = 0
         while True:
             if interactive:
                 print("> ", end="", flush=True)
             line = sys.stdin.readline()
             if not line or line.strip() in ("退出", "exit", "quit"):
                 return
-            reply = await dispatch(Message(args.resident, "text", line.rstrip("\n")), services)
-            print(reply.text or "", flush=True)
+            count += 1
+            message = Message(args.resident, "text", line.rstrip("\n"))
+            print(
+                await pipeline.respond(f"chat:{count}", message, lambda reply: reply.text or ""), flush=True
+            )
             print(flush=True)
 
     asyncio.run(conversation())

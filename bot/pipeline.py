@@ -1,9 +1,9 @@
 """Exactly-once handling of WeChat deliveries, in per-resident order, within the reply deadline.
 
-WeChat retries a request up to three times when it has no answer in 5 s. The first delivery
-claims the message id and runs the handlers under the resident's lock; a retry either gets the
-stored reply, or, while the first is still running, waits for it. Past the deadline the caller
-answers "success" (so WeChat stops retrying) and the work finishes in the background.
+WeChat retries a request up to three times when it has no answer in 5 s. A delivery begins a
+turn in the store: the first one of a message id owns it and runs the handlers; a retry gets
+the stored reply or, while the first still runs, waits for it. Past the deadline the caller
+answers "success" (so WeChat stops retrying) and the turn finishes in the background.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 
 from bot.wechat import SUCCESS
-from handlers import Message, Reply, Services, dispatch
+from handlers import Context, Conversation, Message, Reply, Services, dispatch
+from storage import Store
 
 log = logging.getLogger("baishitong.pipeline")
 
@@ -21,49 +22,58 @@ APOLOGY = "抱歉，系统开小差了，请稍后再试；着急的话请回复
 
 
 class Pipeline:
-    def __init__(self, services: Services, *, deadline: float, dedup_ttl: float, lock_timeout: float = 30.0):
+    def __init__(self, services: Services, store: Store, *, deadline: float):
         self._services = services
+        self._store = store
         self._deadline = deadline
-        self._dedup_ttl = dedup_ttl
-        self._lock_timeout = lock_timeout
         self._running: set[asyncio.Task[str]] = set()
 
     async def respond(self, key: str, message: Message, render: Callable[[Reply], str]) -> str:
-        """Return the reply body for this delivery; the handlers run at most once per key."""
+        """The reply body for this delivery; the handlers run at most once per key.
+
+        Raises the store's error when the store itself fails, so the transport can ask for a retry.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline
-        store = self._services.store
-        claim = await store.claim(key, self._dedup_ttl)
-        if claim.reply is not None:
-            log.info("retry of %s answered from the stored reply", key)
-            return claim.reply
-        if claim.pending:
-            reply = await store.wait_reply(key, max(0.0, deadline - loop.time()))
+        task = asyncio.create_task(self._turn(key, message, render, deadline))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+        # asyncio.wait leaves the task running on timeout (no shield needed) and costs less than wait_for.
+        done, _ = await asyncio.wait((task,), timeout=max(0.0, deadline - loop.time()))
+        if not done:
+            log.warning("reply to %s missed the %.1fs deadline: answered success", key, self._deadline)
+            return SUCCESS
+        return task.result()
+
+    async def _turn(self, key: str, message: Message, render: Callable[[Reply], str], deadline: float) -> str:
+        store = self._store
+        turn = await store.begin(key, message.resident)
+        if not turn.owner:
+            if turn.reply is not None:
+                log.info("retry of %s answered from the stored reply", key)
+                return turn.reply
+            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+            reply = await store.wait_reply(key, message.resident, remaining)
             if reply is None:
                 log.warning("retry of %s still running at the deadline: answered success", key)
                 return SUCCESS
             return reply
-        task = asyncio.create_task(self._process(key, message, render))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        conversation = Conversation(turn.state)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - loop.time()))
-        except TimeoutError:
-            log.warning("reply to %s missed the %.1fs deadline: answered success", key, self._deadline)
-            return SUCCESS
-
-    async def _process(self, key: str, message: Message, render: Callable[[Reply], str]) -> str:
-        try:
-            async with self._services.store.lock(message.resident, self._lock_timeout):
-                reply = await dispatch(message, self._services)
-            body = render(reply)
+            body = render(await dispatch(Context(message, conversation, self._services)))
         except Exception:
             log.exception("handling %s failed; the resident gets an apology", key)
-            body = render(Reply(APOLOGY))
-        await self._services.store.complete(key, body, self._dedup_ttl)
+            body, conversation = render(Reply(APOLOGY)), Conversation(turn.state)
+        await store.finish(turn, body, conversation.change())
         return body
 
+    def _finished(self, task: asyncio.Task[str]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Also reached when the deadline already answered: make sure the failure is seen.
+            log.error("turn failed: %r", task.exception())
+
     async def drain(self, timeout: float = 5.0) -> None:
-        """Let in-flight work finish on shutdown so no accepted message is dropped half-way."""
+        """Let in-flight turns finish on shutdown so no accepted message is dropped half-way."""
         if self._running:
             await asyncio.wait(set(self._running), timeout=timeout)

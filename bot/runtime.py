@@ -9,7 +9,17 @@ from knowledge import load_handbook
 from storage import Store, open_store
 
 
-def build_services(settings: Settings, store: Store | None = None) -> Services:
+def build_services(settings: Settings) -> Services:
     handbook = load_handbook(settings.handbook_dir or None)
-    classifier = Classifier(handbook)  # loads jieba now, not on the first message
-    return Services(handbook, classifier, store or open_store(settings.redis_url or None), settings.state_ttl)
+    return Services(
+        handbook, Classifier(handbook)
+    )  # the classifier loads jieba now, not on the first message
+
+
+def build_store(settings: Settings, *, embedded: bool = False) -> Store:
+    """Redis when REDIS_URL is set (unless `embedded`), the in-process store otherwise."""
+    return open_store(
+        None if embedded else (settings.redis_url or None),
+        dedup_ttl=settings.dedup_ttl,
+        state_ttl=settings.state_ttl,
+    )

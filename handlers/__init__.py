@@ -1,9 +1,9 @@
-"""Decide the answer to one resident message. Transport-agnostic: no aiohttp, no wechatpy.
+"""Decide the answer to one resident message. Transport-agnostic: no aiohttp, no wechatpy, no store.
 
 The same `dispatch` serves the WeChat webhook and `baishitong chat`.
 """
 
 from handlers.dispatcher import dispatch
-from handlers.types import Message, Reply, Services
+from handlers.types import Context, Conversation, Message, Reply, Services
 
-__all__ = ["Message", "Reply", "Services", "dispatch"]
+__all__ = ["Context", "Conversation", "Message", "Reply", "Services", "dispatch"]

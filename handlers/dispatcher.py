@@ -1,4 +1,4 @@
-"""Route one message to the handler of its kind and intent, using the conversation state first.
+"""Route one message to the handler of its kind and intent, reading the conversation state first.
 
 State carries two things between messages: a pending numbered question (which item did you
 mean?) and the last item answered, so a bare "预约" or "材料" refers to it.
@@ -10,90 +10,73 @@ import re
 from collections.abc import Awaitable, Callable
 
 from handlers import consult, events, office, order, rate, smalltalk, status
-from handlers.types import Message, Reply, Services
+from handlers.types import Context, Reply
 from intents import Classification, normalize
 
 _CHECKLIST_WORDS = frozenset({"材料", "清单", "要带什么", "带什么", "办事清单", "详情", "详细"})
 _MENU_WORDS = re.compile(r"^(业务|菜单|帮助|help|\?|服务)$")
+_MEDIA_KINDS = frozenset({"image", "location", "link", "video", "shortvideo"})
 
-IntentHandler = Callable[[Message, Classification, Services], Awaitable[Reply]]
+IntentHandler = Callable[[Context, Classification], Awaitable[Reply]]
 
 INTENT_HANDLERS: dict[str, IntentHandler] = {
     "consult": consult.handle,
     "order": order.handle,
-    "status": lambda m, r, s: status.handle_status(m, s),
-    "cancel": lambda m, r, s: status.handle_cancel(m, s),
-    "rate": lambda m, r, s: rate.handle(m, s),
-    "office": lambda m, r, s: office.handle_office(m, s),
-    "human": lambda m, r, s: office.handle_human(m, s),
-    "greeting": lambda m, r, s: smalltalk.handle_greeting(m, s),
-    "unknown": lambda m, r, s: smalltalk.handle_unknown(m, s),
+    "status": status.handle_status,
+    "cancel": status.handle_cancel,
+    "rate": rate.handle,
+    "office": office.handle_office,
+    "human": office.handle_human,
+    "greeting": smalltalk.handle_greeting,
+    "unknown": smalltalk.handle_unknown,
 }
 
 
-async def dispatch(message: Message, services: Services) -> Reply:
-    """Answer one message. Callers serialise messages of one resident (see bot/pipeline.py)."""
-    if message.kind in ("text", "voice"):
-        if message.kind == "voice" and not message.text.strip():
-            return await events.voice_unclear(message, services)
-        return await _text(message, services)
-    if message.kind == "subscribe":
-        return await events.welcome(message, services)
-    if message.kind == "click":
-        return await _click(message, services)
-    if message.kind in ("image", "location", "link", "video", "shortvideo"):
-        return await events.media(message, services)
+async def dispatch(ctx: Context) -> Reply:
+    """Answer one message. The caller serialises a resident's messages and saves ctx.conversation."""
+    kind = ctx.message.kind
+    if kind in ("text", "voice"):
+        if kind == "voice" and not ctx.message.text.strip():
+            return events.voice_unclear()
+        return await _text(ctx)
+    if kind == "subscribe":
+        return events.welcome(ctx)
+    if kind == "click":
+        return await _click(ctx)
+    if kind in _MEDIA_KINDS:
+        return events.media(ctx)
     return Reply.silent()
 
 
-async def _text(message: Message, services: Services) -> Reply:
-    text = message.text.strip()
+async def _text(ctx: Context) -> Reply:
+    text = ctx.message.text.strip()
     if not text:
-        return await smalltalk.handle_empty(message, services)
-    state = await services.store.get_state(message.resident) or {}
-    if state.get("await") == "choose":
-        chosen = consult.chosen_option(text, state)
+        return smalltalk.empty()
+    state = ctx.conversation.state
+    options = state.get("await_choice")
+    if options:
+        chosen = consult.chosen_option(text, options)
         if chosen is not None:
             intent = state.get("intent", "consult")
-            result = Classification(text, intent, chosen, 1.0, (chosen,))
-            return await INTENT_HANDLERS[intent](message, result, services)
-    follow_up = _follow_up(text, state)
-    if follow_up is not None:
-        return await _answer_follow_up(message, services, *follow_up)
+            return await INTENT_HANDLERS[intent](ctx, Classification(text, intent, chosen, 1.0, (chosen,)))
+    last_item = state.get("last_item")
+    if last_item:
+        word = normalize(text)
+        if word in order.FOLLOW_UP_WORDS:
+            return order.book(ctx, last_item)
+        if word in _CHECKLIST_WORDS:
+            return consult.answer(ctx, last_item)
     if _MENU_WORDS.match(normalize(text)):
-        return await consult.handle(message, Classification(text, "consult", None, 1.0), services)
-    result = services.classifier.classify(text)
-    return await INTENT_HANDLERS[result.intent](message, result, services)
+        return await consult.handle(ctx, Classification(text, "consult", None, 1.0))
+    result = ctx.services.classifier.classify(text)
+    return await INTENT_HANDLERS[result.intent](ctx, result)
 
 
-def _follow_up(text: str, state: dict) -> tuple[str, str] | None:
-    """A bare "预约" or "材料" right after a checklist refers to the item just answered."""
-    item_id = state.get("last_item")
-    if not item_id:
-        return None
-    word = normalize(text)
-    if word in order.FOLLOW_UP_WORDS:
-        return "order", item_id
-    if word in _CHECKLIST_WORDS:
-        return "consult", item_id
-    return None
-
-
-async def _answer_follow_up(message: Message, services: Services, intent: str, item_id: str) -> Reply:
-    if intent == "order":
-        return await order.handle(
-            message, Classification(message.text, "order", item_id, 1.0), services, item_id
-        )
-    return await consult.answer(message, services, item_id)
-
-
-async def _click(message: Message, services: Services) -> Reply:
-    key = message.event_key
+async def _click(ctx: Context) -> Reply:
+    key = ctx.message.event_key
     if key.startswith(events.ITEM_KEY_PREFIX):
         item_id = key[len(events.ITEM_KEY_PREFIX) :]
-        if item_id in services.handbook.items:
-            return await consult.answer(message, services, item_id)
-    intent = events.MENU_INTENTS.get(key)
-    if intent is None:
-        return await consult.handle(message, Classification("", "consult", None, 1.0), services)
-    return await INTENT_HANDLERS[intent](message, Classification("", intent, None, 1.0), services)
+        if item_id in ctx.services.handbook.items:
+            return consult.answer(ctx, item_id)
+    intent = events.MENU_INTENTS.get(key, "consult")
+    return await INTENT_HANDLERS[intent](ctx, Classification("", intent, None, 1.0))

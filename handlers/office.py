@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.types import Message, Reply, Services
+from handlers.types import Context, Reply
+from intents import Classification
 
 
-async def handle_office(message: Message, services: Services) -> Reply:
-    return Reply(render.office_hours(services.handbook.office))
+async def handle_office(ctx: Context, result: Classification) -> Reply:
+    return Reply(render.office_hours(ctx.services.handbook.office))
 
 
-async def handle_human(message: Message, services: Services) -> Reply:
-    office = services.handbook.office
+async def handle_human(ctx: Context, result: Classification) -> Reply:
+    office = ctx.services.handbook.office
     community = office.places["community"]
     return Reply(
         "好的，请联系值班工作人员：\n"

@@ -7,7 +7,7 @@ phone and desk that take the booking, so nothing they asked for is silently drop
 from __future__ import annotations
 
 from handlers import render
-from handlers.types import Message, Reply, Services
+from handlers.types import Context, Reply
 from intents import Classification
 
 FOLLOW_UP_WORDS = frozenset(
@@ -15,16 +15,17 @@ FOLLOW_UP_WORDS = frozenset(
 )
 
 
-async def handle(
-    message: Message, result: Classification, services: Services, item_id: str | None = None
-) -> Reply:
-    item_id = item_id or result.item
-    if item_id is None:
-        return Reply(render.service_menu(services.handbook))
-    handbook = services.handbook
+async def handle(ctx: Context, result: Classification) -> Reply:
+    if result.item is None:
+        return Reply(render.service_menu(ctx.services.handbook))
+    return book(ctx, result.item)
+
+
+def book(ctx: Context, item_id: str) -> Reply:
+    handbook = ctx.services.handbook
     item = handbook.item(item_id)
     office = handbook.office
-    await services.store.set_state(message.resident, {"last_item": item_id}, services.state_ttl)
+    ctx.conversation.remember(last_item=item_id)
     lines = [f"收到，您要办的是【{item.title}】。"]
     if item.bookable or item.home_visit:
         lines.append(

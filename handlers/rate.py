@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from handlers.types import Message, Reply, Services
-from intents import normalize
+from handlers.types import Context, Reply
+from intents import Classification, normalize
 
 _UNHAPPY = ("不满意", "差评", "投诉", "太差", "敷衍", "推诿", "不耐烦", "太慢", "没人理", "一般")
 
 
-async def handle(message: Message, services: Services) -> Reply:
-    text = normalize(message.text)
+async def handle(ctx: Context, result: Classification) -> Reply:
+    text = normalize(ctx.message.text)
     if any(word in text for word in _UNHAPPY):
-        office = services.handbook.office
+        office = ctx.services.handbook.office
         return Reply(
             f"非常抱歉给您带来不好的体验。您的意见我们记下了，社区负责人会联系您回访；"
             f"也可以直接拨打 {office.phone} 反映。"

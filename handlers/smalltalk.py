@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.types import Message, Reply, Services
-from intents import normalize
+from handlers.types import Context, Reply
+from intents import Classification, normalize
 
 _THANKS = ("谢", "辛苦", "麻烦了")
 _BYE = ("再见", "拜拜", "bye", "88", "晚安")
 
 
-async def handle_greeting(message: Message, services: Services) -> Reply:
-    text = normalize(message.text)
+async def handle_greeting(ctx: Context, result: Classification) -> Reply:
+    text = normalize(ctx.message.text)
     if any(word in text for word in _THANKS):
         return Reply("不客气！还有什么要办的，随时问我。")
     if any(word in text for word in _BYE):
         return Reply("再见，祝您生活愉快！")
-    return Reply("您好！" + render.service_menu(services.handbook))
+    return Reply("您好！" + render.service_menu(ctx.services.handbook))
 
 
-async def handle_unknown(message: Message, services: Services) -> Reply:
+async def handle_unknown(ctx: Context, result: Classification) -> Reply:
     return Reply(
         "抱歉，这个问题我帮不上忙，我只懂社区办事。\n"
         "您可以问我：办居住证要带什么、养老金认证怎么办、社区几点上班。\n"
@@ -27,5 +27,5 @@ async def handle_unknown(message: Message, services: Services) -> Reply:
     )
 
 
-async def handle_empty(message: Message, services: Services) -> Reply:
+def empty() -> Reply:
     return Reply("您好像没有输入内容。请直接打字说您想办的事，比如“办居住证要带什么”。")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from intents import Classifier
 from knowledge import Handbook
-from storage import Store
 
 # WeChat's passive reply limit for text content, in UTF-8 bytes.
 MAX_REPLY_BYTES = 2048
@@ -35,9 +35,41 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Everything a handler may use, built once at start-up and passed down."""
+    """Everything handlers may consult, built once at start-up and passed down."""
 
     handbook: Handbook
     classifier: Classifier
-    store: Store
-    state_ttl: float = 1800.0  # an idle conversation is forgotten after 30 minutes
+
+
+@dataclass(slots=True)
+class Conversation:
+    """The resident's conversation state for one turn: loaded before the handlers run, saved after.
+
+    Handlers read `state` and call remember()/forget(); they never talk to the store, so the
+    whole turn costs the store one read and one write.
+    """
+
+    state: dict[str, Any] = field(default_factory=dict)
+    changed: bool = False
+
+    def remember(self, **values: Any) -> None:
+        """Replace the state with `values` (a pending question, the last item answered)."""
+        self.state = dict(values)
+        self.changed = True
+
+    def forget(self) -> None:
+        self.state = {}
+        self.changed = True
+
+    def change(self) -> dict[str, Any] | None:
+        """What to save: None when untouched (kept alive as it is), {} to forget it."""
+        return dict(self.state) if self.changed else None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One turn as handlers see it."""
+
+    message: Message
+    conversation: Conversation
+    services: Services

@@ -4,9 +4,9 @@ Knows nothing of WeChat, HTTP or intents. MemoryStore serves a single process (t
 default); RedisStore serves several processes sharing one Redis.
 """
 
-from storage.base import Claim, Store
+from storage.base import State, Store, Turn
 from storage.factory import open_store
 from storage.memory import MemoryStore
 from storage.redis_store import RedisStore
 
-__all__ = ["Claim", "MemoryStore", "RedisStore", "Store", "open_store"]
+__all__ = ["MemoryStore", "RedisStore", "State", "Store", "Turn", "open_store"]

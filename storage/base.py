@@ -1,22 +1,34 @@
-"""The store contract that both implementations pass (tests/test_store_contract.py)."""
+"""The store contract that both implementations pass (tests/test_store_contract.py).
+
+One resident message is one *turn*: `begin` claims the message id (WeChat retries it), takes
+the resident's lock (their messages are handled in arrival order) and loads their conversation
+state; `finish` records the reply for retries, saves the state and releases the lock. On Redis
+each is a single round trip; six separate commands per message cost more than all the rest
+of the request.
+"""
 
 from __future__ import annotations
 
 import abc
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+State = dict[str, Any]
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """Result of claiming a message id: either we own it, or someone did and maybe finished."""
 
-    owner: bool
-    reply: str | None = None  # set when the first delivery already finished
+@dataclass(slots=True)
+class Turn:
+    key: str
+    resident: str
+    owner: bool  # True: this delivery runs the handlers; False: a retry of one that did or does
+    reply: str | None = None  # set when a retry finds the first delivery finished
+    state: State = field(default_factory=dict)  # the resident's state, loaded for the owner
+    token: str = ""  # identifies this turn's hold on the resident's lock
+    _release: Any = None  # releases the in-process lock; internal to the implementations
 
     @property
     def pending(self) -> bool:
+        """A retry whose first delivery is still running (in this or another process)."""
         return not self.owner and self.reply is None
 
 
@@ -25,33 +37,29 @@ class Store(abc.ABC):
 
     kind: str = "store"
 
-    @abc.abstractmethod
-    async def claim(self, key: str, ttl: float) -> Claim:
-        """Atomically mark `key` as being processed; the first caller becomes the owner."""
+    def __init__(self, *, dedup_ttl: float = 600.0, state_ttl: float = 1800.0, lock_timeout: float = 30.0):
+        self.dedup_ttl = dedup_ttl  # how long a reply is kept for WeChat's retries
+        self.state_ttl = state_ttl  # an idle conversation is forgotten after this
+        self.lock_timeout = lock_timeout  # longest wait for, and longest hold of, a resident's lock
 
     @abc.abstractmethod
-    async def complete(self, key: str, reply: str, ttl: float) -> None:
-        """Record the reply of `key` so retries get the same answer; wakes waiters."""
+    async def begin(self, key: str, resident: str) -> Turn:
+        """Claim message `key` of `resident`. Waits (FIFO within a process) while another turn of the
+        same resident is open, then returns: owner with state loaded, or a retry with its reply.
+        Raises TimeoutError when the resident's lock is not free within lock_timeout."""
 
     @abc.abstractmethod
-    async def wait_reply(self, key: str, timeout: float) -> str | None:
-        """Wait until the owner of `key` completes it; None on timeout or when the claim expired."""
+    async def finish(self, turn: Turn, reply: str, state: State | None) -> None:
+        """End an owner's turn: keep `reply` for retries, replace the state with `state` (None:
+        unchanged but kept alive, {}: forgotten), and release the resident's lock."""
 
     @abc.abstractmethod
-    async def get_state(self, resident: str) -> dict[str, Any] | None:
-        """Conversation state of a resident, or None when absent or expired."""
+    async def wait_reply(self, key: str, resident: str, timeout: float) -> str | None:
+        """For a pending retry: the reply once the first delivery finishes; None on timeout."""
 
     @abc.abstractmethod
-    async def set_state(self, resident: str, state: dict[str, Any], ttl: float) -> None:
-        """Replace the resident's state; it expires `ttl` seconds after this write."""
-
-    @abc.abstractmethod
-    async def clear_state(self, resident: str) -> None:
-        """Forget the resident's conversation state."""
-
-    @abc.abstractmethod
-    def lock(self, resident: str, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
-        """Serialise work for one resident; waiters acquire in arrival order within a process."""
+    async def get_state(self, resident: str) -> State:
+        """The resident's current state ({} when none): for tools and tests, outside any turn."""
 
     @abc.abstractmethod
     async def ping(self) -> bool:

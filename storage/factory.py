@@ -7,5 +7,5 @@ from storage.memory import MemoryStore
 from storage.redis_store import RedisStore
 
 
-def open_store(redis_url: str | None) -> Store:
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+def open_store(redis_url: str | None, **ttls: float) -> Store:
+    return RedisStore(redis_url, **ttls) if redis_url else MemoryStore(**ttls)

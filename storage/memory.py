@@ -4,86 +4,94 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import Callable
 
-from storage.base import Claim, Store
+from storage.base import State, Store, Turn
 from storage.locks import LocalLocks
 
 _PENDING = object()
+_MIN_SWEEP = 4096
 
 
 class MemoryStore(Store):
     kind = "memory"
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, **ttls: float) -> None:
+        super().__init__(**ttls)
         self._clock = clock
         self._dedup: dict[str, tuple[object, float]] = {}
-        self._waiters: dict[str, asyncio.Event] = {}
-        self._state: dict[str, tuple[dict[str, Any], float]] = {}
+        self._done: dict[str, asyncio.Event] = {}
+        self._state: dict[str, tuple[State, float]] = {}
         self._locks = LocalLocks()
+        self._sweep_at = {"_dedup": _MIN_SWEEP, "_state": _MIN_SWEEP}
 
-    def _alive(self, expires: float) -> bool:
-        return expires > self._clock()
-
-    def _sweep(self) -> None:
-        # Amortised clean-up: expired entries are dropped when the tables grow, not on every call.
-        now = self._clock()
-        for table in (self._dedup, self._state):
-            if len(table) > 4096:
-                for key in [k for k, (_, exp) in table.items() if exp <= now]:
-                    del table[key]
-
-    async def claim(self, key: str, ttl: float) -> Claim:
+    async def begin(self, key: str, resident: str) -> Turn:
+        release = await self._locks.acquire(resident, self.lock_timeout)
         entry = self._dedup.get(key)
-        if entry is not None and self._alive(entry[1]):
-            value = entry[0]
-            return Claim(False, None if value is _PENDING else str(value))
+        if entry is not None and entry[1] > self._clock():
+            release()
+            return Turn(key, resident, False, None if entry[0] is _PENDING else str(entry[0]))
         self._sweep()
-        self._dedup[key] = (_PENDING, self._clock() + ttl)
-        self._waiters[key] = asyncio.Event()
-        return Claim(True)
+        self._dedup[key] = (_PENDING, self._clock() + self.dedup_ttl)
+        self._done[key] = asyncio.Event()
+        return Turn(key, resident, True, state=await self.get_state(resident), _release=release)
 
-    async def complete(self, key: str, reply: str, ttl: float) -> None:
-        self._dedup[key] = (reply, self._clock() + ttl)
-        event = self._waiters.pop(key, None)
-        if event is not None:
-            event.set()
-
-    async def wait_reply(self, key: str, timeout: float) -> str | None:
-        entry = self._dedup.get(key)
-        if entry is None or not self._alive(entry[1]):
-            return None
-        if entry[0] is not _PENDING:
-            return str(entry[0])
-        event = self._waiters.get(key)
-        if event is None:
-            return None
+    async def finish(self, turn: Turn, reply: str, state: State | None) -> None:
         try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            return None
+            now = self._clock()
+            self._dedup[turn.key] = (reply, now + self.dedup_ttl)
+            if state is None:
+                entry = self._state.get(turn.resident)
+                if entry is not None and entry[1] > now:
+                    self._state[turn.resident] = (entry[0], now + self.state_ttl)
+            elif state:
+                self._state[turn.resident] = (dict(state), now + self.state_ttl)
+            else:
+                self._state.pop(turn.resident, None)
+            event = self._done.pop(turn.key, None)
+            if event is not None:
+                event.set()
+        finally:
+            if turn._release is not None:
+                turn._release()
+                turn._release = None
+
+    async def wait_reply(self, key: str, resident: str, timeout: float) -> str | None:
         entry = self._dedup.get(key)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        if entry[0] is _PENDING:
+            event = self._done.get(key)
+            if event is None:
+                return None
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                return None
+            entry = self._dedup.get(key)
         return None if entry is None or entry[0] is _PENDING else str(entry[0])
 
-    async def get_state(self, resident: str) -> dict[str, Any] | None:
+    async def get_state(self, resident: str) -> State:
         entry = self._state.get(resident)
-        if entry is None:
-            return None
-        if not self._alive(entry[1]):
-            del self._state[resident]
-            return None
+        if entry is None or entry[1] <= self._clock():
+            self._state.pop(resident, None)
+            return {}
         return dict(entry[0])
-
-    async def set_state(self, resident: str, state: dict[str, Any], ttl: float) -> None:
-        self._sweep()
-        self._state[resident] = (dict(state), self._clock() + ttl)
-
-    async def clear_state(self, resident: str) -> None:
-        self._state.pop(resident, None)
-
-    def lock(self, resident: str, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
-        return self._locks.hold(resident, timeout)
 
     async def ping(self) -> bool:
         return True
+
+    def _sweep(self) -> None:
+        """Drop expired entries once a table has doubled since the last sweep: amortised O(1) per write.
+
+        (A sweep on every write past a fixed size would rescan the whole table each time, because
+        the dedup table legitimately holds every message of the last ten minutes.)
+        """
+        now = self._clock()
+        for name in ("_dedup", "_state"):
+            table = getattr(self, name)
+            if len(table) < self._sweep_at[name]:
+                continue
+            for key in [k for k, (_, expires) in table.items() if expires <= now]:
+                del table[key]
+            self._sweep_at[name] = max(_MIN_SWEEP, 2 * len(table))

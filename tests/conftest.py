@@ -33,7 +33,12 @@ def classifier(handbook: Handbook) -> Classifier:
     return Classifier(handbook)
 
 
-def _redis_reachable() -> str | None:
+@pytest.fixture(scope="session")
+def services(handbook: Handbook, classifier: Classifier) -> Services:
+    return Services(handbook, classifier)
+
+
+def _redis_problem() -> str | None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except (redis.RedisError, OSError) as exc:
@@ -43,7 +48,7 @@ def _redis_reachable() -> str | None:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    problem = _redis_reachable()
+    problem = _redis_problem()
     if problem:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(problem + " (CI=true: Redis tests must run)")
@@ -51,11 +56,12 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-async def _new_redis_store(url: str) -> RedisStore:
+async def new_redis_store(url: str = REDIS_URL) -> RedisStore:
+    """A RedisStore with its own key prefix, so tests never see each other's keys."""
     return RedisStore(url, prefix=f"bst-test-{uuid.uuid4().hex[:8]}:")
 
 
-async def _cleanup_redis(store: RedisStore) -> None:
+async def cleanup_redis(store: RedisStore) -> None:
     client = redis.asyncio.Redis.from_url(REDIS_URL)
     keys = [key async for key in client.scan_iter(match=f"{store._prefix}*")]
     if keys:
@@ -70,10 +76,9 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
         return
-    url = request.getfixturevalue("redis_url")
-    redis_store = await _new_redis_store(url)
+    redis_store = await new_redis_store(request.getfixturevalue("redis_url"))
     yield redis_store
-    await _cleanup_redis(redis_store)
+    await cleanup_redis(redis_store)
 
 
 @pytest.fixture
@@ -81,32 +86,29 @@ def settings() -> Settings:
     return Settings(wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY)
 
 
-ClientFactory = Callable[..., Awaitable[tuple[TestClient, Services]]]
+ClientFactory = Callable[..., Awaitable[tuple[TestClient, Store]]]
 
 
 @pytest.fixture
-async def make_client(
-    handbook: Handbook, classifier: Classifier, settings: Settings
-) -> AsyncIterator[ClientFactory]:
-    """Start the real aiohttp app on a loopback port; returns (client, services)."""
+async def make_client(services: Services, settings: Settings) -> AsyncIterator[ClientFactory]:
+    """Start the real aiohttp app on a loopback port; returns (client, store)."""
     clients: list[TestClient] = []
     redis_stores: list[RedisStore] = []
 
-    async def factory(store: Store | str = "memory", **overrides) -> tuple[TestClient, Services]:
+    async def factory(store: Store | str = "memory", **overrides: object) -> tuple[TestClient, Store]:
         if store == "memory":
             store = MemoryStore()
         elif store == "redis":
-            store = await _new_redis_store(REDIS_URL)
+            store = await new_redis_store(REDIS_URL)
             redis_stores.append(store)
-        services = Services(handbook, classifier, store, settings.state_ttl)
-        app = create_app(replace(settings, **overrides), services)
+        app = create_app(replace(settings, **overrides), services, store)
         client = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()
         clients.append(client)
-        return client, services
+        return client, store
 
     yield factory
     for client in clients:
         await client.close()
     for redis_store in redis_stores:
-        await _cleanup_redis(redis_store)
+        await cleanup_redis(redis_store)

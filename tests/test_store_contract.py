@@ -9,93 +9,153 @@ import pytest
 from storage import Store
 
 
-async def test_first_claim_owns_and_later_claims_see_pending_then_reply(store: Store) -> None:
-    first = await store.claim("m1", ttl=30)
-    second = await store.claim("m1", ttl=30)
-    assert first.owner and not first.pending
-    assert not second.owner and second.pending
-    await store.complete("m1", "<reply/>", ttl=30)
-    third = await store.claim("m1", ttl=30)
-    assert (third.owner, third.reply) == (False, "<reply/>")
+async def test_first_delivery_owns_and_retries_get_the_reply(store: Store) -> None:
+    first = await store.begin("m1", "r1")
+    assert first.owner and first.state == {}
+    await store.finish(first, "<reply/>", None)
+    retry = await store.begin("m1", "r1")
+    assert (retry.owner, retry.reply, retry.pending) == (False, "<reply/>", False)
 
 
-async def test_concurrent_claims_have_exactly_one_owner(store: Store) -> None:
-    claims = await asyncio.gather(*(store.claim("race", ttl=30) for _ in range(20)))
-    assert sum(claim.owner for claim in claims) == 1
-
-
-async def test_waiter_receives_reply_when_owner_completes(store: Store) -> None:
-    await store.claim("m2", ttl=30)
+async def test_retry_while_first_runs_waits_for_its_reply(store: Store) -> None:
+    first = await store.begin("m2", "r2")
 
     async def finish_later() -> None:
         await asyncio.sleep(0.1)
-        await store.complete("m2", "done", ttl=30)
+        await store.finish(first, "done", None)
 
     finisher = asyncio.create_task(finish_later())
-    assert await store.wait_reply("m2", timeout=2) == "done"
+    retry = await store.begin("m2", "r2")  # same resident: queues behind the open turn
+    assert retry.reply == "done" or await store.wait_reply("m2", "r2", timeout=2) == "done"
     await finisher
 
 
-async def test_wait_reply_times_out_while_pending_and_is_none_for_unknown(store: Store) -> None:
-    await store.claim("slow", ttl=30)
-    assert await store.wait_reply("slow", timeout=0.1) is None
-    assert await store.wait_reply("never-claimed", timeout=0.1) is None
+async def test_concurrent_deliveries_of_one_message_have_exactly_one_owner(store: Store) -> None:
+    async def deliver() -> bool:
+        turn = await store.begin("race", "r-race")
+        if turn.owner:
+            await asyncio.sleep(0.01)
+            await store.finish(turn, "reply", None)
+        return turn.owner
+
+    owners = await asyncio.gather(*(deliver() for _ in range(10)))
+    assert sum(owners) == 1
 
 
-async def test_claim_expires_after_ttl(store: Store) -> None:
-    assert (await store.claim("short", ttl=0.1)).owner
+async def test_state_is_loaded_saved_kept_and_forgotten(store: Store) -> None:
+    turn = await store.begin("s1", "resident-a")
+    await store.finish(turn, "x", {"await_choice": ["a", "b"], "intent": "consult"})
+    turn = await store.begin("s2", "resident-a")
+    assert turn.state == {"await_choice": ["a", "b"], "intent": "consult"}
+    await store.finish(turn, "x", None)  # unchanged: kept
+    turn = await store.begin("s3", "resident-a")
+    assert turn.state == {"await_choice": ["a", "b"], "intent": "consult"}
+    await store.finish(turn, "x", {})  # forgotten
+    assert await store.get_state("resident-a") == {}
+    assert await store.get_state("nobody") == {}
+
+
+async def test_state_expires_after_idle_ttl(store: Store) -> None:
+    store.state_ttl = 0.1
+    turn = await store.begin("e1", "resident-b")
+    await store.finish(turn, "x", {"last_item": "x"})
     await asyncio.sleep(0.25)
-    assert (await store.claim("short", ttl=30)).owner
+    assert (await store.begin("e2", "resident-b")).state == {}
 
 
-async def test_state_round_trip_expiry_and_clear(store: Store) -> None:
-    assert await store.get_state("resident-a") is None
-    await store.set_state("resident-a", {"await": "choose", "options": ["a", "b"]}, ttl=30)
-    assert await store.get_state("resident-a") == {"await": "choose", "options": ["a", "b"]}
-    await store.clear_state("resident-a")
-    assert await store.get_state("resident-a") is None
-    await store.set_state("resident-b", {"last_item": "x"}, ttl=0.1)
+async def test_activity_keeps_state_alive(store: Store) -> None:
+    store.state_ttl = 0.3
+    turn = await store.begin("k1", "resident-c")
+    await store.finish(turn, "x", {"last_item": "x"})
+    for n in range(3):  # a message every 0.15 s, each leaving the state untouched
+        await asyncio.sleep(0.15)
+        turn = await store.begin(f"k{n + 2}", "resident-c")
+        assert turn.state == {"last_item": "x"}
+        await store.finish(turn, "x", None)
+
+
+async def test_dedup_record_expires_after_ttl(store: Store) -> None:
+    store.dedup_ttl = 0.1
+    turn = await store.begin("short", "r-short")
+    await store.finish(turn, "x", None)
     await asyncio.sleep(0.25)
-    assert await store.get_state("resident-b") is None
+    assert (await store.begin("short", "r-short")).owner
 
 
-async def test_state_is_a_copy_not_a_live_reference(store: Store) -> None:
-    state = {"last_item": "x"}
-    await store.set_state("r", state, ttl=30)
-    state["last_item"] = "changed"
-    assert await store.get_state("r") == {"last_item": "x"}
-
-
-async def test_lock_serialises_one_resident_in_arrival_order(store: Store) -> None:
+async def test_one_residents_turns_run_one_at_a_time_in_arrival_order(store: Store) -> None:
     order: list[int] = []
 
-    async def work(n: int) -> None:
-        async with store.lock("same-resident"):
-            order.append(n)
-            await asyncio.sleep(0.01)
+    async def message(n: int) -> None:
+        turn = await store.begin(f"order-{n}", "same-resident")
+        order.append(n)
+        await asyncio.sleep(0.01)
+        await store.finish(turn, "x", {"last": n})
 
     tasks = []
     for n in range(6):
-        tasks.append(asyncio.create_task(work(n)))
+        tasks.append(asyncio.create_task(message(n)))
         await asyncio.sleep(0.002)  # arrival order 0..5
     await asyncio.gather(*tasks)
     assert order == list(range(6))
+    assert await store.get_state("same-resident") == {"last": 5}
 
 
-async def test_lock_does_not_block_other_residents(store: Store) -> None:
-    async with store.lock("busy-resident"):
-        # Another resident gets its lock at once while the first is held.
-        async with asyncio.timeout(1):
-            async with store.lock("other-resident"):
-                pass
+async def test_other_residents_are_not_held_up(store: Store) -> None:
+    held = await store.begin("h1", "busy-resident")
+    async with asyncio.timeout(1):
+        other = await store.begin("h2", "other-resident")
+        await store.finish(other, "x", None)
+    await store.finish(held, "x", None)
 
 
-async def test_lock_times_out_instead_of_waiting_forever(store: Store) -> None:
-    async with store.lock("held"):
-        with pytest.raises(TimeoutError):
-            async with store.lock("held", timeout=0.2):
-                pass
+async def test_begin_times_out_instead_of_waiting_forever(store: Store) -> None:
+    held = await store.begin("t1", "held")
+    store.lock_timeout = 0.2
+    with pytest.raises(TimeoutError):
+        await store.begin("t2", "held")
+    await store.finish(held, "x", None)
 
 
 async def test_ping(store: Store) -> None:
     assert await store.ping() is True
+
+
+async def test_redis_turns_exclude_each_other_across_processes(redis_url: str) -> None:
+    """Two RedisStores (two processes' worth of clients) share the resident's lock."""
+    from tests.conftest import cleanup_redis, new_redis_store
+
+    one, two = await new_redis_store(redis_url), await new_redis_store(redis_url)
+    two._prefix = one._prefix  # same deployment
+    events: list[str] = []
+    first = await one.begin("x1", "shared-resident")
+
+    async def second() -> None:
+        turn = await two.begin("x2", "shared-resident")
+        events.append("second began")
+        assert turn.state == {"by": "one"}  # sees the first turn's state, so it waited for it
+        await two.finish(turn, "y", None)
+
+    task = asyncio.create_task(second())
+    await asyncio.sleep(0.15)
+    events.append("first finishing")
+    await one.finish(first, "x", {"by": "one"})
+    await task
+    assert events == ["first finishing", "second began"]
+    await cleanup_redis(one)
+    await two.close()
+
+
+async def test_memory_store_forgets_expired_entries_without_rescanning_every_write() -> None:
+    from storage.memory import MemoryStore
+
+    now = [0.0]
+    store = MemoryStore(clock=lambda: now[0], dedup_ttl=1)
+    for n in range(10_000):
+        await store.finish(await store.begin(f"old-{n}", f"r{n % 50}"), "x", None)
+    now[0] = 5.0  # all of them expired
+    store.dedup_ttl = 600
+    for n in range(10_000):
+        await store.finish(await store.begin(f"new-{n}", f"r{n % 50}"), "x", None)
+    assert len(store._dedup) < 20_000
+    assert all(key.startswith("new-") for key in store._dedup)
+    assert store._sweep_at["_dedup"] >= 2 * 4096

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -18,6 +19,16 @@ from tests.wechat_peer import (
 )
 
 platform = WeChatPlatform()
+
+
+@asynccontextmanager
+async def holding(store, resident):
+    """Keep a turn of `resident` open, as a slow handler would, so their next messages queue."""
+    turn = await store.begin(f"blocker-{resident}", resident)
+    try:
+        yield
+    finally:
+        await store.finish(turn, "", None)
 
 
 async def post(client, request):
@@ -124,9 +135,9 @@ async def test_retries_get_the_same_reply_and_handlers_run_once(
     calls: list[str] = []
     real_dispatch = bot.pipeline.dispatch
 
-    async def counting_dispatch(message, services):
-        calls.append(message.text)
-        return await real_dispatch(message, services)
+    async def counting_dispatch(ctx):
+        calls.append(ctx.message.text)
+        return await real_dispatch(ctx)
 
     monkeypatch.setattr(bot.pipeline, "dispatch", counting_dispatch)
     client, _ = await make_client(store_kind)
@@ -140,9 +151,9 @@ async def test_retries_get_the_same_reply_and_handlers_run_once(
 
 
 async def test_retry_arriving_during_processing_waits_for_the_first(make_client) -> None:
-    client, services = await make_client()
+    client, store = await make_client()
     xml = text_xml("r-wait", "居住证明在哪开", msg_id=9100)
-    async with services.store.lock("r-wait"):  # the first delivery is stuck behind this lock
+    async with holding(store, "r-wait"):  # the first delivery is stuck behind this open turn
         first = asyncio.create_task(post(client, platform.plaintext(xml)))
         await asyncio.sleep(0.1)
         retry = asyncio.create_task(post(client, platform.plaintext(xml)))
@@ -156,9 +167,9 @@ async def test_retry_arriving_during_processing_waits_for_the_first(make_client)
 async def test_one_residents_messages_are_handled_in_arrival_order(make_client, store_kind, request) -> None:
     if store_kind == "redis":
         request.getfixturevalue("redis_url")
-    client, services = await make_client(store_kind)
+    client, store = await make_client(store_kind)
     texts = ["老年证和高龄津贴", "2", "预约"]  # each answer depends on the state the previous one left
-    async with services.store.lock("r-order"):
+    async with holding(store, "r-order"):
         tasks = []
         for text in texts:
             tasks.append(asyncio.create_task(post(client, platform.plaintext(text_xml("r-order", text)))))
@@ -170,8 +181,8 @@ async def test_one_residents_messages_are_handled_in_arrival_order(make_client, 
 
 
 async def test_other_residents_are_not_held_up(make_client) -> None:
-    client, services = await make_client()
-    async with services.store.lock("r-stuck"):
+    client, store = await make_client()
+    async with holding(store, "r-stuck"):
         stuck = asyncio.create_task(post(client, platform.plaintext(text_xml("r-stuck", "你好"))))
         async with asyncio.timeout(1):
             other = await post(client, platform.plaintext(text_xml("r-free", "你好")))
@@ -182,10 +193,10 @@ async def test_other_residents_are_not_held_up(make_client) -> None:
 async def test_reply_past_the_deadline_is_success_and_logged_then_retry_gets_reply(
     make_client, caplog
 ) -> None:
-    client, services = await make_client(reply_deadline=0.3)
+    client, store = await make_client(reply_deadline=0.3)
     xml = text_xml("r-slow", "社保卡丢了怎么办", msg_id=9200)
     with caplog.at_level(logging.WARNING, logger="baishitong.pipeline"):
-        async with services.store.lock("r-slow"):
+        async with holding(store, "r-slow"):
             response = await post(client, platform.plaintext(xml))
             assert (response.status, await response.text()) == (200, "success")
     assert any("deadline" in record.getMessage() for record in caplog.records)
@@ -195,7 +206,7 @@ async def test_reply_past_the_deadline_is_success_and_logged_then_retry_gets_rep
 
 
 async def test_handler_failure_gives_apology_not_500(make_client, monkeypatch) -> None:
-    async def broken(message, services):
+    async def broken(ctx):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(bot.pipeline, "dispatch", broken)
@@ -335,9 +346,9 @@ async def test_event_retries_are_deduplicated_but_distinct_events_are_not(make_c
     seen: list[str] = []
     real_dispatch = bot.pipeline.dispatch
 
-    async def counting_dispatch(message, services):
-        seen.append(message.kind + ":" + message.event_key)
-        return await real_dispatch(message, services)
+    async def counting_dispatch(ctx):
+        seen.append(ctx.message.kind + ":" + ctx.message.event_key)
+        return await real_dispatch(ctx)
 
     monkeypatch.setattr(bot.pipeline, "dispatch", counting_dispatch)
     client, _ = await make_client()

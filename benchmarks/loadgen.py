@@ -30,7 +30,9 @@ async def run(
     errors = 0
     connector = aiohttp.TCPConnector(limit=512, force_close=False)
     headers = {"Content-Type": "text/xml"}
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # WeChat gives up after 5 s; anything slower than 10 s is counted as an error, not waited for.
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def send(n: int, scheduled: float) -> None:
             nonlocal errors

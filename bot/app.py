@@ -15,9 +15,6 @@ from storage import Store
 
 log = logging.getLogger("baishitong.webhook")
 
-SERVICES_KEY = web.AppKey("services", Services)
-PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
-
 
 class Webhook:
     def __init__(
@@ -27,7 +24,9 @@ class Webhook:
         self._services = services
         self._store = store
         self._codec = codec or WeChatCodec(settings)
-        self.pipeline = Pipeline(services, store, deadline=settings.reply_deadline)
+        self.pipeline = Pipeline(
+            services, store, deadline=settings.reply_deadline, max_in_flight=settings.max_in_flight
+        )
 
     async def verify(self, request: web.Request) -> web.Response:
         try:
@@ -99,8 +98,6 @@ def create_app(
     # client_max_size makes aiohttp refuse larger bodies while streaming them in (413 above).
     app = web.Application(client_max_size=settings.max_body_bytes)
     webhook = Webhook(settings, services, store, codec)
-    app[SERVICES_KEY] = services
-    app[PIPELINE_KEY] = webhook.pipeline
     app.router.add_get("/wechat", webhook.verify)
     app.router.add_post("/wechat", webhook.receive)
     app.router.add_get("/healthz", webhook.health)

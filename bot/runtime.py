@@ -20,6 +20,7 @@ def build_store(settings: Settings, *, embedded: bool = False) -> Store:
     """Redis when REDIS_URL is set (unless `embedded`), the in-process store otherwise."""
     return open_store(
         None if embedded else (settings.redis_url or None),
+        redis_max_connections=settings.redis_max_connections,
         dedup_ttl=settings.dedup_ttl,
         state_ttl=settings.state_ttl,
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
 
 
 class SettingsError(ValueError):
@@ -17,10 +20,12 @@ class Settings:
     wechat_app_id: str = ""
     wechat_aes_key: str = ""  # empty: plaintext mode only
     redis_url: str = ""  # empty: in-process store
+    redis_max_connections: int = 64
     handbook_dir: str = ""  # empty: the handbook shipped with the package
     timestamp_window: int = 300
     reply_deadline: float = 4.5
     max_body_bytes: int = 64 * 1024
+    max_in_flight: int = 256
     dedup_ttl: float = 600.0
     state_ttl: float = 1800.0
     log_level: str = "INFO"
@@ -37,10 +42,12 @@ class Settings:
             wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
             wechat_aes_key=env.get("WECHAT_AES_KEY", "").strip(),
             redis_url=env.get("REDIS_URL", "").strip(),
+            redis_max_connections=_int(env, "REDIS_MAX_CONNECTIONS", 64),
             handbook_dir=env.get("HANDBOOK_DIR", "").strip(),
             timestamp_window=_int(env, "WECHAT_TIMESTAMP_WINDOW", 300),
             reply_deadline=_float(env, "REPLY_DEADLINE_SECONDS", 4.5),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+            max_in_flight=_int(env, "MAX_IN_FLIGHT", 256),
             dedup_ttl=_float(env, "DEDUP_TTL_SECONDS", 600.0),
             state_ttl=_float(env, "STATE_TTL_SECONDS", 1800.0),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
@@ -63,26 +70,21 @@ class Settings:
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {value}")
-    return value
+    return _positive(env, name, default, int, "a whole number")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    return _positive(env, name, default, float, "a number")
+
+
+def _positive(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = convert(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
+        raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
+    if value <= 0:  # type: ignore[operator]
         raise SettingsError(f"{name} must be positive, got {value}")
     return value

@@ -7,5 +7,7 @@ from storage.memory import MemoryStore
 from storage.redis_store import RedisStore
 
 
-def open_store(redis_url: str | None, **ttls: float) -> Store:
-    return RedisStore(redis_url, **ttls) if redis_url else MemoryStore(**ttls)
+def open_store(redis_url: str | None, *, redis_max_connections: int = 64, **ttls: float) -> Store:
+    if redis_url:
+        return RedisStore(redis_url, max_connections=redis_max_connections, **ttls)
+    return MemoryStore(**ttls)

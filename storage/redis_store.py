@@ -52,11 +52,19 @@ return 1
 class RedisStore(Store):
     kind = "redis"
 
-    def __init__(self, url: str, prefix: str = "bst:", **ttls: float) -> None:
+    def __init__(self, url: str, prefix: str = "bst:", *, max_connections: int = 64, **ttls: float) -> None:
         super().__init__(**ttls)
-        self._client = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
+        # A blocking pool: under a burst, turns wait for a free connection instead of failing with
+        # "Too many connections" (the default pool's behaviour, seen as 503s under overload).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=self.lock_timeout,
+            decode_responses=True,
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
+        self._client = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
         self._begin = self._client.register_script(_BEGIN)
         self._finish = self._client.register_script(_FINISH)
@@ -147,4 +155,4 @@ class RedisStore(Store):
             return False
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._client.aclose(close_connection_pool=True)

@@ -159,3 +159,20 @@ async def test_memory_store_forgets_expired_entries_without_rescanning_every_wri
     assert len(store._dedup) < 20_000
     assert all(key.startswith("new-") for key in store._dedup)
     assert store._sweep_at["_dedup"] >= 2 * 4096
+
+
+async def test_redis_burst_beyond_the_pool_waits_instead_of_failing(redis_url: str) -> None:
+    """More concurrent turns than connections: every one completes (the pool blocks, not raises)."""
+    from storage import RedisStore
+    from tests.conftest import cleanup_redis
+
+    store = RedisStore(redis_url, prefix="bst-test-burst:", max_connections=4)
+
+    async def message(n: int) -> bool:
+        turn = await store.begin(f"burst-{n}", f"burst-resident-{n}")
+        await store.finish(turn, "ok", {"n": n})
+        return turn.owner
+
+    assert all(await asyncio.gather(*(message(n) for n in range(200))))
+    assert await store.get_state("burst-resident-199") == {"n": 199}
+    await cleanup_redis(store)

@@ -357,3 +357,20 @@ async def test_event_retries_are_deduplicated_but_distinct_events_are_not(make_c
     for xml in (subscribe, subscribe, click, click):
         assert (await post(client, platform.plaintext(xml))).status == 200
     assert seen == ["subscribe:", "click:MENU_HUMAN"]
+
+
+async def test_overload_beyond_the_in_flight_cap_gets_a_busy_reply_at_once(make_client, caplog) -> None:
+    client, store = await make_client(max_in_flight=1)
+    async with holding(store, "r-busy-1"):
+        stuck = asyncio.create_task(post(client, platform.plaintext(text_xml("r-busy-1", "你好"))))
+        await asyncio.sleep(0.1)  # one turn in flight, waiting for the held resident
+        with caplog.at_level(logging.WARNING, logger="baishitong.pipeline"):
+            async with asyncio.timeout(1):
+                busy = await post(client, platform.plaintext(text_xml("r-busy-2", "办居住证要带啥子")))
+        assert busy.status == 200
+        assert "请过一分钟再发一次" in reply_content(await busy.text())
+        assert any("in flight" in record.getMessage() for record in caplog.records)
+    assert reply_content(await (await stuck).text()).startswith("您好")
+    # Capacity is back: the next message is handled normally.
+    normal = await post(client, platform.plaintext(text_xml("r-busy-2", "办居住证要带啥子")))
+    assert reply_content(await normal.text()).startswith("【居住证办理】")

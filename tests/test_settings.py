@@ -1,0 +1,50 @@
+"""Configuration: read once from the environment; malformed values fail with the variable's name."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+def test_defaults_are_the_embedded_plaintext_setup() -> None:
+    settings = Settings.from_env({"WECHAT_TOKEN": "t"})
+    assert (settings.redis_url, settings.safe_mode_enabled, settings.reply_deadline) == ("", False, 4.5)
+    assert (settings.timestamp_window, settings.max_body_bytes, settings.max_in_flight) == (300, 65536, 256)
+
+
+def test_values_are_read_and_typed() -> None:
+    env = {
+        "WECHAT_TOKEN": "t",
+        "WECHAT_APP_ID": "wx1",
+        "WECHAT_AES_KEY": AES,
+        "REDIS_URL": "redis://h:1/2",
+        "WECHAT_TIMESTAMP_WINDOW": "60",
+        "REPLY_DEADLINE_SECONDS": "3.5",
+        "STATE_TTL_SECONDS": "900",
+    }
+    settings = Settings.from_env(env)
+    assert settings.safe_mode_enabled and settings.redis_url == "redis://h:1/2"
+    assert (settings.timestamp_window, settings.reply_deadline, settings.state_ttl) == (60, 3.5, 900.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WECHAT_TIMESTAMP_WINDOW": "five"}, "WECHAT_TIMESTAMP_WINDOW must be a whole number"),
+        ({"REPLY_DEADLINE_SECONDS": "-1"}, "REPLY_DEADLINE_SECONDS must be positive"),
+        ({"MAX_BODY_BYTES": "1.5"}, "MAX_BODY_BYTES must be a whole number"),
+        ({"WECHAT_AES_KEY": "short", "WECHAT_APP_ID": "wx1"}, "43-character EncodingAESKey"),
+        ({"WECHAT_AES_KEY": AES}, "WECHAT_APP_ID is required"),
+    ],
+)
+def test_malformed_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_serve_requires_a_token() -> None:
+    with pytest.raises(SettingsError, match="WECHAT_TOKEN is required"):
+        Settings.from_env({}).require_token()

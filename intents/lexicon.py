@@ -155,6 +155,9 @@ RATE = _any(
     r"锦旗",
     r"给.{0,4}(打|评)(个)?(分|星)",
 )
+# Any of the four intents about an earlier request or a person; one search rules all four out for
+# the common message that is none of them.
+ABOUT_REQUEST_OR_PERSON = re.compile("|".join(p.pattern for p in (HUMAN, CANCEL, STATUS, RATE)))
 # Asked how / what / where / whether: the resident wants information, not action.
 QUESTION = _any(
     r"怎么",

@@ -124,8 +124,9 @@ def _alternation(words: list[str]) -> re.Pattern[str]:
 # Dialect words and fillers in one pass: longest first, so "撒子" (→ 什么) wins over the filler "撒".
 _REPLACEMENTS = {**dict.fromkeys(FILLERS, ""), **DIALECT}
 _WORDS_RE = _alternation(list(_REPLACEMENTS))
-_EMOJI_RE = re.compile(f"{_WECHAT_EMOJI.pattern}|{_PICTOGRAPHS.pattern}")
-_SPACES = re.compile(r"[\s,.!?;:，。！？；：、~…·\-—_()（）【】\[\]\"'“”‘’《》<>|/\\]+")
+_SEPARATORS = r"[\s,.!?;:，。！？；：、~…·\-—_()（）【】\[\]\"'“”‘’《》<>|/\\]"
+# Emoji codes, pictographs and punctuation all become word breaks, in one pass.
+_BREAKS = re.compile(f"(?:{_WECHAT_EMOJI.pattern}|{_PICTOGRAPHS.pattern}|{_SEPARATORS})+")
 
 
 def _replace_word(match: re.Match[str]) -> str:
@@ -136,6 +137,6 @@ def normalize(text: str) -> str:
     """Return the canonical form used for matching; empty when only fillers/emoji were sent."""
     text = unicodedata.normalize("NFKC", text)
     text = _T2S.convert(text).lower()
-    text = _EMOJI_RE.sub(" ", text)
+    text = _BREAKS.sub(" ", text)
     text = _WORDS_RE.sub(_replace_word, text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())

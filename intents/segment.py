@@ -126,6 +126,7 @@ class Segmenter:
             w: (math.log(f) - log_total if f else _PREFIX_ONLY) for w, f in self.tokenizer.FREQ.items()
         }
         self._unknown = -log_total  # jieba scores an unknown character as log(1) - log(total)
+        self._starts = frozenset(w[0] for w in self._table)  # characters that begin some word
 
     def cut(self, text: str) -> list[str]:
         tokens: list[str] = []
@@ -139,11 +140,14 @@ class Segmenter:
         return tokens
 
     def _cut_block(self, block: str, out: list[str]) -> None:
-        table, unknown = self._table, self._unknown
+        table, unknown, starts = self._table, self._unknown, self._starts
         n = len(block)
         score = [0.0] * (n + 1)
         end = list(range(n))
         for k in range(n - 1, -1, -1):
+            if block[k] not in starts:  # no word begins here: a single unknown character, as in jieba
+                score[k] = unknown + score[k + 1]
+                continue
             best, best_end = unknown + score[k + 1], -1
             i = k
             while i < n:

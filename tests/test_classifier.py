@@ -126,3 +126,23 @@ def test_classify_cli_json_contract() -> None:
         assert objects[0] == {**objects[0], "text": texts[0], "intent": "consult", "item": "residence_permit"}
         assert objects[1]["intent"] == "unknown" and objects[1]["item"] is None
         assert all(0 <= o["confidence"] <= 1 for o in objects)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("生存认正", "pension_certification"),  # 证 typed as 正
+        ("居主正要带什么", "residence_permit"),
+        ("高零津贴怎么领", "elderly_allowance"),
+        ("刘动人口登记去哪里", "residence_registration"),
+        ("退休人员资格任正", "pension_certification"),
+    ],
+)
+def test_homophone_typos_still_name_the_service(classifier: Classifier, text: str, item: str) -> None:
+    result = classifier.classify(text)
+    assert (result.intent, result.item) == ("consult", item)
+
+
+def test_homophones_do_not_invent_services(classifier: Classifier) -> None:
+    for text in ("明天天气怎么样", "今天吃什么", "我想去旅游", "这个电视剧真好看", "他是我的老同学"):
+        assert classifier.classify(text).item is None, text

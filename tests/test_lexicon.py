@@ -52,3 +52,10 @@ def test_expansion_examples() -> None:
     assert lexicon.literal_first("(我|我们)?来") == ["我来", "我们来", "来"]
     assert lexicon.literal_first("[1-3五]星") == ["1星", "2星", "3星", "五星"]
     assert lexicon.literal_first("^你好") == ["^你好"]
+
+
+def test_combined_precheck_matches_exactly_when_one_of_its_parts_does() -> None:
+    parts = (lexicon.HUMAN, lexicon.CANCEL, lexicon.STATUS, lexicon.RATE)
+    for text in _samples():
+        combined = lexicon.ABOUT_REQUEST_OR_PERSON.search(text) is not None
+        assert combined == any(p.search(text) for p in parts), text

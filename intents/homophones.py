@@ -1,0 +1,60 @@
+"""Find handbook aliases typed with the wrong character but the right sound (IME typos).
+
+Residents type with pinyin input methods, so a miswritten service name usually sounds right:
+生存认正 for 生存认证, 居主证 for 居住证. Listing every such variant in the handbook is endless; this
+index matches aliases of three or more characters by the toneless syllables of their characters
+instead (each character's first reading in pypinyin's table, for alias and message alike). Only
+used when a message names no service exactly, so it never overrides an exact match.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from pypinyin.constants import PINYIN_DICT
+
+MIN_SYLLABLES = 3
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+class HomophoneIndex:
+    def __init__(self, aliases: Iterable[tuple[str, str]]):
+        """aliases: (normalised alias, item id) pairs."""
+        self._syllable: dict[str, str] = {}
+        self._aliases: dict[tuple[str, ...], str] = {}
+        self._openings: set[tuple[str, str]] = set()  # first two syllables of some alias: a cheap filter
+        for alias, item_id in aliases:
+            if len(alias) < MIN_SYLLABLES or not all(map(_is_han, alias)):
+                continue
+            syllables = tuple(self.syllable(c) for c in alias)
+            self._aliases.setdefault(syllables, item_id)
+            self._openings.add(syllables[:2])
+        self._lengths = sorted({len(s) for s in self._aliases}, reverse=True)
+
+    def syllable(self, char: str) -> str:
+        """Toneless first reading of a Han character ("" for anything else)."""
+        found = self._syllable.get(char)
+        if found is None:
+            reading = PINYIN_DICT.get(ord(char), "").split(",")[0] if _is_han(char) else ""
+            found = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+            self._syllable[char] = found
+        return found
+
+    def find(self, text: str) -> dict[str, int]:
+        """Item ids whose alias sounds like part of `text`, with the matched alias length."""
+        if len(text) < MIN_SYLLABLES:
+            return {}
+        syllables = [self.syllable(c) for c in text]
+        found: dict[str, int] = {}
+        for start in range(len(syllables) - MIN_SYLLABLES + 1):
+            if (syllables[start], syllables[start + 1]) not in self._openings:
+                continue
+            for length in self._lengths:
+                item_id = self._aliases.get(tuple(syllables[start : start + length]))
+                if item_id is not None and length > found.get(item_id, 0):
+                    found[item_id] = length
+        return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import partial
 
 from aiohttp import web
@@ -80,6 +81,7 @@ class Webhook:
                 "store": store.kind,
                 "store_ok": healthy,
                 "handbook_items": len(self._services.handbook.items),
+                "pid": os.getpid(),  # tells workers apart behind one port
             },
             status=status,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -96,3 +97,46 @@ def test_serve_answers_a_signed_request_on_the_embedded_default() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_with_several_workers_needs_redis() -> None:
+    result = run("serve", "--workers", "2", env={"WECHAT_TOKEN": TOKEN, "REDIS_URL": ""})
+    assert result.returncode == 2 and "needs REDIS_URL" in result.stderr
+
+
+def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "WECHAT_TOKEN": TOKEN, "REDIS_URL": redis_url, "WECHAT_AES_KEY": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 30
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    pids.add(json.loads(response.read())["pid"])
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                time.sleep(0.2)
+        assert len(pids) == 2, "both workers answer on the shared port"
+        # A conversation spread over both workers keeps its state: it lives in Redis.
+        peer = WeChatPlatform()
+        for text, expected in (
+            ("老年证和高龄津贴有什么区别", "您想问的是哪一项"),
+            ("2", "【老年人优待证办理】"),
+        ):
+            request = peer.plaintext(text_xml("two-workers", text))
+            http = urllib.request.Request(
+                f"http://127.0.0.1:{port}{request.path}", data=request.body, method="POST"
+            )
+            with urllib.request.urlopen(http, timeout=5) as response:
+                assert reply_content(response.read().decode()).startswith(expected)
+    finally:
+        process.terminate()
+        assert process.wait(timeout=15) == 0

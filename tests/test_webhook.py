@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from contextlib import asynccontextmanager
 
 import pytest
@@ -291,6 +292,7 @@ async def test_healthz_reports_the_store(make_client, store_kind, request) -> No
         "store": store_kind,
         "store_ok": True,
         "handbook_items": 31,
+        "pid": os.getpid(),
     }
 
 

@@ -8,10 +8,15 @@ import gc
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
 from knowledge import HandbookError, load_handbook
+from storage.ticket_states import STATE_NAMES, STATES, TicketError
+
+if TYPE_CHECKING:
+    from storage.tickets import TicketStore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (SettingsError, HandbookError) as exc:
+    except (SettingsError, HandbookError, TicketError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -53,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--json", action="store_true", help="one JSON object per message")
     classify.add_argument("text", nargs="*")
     classify.set_defaults(run=_classify)
+
+    db = commands.add_parser("db", help="database schema (DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+
+    tickets = commands.add_parser("tickets", help="list or show service tickets")
+    ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True)
+    listing = ticket_commands.add_parser("list", help="tickets, oldest first")
+    listing.add_argument("--state", choices=STATES)
+    listing.add_argument("--item", help="catalogue item id")
+    listing.set_defaults(run=_tickets_list)
+    show_ticket = ticket_commands.add_parser("show", help="one ticket and its event log")
+    show_ticket.add_argument("number")
+    show_ticket.set_defaults(run=_tickets_show)
 
     handbook = commands.add_parser("handbook", help="check or show the handbook data")
     handbook_commands = handbook.add_subparsers(dest="handbook_command", required=True)
@@ -176,6 +195,55 @@ def _classify(args: argparse.Namespace) -> int:
         else:
             print(f"{result.intent}\t{result.item or '-'}\t{result.confidence:.2f}\t{text}")
     return 0
+
+
+def _with_tickets(action: Callable[[TicketStore], Awaitable[int]]) -> int:
+    """Run `action(store)` against DATABASE_URL, migrated first, and dispose of the engine."""
+    from storage.db import Database
+    from storage.tickets import TicketStore
+
+    async def run() -> int:
+        database = Database(Settings.from_env().database_url)
+        try:
+            await database.upgrade()
+            return await action(TicketStore(database))
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    async def report(store: TicketStore) -> int:
+        print(f"database at {Settings.from_env().database_url} is up to date")
+        return 0
+
+    return _with_tickets(report)
+
+
+def _tickets_list(args: argparse.Namespace) -> int:
+    async def listing(store: TicketStore) -> int:
+        rows = await store.list(state=args.state, item_id=args.item)
+        for t in rows:
+            assignee = t.assignee or "-"
+            print(
+                f"{t.number}\t{STATE_NAMES[t.state]}\t{t.item_id}\t{assignee}\t{t.created_at:%Y-%m-%d %H:%M}"
+            )
+        print(f"{len(rows)} ticket(s)", file=sys.stderr)
+        return 0
+
+    return _with_tickets(listing)
+
+
+def _tickets_show(args: argparse.Namespace) -> int:
+    async def show(store: TicketStore) -> int:
+        t = await store.get(args.number)
+        print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {t.item_id}  负责人 {t.assignee or '-'}")
+        for e in await store.events(args.number):
+            print(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor}  {e.action}  {e.from_state or '-'} → {e.to_state}")
+        return 0
+
+    return _with_tickets(show)
 
 
 def _handbook_check(args: argparse.Namespace) -> int:

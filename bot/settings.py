@@ -21,6 +21,7 @@ class Settings:
     wechat_aes_key: str = ""  # empty: plaintext mode only
     redis_url: str = ""  # empty: in-process store
     redis_max_connections: int = 64
+    database_url: str = "sqlite+aiosqlite:///baishitong.db"  # a file in the working directory
     handbook_dir: str = ""  # empty: the handbook shipped with the package
     timestamp_window: int = 300
     reply_deadline: float = 4.5
@@ -43,6 +44,7 @@ class Settings:
             wechat_aes_key=env.get("WECHAT_AES_KEY", "").strip(),
             redis_url=env.get("REDIS_URL", "").strip(),
             redis_max_connections=_int(env, "REDIS_MAX_CONNECTIONS", 64),
+            database_url=env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///baishitong.db",
             handbook_dir=env.get("HANDBOOK_DIR", "").strip(),
             timestamp_window=_int(env, "WECHAT_TIMESTAMP_WINDOW", 300),
             reply_deadline=_float(env, "REPLY_DEADLINE_SECONDS", 4.5),

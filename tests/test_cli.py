@@ -140,3 +140,30 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
     finally:
         process.terminate()
         assert process.wait(timeout=15) == 0
+
+
+def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:
+    import asyncio
+
+    from storage.db import Database
+    from storage.tickets import TicketStore
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgraded = run("db", "upgrade", env={"DATABASE_URL": url})
+    assert upgraded.returncode == 0 and "up to date" in upgraded.stdout
+
+    async def seed() -> str:
+        database = Database(url)
+        store = TicketStore(database)
+        number = (await store.create(resident="r", item_id="facility_repair")).number
+        await store.apply(number, "accept", actor="wang")
+        await database.close()
+        return number
+
+    number = asyncio.run(seed())
+    listed = run("tickets", "list", "--state", "accepted", env={"DATABASE_URL": url})
+    assert listed.returncode == 0 and listed.stdout.startswith(f"{number}\t已签收\tfacility_repair\twang")
+    shown = run("tickets", "show", number, env={"DATABASE_URL": url})
+    assert "accept  open → accepted" in shown.stdout
+    missing = run("tickets", "show", "99999", env={"DATABASE_URL": url})
+    assert missing.returncode == 2 and "没有编号为 99999 的工单" in missing.stderr

@@ -1,0 +1,41 @@
+"""The database: SQLite file by default, PostgreSQL when DATABASE_URL says so; Alembic migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+DEFAULT_URL = "sqlite+aiosqlite:///baishitong.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Database:
+    def __init__(self, url: str = DEFAULT_URL, **engine_options: Any):
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, **engine_options)
+        self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def upgrade(self) -> None:
+        """Apply every pending migration (the same as `baishitong db upgrade`)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def new_session(self) -> AsyncSession:
+        return self.session()
+
+
+def _upgrade(connection: Connection) -> None:
+    # Alembic runs synchronously on the connection it is handed (its documented way to share an
+    # engine), so migrations use the application's own engine and connection settings.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

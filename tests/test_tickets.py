@@ -1,0 +1,166 @@
+"""Tickets on SQLite and on the real PostgreSQL: migrations, the state machine, concurrent claims."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from storage.db import Database
+from storage.models import Base
+from storage.tickets import TicketStore, TransitionRefused, UnknownTicket
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+
+
+async def _postgres(schema: str) -> Database:
+    admin = Database(DATABASE_URL)
+    try:
+        async with admin.engine.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # unreachable server, refused login, …
+        await admin.close()
+        message = f"PostgreSQL at {DATABASE_URL} unusable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: database tests must run)")
+        pytest.skip(message)
+    await admin.close()
+    return Database(DATABASE_URL, connect_args={"server_settings": {"search_path": schema}})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}")
+        await db.upgrade()
+        yield db
+        await db.close()
+        return
+    schema = f"bst_test_{uuid.uuid4().hex[:10]}"
+    db = await _postgres(schema)
+    await db.upgrade()
+    yield db
+    await db.close()
+    admin = Database(DATABASE_URL)
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.close()
+
+
+@pytest.fixture
+def tickets(database: Database) -> TicketStore:
+    return TicketStore(database)
+
+
+async def test_migrations_match_the_models(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert differences == []
+
+
+async def test_upgrade_twice_is_harmless(database: Database) -> None:
+    await database.upgrade()
+
+
+async def test_create_gives_a_readable_number_and_logs_the_event(tickets: TicketStore) -> None:
+    ticket = await tickets.create(
+        resident="openid-1",
+        item_id="facility_repair",
+        contact_mobile="13812345678",
+        fields={"address": "3栋2单元"},
+    )
+    assert ticket.number.isdigit() and len(ticket.number) == 5
+    assert (ticket.state, ticket.assignee, ticket.fields) == ("open", None, {"address": "3栋2单元"})
+    events = await tickets.events(ticket.number)
+    assert [(e.action, e.from_state, e.to_state, e.actor) for e in events] == [
+        ("create", None, "open", "openid-1")
+    ]
+
+
+async def test_the_whole_life_of_a_ticket(tickets: TicketStore) -> None:
+    number = (await tickets.create(resident="r", item_id="home_visit")).number
+    await tickets.apply(number, "assign", actor="dispatcher", assignee="wang")
+    await tickets.apply(number, "accept", actor="wang")
+    await tickets.apply(number, "transfer", actor="wang", assignee="li", note="我下午请假")
+    await tickets.apply(number, "accept", actor="li")
+    done = await tickets.apply(number, "complete", actor="li", note="已上门办理")
+    assert (done.state, done.assignee, done.version) == ("done", "li", 6)
+    closed = await tickets.apply(number, "close", actor="r")
+    assert closed.state == "closed"
+    log = [(e.action, e.from_state, e.to_state, e.actor) for e in await tickets.events(number)]
+    assert log == [
+        ("create", None, "open", "r"),
+        ("assign", "open", "assigned", "dispatcher"),
+        ("accept", "assigned", "accepted", "wang"),
+        ("transfer", "accepted", "assigned", "wang"),
+        ("accept", "assigned", "accepted", "li"),
+        ("complete", "accepted", "done", "li"),
+        ("close", "done", "closed", "r"),
+    ]
+    assert (await tickets.events(number))[3].detail == {"assignee": "li", "note": "我下午请假"}
+
+
+async def test_forbidden_transitions_are_refused_with_a_clear_message(tickets: TicketStore) -> None:
+    number = (await tickets.create(resident="r", item_id="sanitation")).number
+    with pytest.raises(TransitionRefused, match=f"工单 {number} 现在待派单，不能办结"):
+        await tickets.apply(number, "complete", actor="wang")
+    await tickets.apply(number, "accept", actor="wang")
+    with pytest.raises(TransitionRefused, match="已由 wang 接单"):
+        await tickets.apply(number, "accept", actor="zhang")
+    with pytest.raises(TransitionRefused, match="只有负责人能办结"):
+        await tickets.apply(number, "complete", actor="zhang")
+    await tickets.apply(number, "complete", actor="wang")
+    with pytest.raises(TransitionRefused, match="现在已办结，不能取消"):
+        await tickets.apply(number, "cancel", actor="r")
+    ticket = await tickets.get(number)
+    assert (ticket.state, ticket.assignee) == ("done", "wang")  # refusals changed nothing
+    assert len(await tickets.events(number)) == 3
+
+
+async def test_resident_can_cancel_before_done(tickets: TicketStore) -> None:
+    number = (await tickets.create(resident="r", item_id="venue_booking")).number
+    await tickets.apply(number, "accept", actor="wang")
+    assert (await tickets.apply(number, "cancel", actor="r")).state == "cancelled"
+
+
+@pytest.mark.parametrize("number", ["99999", "abc", "", "10000", "-5"])
+async def test_unknown_or_malformed_numbers(tickets: TicketStore, number: str) -> None:
+    with pytest.raises(UnknownTicket):
+        await tickets.apply(number, "accept", actor="wang")
+
+
+async def test_concurrent_claims_have_exactly_one_winner(tickets: TicketStore) -> None:
+    number = (await tickets.create(resident="r", item_id="pension_certification")).number
+    staff = [f"staff-{n}" for n in range(10)]
+
+    async def claim(name: str) -> str:
+        try:
+            await tickets.apply(number, "accept", actor=name)
+            return "won"
+        except TransitionRefused as refused:
+            return str(refused)
+
+    outcomes = await asyncio.gather(*(claim(name) for name in staff))
+    assert outcomes.count("won") == 1
+    winner = staff[outcomes.index("won")]
+    assert all(o == f"工单 {number} 已由 {winner} 接单" for o in outcomes if o != "won")
+    ticket = await tickets.get(number)
+    assert (ticket.state, ticket.assignee, ticket.version) == ("accepted", winner, 2)
+    assert [e.action for e in await tickets.events(number)] == ["create", "accept"]
+
+
+async def test_list_filters(tickets: TicketStore) -> None:
+    a = await tickets.create(resident="r1", item_id="facility_repair")
+    await tickets.create(resident="r2", item_id="sanitation")
+    await tickets.apply(a.number, "accept", actor="wang")
+    assert [t.number for t in await tickets.list(state="accepted")] == [a.number]
+    assert [t.item_id for t in await tickets.list(resident="r2")] == ["sanitation"]
+    assert len(await tickets.list(item_id="facility_repair")) == 1

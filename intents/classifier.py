@@ -149,8 +149,10 @@ class Classifier:
         """Keywords alone name a service when two agree, or one sits in a request or question about it."""
         if lexicon.OUT_OF_SCOPE.search(norm):
             return False
+        # A reported problem ("电梯坏了") is a request too.
         return ev.keywords >= 2 or any(
-            pattern.search(norm) for pattern in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG)
+            pattern.search(norm)
+            for pattern in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG, lexicon.PROBLEM)
         )
 
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:

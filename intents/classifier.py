@@ -46,6 +46,7 @@ class _Evidence:
     aliases: int = 0
     keywords: int = 0
     longest: int = 0
+    first: int = 0  # token position of the first evidence
 
     @property
     def score(self) -> int:
@@ -108,17 +109,20 @@ class Classifier:
     def _rank_items(self, tokens: list[str], norm: str) -> list[tuple[str, _Evidence]]:
         evidence: dict[str, _Evidence] = {}
         seen: set[str] = set()
+        denied: set[str] = set()
         for position, token in enumerate(tokens):
             owners = self._terms.get(token)
             if owners is None or token in seen:
                 continue
             seen.add(token)
             if position and NEGATION.intersection(tokens[max(0, position - 2) : position]):
-                continue  # "不是老年卡，是高龄津贴": a denied item is no evidence for it
+                # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
+                denied.update(item_id for item_id, _ in owners)
+                continue
             for item_id, weight in owners:
                 ev = evidence.get(item_id)
                 if ev is None:
-                    ev = evidence[item_id] = _Evidence()
+                    ev = evidence[item_id] = _Evidence(first=position)
                 if weight == ALIAS_WEIGHT:
                     ev.aliases += 1
                     ev.longest = max(ev.longest, len(token))
@@ -127,7 +131,9 @@ class Classifier:
         if not any(ev.aliases for ev in evidence.values()):
             # No service named exactly: maybe one typed with a wrong character of the same sound.
             for item_id, length in self._homophones.find(norm).items():
-                ev = evidence.setdefault(item_id, _Evidence())
+                if item_id in denied:
+                    continue
+                ev = evidence.setdefault(item_id, _Evidence(first=len(tokens)))
                 ev.aliases, ev.longest = 1, length
             if not evidence:
                 return []
@@ -203,6 +209,7 @@ class Classifier:
         return item.default_intent
 
 
-def _rank_key(pair: tuple[str, _Evidence]) -> tuple[int, int, int]:
+def _rank_key(pair: tuple[str, _Evidence]) -> tuple[int, int, int, int]:
+    """More evidence first, then the more specific (longer) name, then the one mentioned first."""
     ev = pair[1]
-    return ev.score, ev.aliases + ev.keywords, ev.longest
+    return ev.score, ev.aliases + ev.keywords, ev.longest, -ev.first

@@ -97,6 +97,23 @@ BASE_WORDS = [
     "补助",
     "工作",
     "单子",
+    # Places and common words that contain an alias or would glue onto one: "单元门口" is a place,
+    # not the repair alias "单元门"; "房产证名字" is 房产证 + 名字.
+    "门口",
+    "单元门口",
+    "楼道口",
+    "小区门口",
+    "大门口",
+    "楼下",
+    "楼上",
+    "路口",
+    "附近",
+    "名字",
+    "去世",
+    "现在",
+    "那边",
+    "这边",
+    "每个月",
 ]
 _PREFIX_ONLY = 1.0  # log probabilities are negative, so 1.0 never collides
 _HAN_BLOCK = jieba.re_han_default  # the same block split jieba.cut applies before its route search

@@ -198,6 +198,8 @@ class Classifier:
 
     @staticmethod
     def _consult_or_order(norm: str, item: Item) -> str:
+        if lexicon.AVAILABILITY.search(norm):
+            return "consult"
         if lexicon.ORDER_STRONG.search(norm):
             return "order"
         if item.default_intent == "order" and lexicon.PROBLEM.search(norm):

@@ -143,6 +143,7 @@ STATUS = _any(
     r"受理了(吗|没)",
 )
 CANCEL = _any(
+    r"去不了",
     r"(帮我)?退(了|掉|订)",
     r"取消(?<!被取消)",
     r"撤销",
@@ -183,6 +184,7 @@ RATE = _any(
 ABOUT_REQUEST_OR_PERSON = re.compile("|".join(p.pattern for p in (HUMAN, CANCEL, STATUS, RATE)))
 # Asked how / what / where / whether: the resident wants information, not action.
 QUESTION = _any(
+    r"能.{1,3}不$",
     r"是.{0,8}还是",  # "按月发还是按年发": a choice question
     r"问的是",
     r"想问",
@@ -237,6 +239,7 @@ QUESTION = _any(
 AVAILABILITY = _any(r"有没有(地方|机构|哪里|什么地方|人能|人可以)", r"哪里(有|可以)")
 # Explicit requests for staff to act: these override question words ("能帮我预约吗" is an order).
 ORDER_STRONG = _any(
+    r"(能|可以|能不能)借",
     r"帮(她|他|我们|老人|我家|我妈|我爸|家里)",
     r"(能不能|可不可以|能否)(你们|社区)?(帮|替)",
     r"帮我",
@@ -324,12 +327,14 @@ PROBLEM = _any(
     r"老鼠",
 )
 OFFICE = _any(
+    r"周[一二三四五六日天]到周[一二三四五六日天]",
+    r"都开(门)?吗",
     r"休息日",
     r"哪天休息",
     r"哪天上班",
     r"礼拜几",
-    r"上班",
-    r"下班",
+    r"(几点|什么时候|时间|哪天|周.|星期.|礼拜.|今天|明天|你们|社区|中心|服务站|居委会|过年|节假日|假期).{0,3}(上班|下班)",
+    r"(上班|下班)(吗|没|不|时间|几点)",
     r"几点(上班|下班|开门|关门|开始|结束|到几点)",
     r"到几点",
     r"开门",
@@ -427,7 +432,6 @@ OUT_OF_SCOPE = _any(
     r"电视",
     r"冰箱",
     r"洗衣机",
-    r"空调",
     r"燃气灶",
     r"热水器",
     r"油烟机",

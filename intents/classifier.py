@@ -125,9 +125,9 @@ class Classifier:
                     ev = evidence[item_id] = _Evidence(first=position)
                 if weight == ALIAS_WEIGHT:
                     ev.aliases += 1
-                    ev.longest = max(ev.longest, len(token))
                 else:
                     ev.keywords += 1
+                ev.longest = max(ev.longest, len(token))
         if not any(ev.aliases for ev in evidence.values()):
             # No service named exactly: maybe one typed with a wrong character of the same sound.
             for item_id, length in self._homophones.find(norm).items():

@@ -121,6 +121,7 @@ BASE_WORDS = [
     "城镇户口",
     "城市户口",
     "下岗职工",
+    "户口不在",
 ]
 _PREFIX_ONLY = 1.0  # log probabilities are negative, so 1.0 never collides
 _HAN_BLOCK = jieba.re_han_default  # the same block split jieba.cut applies before its route search

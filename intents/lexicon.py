@@ -186,6 +186,7 @@ RATE = _any(
 ABOUT_REQUEST_OR_PERSON = re.compile("|".join(p.pattern for p in (HUMAN, CANCEL, STATUS, RATE)))
 # Asked how / what / where / whether: the resident wants information, not action.
 QUESTION = _any(
+    r"找(哪个|谁|哪里|哪儿)",
     r"能.{1,3}不$",
     r"是.{0,8}还是",  # "按月发还是按年发": a choice question
     r"问的是",

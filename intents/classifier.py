@@ -21,6 +21,8 @@ INTENTS = ("consult", "order", "status", "cancel", "rate", "office", "human", "g
 ALIAS_WEIGHT = 3
 KEYWORD_WEIGHT = 1
 NEGATION = frozenset({"不是", "不要", "不办", "不问", "而不是"})
+CONTEXT_BEFORE = frozenset({"已经有", "已经", "办了", "办过", "领过", "有了"})
+CONTEXT_AFTER = frozenset({"有了", "我有了", "已经有了", "交满了", "不够", "办过", "办好了"})
 
 
 class Classification(NamedTuple):
@@ -119,11 +121,19 @@ class Classifier:
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)
                 continue
+            # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
+            # the question, not its subject, so its name counts only as a keyword.
+            as_context = bool(
+                CONTEXT_BEFORE.intersection(tokens[max(0, position - 2) : position])
+                or CONTEXT_AFTER.intersection(tokens[position + 1 : position + 4])
+            )
+            if as_context:
+                denied.update(item_id for item_id, _ in owners)  # nor re-found by sound below
             for item_id, weight in owners:
                 ev = evidence.get(item_id)
                 if ev is None:
                     ev = evidence[item_id] = _Evidence(first=position)
-                if weight == ALIAS_WEIGHT:
+                if weight == ALIAS_WEIGHT and not as_context:
                     ev.aliases += 1
                 else:
                     ev.keywords += 1
@@ -131,7 +141,7 @@ class Classifier:
         if not any(ev.aliases for ev in evidence.values()):
             # No service named exactly: maybe one typed with a wrong character of the same sound.
             for item_id, length in self._homophones.find(norm).items():
-                if item_id in denied:
+                if item_id in denied:  # denied or mentioned as context: not evidence by sound either
                     continue
                 ev = evidence.setdefault(item_id, _Evidence(first=len(tokens)))
                 ev.aliases, ev.longest = 1, length
@@ -198,7 +208,7 @@ class Classifier:
 
     @staticmethod
     def _consult_or_order(norm: str, item: Item) -> str:
-        if lexicon.AVAILABILITY.search(norm):
+        if lexicon.AVAILABILITY.search(norm) or lexicon.ASKING.search(norm):
             return "consult"
         if lexicon.ORDER_STRONG.search(norm):
             return "order"

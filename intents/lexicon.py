@@ -240,6 +240,8 @@ QUESTION = _any(
     r"时间",
 )
 AVAILABILITY = _any(r"有没有(地方|机构|哪里|什么地方|人能|人可以)", r"哪里(有|可以)")
+# "我想问下…": the resident says outright that this is a question, whatever requests the rest mentions.
+ASKING = _any(r"想问", r"问下", r"问一下", r"咨询一下")
 # Explicit requests for staff to act: these override question words ("能帮我预约吗" is an order).
 ORDER_STRONG = _any(
     r"(能|可以|能不能)用一下",
@@ -268,6 +270,8 @@ ORDER_STRONG = _any(
     r"过来(看|修|处理|一下)",
 )
 ORDER_WEAK = _any(
+    r"想借",
+    r"借(你们|社区)",
     r"(想|要)找(个)?(地方|场地)",
     r"预约",
     r"上门",

@@ -122,6 +122,10 @@ BASE_WORDS = [
     "城市户口",
     "下岗职工",
     "户口不在",
+    "已经有",
+    "有了",
+    "交满了",
+    "不够",
 ]
 _PREFIX_ONLY = 1.0  # log probabilities are negative, so 1.0 never collides
 _HAN_BLOCK = jieba.re_han_default  # the same block split jieba.cut applies before its route search

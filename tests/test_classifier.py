@@ -146,3 +146,22 @@ def test_homophone_typos_still_name_the_service(classifier: Classifier, text: st
 def test_homophones_do_not_invent_services(classifier: Classifier) -> None:
     for text in ("明天天气怎么样", "今天吃什么", "我想去旅游", "这个电视剧真好看", "他是我的老同学"):
         assert classifier.classify(text).item is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("我妈已经有老年证了，现在满八十了，每个月那个补贴怎么领", "elderly_allowance"),
+        ("养老保险我交满了，现在退休了每年要做的那个认证", "pension_certification"),
+        ("低保我们家不够条件，但是最近出了意外很困难，有没有其他帮助", "temporary_assistance"),
+    ],
+)
+def test_a_service_mentioned_as_context_is_not_the_subject(
+    classifier: Classifier, text: str, item: str
+) -> None:
+    assert classifier.classify(text).item == item
+
+
+def test_saying_it_is_a_question_outranks_requests_in_the_background(classifier: Classifier) -> None:
+    text = "上次你们社区的小王上门帮我办了认证，很感谢，这次我想问下高龄补贴怎么申请"
+    assert classifier.classify(text)[1:3] == ("consult", "elderly_allowance")

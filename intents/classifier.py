@@ -147,9 +147,8 @@ class Classifier:
                 ev.aliases, ev.longest = 1, length
             if not evidence:
                 return []
-        ranked = [
-            (item_id, ev) for item_id, ev in evidence.items() if ev.aliases or self._weak_accepted(ev, norm)
-        ]
+        weak_rule = _WeakEvidenceRule(norm)
+        ranked = [(item_id, ev) for item_id, ev in evidence.items() if ev.aliases or weak_rule.accepts(ev)]
         if len(ranked) > 1:
             fallback_score = max((ev.score for i, ev in ranked if self._items[i].fallback), default=0)
             if any(
@@ -159,17 +158,6 @@ class Classifier:
                 ranked = [(item_id, ev) for item_id, ev in ranked if not self._items[item_id].fallback]
             ranked.sort(key=_rank_key, reverse=True)
         return ranked
-
-    @staticmethod
-    def _weak_accepted(ev: _Evidence, norm: str) -> bool:
-        """Keywords alone name a service when two agree, or one sits in a request or question about it."""
-        if lexicon.OUT_OF_SCOPE.search(norm):
-            return False
-        # A reported problem ("电梯坏了") is a request too.
-        return ev.keywords >= 2 or any(
-            pattern.search(norm)
-            for pattern in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG, lexicon.PROBLEM)
-        )
 
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:
         has_item = bool(ranked)
@@ -219,6 +207,34 @@ class Classifier:
         if lexicon.ORDER_WEAK.search(norm):
             return "order"
         return item.default_intent
+
+
+class _WeakEvidenceRule:
+    """Whether keywords alone name a service in this message: when two agree, or one sits in a
+    request, question or problem report — never beside another agency's business. The answer
+    depends on the message only, so each search runs at most once however many items compete."""
+
+    __slots__ = ("_asks", "_norm", "_out_of_scope")
+
+    def __init__(self, norm: str):
+        self._norm = norm
+        self._out_of_scope: bool | None = None
+        self._asks: bool | None = None
+
+    def accepts(self, ev: _Evidence) -> bool:
+        if self._out_of_scope is None:
+            self._out_of_scope = lexicon.OUT_OF_SCOPE.search(self._norm) is not None
+        if self._out_of_scope:
+            return False
+        if ev.keywords >= 2:
+            return True
+        if self._asks is None:
+            # A reported problem ("电梯坏了") is a request too.
+            self._asks = any(
+                pattern.search(self._norm)
+                for pattern in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG, lexicon.PROBLEM)
+            )
+        return self._asks
 
 
 def _rank_key(pair: tuple[str, _Evidence]) -> tuple[int, int, int, int]:

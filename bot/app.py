@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.pipeline import Pipeline
 from bot.settings import Settings
-from bot.wechat import Rejected, WeChatCodec, dedup_key, render_reply, to_message
+from bot.wechat import SUCCESS, Rejected, WeChatCodec, dedup_key, render_reply, to_message
 from handlers import Services
 from storage import Store
 
@@ -45,7 +45,7 @@ class Webhook:
         message = to_message(inbound.message)
         if message.kind == "other":
             log.info("unsupported %s from WeChat: answered success", inbound.message.type)
-            return web.Response(text="success")
+            return web.Response(text=SUCCESS)
         try:
             reply_xml = await self.pipeline.respond(
                 dedup_key(inbound.message), message, partial(render_reply, inbound.message)
@@ -56,7 +56,7 @@ class Webhook:
             return web.Response(status=503, text="service unavailable")
         body_out = self._codec.encode(reply_xml, inbound)
         return web.Response(
-            text=body_out, content_type="application/xml" if body_out != "success" else "text/plain"
+            text=body_out, content_type="text/plain" if body_out == SUCCESS else "application/xml"
         )
 
     async def _read_body(self, request: web.Request) -> bytes:

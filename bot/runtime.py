@@ -11,9 +11,8 @@ from storage import Store, open_store
 
 def build_services(settings: Settings) -> Services:
     handbook = load_handbook(settings.handbook_dir or None)
-    return Services(
-        handbook, Classifier(handbook)
-    )  # the classifier loads jieba now, not on the first message
+    # The classifier loads jieba and the homophone index now, not on the first message.
+    return Services(handbook, Classifier(handbook))
 
 
 def build_store(settings: Settings, *, embedded: bool = False) -> Store:

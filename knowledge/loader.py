@@ -73,7 +73,7 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
         raise HandbookError(problems)
     ordered = {item_id: items[item_id] for item_id in catalog_items}
     assert office is not None
-    return Handbook(categories, ordered, office, str(root), dict(catalog_items))
+    return Handbook(categories, ordered, office, str(root))
 
 
 class _Ctx:

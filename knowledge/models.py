@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,6 @@ class Handbook:
     items: dict[str, Item]  # catalogue order
     office: Office
     source: str = ""
-    catalog_titles: dict[str, str] = field(default_factory=dict)
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from aiohttp import web
 
 from bot.pipeline import Pipeline
+from bot.runtime import build_outgoing, open_desk
 from bot.settings import Settings
 from bot.wechat import SUCCESS, Rejected, WeChatCodec, dedup_key, render_reply, to_message
 from handlers import Services
@@ -28,6 +31,11 @@ class Webhook:
         self.pipeline = Pipeline(
             services, store, deadline=settings.reply_deadline, max_in_flight=settings.max_in_flight
         )
+
+    def use(self, services: Services) -> None:
+        """Swap in services built after start-up (the database opens inside the event loop)."""
+        self._services = services
+        self.pipeline.services = services
 
     async def verify(self, request: web.Request) -> web.Response:
         try:
@@ -95,18 +103,47 @@ def _reject(request: web.Request, exc: Rejected) -> web.Response:
 
 
 def create_app(
-    settings: Settings, services: Services, store: Store, codec: WeChatCodec | None = None
+    settings: Settings,
+    services: Services,
+    store: Store,
+    codec: WeChatCodec | None = None,
+    *,
+    open_database: bool = False,
+    run_worker: bool = False,
 ) -> web.Application:
+    """The webhook app. `open_database`: connect and migrate DATABASE_URL at start-up (online
+    ordering on); `run_worker`: drain the outbox in this process too."""
     # client_max_size makes aiohttp refuse larger bodies while streaming them in (413 above).
     app = web.Application(client_max_size=settings.max_body_bytes)
     webhook = Webhook(settings, services, store, codec)
     app.router.add_get("/wechat", webhook.verify)
     app.router.add_post("/wechat", webhook.receive)
     app.router.add_get("/healthz", webhook.health)
+    closing: list[Callable[[], Awaitable[None]]] = []
+
+    async def startup(app: web.Application) -> None:
+        current = services
+        if open_database:
+            current, database = await open_desk(settings, services)
+            webhook.use(current)
+            closing.append(database.close)
+        if run_worker and current.desk is not None:
+            outgoing = build_outgoing(settings, current, store)
+            task = asyncio.create_task(outgoing.worker.run(), name="outbox-worker")
+
+            async def stop_worker() -> None:
+                outgoing.worker.stop()
+                await asyncio.wait({task}, timeout=5)
+                await outgoing.close()
+
+            closing.insert(0, stop_worker)
 
     async def shutdown(app: web.Application) -> None:
         await webhook.pipeline.drain()
+        for close in closing:
+            await close()
         await store.close()
 
+    app.on_startup.append(startup)
     app.on_cleanup.append(shutdown)
     return app

@@ -9,14 +9,16 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
 from knowledge import HandbookError, load_handbook
+from storage.rota import RotaError
 from storage.ticket_states import STATE_NAMES, STATES, TicketError
 
 if TYPE_CHECKING:
-    from storage.tickets import TicketStore
+    from storage.desk import ServiceDesk
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (SettingsError, HandbookError, TicketError) as exc:
+    except (SettingsError, HandbookError, TicketError, RotaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -59,6 +61,40 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("text", nargs="*")
     classify.set_defaults(run=_classify)
 
+    worker = commands.add_parser(
+        "worker", help="drain the outbox only (when serve runs with OUTBOX_WORKER=off)"
+    )
+    worker.set_defaults(run=_worker)
+
+    staff = commands.add_parser("staff", help="staff, duty rota, leave and WeChat binding codes")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    importing = staff_commands.add_parser("import", help="load staff and the duty rota from YAML")
+    importing.add_argument("file", help="e.g. examples/rota.yaml")
+    importing.set_defaults(run=_staff_import)
+    adding = staff_commands.add_parser("add", help="add or update one staff member")
+    adding.add_argument("name")
+    adding.add_argument("--mobile", default="")
+    adding.add_argument("--wecom", default="", help="WeCom user id, for @-mentions in the group")
+    adding.add_argument("--grade", default="A", choices=("A", "B"), help="A: 全岗通; B: --categories only")
+    adding.add_argument("--categories", default="", help="comma-separated categories (grade B)")
+    adding.add_argument("--post", default="", help="comma-separated categories of their home post (A岗)")
+    adding.add_argument("--backup", default="", help="who covers their post (B角)")
+    adding.add_argument("--roles", default="", help="leader, secretary")
+    adding.set_defaults(run=_staff_add)
+    staff_commands.add_parser("list", help="staff, grades, posts and who is bound").set_defaults(
+        run=_staff_list
+    )
+    leave = staff_commands.add_parser("leave", help="record leave (the rota skips them; B角 covers)")
+    leave.add_argument("name")
+    leave.add_argument("--from", dest="first", required=True, type=_day, help="YYYY-MM-DD")
+    leave.add_argument("--to", dest="last", type=_day, help="YYYY-MM-DD (default: the same day)")
+    leave.add_argument("--note", default="")
+    leave.set_defaults(run=_staff_leave)
+    invite = staff_commands.add_parser("invite", help="print a one-time code; they send 绑定 CODE")
+    invite.add_argument("name")
+    invite.set_defaults(run=_staff_invite)
+    staff_commands.add_parser("duty", help="who is on duty now").set_defaults(run=_staff_duty)
+
     db = commands.add_parser("db", help="database schema (DATABASE_URL)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
@@ -68,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = ticket_commands.add_parser("list", help="tickets, oldest first")
     listing.add_argument("--state", choices=STATES)
     listing.add_argument("--item", help="catalogue item id")
+    listing.add_argument("--from", dest="first", type=_day, help="created on or after YYYY-MM-DD")
+    listing.add_argument("--to", dest="last", type=_day, help="created on or before YYYY-MM-DD")
     listing.set_defaults(run=_tickets_list)
     show_ticket = ticket_commands.add_parser("show", help="one ticket and its event log")
     show_ticket.add_argument("number")
@@ -123,7 +161,13 @@ def _serve(args: argparse.Namespace) -> int:
     def serve_one() -> None:
         # The store (its connections) and the event loop are created here, after any fork.
         web.run_app(
-            create_app(settings, services, build_store(settings)),
+            create_app(
+                settings,
+                services,
+                build_store(settings),
+                open_database=True,
+                run_worker=settings.outbox_worker,
+            ),
             host=args.host,
             port=args.port,
             print=None,
@@ -154,16 +198,26 @@ def _event_loop(choice: str) -> asyncio.AbstractEventLoop:
 def _chat(args: argparse.Namespace) -> int:
     """The webhook's pipeline without WeChat: the same handlers, state and per-resident turns."""
     from bot.pipeline import Pipeline
-    from bot.runtime import build_services, build_store
+    from bot.runtime import build_services, build_store, open_desk
     from handlers import Message
 
     settings = Settings.from_env()
-    pipeline = Pipeline(build_services(settings), build_store(settings, embedded=True), deadline=60.0)
+    store = build_store(settings, embedded=True)
     interactive = sys.stdin.isatty()
     if interactive:
         print("社区百事通（输入“退出”结束）")
 
     async def conversation() -> None:
+        # Orders placed here are real tickets in DATABASE_URL (SQLite by default); pushes wait in
+        # the outbox for `baishitong worker` or `serve`.
+        services, database = await open_desk(settings, build_services(settings))
+        pipeline = Pipeline(services, store, deadline=60.0)
+        try:
+            await talk(pipeline)
+        finally:
+            await database.close()
+
+    async def talk(pipeline: Pipeline) -> None:
         count = 0
         while True:
             if interactive:
@@ -197,16 +251,26 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_tickets(action: Callable[[TicketStore], Awaitable[int]]) -> int:
-    """Run `action(store)` against DATABASE_URL, migrated first, and dispose of the engine."""
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-28") from None
+
+
+def _with_desk(action: Callable[[ServiceDesk], Awaitable[int]]) -> int:
+    """Run `action(desk)` against DATABASE_URL, migrated first, and dispose of the engine."""
     from storage.db import Database
-    from storage.tickets import TicketStore
+    from storage.desk import ServiceDesk
+
+    settings = Settings.from_env()
 
     async def run() -> int:
-        database = Database(Settings.from_env().database_url)
+        database = Database(settings.database_url)
         try:
             await database.upgrade()
-            return await action(TicketStore(database))
+            handbook = load_handbook(settings.handbook_dir or None)
+            return await action(ServiceDesk(database, handbook.calendar, settings.tz))
         finally:
             await database.close()
 
@@ -214,36 +278,183 @@ def _with_tickets(action: Callable[[TicketStore], Awaitable[int]]) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    async def report(store: TicketStore) -> int:
-        print(f"database at {Settings.from_env().database_url} is up to date")
+    async def report(desk: ServiceDesk) -> int:
+        print(f"database at {desk.database.url} is up to date")
         return 0
 
-    return _with_tickets(report)
+    return _with_desk(report)
 
 
 def _tickets_list(args: argparse.Namespace) -> int:
-    async def listing(store: TicketStore) -> int:
-        rows = await store.list(state=args.state, item_id=args.item)
+    from storage.desk import local
+
+    async def listing(desk: ServiceDesk) -> int:
+        tz = desk.tz
+        since = datetime.combine(args.first, time(0), tz) if args.first else None
+        until = datetime.combine(args.last + timedelta(days=1), time(0), tz) if args.last else None
+        rows = await desk.tickets.list(state=args.state, item_id=args.item, since=since, until=until)
         for t in rows:
-            assignee = t.assignee or "-"
+            created = local(t.created_at, tz)
             print(
-                f"{t.number}\t{STATE_NAMES[t.state]}\t{t.item_id}\t{assignee}\t{t.created_at:%Y-%m-%d %H:%M}"
+                f"{t.number}\t{STATE_NAMES[t.state]}\t{t.item_id}\t{t.assignee or '-'}\t"
+                f"{created:%Y-%m-%d %H:%M}"
             )
         print(f"{len(rows)} ticket(s)", file=sys.stderr)
         return 0
 
-    return _with_tickets(listing)
+    return _with_desk(listing)
 
 
 def _tickets_show(args: argparse.Namespace) -> int:
-    async def show(store: TicketStore) -> int:
-        t = await store.get(args.number)
+    from storage.desk import local, mask_mobile
+
+    async def show(desk: ServiceDesk) -> int:
+        t = await desk.tickets.get(args.number)
         print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {t.item_id}  负责人 {t.assignee or '-'}")
-        for e in await store.events(args.number):
-            print(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor}  {e.action}  {e.from_state or '-'} → {e.to_state}")
+        print(f"居民 {t.contact_name or '-'} {mask_mobile(t.contact_mobile) if t.contact_mobile else '-'}")
+        start, end = local(t.wanted_start, desk.tz), local(t.wanted_end, desk.tz)
+        if start and end:
+            print(f"时间 {start:%Y-%m-%d %H:%M}-{end:%H:%M}")
+        if t.rating:
+            print(f"评分 {t.rating} {t.comment}")
+        for e in await desk.tickets.events(args.number):
+            at = local(e.at, desk.tz)
+            print(f"  {at:%Y-%m-%d %H:%M:%S}  {e.actor}  {e.action}  {e.from_state or '-'} → {e.to_state}")
         return 0
 
-    return _with_tickets(show)
+    return _with_desk(show)
+
+
+def _staff_import(args: argparse.Namespace) -> int:
+    import yaml
+
+    from storage.rota import RotaError
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+
+    async def run(desk: ServiceDesk) -> int:
+        try:
+            staff, leave = await desk.staff.import_rota(document)
+        except RotaError as exc:
+            for problem in exc.problems:
+                print(f"{args.file}: {problem}")
+            print(f"{len(exc.problems)} problem(s) found; nothing imported", file=sys.stderr)
+            return 1
+        print(f"imported {staff} staff, the duty rota and {leave} leave entr{'y' if leave == 1 else 'ies'}")
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from storage.rota import RotaError, staff_spec
+
+    def split(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    entry = {
+        "name": args.name,
+        "mobile": args.mobile,
+        "wecom": args.wecom,
+        "grade": args.grade,
+        "categories": split(args.categories),
+        "post": split(args.post),
+        "backup": args.backup,
+        "roles": split(args.roles),
+    }
+    problems: list[str] = []
+    spec = staff_spec(entry, "staff add", problems)
+    if problems:
+        raise RotaError(problems)
+
+    async def run(desk: ServiceDesk) -> int:
+        await desk.staff.add(spec)
+        print(f"saved {spec.name} (grade {spec.grade})")
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        for m in await desk.staff.all():
+            scope = "全岗通" if m.grade == "A" else "B: " + ",".join(m.categories)
+            bound = "已绑定" if m.openid else "未绑定"
+            print(
+                f"{m.name}\t{scope}\tA岗 {','.join(m.post) or '-'}\tB角 {m.backup or '-'}\t"
+                f"{','.join(m.roles) or '-'}\t{bound}"
+            )
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_leave(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        await desk.staff.add_leave(args.name, args.first, args.last or args.first, args.note)
+        print(f"leave recorded for {args.name}: {args.first} to {args.last or args.first}")
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_invite(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        code, expires = await desk.staff.invite(args.name)
+        print(code)
+        print(
+            f"{args.name}: send “绑定 {code}” to the Official Account from your own WeChat; "
+            f"works once, until {expires.astimezone(desk.tz):%Y-%m-%d %H:%M}",
+            file=sys.stderr,
+        )
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_duty(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        windows = await desk.on_duty_now()
+        if not windows:
+            print("nobody is on duty now (outside every duty window)")
+        for label, people in windows:
+            print(f"{label}: {'、'.join(m.name for m in people) or '-'}")
+        return 0
+
+    return _with_desk(run)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """The outbox worker alone, for deployments that keep it out of the web processes."""
+    from bot.runtime import build_outgoing, build_services, build_store, open_desk
+
+    settings = Settings.from_env()
+    _configure_logging(settings.log_level)
+
+    async def run() -> None:
+        store = build_store(settings)
+        services, database = await open_desk(settings, build_services(settings))
+        outgoing = build_outgoing(settings, services, store)
+        logging.getLogger("baishitong").info(
+            "outbox worker %s: %d robot(s); customer-service notices %s",
+            outgoing.worker.name,
+            len(settings.wecom_webhooks),
+            "on" if settings.wechat_app_secret else "kept for the resident's next message",
+        )
+        try:
+            await outgoing.worker.run()
+        finally:
+            await outgoing.close()
+            await database.close()
+            await store.close()
+
+    asyncio.run(run())
+    return 0
 
 
 def _handbook_check(args: argparse.Namespace) -> int:

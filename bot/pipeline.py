@@ -24,7 +24,7 @@ BUSY = "现在咨询的人比较多，请过一分钟再发一次；着急的话
 
 class Pipeline:
     def __init__(self, services: Services, store: Store, *, deadline: float, max_in_flight: int = 256):
-        self._services = services
+        self.services = services
         self._store = store
         self._deadline = deadline
         # Admission control: past this many unfinished turns, new messages are told to resend at
@@ -68,7 +68,7 @@ class Pipeline:
             return reply
         conversation = Conversation(turn.state)
         try:
-            body = render(await dispatch(Context(message, conversation, self._services)))
+            body = render(await dispatch(Context(message, conversation, self.services, turn.notice)))
         except Exception:
             log.exception("handling %s failed; the resident gets an apology", key)
             body, conversation = render(Reply(APOLOGY)), Conversation(turn.state)

@@ -1,18 +1,28 @@
-"""Build the long-lived services once at start-up (handbook, jieba, store)."""
+"""Build the long-lived services once at start-up (handbook, jieba, store, database, outbox worker)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from bot.notify import CustomerService, WeComRobot
+from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
 from handlers import Services
 from intents import Classifier
 from knowledge import load_handbook
 from storage import Store, open_store
+from storage.db import Database
+from storage.desk import ServiceDesk
+from storage.shared import MemoryRateLimiter, MemoryValueCache, RedisRateLimiter, RedisValueCache
 
 
 def build_services(settings: Settings) -> Services:
     handbook = load_handbook(settings.handbook_dir or None)
     # The classifier loads jieba and the homophone index now, not on the first message.
-    return Services(handbook, Classifier(handbook))
+    return Services(handbook, Classifier(handbook), tz=settings.tz)
 
 
 def build_store(settings: Settings, *, embedded: bool = False) -> Store:
@@ -23,3 +33,47 @@ def build_store(settings: Settings, *, embedded: bool = False) -> Store:
         dedup_ttl=settings.dedup_ttl,
         state_ttl=settings.state_ttl,
     )
+
+
+async def open_desk(settings: Settings, services: Services) -> tuple[Services, Database]:
+    """Connect the database (migrating it first) and hand the handlers a service desk."""
+    database = Database(settings.database_url)
+    await database.upgrade()
+    desk = ServiceDesk(database, services.handbook.calendar, settings.tz, services.clock)
+    return replace(services, desk=desk), database
+
+
+@dataclass
+class Outgoing:
+    """The outbox worker with its HTTP session and shared limiter/cache; closed together."""
+
+    worker: OutboxWorker
+    session: aiohttp.ClientSession
+    redis: aioredis.Redis | None
+
+    async def close(self) -> None:
+        self.worker.stop()
+        await self.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build_outgoing(
+    settings: Settings, services: Services, store: Store | None, *, embedded: bool = False
+) -> Outgoing:
+    assert services.desk is not None
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    client = None if embedded or not settings.redis_url else aioredis.Redis.from_url(settings.redis_url)
+    if client is None:
+        limiter: MemoryRateLimiter | RedisRateLimiter = MemoryRateLimiter(settings.wecom_rate_per_minute)
+        cache: MemoryValueCache | RedisValueCache = MemoryValueCache()
+    else:
+        limiter, cache = RedisRateLimiter(client, settings.wecom_rate_per_minute), RedisValueCache(client)
+    robots = {key: WeComRobot(session, url) for key, url in settings.wecom_webhooks}
+    customer_service = None
+    if settings.wechat_app_secret:
+        customer_service = CustomerService(
+            session, settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret, cache
+        )
+    worker = OutboxWorker(services.desk.outbox, services.handbook, robots, limiter, customer_service, store)
+    return Outgoing(worker, session, client)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 T = TypeVar("T", int, float)
 
@@ -30,6 +31,14 @@ class Settings:
     dedup_ttl: float = 600.0
     state_ttl: float = 1800.0
     log_level: str = "INFO"
+    timezone: str = "Asia/Shanghai"  # the community's clock: duty windows, "明天上午"
+    wechat_app_secret: str = ""  # customer-service messages (claimed/done notices); empty: kept, shown later
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wecom_webhooks: tuple[
+        tuple[str, str], ...
+    ] = ()  # (group key, robot webhook URL); key "default" or a category
+    wecom_rate_per_minute: int = 20
+    outbox_worker: bool = True  # drain the outbox inside `serve` (off: run `baishitong worker`)
 
     @property
     def safe_mode_enabled(self) -> bool:
@@ -53,6 +62,14 @@ class Settings:
             dedup_ttl=_float(env, "DEDUP_TTL_SECONDS", 600.0),
             state_ttl=_float(env, "STATE_TTL_SECONDS", 1800.0),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            timezone=env.get("TZ_COMMUNITY", "").strip() or "Asia/Shanghai",
+            wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),
+            wechat_api_base=(env.get("WECHAT_API_BASE", "").strip() or "https://api.weixin.qq.com").rstrip(
+                "/"
+            ),
+            wecom_webhooks=_webhooks(env.get("WECOM_WEBHOOK_URL", "")),
+            wecom_rate_per_minute=_int(env, "WECOM_RATE_PER_MINUTE", 20),
+            outbox_worker=env.get("OUTBOX_WORKER", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
         settings.validate()
         return settings
@@ -63,6 +80,16 @@ class Settings:
                 raise SettingsError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
             if not self.wechat_app_id:
                 raise SettingsError("WECHAT_APP_ID is required when WECHAT_AES_KEY is set")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"TZ_COMMUNITY: unknown time zone {self.timezone!r}") from None
+        if self.wechat_app_secret and not self.wechat_app_id:
+            raise SettingsError("WECHAT_APP_ID is required when WECHAT_APP_SECRET is set")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def require_token(self) -> None:
         if not self.wechat_token:
@@ -90,3 +117,16 @@ def _positive(env: Mapping[str, str], name: str, default: T, convert: Callable[[
     if value <= 0:  # type: ignore[operator]
         raise SettingsError(f"{name} must be positive, got {value}")
     return value
+
+
+def _webhooks(raw: str) -> tuple[tuple[str, str], ...]:
+    """ "URL" or "default=URL1,social_security=URL2": one robot per group, chosen by item category."""
+    out: list[tuple[str, str]] = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, sep, url = part.partition("=")
+        if not sep or key.startswith("http"):
+            key, url = "default", part
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"WECOM_WEBHOOK_URL: {part!r} is not a robot webhook URL")
+        out.append((key.strip(), url.strip()))
+    return tuple(out)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from handlers import consult, events, office, order, rate, smalltalk, status
+from handlers import consult, events, office, order, ordering, rate, smalltalk, staff, status
+from handlers.render import truncate
 from handlers.types import Context, Reply
 from intents import Classification, normalize
 
@@ -21,7 +22,7 @@ IntentHandler = Callable[[Context, Classification], Awaitable[Reply]]
 
 INTENT_HANDLERS: dict[str, IntentHandler] = {
     "consult": consult.handle,
-    "order": order.handle,
+    "order": ordering.handle,
     "status": status.handle_status,
     "cancel": status.handle_cancel,
     "rate": rate.handle,
@@ -33,7 +34,19 @@ INTENT_HANDLERS: dict[str, IntentHandler] = {
 
 
 async def dispatch(ctx: Context) -> Reply:
-    """Answer one message. The caller serialises a resident's messages and saves ctx.conversation."""
+    """Answer one message. The caller serialises a resident's messages and saves ctx.conversation.
+
+    Notices WeChat would not deliver earlier (outside its 48-hour window) come first.
+    """
+    reply = await _dispatch(ctx)
+    if ctx.notice and ctx.services.desk is not None:
+        kept = await ctx.services.desk.outbox.take_kept(ctx.message.resident)
+        if kept:
+            return Reply(truncate("\n\n".join([*kept, reply.text or ""]).strip()))
+    return reply
+
+
+async def _dispatch(ctx: Context) -> Reply:
     kind = ctx.message.kind
     if kind in ("text", "voice"):
         if kind == "voice" and not ctx.message.text.strip():
@@ -52,6 +65,16 @@ async def _text(ctx: Context) -> Reply:
     text = ctx.message.text.strip()
     if not text:
         return smalltalk.empty()
+    command = staff.match(text)
+    if command:
+        reply = await staff.handle(ctx, command)
+        if reply is not None:
+            return reply
+    if ordering.active(ctx):
+        return await ordering.answer(ctx)
+    repeated = ordering.repeated_confirmation(ctx)
+    if repeated is not None:
+        return repeated
     state = ctx.conversation.state
     options = state.get("await_choice")
     if options:
@@ -63,11 +86,15 @@ async def _text(ctx: Context) -> Reply:
     if last_item:
         word = normalize(text)
         if word in order.FOLLOW_UP_WORDS:
-            return order.book(ctx, last_item)
+            return ordering.start(ctx, last_item, text)
         if word in _CHECKLIST_WORDS:
             return consult.answer(ctx, last_item)
     if _MENU_WORDS.match(normalize(text)):
         return await consult.handle(ctx, Classification(text, "consult", None, 1.0))
+    if rate.looks_like_rating(text):
+        rated = await rate.rate_ticket(ctx)
+        if rated is not None:
+            return rated
     result = ctx.services.classifier.classify(text)
     return await INTENT_HANDLERS[result.intent](ctx, result)
 

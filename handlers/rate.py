@@ -1,14 +1,47 @@
-"""rate: a resident judges a service they received (群众评议)."""
+"""rate: a resident judges a service they received (群众评议): 1-5 stars and a comment."""
 
 from __future__ import annotations
 
+import re
+
 from handlers.types import Context, Reply
 from intents import Classification, normalize
+from intents.normalize import simplify
 
 _UNHAPPY = ("不满意", "差评", "投诉", "太差", "敷衍", "推诿", "不耐烦", "太慢", "没人理", "一般")
+_STARS = re.compile(r"^\s*([1-5一二三四五])\s*(?:分|星|颗星)?(?:[\s,，。.!！:：]+(.*))?$", re.S)
+_WORD_STARS = (
+    ("非常满意", 5),
+    ("很满意", 5),
+    ("不满意", 2),
+    ("满意", 5),
+    ("好评", 5),
+    ("差评", 1),
+    ("一般", 3),
+)
+
+
+def stars_of(text: str) -> tuple[int, str] | None:
+    """(stars, comment) when the message is a rating: "5", "4分 态度好", "满意"."""
+    plain = simplify(text).strip()
+    match = _STARS.match(plain)
+    if match:
+        stars = "一二三四五".find(match.group(1)) + 1 or int(match.group(1))
+        return stars, (match.group(2) or "").strip()
+    for word, stars in _WORD_STARS:
+        if word in plain:
+            return stars, plain
+    return None
+
+
+def looks_like_rating(text: str) -> bool:
+    return _STARS.match(simplify(text).strip()) is not None
 
 
 async def handle(ctx: Context, result: Classification) -> Reply:
+    rated = await rate_ticket(ctx)
+    if rated is not None:
+        return rated
     text = normalize(ctx.message.text)
     if any(word in text for word in _UNHAPPY):
         office = ctx.services.handbook.office
@@ -17,3 +50,22 @@ async def handle(ctx: Context, result: Classification) -> Reply:
             f"也可以直接拨打 {office.phone} 反映。"
         )
     return Reply("谢谢您的评价和鼓励！我们会转达给工作人员，继续把服务做好。")
+
+
+async def rate_ticket(ctx: Context) -> Reply | None:
+    """Rate the resident's latest completed ticket; None when nothing awaits a rating."""
+    desk = ctx.services.desk
+    parsed = stars_of(ctx.message.text)
+    if desk is None or parsed is None:
+        return None
+    ticket = await desk.awaiting_rating(ctx.message.resident)
+    if ticket is None:
+        return None
+    stars, comment = parsed
+    follow_up = await desk.rate(ctx.message.resident, ticket, stars, comment)
+    if follow_up is not None:
+        return Reply(
+            f"收到您给工单 {ticket.number} 的 {stars} 分。非常抱歉没让您满意，社区书记会尽快回访您，"
+            "把问题解决好。"
+        )
+    return Reply(f"收到您给工单 {ticket.number} 的 {stars} 分，谢谢您的评价！")

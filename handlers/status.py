@@ -1,20 +1,57 @@
-"""status and cancel: questions about an earlier request, answered by the people who hold it."""
+"""status and cancel: a resident's earlier requests, from their tickets."""
 
 from __future__ import annotations
 
+import re
+
 from handlers.types import Context, Reply
 from intents import Classification
+from intents.normalize import simplify
+from storage.ticket_states import STATE_NAMES, TicketError
+
+_NUMBER = re.compile(r"(?<!\d)(1\d{4,})(?!\d)")
+CANCELLABLE = ("open", "assigned", "accepted")
 
 
 async def handle_status(ctx: Context, result: Classification) -> Reply:
     office = ctx.services.handbook.office
-    return Reply(
-        f"查询办理进度，请拨打 {office.phone}（值班手机 {office.duty_phone}），报上您的姓名和所办事项，"
-        "工作人员会马上帮您查。"
-    )
+    desk = ctx.services.desk
+    tickets = await desk.resident_tickets(ctx.message.resident) if desk else []
+    if not tickets:
+        return Reply(
+            f"您还没有在这里提交过预约或报修。之前打电话办的，请拨打 {office.phone}（值班手机 "
+            f"{office.duty_phone}）查询。"
+        )
+    lines = ["您最近的工单："]
+    for ticket in tickets:
+        title = ctx.services.handbook.item(ticket.item_id).title
+        who = f"，{ticket.assignee[:1]}老师负责" if ticket.assignee and ticket.state != "cancelled" else ""
+        lines.append(f"{ticket.number} {title}：{STATE_NAMES[ticket.state]}{who}")
+    lines.append("要取消，回复“取消 工单号”。")
+    return Reply("\n".join(lines))
 
 
 async def handle_cancel(ctx: Context, result: Classification) -> Reply:
     ctx.conversation.forget()
     office = ctx.services.handbook.office
-    return Reply(f"好的。已预约的服务要取消，请拨打 {office.phone} 告诉工作人员，我们会及时调整安排。")
+    desk = ctx.services.desk
+    if desk is None:
+        return Reply(f"好的。已预约的服务要取消，请拨打 {office.phone} 告诉工作人员，我们会及时调整安排。")
+    match = _NUMBER.search(simplify(ctx.message.text))
+    if match:
+        number = match.group(1)
+    else:
+        tickets = [t for t in await desk.resident_tickets(ctx.message.resident) if t.state in CANCELLABLE]
+        if not tickets:
+            return Reply("您现在没有可以取消的预约。")
+        if len(tickets) > 1:
+            listed = "、".join(t.number for t in tickets)
+            return Reply(
+                f"您有 {len(tickets)} 张未办结的工单（{listed}），要取消哪一张？请回复“取消 工单号”。"
+            )
+        number = tickets[0].number
+    try:
+        ticket = await desk.cancel(ctx.message.resident, number)
+    except TicketError as exc:
+        return Reply(f"{exc}。")
+    return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")

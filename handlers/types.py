@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from intents import Classifier
 from knowledge import Handbook
+
+if TYPE_CHECKING:
+    from storage.desk import ServiceDesk
+
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 # WeChat's passive reply limit for text content, in UTF-8 bytes.
 MAX_REPLY_BYTES = 2048
@@ -39,6 +47,13 @@ class Services:
 
     handbook: Handbook
     classifier: Classifier
+    desk: ServiceDesk | None = None  # tickets, staff and outbox; None: no online ordering
+    tz: tzinfo = DEFAULT_TZ
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The community's local time: dates residents say ("明天") are read in it."""
+        return self.clock().astimezone(self.tz)
 
 
 @dataclass(slots=True)
@@ -73,3 +88,4 @@ class Context:
     message: Message
     conversation: Conversation
     services: Services
+    notice: bool = False  # kept notices wait for this resident (shown before the answer)

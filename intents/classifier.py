@@ -161,7 +161,10 @@ class Classifier:
 
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:
         has_item = bool(ranked)
-        special = lexicon.ABOUT_REQUEST_OR_PERSON.search(norm) is not None
+        special = (
+            lexicon.ABOUT_REQUEST_OR_PERSON.search(norm) is not None
+            or lexicon.STATUS_ALONE.match(norm) is not None
+        )
         if special and lexicon.HUMAN.search(norm):
             return "human", 0.95
         if not has_item and lexicon.GREETING_ONLY.fullmatch(norm):
@@ -188,8 +191,9 @@ class Classifier:
             not has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm)
         ):
             return "cancel"
-        if lexicon.STATUS.search(norm) and (
-            has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm)
+        if lexicon.STATUS_ALONE.match(norm) or (
+            lexicon.STATUS.search(norm)
+            and (has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm))
         ):
             return "status"
         return "rate" if lexicon.RATE.search(norm) else None

@@ -133,6 +133,11 @@ def _replace_word(match: re.Match[str]) -> str:
     return _REPLACEMENTS[match.group()]
 
 
+def simplify(text: str) -> str:
+    """Half-width, simplified, lower case, punctuation kept: for reading times, dates and numbers."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
+
+
 def normalize(text: str) -> str:
     """Return the canonical form used for matching; empty when only fillers/emoji were sent."""
     text = unicodedata.normalize("NFKC", text)

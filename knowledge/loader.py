@@ -8,14 +8,29 @@ integer" tells them exactly what to fix.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from knowledge.models import Document, Handbook, Item, Office, Place, TimeLimit, Where
+from knowledge.models import (
+    ORDER_FIELDS,
+    BookingHours,
+    Calendar,
+    Document,
+    Handbook,
+    Item,
+    Office,
+    OrderSpec,
+    Place,
+    Span,
+    TimeLimit,
+    Where,
+)
 
 PLACES = ("community", "street", "compound", "external")
 TIME_LIMIT_KINDS = ("immediate", "working_days")
@@ -69,11 +84,18 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
             problems.append(f"items/{item_id}.yaml: missing: catalogue item '{item_id}' has no handbook file")
     _check_alias_owners(items.values(), problems)
     office = _parse_office(office_raw, _Ctx("office.yaml", problems))
+    for item in items.values():
+        if item.order and office and item.order.hours not in office.booking_hours:
+            problems.append(
+                f"items/{item.id}.yaml: order.hours: unknown '{item.order.hours}' "
+                f"(office.yaml booking_hours has {', '.join(office.booking_hours) or 'none'})"
+            )
+    calendar = _parse_calendar(root / "calendar.yaml", problems)
     if problems:
         raise HandbookError(problems)
     ordered = {item_id: items[item_id] for item_id in catalog_items}
     assert office is not None
-    return Handbook(categories, ordered, office, str(root))
+    return Handbook(categories, ordered, office, str(root), calendar)
 
 
 class _Ctx:
@@ -177,6 +199,7 @@ def _parse_item(
         "notes",
         "default_intent",
         "fallback",
+        "order",
     }
     for key in raw:
         if key not in known:
@@ -210,8 +233,31 @@ def _parse_item(
         notes=ctx.texts(raw, "notes", required=False),
         default_intent=default_intent,
         fallback=ctx.flag(raw, "fallback", default=False),
+        order=_parse_order(raw, ctx),
     )
+    if item.order and not item.bookable:
+        ctx.error("order", "an item with bookable: false cannot be ordered online")
     return item if len(ctx.problems) == before and item_id else None
+
+
+def _parse_order(raw: dict[str, Any], ctx: _Ctx) -> OrderSpec | None:
+    value = raw.get("order")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        ctx.error("order", "must be a mapping with fields and hours")
+        return None
+    fields = ctx.texts(value, "fields")
+    for name in fields:
+        if name not in ORDER_FIELDS:
+            ctx.error("order.fields", f"unknown field '{name}' (known: {', '.join(ORDER_FIELDS)})")
+    if len(set(fields)) != len(fields):
+        ctx.error("order.fields", "a field is listed twice")
+    return OrderSpec(
+        fields=fields,
+        hours=ctx.text(value, "hours", prefix="order."),
+        urgent=ctx.texts(value, "urgent", required=False),
+    )
 
 
 def _parse_documents(raw: dict[str, Any], ctx: _Ctx) -> tuple[Document, ...]:
@@ -308,6 +354,7 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
         for key, value in hours_raw.items():
             hours.setdefault(str(key), str(value))
     return Office(
+        booking_hours=_parse_booking_hours(raw, ctx),
         name=ctx.text(raw, "name"),
         phone=ctx.text(raw, "phone"),
         duty_phone=ctx.text(raw, "duty_phone"),
@@ -317,3 +364,85 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
         online=ctx.text(raw, "online", required=False),
         policy_note=ctx.text(raw, "policy_note"),
     )
+
+
+_SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def _parse_booking_hours(raw: dict[str, Any], ctx: _Ctx) -> dict[str, BookingHours]:
+    value = raw.get("booking_hours")
+    if not isinstance(value, dict) or not value:
+        ctx.error("booking_hours", "missing (named sets of workdays/weekend spans)")
+        return {}
+    sets: dict[str, BookingHours] = {}
+    for name, entry in value.items():
+        if not isinstance(entry, dict):
+            ctx.error(f"booking_hours.{name}", "must be a mapping with workdays and weekend")
+            continue
+        spans = [
+            _parse_spans(entry.get(key), f"booking_hours.{name}.{key}", ctx)
+            for key in ("workdays", "weekend")
+        ]
+        sets[str(name)] = BookingHours(*spans)
+    return sets
+
+
+def _parse_spans(value: Any, field: str, ctx: _Ctx) -> tuple[Span, ...]:
+    if not isinstance(value, list):
+        ctx.error(field, 'must be a list of "HH:MM-HH:MM" (use [] for none)')
+        return ()
+    spans: list[Span] = []
+    for index, text in enumerate(value):
+        match = _SPAN.match(str(text).strip())
+        try:
+            if not match:
+                raise ValueError
+            h1, m1, h2, m2 = map(int, match.groups())
+            span = (time(h1, m1), time(h2, m2))
+        except ValueError:
+            ctx.error(f"{field}[{index}]", f"'{text}' is not a span like 09:00-12:00")
+            continue
+        if span[0] >= span[1]:
+            ctx.error(f"{field}[{index}]", f"'{text}' ends before it starts")
+            continue
+        spans.append(span)
+    return tuple(sorted(spans))
+
+
+def _parse_calendar(path: Path, problems: list[str]) -> Calendar:
+    raw = _read_yaml(path, problems)
+    if raw is None:
+        return Calendar()
+    ctx = _Ctx(path.name, problems)
+    holidays: dict[date, str] = {}
+    for index, entry in enumerate(raw.get("holidays") or []):
+        field = f"holidays[{index}]"
+        if not isinstance(entry, dict):
+            ctx.error(field, "must be a mapping with dates and name")
+            continue
+        name = ctx.text(entry, "name", prefix=f"{field}.")
+        for day in _dates(entry.get("dates"), f"{field}.dates", ctx):
+            holidays[day] = name
+    workdays: set[date] = set()
+    for index, entry in enumerate(raw.get("workdays") or []):
+        workdays.update(_dates(entry, f"workdays[{index}]", ctx))
+    for day in workdays & holidays.keys():
+        ctx.error("workdays", f"{day} is also listed as a holiday")
+    return Calendar(holidays, frozenset(workdays))
+
+
+def _dates(value: Any, field: str, ctx: _Ctx) -> list[date]:
+    """One date (YAML reads 2026-10-01 as a date) or a range written 2026-10-01..2026-10-07."""
+    if isinstance(value, date):
+        return [value]
+    try:
+        first, _, last = str(value).partition("..")
+        start = datetime.strptime(first.strip(), "%Y-%m-%d").date()
+        end = datetime.strptime(last.strip(), "%Y-%m-%d").date() if last else start
+    except ValueError:
+        ctx.error(field, f"'{value}' is not a date like 2026-10-01 or a range 2026-10-01..2026-10-07")
+        return []
+    if end < start or (end - start).days > 31:
+        ctx.error(field, f"'{value}' is not a range of at most a month")
+        return []
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, time
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,18 @@ class TimeLimit:
     note: str = ""
 
 
+ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """What an online order for the item asks, one question at a time, and when it can be served."""
+
+    fields: tuple[str, ...]  # in asking order, from ORDER_FIELDS
+    hours: str  # a key of Office.booking_hours
+    urgent: tuple[str, ...] = ()  # words that mark a report a safety hazard (pushed as urgent)
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     id: str
@@ -48,12 +61,57 @@ class Item:
     default_intent: str = "consult"
     # True for the catch-all item (上门服务): it only wins when no specific item matches.
     fallback: bool = False
+    order: OrderSpec | None = None  # None: cannot be ordered online
+
+    def order_fields(self, visit: bool) -> tuple[str, ...]:
+        """Fields to collect; a home visit also needs the address."""
+        if self.order is None:
+            return ()
+        fields = self.order.fields
+        if visit and "address" not in fields:
+            # Ask the address right after the contact details, before the time.
+            at = fields.index("mobile") + 1 if "mobile" in fields else len(fields)
+            fields = (*fields[:at], "address", *fields[at:])
+        return fields
 
 
 @dataclass(frozen=True, slots=True)
 class Place:
     name: str
     address: str
+
+
+Span = tuple[time, time]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingHours:
+    """When a service can be scheduled: spans on working days and on weekends (holidays: never)."""
+
+    workdays: tuple[Span, ...]
+    weekend: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Public holidays and make-up working days (调休), kept as data because they change yearly."""
+
+    holidays: dict[date, str] = field(default_factory=dict)
+    workdays: frozenset[date] = frozenset()
+
+    def holiday(self, day: date) -> str | None:
+        return self.holidays.get(day)
+
+    def is_workday(self, day: date) -> bool:
+        """Monday–Friday unless a holiday; a weekend day only when it is a make-up working day."""
+        if day in self.holidays:
+            return False
+        return day in self.workdays or day.weekday() < 5
+
+    def spans(self, hours: BookingHours, day: date) -> tuple[Span, ...]:
+        if day in self.holidays:
+            return ()
+        return hours.workdays if self.is_workday(day) else hours.weekend
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +124,7 @@ class Office:
     holidays: str
     online: str
     policy_note: str
+    booking_hours: dict[str, BookingHours] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +133,7 @@ class Handbook:
     items: dict[str, Item]  # catalogue order
     office: Office
     source: str = ""
+    calendar: Calendar = field(default_factory=Calendar)
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]

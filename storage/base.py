@@ -24,6 +24,7 @@ class Turn:
     reply: str | None = None  # set when a retry finds the first delivery finished
     state: State = field(default_factory=dict)  # the resident's state, loaded for the owner
     token: str = ""  # identifies this turn's hold on the resident's lock
+    notice: bool = False  # notices are waiting for this resident (flag_notice); consumed by begin
     _release: Any = None  # releases the in-process lock; internal to the implementations
 
     @property
@@ -56,6 +57,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def wait_reply(self, key: str, resident: str, timeout: float) -> str | None:
         """For a pending retry: the reply once the first delivery finishes; None on timeout."""
+
+    @abc.abstractmethod
+    async def flag_notice(self, resident: str) -> None:
+        """Mark that notices wait for `resident` (kept elsewhere): the next turn's begin reports it
+        (Turn.notice) and clears the mark, so ordinary turns never pay for a lookup."""
 
     @abc.abstractmethod
     async def get_state(self, resident: str) -> State:

@@ -23,6 +23,7 @@ class MemoryStore(Store):
         self._done: dict[str, asyncio.Event] = {}
         self._state: dict[str, tuple[State, float]] = {}
         self._locks = LocalLocks()
+        self._notices: set[str] = set()
         self._sweep_at = {"_dedup": _MIN_SWEEP, "_state": _MIN_SWEEP}
 
     async def begin(self, key: str, resident: str) -> Turn:
@@ -34,7 +35,14 @@ class MemoryStore(Store):
         self._sweep()
         self._dedup[key] = (_PENDING, self._clock() + self.dedup_ttl)
         self._done[key] = asyncio.Event()
-        return Turn(key, resident, True, state=await self.get_state(resident), _release=release)
+        notice = resident in self._notices
+        self._notices.discard(resident)
+        return Turn(
+            key, resident, True, state=await self.get_state(resident), _release=release, notice=notice
+        )
+
+    async def flag_notice(self, resident: str) -> None:
+        self._notices.add(resident)
 
     async def finish(self, turn: Turn, reply: str, state: State | None) -> None:
         try:

@@ -6,10 +6,10 @@ the newest migration (tests/test_tickets.py compares them).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NUMBER_OFFSET = 10_000  # ticket numbers start at 10001: five digits a resident can read aloud
@@ -33,6 +33,16 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set from the order conversation: a confirmed order creates one ticket, whatever is retried.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="order")  # order | follow_up (回访)
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    category: Mapped[str] = mapped_column(String(32), default="")
+    wanted_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    wanted_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def number(self) -> str:
@@ -52,3 +62,87 @@ class TicketEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_state: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class StaffMember(Base):
+    """A staff member (全岗通 grade A: every item; grade B: the listed categories)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    mobile: Mapped[str] = mapped_column(String(20), default="")
+    wecom_userid: Mapped[str] = mapped_column(String(64), default="")
+    grade: Mapped[str] = mapped_column(String(1), default="A")
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # grade B: what they may handle
+    post: Mapped[list[str]] = mapped_column(JSON, default=list)  # home post (A岗): categories they own
+    backup: Mapped[str] = mapped_column(String(32), default="")  # B角: covers their post
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # leader (值班长), secretary (书记)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StaffInvite(Base):
+    """A one-time code that binds a staff member's own WeChat identity ("绑定 CODE")."""
+
+    __tablename__ = "staff_invites"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Leave(Base):
+    __tablename__ = "staff_leave"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RotaDocument(Base):
+    """The imported duty rota (windows, weekly duty, swaps), kept as the document it was imported as."""
+
+    __tablename__ = "rota"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """A push or notice to send, written in the same transaction as the ticket change behind it.
+
+    payload holds facts (ticket number, item, masked contact), not wording: the worker renders it.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))  # group | resident
+    target: Mapped[str] = mapped_column(String(64))  # group key (a category or "default") | openid
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(200), default="")
+
+
+class KeptNotice(Base):
+    """A notice WeChat would not deliver (outside 48 hours, over quota): shown when the resident writes."""
+
+    __tablename__ = "kept_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -20,16 +20,17 @@ from storage.locks import LocalLocks
 _REPLY = "R:"  # dedup values: "" while the first delivery runs, "R:<reply>" once it finished
 _POLL_SECONDS = 0.01
 
-# KEYS: dedup, lock, state. ARGV: dedup ttl ms, lock token, lock ttl ms.
-# Returns {1, locked, state} when this delivery owns the message, {0, 0, dedup value} for a retry.
+# KEYS: dedup, lock, state, notice flag. ARGV: dedup ttl ms, lock token, lock ttl ms.
+# Returns {1, locked, state, notice} when this delivery owns the message, {0, 0, dedup value} for
+# a retry. The notice flag is taken (deleted) with the lock.
 _BEGIN = """
 if redis.call('SET', KEYS[1], '', 'NX', 'PX', ARGV[1]) then
   if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
-    return {1, 1, redis.call('GET', KEYS[3])}
+    return {1, 1, redis.call('GET', KEYS[3]), redis.call('DEL', KEYS[4])}
   end
-  return {1, 0, false}
+  return {1, 0, false, 0}
 end
-return {0, 0, redis.call('GET', KEYS[1])}
+return {0, 0, redis.call('GET', KEYS[1]), 0}
 """
 # KEYS: dedup, lock, state. ARGV: reply, dedup ttl ms, lock token, state op (keep/set/del), state json,
 # state ttl ms. The lock is released only if this turn still holds it (it may have expired).
@@ -72,14 +73,14 @@ class RedisStore(Store):
 
     def _keys(self, key: str, resident: str) -> list[str]:
         tag = f"{self._prefix}{{{resident}}}"
-        return [f"{tag}:dedup:{key}", f"{tag}:lock", f"{tag}:state"]
+        return [f"{tag}:dedup:{key}", f"{tag}:lock", f"{tag}:state", f"{tag}:notice"]
 
     async def begin(self, key: str, resident: str) -> Turn:
         release = await self._local.acquire(resident, self.lock_timeout)
         keys = self._keys(key, resident)
         token = uuid.uuid4().hex
         try:
-            owner, locked, value = await self._begin(
+            owner, locked, value, notice = await self._begin(
                 keys=keys, args=[int(self.dedup_ttl * 1000), token, int(self.lock_timeout * 1000)]
             )
         except BaseException:
@@ -91,7 +92,7 @@ class RedisStore(Store):
             return Turn(key, resident, False, reply)
         try:
             if not locked:  # another process is in a turn of this resident: wait for it
-                value = await self._wait_for_lock(keys, token)
+                value, notice = await self._wait_for_lock(keys, token)
         except BaseException:
             release()
             # Give the claim back, so WeChat's retry of this message can run it later.
@@ -99,17 +100,28 @@ class RedisStore(Store):
                 await self._client.delete(keys[0])
             raise
         return Turn(
-            key, resident, True, state=json.loads(value) if value else {}, token=token, _release=release
+            key,
+            resident,
+            True,
+            state=json.loads(value) if value else {},
+            token=token,
+            _release=release,
+            notice=bool(notice),
         )
 
-    async def _wait_for_lock(self, keys: list[str], token: str) -> str | None:
+    async def flag_notice(self, resident: str) -> None:
+        await self._client.set(self._keys("", resident)[3], 1, ex=60 * 60 * 24 * 30)
+
+    async def _wait_for_lock(self, keys: list[str], token: str) -> tuple[str | None, int]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.lock_timeout
         while not await self._client.set(keys[1], token, nx=True, px=int(self.lock_timeout * 1000)):
             if loop.time() >= deadline:
                 raise TimeoutError(f"resident lock {keys[1]} not free within {self.lock_timeout}s")
             await asyncio.sleep(_POLL_SECONDS)
-        return await self._client.get(keys[2])
+        async with self._client.pipeline(transaction=True) as pipe:
+            value, notice = await pipe.get(keys[2]).delete(keys[3]).execute()
+        return value, notice
 
     async def finish(self, turn: Turn, reply: str, state: State | None) -> None:
         op = "keep" if state is None else ("set" if state else "del")

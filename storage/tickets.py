@@ -9,12 +9,13 @@ other is refused with who holds the ticket now. No change is ever lost or applie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import NUMBER_OFFSET, Ticket, TicketEvent
@@ -65,35 +66,76 @@ class TicketStore:
         contact_mobile: str = "",
         fields: dict[str, Any] | None = None,
         actor: str | None = None,
+        assignee: str | None = None,
+        request_key: str | None = None,
+        then: Callable[[Ticket], Iterable[Any]] | None = None,
+        **columns: Any,
     ) -> Ticket:
+        """A new ticket (assigned when `assignee` is given) and its events, in one transaction.
+
+        `then(ticket)` returns more rows (outbox messages) committed in the same transaction.
+        With a `request_key` already used, nothing is written and that ticket is returned: a
+        confirmed order becomes one ticket however often it is confirmed or retried.
+        """
+        if request_key:
+            existing = await self.by_request_key(request_key)
+            if existing is not None:
+                return existing
         now = self._clock()
-        async with self._db.session.begin() as session:
-            ticket = Ticket(
-                resident=resident,
-                item_id=item_id,
-                contact_name=contact_name,
-                contact_mobile=contact_mobile,
-                fields=dict(fields or {}),
-                state="open",
-                assignee=None,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(ticket)
-            await session.flush()
-            session.add(
-                TicketEvent(
-                    ticket_id=ticket.id,
-                    at=now,
-                    actor=actor or resident,
-                    action="create",
-                    from_state=None,
-                    to_state="open",
-                    detail={"item_id": item_id},
+        try:
+            async with self._db.session.begin() as session:
+                ticket = Ticket(
+                    resident=resident,
+                    item_id=item_id,
+                    contact_name=contact_name,
+                    contact_mobile=contact_mobile,
+                    fields=dict(fields or {}),
+                    state="assigned" if assignee else "open",
+                    assignee=assignee,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                    request_key=request_key,
+                    **columns,
                 )
-            )
+                session.add(ticket)
+                await session.flush()
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id,
+                        at=now,
+                        actor=actor or resident,
+                        action="create",
+                        from_state=None,
+                        to_state="open",
+                        detail={"item_id": item_id},
+                    )
+                )
+                if assignee:
+                    session.add(
+                        TicketEvent(
+                            ticket_id=ticket.id,
+                            at=now,
+                            actor="system",
+                            action="assign",
+                            from_state="open",
+                            to_state="assigned",
+                            detail={"assignee": assignee},
+                        )
+                    )
+                if then is not None:
+                    session.add_all(list(then(ticket)))
+        except IntegrityError:
+            # Two deliveries raced past the check above: the other one's ticket stands.
+            existing = await self.by_request_key(request_key) if request_key else None
+            if existing is None:
+                raise
+            return existing
         return ticket
+
+    async def by_request_key(self, request_key: str) -> Ticket | None:
+        async with self._db.session() as session:
+            return await session.scalar(select(Ticket).where(Ticket.request_key == request_key))
 
     async def get(self, number: str | int) -> Ticket:
         ticket_id = parse_number(number)
@@ -112,7 +154,15 @@ class TicketStore:
             return list(rows)
 
     async def apply(
-        self, number: str | int, action: str, *, actor: str, assignee: str | None = None, note: str = ""
+        self,
+        number: str | int,
+        action: str,
+        *,
+        actor: str,
+        assignee: str | None = None,
+        note: str = "",
+        then: Callable[[Ticket], Iterable[Any]] | None = None,
+        values: dict[str, Any] | None = None,
     ) -> Ticket:
         """Perform `action` as `actor`; raise TransitionRefused when the ticket's state forbids it.
 
@@ -131,13 +181,23 @@ class TicketStore:
                 action == "complete" and ticket.assignee != actor
             ):
                 raise self._refusal(ticket, action, actor)
-            if await self._compare_and_set(ticket, transition, action, actor, new_assignee, note):
+            if await self._compare_and_set(
+                ticket, transition, action, actor, new_assignee, note, then, values
+            ):
                 return await self.get(number)
             # Someone else changed the ticket between our read and our write: read it again.
         raise TransitionRefused(f"工单 {ticket.number} 正在被其他人处理，请稍后再试")
 
     async def _compare_and_set(
-        self, ticket: Ticket, transition: Transition, action: str, actor: str, assignee: str | None, note: str
+        self,
+        ticket: Ticket,
+        transition: Transition,
+        action: str,
+        actor: str,
+        assignee: str | None,
+        note: str,
+        then: Callable[[Ticket], Iterable[Any]] | None,
+        extra_values: dict[str, Any] | None,
     ) -> bool:
         """One transaction that starts with the write: UPDATE only if the version is still the one
         read, then log the event. (Starting with the write also avoids SQLite's lock upgrade.)"""
@@ -145,6 +205,7 @@ class TicketStore:
         values: dict[str, Any] = {"state": transition.to, "version": ticket.version + 1, "updated_at": now}
         if assignee is not None:
             values["assignee"] = assignee
+        values.update(extra_values or {})
         async with self._db.session.begin() as session:
             result = await session.execute(
                 update(Ticket)
@@ -165,6 +226,10 @@ class TicketStore:
                     detail=detail,
                 )
             )
+            if then is not None:
+                for key, value in values.items():
+                    setattr(ticket, key, value)  # the rows see the ticket as it is now
+                session.add_all(list(then(ticket)))
         return True
 
     @staticmethod
@@ -177,14 +242,33 @@ class TicketStore:
         return TransitionRefused(f"工单 {ticket.number} 现在{STATE_NAMES[ticket.state]}，不能{name}")
 
     async def list(
-        self, *, state: str | None = None, item_id: str | None = None, resident: str | None = None
+        self,
+        *,
+        state: str | Iterable[str] | None = None,
+        item_id: str | None = None,
+        resident: str | None = None,
+        assignee: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
     ) -> list[Ticket]:
-        query = select(Ticket).order_by(Ticket.id)
-        if state:
+        query = select(Ticket).order_by(Ticket.id.desc() if newest_first else Ticket.id)
+        if isinstance(state, str):
             query = query.where(Ticket.state == state)
+        elif state is not None:
+            query = query.where(Ticket.state.in_(list(state)))
         if item_id:
             query = query.where(Ticket.item_id == item_id)
         if resident:
             query = query.where(Ticket.resident == resident)
+        if assignee:
+            query = query.where(Ticket.assignee == assignee)
+        if since:
+            query = query.where(Ticket.created_at >= since)
+        if until:
+            query = query.where(Ticket.created_at < until)
+        if limit:
+            query = query.limit(limit)
         async with self._db.session() as session:
             return list(await session.scalars(query))

@@ -7,10 +7,15 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
+import yaml
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 from bot.app import create_app
 from bot.settings import Settings
@@ -18,6 +23,8 @@ from handlers import Services
 from intents import Classifier
 from knowledge import Handbook, load_handbook
 from storage import MemoryStore, RedisStore, Store
+from storage.db import Database
+from storage.desk import ServiceDesk
 from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -112,3 +119,81 @@ async def make_client(services: Services, settings: Settings) -> AsyncIterator[C
         await client.close()
     for redis_store in redis_stores:
         await cleanup_redis(redis_store)
+
+
+# Database tests run on SQLite and on the real PostgreSQL at DATABASE_URL (default: the local server).
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+
+
+async def _postgres(schema: str) -> Database:
+    admin = Database(DATABASE_URL)
+    try:
+        async with admin.engine.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # unreachable server, refused login, …
+        await admin.close()
+        message = f"PostgreSQL at {DATABASE_URL} unusable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: database tests must run)")
+        pytest.skip(message)
+    await admin.close()
+    return Database(DATABASE_URL, connect_args={"server_settings": {"search_path": schema}})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}")
+        await db.upgrade()
+        yield db
+        await db.close()
+        return
+    schema = f"bst_test_{uuid.uuid4().hex[:10]}"
+    db = await _postgres(schema)
+    await db.upgrade()
+    yield db
+    await db.close()
+    admin = Database(DATABASE_URL)
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.close()
+
+
+class FakeClock:
+    """A clock the tests move: the desk, the handlers and the outbox all read it."""
+
+    def __init__(self, local_time: datetime):
+        self.now = local_time.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, local_time: datetime) -> None:
+        self.now = local_time.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Saturday lunchtime: weekend duty (5+2) is on; the example rota swaps 王芳 for 赵磊 that day.
+SATURDAY_LUNCH = datetime(2026, 11, 28, 12, 30, tzinfo=SHANGHAI)
+EXAMPLE_ROTA = Path(__file__).resolve().parents[1] / "examples" / "rota.yaml"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(SATURDAY_LUNCH)
+
+
+@pytest.fixture
+async def desk(database: Database, handbook: Handbook, clock: FakeClock) -> ServiceDesk:
+    """A service desk on SQLite and on PostgreSQL, with the example rota imported."""
+    desk = ServiceDesk(database, handbook.calendar, SHANGHAI, clock)
+    await desk.staff.import_rota(yaml.safe_load(EXAMPLE_ROTA.read_text(encoding="utf-8")))
+    return desk
+
+
+@pytest.fixture
+def desk_services(services: Services, desk: ServiceDesk, clock: FakeClock) -> Services:
+    return replace(services, desk=desk, clock=clock, tz=SHANGHAI)

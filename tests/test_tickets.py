@@ -3,54 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
 
 from storage.db import Database
 from storage.models import Base
 from storage.tickets import TicketStore, TransitionRefused, UnknownTicket
-
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
-
-
-async def _postgres(schema: str) -> Database:
-    admin = Database(DATABASE_URL)
-    try:
-        async with admin.engine.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # unreachable server, refused login, …
-        await admin.close()
-        message = f"PostgreSQL at {DATABASE_URL} unusable: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: database tests must run)")
-        pytest.skip(message)
-    await admin.close()
-    return Database(DATABASE_URL, connect_args={"server_settings": {"search_path": schema}})
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}")
-        await db.upgrade()
-        yield db
-        await db.close()
-        return
-    schema = f"bst_test_{uuid.uuid4().hex[:10]}"
-    db = await _postgres(schema)
-    await db.upgrade()
-    yield db
-    await db.close()
-    admin = Database(DATABASE_URL)
-    async with admin.engine.begin() as connection:
-        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.close()
 
 
 @pytest.fixture

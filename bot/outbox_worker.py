@@ -1,0 +1,146 @@
+"""Drain the outbox: staff-group pushes within the robot's rate limit, resident notices via the
+customer-service API. Runs inside `baishitong serve` or alone as `baishitong worker`.
+
+Rows are leased, so several workers never send one row twice; a lease that a dead worker held
+runs out and the row is sent by the next. Failures the platform calls temporary (-1, 45009,
+network) are retried with exponential backoff; nothing is ever dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import defaultdict
+
+from bot.notify import NOT_NOW, CustomerService, WeComRobot
+from handlers.notices import digest_markdown, group_markdown, resident_text
+from knowledge import Handbook
+from storage.base import Store
+from storage.models import OutboxMessage
+from storage.outbox import Outbox
+from storage.shared import RateLimiter
+
+log = logging.getLogger("baishitong.outbox")
+
+MAX_BACKOFF = 300.0
+
+
+def backoff(attempts: int) -> float:
+    return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        outbox: Outbox,
+        handbook: Handbook,
+        robots: dict[str, WeComRobot],
+        limiter: RateLimiter,
+        customer_service: CustomerService | None,
+        store: Store | None = None,
+        *,
+        poll_seconds: float = 1.0,
+    ):
+        self._outbox = outbox
+        self._handbook = handbook
+        self._robots = robots
+        self._limiter = limiter
+        self._cs = customer_service
+        self._store = store
+        self._poll = poll_seconds
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stopping = asyncio.Event()
+
+    def _robot(self, target: str) -> tuple[str, WeComRobot] | None:
+        key = target if target in self._robots else "default"
+        robot = self._robots.get(key)
+        return (key, robot) if robot else None
+
+    async def run(self) -> None:
+        """Until stop(): drain whatever is due, then wait a poll interval."""
+        while not self._stopping.is_set():
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("outbox pass failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._poll)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def drain_once(self) -> int:
+        """One pass over due rows; returns how many were delivered (or kept for the resident)."""
+        rows = await self._outbox.lease(self.name)
+        groups: dict[str, list[OutboxMessage]] = defaultdict(list)
+        done = 0
+        for row in rows:
+            if row.channel == "group":
+                found = self._robot(row.target)
+                if found is None:
+                    await self._outbox.retry(row, "no WECOM_WEBHOOK_URL configured", MAX_BACKOFF)
+                    continue
+                groups[found[0]].append(row)
+            else:
+                done += await self._notify_resident(row)
+        for key, batch in groups.items():
+            done += await self._push_group(key, batch)
+        return done
+
+    async def _push_group(self, key: str, rows: list[OutboxMessage]) -> int:
+        robot = self._robots[key]
+        granted, wait = await self._limiter.acquire(robot.url, len(rows))
+        if granted == 0:
+            log.info("robot %s at its limit: %d push(es) wait %.0fs", key, len(rows), wait)
+            await self._outbox.release([r.id for r in rows])
+            return 0
+        # Within the budget each push goes alone; past it, the last slot carries a digest of the rest.
+        singles = rows if granted >= len(rows) else rows[: granted - 1]
+        folded = [] if granted >= len(rows) else rows[granted - 1 :]
+        sent = 0
+        for row in singles:
+            result = await robot.send_markdown(group_markdown(row.event, row.payload, self._handbook))
+            sent += await self._settle([row], result.ok, result.code, result.message, result.retryable)
+        if folded:
+            content = digest_markdown([(r.event, r.payload) for r in folded], self._handbook)
+            result = await robot.send_markdown(content)
+            sent += await self._settle(folded, result.ok, result.code, result.message, result.retryable)
+        return sent
+
+    async def _settle(
+        self, rows: list[OutboxMessage], ok: bool, code: int, message: str, retryable: bool
+    ) -> int:
+        if ok:
+            await self._outbox.sent(
+                [r.id for r in rows], "sent" if len(rows) == 1 else f"digest of {len(rows)}"
+            )
+            return len(rows)
+        for row in rows:
+            delay = backoff(row.attempts)
+            level = logging.WARNING if retryable else logging.ERROR
+            log.log(level, "push %d failed (%d %s): retry in %.0fs", row.id, code, message, delay)
+            await self._outbox.retry(row, f"{code} {message}", delay)
+        return 0
+
+    async def _notify_resident(self, row: OutboxMessage) -> int:
+        text = resident_text(row.event, row.payload, self._handbook)
+        if self._cs is None:
+            return await self._keep(row, text, "no WECHAT_APP_SECRET: kept")
+        result = await self._cs.send_text(row.target, text)
+        if result.ok:
+            await self._outbox.sent([row.id])
+            return 1
+        if result.code in NOT_NOW:
+            return await self._keep(row, text, f"{result.code} {result.message}: kept")
+        return await self._settle([row], False, result.code, result.message, True)
+
+    async def _keep(self, row: OutboxMessage, text: str, outcome: str) -> int:
+        """WeChat will not deliver it now: show it when the resident next writes."""
+        await self._outbox.keep(row, row.target, text, outcome)
+        if self._store is not None:
+            await self._store.flag_notice(row.target)
+        log.info("notice %d kept for the resident's next message (%s)", row.id, outcome)
+        return 1

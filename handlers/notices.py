@@ -1,0 +1,90 @@
+"""Wording of outbox messages: staff-group pushes (WeCom markdown) and resident notices.
+
+Payloads carry facts written with the ticket change (see storage/desk.py); the wording lives
+here with the other replies, so it can change without touching stored rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from knowledge import Handbook
+
+GROUP_TITLES = {
+    "new_ticket": "新工单",
+    "transferred": "工单转交",
+    "cancelled": "居民已取消",
+    "follow_up": "差评回访",
+}
+
+
+def _window(payload: dict[str, Any]) -> str:
+    window = payload.get("window")
+    if not window:
+        return "尽快"
+    start, end = (datetime.fromisoformat(w) for w in window)
+    return f"{start.month}月{start.day}日（周{'一二三四五六日'[start.weekday()]}）{start:%H:%M}-{end:%H:%M}"
+
+
+def _title(handbook: Handbook, item_id: str) -> str:
+    item = handbook.items.get(item_id)
+    return item.title if item else item_id
+
+
+def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
+    """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
+    urgent = payload.get("urgent")
+    heading = GROUP_TITLES.get(event, event)
+    lines = [
+        ('<font color="warning">【紧急·安全隐患】</font>' if urgent else "")
+        + f"**{heading} {payload['ticket']}**",
+        f"> 事项：{_title(handbook, payload['item_id'])}",
+        f"> 时间：{_window(payload)}",
+        f"> 联系电话：{payload.get('mobile', '****')}",
+    ]
+    if payload.get("description"):
+        lines.append(f"> 情况：{payload['description']}")
+    if event == "follow_up":
+        lines.append(
+            f"> 原工单 {payload.get('parent')} 评分 {payload.get('stars')}："
+            f"{payload.get('comment') or '（无留言）'}"
+        )
+    if event == "transferred":
+        lines.append(f"> 由 {payload.get('by')} 转交")
+    if event == "cancelled":
+        lines.append("> 居民已取消，无需再上门或联系。")
+    elif payload.get("wecom"):
+        lines.append(f"请 <@{payload['wecom']}> 在公众号回复“接单 {payload['ticket']}”")
+    elif payload.get("assignee"):
+        lines.append(f"请 {payload['assignee']} 在公众号回复“接单 {payload['ticket']}”")
+    else:
+        lines.append(f"暂无值班人员，请在班同事回复“接单 {payload['ticket']}”")
+    return "\n".join(lines)
+
+
+def digest_markdown(rows: list[tuple[str, dict[str, Any]]], handbook: Handbook) -> str:
+    """Pushes folded into one message when the robot's per-minute budget runs out."""
+    lines = [f"**还有 {len(rows)} 条工单动态（合并发送）**"]
+    for event, payload in rows:
+        mention = f"<@{payload['wecom']}>" if payload.get("wecom") and event != "cancelled" else ""
+        urgent = "【紧急】" if payload.get("urgent") else ""
+        lines.append(
+            f"> {urgent}{GROUP_TITLES.get(event, event)} {payload['ticket']} "
+            f"{_title(handbook, payload['item_id'])} {_window(payload)} {mention}"
+        )
+    return "\n".join(lines)
+
+
+def resident_text(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
+    title = _title(handbook, payload["item_id"])
+    who = f"{payload.get('staff_surname', '')}老师" if payload.get("staff_surname") else "工作人员"
+    if event == "claimed":
+        return f"您的工单 {payload['ticket']}【{title}】已由{who}接单，会尽快和您联系。"
+    if event == "done":
+        note = f"（{payload['note']}）" if payload.get("note") else ""
+        return (
+            f"您的工单 {payload['ticket']}【{title}】已办结{note}。\n"
+            "请给这次服务打分：回复 1-5 的数字（5 分最满意），也可以在数字后面写几句意见。"
+        )
+    return f"您的工单 {payload['ticket']}【{title}】有新进展。"

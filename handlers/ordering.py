@@ -1,0 +1,267 @@
+"""The order conversation (群众点单): collect what the item needs, one question at a time, then 确认.
+
+The draft lives in the conversation state, so it survives between messages and processes and
+expires with it; the draft's key becomes the ticket's request key, so a confirmed order creates
+one ticket however often WeChat retries or the resident repeats 确认.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from handlers import consult, order, render
+from handlers.types import Context, Reply
+from intents import Classification
+from intents.contact import ContactError, read_address, read_description, read_mobile, read_name
+from intents.normalize import simplify
+from intents.when import WhenError, Window, first_fit, read_window
+from knowledge import Item
+
+IDLE = timedelta(minutes=30)
+_CANCEL = re.compile(r"^(?:取消|算了|不办了|不要了|不约了|不预约了|退出|不用了|不弄了|放弃)")
+_CONFIRM = re.compile(r"^(?:确认|确定|对|对的|是|是的|好|好的|没问题|提交|可以|行|ok|嗯|确认提交)[!！。.]*$")
+_CORRECTION = re.compile(r"说错|写错|打错|填错|错了|不对|改一下|改成|改为|修改|更改|换一?个|更正|^改")
+_FIELD_WORDS = {
+    "mobile": re.compile(r"电话|手机|号码"),
+    "name": re.compile(r"名字|姓名|称呼"),
+    "address": re.compile(r"地址|住址|门牌"),
+    "time": re.compile(r"时间|日期|哪天|几点|改到|改天"),
+    "description": re.compile(r"情况|问题|描述|说明"),
+}
+_VISIT = re.compile(r"上门|到家|来家|家里来|派人|卧床|瘫痪|行动不便|走不动|出不了门")
+LABELS = {"name": "姓名", "mobile": "电话", "address": "地址", "time": "时间", "description": "情况"}
+QUESTIONS = {
+    "name": "请问怎么称呼您？（姓名）",
+    "mobile": "请留一个手机号码，方便工作人员联系您。",
+    "address": "请告诉我详细地址（小区、几栋几单元几号）。",
+    "time": "您想约什么时候？比如“明天上午”“周六下午3点”。",
+    "description": "请简单说一下情况：在哪里、什么问题。",
+}
+_FOOTER = "（随时回复“取消”可以不办了）"
+
+
+async def handle(ctx: Context, result: Classification) -> Reply:
+    """Intent `order`: start the conversation for the item (or show the menu when none was named)."""
+    if result.ambiguous:
+        return consult.ask_which(ctx, result.intent, result.candidates)
+    if result.item is None:
+        return Reply(render.service_menu(ctx.services.handbook))
+    return start(ctx, result.item, ctx.message.text)
+
+
+def start(ctx: Context, item_id: str, text: str = "") -> Reply:
+    """Begin an order for `item_id`; details already in `text` (a number, a time) are kept."""
+    item = ctx.services.handbook.item(item_id)
+    if item.order is None or ctx.services.desk is None:
+        return order.book(ctx, item_id)
+    now = ctx.services.now()
+    visit = "address" in item.order.fields or (item.home_visit and bool(_VISIT.search(simplify(text))))
+    draft: dict[str, Any] = {
+        "item": item_id,
+        "visit": visit,
+        "fields": {},
+        "asking": "",
+        "key": uuid.uuid4().hex,
+        "at": now.isoformat(),
+        "urgent": any(word in text for word in item.order.urgent),
+    }
+    notes = _prefill(ctx, item, draft, text)
+    kind = (
+        "上门服务"
+        if visit and item.home_visit
+        else ("报修" if "description" in item.order.fields else "预约")
+    )
+    intro = f"好的，帮您{kind}【{item.title}】。" + ("我问几个问题，一次回答一个就行。" if not notes else "")
+    return _next(ctx, item, draft, [intro, *notes])
+
+
+def active(ctx: Context) -> bool:
+    draft = ctx.conversation.state.get("order")
+    if not draft:
+        return False
+    started = datetime.fromisoformat(draft["at"])
+    if ctx.services.now() - started > IDLE:
+        ctx.conversation.forget()  # idle for 30 minutes: the draft is dropped, the message handled anew
+        return False
+    return True
+
+
+def repeated_confirmation(ctx: Context) -> Reply | None:
+    """A second 确认 right after an order went in: say it is in, rather than "I don't understand"."""
+    number = ctx.conversation.state.get("placed")
+    if number and _CONFIRM.match(simplify(ctx.message.text).strip()):
+        return Reply(f"这个预约已经提交过了，工单号 {number}。回复“进度”可以查看办理情况。")
+    return None
+
+
+async def answer(ctx: Context) -> Reply:
+    """The resident's answer to the pending question (or 确认, 取消, a correction)."""
+    draft = dict(ctx.conversation.state["order"])
+    draft["fields"] = dict(draft["fields"])
+    item = ctx.services.handbook.item(draft["item"])
+    text = ctx.message.text.strip()
+    plain = simplify(text).strip()
+    draft["at"] = ctx.services.now().isoformat()
+    if _CANCEL.match(plain):
+        ctx.conversation.forget()
+        return Reply("好的，这次的预约已取消，没有提交。需要时再找我。")
+    if _CORRECTION.search(plain):
+        field = next(
+            (f for f, words in _FIELD_WORDS.items() if words.search(plain) and f in _fields(item, draft)),
+            None,
+        )
+        if field is None:
+            return _ask(ctx, draft, draft["asking"], ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
+        draft["fields"].pop(field, None)
+        remainder = _FIELD_WORDS[field].sub("", _CORRECTION.sub("", plain)).strip(" ：:是为")
+        if remainder:
+            with contextlib.suppress(ContactError, WhenError):
+                _take(ctx, item, draft, field, remainder)
+        if field not in draft["fields"]:
+            return _ask(ctx, draft, field, [f"好的，重新说一下{LABELS[field]}。"])
+        return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
+    if draft["asking"] == "confirm":
+        if _CONFIRM.match(plain):
+            return await _place(ctx, item, draft)
+        return _ask(
+            ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]
+        )
+    try:
+        _take(ctx, item, draft, draft["asking"], text)
+    except (ContactError, WhenError) as exc:
+        return _ask(ctx, draft, draft["asking"], [str(exc)])
+    return _next(ctx, item, draft, [])
+
+
+def _fields(item: Item, draft: dict[str, Any]) -> tuple[str, ...]:
+    return item.order_fields(bool(draft["visit"]))
+
+
+def _take(ctx: Context, item: Item, draft: dict[str, Any], field: str, text: str) -> None:
+    """Read `text` as `field` into the draft; raises ContactError/WhenError saying why not."""
+    if field == "name":
+        draft["fields"]["name"] = read_name(text)
+    elif field == "mobile":
+        mobile = read_mobile(text)
+        if mobile is None:
+            raise ContactError("没看到手机号码。请发 11 位手机号，比如 13812345678。")
+        draft["fields"]["mobile"] = mobile
+    elif field == "address":
+        draft["fields"]["address"] = read_address(text)
+    elif field == "description":
+        draft["fields"]["description"] = read_description(text)
+    elif field == "time":
+        window = _window(ctx, item, text)
+        if window is None:
+            raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
+        draft["fields"]["time"] = window.as_json()
+
+
+def _window(ctx: Context, item: Item, text: str) -> Window | None:
+    assert item.order is not None
+    now = ctx.services.now()
+    window = read_window(text, now)
+    if window is None:
+        return None
+    handbook = ctx.services.handbook
+    hours = handbook.office.booking_hours[item.order.hours]
+
+    def closed_reason(day: Any) -> str:
+        holiday = handbook.calendar.holiday(day)
+        return f"是{holiday}假期" if holiday else "这项业务不办理（周末只办值班事项）"
+
+    return first_fit(window, lambda day: handbook.calendar.spans(hours, day), closed_reason, now)
+
+
+def _prefill(ctx: Context, item: Item, draft: dict[str, Any], text: str) -> list[str]:
+    """Keep what the first message already says; a wrong time is explained, not silently dropped."""
+    notes: list[str] = []
+    fields = _fields(item, draft)
+    if not text:
+        return notes
+    try:
+        mobile = read_mobile(text)
+        if mobile and "mobile" in fields:
+            draft["fields"]["mobile"] = mobile
+    except ContactError:
+        pass
+    if "time" in fields:
+        try:
+            window = _window(ctx, item, text)
+            if window:
+                draft["fields"]["time"] = window.as_json()
+        except WhenError as exc:
+            notes.append(str(exc))
+    if "description" in fields and len(simplify(text)) >= 4:
+        draft["fields"]["description"] = read_description(text)
+    return notes
+
+
+def _next(ctx: Context, item: Item, draft: dict[str, Any], lines: list[str]) -> Reply:
+    missing = [f for f in _fields(item, draft) if f not in draft["fields"]]
+    if missing:
+        return _ask(ctx, draft, missing[0], lines)
+    return _ask(ctx, draft, "confirm", [*lines, summary(ctx, item, draft)])
+
+
+def _ask(ctx: Context, draft: dict[str, Any], field: str, lines: list[str]) -> Reply:
+    draft["asking"] = field
+    ctx.conversation.remember(order=draft, last_item=draft["item"])
+    if field == "confirm":
+        return Reply("\n".join(lines))
+    return Reply("\n".join([*lines, QUESTIONS[field] + _FOOTER]))
+
+
+def summary(ctx: Context, item: Item, draft: dict[str, Any]) -> str:
+    fields = draft["fields"]
+    title = item.title + ("（上门）" if draft["visit"] and item.home_visit else "")
+    lines = ["请核对：", f"事项：{title}"]
+    for field in _fields(item, draft):
+        value = fields[field]
+        if field == "time":
+            value = Window.from_json(value).describe()
+        lines.append(f"{LABELS[field]}：{value}")
+    lines.append("没问题请回复“确认”；要改就说“改电话”“改时间”等；不办了回复“取消”。")
+    return "\n".join(lines)
+
+
+async def _place(ctx: Context, item: Item, draft: dict[str, Any]) -> Reply:
+    desk = ctx.services.desk
+    assert desk is not None
+    fields = draft["fields"]
+    window = Window.from_json(fields["time"]) if "time" in fields else None
+    placement = await desk.place_order(
+        resident=ctx.message.resident,
+        item_id=item.id,
+        category=item.category,
+        name=fields.get("name", ""),
+        mobile=fields.get("mobile", ""),
+        fields={k: v for k, v in fields.items() if k not in ("name", "mobile", "time")},
+        window=(window.start, window.end) if window else None,
+        urgent=bool(draft.get("urgent")),
+        request_key=draft["key"],
+    )
+    number = placement.ticket.number
+    ctx.conversation.remember(last_item=item.id, placed=number)
+    if not placement.created:
+        return Reply(f"这个预约已经提交过了，工单号 {number}。回复“进度”可以查看办理情况。")
+    lines = [f"已提交！工单号 {number}（请记下，查进度时报这个号）。"]
+    if placement.assignee and placement.on_duty:
+        lines.append(f"已派给值班的{placement.assignee[:1]}老师，会尽快和您联系。")
+    elif placement.opens_at is not None:
+        opens = placement.opens_at.astimezone(ctx.services.tz)
+        lines.append(f"现在不是值班时间，{_moment(opens)}值班工作人员上班后会马上处理，并和您联系。")
+    else:
+        lines.append("工作人员上班后会和您联系。")
+    if draft.get("urgent"):
+        lines.append("如有燃气味、井盖缺失等危险，请先远离，并拨打 119 或燃气公司抢修电话。")
+    lines.append("办好后会通知您，请给我们的服务打个分。")
+    return Reply("\n".join(lines))
+
+
+def _moment(moment: datetime) -> str:
+    return f"{moment.month}月{moment.day}日（周{'一二三四五六日'[moment.weekday()]}）{moment:%H:%M}"

@@ -1,0 +1,65 @@
+"""Read the contact details of an order: name, mainland mobile number, address, description.
+
+Pure functions raising ContactError with a message the resident can act on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from intents.normalize import simplify
+
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_DIGIT_RUN = re.compile(r"\d{5,}")
+_NAME_PREFIX = re.compile(r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫)\s*")
+# 2-6 Chinese characters ("张秀英", "王阿姨"), longer with a middle dot (minority names), or Latin letters.
+_NAME = re.compile(r"^(?:[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff·•]{3,15}|[a-z][a-z .]{1,30})$")
+_POLITE_END = re.compile(r"[。.!！~\s]*$")
+
+
+class ContactError(ValueError):
+    """Input that is not a valid answer; the message says what is expected."""
+
+
+def read_mobile(text: str) -> str | None:
+    """The 11-digit mobile number in `text` (spaces and dashes allowed), None when there is none.
+
+    Raises ContactError when the message has a number that is not a valid mobile number.
+    """
+    compact = re.sub(r"[\s\-–—()（）+]", "", simplify(text))
+    compact = re.sub(r"^86(?=1\d{10})", "", compact)
+    match = _MOBILE.search(compact)
+    if match:
+        return match.group()
+    digits = _DIGIT_RUN.search(compact)
+    if digits:
+        raise ContactError(
+            f"“{digits.group()}”不是有效的手机号码：手机号是 1 开头的 11 位数字（第二位是 3-9），请再发一次。"
+        )
+    return None
+
+
+def mask_mobile(mobile: str) -> str:
+    """138****5678: how a resident's number may appear in a group chat."""
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
+
+
+def read_name(text: str) -> str:
+    name = _POLITE_END.sub("", _NAME_PREFIX.sub("", simplify(text).strip()))
+    if not _NAME.match(name) or any(ch.isdigit() for ch in name):
+        raise ContactError("请告诉我怎么称呼您，比如“张秀英”或“王阿姨”。")
+    return name.strip()
+
+
+def read_address(text: str) -> str:
+    address = simplify(text).strip()
+    if len(address) < 3:
+        raise ContactError("请说详细一点的地址，比如“阳光苑3栋2单元501”。")
+    return address[:120]
+
+
+def read_description(text: str) -> str:
+    description = simplify(text).strip()
+    if len(description) < 2:
+        raise ContactError("请简单说一下是什么情况，比如“3栋楼道灯不亮了”。")
+    return description[:300]

@@ -1,0 +1,316 @@
+"""The service desk: what handlers ask of the database — place orders, work tickets, rate them.
+
+Each change writes its ticket rows and the outbox rows it causes in one transaction (see
+TicketStore's `then`), so a push or notice exists exactly when its change does. Payloads hold
+facts for the worker to word; group payloads carry only the masked mobile number.
+Times are stored in UTC and handed back in the community's time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from storage.db import Database
+from storage.models import OutboxMessage, StaffMember, Ticket
+from storage.outbox import Outbox, outbox_row
+from storage.rota import DayCalendar
+from storage.routing import Person, choose
+from storage.staff import OPEN_STATES, StaffDirectory, StaffError, person
+from storage.ticket_states import TransitionRefused, UnknownTicket
+from storage.tickets import TicketStore
+
+_ID_NUMBER = re.compile(r"(?<![0-9])(?:\d{17}[0-9xX]|\d{15})(?![0-9])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Free text bound for a group chat: ID numbers removed, mobile numbers masked."""
+    return _MOBILE.sub(r"\1****\2", _ID_NUMBER.sub("[证件号已隐去]", text))
+
+
+def mask_mobile(mobile: str) -> str:
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def local(moment: datetime | None, tz: tzinfo) -> datetime | None:
+    """A stored time in the community's zone (SQLite hands back naive UTC values)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    ticket: Ticket
+    assignee: str | None  # who it is routed to
+    on_duty: bool  # the assignee is on duty now (pushed at once)
+    opens_at: datetime | None  # otherwise: when the next duty window opens (pushed then)
+    created: bool  # False: this request key had already placed the ticket
+
+
+class ServiceDesk:
+    def __init__(
+        self,
+        database: Database,
+        calendar: DayCalendar,
+        tz: tzinfo,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.database = database
+        self.calendar = calendar
+        self.tz = tz
+        self.clock = clock
+        self.tickets = TicketStore(database, clock)
+        self.staff = StaffDirectory(database, clock)
+        self.outbox = Outbox(database, clock)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.tz)
+
+    # ---- residents -------------------------------------------------------------------------
+
+    async def place_order(
+        self,
+        *,
+        resident: str,
+        item_id: str,
+        category: str,
+        name: str,
+        mobile: str,
+        fields: dict[str, Any],
+        window: tuple[datetime, datetime] | None,
+        urgent: bool,
+        request_key: str,
+    ) -> Placement:
+        """One ticket for one confirmed order, routed to staff on duty (or the next window)."""
+        existing = await self.tickets.by_request_key(request_key)
+        if existing is not None:  # this order was confirmed before (a retry, a second 确认)
+            return Placement(existing, existing.assignee, False, None, False)
+        now = self.now()
+        assignee, on_duty, opens_at = await self._route(category, now)
+        payload = {
+            "item_id": item_id,
+            "category": category,
+            "mobile": mask_mobile(mobile),
+            "window": [w.isoformat() for w in window] if window else None,
+            "assignee": assignee.name if assignee else None,
+            "wecom": assignee.wecom if assignee else "",
+            "urgent": urgent,
+            "description": mask_text(str(fields.get("description", ""))),
+            "visit": bool(fields.get("address")),
+        }
+        # Urgent reports go out at once even at night; others wait for the assignee's window.
+        due = utc(now if on_duty or urgent or opens_at is None else opens_at)
+
+        def pushes(ticket: Ticket) -> Iterable[OutboxMessage]:
+            body = {**payload, "ticket": ticket.number, "ticket_id": ticket.id}
+            yield outbox_row("group", category, "new_ticket", body, utc(now), due=due)
+
+        ticket = await self.tickets.create(
+            resident=resident,
+            item_id=item_id,
+            contact_name=name,
+            contact_mobile=mobile,
+            fields=fields,
+            assignee=assignee.name if assignee else None,
+            request_key=request_key,
+            then=pushes,
+            category=category,
+            wanted_start=utc(window[0]) if window else None,
+            wanted_end=utc(window[1]) if window else None,
+            urgent=urgent,
+        )
+        return Placement(ticket, ticket.assignee, on_duty, None if on_duty else opens_at, True)
+
+    async def _route(self, category: str, now: datetime) -> tuple[Person | None, bool, datetime | None]:
+        rota = await self.staff.rota()
+        members = {m.name: person(m) for m in await self.staff.all() if m.active}
+        if rota is None or not members:
+            return None, False, None
+        leave = await self._leave_days(now.date(), 22)
+        counts = await self.staff.open_counts()
+
+        def available(name: str, day: date) -> bool:
+            return name in members and day not in leave.get(name, ()) and members[name].qualified(category)
+
+        here = [
+            members[n]
+            for _, names in rota.duty_at(now, self.calendar)
+            for n in names
+            if available(n, now.date())
+        ]
+        chosen = choose(category, here, members.values(), counts)
+        if chosen is not None:
+            return chosen, True, None
+        opening = rota.next_opening(now, self.calendar, available)
+        if opening is None:
+            return None, False, None
+        start, _, names = opening
+        chosen = choose(category, [members[n] for n in names], members.values(), counts)
+        return chosen, False, start
+
+    async def _leave_days(self, first: date, days: int) -> dict[str, set[date]]:
+        out: dict[str, set[date]] = {}
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            for name in await self.staff.away_on(day):
+                out.setdefault(name, set()).add(day)
+        return out
+
+    async def resident_tickets(self, resident: str, limit: int = 5) -> list[Ticket]:
+        return await self.tickets.list(resident=resident, newest_first=True, limit=limit)
+
+    async def cancel(self, resident: str, number: str | int) -> Ticket:
+        ticket = await self._own_ticket(resident, number)
+
+        def notify(t: Ticket) -> Iterable[OutboxMessage]:
+            if t.assignee:
+                yield self._group(t, "cancelled", await_wecom=None)
+
+        return await self.tickets.apply(ticket.number, "cancel", actor=resident, then=notify)
+
+    async def awaiting_rating(self, resident: str) -> Ticket | None:
+        done = await self.tickets.list(resident=resident, state="done", newest_first=True, limit=1)
+        return done[0] if done else None
+
+    async def rate(self, resident: str, ticket: Ticket, stars: int, comment: str) -> Ticket | None:
+        """Close the ticket with the rating; 2 stars or fewer opens a follow-up (回访) for the secretary.
+
+        Returns the follow-up ticket, if one was opened."""
+        if not 1 <= stars <= 5:
+            raise TransitionRefused("评分请用 1 到 5 分")
+        await self.tickets.apply(
+            ticket.number,
+            "close",
+            actor=resident,
+            note=f"评分 {stars}",
+            values={"rating": stars, "comment": comment[:500]},
+        )
+        if stars > 2:
+            return None
+        secretary = next((m for m in await self.staff.all() if "secretary" in m.roles and m.active), None)
+
+        def push(t: Ticket) -> Iterable[OutboxMessage]:
+            yield self._group(
+                t,
+                "follow_up",
+                await_wecom=secretary.wecom_userid if secretary else "",
+                extra={"stars": stars, "comment": mask_text(comment), "parent": ticket.number},
+            )
+
+        return await self._follow_up(resident, ticket, stars, comment, secretary, push)
+
+    async def _follow_up(
+        self,
+        resident: str,
+        ticket: Ticket,
+        stars: int,
+        comment: str,
+        secretary: StaffMember | None,
+        push: Callable[[Ticket], Iterable[OutboxMessage]],
+    ) -> Ticket:
+        return await self.tickets.create(
+            resident=resident,
+            item_id=ticket.item_id,
+            contact_name=ticket.contact_name,
+            contact_mobile=ticket.contact_mobile,
+            fields={"parent": ticket.number, "stars": stars, "comment": comment[:500]},
+            assignee=secretary.name if secretary else None,
+            request_key=f"follow-up:{ticket.id}",
+            actor="system",
+            then=push,
+            kind="follow_up",
+            parent_id=ticket.id,
+            category=ticket.category,
+        )
+
+    async def _own_ticket(self, resident: str, number: str | int) -> Ticket:
+        ticket = await self.tickets.get(number)
+        if ticket.resident != resident:
+            raise UnknownTicket(f"没有找到您编号为 {str(number).strip()} 的工单")
+        return ticket
+
+    # ---- staff -----------------------------------------------------------------------------
+
+    async def claim(self, member: StaffMember, number: str | int) -> Ticket:
+        """接单: the first to claim owns it (首问负责); the resident is told who has it."""
+        return await self.tickets.apply(
+            number, "accept", actor=member.name, then=lambda t: [self._resident(t, "claimed", member.name)]
+        )
+
+    async def complete(self, member: StaffMember, number: str | int, note: str) -> Ticket:
+        """办结: only the owner may; the resident is told and asked for a rating."""
+        return await self.tickets.apply(
+            number,
+            "complete",
+            actor=member.name,
+            note=note,
+            then=lambda t: [self._resident(t, "done", member.name, note=note)],
+        )
+
+    async def transfer(self, member: StaffMember, number: str | int, to_name: str) -> Ticket:
+        """转交: the owner (or a duty leader) hands it to a colleague, who is @-mentioned in the group."""
+        target = await self.staff.by_name(to_name)
+        ticket = await self.tickets.get(number)
+        if ticket.assignee not in (None, member.name) and "leader" not in member.roles:
+            raise TransitionRefused(
+                f"工单 {ticket.number} 由 {ticket.assignee} 负责，只有负责人或值班长能转交"
+            )
+        if target.name == ticket.assignee:
+            raise TransitionRefused(f"工单 {ticket.number} 已经在 {target.name} 手上")
+        return await self.tickets.apply(
+            number,
+            "transfer",
+            actor=member.name,
+            assignee=target.name,
+            then=lambda t: [
+                self._group(t, "transferred", await_wecom=target.wecom_userid, extra={"by": member.name})
+            ],
+        )
+
+    async def staff_tickets(self, member: StaffMember) -> list[Ticket]:
+        return await self.tickets.list(state=OPEN_STATES, assignee=member.name)
+
+    async def on_duty_now(self) -> list[tuple[str, list[StaffMember]]]:
+        return await self.staff.on_duty(self.now(), self.calendar)
+
+    # ---- outbox payloads -------------------------------------------------------------------
+
+    def _resident(self, ticket: Ticket, event: str, staff_name: str, note: str = "") -> OutboxMessage:
+        payload = {
+            "ticket": ticket.number,
+            "ticket_id": ticket.id,
+            "item_id": ticket.item_id,
+            "staff_surname": staff_name[:1],
+            "note": note,
+        }
+        return outbox_row("resident", ticket.resident, event, payload, utc(self.now()))
+
+    def _group(
+        self, ticket: Ticket, event: str, *, await_wecom: str | None, extra: dict[str, Any] | None = None
+    ) -> OutboxMessage:
+        window = [local(ticket.wanted_start, self.tz), local(ticket.wanted_end, self.tz)]
+        payload = {
+            "ticket": ticket.number,
+            "ticket_id": ticket.id,
+            "item_id": ticket.item_id,
+            "category": ticket.category,
+            "mobile": mask_mobile(ticket.contact_mobile),
+            "window": [w.isoformat() for w in window] if window[0] and window[1] else None,
+            "assignee": ticket.assignee,
+            "wecom": await_wecom or "",
+            "urgent": bool(ticket.urgent),
+            **(extra or {}),
+        }
+        return outbox_row("group", ticket.category or "default", event, payload, utc(self.now()))
+
+
+__all__ = ["Placement", "ServiceDesk", "StaffError", "mask_mobile", "mask_text"]

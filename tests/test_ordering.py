@@ -1,0 +1,173 @@
+"""The order conversation with a real database (SQLite and PostgreSQL): one question at a time,
+corrections, quitting, expiry, refusing impossible times, and exactly one ticket per order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers import Services
+from storage.desk import ServiceDesk
+from storage.models import OutboxMessage, Ticket
+from tests.conftest import SHANGHAI, FakeClock
+from tests.test_handlers import Chat
+
+
+@pytest.fixture
+def say(desk_services: Services) -> Chat:
+    return Chat(desk_services)
+
+
+async def count(desk: ServiceDesk, model: type) -> int:
+    async with desk.database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def order_home_visit(say: Chat) -> str:
+    assert "怎么称呼" in await say("我想预约上门办理养老金认证")
+    assert "手机号码" in await say("张秀英")
+    assert "地址" in await say("13812345678")
+    assert "什么时候" in await say("阳光苑3栋2单元501")
+    summary = await say("今天下午3点")
+    assert "11月28日（周六）15:00-16:00" in summary and "确认" in summary
+    return await say("确认")
+
+
+async def test_a_confirmed_order_is_one_ticket_routed_to_the_backup_on_weekend_duty(say, desk) -> None:
+    placed = await order_home_visit(say)
+    assert "工单号 10001" in placed and "李老师" in placed
+    ticket = await desk.tickets.get(10001)
+    # Pensions are 张敏's post; he is not on weekend duty, so his B角 李强 (on duty) gets it.
+    assert ticket.state == "assigned" and ticket.assignee == "李强"
+    assert ticket.contact_mobile == "13812345678" and ticket.fields["address"] == "阳光苑3栋2单元501"
+    [push] = await desk.outbox.rows()
+    assert push.channel == "group" and push.payload["mobile"] == "138****5678"
+    assert push.payload["wecom"] == "liqiang" and "13812345678" not in str(push.payload)
+
+
+async def test_confirming_again_or_a_retry_creates_no_second_ticket(say, desk) -> None:
+    await order_home_visit(say)
+    again = await say("确认")
+    assert "已经提交过了，工单号 10001" in again
+    assert await count(desk, Ticket) == 1 and await count(desk, OutboxMessage) == 1
+    # The same delivery retried by WeChat is answered from the stored reply.
+    reply = await say.pipeline.respond(f"m{say.count}", say_message("确认"), lambda r: r.text)
+    assert reply == again
+    assert await count(desk, Ticket) == 1
+
+
+def say_message(text: str):
+    from handlers import Message
+
+    return Message("r1", "text", text)
+
+
+async def test_the_same_draft_confirmed_twice_through_the_desk_is_one_ticket(desk) -> None:
+    first = await desk.place_order(
+        resident="r9",
+        item_id="facility_repair",
+        category="convenience",
+        name="王",
+        mobile="13800000000",
+        fields={"address": "1栋", "description": "灯坏了"},
+        window=None,
+        urgent=False,
+        request_key="k1",
+    )
+    second = await desk.place_order(
+        resident="r9",
+        item_id="facility_repair",
+        category="convenience",
+        name="王",
+        mobile="13800000000",
+        fields={"address": "1栋", "description": "灯坏了"},
+        window=None,
+        urgent=False,
+        request_key="k1",
+    )
+    assert first.created and not second.created and first.ticket.id == second.ticket.id
+    assert await count(desk, Ticket) == 1 and await count(desk, OutboxMessage) == 1
+
+
+async def test_corrections_and_invalid_answers(say) -> None:
+    await say("预约养老金认证上门")
+    assert "怎么称呼" in await say("13812345678")  # a number is not a name
+    await say("张秀英")
+    invalid = await say("1381234567")
+    assert "不是有效的手机号码" in invalid and "手机号码" in invalid
+    await say("13812345678")
+    await say("阳光苑3栋")
+    await say("明天上午")
+    fixed = await say("电话说错了，是13987654321")
+    assert "电话已改好" in fixed and "13987654321" in fixed
+    asked = await say("时间不对")
+    assert "什么时候" in asked
+    assert "12月1日（周二）" in await say("下周二上午")
+
+
+async def test_past_times_and_times_outside_service_hours_are_refused_with_the_reason(say) -> None:
+    await say("预约养老金认证")  # at the desk: name, mobile, time
+    await say("张秀英")
+    await say("13812345678")
+    past = await say("今天上午10点")
+    assert "已经过了" in past and "什么时候" in past
+    evening = await say("明天晚上8点")
+    assert "不在服务时间" in evening and "09:00-17:00" in evening
+    assert "确认" in await say("明天上午10点")
+
+
+async def test_holidays_are_refused(say, clock: FakeClock) -> None:
+    clock.set(datetime(2026, 9, 28, 10, 0, tzinfo=SHANGHAI))
+    await say("预约养老金认证")
+    await say("张秀英")
+    await say("13812345678")
+    assert "国庆节" in await say("10月2日上午")
+
+
+async def test_quitting_at_any_step_and_idle_expiry(say, desk, clock: FakeClock) -> None:
+    await say("预约养老金认证")
+    await say("张秀英")
+    assert "已取消" in await say("算了")
+    assert await count(desk, Ticket) == 0
+    await say("预约养老金认证")
+    clock.advance(minutes=31)
+    # Idle for more than 30 minutes: the draft is gone, "张秀英" is not taken as an answer.
+    assert "怎么称呼" not in await say("居住证要带什么")
+    assert await count(desk, Ticket) == 0
+
+
+async def test_a_problem_report_keeps_the_description_and_marks_hazards_urgent(say, desk) -> None:
+    first = await say("3栋楼下井盖坏了，有燃气味")
+    assert "报修" in first and "怎么称呼" in first
+    await say("李大爷")
+    await say("13812345678")
+    summary = await say("阳光苑3栋")
+    assert "井盖坏了" in summary
+    placed = await say("确认")
+    assert "119" in placed
+    ticket = await desk.tickets.get(10001)
+    assert ticket.urgent and ticket.item_id == "facility_repair"
+
+
+async def test_nobody_on_duty_waits_for_the_next_window_and_says_when(say, desk, clock: FakeClock) -> None:
+    clock.set(datetime(2026, 11, 27, 21, 0, tzinfo=SHANGHAI))  # Friday night
+    await say("预约养老金认证")
+    await say("张秀英")
+    await say("13812345678")
+    await say("明天上午")
+    placed = await say("确认")
+    assert "11月28日（周六）09:00" in placed
+    [push] = await desk.outbox.rows()
+    assert push.due_at.replace(tzinfo=None) == datetime(2026, 11, 28, 1, 0)  # 09:00 Shanghai in UTC
+
+
+async def test_status_cancel_and_rating_use_the_residents_tickets(say, desk) -> None:
+    await order_home_visit(say)
+    status = await say("进度")
+    assert "10001" in status and "已派单" in status and "李老师" in status
+    assert "已取消" in await say("取消 10001")
+    assert (await desk.tickets.get(10001)).state == "cancelled"
+    assert "没有可以取消" in await say("取消")
+    assert "没有找到" in await say("取消 10002") or "没有编号" in await say("取消 10002")

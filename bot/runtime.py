@@ -75,5 +75,13 @@ def build_outgoing(
         customer_service = CustomerService(
             session, settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret, cache
         )
-    worker = OutboxWorker(services.desk.outbox, services.handbook, robots, limiter, customer_service, store)
+    worker = OutboxWorker(
+        services.desk.outbox,
+        services.handbook,
+        robots,
+        limiter,
+        customer_service,
+        store,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
     return Outgoing(worker, session, client)

@@ -39,6 +39,7 @@ class Settings:
     ] = ()  # (group key, robot webhook URL); key "default" or a category
     wecom_rate_per_minute: int = 20
     outbox_worker: bool = True  # drain the outbox inside `serve` (off: run `baishitong worker`)
+    outbox_poll_seconds: float = 1.0
 
     @property
     def safe_mode_enabled(self) -> bool:
@@ -69,6 +70,7 @@ class Settings:
             ),
             wecom_webhooks=_webhooks(env.get("WECOM_WEBHOOK_URL", "")),
             wecom_rate_per_minute=_int(env, "WECOM_RATE_PER_MINUTE", 20),
+            outbox_poll_seconds=_float(env, "OUTBOX_POLL_SECONDS", 1.0),
             outbox_worker=env.get("OUTBOX_WORKER", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
         settings.validate()

@@ -1,0 +1,219 @@
+"""The outbox worker against loopback fakes of the WeCom robot and WeChat's API, on SQLite and
+PostgreSQL: rate limit and digest, retries, leases, token refresh, notices kept past 48 hours."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+
+from bot.notify import CustomerService, WeComRobot
+from bot.outbox_worker import OutboxWorker
+from handlers import Services
+from storage import MemoryStore
+from storage.desk import ServiceDesk
+from storage.outbox import outbox_row
+from storage.shared import MemoryRateLimiter, MemoryValueCache, RedisRateLimiter, RedisValueCache
+from tests.conftest import FakeClock, cleanup_redis, new_redis_store
+from tests.fake_platforms import FakeRobot, FakeWeChat
+from tests.test_handlers import Chat
+from tests.test_ordering import order_home_visit
+
+
+@pytest.fixture
+async def robot() -> AsyncIterator[FakeRobot]:
+    fake = FakeRobot()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def wechat() -> AsyncIterator[FakeWeChat]:
+    fake = FakeWeChat("wx-app", "wx-secret")
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        yield session
+
+
+async def make_worker(desk, handbook, http, robot_url=None, wechat_url=None, store=None, limiter=None):
+    robots = {"default": WeComRobot(http, robot_url)} if robot_url else {}
+    cs = CustomerService(http, wechat_url, "wx-app", "wx-secret", MemoryValueCache()) if wechat_url else None
+    return OutboxWorker(desk.outbox, handbook, robots, limiter or MemoryRateLimiter(20), cs, store)
+
+
+async def add_pushes(desk: ServiceDesk, count: int) -> None:
+    async with desk.database.session.begin() as session:
+        for n in range(count):
+            payload = {
+                "ticket": str(20000 + n),
+                "item_id": "facility_repair",
+                "mobile": "138****0000",
+                "window": None,
+                "assignee": "赵磊",
+                "wecom": "zhaolei",
+                "urgent": False,
+            }
+            session.add(outbox_row("group", "convenience", "new_ticket", payload, desk.clock()))
+
+
+async def test_new_ticket_push_mentions_the_assignee_with_a_masked_number(
+    desk_services: Services, desk, handbook, http, robot
+) -> None:
+    await order_home_visit(Chat(desk_services))
+    worker = await make_worker(desk, handbook, http, await robot.start())
+    assert await worker.drain_once() == 1
+    [content] = robot.contents
+    assert "新工单 10001" in content and "<@liqiang>" in content and "138****5678" in content
+    assert (
+        "13812345678" not in content
+        and "养老金领取资格认证" in content
+        and "11月28日（周六）15:00-16:00" in content
+    )
+    assert await desk.outbox.pending() == 0
+    assert await worker.drain_once() == 0 and len(robot.received) == 1  # nothing twice
+
+
+async def test_twenty_a_minute_then_a_digest_and_the_rest_waits(desk, handbook, http, robot) -> None:
+    await add_pushes(desk, 25)
+    worker = await make_worker(desk, handbook, http, await robot.start())
+    assert await worker.drain_once() == 25
+    assert len(robot.received) == 20 and robot.refused == []  # never hit 45009
+    assert "还有 6 条工单动态" in robot.contents[-1] and "<@zhaolei>" in robot.contents[-1]
+    await add_pushes(desk, 3)
+    assert await worker.drain_once() == 0  # budget spent: released, not failed
+    rows = [r for r in await desk.outbox.rows() if r.sent_at is None]
+    assert len(rows) == 3 and all(r.attempts == 0 for r in rows)
+
+
+async def test_the_limit_is_shared_through_redis(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"bst-test-{uuid.uuid4().hex[:8]}:"
+    first, second = RedisRateLimiter(client, 20, prefix=prefix), RedisRateLimiter(client, 20, prefix=prefix)
+    assert (await first.acquire("robot", 15))[0] == 15
+    granted, _ = await second.acquire("robot", 10)
+    assert granted == 5
+    granted, wait = await first.acquire("robot", 1)
+    assert granted == 0 and 55 < wait <= 60
+    await client.delete(f"{prefix}ratelimit:robot")
+    await client.aclose()
+
+
+async def test_busy_rate_limited_and_network_errors_are_retried_with_backoff(
+    desk, handbook, http, robot, clock: FakeClock
+) -> None:
+    await add_pushes(desk, 1)
+    robot.busy_next = 1
+    worker = await make_worker(desk, handbook, http, await robot.start())
+    assert await worker.drain_once() == 0
+    [row] = await desk.outbox.rows()
+    assert row.attempts == 1 and row.outcome.startswith("-1") and row.sent_at is None
+    assert await worker.drain_once() == 0  # not due yet
+    clock.advance(seconds=3)
+    assert await worker.drain_once() == 1 and len(robot.received) == 1
+    # Network error: nobody listening on the robot's port.
+    await add_pushes(desk, 1)
+    dead = await make_worker(desk, handbook, http, "http://127.0.0.1:9/cgi-bin/webhook/send?key=x")
+    assert await dead.drain_once() == 0
+    assert next(r for r in await desk.outbox.rows() if r.sent_at is None).outcome.startswith("-2")
+
+
+async def test_45009_from_the_robot_is_retried(desk, handbook, http, robot, clock: FakeClock) -> None:
+    robot.per_minute = 0  # someone else spent the robot's minute
+    await add_pushes(desk, 1)
+    worker = await make_worker(desk, handbook, http, await robot.start())
+    assert await worker.drain_once() == 0 and robot.refused == [45009]
+    robot.per_minute = 20
+    clock.advance(seconds=3)
+    assert await worker.drain_once() == 1
+
+
+async def test_two_workers_never_send_a_row_twice(desk, handbook, http, robot) -> None:
+    await add_pushes(desk, 15)
+    url = await robot.start()
+    limiter = MemoryRateLimiter(20)
+    workers = [await make_worker(desk, handbook, http, url, limiter=limiter) for _ in range(3)]
+    sent = await asyncio.gather(*(w.drain_once() for w in workers))
+    assert sum(sent) == 15 and len(robot.received) == 15
+    assert len({c.splitlines()[0] for c in robot.contents}) == 15
+
+
+async def test_a_lease_left_by_a_dead_worker_runs_out_and_the_row_is_sent_once(
+    desk, handbook, http, robot, clock: FakeClock
+) -> None:
+    await add_pushes(desk, 2)
+    leased = await desk.outbox.lease("worker-that-dies")
+    assert len(leased) == 2
+    worker = await make_worker(desk, handbook, http, await robot.start())
+    assert await worker.drain_once() == 0  # still leased
+    clock.advance(seconds=61)
+    assert await worker.drain_once() == 2 and len(robot.received) == 2
+
+
+async def test_resident_notices_fetch_the_token_once_and_refresh_on_40001(
+    desk_services: Services, desk, handbook, http, wechat
+) -> None:
+    say = Chat(desk_services)
+    await order_home_visit(say)
+    code, _ = await desk.staff.invite("李强")
+    await say(f"绑定 {code}", resident="wx-li")
+    await say("接单 10001", resident="wx-li")
+    worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start())
+    await worker.drain_once()
+    assert wechat.texts_to("r1") == ["您的工单 10001【养老金领取资格认证】已由李老师接单，会尽快和您联系。"]
+    wechat.revoke_tokens()
+    await say("办结 10001 已认证", resident="wx-li")
+    await worker.drain_once()
+    assert "已办结（已认证）" in wechat.texts_to("r1")[-1] and "1-5" in wechat.texts_to("r1")[-1]
+    assert wechat.token_requests == 2
+
+
+async def test_one_token_for_all_processes_through_redis(redis_url: str, http, wechat) -> None:
+    base = await wechat.start()
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"bst-test-{uuid.uuid4().hex[:8]}:"
+    services = [
+        CustomerService(http, base, "wx-app", "wx-secret", RedisValueCache(client, prefix)) for _ in range(3)
+    ]
+    results = await asyncio.gather(*(cs.send_text("someone", "hi") for cs in services))
+    assert all(r.ok for r in results)
+    assert wechat.token_requests <= 3 and len({await cs.access_token() for cs in services}) == 1
+    before = wechat.token_requests
+    await asyncio.gather(*(cs.send_text("someone", "again") for cs in services))
+    assert wechat.token_requests == before  # cached
+    await client.delete(f"{prefix}{CustomerService.TOKEN_KEY}")
+    await client.aclose()
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_notices_outside_48_hours_are_shown_when_the_resident_writes(
+    store_kind: str, desk_services: Services, desk, handbook, http, wechat, request: pytest.FixtureRequest
+) -> None:
+    if store_kind == "redis":
+        store = await new_redis_store(request.getfixturevalue("redis_url"))
+    else:
+        store = MemoryStore()
+    say = Chat(desk_services, store)
+    await order_home_visit(say)
+    code, _ = await desk.staff.invite("李强")
+    await say(f"绑定 {code}", resident="wx-li")
+    await say("接单 10001", resident="wx-li")
+    wechat.outside_48h.add("r1")
+    worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start(), store=store)
+    assert await worker.drain_once() == 1  # kept, not failed
+    assert wechat.texts_to("r1") == []
+    reply = await say("居住证要带什么")
+    assert (
+        reply.startswith("您的工单 10001【养老金领取资格认证】已由李老师接单") and "【居住证办理】" in reply
+    )
+    assert "已由李老师接单" not in await say("居住证要带什么")  # shown once
+    if store_kind == "redis":
+        await cleanup_redis(store)

@@ -124,7 +124,8 @@ def create_app(
     async def startup(app: web.Application) -> None:
         current = services
         if open_database:
-            current, database = await open_desk(settings, services)
+            # `serve` migrated before starting (once, not once per worker process).
+            current, database = await open_desk(settings, services, migrate=False)
             webhook.use(current)
             closing.append(database.close)
         if run_worker and current.desk is not None:

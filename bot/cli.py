@@ -143,6 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and not settings.redis_url:
         raise SettingsError("--workers above 1 needs REDIS_URL: the in-process store cannot be shared")
     _configure_logging(settings.log_level)
+    asyncio.run(_migrate(settings.database_url))
     services = build_services(settings)
     # Start-up built a large, permanent heap (jieba's prefix dictionary, the handbook, modules).
     # Freezing it keeps full garbage collections from rescanning it mid-request (and keeps it
@@ -180,6 +181,17 @@ def _serve(args: argparse.Namespace) -> int:
         serve_one()
         return 0
     return run_workers(args.workers, serve_one)
+
+
+async def _migrate(url: str) -> None:
+    """Apply migrations once, before any worker process starts, so they never race each other."""
+    from storage.db import Database
+
+    database = Database(url)
+    try:
+        await database.upgrade()
+    finally:
+        await database.close()
 
 
 def _event_loop(choice: str) -> asyncio.AbstractEventLoop:

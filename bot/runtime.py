@@ -35,10 +35,14 @@ def build_store(settings: Settings, *, embedded: bool = False) -> Store:
     )
 
 
-async def open_desk(settings: Settings, services: Services) -> tuple[Services, Database]:
-    """Connect the database (migrating it first) and hand the handlers a service desk."""
+async def open_desk(
+    settings: Settings, services: Services, *, migrate: bool = True
+) -> tuple[Services, Database]:
+    """Connect the database (migrating it first, unless the caller already did) and hand the
+    handlers a service desk."""
     database = Database(settings.database_url)
-    await database.upgrade()
+    if migrate:
+        await database.upgrade()
     desk = ServiceDesk(database, services.handbook.calendar, settings.tz, services.clock)
     return replace(services, desk=desk), database
 

@@ -13,7 +13,9 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _DIGIT_RUN = re.compile(r"\d{5,}")
 _NAME_PREFIX = re.compile(r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫)\s*")
 # 2-6 Chinese characters ("张秀英", "王阿姨"), longer with a middle dot (minority names), or Latin letters.
-_NAME = re.compile(r"^(?:[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff·•]{3,15}|[a-z][a-z .]{1,30})$")
+_NAME = re.compile(
+    r"^(?:[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,8}[·•][\u4e00-\u9fff·•]{1,12}|[a-z][a-z .]{1,30})$"
+)
 _POLITE_END = re.compile(r"[。.!！~\s]*$")
 
 

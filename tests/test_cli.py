@@ -7,10 +7,14 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
 from tests.wechat_peer import TOKEN, WeChatPlatform, reply_content, text_xml
+
+# Commands that open the database use this file unless a test says otherwise (not the checkout's).
+SCRATCH_DB = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='bst-cli-')}/cli.db"
 
 
 def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -20,7 +24,7 @@ def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subpro
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "DATABASE_URL": SCRATCH_DB, **(env or {})},
     )
 
 
@@ -69,7 +73,13 @@ def _free_port() -> int:
 
 def test_serve_answers_a_signed_request_on_the_embedded_default() -> None:
     port = _free_port()
-    env = {**os.environ, "WECHAT_TOKEN": TOKEN, "REDIS_URL": "", "WECHAT_AES_KEY": ""}
+    env = {
+        **os.environ,
+        "WECHAT_TOKEN": TOKEN,
+        "REDIS_URL": "",
+        "WECHAT_AES_KEY": "",
+        "DATABASE_URL": SCRATCH_DB,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--port", str(port)],
         env=env,
@@ -106,7 +116,13 @@ def test_serve_with_several_workers_needs_redis() -> None:
 
 def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> None:
     port = _free_port()
-    env = {**os.environ, "WECHAT_TOKEN": TOKEN, "REDIS_URL": redis_url, "WECHAT_AES_KEY": ""}
+    env = {
+        **os.environ,
+        "WECHAT_TOKEN": TOKEN,
+        "REDIS_URL": redis_url,
+        "WECHAT_AES_KEY": "",
+        "DATABASE_URL": SCRATCH_DB,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
         env=env,
@@ -167,3 +183,39 @@ def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:
     assert "accept  open → accepted" in shown.stdout
     missing = run("tickets", "show", "99999", env={"DATABASE_URL": url})
     assert missing.returncode == 2 and "没有编号为 99999 的工单" in missing.stderr
+
+
+def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'staff.db'}"
+    env = {"DATABASE_URL": url}
+    imported = run("staff", "import", "examples/rota.yaml", env=env)
+    assert imported.returncode == 0 and "imported 5 staff" in imported.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("staff: [{name: 甲, grade: C}]\nwindows: {}\n", encoding="utf-8")
+    refused = run("staff", "import", str(broken), env=env)
+    assert refused.returncode == 1 and "staff[0].grade" in refused.stdout
+    added = run(
+        "staff", "add", "孙丽", "--grade", "B", "--categories", "family", "--mobile", "13800001006", env=env
+    )
+    assert added.returncode == 0
+    bad = run("staff", "add", "钱多", "--mobile", "12345", env=env)
+    assert bad.returncode == 2 and "not an 11-digit mobile number" in bad.stderr
+    invite = run("staff", "invite", "李强", env=env)
+    code = invite.stdout.strip()
+    assert invite.returncode == 0 and len(code) == 6 and "绑定" in invite.stderr
+    assert run("staff", "invite", "无此人", env=env).returncode == 2
+    leave = run("staff", "leave", "张敏", "--from", "2026-12-01", "--to", "2026-12-02", env=env)
+    assert leave.returncode == 0
+    assert run("staff", "leave", "张敏", "--from", "12/01", env=env).returncode == 2
+    listing = run("staff", "list", env=env).stdout
+    assert "孙丽\tB: family" in listing and "陈书记\t全岗通" in listing
+    assert run("staff", "duty", env=env).returncode == 0
+
+    # The same order conversation works in the terminal and creates a real ticket.
+    chat = run("chat", stdin="3栋楼道灯坏了\n王大爷\n13812345678\n阳光苑3栋\n确认\n进度\n退出\n", env=env)
+    assert "工单号 10001" in chat.stdout and "10001 公共设施报修" in chat.stdout
+    bound = run("chat", "--resident", "staff-li", stdin=f"绑定 {code}\n接单 10001\n退出\n", env=env)
+    assert "绑定成功" in bound.stdout and "接单成功" in bound.stdout
+    today = run("tickets", "list", "--state", "accepted", "--from", "2000-01-01", env=env)
+    assert today.stdout.startswith("10001\t已签收\tfacility_repair\t李强")
+    assert run("tickets", "list", "--to", "2000-01-01", env=env).stdout == ""

@@ -1,0 +1,123 @@
+"""Reading times, dates and contact details the way residents write them (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+
+from intents.contact import ContactError, read_address, read_mobile, read_name
+from intents.when import WhenError, Window, first_fit, fit_window, read_window
+from knowledge import Handbook
+from tests.conftest import SHANGHAI
+
+FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=SHANGHAI)
+
+
+def window(text: str, now: datetime = FRIDAY_4PM) -> str:
+    found = read_window(text, now)
+    assert found is not None, text
+    return f"{found.start:%m-%d %H:%M}-{found.end:%H:%M}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("明天上午", "11-28 09:00-12:00"),
+        ("明天下午3:30", "11-28 15:30-16:30"),
+        ("后天早上9点", "11-29 09:00-10:00"),
+        ("周六中午12点半吧", "11-28 12:30-13:30"),
+        ("下週三 上午十點半", "12-02 10:30-11:30"),  # traditional characters, Chinese numerals
+        ("下周一下午两点", "11-30 14:00-15:00"),
+        ("2026-12-01 中午", "12-01 12:00-14:00"),
+        ("12月3号上午", "12-03 09:00-12:00"),
+        ("明天中午1点", "11-28 13:00-14:00"),
+        ("3点", "11-27 15:00-16:00"),  # a bare 3点 at a service desk is the afternoon
+        ("明天", "11-28 00:00-00:00"),  # the whole day; fit_window clips it
+    ],
+)
+def test_read_window(text: str, expected: str) -> None:
+    assert window(text) == expected
+
+
+def test_no_time_and_impossible_dates() -> None:
+    assert read_window("随便什么时候都行吧", FRIDAY_4PM) is None
+    with pytest.raises(WhenError, match="没有2月30日"):
+        read_window("2月30日上午", FRIDAY_4PM)
+    with pytest.raises(WhenError, match="不是有效的时间"):
+        read_window("明天25点", FRIDAY_4PM)
+
+
+def fit(handbook: Handbook, text: str, hours: str = "office", now: datetime = FRIDAY_4PM) -> Window:
+    found = read_window(text, now)
+    assert found is not None
+    spans = handbook.office.booking_hours[hours]
+    return first_fit(
+        found,
+        lambda day: handbook.calendar.spans(spans, day),
+        lambda day: handbook.calendar.holiday(day) or "不办公",
+        now,
+    )
+
+
+def test_fit_refuses_past_closed_and_out_of_hours_times_saying_why(handbook: Handbook) -> None:
+    with pytest.raises(WhenError, match="已经过了"):
+        fit(handbook, "今天下午3点")
+    with pytest.raises(WhenError, match=r"不在服务时间.*09:00-17:00"):
+        fit(handbook, "明天晚上8点")  # Saturday: weekend duty hours
+    with pytest.raises(WhenError, match="不办公"):
+        fit(handbook, "明天上午", hours="workdays")  # a weekday-only service on Saturday
+    with pytest.raises(WhenError, match="国庆节"):
+        fit(handbook, "10月2日上午", now=datetime(2026, 9, 28, 9, tzinfo=SHANGHAI))
+    clipped = fit(handbook, "明天")
+    assert (clipped.start.time(), clipped.end.time()) == (time(9), time(17))
+
+
+def test_make_up_working_days_and_asap(handbook: Handbook) -> None:
+    # Sunday 2026-09-20 is a make-up working day (调休): weekday hours apply.
+    sunday = fit(handbook, "9月20日下午", now=datetime(2026, 9, 18, 9, tzinfo=SHANGHAI))
+    assert sunday.end.time() == time(17, 30)
+    # "尽快" on Friday evening rolls over to Saturday's weekend duty.
+    asap = fit(handbook, "尽快", now=datetime(2026, 11, 27, 19, tzinfo=SHANGHAI))
+    assert asap.start == datetime(2026, 11, 28, 9, tzinfo=SHANGHAI)
+
+
+def test_fit_window_keeps_the_part_inside_the_span() -> None:
+    spans = ((time(9), time(12)), (time(14), time(17, 30)))
+    w = Window(
+        datetime(2026, 11, 30, 11, 30, tzinfo=SHANGHAI), datetime(2026, 11, 30, 12, 30, tzinfo=SHANGHAI)
+    )
+    fitted = fit_window(w, spans, FRIDAY_4PM)
+    assert (fitted.start.time(), fitted.end.time()) == (time(11, 30), time(12))
+
+
+@pytest.mark.parametrize(
+    ("text", "mobile"),
+    [
+        ("13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("电话是138-1234-5678", "13812345678"),
+        ("+86 139 8765 4321", "13987654321"),
+        ("１３８１２３４５６７８", "13812345678"),
+        ("没有", None),
+    ],
+)
+def test_read_mobile(text: str, mobile: str | None) -> None:
+    assert read_mobile(text) == mobile
+
+
+@pytest.mark.parametrize("text", ["1381234567", "12812345678", "138123456789", "028-88886666"])
+def test_invalid_mobile_numbers_are_refused(text: str) -> None:
+    with pytest.raises(ContactError, match="手机号"):
+        read_mobile(text)
+
+
+def test_names_and_addresses() -> None:
+    assert read_name("我叫张秀英") == "张秀英"
+    assert read_name("王阿姨。") == "王阿姨"
+    assert read_name("阿依古丽·买买提") == "阿依古丽·买买提"
+    for bad in ("13812345678", "办居住证要带什么东西呀", "张"):
+        with pytest.raises(ContactError):
+            read_name(bad)
+    with pytest.raises(ContactError):
+        read_address("3")

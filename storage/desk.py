@@ -19,10 +19,11 @@ from storage.models import OutboxMessage, StaffMember, Ticket
 from storage.outbox import Outbox, outbox_row
 from storage.rota import DayCalendar
 from storage.routing import Person, choose
-from storage.staff import OPEN_STATES, StaffDirectory, StaffError, person
+from storage.staff import OPEN_STATES, StaffDirectory, StaffError
 from storage.ticket_states import TransitionRefused, UnknownTicket
 from storage.tickets import TicketStore
 
+ROUTING_DAYS = 21  # how far ahead a ticket that arrives off duty looks for the next duty window
 _ID_NUMBER = re.compile(r"(?<![0-9])(?:\d{17}[0-9xX]|\d{15})(?![0-9])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
@@ -131,39 +132,31 @@ class ServiceDesk:
         return Placement(ticket, ticket.assignee, on_duty, None if on_duty else opens_at, True)
 
     async def _route(self, category: str, now: datetime) -> tuple[Person | None, bool, datetime | None]:
-        rota = await self.staff.rota()
-        members = {m.name: person(m) for m in await self.staff.all() if m.active}
-        if rota is None or not members:
+        snap = await self.staff.snapshot(now.date(), now.date() + timedelta(days=ROUTING_DAYS))
+        if snap.rota is None or not snap.members:
             return None, False, None
-        leave = await self._leave_days(now.date(), 22)
-        counts = await self.staff.open_counts()
+        members = snap.members
 
         def available(name: str, day: date) -> bool:
-            return name in members and day not in leave.get(name, ()) and members[name].qualified(category)
+            return (
+                name in members and day not in snap.leave.get(name, ()) and members[name].qualified(category)
+            )
 
+        today = now.date()
         here = [
             members[n]
-            for _, names in rota.duty_at(now, self.calendar)
+            for _, names in snap.rota.duty_at(now, self.calendar)
             for n in names
-            if available(n, now.date())
+            if available(n, today)
         ]
-        chosen = choose(category, here, members.values(), counts)
+        chosen = choose(category, here, members.values(), snap.open_counts)
         if chosen is not None:
             return chosen, True, None
-        opening = rota.next_opening(now, self.calendar, available)
+        opening = snap.rota.next_opening(now, self.calendar, available, days=ROUTING_DAYS)
         if opening is None:
             return None, False, None
         start, _, names = opening
-        chosen = choose(category, [members[n] for n in names], members.values(), counts)
-        return chosen, False, start
-
-    async def _leave_days(self, first: date, days: int) -> dict[str, set[date]]:
-        out: dict[str, set[date]] = {}
-        for offset in range(days):
-            day = first + timedelta(days=offset)
-            for name in await self.staff.away_on(day):
-                out.setdefault(name, set()).add(day)
-        return out
+        return choose(category, [members[n] for n in names], members.values(), snap.open_counts), False, start
 
     async def resident_tickets(self, resident: str, limit: int = 5) -> list[Ticket]:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)

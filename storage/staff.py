@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Leave, RotaDocument, StaffInvite, StaffMember, Ticket
@@ -108,6 +110,30 @@ class StaffDirectory:
             )
             return set(rows)
 
+    async def leave_between(self, first: date, last: date) -> dict[str, set[date]]:
+        """Each staff member's days of leave within [first, last], in one query."""
+        async with self._db.session() as session:
+            return await _leave_between(session, first, last)
+
+    async def snapshot(self, first: date, last: date) -> RoutingSnapshot:
+        """Everything routing reads — rota, active staff, leave in [first, last], open tickets per
+        person — in one session (a third of the round trips of asking separately)."""
+        async with self._db.session() as session:
+            row = await session.get(RotaDocument, 1)
+            members = list(await session.scalars(select(StaffMember).where(StaffMember.active.is_(True))))
+            leave = await _leave_between(session, first, last)
+            counts = await session.execute(
+                select(Ticket.assignee, func.count())
+                .where(Ticket.state.in_(OPEN_STATES), Ticket.assignee.is_not(None))
+                .group_by(Ticket.assignee)
+            )
+            return RoutingSnapshot(
+                rota_from_document(row.document) if row else None,
+                {m.name: person(m) for m in members},
+                leave,
+                {name: count for name, count in counts.all()},
+            )
+
     async def invite(self, name: str) -> tuple[str, datetime]:
         """A new one-time binding code for `name` (printed once; only its hash is stored)."""
         member = await self.by_name(name)
@@ -168,6 +194,29 @@ class StaffDirectory:
             (window.label, [members[n] for n in names if n in members and n not in away])
             for window, names in rota.duty_at(at, calendar)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSnapshot:
+    rota: Rota | None
+    members: dict[str, Person]
+    leave: dict[str, set[date]]
+    open_counts: dict[str, int]
+
+
+async def _leave_between(session: AsyncSession, first: date, last: date) -> dict[str, set[date]]:
+    rows = await session.execute(
+        select(StaffMember.name, Leave.first_day, Leave.last_day)
+        .join(Leave, Leave.staff_id == StaffMember.id)
+        .where(Leave.first_day <= last, Leave.last_day >= first)
+    )
+    out: dict[str, set[date]] = {}
+    for name, start, end in rows.all():
+        day = max(start, first)
+        while day <= min(end, last):
+            out.setdefault(name, set()).add(day)
+            day += timedelta(days=1)
+    return out
 
 
 def _apply_spec(member: StaffMember, spec: StaffSpec) -> None:

@@ -55,7 +55,7 @@ class Outbox:
             OutboxMessage.due_at <= now,
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             ids = list(
                 await session.scalars(
                     select(OutboxMessage.id).where(free).order_by(OutboxMessage.id).limit(limit)
@@ -80,7 +80,7 @@ class Outbox:
     async def sent(self, row_ids: list[int], outcome: str = "sent") -> None:
         if not row_ids:
             return
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(row_ids))
@@ -89,7 +89,7 @@ class Outbox:
 
     async def retry(self, row: OutboxMessage, outcome: str, delay: float) -> None:
         """Send again after `delay` seconds (backoff chosen by the worker)."""
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id)
@@ -104,7 +104,7 @@ class Outbox:
     async def release(self, row_ids: list[int]) -> None:
         """Give rows back unsent (rate limit reached): due again at once, no attempt counted."""
         if row_ids:
-            async with self._db.session.begin() as session:
+            async with self._db.transaction() as session:
                 await session.execute(
                     update(OutboxMessage).where(OutboxMessage.id.in_(row_ids)).values(claimed_until=None)
                 )
@@ -112,7 +112,7 @@ class Outbox:
     async def keep(self, row: OutboxMessage, resident: str, text: str, outcome: str) -> None:
         """WeChat would not deliver it now: keep it to show when the resident next writes."""
         now = self._clock()
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             session.add(KeptNotice(resident=resident, text=text, created_at=now))
             await session.execute(
                 update(OutboxMessage)
@@ -123,7 +123,7 @@ class Outbox:
     async def take_kept(self, resident: str) -> list[str]:
         """Kept notices for `resident`, oldest first, marked shown."""
         now = self._clock()
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             rows = list(
                 await session.scalars(
                     select(KeptNotice)

@@ -50,7 +50,7 @@ class StaffDirectory:
     async def import_rota(self, document: dict[str, Any]) -> tuple[int, int]:
         """Replace the rota and upsert its staff and leave. Returns (staff, leave entries)."""
         _, specs, leave = parse_rota(document)
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             existing = {m.name: m for m in await session.scalars(select(StaffMember))}
             for spec in specs:
                 member = existing.get(spec.name) or StaffMember(name=spec.name, openid=None, active=True)
@@ -69,7 +69,7 @@ class StaffDirectory:
         return len(specs), len(leave)
 
     async def add(self, spec: StaffSpec) -> StaffMember:
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             member = await session.scalar(select(StaffMember).where(StaffMember.name == spec.name))
             member = member or StaffMember(name=spec.name, openid=None, active=True)
             _apply_spec(member, spec)
@@ -97,7 +97,7 @@ class StaffDirectory:
         if last_day < first_day:
             raise StaffError("请假结束日期早于开始日期")
         member = await self.by_name(name)
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             session.add(_leave_row(member.id, LeaveSpec(name, first_day, last_day, note), ""))
 
     async def away_on(self, day: date) -> set[str]:
@@ -139,14 +139,14 @@ class StaffDirectory:
         member = await self.by_name(name)
         code = "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(6))
         expires = self._clock() + timedelta(days=INVITE_DAYS)
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             session.add(StaffInvite(code_hash=_hash(code), staff_id=member.id, expires_at=expires))
         return code, expires
 
     async def bind(self, openid: str, code: str) -> StaffMember:
         """Bind the WeChat identity that sent "绑定 CODE" to the code's staff member; the code is spent."""
         now = self._clock()
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             # The conditional UPDATE spends the code exactly once, even when two messages race.
             spent = await session.execute(
                 update(StaffInvite)

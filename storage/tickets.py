@@ -83,7 +83,7 @@ class TicketStore:
                 return existing
         now = self._clock()
         try:
-            async with self._db.session.begin() as session:
+            async with self._db.transaction() as session:
                 ticket = Ticket(
                     resident=resident,
                     item_id=item_id,
@@ -206,7 +206,7 @@ class TicketStore:
         if assignee is not None:
             values["assignee"] = assignee
         values.update(extra_values or {})
-        async with self._db.session.begin() as session:
+        async with self._db.transaction() as session:
             result = await session.execute(
                 update(Ticket)
                 .where(Ticket.id == ticket.id, Ticket.version == ticket.version)

@@ -217,3 +217,50 @@ async def test_notices_outside_48_hours_are_shown_when_the_resident_writes(
     assert "已由李老师接单" not in await say("居住证要带什么")  # shown once
     if store_kind == "redis":
         await cleanup_redis(store)
+
+
+async def test_a_slow_robot_times_out_and_the_push_is_retried(
+    desk, handbook, robot, clock: FakeClock
+) -> None:
+    robot.delay = 1.5
+    await add_pushes(desk, 1)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as impatient:
+        worker = await make_worker(desk, handbook, impatient, await robot.start())
+        assert await worker.drain_once() == 0
+    [row] = await desk.outbox.rows()
+    assert row.outcome.startswith("-2 network") and row.attempts == 1 and row.sent_at is None
+
+
+async def test_over_the_residents_quota_the_notice_is_kept(
+    desk_services: Services, desk, handbook, http, wechat
+) -> None:
+    say = Chat(desk_services)
+    await order_home_visit(say)
+    code, _ = await desk.staff.invite("李强")
+    await say(f"绑定 {code}", resident="wx-li")
+    await say("接单 10001", resident="wx-li")
+    wechat.quota = 0
+    worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start())
+    assert await worker.drain_once() == 1
+    [row] = [r for r in await desk.outbox.rows() if r.channel == "resident"]
+    assert row.outcome.startswith("45047") and await desk.outbox.take_kept("r1")
+
+
+async def test_pushes_go_to_the_group_of_the_items_category(
+    desk_services: Services, desk, handbook, http
+) -> None:
+    general, social = FakeRobot(key="general"), FakeRobot(key="social")
+    try:
+        robots = {
+            "default": WeComRobot(http, await general.start()),
+            "social_security": WeComRobot(http, await social.start()),
+        }
+        worker = OutboxWorker(desk.outbox, handbook, robots, MemoryRateLimiter(20), None)
+        await order_home_visit(Chat(desk_services))  # pension certification: social_security
+        await add_pushes(desk, 1)  # a repair: convenience → default group
+        assert await worker.drain_once() == 2
+        assert len(social.received) == 1 and "养老金" in social.contents[0]
+        assert len(general.received) == 1 and "公共设施报修" in general.contents[0]
+    finally:
+        await general.close()
+        await social.close()

@@ -48,3 +48,23 @@ def test_malformed_values_name_the_variable(env: dict[str, str], message: str) -
 def test_serve_requires_a_token() -> None:
     with pytest.raises(SettingsError, match="WECHAT_TOKEN is required"):
         Settings.from_env({}).require_token()
+
+
+def test_wecom_webhooks_one_url_or_one_per_group() -> None:
+    from bot.settings import Settings, SettingsError
+
+    one = Settings.from_env({"WECOM_WEBHOOK_URL": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"})
+    assert one.wecom_webhooks == (("default", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"),)
+    many = Settings.from_env(
+        {"WECOM_WEBHOOK_URL": "default=https://a/send?key=1, social_security=https://b/send?key=2"}
+    )
+    assert dict(many.wecom_webhooks) == {
+        "default": "https://a/send?key=1",
+        "social_security": "https://b/send?key=2",
+    }
+    import pytest
+
+    with pytest.raises(SettingsError, match="WECOM_WEBHOOK_URL"):
+        Settings.from_env({"WECOM_WEBHOOK_URL": "default=not-a-url"})
+    with pytest.raises(SettingsError, match="TZ_COMMUNITY"):
+        Settings.from_env({"TZ_COMMUNITY": "Mars/Olympus"})

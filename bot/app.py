@@ -81,13 +81,17 @@ class Webhook:
 
     async def health(self, request: web.Request) -> web.Response:
         store = self._store
-        healthy = await store.ping()
+        store_ok = await store.ping()
+        desk = self._services.desk
+        database_ok = await desk.database.ping() if desk is not None else None
+        healthy = store_ok and database_ok is not False
         status = 200 if healthy else 503
         return web.json_response(
             {
                 "status": "ok" if healthy else "degraded",
                 "store": store.kind,
-                "store_ok": healthy,
+                "store_ok": store_ok,
+                "database_ok": database_ok,  # null: no database connected (ordering off)
                 "handbook_items": len(self._services.handbook.items),
                 "pid": os.getpid(),  # tells workers apart behind one port
             },

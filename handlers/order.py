@@ -1,7 +1,6 @@
-"""order: a resident asks staff to act (book, come, run an errand, fix, sign up).
-
-Until online ordering is switched on, the resident gets the checklist for the item plus the
-phone and desk that take the booking, so nothing they asked for is silently dropped.
+"""order, when it cannot be placed online: the item is not bookable (go in person) or no database
+is connected. The resident gets the phone and desk that take the booking and what to bring, so
+nothing they asked for is silently dropped. Online orders are handlers/ordering.py.
 """
 
 from __future__ import annotations

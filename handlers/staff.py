@@ -10,7 +10,7 @@ import re
 
 from handlers.types import Context, Reply
 from intents.normalize import simplify
-from storage.desk import local
+from storage.desk import local, without_id_numbers
 from storage.models import StaffMember, Ticket
 from storage.ticket_states import STATE_NAMES, TicketError
 
@@ -72,12 +72,12 @@ def _claimed(ctx: Context, ticket: Ticket) -> str:
         f"居民：{ticket.contact_name} {ticket.contact_mobile}",
     ]
     if ticket.fields.get("address"):
-        lines.append(f"地址：{ticket.fields['address']}")
+        lines.append(f"地址：{without_id_numbers(ticket.fields['address'])}")
     start, end = local(ticket.wanted_start, ctx.services.tz), local(ticket.wanted_end, ctx.services.tz)
     if start and end:
         lines.append(f"时间：{start:%m月%d日 %H:%M}-{end:%H:%M}")
     if ticket.fields.get("description"):
-        lines.append(f"情况：{ticket.fields['description']}")
+        lines.append(f"情况：{without_id_numbers(ticket.fields['description'])}")
     lines.append(f"办好后回复：办结 {ticket.number} 备注")
     return "\n".join(lines)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///baishitong.db"
@@ -37,6 +37,15 @@ class Database:
             return
         async with self._write_lock, self.session.begin() as session:
             yield session
+
+    async def ping(self) -> bool:
+        """True when the database answers (for /healthz)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any driver error means "not healthy", never a crash of /healthz
+            return False
+        return True
 
     async def upgrade(self) -> None:
         """Apply every pending migration (the same as `baishitong db upgrade`)."""

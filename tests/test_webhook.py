@@ -291,6 +291,7 @@ async def test_healthz_reports_the_store(make_client, store_kind, request) -> No
         "status": "ok",
         "store": store_kind,
         "store_ok": True,
+        "database_ok": None,
         "handbook_items": 31,
         "pid": os.getpid(),
     }
@@ -376,3 +377,37 @@ async def test_overload_beyond_the_in_flight_cap_gets_a_busy_reply_at_once(make_
     # Capacity is back: the next message is handled normally.
     normal = await post(client, platform.plaintext(text_xml("r-busy-2", "办居住证要带啥子")))
     assert reply_content(await normal.text()).startswith("【居住证办理】")
+
+
+async def test_healthz_reports_the_database(settings, desk_services, tmp_path) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+    from storage import MemoryStore
+
+    client = TestClient(TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        assert (await (await client.get("/healthz")).json())["database_ok"] is True
+    finally:
+        await client.close()
+    broken = create_app(settings, replace_desk_url(desk_services, tmp_path), MemoryStore())
+    client = TestClient(TestServer(broken, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        response = await client.get("/healthz")
+        assert response.status == 503 and (await response.json())["database_ok"] is False
+    finally:
+        await client.close()
+
+
+def replace_desk_url(services, tmp_path):
+    """Services whose database points at a file in a directory that does not exist."""
+    from dataclasses import replace
+
+    from storage.db import Database
+    from storage.desk import ServiceDesk
+
+    desk = services.desk
+    missing = Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
+    return replace(services, desk=ServiceDesk(missing, desk.calendar, desk.tz, desk.clock))

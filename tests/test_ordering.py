@@ -171,3 +171,14 @@ async def test_status_cancel_and_rating_use_the_residents_tickets(say, desk) -> 
     assert (await desk.tickets.get(10001)).state == "cancelled"
     assert "没有可以取消" in await say("取消")
     assert "没有找到" in await say("取消 10002") or "没有编号" in await say("取消 10002")
+
+
+async def test_answering_yuyue_or_shangmen_after_a_checklist_starts_the_order(say) -> None:
+    assert (await say("养老金认证要带什么")).startswith("【养老金领取资格认证】")
+    started = await say("上门")
+    assert "上门服务【养老金领取资格认证】" in started and "怎么称呼" in started
+    await say("张秀英")
+    await say("13812345678")
+    assert "已取消" in await say("算了")
+    assert (await say("居住证要带什么")).startswith("【居住证办理】")
+    assert "预约【居住证办理】" in await say("预约")

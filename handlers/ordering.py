@@ -20,6 +20,7 @@ from intents.contact import ContactError, read_address, read_description, read_m
 from intents.normalize import simplify
 from intents.when import WhenError, Window, first_fit, read_window
 from knowledge import Item
+from storage.desk import Limits
 
 IDLE = timedelta(minutes=30)
 _CANCEL = re.compile(r"^(?:取消|算了|不办了|不要了|不约了|不预约了|退出|不用了|不弄了|放弃)")
@@ -244,6 +245,7 @@ async def _place(ctx: Context, item: Item, draft: dict[str, Any]) -> Reply:
         window=(window.start, window.end) if window else None,
         urgent=bool(draft.get("urgent")),
         request_key=draft["key"],
+        limits=limits_of(item),
     )
     number = placement.ticket.number
     ctx.conversation.remember(last_item=item.id, placed=number)
@@ -261,6 +263,12 @@ async def _place(ctx: Context, item: Item, draft: dict[str, Any]) -> Reply:
         lines.append("如有燃气味、井盖缺失等危险，请先远离，并拨打 119 或燃气公司抢修电话。")
     lines.append("办好后会通知您，请给我们的服务打个分。")
     return Reply("\n".join(lines))
+
+
+def limits_of(item: Item) -> Limits:
+    """The handbook's time limits for the item: claim minutes, and working days to complete (0: 即办)."""
+    working_days = item.time_limit.days if item.time_limit.kind == "working_days" else 0
+    return Limits(item.order.claim_minutes if item.order else 15, working_days)
 
 
 def _moment(moment: datetime) -> str:

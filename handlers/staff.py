@@ -1,4 +1,4 @@
-"""Staff commands from WeChat: 绑定 CODE, 接单 N, 办结 N 备注, 转交 N 姓名, 我的工单, 值班.
+"""Staff commands from WeChat: 绑定 CODE, 接单 N, 办结 N 备注, 转交 N 姓名, 保留 N, 我的工单, 值班.
 
 Only a WeChat identity bound with a one-time code may run them; the staff table is consulted only
 for messages that start with a command word, so residents' messages never pay for the lookup.
@@ -14,12 +14,13 @@ from storage.desk import local, without_id_numbers
 from storage.models import StaffMember, Ticket
 from storage.ticket_states import STATE_NAMES, TicketError
 
-COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
+COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|保留|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
 _NUMBER_REST = re.compile(r"^(\d{5,})\s*(.*)$", re.S)
 USAGE = {
     "接单": "接单 工单号，例如：接单 10001",
     "办结": "办结 工单号 备注，例如：办结 10001 已上门认证完成",
     "转交": "转交 工单号 姓名，例如：转交 10001 李强",
+    "保留": "保留 工单号，例如：保留 10001（交接班时不转给下一班）",
 }
 
 
@@ -55,10 +56,15 @@ async def handle(ctx: Context, command: re.Match[str]) -> Reply | None:
         number, extra = parts.group(1), parts.group(2).strip()
         if verb == "接单":
             return Reply(_claimed(ctx, await desk.claim(member, number)))
+        if verb == "保留":
+            ticket = await desk.keep(member, number)
+            return Reply(f"工单 {ticket.number} 下次交接班时仍由您负责。")
         if verb == "办结":
             ticket = await desk.complete(member, number, extra)
             return Reply(f"工单 {ticket.number} 已办结，已通知居民并请其评价。辛苦了！")
-        ticket = await desk.transfer(member, number, extra)
+        item = ctx.services.handbook.items.get((await desk.tickets.get(number)).item_id)
+        claim_minutes = item.order.claim_minutes if item and item.order else 15
+        ticket = await desk.transfer(member, number, extra, claim_minutes)
         return Reply(f"工单 {ticket.number} 已转交给 {ticket.assignee}，群里已 @ 对方。")
     except TicketError as exc:
         return Reply(str(exc))

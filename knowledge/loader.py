@@ -253,10 +253,19 @@ def _parse_order(raw: dict[str, Any], ctx: _Ctx) -> OrderSpec | None:
             ctx.error("order.fields", f"unknown field '{name}' (known: {', '.join(ORDER_FIELDS)})")
     if len(set(fields)) != len(fields):
         ctx.error("order.fields", "a field is listed twice")
+    claim_minutes = value.get("claim_minutes", 15)
+    if (
+        not isinstance(claim_minutes, int)
+        or isinstance(claim_minutes, bool)
+        or not 1 <= claim_minutes <= 24 * 60
+    ):
+        ctx.error("order.claim_minutes", "must be a whole number of minutes between 1 and 1440")
+        claim_minutes = 15
     return OrderSpec(
         fields=fields,
         hours=ctx.text(value, "hours", prefix="order."),
         urgent=ctx.texts(value, "urgent", required=False),
+        claim_minutes=claim_minutes,
     )
 
 

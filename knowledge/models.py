@@ -38,6 +38,7 @@ class OrderSpec:
     fields: tuple[str, ...]  # in asking order, from ORDER_FIELDS
     hours: str  # a key of Office.booking_hours
     urgent: tuple[str, ...] = ()  # words that mark a report a safety hazard (pushed as urgent)
+    claim_minutes: int = 15  # duty minutes before an unclaimed ticket is reminded (2x: escalated)
 
 
 @dataclass(frozen=True, slots=True)

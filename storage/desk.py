@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from sqlalchemy import update
+
+from storage.clocks import add_duty_time, add_working_days, covered_spans, end_of_duty_day, working_fraction
 from storage.db import Database
 from storage.models import OutboxMessage, StaffMember, Ticket
 from storage.outbox import Outbox, outbox_row
 from storage.rota import DayCalendar
 from storage.routing import Person, choose
-from storage.staff import OPEN_STATES, StaffDirectory, StaffError
+from storage.staff import OPEN_STATES, RoutingSnapshot, StaffDirectory, StaffError
 from storage.ticket_states import TransitionRefused, UnknownTicket
 from storage.tickets import TicketStore
 
@@ -51,6 +54,15 @@ def local(moment: datetime | None, tz: tzinfo) -> datetime | None:
     if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """An item's time limits, from the handbook: claim within N duty minutes; complete within
+    `working_days` working days (0: 即办, the same duty day)."""
+
+    claim_minutes: int = 15
+    working_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +107,15 @@ class ServiceDesk:
         window: tuple[datetime, datetime] | None,
         urgent: bool,
         request_key: str,
+        limits: Limits | None = None,
     ) -> Placement:
         """One ticket for one confirmed order, routed to staff on duty (or the next window)."""
         existing = await self.tickets.by_request_key(request_key)
         if existing is not None:  # this order was confirmed before (a retry, a second 确认)
             return Placement(existing, existing.assignee, False, None, False)
         now = self.now()
-        assignee, on_duty, opens_at = await self._route(category, now)
+        assignee, on_duty, opens_at, snap = await self._route(category, now)
+        clocks = self._clocks(snap, category, now, limits or Limits()) if assignee else {}
         payload = {
             "item_id": item_id,
             "category": category,
@@ -133,13 +147,16 @@ class ServiceDesk:
             wanted_start=utc(window[0]) if window else None,
             wanted_end=utc(window[1]) if window else None,
             urgent=urgent,
+            **clocks,
         )
         return Placement(ticket, ticket.assignee, on_duty, None if on_duty else opens_at, True)
 
-    async def _route(self, category: str, now: datetime) -> tuple[Person | None, bool, datetime | None]:
+    async def _route(
+        self, category: str, now: datetime
+    ) -> tuple[Person | None, bool, datetime | None, RoutingSnapshot]:
         snap = await self.staff.snapshot(now.date(), now.date() + timedelta(days=ROUTING_DAYS))
         if snap.rota is None or not snap.members:
-            return None, False, None
+            return None, False, None, snap
         members = snap.members
 
         def available(name: str, day: date) -> bool:
@@ -156,12 +173,55 @@ class ServiceDesk:
         ]
         chosen = choose(category, here, members.values(), snap.open_counts)
         if chosen is not None:
-            return chosen, True, None
+            return chosen, True, None, snap
         opening = snap.rota.next_opening(now, self.calendar, available, days=ROUTING_DAYS)
         if opening is None:
-            return None, False, None
+            return None, False, None, snap
         start, _, names = opening
-        return choose(category, [members[n] for n in names], members.values(), snap.open_counts), False, start
+        chosen = choose(category, [members[n] for n in names], members.values(), snap.open_counts)
+        return chosen, False, start, snap
+
+    def _clocks(self, snap: RoutingSnapshot, category: str, now: datetime, limits: Limits) -> dict[str, Any]:
+        """When the claim reminder (N duty minutes), claim escalation (2N), completion warning (80%)
+        and completion deadline fall, for a ticket assigned now."""
+        if snap.rota is None:
+            return {}
+        spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
+        claim = timedelta(minutes=limits.claim_minutes)
+        remind, escalate = add_duty_time(now, claim, spans), add_duty_time(now, 2 * claim, spans)
+        if limits.working_days:
+            due = add_working_days(now, limits.working_days, self.calendar)
+            warn = working_fraction(now, due, 0.8, self.calendar)
+        else:
+            due = end_of_duty_day(now, spans)
+            warn = now + (due - now) * 0.8 if due else None
+        times = {
+            "claim_remind_at": remind,
+            "claim_escalate_at": escalate,
+            "done_warn_at": warn,
+            "done_due_at": due,
+        }
+        return {key: utc(value) for key, value in times.items() if value is not None}
+
+    async def claim_clock(self, category: str, start: datetime, claim_minutes: int) -> dict[str, Any]:
+        """A fresh claim clock from `start` (after a transfer or a handover)."""
+        snap = await self.staff.snapshot(start.date(), start.date() + timedelta(days=ROUTING_DAYS))
+        if snap.rota is None:
+            return {
+                "claim_remind_at": None,
+                "claim_escalate_at": None,
+                "reminded_at": None,
+                "escalated_at": None,
+            }
+        spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
+        claim = timedelta(minutes=claim_minutes)
+        remind, escalate = add_duty_time(start, claim, spans), add_duty_time(start, 2 * claim, spans)
+        return {
+            "claim_remind_at": utc(remind) if remind else None,
+            "claim_escalate_at": utc(escalate) if escalate else None,
+            "reminded_at": None,
+            "escalated_at": None,
+        }
 
     async def resident_tickets(self, resident: str, limit: int = 5) -> list[Ticket]:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)
@@ -241,7 +301,11 @@ class ServiceDesk:
     async def claim(self, member: StaffMember, number: str | int) -> Ticket:
         """接单: the first to claim owns it (首问负责); the resident is told who has it."""
         return await self.tickets.apply(
-            number, "accept", actor=member.name, then=lambda t: [self._resident(t, "claimed", member.name)]
+            number,
+            "accept",
+            actor=member.name,
+            then=lambda t: [self._resident(t, "claimed", member.name)],
+            values={"claimed_at": utc(self.now())},
         )
 
     async def complete(self, member: StaffMember, number: str | int, note: str) -> Ticket:
@@ -252,9 +316,21 @@ class ServiceDesk:
             actor=member.name,
             note=note,
             then=lambda t: [self._resident(t, "done", member.name, note=note)],
+            values={"done_at": utc(self.now())},
         )
 
-    async def transfer(self, member: StaffMember, number: str | int, to_name: str) -> Ticket:
+    async def keep(self, member: StaffMember, number: str | int) -> Ticket:
+        """保留 N: the owner keeps the ticket through the next shift handover."""
+        ticket = await self.tickets.get(number)
+        if ticket.assignee != member.name or ticket.state not in ("assigned", "accepted"):
+            raise TransitionRefused(f"工单 {ticket.number} 不在您手上，不能保留")
+        async with self.database.transaction() as session:
+            await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(keep_at_handover=True))
+        return ticket
+
+    async def transfer(
+        self, member: StaffMember, number: str | int, to_name: str, claim_minutes: int = 15
+    ) -> Ticket:
         """转交: the owner (or a duty leader) hands it to a colleague, who is @-mentioned in the group."""
         target = await self.staff.by_name(to_name)
         ticket = await self.tickets.get(number)
@@ -269,6 +345,7 @@ class ServiceDesk:
             "transfer",
             actor=member.name,
             assignee=target.name,
+            values=await self.claim_clock(ticket.category, self.now(), claim_minutes),
             then=lambda t: [
                 self._group(t, "transferred", await_wecom=target.wecom_userid, extra={"by": member.name})
             ],

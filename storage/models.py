@@ -43,6 +43,21 @@ class Ticket(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # Clocks (限时办结): when each reminder is due, and when it went out (set once, atomically).
+    claim_remind_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    claim_escalate_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    appointment_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    keep_at_handover: Mapped[bool] = mapped_column(Boolean, default=False)  # 保留 N: skip the next handover
 
     @property
     def number(self) -> str:
@@ -146,3 +161,13 @@ class KeptNotice(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SchedulerRun(Base):
+    """One row per scheduled job slot ("handover:2026-11-27:afternoon"): inserting it claims the
+    slot, in the same transaction as the job's work, so each slot runs once across processes."""
+
+    __tablename__ = "scheduler_runs"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

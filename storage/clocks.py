@@ -1,0 +1,106 @@
+"""Duty-time and working-day arithmetic for ticket clocks (限时办结) — pure.
+
+Claim limits count only duty time in which someone qualified for the item is on duty: a ticket
+that arrives at 17:55 on Friday does not run its clock over the weekend unless weekend duty
+covers its item. Completion limits count working days on the holiday calendar (调休 included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+
+from storage.rota import DayCalendar, Rota
+from storage.routing import Person
+
+Span = tuple[datetime, datetime]
+SEARCH_DAYS = 45  # clocks look this far ahead for duty time (long holidays included)
+
+
+def covered_spans(
+    rota: Rota,
+    calendar: DayCalendar,
+    members: dict[str, Person],
+    leave: dict[str, set[date]],
+    category: str,
+) -> Callable[[date, object], list[Span]]:
+    """A function giving, for a day, the merged spans when someone qualified for `category` is on duty."""
+
+    def spans(day: date, tz: object) -> list[Span]:
+        out: list[Span] = []
+        for window, names in rota.duty_on(day, calendar):
+            if any(
+                n in members and members[n].qualified(category) and day not in leave.get(n, ()) for n in names
+            ):
+                start, end = window.at(day, tz)
+                if out and start <= out[-1][1]:
+                    out[-1] = (out[-1][0], max(out[-1][1], end))
+                else:
+                    out.append((start, end))
+        return out
+
+    return spans
+
+
+def add_duty_time(
+    start: datetime, duration: timedelta, spans_of: Callable[[date, object], list[Span]]
+) -> datetime | None:
+    """The moment `duration` of duty time has passed after `start`; None when there is no duty ahead."""
+    left = duration
+    for ahead in range(SEARCH_DAYS):
+        for begin, end in spans_of(start.date() + timedelta(days=ahead), start.tzinfo):
+            begin = max(begin, start)
+            if end <= begin:
+                continue
+            if end - begin >= left:
+                return begin + left
+            left -= end - begin
+    return None
+
+
+def end_of_duty_day(start: datetime, spans_of: Callable[[date, object], list[Span]]) -> datetime | None:
+    """即办: the end of the last duty span of the day (the next duty day's, if the day's duty is over)."""
+    for ahead in range(SEARCH_DAYS):
+        spans = spans_of(start.date() + timedelta(days=ahead), start.tzinfo)
+        if spans and spans[-1][1] > start:
+            return spans[-1][1]
+    return None
+
+
+def _working_days(start: datetime, calendar: DayCalendar) -> Iterable[tuple[datetime, datetime]]:
+    """Whole working days from `start` on, as spans (the first one begins at `start`)."""
+    day = start.date()
+    for ahead in range(400):
+        current = day + timedelta(days=ahead)
+        if calendar.is_workday(current):
+            begin = datetime.combine(current, time(0), start.tzinfo)
+            yield max(begin, start), begin + timedelta(days=1)
+
+
+def add_working_days(start: datetime, days: float, calendar: DayCalendar) -> datetime:
+    """`days` working days after `start`, skipping weekends and holidays, counting make-up days.
+
+    Created on a Monday at 10:00, 3 working days is Thursday 10:00; created on Saturday, the clock
+    starts on Monday."""
+    left = timedelta(days=days)
+    for begin, end in _working_days(start, calendar):
+        if end - begin >= left:
+            return begin + left
+        left -= end - begin
+    raise ValueError("no working days within a year")
+
+
+def working_fraction(start: datetime, deadline: datetime, fraction: float, calendar: DayCalendar) -> datetime:
+    """When `fraction` of the working time from `start` to `deadline` has passed (超时预警 at 80%)."""
+    total = timedelta()
+    for begin, end in _working_days(start, calendar):
+        if begin >= deadline:
+            break
+        total += min(end, deadline) - begin
+    left = total * fraction
+    for begin, end in _working_days(start, calendar):
+        span = min(end, deadline) - begin
+        if span >= left:
+            return begin + left
+        left -= span
+    return deadline

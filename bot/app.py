@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.pipeline import Pipeline
 from bot.runtime import build_outgoing, open_desk
+from bot.scheduler import Scheduler, clock_keeper
 from bot.settings import Settings
 from bot.wechat import SUCCESS, Rejected, WeChatCodec, dedup_key, render_reply, to_message
 from handlers import Services
@@ -134,11 +135,16 @@ def create_app(
             closing.append(database.close)
         if run_worker and current.desk is not None:
             outgoing = build_outgoing(settings, current, store)
-            task = asyncio.create_task(outgoing.worker.run(), name="outbox-worker")
+            scheduler = Scheduler(clock_keeper(current.desk, current.handbook), settings.scheduler_seconds)
+            tasks = {
+                asyncio.create_task(outgoing.worker.run(), name="outbox-worker"),
+                asyncio.create_task(scheduler.run(), name="ticket-clocks"),
+            }
 
             async def stop_worker() -> None:
                 outgoing.worker.stop()
-                await asyncio.wait({task}, timeout=5)
+                scheduler.stop()
+                await asyncio.wait(tasks, timeout=5)
                 await outgoing.close()
 
             closing.insert(0, stop_worker)

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     classify.set_defaults(run=_classify)
 
     worker = commands.add_parser(
-        "worker", help="drain the outbox only (when serve runs with OUTBOX_WORKER=off)"
+        "worker", help="outbox and ticket clocks only (when serve runs with OUTBOX_WORKER=off)"
     )
     worker.set_defaults(run=_worker)
 
@@ -444,6 +444,7 @@ def _staff_duty(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     """The outbox worker alone, for deployments that keep it out of the web processes."""
     from bot.runtime import build_outgoing, build_services, build_store, open_desk
+    from bot.scheduler import Scheduler, clock_keeper
 
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
@@ -458,9 +459,12 @@ def _worker(args: argparse.Namespace) -> int:
             len(settings.wecom_webhooks),
             "on" if settings.wechat_app_secret else "kept for the resident's next message",
         )
+        assert services.desk is not None
+        scheduler = Scheduler(clock_keeper(services.desk, services.handbook), settings.scheduler_seconds)
         try:
-            await outgoing.worker.run()
+            await asyncio.gather(outgoing.worker.run(), scheduler.run())
         finally:
+            scheduler.stop()
             await outgoing.close()
             await database.close()
             await store.close()

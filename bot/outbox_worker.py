@@ -43,6 +43,7 @@ class OutboxWorker:
         store: Store | None = None,
         *,
         poll_seconds: float = 1.0,
+        lease_seconds: float = 60.0,
     ):
         self._outbox = outbox
         self._handbook = handbook
@@ -51,6 +52,7 @@ class OutboxWorker:
         self._cs = customer_service
         self._store = store
         self._poll = poll_seconds
+        self._lease = lease_seconds
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stopping = asyncio.Event()
 
@@ -74,7 +76,7 @@ class OutboxWorker:
 
     async def drain_once(self) -> int:
         """One pass over due rows; returns how many were delivered (or kept for the resident)."""
-        rows = await self._outbox.lease(self.name)
+        rows = await self._outbox.lease(self.name, lease_seconds=self._lease)
         groups: dict[str, list[OutboxMessage]] = defaultdict(list)
         done = 0
         for row in rows:
@@ -134,6 +136,9 @@ class OutboxWorker:
             await self._outbox.sent([row.id])
             return 1
         if result.code in NOT_NOW:
+            if row.event == "appointment":  # a reminder shown after the visit helps nobody
+                await self._outbox.sent([row.id], f"{result.code} outside WeChat's window: not sent")
+                return 1
             return await self._keep(row, text, f"{result.code} {result.message}: kept")
         return await self._settle([row], False, result.code, result.message, True)
 

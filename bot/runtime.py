@@ -87,5 +87,6 @@ def build_outgoing(
         customer_service,
         store,
         poll_seconds=settings.outbox_poll_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
     )
     return Outgoing(worker, session, client)

@@ -40,6 +40,8 @@ class Settings:
     wecom_rate_per_minute: int = 20
     outbox_worker: bool = True  # drain the outbox inside `serve` (off: run `baishitong worker`)
     outbox_poll_seconds: float = 1.0
+    outbox_lease_seconds: float = 60.0  # a row taken by a worker that died is sent by another after this
+    scheduler_seconds: float = 30.0  # how often the ticket clocks are checked (0 in OUTBOX_WORKER=off)
 
     @property
     def safe_mode_enabled(self) -> bool:
@@ -71,6 +73,8 @@ class Settings:
             wecom_webhooks=_webhooks(env.get("WECOM_WEBHOOK_URL", "")),
             wecom_rate_per_minute=_int(env, "WECOM_RATE_PER_MINUTE", 20),
             outbox_poll_seconds=_float(env, "OUTBOX_POLL_SECONDS", 1.0),
+            outbox_lease_seconds=_float(env, "OUTBOX_LEASE_SECONDS", 60.0),
+            scheduler_seconds=_float(env, "SCHEDULER_SECONDS", 30.0),
             outbox_worker=env.get("OUTBOX_WORKER", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
         settings.validate()

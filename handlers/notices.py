@@ -16,6 +16,18 @@ GROUP_TITLES = {
     "transferred": "工单转交",
     "cancelled": "居民已取消",
     "follow_up": "差评回访",
+    "claim_reminder": "接单提醒",
+    "claim_escalation": "超时未接单·升级",
+    "done_warning": "超时预警",
+    "done_overdue": "督办：已超过办结时限",
+    "appointment": "明日预约提醒",
+}
+_ACTIONS = {
+    "claim_reminder": "还没有人接单，请尽快",
+    "claim_escalation": "已超时未接单，请 B角或值班长协调",
+    "done_warning": "办结时限已过 80%，请抓紧办结",
+    "done_overdue": "已超过办结时限，请书记督办",
+    "appointment": "明天按约定时间上门/接待",
 }
 
 
@@ -32,8 +44,28 @@ def _title(handbook: Handbook, item_id: str) -> str:
     return item.title if item else item_id
 
 
+def _due(payload: dict[str, Any]) -> str:
+    due = datetime.fromisoformat(payload["due"])
+    return f"{due.month}月{due.day}日 {due:%H:%M}"
+
+
+def handover_markdown(payload: dict[str, Any]) -> str:
+    lines = [f"**交接班：{payload['window']}结束**"]
+    for move in payload["moves"]:
+        if move.get("kept"):
+            lines.append(f"> {move['ticket']} 由 {move['from']} 保留")
+        elif move.get("to") and not move.get("skipped"):
+            mention = f"<@{move['wecom']}>" if move.get("wecom") else move["to"]
+            lines.append(f"> {move['ticket']} {move['from']} → {mention}，请接单")
+        else:
+            lines.append(f"> {move['ticket']} 仍由 {move['from']} 负责（下一班无人接手）")
+    return "\n".join(lines)
+
+
 def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
     """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
+    if event == "handover":
+        return handover_markdown(payload)
     urgent = payload.get("urgent")
     heading = GROUP_TITLES.get(event, event)
     lines = [
@@ -52,6 +84,15 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         )
     if event == "transferred":
         lines.append(f"> 由 {payload.get('by')} 转交")
+    if event in _ACTIONS:
+        if event.startswith("done_"):
+            lines.append(f"> 办结时限：{_due(payload)}")
+        mentions = " ".join(f"<@{m}>" for m in payload.get("mentions", ()))
+        lines.append(
+            f"{mentions} {_ACTIONS[event]}：工单 {payload['ticket']}"
+            f"（负责人 {payload.get('assignee') or '无'}）"
+        )
+        return "\n".join(lines)
     if event == "cancelled":
         lines.append("> 居民已取消，无需再上门或联系。")
     elif payload.get("wecom"):
@@ -86,5 +127,11 @@ def resident_text(event: str, payload: dict[str, Any], handbook: Handbook) -> st
         return (
             f"您的工单 {payload['ticket']}【{title}】已办结{note}。\n"
             "请给这次服务打分：回复 1-5 的数字（5 分最满意），也可以在数字后面写几句意见。"
+        )
+    if event == "appointment" and payload.get("start"):
+        start = datetime.fromisoformat(payload["start"])
+        return (
+            f"提醒：您预约的【{title}】在明天 {start:%H:%M}，工单 {payload['ticket']}，由{who}负责。"
+            "有变化请回复“取消”或拨打社区电话。"
         )
     return f"您的工单 {payload['ticket']}【{title}】有新进展。"

@@ -104,3 +104,24 @@ def working_fraction(start: datetime, deadline: datetime, fraction: float, calen
             return begin + left
         left -= span
     return deadline
+
+
+def duty_between(start: datetime, end: datetime, spans_of: Callable[[date, object], list[Span]]) -> timedelta:
+    """Duty time from `start` to `end`."""
+    total = timedelta()
+    for ahead in range((end.date() - start.date()).days + 1):
+        for begin, finish in spans_of(start.date() + timedelta(days=ahead), start.tzinfo):
+            begin, finish = max(begin, start), min(finish, end)
+            if finish > begin:
+                total += finish - begin
+    return total
+
+
+def next_duty(moment: datetime, spans_of: Callable[[date, object], list[Span]]) -> datetime:
+    """`moment` if someone is on duty then, else the start of the next duty span: a warning due
+    at 3 a.m. is pushed when the first qualified person comes on duty."""
+    for ahead in range(SEARCH_DAYS):
+        for begin, end in spans_of(moment.date() + timedelta(days=ahead), moment.tzinfo):
+            if end > moment:
+                return max(begin, moment)
+    return moment

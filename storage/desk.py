@@ -16,7 +16,15 @@ from typing import Any
 
 from sqlalchemy import update
 
-from storage.clocks import add_duty_time, add_working_days, covered_spans, end_of_duty_day, working_fraction
+from storage.clocks import (
+    add_duty_time,
+    add_working_days,
+    covered_spans,
+    duty_between,
+    end_of_duty_day,
+    next_duty,
+    working_fraction,
+)
 from storage.db import Database
 from storage.models import OutboxMessage, StaffMember, Ticket
 from storage.outbox import Outbox, outbox_row
@@ -183,23 +191,27 @@ class ServiceDesk:
 
     def _clocks(self, snap: RoutingSnapshot, category: str, now: datetime, limits: Limits) -> dict[str, Any]:
         """When the claim reminder (N duty minutes), claim escalation (2N), completion warning (80%)
-        and completion deadline fall, for a ticket assigned now."""
+        and completion deadline fall, for a ticket assigned now. Warnings and 督办 due outside duty
+        time are pushed when the next qualified person comes on duty."""
         if snap.rota is None:
             return {}
         spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
         claim = timedelta(minutes=limits.claim_minutes)
         remind, escalate = add_duty_time(now, claim, spans), add_duty_time(now, 2 * claim, spans)
+        supervise: datetime | None
         if limits.working_days:
             due = add_working_days(now, limits.working_days, self.calendar)
-            warn = working_fraction(now, due, 0.8, self.calendar)
+            warn = next_duty(working_fraction(now, due, 0.8, self.calendar), spans)
+            supervise = next_duty(due, spans)
         else:
-            due = end_of_duty_day(now, spans)
-            warn = now + (due - now) * 0.8 if due else None
+            due = supervise = end_of_duty_day(now, spans)
+            warn = add_duty_time(now, duty_between(now, due, spans) * 0.8, spans) if due else None
         times = {
             "claim_remind_at": remind,
             "claim_escalate_at": escalate,
             "done_warn_at": warn,
             "done_due_at": due,
+            "supervise_at": supervise,
         }
         return {key: utc(value) for key, value in times.items() if value is not None}
 

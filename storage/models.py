@@ -50,6 +50,7 @@ class Ticket(Base):
     claim_escalate_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    supervise_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # 督办 push
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

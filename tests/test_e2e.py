@@ -151,6 +151,9 @@ def start_worker(database_url: str, robot_url: str) -> subprocess.Popen[bytes]:
         "DATABASE_URL": database_url,
         "WECOM_WEBHOOK_URL": robot_url,
         "OUTBOX_POLL_SECONDS": "0.1",
+        # The first worker may die holding its lease (sent, refused, not yet rescheduled): the
+        # second then waits for the lease to run out, which must be well inside the test's wait.
+        "OUTBOX_LEASE_SECONDS": "3",
         "REDIS_URL": "",
     }
     return subprocess.Popen(

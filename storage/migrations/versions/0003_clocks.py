@@ -18,6 +18,7 @@ _TIMES = (
     "claim_escalate_at",
     "done_warn_at",
     "done_due_at",
+    "supervise_at",
     "reminded_at",
     "escalated_at",
     "warned_at",

@@ -1,0 +1,343 @@
+"""Scheduled jobs over tickets (超时预警, 督办, 交接班): each fires exactly once across processes.
+
+Every job is a conditional UPDATE that sets its "done" marker — or an INSERT of its slot into
+scheduler_runs — in the same transaction as the ticket events and outbox rows it causes. Two
+processes cannot both win the UPDATE or the INSERT, and a process that dies mid-job rolls back,
+so the next tick does the job. No separate lock service is needed on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
+
+from storage.clocks import add_duty_time, covered_spans
+from storage.desk import ServiceDesk, local, mask_mobile, utc
+from storage.models import SchedulerRun, StaffMember, Ticket, TicketEvent
+from storage.outbox import outbox_row
+from storage.routing import choose
+from storage.staff import RoutingSnapshot
+
+OPEN = ("assigned", "accepted")
+APPOINTMENT_REMINDER_AT = time(19, 0)  # the evening before a booked visit
+HANDOVER_GRACE = timedelta(hours=2)  # a handover missed by longer (all processes down) is skipped
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for logs and tests."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, job: str, n: int) -> None:
+        if n:
+            self.counts[job] = self.counts.get(job, 0) + n
+
+
+class ClockKeeper:
+    def __init__(self, desk: ServiceDesk, claim_minutes_of: Callable[[str], int] = lambda item_id: 15):
+        self.desk = desk
+        self._claim_minutes_of = claim_minutes_of
+        self._snap: RoutingSnapshot = RoutingSnapshot(None, {}, {}, {})
+
+    async def tick(self) -> TickReport:
+        report = TickReport()
+        now = self.desk.clock()
+        staff = {m.name: m for m in await self.desk.staff.all()}
+        today = now.astimezone(self.desk.tz).date()
+        self._snap = await self.desk.staff.snapshot(today - timedelta(days=1), today + timedelta(days=2))
+        jobs = (
+            ("claim_reminder", Ticket.claim_remind_at, Ticket.reminded_at, ("assigned",)),
+            ("claim_escalation", Ticket.claim_escalate_at, Ticket.escalated_at, ("assigned",)),
+            ("done_warning", Ticket.done_warn_at, Ticket.warned_at, OPEN),
+            ("done_overdue", Ticket.supervise_at, Ticket.supervised_at, ("open", *OPEN)),
+        )
+        for event, due, marker, states in jobs:
+            report.add(event, await self._fire(event, due, marker, states, now, staff))
+        report.add("appointment", await self._appointments(now, staff))
+        report.add("handover", await self._handovers(now, staff))
+        return report
+
+    async def _fire(
+        self,
+        event: str,
+        due: InstrumentedAttribute[Any],
+        marker: InstrumentedAttribute[Any],
+        states: tuple[str, ...],
+        now: datetime,
+        staff: dict[str, StaffMember],
+    ) -> int:
+        condition = and_(due.is_not(None), due <= now, marker.is_(None), Ticket.state.in_(states))
+        async with self.desk.database.session() as session:
+            tickets = list(
+                await session.scalars(select(Ticket).where(condition).order_by(Ticket.id).limit(200))
+            )
+        fired = 0
+        for ticket in tickets:
+            async with self.desk.database.transaction() as session:
+                won = await session.execute(
+                    update(Ticket).where(Ticket.id == ticket.id, condition).values({marker.key: now})
+                )
+                if won.rowcount != 1:
+                    continue  # another process fired it, or the ticket moved on
+                mentions = self._recipients(event, ticket, staff, now)
+                await session.execute(_event_row(ticket, event, now, {"to": [m.name for m in mentions]}))
+                session.add(self._push(ticket, event, mentions, now))
+            fired += 1
+        return fired
+
+    def _recipients(
+        self, event: str, ticket: Ticket, staff: dict[str, StaffMember], now: datetime
+    ) -> list[StaffMember]:
+        """Who is @-mentioned: the assignee; on claim escalation also their B角 and the duty
+        leader (值班长); past the completion limit the community secretary (督办)."""
+        owner = staff.get(ticket.assignee or "")
+        if event in ("claim_reminder", "done_warning"):
+            return [owner] if owner else []
+        if event == "claim_escalation":
+            out = [owner] if owner else []
+            backup = staff.get(owner.backup) if owner else None
+            leaders = self._leaders_on_duty(staff, now) or [m for m in staff.values() if "leader" in m.roles]
+            for person in (backup, *leaders):
+                if person is not None and person not in out:
+                    out.append(person)
+            return out
+        secretaries = [m for m in staff.values() if "secretary" in m.roles and m.active]
+        return ([owner] if owner else []) + [m for m in secretaries if m is not owner]
+
+    def _leaders_on_duty(self, staff: dict[str, StaffMember], now: datetime) -> list[StaffMember]:
+        rota = self._snap.rota
+        if rota is None:
+            return []
+        at = now.astimezone(self.desk.tz)
+        names = [n for _, names in rota.duty_at(at, self.desk.calendar) for n in names]
+        return [staff[n] for n in names if n in staff and "leader" in staff[n].roles]
+
+    def _push(self, ticket: Ticket, event: str, mentions: list[StaffMember], now: datetime) -> Any:
+        tz = self.desk.tz
+        start, end = local(ticket.wanted_start, tz), local(ticket.wanted_end, tz)
+        payload = {
+            "ticket": ticket.number,
+            "ticket_id": ticket.id,
+            "item_id": ticket.item_id,
+            "category": ticket.category,
+            "mobile": mask_mobile(ticket.contact_mobile),
+            "window": [start.isoformat(), end.isoformat()] if start and end else None,
+            "assignee": ticket.assignee,
+            "wecom": mentions[0].wecom_userid if mentions else "",
+            "mentions": [m.wecom_userid or m.name for m in mentions],
+            "urgent": bool(ticket.urgent),
+            "due": (local(ticket.done_due_at, tz) or now).isoformat(),
+        }
+        return outbox_row("group", ticket.category or "default", event, payload, now)
+
+    async def _appointments(self, now: datetime, staff: dict[str, StaffMember]) -> int:
+        """The evening before a booked time: the resident (if WeChat's window allows) and the assignee."""
+        at = now.astimezone(self.desk.tz)
+        if at.timetz().replace(tzinfo=None) < APPOINTMENT_REMINDER_AT:
+            return 0
+        tomorrow = datetime.combine(at.date() + timedelta(days=1), time(0), self.desk.tz)
+        condition = and_(
+            Ticket.wanted_start >= utc(tomorrow),
+            Ticket.wanted_start < utc(tomorrow + timedelta(days=1)),
+            Ticket.appointment_reminded_at.is_(None),
+            Ticket.state.in_(OPEN),
+        )
+        async with self.desk.database.session() as session:
+            tickets = list(await session.scalars(select(Ticket).where(condition).limit(500)))
+        fired = 0
+        for ticket in tickets:
+            async with self.desk.database.transaction() as session:
+                won = await session.execute(
+                    update(Ticket)
+                    .where(Ticket.id == ticket.id, condition)
+                    .values(appointment_reminded_at=now)
+                )
+                if won.rowcount != 1:
+                    continue
+                owner = staff.get(ticket.assignee or "")
+                await session.execute(_event_row(ticket, "appointment", now, {}))
+                session.add(self._push(ticket, "appointment", [owner] if owner else [], now))
+                start = local(ticket.wanted_start, self.desk.tz)
+                payload = {
+                    "ticket": ticket.number,
+                    "ticket_id": ticket.id,
+                    "item_id": ticket.item_id,
+                    "staff_surname": (ticket.assignee or "")[:1],
+                    "start": start.isoformat() if start else None,
+                }
+                session.add(outbox_row("resident", ticket.resident, "appointment", payload, now))
+            fired += 1
+        return fired
+
+    async def _handovers(self, now: datetime, staff: dict[str, StaffMember]) -> int:
+        """When a duty window closes, the open tickets of staff going off duty pass to staff coming
+        on (their B角 first), unless kept with 保留 N; the list goes to the group."""
+        snap = self._snap
+        if snap.rota is None:
+            return 0
+        at = now.astimezone(self.desk.tz)
+        done = 0
+        for day in (at.date() - timedelta(days=1), at.date()):
+            for window, names in snap.rota.duty_on(day, self.desk.calendar):
+                closes = datetime.combine(day, window.end, self.desk.tz)
+                if not closes <= at < closes + HANDOVER_GRACE:
+                    continue
+                on_duty = {
+                    n
+                    for w, ns in snap.rota.duty_on(day, self.desk.calendar)
+                    for n in ns
+                    if w.start <= window.end < w.end and day not in snap.leave.get(n, ())
+                }
+                # Staff on leave that day were never on duty, so they do not hand over.
+                leaving = [n for n in names if n not in on_duty and day not in snap.leave.get(n, ())]
+                if await self._handover(
+                    f"handover:{day}:{window.key}", window.label, leaving, on_duty, snap, utc(closes), now
+                ):
+                    done += 1
+        return done
+
+    async def _handover(
+        self,
+        key: str,
+        label: str,
+        leaving: list[str],
+        coming: set[str],
+        snap: Any,
+        closes: datetime,
+        now: datetime,
+    ) -> bool:
+        async with self.desk.database.session() as session:
+            if await session.get(SchedulerRun, key) is not None:
+                return False
+            tickets = (
+                list(
+                    await session.scalars(
+                        select(Ticket)
+                        .where(Ticket.state.in_(OPEN), Ticket.assignee.in_(leaving))
+                        .order_by(Ticket.id)
+                    )
+                )
+                if leaving
+                else []
+            )
+        moves: list[dict[str, Any]] = []
+        clocks: dict[int, dict[str, Any]] = {}
+        counts = dict(snap.open_counts)
+        for ticket in tickets:
+            if ticket.keep_at_handover:
+                moves.append(
+                    {"ticket": ticket.number, "from": ticket.assignee, "to": ticket.assignee, "kept": True}
+                )
+                continue
+            owner = snap.members.get(ticket.assignee or "")
+            pool = [
+                snap.members[n]
+                for n in coming
+                if n in snap.members and snap.members[n].qualified(ticket.category)
+            ]
+            backup = next((p for p in pool if owner and p.name == owner.backup), None)
+            chosen = backup or choose(ticket.category, pool, snap.members.values(), counts)
+            if chosen is None:
+                moves.append({"ticket": ticket.number, "from": ticket.assignee, "to": None, "kept": False})
+                continue
+            counts[chosen.name] = counts.get(chosen.name, 0) + 1
+            spans = covered_spans(snap.rota, self.desk.calendar, snap.members, snap.leave, ticket.category)
+            minutes = timedelta(minutes=self._claim_minutes_of(ticket.item_id))
+            start = closes.astimezone(self.desk.tz)
+            remind, escalate = add_duty_time(start, minutes, spans), add_duty_time(start, 2 * minutes, spans)
+            clocks[ticket.id] = {
+                "claim_remind_at": utc(remind) if remind else None,
+                "claim_escalate_at": utc(escalate) if escalate else None,
+            }
+            moves.append(
+                {
+                    "ticket": ticket.number,
+                    "from": ticket.assignee,
+                    "to": chosen.name,
+                    "kept": False,
+                    "wecom": chosen.wecom,
+                    "id": ticket.id,
+                    "version": ticket.version,
+                    "state": ticket.state,
+                }
+            )
+        try:
+            async with self.desk.database.transaction() as session:
+                session.add(SchedulerRun(key=key, ran_at=now))
+                await session.flush()  # claims the slot: a second process fails here and rolls back
+                for move in moves:
+                    if move.get("id") is None:
+                        continue
+                    moved = await session.execute(
+                        update(Ticket)
+                        .where(Ticket.id == move["id"], Ticket.version == move["version"])
+                        .values(
+                            assignee=move["to"],
+                            state="assigned",
+                            version=move["version"] + 1,
+                            updated_at=now,
+                            reminded_at=None,
+                            escalated_at=None,
+                            **clocks[move["id"]],
+                        )
+                    )
+                    if moved.rowcount != 1:
+                        move["to"], move["skipped"] = move["from"], True  # it changed meanwhile: leave it
+                        continue
+                    await session.execute(
+                        insert(TicketEvent).values(
+                            ticket_id=move["id"],
+                            at=now,
+                            actor="system",
+                            action="handover",
+                            from_state=move["state"],
+                            to_state="assigned",
+                            detail={"from": move["from"], "to": move["to"], "window": label},
+                        )
+                    )
+                kept = [m["ticket"] for m in moves if m["kept"]]
+                if kept:
+                    await session.execute(
+                        update(Ticket)
+                        .where(
+                            Ticket.state.in_(OPEN),
+                            Ticket.assignee.in_(leaving),
+                            Ticket.keep_at_handover.is_(True),
+                        )
+                        .values(keep_at_handover=False)
+                    )
+                if moves:
+                    payload = {
+                        "window": label,
+                        "moves": [
+                            {
+                                k: v
+                                for k, v in m.items()
+                                if k in ("ticket", "from", "to", "kept", "wecom", "skipped")
+                            }
+                            for m in moves
+                        ],
+                    }
+                    session.add(outbox_row("group", "default", "handover", payload, now))
+        except IntegrityError:
+            return False  # another process ran this handover
+        return bool(moves)
+
+
+def _event_row(ticket: Ticket, action: str, now: datetime, detail: dict[str, Any]) -> Any:
+    return insert(TicketEvent).values(
+        ticket_id=ticket.id,
+        at=now,
+        actor="system",
+        action=action,
+        from_state=ticket.state,
+        to_state=ticket.state,
+        detail=detail,
+    )

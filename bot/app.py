@@ -135,7 +135,9 @@ def create_app(
             closing.append(database.close)
         if run_worker and current.desk is not None:
             outgoing = build_outgoing(settings, current, store)
-            scheduler = Scheduler(clock_keeper(current.desk, current.handbook), settings.scheduler_seconds)
+            scheduler = Scheduler(
+                clock_keeper(current.desk, current.handbook), settings.scheduler_seconds, current.handbook
+            )
             tasks = {
                 asyncio.create_task(outgoing.worker.run(), name="outbox-worker"),
                 asyncio.create_task(scheduler.run(), name="ticket-clocks"),

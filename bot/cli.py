@@ -95,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     invite.set_defaults(run=_staff_invite)
     staff_commands.add_parser("duty", help="who is on duty now").set_defaults(run=_staff_duty)
 
+    report = commands.add_parser("report", help="the period's figures per item and per staff member")
+    report.add_argument(
+        "--from", dest="first", required=True, type=_day, help="YYYY-MM-DD (tickets created from)"
+    )
+    report.add_argument("--to", dest="last", required=True, type=_day, help="YYYY-MM-DD (to, inclusive)")
+    report.add_argument("--csv", help="CSV file to write (default: report-FROM-TO.csv)")
+    report.add_argument("--png", help="chart to write (default: report-FROM-TO.png)")
+    report.set_defaults(run=_report)
+
     db = commands.add_parser("db", help="database schema (DATABASE_URL)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
@@ -441,6 +450,28 @@ def _staff_duty(args: argparse.Namespace) -> int:
     return _with_desk(run)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from bot.report import chart_png, csv_text, gather, table
+
+    if args.last < args.first:
+        raise SettingsError("--to is before --from")
+    handbook = load_handbook(Settings.from_env().handbook_dir or None)
+    stem = f"report-{args.first}-{args.last}"
+
+    async def run(desk: ServiceDesk) -> int:
+        report = await gather(desk.database, args.first, args.last, desk.tz)
+        print(table(report, handbook))
+        csv_path, png_path = args.csv or f"{stem}.csv", args.png or f"{stem}.png"
+        with open(csv_path, "w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel opens it as UTF-8
+            handle.write(csv_text(report, handbook))
+        with open(png_path, "wb") as handle:
+            handle.write(chart_png(report, handbook))
+        print(f"wrote {csv_path} and {png_path}", file=sys.stderr)
+        return 0
+
+    return _with_desk(run)
+
+
 def _worker(args: argparse.Namespace) -> int:
     """The outbox worker alone, for deployments that keep it out of the web processes."""
     from bot.runtime import build_outgoing, build_services, build_store, open_desk
@@ -460,7 +491,9 @@ def _worker(args: argparse.Namespace) -> int:
             "on" if settings.wechat_app_secret else "kept for the resident's next message",
         )
         assert services.desk is not None
-        scheduler = Scheduler(clock_keeper(services.desk, services.handbook), settings.scheduler_seconds)
+        scheduler = Scheduler(
+            clock_keeper(services.desk, services.handbook), settings.scheduler_seconds, services.handbook
+        )
         try:
             await asyncio.gather(outgoing.worker.run(), scheduler.run())
         finally:

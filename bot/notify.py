@@ -59,6 +59,11 @@ class WeComRobot:
             self._session, self.url, {"msgtype": "markdown", "markdown": {"content": content}}
         )
 
+    async def send_image(self, base64_png: str, md5: str) -> SendResult:
+        """An image message (the monthly chart): base64 of at most 2 MB, with its md5."""
+        body = {"msgtype": "image", "image": {"base64": base64_png, "md5": md5}}
+        return await _post_json(self._session, self.url, body)
+
 
 class CustomerService:
     """WeChat customer-service text messages to a resident, within 48 hours of their last message."""

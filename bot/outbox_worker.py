@@ -15,7 +15,7 @@ import os
 import socket
 from collections import defaultdict
 
-from bot.notify import NOT_NOW, CustomerService, WeComRobot
+from bot.notify import NOT_NOW, CustomerService, SendResult, WeComRobot
 from handlers.notices import digest_markdown, group_markdown, resident_text
 from knowledge import Handbook
 from storage.base import Store
@@ -102,15 +102,27 @@ class OutboxWorker:
         # Within the budget each push goes alone; past it, the last slot carries a digest of the rest.
         singles = rows if granted >= len(rows) else rows[: granted - 1]
         folded = [] if granted >= len(rows) else rows[granted - 1 :]
+        # Reports and charts cannot be folded into a digest line: they wait for the next minute.
+        waiting = [r for r in folded if r.event in ("monthly_report", "report_chart")]
+        folded = [r for r in folded if r not in waiting]
+        if waiting:
+            await self._outbox.release([r.id for r in waiting])
         sent = 0
         for row in singles:
-            result = await robot.send_markdown(group_markdown(row.event, row.payload, self._handbook))
+            result = await self._send(robot, row)
             sent += await self._settle([row], result.ok, result.code, result.message, result.retryable)
         if folded:
             content = digest_markdown([(r.event, r.payload) for r in folded], self._handbook)
             result = await robot.send_markdown(content)
             sent += await self._settle(folded, result.ok, result.code, result.message, result.retryable)
         return sent
+
+    async def _send(self, robot: WeComRobot, row: OutboxMessage) -> SendResult:
+        if row.event == "report_chart":
+            return await robot.send_image(row.payload["base64"], row.payload["md5"])
+        if row.event == "monthly_report":
+            return await robot.send_markdown(row.payload["text"])
+        return await robot.send_markdown(group_markdown(row.event, row.payload, self._handbook))
 
     async def _settle(
         self, rows: list[OutboxMessage], ok: bool, code: int, message: str, retryable: bool

@@ -5,12 +5,17 @@ seconds, inside `serve` or `baishitong worker`. Each job fires once however many
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import logging
+from datetime import time
 
+from bot.report import chart_png, gather, previous_month, summary_markdown
 from knowledge import Handbook
-from storage.deadlines import ClockKeeper
+from storage.deadlines import ClockKeeper, run_once
 from storage.desk import ServiceDesk
+from storage.outbox import outbox_row
 
 log = logging.getLogger("baishitong.scheduler")
 
@@ -23,18 +28,54 @@ def clock_keeper(desk: ServiceDesk, handbook: Handbook) -> ClockKeeper:
     return ClockKeeper(desk, claim_minutes)
 
 
+MONTHLY_REPORT_AT = time(9, 0)  # on the 1st, once the morning shift has started
+
+
+async def monthly_report(desk: ServiceDesk, handbook: Handbook) -> bool:
+    """On the 1st of the month, push last month's summary and chart to the group, once."""
+    now = desk.now()
+    if now.day != 1 or now.timetz().replace(tzinfo=None) < MONTHLY_REPORT_AT:
+        return False
+    first, last = previous_month(now.date())
+    key = f"report:{first:%Y-%m}"
+    if await desk.slot_taken(key):  # the chart costs a second to draw: skip it when already sent
+        return False
+    report = await gather(desk.database, first, last, desk.tz)
+    png = chart_png(report, handbook)
+    created = desk.clock()
+    rows = [
+        outbox_row(
+            "group", "default", "monthly_report", {"text": summary_markdown(report, handbook)}, created
+        ),
+        outbox_row(
+            "group",
+            "default",
+            "report_chart",
+            {"base64": base64.b64encode(png).decode(), "md5": hashlib.md5(png).hexdigest()},
+            created,
+        ),
+    ]
+    return await run_once(desk, key, rows)
+
+
 class Scheduler:
-    def __init__(self, keeper: ClockKeeper, interval: float = 30.0):
+    def __init__(self, keeper: ClockKeeper, interval: float = 30.0, handbook: Handbook | None = None):
         self.keeper = keeper
         self.interval = interval
+        self.handbook = handbook
         self._stopping = asyncio.Event()
+
+    async def tick(self) -> None:
+        report = await self.keeper.tick()
+        if report.counts:
+            log.info("clocks: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
+        if self.handbook is not None and await monthly_report(self.keeper.desk, self.handbook):
+            log.info("monthly report queued for the staff group")
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                report = await self.keeper.tick()
-                if report.counts:
-                    log.info("clocks: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
+                await self.tick()
             except Exception:
                 log.exception("clock tick failed; the next tick retries")
             with contextlib.suppress(TimeoutError):

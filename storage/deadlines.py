@@ -341,3 +341,19 @@ def _event_row(ticket: Ticket, action: str, now: datetime, detail: dict[str, Any
         to_state=ticket.state,
         detail=detail,
     )
+
+
+async def run_once(desk: ServiceDesk, key: str, rows: list[Any]) -> bool:
+    """Commit `rows` (outbox messages) together with the slot `key`, unless some process already
+    did: the monthly report goes out once however many schedulers run."""
+    async with desk.database.session() as session:
+        if await session.get(SchedulerRun, key) is not None:
+            return False
+    try:
+        async with desk.database.transaction() as session:
+            session.add(SchedulerRun(key=key, ran_at=desk.clock()))
+            await session.flush()
+            session.add_all(rows)
+    except IntegrityError:
+        return False
+    return True

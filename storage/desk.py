@@ -26,7 +26,7 @@ from storage.clocks import (
     working_fraction,
 )
 from storage.db import Database
-from storage.models import OutboxMessage, StaffMember, Ticket
+from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket
 from storage.outbox import Outbox, outbox_row
 from storage.rota import DayCalendar
 from storage.routing import Person, choose
@@ -234,6 +234,10 @@ class ServiceDesk:
             "reminded_at": None,
             "escalated_at": None,
         }
+
+    async def slot_taken(self, key: str) -> bool:
+        async with self.database.session() as session:
+            return await session.get(SchedulerRun, key) is not None
 
     async def resident_tickets(self, resident: str, limit: int = 5) -> list[Ticket]:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)

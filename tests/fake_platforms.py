@@ -117,7 +117,14 @@ class FakeRobot:
         if len(self._times) >= self.per_minute:
             return self._refuse(45009, "api freq out of limit")
         body = await request.json()
-        if body.get("msgtype") != "markdown" or len(body["markdown"]["content"].encode()) > 4096:
+        if body.get("msgtype") == "image":
+            import base64
+            import hashlib
+
+            data = base64.b64decode(body["image"]["base64"])
+            if len(data) > 2 * 1024 * 1024 or hashlib.md5(data).hexdigest() != body["image"]["md5"]:
+                return self._refuse(40009, "invalid image size or md5")
+        elif body.get("msgtype") != "markdown" or len(body["markdown"]["content"].encode()) > 4096:
             return self._refuse(40058, "markdown.content exceed max length or invalid")
         self._times.append(now)
         self.received.append(body)
@@ -129,4 +136,10 @@ class FakeRobot:
 
     @property
     def contents(self) -> list[str]:
-        return [m["markdown"]["content"] for m in self.received]
+        return [m["markdown"]["content"] for m in self.received if m["msgtype"] == "markdown"]
+
+    @property
+    def images(self) -> list[bytes]:
+        import base64
+
+        return [base64.b64decode(m["image"]["base64"]) for m in self.received if m["msgtype"] == "image"]

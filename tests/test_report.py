@@ -1,0 +1,176 @@
+"""The monthly report: figures computed by SQL on SQLite and PostgreSQL, the CLI's table, CSV
+and chart, and the push on the 1st of the month (once, with its chart) to the group."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from bot.notify import WeComRobot
+from bot.outbox_worker import OutboxWorker
+from bot.report import chart_png, csv_text, gather, table
+from bot.scheduler import Scheduler, clock_keeper
+from knowledge import Handbook
+from storage.desk import ServiceDesk
+from storage.models import Ticket
+from storage.shared import MemoryRateLimiter
+from tests.conftest import SHANGHAI, FakeClock
+from tests.fake_platforms import FakeRobot
+
+NOV = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def ticket(
+    n: int,
+    item: str,
+    assignee: str,
+    *,
+    claim_min=None,
+    done_h=None,
+    due_h=None,
+    rating=None,
+    escalated=False,
+    kind="order",
+    parent_id=None,
+    state=None,
+    created=NOV,
+) -> Ticket:
+    claimed = created + timedelta(minutes=claim_min) if claim_min is not None else None
+    done = created + timedelta(hours=done_h) if done_h is not None else None
+    return Ticket(
+        id=n,
+        resident=f"r{n}",
+        contact_name="",
+        contact_mobile="",
+        item_id=item,
+        fields={},
+        state=state or ("closed" if rating else "done" if done else "assigned"),
+        assignee=assignee,
+        version=1,
+        created_at=created,
+        updated_at=created,
+        kind=kind,
+        parent_id=parent_id,
+        category="",
+        urgent=False,
+        comment="",
+        claimed_at=claimed,
+        done_at=done,
+        rating=rating,
+        done_due_at=created + timedelta(hours=due_h) if due_h is not None else None,
+        escalated_at=created if escalated else None,
+        keep_at_handover=False,
+    )
+
+
+async def seed(desk: ServiceDesk) -> None:
+    async with desk.database.transaction() as session:
+        session.add_all(
+            [
+                # pension: claims after 5, 10, 30 minutes (median 10); done after 2, 4, 9 hours (median 4);
+                # limit 8 hours: 2 of 3 on time; ratings 5, 1 (one low); one escalated.
+                ticket(1, "pension_certification", "李强", claim_min=5, done_h=2, due_h=8, rating=5),
+                ticket(2, "pension_certification", "李强", claim_min=10, done_h=4, due_h=8, rating=1),
+                ticket(3, "pension_certification", "张敏", claim_min=30, done_h=9, due_h=8, escalated=True),
+                # repairs: claims after 20 and 40 minutes (median of two: 30); one open, never claimed.
+                ticket(4, "facility_repair", "赵磊", claim_min=20),
+                ticket(5, "facility_repair", "赵磊", claim_min=40, done_h=30, due_h=72, rating=4),
+                ticket(6, "facility_repair", "赵磊"),
+                # outside the period: not counted
+                ticket(7, "facility_repair", "赵磊", claim_min=1, created=datetime(2026, 10, 30, tzinfo=UTC)),
+                # the follow-up (回访) of ticket 2's low rating, done by the secretary
+                ticket(8, "pension_certification", "陈书记", kind="follow_up", parent_id=2, state="done"),
+            ]
+        )
+
+
+async def test_figures_are_computed_by_the_database(desk: ServiceDesk) -> None:
+    await seed(desk)
+    report = await gather(desk.database, date(2026, 11, 1), date(2026, 11, 30), SHANGHAI)
+    items = {row.key: row for row in report.by_item}
+    pension, repair = items["pension_certification"], items["facility_repair"]
+    assert (pension.tickets, repair.tickets) == (3, 3)  # follow-ups and October excluded
+    assert pension.median_claim_minutes == pytest.approx(10) and repair.median_claim_minutes == pytest.approx(
+        30
+    )
+    assert pension.median_complete_hours == pytest.approx(
+        4
+    ) and repair.median_complete_hours == pytest.approx(30)
+    assert pension.completed == 3 and pension.within_limit_share == pytest.approx(2 / 3)
+    assert repair.completed == 1 and repair.within_limit_share == 1.0
+    assert pension.escalations == 1 and repair.escalations == 0
+    assert pension.rating_average == pytest.approx(3.0) and pension.ratings == 2 and pension.low_ratings == 1
+    assert pension.follow_ups_done == 1 and repair.follow_ups_done == 0
+    staff = {row.key: row for row in report.by_staff}
+    assert staff["李强"].tickets == 2 and staff["李强"].median_claim_minutes == pytest.approx(7.5)
+    assert staff["赵磊"].tickets == 3 and staff["张敏"].escalations == 1
+    assert "陈书记" not in staff  # follow-ups are not counted as orders
+
+
+async def test_table_csv_and_chart(desk: ServiceDesk, handbook: Handbook) -> None:
+    await seed(desk)
+    report = await gather(desk.database, date(2026, 11, 1), date(2026, 11, 30), SHANGHAI)
+    text = table(report, handbook)
+    assert "养老金领取资格认证\t3\t10\t4.0\t3\t67%\t1\t3.00\t2\t1\t1" in text
+    rows = list(csv.reader(io.StringIO(csv_text(report, handbook))))
+    assert rows[0][:3] == ["分组", "id", "名称"]
+    assert rows[1][:2] == ["事项", "facility_repair"]  # equal counts: by id
+    png = chart_png(report, handbook)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+async def test_the_monthly_report_is_pushed_once_on_the_first_with_its_chart(
+    desk: ServiceDesk, handbook: Handbook, clock: FakeClock
+) -> None:
+    await seed(desk)
+    schedulers = [Scheduler(clock_keeper(desk, handbook), handbook=handbook) for _ in range(2)]
+    clock.set(datetime(2026, 11, 30, 23, 55, tzinfo=SHANGHAI))
+    for _ in range(3):
+        await asyncio.gather(*(s.tick() for s in schedulers))
+        clock.advance(hours=4)  # 03:55 and 07:55 on the 1st: too early; then 11:55
+    await asyncio.gather(*(s.tick() for s in schedulers))
+    rows = [r for r in await desk.outbox.rows() if r.event in ("monthly_report", "report_chart")]
+    assert [r.event for r in rows] == ["monthly_report", "report_chart"]
+    robot = FakeRobot()
+    try:
+        async with aiohttp.ClientSession() as http:
+            worker = OutboxWorker(
+                desk.outbox,
+                handbook,
+                {"default": WeComRobot(http, await robot.start())},
+                MemoryRateLimiter(20),
+                None,
+            )
+            assert await worker.drain_once() == 2
+        assert "社区服务月报 2026年11月" in robot.contents[0] and "工单 6 张" in robot.contents[0]
+        assert robot.images and robot.images[0].startswith(b"\x89PNG")
+    finally:
+        await robot.close()
+
+
+def test_the_cli_writes_table_csv_and_chart(tmp_path) -> None:
+    from tests.test_cli import run
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'report.db'}"
+    done = run(
+        "report",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--csv",
+        str(tmp_path / "r.csv"),
+        "--png",
+        str(tmp_path / "r.png"),
+        env={"DATABASE_URL": url},
+    )
+    assert done.returncode == 0 and "社区服务月报 2026-11-01 至 2026-11-30" in done.stdout
+    assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("分组,id,名称")
+    backwards = run("report", "--from", "2026-11-30", "--to", "2026-11-01", env={"DATABASE_URL": url})
+    assert backwards.returncode == 2 and "--to is before --from" in backwards.stderr

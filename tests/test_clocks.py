@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from bot.scheduler import clock_keeper
 from handlers.ordering import limits_of
 from knowledge import Handbook
@@ -279,3 +281,27 @@ async def test_two_processes_ticking_fire_each_job_once(desk: ServiceDesk, handb
     events = [r.event for r in await desk.outbox.rows()]
     assert events.count("claim_reminder") == 4 and events.count("claim_escalation") == 4
     assert events.count("handover") == 1
+
+
+async def test_a_process_dying_mid_job_leaves_it_for_the_next_tick(
+    desk: ServiceDesk, handbook: Handbook, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.set(at(11, 23, 10))
+    await place(desk, handbook, "residence_permit", "a")
+    clock.set(at(11, 23, 10, 15))
+    keeper = clock_keeper(desk, handbook)
+    original = keeper._push
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("process killed while writing the reminder")
+
+    monkeypatch.setattr(keeper, "_push", crash)
+    with pytest.raises(RuntimeError):
+        await keeper.tick()
+    assert [r.event for r in await desk.outbox.rows()] == ["new_ticket"]  # rolled back: nothing half-done
+    monkeypatch.setattr(keeper, "_push", original)
+    await keeper.tick()
+    await keeper.tick()
+    assert [r.event for r in await desk.outbox.rows()] == ["new_ticket", "claim_reminder"]
+    actions = [e.action for e in await desk.tickets.events(10001)]
+    assert actions.count("claim_reminder") == 1

@@ -264,3 +264,22 @@ async def test_pushes_go_to_the_group_of_the_items_category(
     finally:
         await general.close()
         await social.close()
+
+
+async def test_appointment_reminders_outside_48_hours_are_not_kept(
+    desk: ServiceDesk, handbook, http, wechat
+) -> None:
+    async with desk.database.transaction() as session:
+        payload = {
+            "ticket": "10001",
+            "item_id": "home_visit",
+            "staff_surname": "赵",
+            "start": "2026-11-25T10:00:00+08:00",
+        }
+        session.add(outbox_row("resident", "r-far", "appointment", payload, desk.clock()))
+    wechat.outside_48h.add("r-far")
+    worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start())
+    assert await worker.drain_once() == 1
+    [row] = await desk.outbox.rows()
+    assert row.sent_at is not None and "not sent" in row.outcome
+    assert await desk.outbox.take_kept("r-far") == []  # a reminder shown after the visit helps nobody

@@ -26,7 +26,7 @@ from handlers import Services
 from storage import MemoryStore
 from storage.db import Database
 from storage.desk import ServiceDesk
-from tests.conftest import SHANGHAI, cleanup_redis, new_redis_store
+from tests.conftest import SHANGHAI, FakeClock, cleanup_redis, new_redis_store
 from tests.fake_platforms import FakeRobot, FakeWeChat
 from tests.test_handlers import Chat
 from tests.wechat_peer import APP_ID, WeChatPlatform, reply_content, text_xml
@@ -68,6 +68,7 @@ async def test_saturday_lunchtime_home_visit_from_order_to_rating(
     settings: Settings,
     desk_services: Services,
     desk: ServiceDesk,
+    clock: FakeClock,
     request: pytest.FixtureRequest,
 ) -> None:
     robot, wechat = FakeRobot(), FakeWeChat(APP_ID, "app-secret")
@@ -82,6 +83,7 @@ async def test_saturday_lunchtime_home_visit_from_order_to_rating(
         wechat_app_secret="app-secret",
         wechat_api_base=await wechat.start(),
         outbox_poll_seconds=0.05,
+        scheduler_seconds=0.05,
     )
     client = TestClient(
         TestServer(create_app(configured, desk_services, store, run_worker=True), host="127.0.0.1")
@@ -103,6 +105,11 @@ async def test_saturday_lunchtime_home_visit_from_order_to_rating(
         assert "<@liqiang>" in push and "138****5678" in push and "13812345678" not in push
         assert "养老金领取资格认证" in push
 
+        # Nobody claims it for 15 minutes of duty time: the scheduler inside serve reminds 李强.
+        clock.advance(minutes=16)
+        await eventually(lambda: len(robot.received) == 2)
+        assert "接单提醒 10001" in robot.contents[1] and "<@liqiang>" in robot.contents[1]
+
         code, _ = await desk.staff.invite("李强")
         assert "绑定成功" in await staff(f"绑定 {code}")
         assert "接单成功" in await staff("接单 10001")
@@ -118,11 +125,12 @@ async def test_saturday_lunchtime_home_visit_from_order_to_rating(
         assert [e.action for e in await desk.tickets.events(10001)] == [
             "create",
             "assign",
+            "claim_reminder",
             "accept",
             "complete",
             "close",
         ]
-        assert len(robot.received) == 1 and wechat.token_requests == 1
+        assert len(robot.received) == 2 and wechat.token_requests == 1
     finally:
         await client.close()
         await robot.close()

@@ -316,10 +316,18 @@ def start(name: str, texts: list[str], requests_needed: int, duration: int) -> I
     url = f"http://127.0.0.1:{port}/wechat"
     ours = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
     health = f"http://127.0.0.1:{port}/healthz"
-    plain_env = {"WECHAT_TOKEN": TOKEN, "REDIS_URL": "", "WECHAT_AES_KEY": "", "LOG_LEVEL": "WARNING"}
     paced_count = int(max(PACED_RATES) * duration) * len(PACED_RATES) + 10
     cpus = None
     with ExitStack() as cleanup:
+        # serve opens its tickets database at start: a scratch SQLite file, not the checkout's.
+        scratch = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+        plain_env = {
+            "WECHAT_TOKEN": TOKEN,
+            "REDIS_URL": "",
+            "WECHAT_AES_KEY": "",
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{scratch / 'bench.db'}",
+        }
         if name in ("ours-safe", "ours-safe-2w"):
             env = {**plain_env, "REDIS_URL": REDIS_URL, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APP_ID": APP_ID}
             files = [safe_requests_file(texts, requests_needed), safe_requests_file(texts, paced_count)]

@@ -110,11 +110,6 @@ class StaffDirectory:
             )
             return set(rows)
 
-    async def leave_between(self, first: date, last: date) -> dict[str, set[date]]:
-        """Each staff member's days of leave within [first, last], in one query."""
-        async with self._db.session() as session:
-            return await _leave_between(session, first, last)
-
     async def snapshot(self, first: date, last: date) -> RoutingSnapshot:
         """Everything routing reads — rota, active staff, leave in [first, last], open tickets per
         person — in one session (a third of the round trips of asking separately)."""
@@ -173,15 +168,6 @@ class StaffDirectory:
         async with self._db.session() as session:
             row = await session.get(RotaDocument, 1)
         return rota_from_document(row.document) if row else None
-
-    async def open_counts(self) -> dict[str, int]:
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(Ticket.assignee, func.count())
-                .where(Ticket.state.in_(OPEN_STATES), Ticket.assignee.is_not(None))
-                .group_by(Ticket.assignee)
-            )
-            return {name: count for name, count in rows.all()}
 
     async def on_duty(self, at: datetime, calendar: DayCalendar) -> list[tuple[str, list[StaffMember]]]:
         """(window label, staff) for each duty window open at `at`, leave applied."""

@@ -54,6 +54,10 @@ class OutboxWorker:
         self._poll = poll_seconds
         self._lease = lease_seconds
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Without a robot, group pushes stay in the outbox untouched until WECOM_WEBHOOK_URL is set.
+        self._channels = ("group", "resident") if robots else ("resident",)
+        if not robots:
+            log.warning("WECOM_WEBHOOK_URL is not set: staff-group pushes wait in the outbox")
         self._stopping = asyncio.Event()
 
     def _robot(self, target: str) -> tuple[str, WeComRobot] | None:
@@ -76,14 +80,15 @@ class OutboxWorker:
 
     async def drain_once(self) -> int:
         """One pass over due rows; returns how many were delivered (or kept for the resident)."""
-        rows = await self._outbox.lease(self.name, lease_seconds=self._lease)
+        rows = await self._outbox.lease(self.name, lease_seconds=self._lease, channels=self._channels)
         groups: dict[str, list[OutboxMessage]] = defaultdict(list)
         done = 0
         for row in rows:
             if row.channel == "group":
                 found = self._robot(row.target)
-                if found is None:
-                    await self._outbox.retry(row, "no WECOM_WEBHOOK_URL configured", MAX_BACKOFF)
+                if found is None:  # robots exist, but none for this group and no "default"
+                    log.error("no robot for group %r (set a default in WECOM_WEBHOOK_URL)", row.target)
+                    await self._outbox.retry(row, f"no robot for group {row.target!r}", MAX_BACKOFF)
                     continue
                 groups[found[0]].append(row)
             else:

@@ -46,13 +46,19 @@ class Outbox:
         self._clock = clock
 
     async def lease(
-        self, worker: str, *, limit: int = 50, lease_seconds: float = 60.0
+        self,
+        worker: str,
+        *,
+        limit: int = 50,
+        lease_seconds: float = 60.0,
+        channels: tuple[str, ...] = ("group", "resident"),
     ) -> list[OutboxMessage]:
-        """Take up to `limit` due, unsent rows that no live lease holds; oldest first."""
+        """Take up to `limit` due, unsent rows of `channels` that no live lease holds; oldest first."""
         now = self._clock()
         free = and_(
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.due_at <= now,
+            OutboxMessage.channel.in_(channels),
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         async with self._db.transaction() as session:

@@ -283,3 +283,13 @@ async def test_appointment_reminders_outside_48_hours_are_not_kept(
     [row] = await desk.outbox.rows()
     assert row.sent_at is not None and "not sent" in row.outcome
     assert await desk.outbox.take_kept("r-far") == []  # a reminder shown after the visit helps nobody
+
+
+async def test_without_a_robot_group_pushes_wait_untouched(desk: ServiceDesk, handbook, http, robot) -> None:
+    await add_pushes(desk, 2)
+    idle = await make_worker(desk, handbook, http)  # no WECOM_WEBHOOK_URL
+    assert await idle.drain_once() == 0
+    rows = await desk.outbox.rows()
+    assert all(r.attempts == 0 and r.claimed_until is None and r.sent_at is None for r in rows)
+    configured = await make_worker(desk, handbook, http, await robot.start())
+    assert await configured.drain_once() == 2  # once a robot is configured, nothing was lost

@@ -221,6 +221,8 @@ QUESTION = _any(
     r"是不是",
     r"是否",
     r"有没有",
+    r"有.{1,10}没有$",  # "有年龄限制没得" (没得 is read as 没有): a yes/no question
+    r"限制",
     r"要不要",
     r"需不需要",
     r"要带",

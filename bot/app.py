@@ -93,6 +93,8 @@ class Webhook:
                 "store": store.kind,
                 "store_ok": store_ok,
                 "database_ok": database_ok,  # null: no database connected (ordering off)
+                # Pushes and notices not yet delivered: growing means WeCom or WeChat is not reachable.
+                "outbox_pending": await desk.outbox.pending() if desk is not None and database_ok else None,
                 "handbook_items": len(self._services.handbook.items),
                 "pid": os.getpid(),  # tells workers apart behind one port
             },

@@ -336,6 +336,15 @@ def _tickets_show(args: argparse.Namespace) -> int:
         start, end = local(t.wanted_start, desk.tz), local(t.wanted_end, desk.tz)
         if start and end:
             print(f"时间 {start:%Y-%m-%d %H:%M}-{end:%H:%M}")
+        for label, moment in (
+            ("接单提醒", t.claim_remind_at),
+            ("超时升级", t.claim_escalate_at),
+            ("超时预警", t.done_warn_at),
+            ("办结时限", t.done_due_at),
+        ):
+            shown = local(moment, desk.tz)
+            if shown:
+                print(f"{label} {shown:%Y-%m-%d %H:%M}")
         if t.rating:
             print(f"评分 {t.rating} {t.comment}")
         for e in await desk.tickets.events(args.number):

@@ -219,3 +219,5 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     today = run("tickets", "list", "--state", "accepted", "--from", "2000-01-01", env=env)
     assert today.stdout.startswith("10001\t已签收\tfacility_repair\t李强")
     assert run("tickets", "list", "--to", "2000-01-01", env=env).stdout == ""
+    shown = run("tickets", "show", "10001", env=env).stdout
+    assert "居民 王大爷 138****5678" in shown and "办结时限" in shown

@@ -292,6 +292,7 @@ async def test_healthz_reports_the_store(make_client, store_kind, request) -> No
         "store": store_kind,
         "store_ok": True,
         "database_ok": None,
+        "outbox_pending": None,
         "handbook_items": 31,
         "pid": os.getpid(),
     }
@@ -388,7 +389,8 @@ async def test_healthz_reports_the_database(settings, desk_services, tmp_path) -
     client = TestClient(TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1"))
     await client.start_server()
     try:
-        assert (await (await client.get("/healthz")).json())["database_ok"] is True
+        health = await (await client.get("/healthz")).json()
+        assert health["database_ok"] is True and health["outbox_pending"] == 0
     finally:
         await client.close()
     broken = create_app(settings, replace_desk_url(desk_services, tmp_path), MemoryStore())

@@ -125,3 +125,11 @@ def next_duty(moment: datetime, spans_of: Callable[[date, object], list[Span]]) 
             if end > moment:
                 return max(begin, moment)
     return moment
+
+
+def claim_times(
+    start: datetime, claim_minutes: int, spans_of: Callable[[date, object], list[Span]]
+) -> tuple[datetime | None, datetime | None]:
+    """When an unclaimed ticket is reminded (N duty minutes after `start`) and escalated (2N)."""
+    claim = timedelta(minutes=claim_minutes)
+    return add_duty_time(start, claim, spans_of), add_duty_time(start, 2 * claim, spans_of)

@@ -17,8 +17,8 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.clocks import add_duty_time, covered_spans
-from storage.desk import ServiceDesk, local, mask_mobile, utc
+from storage.clocks import claim_times, covered_spans
+from storage.desk import ServiceDesk, local, utc
 from storage.models import SchedulerRun, StaffMember, Ticket, TicketEvent
 from storage.outbox import outbox_row
 from storage.routing import choose
@@ -120,22 +120,11 @@ class ClockKeeper:
         return [staff[n] for n in names if n in staff and "leader" in staff[n].roles]
 
     def _push(self, ticket: Ticket, event: str, mentions: list[StaffMember], now: datetime) -> Any:
-        tz = self.desk.tz
-        start, end = local(ticket.wanted_start, tz), local(ticket.wanted_end, tz)
-        payload = {
-            "ticket": ticket.number,
-            "ticket_id": ticket.id,
-            "item_id": ticket.item_id,
-            "category": ticket.category,
-            "mobile": mask_mobile(ticket.contact_mobile),
-            "window": [start.isoformat(), end.isoformat()] if start and end else None,
-            "assignee": ticket.assignee,
-            "wecom": mentions[0].wecom_userid if mentions else "",
+        extra = {
             "mentions": [m.wecom_userid or m.name for m in mentions],
-            "urgent": bool(ticket.urgent),
-            "due": (local(ticket.done_due_at, tz) or now).isoformat(),
+            "due": (local(ticket.done_due_at, self.desk.tz) or now).isoformat(),
         }
-        return outbox_row("group", ticket.category or "default", event, payload, now)
+        return self.desk.group_row(ticket, event, mentions[0].wecom_userid if mentions else "", extra, now)
 
     async def _appointments(self, now: datetime, staff: dict[str, StaffMember]) -> int:
         """The evening before a booked time: the resident (if WeChat's window allows) and the assignee."""
@@ -249,9 +238,8 @@ class ClockKeeper:
                 continue
             counts[chosen.name] = counts.get(chosen.name, 0) + 1
             spans = covered_spans(snap.rota, self.desk.calendar, snap.members, snap.leave, ticket.category)
-            minutes = timedelta(minutes=self._claim_minutes_of(ticket.item_id))
             start = closes.astimezone(self.desk.tz)
-            remind, escalate = add_duty_time(start, minutes, spans), add_duty_time(start, 2 * minutes, spans)
+            remind, escalate = claim_times(start, self._claim_minutes_of(ticket.item_id), spans)
             clocks[ticket.id] = {
                 "claim_remind_at": utc(remind) if remind else None,
                 "claim_escalate_at": utc(escalate) if escalate else None,

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from storage.clocks import (
     add_duty_time,
     add_working_days,
+    claim_times,
     covered_spans,
     duty_between,
     end_of_duty_day,
@@ -196,8 +197,7 @@ class ServiceDesk:
         if snap.rota is None:
             return {}
         spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
-        claim = timedelta(minutes=limits.claim_minutes)
-        remind, escalate = add_duty_time(now, claim, spans), add_duty_time(now, 2 * claim, spans)
+        remind, escalate = claim_times(now, limits.claim_minutes, spans)
         supervise: datetime | None
         if limits.working_days:
             due = add_working_days(now, limits.working_days, self.calendar)
@@ -226,8 +226,7 @@ class ServiceDesk:
                 "escalated_at": None,
             }
         spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
-        claim = timedelta(minutes=claim_minutes)
-        remind, escalate = add_duty_time(start, claim, spans), add_duty_time(start, 2 * claim, spans)
+        remind, escalate = claim_times(start, claim_minutes, spans)
         return {
             "claim_remind_at": utc(remind) if remind else None,
             "claim_escalate_at": utc(escalate) if escalate else None,
@@ -388,20 +387,26 @@ class ServiceDesk:
     def _group(
         self, ticket: Ticket, event: str, *, await_wecom: str | None, extra: dict[str, Any] | None = None
     ) -> OutboxMessage:
-        window = [local(ticket.wanted_start, self.tz), local(ticket.wanted_end, self.tz)]
+        return self.group_row(ticket, event, await_wecom or "", extra or {}, utc(self.now()))
+
+    def group_row(
+        self, ticket: Ticket, event: str, wecom: str, extra: dict[str, Any], now: datetime
+    ) -> OutboxMessage:
+        """A staff-group push about `ticket`: facts only, the resident's number masked."""
+        start, end = local(ticket.wanted_start, self.tz), local(ticket.wanted_end, self.tz)
         payload = {
             "ticket": ticket.number,
             "ticket_id": ticket.id,
             "item_id": ticket.item_id,
             "category": ticket.category,
             "mobile": mask_mobile(ticket.contact_mobile),
-            "window": [w.isoformat() for w in window] if window[0] and window[1] else None,
+            "window": [start.isoformat(), end.isoformat()] if start and end else None,
             "assignee": ticket.assignee,
-            "wecom": await_wecom or "",
+            "wecom": wecom,
             "urgent": bool(ticket.urgent),
-            **(extra or {}),
+            **extra,
         }
-        return outbox_row("group", ticket.category or "default", event, payload, utc(self.now()))
+        return outbox_row("group", ticket.category or "default", event, payload, now)
 
 
 __all__ = ["Placement", "ServiceDesk", "StaffError", "mask_mobile", "mask_text"]

@@ -18,19 +18,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
 import yaml
 from sqlalchemy import text
 
+from benchmarks.scratch_db import scratch_database
 from benchmarks.webhook_bench import TOKEN, free_port, server, signed_query
 from storage.db import Database
 
-PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 CLIENT_CPU = 1
 ROTA = {
     "staff": [
@@ -89,22 +87,6 @@ async def counts(url: str) -> tuple[int, int]:
     return int(tickets or 0), int(outbox or 0)
 
 
-async def create_pg_database() -> tuple[str, str]:
-    name = f"bst_bench_{uuid.uuid4().hex[:8]}"
-    admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    async with admin.engine.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.close()
-    return name, PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_pg_database(name: str) -> None:
-    admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    async with admin.engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.close()
-
-
 def measure(database_url: str, orders: int, concurrency: int, workdir: Path) -> dict[str, float]:
     rota = workdir / "rota.yaml"
     rota.write_text(yaml.safe_dump(ROTA, allow_unicode=True), encoding="utf-8")
@@ -148,17 +130,8 @@ def main() -> None:
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"], choices=("sqlite", "postgresql"))
     args = parser.parse_args()
     for kind in args.db:
-        with tempfile.TemporaryDirectory() as workdir:
-            pg_name = None
-            if kind == "sqlite":
-                url = f"sqlite+aiosqlite:///{workdir}/bench.db"
-            else:
-                pg_name, url = asyncio.run(create_pg_database())
-            try:
-                result = measure(url, args.orders, args.concurrency, Path(workdir))
-            finally:
-                if pg_name:
-                    asyncio.run(drop_pg_database(pg_name))
+        with scratch_database(kind) as (url, workdir):
+            result = measure(url, args.orders, args.concurrency, workdir)
         print(
             f"{kind:<10} {result['per_second']:8,.0f} confirmed orders/s  "
             f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "

@@ -13,14 +13,13 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text
 
-from benchmarks.orders_bench import create_pg_database, drop_pg_database
+from benchmarks.scratch_db import scratch_database
 from bot.report import gather
 from knowledge import load_handbook
 from storage.db import Database
@@ -96,17 +95,8 @@ def main() -> None:
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"], choices=("sqlite", "postgresql"))
     args = parser.parse_args()
     for kind in args.db:
-        with tempfile.TemporaryDirectory() as workdir:
-            name = None
-            if kind == "sqlite":
-                url = f"sqlite+aiosqlite:///{workdir}/report.db"
-            else:
-                name, url = asyncio.run(create_pg_database())
-            try:
-                loading, timings = asyncio.run(measure(url, args.tickets))
-            finally:
-                if name:
-                    asyncio.run(drop_pg_database(name))
+        with scratch_database(kind) as (url, _):
+            loading, timings = asyncio.run(measure(url, args.tickets))
         print(
             f"{kind:<10} report over {args.tickets:,} tickets: median {statistics.median(timings):.2f} s "
             f"(runs {', '.join(f'{t:.2f}' for t in timings)} s; both groupings; loading took {loading:.1f} s)"

@@ -65,28 +65,19 @@ def say_message(text: str):
 
 
 async def test_the_same_draft_confirmed_twice_through_the_desk_is_one_ticket(desk) -> None:
-    first = await desk.place_order(
-        resident="r9",
-        item_id="facility_repair",
-        category="convenience",
-        name="王",
-        mobile="13800000000",
-        fields={"address": "1栋", "description": "灯坏了"},
-        window=None,
-        urgent=False,
-        request_key="k1",
-    )
-    second = await desk.place_order(
-        resident="r9",
-        item_id="facility_repair",
-        category="convenience",
-        name="王",
-        mobile="13800000000",
-        fields={"address": "1栋", "description": "灯坏了"},
-        window=None,
-        urgent=False,
-        request_key="k1",
-    )
+    order = {
+        "resident": "r9",
+        "item_id": "facility_repair",
+        "category": "convenience",
+        "name": "王",
+        "mobile": "13800000000",
+        "fields": {"address": "1栋", "description": "灯坏了"},
+        "window": None,
+        "urgent": False,
+        "request_key": "k1",
+    }
+    first = await desk.place_order(**order)
+    second = await desk.place_order(**order)
     assert first.created and not second.created and first.ticket.id == second.ticket.id
     assert await count(desk, Ticket) == 1 and await count(desk, OutboxMessage) == 1
 

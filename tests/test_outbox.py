@@ -50,6 +50,14 @@ async def make_worker(desk, handbook, http, robot_url=None, wechat_url=None, sto
     return OutboxWorker(desk.outbox, handbook, robots, limiter or MemoryRateLimiter(20), cs, store)
 
 
+async def ordered_and_claimed_by_li(say: Chat, desk: ServiceDesk) -> None:
+    """Resident r1 orders a home visit; 李强 binds his WeChat and claims it (ticket 10001)."""
+    await order_home_visit(say)
+    code, _ = await desk.staff.invite("李强")
+    await say(f"绑定 {code}", resident="wx-li")
+    await say("接单 10001", resident="wx-li")
+
+
 async def add_pushes(desk: ServiceDesk, count: int) -> None:
     async with desk.database.session.begin() as session:
         for n in range(count):
@@ -162,10 +170,7 @@ async def test_resident_notices_fetch_the_token_once_and_refresh_on_40001(
     desk_services: Services, desk, handbook, http, wechat
 ) -> None:
     say = Chat(desk_services)
-    await order_home_visit(say)
-    code, _ = await desk.staff.invite("李强")
-    await say(f"绑定 {code}", resident="wx-li")
-    await say("接单 10001", resident="wx-li")
+    await ordered_and_claimed_by_li(say, desk)
     worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start())
     await worker.drain_once()
     assert wechat.texts_to("r1") == ["您的工单 10001【养老金领取资格认证】已由李老师接单，会尽快和您联系。"]
@@ -202,10 +207,7 @@ async def test_notices_outside_48_hours_are_shown_when_the_resident_writes(
     else:
         store = MemoryStore()
     say = Chat(desk_services, store)
-    await order_home_visit(say)
-    code, _ = await desk.staff.invite("李强")
-    await say(f"绑定 {code}", resident="wx-li")
-    await say("接单 10001", resident="wx-li")
+    await ordered_and_claimed_by_li(say, desk)
     wechat.outside_48h.add("r1")
     worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start(), store=store)
     assert await worker.drain_once() == 1  # kept, not failed
@@ -235,10 +237,7 @@ async def test_over_the_residents_quota_the_notice_is_kept(
     desk_services: Services, desk, handbook, http, wechat
 ) -> None:
     say = Chat(desk_services)
-    await order_home_visit(say)
-    code, _ = await desk.staff.invite("李强")
-    await say(f"绑定 {code}", resident="wx-li")
-    await say("接单 10001", resident="wx-li")
+    await ordered_and_claimed_by_li(say, desk)
     wechat.quota = 0
     worker = await make_worker(desk, handbook, http, wechat_url=await wechat.start())
     assert await worker.drain_once() == 1

@@ -21,11 +21,7 @@ log = logging.getLogger("baishitong.scheduler")
 
 
 def clock_keeper(desk: ServiceDesk, handbook: Handbook) -> ClockKeeper:
-    def claim_minutes(item_id: str) -> int:
-        item = handbook.items.get(item_id)
-        return item.order.claim_minutes if item and item.order else 15
-
-    return ClockKeeper(desk, claim_minutes)
+    return ClockKeeper(desk, handbook.claim_minutes)
 
 
 MONTHLY_REPORT_AT = time(9, 0)  # on the 1st, once the morning shift has started

@@ -20,6 +20,7 @@ from intents.contact import ContactError, read_address, read_description, read_m
 from intents.normalize import simplify
 from intents.when import WhenError, Window, first_fit, read_window
 from knowledge import Item
+from knowledge.models import OrderSpec
 from storage.desk import Limits
 
 IDLE = timedelta(minutes=30)
@@ -268,7 +269,7 @@ async def _place(ctx: Context, item: Item, draft: dict[str, Any]) -> Reply:
 def limits_of(item: Item) -> Limits:
     """The handbook's time limits for the item: claim minutes, and working days to complete (0: 即办)."""
     working_days = item.time_limit.days if item.time_limit.kind == "working_days" else 0
-    return Limits(item.order.claim_minutes if item.order else 15, working_days)
+    return Limits(item.order.claim_minutes if item.order else OrderSpec.claim_minutes, working_days)
 
 
 def _moment(moment: datetime) -> str:

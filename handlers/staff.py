@@ -62,9 +62,7 @@ async def handle(ctx: Context, command: re.Match[str]) -> Reply | None:
         if verb == "办结":
             ticket = await desk.complete(member, number, extra)
             return Reply(f"工单 {ticket.number} 已办结，已通知居民并请其评价。辛苦了！")
-        item = ctx.services.handbook.items.get((await desk.tickets.get(number)).item_id)
-        claim_minutes = item.order.claim_minutes if item and item.order else 15
-        ticket = await desk.transfer(member, number, extra, claim_minutes)
+        ticket = await desk.transfer(member, number, extra, ctx.services.handbook.claim_minutes)
         return Reply(f"工单 {ticket.number} 已转交给 {ticket.assignee}，群里已 @ 对方。")
     except TicketError as exc:
         return Reply(str(exc))

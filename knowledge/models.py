@@ -138,3 +138,8 @@ class Handbook:
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]
+
+    def claim_minutes(self, item_id: str) -> int:
+        """Duty minutes an order for the item may wait unclaimed (the OrderSpec default otherwise)."""
+        item = self.items.get(item_id)
+        return item.order.claim_minutes if item and item.order else OrderSpec.claim_minutes

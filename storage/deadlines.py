@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.clocks import claim_times, covered_spans
@@ -87,7 +88,7 @@ class ClockKeeper:
                 if won.rowcount != 1:
                     continue  # another process fired it, or the ticket moved on
                 mentions = self._recipients(event, ticket, staff, now)
-                await session.execute(_event_row(ticket, event, now, {"to": [m.name for m in mentions]}))
+                await session.execute(_logged(ticket, event, now, {"to": [m.name for m in mentions]}))
                 session.add(self._push(ticket, event, mentions, now))
             fired += 1
         return fired
@@ -151,7 +152,7 @@ class ClockKeeper:
                 if won.rowcount != 1:
                     continue
                 owner = staff.get(ticket.assignee or "")
-                await session.execute(_event_row(ticket, "appointment", now, {}))
+                await session.execute(_logged(ticket, "appointment", now, {}))
                 session.add(self._push(ticket, "appointment", [owner] if owner else [], now))
                 start = local(ticket.wanted_start, self.desk.tz)
                 payload = {
@@ -174,13 +175,14 @@ class ClockKeeper:
         at = now.astimezone(self.desk.tz)
         done = 0
         for day in (at.date() - timedelta(days=1), at.date()):
-            for window, names in snap.rota.duty_on(day, self.desk.calendar):
+            windows = snap.rota.duty_on(day, self.desk.calendar)
+            for window, names in windows:
                 closes = datetime.combine(day, window.end, self.desk.tz)
                 if not closes <= at < closes + HANDOVER_GRACE:
                     continue
                 on_duty = {
                     n
-                    for w, ns in snap.rota.duty_on(day, self.desk.calendar)
+                    for w, ns in windows
                     for n in ns
                     if w.start <= window.end < w.end and day not in snap.leave.get(n, ())
                 }
@@ -198,13 +200,13 @@ class ClockKeeper:
         label: str,
         leaving: list[str],
         coming: set[str],
-        snap: Any,
+        snap: RoutingSnapshot,
         closes: datetime,
         now: datetime,
     ) -> bool:
+        if await self.desk.slot_taken(key):
+            return False
         async with self.desk.database.session() as session:
-            if await session.get(SchedulerRun, key) is not None:
-                return False
             tickets = (
                 list(
                     await session.scalars(
@@ -258,8 +260,7 @@ class ClockKeeper:
             )
         try:
             async with self.desk.database.transaction() as session:
-                session.add(SchedulerRun(key=key, ran_at=now))
-                await session.flush()  # claims the slot: a second process fails here and rolls back
+                await _claim_slot(session, key, now)
                 for move in moves:
                     if move.get("id") is None:
                         continue
@@ -279,16 +280,9 @@ class ClockKeeper:
                     if moved.rowcount != 1:
                         move["to"], move["skipped"] = move["from"], True  # it changed meanwhile: leave it
                         continue
+                    detail = {"from": move["from"], "to": move["to"], "window": label}
                     await session.execute(
-                        insert(TicketEvent).values(
-                            ticket_id=move["id"],
-                            at=now,
-                            actor="system",
-                            action="handover",
-                            from_state=move["state"],
-                            to_state="assigned",
-                            detail={"from": move["from"], "to": move["to"], "window": label},
-                        )
+                        _event_row(move["id"], "handover", now, detail, move["state"], "assigned")
                     )
                 kept = [m["ticket"] for m in moves if m["kept"]]
                 if kept:
@@ -319,28 +313,41 @@ class ClockKeeper:
         return bool(moves)
 
 
-def _event_row(ticket: Ticket, action: str, now: datetime, detail: dict[str, Any]) -> Any:
+def _event_row(
+    ticket_id: int, action: str, now: datetime, detail: dict[str, Any], from_state: str, to_state: str
+) -> Any:
+    """A system entry in the ticket's event log."""
     return insert(TicketEvent).values(
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         at=now,
         actor="system",
         action=action,
-        from_state=ticket.state,
-        to_state=ticket.state,
+        from_state=from_state,
+        to_state=to_state,
         detail=detail,
     )
+
+
+def _logged(ticket: Ticket, action: str, now: datetime, detail: dict[str, Any]) -> Any:
+    """An event that leaves the ticket's state as it is (a reminder, an escalation)."""
+    return _event_row(ticket.id, action, now, detail, ticket.state, ticket.state)
+
+
+async def _claim_slot(session: AsyncSession, key: str, now: datetime) -> None:
+    """Insert the slot row first: a second process running the same slot fails here (IntegrityError)
+    and its whole transaction rolls back."""
+    session.add(SchedulerRun(key=key, ran_at=now))
+    await session.flush()
 
 
 async def run_once(desk: ServiceDesk, key: str, rows: list[Any]) -> bool:
     """Commit `rows` (outbox messages) together with the slot `key`, unless some process already
     did: the monthly report goes out once however many schedulers run."""
-    async with desk.database.session() as session:
-        if await session.get(SchedulerRun, key) is not None:
-            return False
+    if await desk.slot_taken(key):
+        return False
     try:
         async with desk.database.transaction() as session:
-            session.add(SchedulerRun(key=key, ran_at=desk.clock()))
-            await session.flush()
+            await _claim_slot(session, key, desk.clock())
             session.add_all(rows)
     except IntegrityError:
         return False

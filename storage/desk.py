@@ -344,7 +344,11 @@ class ServiceDesk:
         return ticket
 
     async def transfer(
-        self, member: StaffMember, number: str | int, to_name: str, claim_minutes: int = 15
+        self,
+        member: StaffMember,
+        number: str | int,
+        to_name: str,
+        claim_minutes_of: Callable[[str], int] = lambda item_id: 15,
     ) -> Ticket:
         """转交: the owner (or a duty leader) hands it to a colleague, who is @-mentioned in the group."""
         target = await self.staff.by_name(to_name)
@@ -360,7 +364,7 @@ class ServiceDesk:
             "transfer",
             actor=member.name,
             assignee=target.name,
-            values=await self.claim_clock(ticket.category, self.now(), claim_minutes),
+            values=await self.claim_clock(ticket.category, self.now(), claim_minutes_of(ticket.item_id)),
             then=lambda t: [
                 self._group(t, "transferred", await_wecom=target.wecom_userid, extra={"by": member.name})
             ],

@@ -77,10 +77,6 @@ class TicketStore:
         With a `request_key` already used, nothing is written and that ticket is returned: a
         confirmed order becomes one ticket however often it is confirmed or retried.
         """
-        if request_key:
-            existing = await self.by_request_key(request_key)
-            if existing is not None:
-                return existing
         now = self._clock()
         try:
             async with self._db.transaction() as session:
@@ -126,7 +122,8 @@ class TicketStore:
                 if then is not None:
                     session.add_all(list(then(ticket)))
         except IntegrityError:
-            # Two deliveries raced past the check above: the other one's ticket stands.
+            # The request key is taken (callers such as ServiceDesk.place_order look it up first,
+            # so this is a race or a repeat): the earlier ticket stands.
             existing = await self.by_request_key(request_key) if request_key else None
             if existing is None:
                 raise

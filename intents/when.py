@@ -1,8 +1,14 @@
-"""Read a wanted time ("明天上午", "周六中午12点半", "11月25号下午3点") into a window.
+"""Read a wanted time ("明天上午", "礼拜五下午两点到四点", "下个月3号") into a window, or ask again.
 
-Pure: the caller passes `now`, so tests and the chat behave the same on any day. Written by hand
-because the date parsers on PyPI read Western formats; none reads 下周三上午 or 两点半.
-Checking the window against service hours and holidays is `fit_window`, also pure.
+Pure: the caller passes `now`, so tests and the chat behave the same on any day. A time is read
+correctly or not at all: a vague one (过几天, 节后) or a bare hour that could be morning or evening
+raises `WhenUnclear`, whose message asks again with examples; nothing silently becomes today.
+
+Written by hand because the parsers on PyPI read other things: dateparser and jionlp's time
+parser want whole dates or return spans for every 点 in a sentence ("快一点" is 1 o'clock to
+them) and know nothing of booking hours; cn2an turns every 一 into 1. Lunar festivals (春节, 中秋,
+端午) come from lunar-python. Checking the window against service hours and holidays is
+`fit_window`, also pure.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from lunar_python import Lunar, Solar
 
 from intents.normalize import simplify
 
@@ -23,44 +31,123 @@ PARTS: dict[str, tuple[time, time]] = {
     "上午": (time(9), time(12)),
     "早上": (time(9), time(12)),
     "早晨": (time(9), time(12)),
+    "一早": (time(9), time(12)),
     "中午": (time(12), time(14)),
     "午间": (time(12), time(14)),
     "午休": (time(12), time(14)),
     "下午": (time(14), time(17, 30)),
+    "午后": (time(14), time(17, 30)),
     "傍晚": (time(17, 30), time(20)),
     "晚上": (time(17, 30), time(21)),
+    "夜里": (time(20), time(23, 59)),
+    "深夜": (time(22), time(23, 59)),
+    "半夜": (time(22), time(23, 59)),
+    "凌晨": (time(0), time(6)),
 }
-_RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "明早": 1, "后天": 2, "大后天": 3}
+# Day words that carry a part of the day with them.
+_DAY_PARTS = {"今早": "上午", "明早": "上午", "今晚": "晚上", "明晚": "晚上", "昨晚": "晚上"}
+# Hours below the limit are afternoon or evening ones in that part: "下午3点" is 15:00.
+_PM_LIMIT = {"下午": 12, "午后": 12, "傍晚": 12, "晚上": 12, "夜里": 12, "中午": 6, "午间": 6, "午休": 6}
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
+# Relative day words, dialect forms (Sichuan, Chongqing, northern 儿化) included.
+_RELATIVE_DAYS = {
+    "大前天": -3,
+    "前天": -2,
+    "前儿个": -2,
+    "前儿": -2,
+    "昨天": -1,
+    "昨日": -1,
+    "昨儿个": -1,
+    "昨儿": -1,
+    "昨晚": -1,
+    "今天": 0,
+    "今日": 0,
+    "今儿个": 0,
+    "今儿": 0,
+    "今早": 0,
+    "今晚": 0,
+    "明天": 1,
+    "明日": 1,
+    "明儿个": 1,
+    "明天儿": 1,
+    "明儿": 1,
+    "明早": 1,
+    "明晚": 1,
+    "后天": 2,
+    "后日": 2,
+    "后儿个": 2,
+    "后儿": 2,
+    "大后天": 3,
+    "大后儿": 3,
 }
+# Festivals by the date they fall on: solar (month, day) or lunar ("lunar", month, day).
+_FESTIVALS: dict[str, tuple] = {
+    "元旦": (1, 1),
+    "五一": (5, 1),
+    "劳动节": (5, 1),
+    "国庆": (10, 1),
+    "十一长假": (10, 1),
+    "春节": ("lunar", 1, 1),
+    "过年": ("lunar", 1, 1),
+    "大年初一": ("lunar", 1, 1),
+    "正月初一": ("lunar", 1, 1),
+    "除夕": ("eve",),
+    "大年三十": ("eve",),
+    "元宵": ("lunar", 1, 15),
+    "端午": ("lunar", 5, 5),
+    "七夕": ("lunar", 7, 7),
+    "中秋": ("lunar", 8, 15),
+    "重阳": ("lunar", 9, 9),
+    "清明": ("清明",),
+}
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
+_CN_DIGITS.update({"八": 8, "九": 9})
+_CN = "零〇一二两三四五六七八九十"
+# A Chinese numeral before a time or date unit, or after 月 / 点; "一点" only where it is a time
+# ("快一点", "早一点", "一点点" are not 1 o'clock).
 _CN_NUMBER = re.compile(
-    r"[零〇一二两三四五六七八九十]+(?=[点时月日号分:])|(?<=[月点])[零〇一二两三四五六七八九十]+"
+    rf"(?<![快早晚慢好多少差有大小近远再])[{_CN}]+(?=[点时月日号分:])(?!点点|点儿)|(?<=[月点])[{_CN}]+(?![{_CN}]*[刻天])"
 )
-_ASAP = re.compile(r"尽快|越快越好|马上|现在就|立刻|赶紧|随时")
+_ASAP = re.compile(r"尽快|越快越好|马上|现在就|立刻|立即|赶紧|赶快|随时")
+_VAGUE = re.compile(
+    r"过几天|过两天|过段时间|过些天|过一阵|改天|改日|有空|有时间的时候|抽空|回头|下次|以后再|到时候|"
+    r"下班后|下班以后|放学后|节后|节前|年后|年前|过完年|月初|月中|上旬|中旬|下旬|(?:元旦|春节|国庆|中秋|五一|端午|清明)[前后]"
+)
+_PAST_VAGUE = re.compile(r"上个?月|去年|前年|上(?:周|个?礼拜|个?星期)(?![一二三四五六日天七1-7])")
 _FULL_DATE = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*[日号]?")
-_DAY_ONLY = re.compile(r"(?<![\d月])(\d{1,2})\s*[日号]")
-_WEEKDAY = re.compile(r"(下下|下个?|这个?|本)?(?:周|星期|礼拜)([一二三四五六日天七1-7])")
+_MONTH_DAY = re.compile(
+    r"(?<!\d)(\d{1,2})\s*(?:月份?|[-/.])\s*(\d{1,2})\s*[日号]?(?![\d\-楼栋幢单室元块岁斤个天周次年])"
+)
+_OTHER_MONTH_DAY = re.compile(r"(?<![早晚马])(上|下|这|本)个?月\s*(\d{1,2})\s*[日号]")
+_MONTH_END = re.compile(r"(下个?|这个?|本)?月(?:底|末)")
+_DAY_ONLY = re.compile(r"(?<![\d月])(\d{1,2})\s*[日号](?![楼栋幢单院门室房铺线路车床])")
+_WEEKDAY = re.compile(
+    r"((?<![早晚马])上上|(?<![早晚马])上个?|下下个?|下个?|这个?|本)?(?:周|星期|礼拜)([一二三四五六日天七1-7])"
+)
+_WEEKEND = re.compile(r"(下下个?|下个?|这个?|本)?周末")
 _RELATIVE = re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))
-_PART = re.compile("|".join(PARTS))
-_CLOCK = re.compile(r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2})?\s*分?)")
+_FESTIVAL = re.compile("|".join(sorted(_FESTIVALS, key=len, reverse=True)))
+_PART = re.compile("|".join(sorted([*PARTS, *_DAY_PARTS], key=len, reverse=True)))
+_CLOCK = r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2})?\s*分?)"
+_CLOCK_RE = re.compile(_CLOCK)
+_RANGE = re.compile(
+    r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2})?\s*分?)?\s*(?:到|至|-|~|—)\s*(?:(上午|下午|中午|晚上)\s*)?"
+    + _CLOCK
+)
+
+# A bare hour ("3点") is read as whichever of 3:00 and 15:00 falls in these service hours.
+SERVICE_HOURS = (time(9), time(17, 30))
+
+EXAMPLES = "例如：明天上午、周五下午3点、12月8号上午10点"
 
 
 class WhenError(ValueError):
     """A time that cannot be served; the message tells the resident why, in their words."""
+
+
+class WhenUnclear(WhenError):
+    """A time that cannot be read with certainty: the resident is asked again, never guessed for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,37 +184,112 @@ def _digits(text: str) -> str:
     return _CN_NUMBER.sub(lambda m: str(_cn_int(m.group())), text)
 
 
-def read_window(text: str, now: datetime) -> Window | None:
+def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SERVICE_HOURS) -> Window | None:
     """The window a message names, or None when it names no day, part of day or time.
 
     A day alone is the whole day (fit_window clips it to service hours); a clock time is one hour
-    from then. Raises WhenError for dates that do not exist (2月30日).
+    from then; a range ("2点到4点") is kept as given. Raises WhenError for dates that do not exist
+    (2月30日) and WhenUnclear for times that must be asked again (过几天, a bare 8点).
     """
     text = _digits(simplify(text))
+    tz = now.tzinfo
     if _ASAP.search(text):
-        return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), now.tzinfo), asap=True)
+        return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), tz), asap=True)
+    vague = _VAGUE.search(text)
+    if vague:
+        raise WhenUnclear(f"“{vague.group()}”具体是哪一天、什么时候？请说一个日子，{EXAMPLES}。")
     day = _read_day(text, now.date())
-    part = _PART.search(text)
-    clock = _CLOCK.search(text)
-    if day is None and part is None and clock is None:
+    part_match = _PART.search(text)
+    part = _DAY_PARTS.get(part_match.group(), part_match.group()) if part_match else ""
+    span = _read_clock(text, part, service_hours)
+    if day is None and not part and span is None:
+        past = _PAST_VAGUE.search(text)
+        if past:
+            raise WhenError(f"“{past.group()}”已经过去了，只能约以后的时间，{EXAMPLES}。")
         return None
     day = day or now.date()
-    tz = now.tzinfo
-    if clock:
-        hour, minute = int(clock.group(1)), _minutes(clock.group(2))
-        part_name = part.group() if part else ""
-        # "下午3点" is 15:00; "中午1点" is 13:00; a bare "3点" at a service desk means 15:00 too.
-        afternoon_limit = {"下午": 12, "傍晚": 12, "晚上": 12, "中午": 6, "午间": 6, "午休": 6, "": 7}
-        if hour < afternoon_limit.get(part_name, 0) and (part_name or hour >= 1):
-            hour += 12
-        if hour > 23 or minute > 59:
-            raise WhenError(f"“{clock.group().strip()}”不是有效的时间，请再说一下几点。")
-        start = datetime.combine(day, time(hour, minute), tz)
-        return Window(start, start + timedelta(hours=1))
+    if span is not None:
+        (start_hour, start_minute), (end_hour, end_minute) = span
+        start = datetime.combine(day, time(start_hour, start_minute), tz)
+        if (end_hour, end_minute) == (start_hour, start_minute):
+            return Window(start, start + timedelta(hours=1))
+        return Window(start, datetime.combine(day, time(end_hour, end_minute), tz))
     if part:
-        begin, end = PARTS[part.group()]
+        begin, end = PARTS[part]
         return Window(datetime.combine(day, begin, tz), datetime.combine(day, end, tz))
     return Window(datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz))
+
+
+Clock = tuple[int, int]
+
+
+def _read_clock(text: str, part: str, service_hours: tuple[time, time]) -> tuple[Clock, Clock] | None:
+    """(start, end) hour and minute; end equals start for a single time. None when no clock."""
+    ranged = _RANGE.search(text)
+    if ranged:
+        first = (int(ranged.group(1)), _minutes(ranged.group(2)))
+        second = (int(ranged.group(4)), _minutes(ranged.group(5)))
+        second_part = ranged.group(3) or part
+        said = ranged.group().strip()
+        if part or second_part:
+            start = _with_part(first, part or second_part, said)
+            end = _with_part(second, second_part, said)
+        else:
+            start, end = _bare_pair(first, second, service_hours, said)
+        if end <= start:
+            raise WhenUnclear(f"“{said}”是几点到几点？请再说一下，例如：下午2点到4点。")
+        return start, end
+    clock = _CLOCK_RE.search(text)
+    if not clock:
+        return None
+    said = clock.group().strip()
+    hour_minute = (int(clock.group(1)), _minutes(clock.group(2)))
+    single = _with_part(hour_minute, part, said) if part else _bare(hour_minute, service_hours, said)
+    return single, single
+
+
+def _valid(hour: int, minute: int, said: str) -> Clock:
+    if hour > 23 or minute > 59:
+        raise WhenError(f"“{said}”不是有效的时间，请再说一下几点。")
+    return hour, minute
+
+
+def _with_part(clock: Clock, part: str, said: str) -> Clock:
+    hour, minute = clock
+    if hour < _PM_LIMIT.get(part, 0):
+        hour += 12
+    if part in ("深夜", "半夜") and hour == 12:
+        hour = 0
+    return _valid(hour, minute, said)
+
+
+def _bare(clock: Clock, service_hours: tuple[time, time], said: str) -> Clock:
+    """A bare hour: 24-hour forms as said; otherwise the one reading inside service hours, or ask."""
+    hour, minute = _valid(*clock, said)
+    if hour == 0 or hour > 12:
+        return hour, minute
+    readings = {(hour, minute), (hour + 12 if hour < 12 else hour, minute)}
+    inside = [r for r in readings if service_hours[0] <= time(*r) <= service_hours[1]]
+    if len(inside) == 1:
+        return inside[0]
+    raise WhenUnclear(f"“{said}”是上午还是下午（晚上）？请说“上午{hour}点”或“下午{hour}点”这样。")
+
+
+def _bare_pair(
+    first: Clock, second: Clock, service_hours: tuple[time, time], said: str
+) -> tuple[Clock, Clock]:
+    """ "2点到4点": both hours read the same way, so the range lies inside service hours."""
+    for shift in (0, 12):
+        start = (first[0] + shift, first[1]) if first[0] + shift < 24 else None
+        end = (second[0] + shift, second[1]) if second[0] + shift < 24 else None
+        if start is None or end is None or end <= start:
+            continue
+        if service_hours[0] <= time(*start) and time(*end) <= service_hours[1]:
+            return start, end
+    # Mixed forms ("11点到2点"): start inside the morning, end in the afternoon.
+    start = _bare(first, service_hours, said)
+    end = _bare(second, service_hours, said)
+    return start, end
 
 
 def _minutes(text: str | None) -> int:
@@ -143,42 +305,108 @@ def _read_day(text: str, today: date) -> date | None:
     match = _RELATIVE.search(text)
     if match:
         return today + timedelta(days=_RELATIVE_DAYS[match.group()])
+    match = _FESTIVAL.search(text)
+    if match:
+        return _festival(match.group(), today)
+    match = _WEEKEND.search(text)
+    if match:
+        return _weekend(today, match.group(1) or "")
     match = _WEEKDAY.search(text)
     if match:
         return _weekday(today, match.group(1) or "", _WEEKDAY_NUMBER[match.group(2)])
+    match = _OTHER_MONTH_DAY.search(text)
+    if match:
+        which = match.group(1)
+        year, month = (today.year, today.month)
+        if which == "下":
+            year, month = _next_month(today)
+        elif which == "上":
+            year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+        return _date(year, month, int(match.group(2)))
+    match = _MONTH_END.search(text)
+    if match:
+        following_month = (match.group(1) or "").startswith("下")
+        year, month = _next_month(today) if following_month else (today.year, today.month)
+        following = _next_month(date(year, month, 1))
+        return date(*following, 1) - timedelta(days=1)
     match = _MONTH_DAY.search(text)
-    if match and not _CLOCK.match(text, match.start()):
+    if match and not _CLOCK_RE.match(text, match.start()):
         month, day = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            raise WhenError(f"没有{month}月，请再说一下日期，{EXAMPLES}。")
         candidate = _date(today.year, month, day)
         return candidate if candidate >= today - timedelta(days=31) else _date(today.year + 1, month, day)
     match = _DAY_ONLY.search(text)
     if match:
         day = int(match.group(1))
-        candidate = _date(today.year, today.month, day)
-        if candidate >= today:
-            return candidate
-        month, year = (1, today.year + 1) if today.month == 12 else (today.month + 1, today.year)
+        if today.day <= day <= 31:
+            with_this_month = _maybe_date(today.year, today.month, day)
+            if with_this_month:
+                return with_this_month
+        year, month = _next_month(today)
         return _date(year, month, day)
     return None
 
 
+def _next_month(today: date) -> tuple[int, int]:
+    return (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+
+
 def _weekday(today: date, prefix: str, weekday: int) -> date:
     """周六: the coming one (today if it is Saturday); 下周六: the one in next week (Monday-based)."""
+    monday = today - timedelta(days=today.weekday())
+    if prefix.startswith("上"):
+        weeks = 2 if prefix.startswith("上上") else 1
+        return monday - timedelta(weeks=weeks) + timedelta(days=weekday)
     if prefix.startswith("下"):
         weeks = 2 if prefix.startswith("下下") else 1
-        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks)
-        return monday + timedelta(days=weekday)
-    ahead = (weekday - today.weekday()) % 7
-    if prefix in ("这", "这个", "本") and weekday < today.weekday():
-        ahead = weekday - today.weekday()  # 这周一 said on Wednesday: already past (fit_window says so)
-    return today + timedelta(days=ahead)
+        return monday + timedelta(weeks=weeks, days=weekday)
+    if prefix in ("这", "这个", "本"):
+        return monday + timedelta(days=weekday)  # 这周一 said on Wednesday: already past (fit says so)
+    return today + timedelta(days=(weekday - today.weekday()) % 7)
 
 
-def _date(year: int, month: int, day: int) -> date:
+def _weekend(today: date, prefix: str) -> date:
+    """周末: this week's Saturday (today on a Sunday); 下周末: next week's Saturday."""
+    monday = today - timedelta(days=today.weekday())
+    if prefix.startswith("下"):
+        weeks = 2 if prefix.startswith("下下") else 1
+        return monday + timedelta(weeks=weeks, days=5)
+    return today if today.weekday() == 6 else monday + timedelta(days=5)
+
+
+def _festival(name: str, today: date) -> date:
+    """The festival's next first day (today counts)."""
+    rule = _FESTIVALS[name]
+    for year in (today.year, today.year + 1):
+        if rule[0] == "lunar":
+            found = Lunar.fromYmd(year, rule[1], rule[2]).getSolar()
+            day = date(found.getYear(), found.getMonth(), found.getDay())
+        elif rule[0] == "eve":
+            found = Lunar.fromYmd(year, 1, 1).getSolar()
+            day = date(found.getYear(), found.getMonth(), found.getDay()) - timedelta(days=1)
+        elif rule[0] == "清明":
+            found = Solar.fromYmd(year, 6, 1).getLunar().getJieQiTable()["清明"]
+            day = date(found.getYear(), found.getMonth(), found.getDay())
+        else:
+            day = date(year, rule[0], rule[1])
+        if day >= today:
+            return day
+    return day
+
+
+def _maybe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
     except ValueError:
-        raise WhenError(f"没有{month}月{day}日这一天，请再说一下日期。") from None
+        return None
+
+
+def _date(year: int, month: int, day: int) -> date:
+    found = _maybe_date(year, month, day)
+    if found is None:
+        raise WhenError(f"没有{month}月{day}日这一天，请再说一下日期，{EXAMPLES}。")
+    return found
 
 
 def fit_window(
@@ -190,6 +418,8 @@ def fit_window(
     """
     day = window.start.date()
     label = f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+    if day < now.date():
+        raise WhenError(f"{label}已经过去了，只能约以后的时间，{EXAMPLES}。")
     if window.end <= now:
         raise WhenError(f"{label}{window.start:%H:%M}已经过了，请换一个以后的时间。")
     if not spans:

@@ -112,8 +112,12 @@ _CN_NUMBER = re.compile(
 _ASAP = re.compile(r"尽快|越快越好|马上|现在就|立刻|立即|赶紧|赶快|随时")
 _VAGUE = re.compile(
     r"过几天|过两天|过段时间|过些天|过一阵|改天|改日|有空|有时间的时候|抽空|回头|下次|以后再|到时候|"
-    r"下班后|下班以后|放学后|节后|节前|年后|年前|过完年|月初|月中|上旬|中旬|下旬|(?:元旦|春节|国庆|中秋|五一|端午|清明)[前后]"
+    r"下班后|下班以后|放学后|节后|节前|年后|年前|过完年|月初|月中|上旬|中旬|下旬|(?:元旦|春节|国庆|中秋|五一|端午|清明)[前后]|"
+    r"明年|下个?月(?![\d底末初])|(?:下个?|这个?|本)(?:周|礼拜|星期)(?![一二三四五六日天七1-7末])|"
+    r"等.{1,8}(?:再说|以后|之后|的时候|暖和|凉快|好了)"
 )
+# "Any time": read only when nothing else in the message names a day or time ("明天都可以" is tomorrow).
+_ANY_TIME = re.compile(r"随便|哪天都|什么时候都|啥时候都|都可以|都行|都方便")
 _PAST_VAGUE = re.compile(r"上个?月|去年|前年|上(?:周|个?礼拜|个?星期)(?![一二三四五六日天七1-7])")
 _FULL_DATE = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _MONTH_DAY = re.compile(
@@ -140,6 +144,7 @@ _RANGE = re.compile(
 SERVICE_HOURS = (time(9), time(17, 30))
 
 EXAMPLES = "例如：明天上午、周五下午3点、12月8号上午10点"
+CLOCK_GRACE = timedelta(minutes=5)
 
 
 class WhenError(ValueError):
@@ -155,6 +160,7 @@ class Window:
     start: datetime
     end: datetime
     asap: bool = False  # "尽快": the first service hours from now, on whichever day that is
+    exact: bool = False  # a clock time the resident named ("3点"): gone once it has started
 
     def describe(self) -> str:
         """How the window is read back to a resident: 11月28日（周六）12:00-14:00."""
@@ -167,6 +173,10 @@ class Window:
     @classmethod
     def from_json(cls, raw: dict[str, str]) -> Window:
         return cls(datetime.fromisoformat(raw["start"]), datetime.fromisoformat(raw["end"]))
+
+    def gone(self, now: datetime) -> bool:
+        """Already past: it ended, or it is a named clock time that has begun (grace: five minutes)."""
+        return self.end <= now or (self.exact and self.start < now - CLOCK_GRACE)
 
 
 def _cn_int(text: str) -> int:
@@ -206,13 +216,15 @@ def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SER
         past = _PAST_VAGUE.search(text)
         if past:
             raise WhenError(f"“{past.group()}”已经过去了，只能约以后的时间，{EXAMPLES}。")
+        if _ANY_TIME.search(text):
+            raise WhenUnclear(f"好的，请定一个您方便的日子，{EXAMPLES}；想越快越好就说“尽快”。")
         return None
     day = day or now.date()
     if span is not None:
         (start_hour, start_minute), (end_hour, end_minute) = span
         start = datetime.combine(day, time(start_hour, start_minute), tz)
         if (end_hour, end_minute) == (start_hour, start_minute):
-            return Window(start, start + timedelta(hours=1))
+            return Window(start, start + timedelta(hours=1), exact=True)
         return Window(start, datetime.combine(day, time(end_hour, end_minute), tz))
     if part:
         begin, end = PARTS[part]
@@ -420,7 +432,7 @@ def fit_window(
     label = f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
     if day < now.date():
         raise WhenError(f"{label}已经过去了，只能约以后的时间，{EXAMPLES}。")
-    if window.end <= now:
+    if window.gone(now):
         raise WhenError(f"{label}{window.start:%H:%M}已经过了，请换一个以后的时间。")
     if not spans:
         reason = closed_reason or "不办公"

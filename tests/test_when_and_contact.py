@@ -7,7 +7,7 @@ from datetime import datetime, time
 import pytest
 
 from intents.contact import ContactError, read_address, read_mobile, read_name
-from intents.when import WhenError, Window, first_fit, fit_window, read_window
+from intents.when import WhenError, WhenUnclear, Window, first_fit, fit_window, read_window
 from knowledge import Handbook
 from tests.conftest import SHANGHAI
 
@@ -41,7 +41,9 @@ def test_read_window(text: str, expected: str) -> None:
 
 
 def test_no_time_and_impossible_dates() -> None:
-    assert read_window("随便什么时候都行吧", FRIDAY_4PM) is None
+    assert read_window("我要办居住证", FRIDAY_4PM) is None
+    with pytest.raises(WhenUnclear, match="尽快"):
+        read_window("随便什么时候都行吧", FRIDAY_4PM)  # asked for a day, never guessed
     with pytest.raises(WhenError, match="没有2月30日"):
         read_window("2月30日上午", FRIDAY_4PM)
     with pytest.raises(WhenError, match="不是有效的时间"):

@@ -1,0 +1,135 @@
+"""The emergency guide: hazards residents describe, what to do first, and whom to call.
+
+Community data (knowledge/data/emergency.yaml), validated like the rest of the handbook: every
+problem is reported as `emergency.yaml: field: problem`. Phone numbers have national defaults
+(120, 119, 110, 96333, 95598); the gas and water companies' lines are local.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ACTS = ("always", "public", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyNumber:
+    key: str
+    label: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hazard:
+    kind: str
+    title: str
+    words: tuple[str, ...]  # regular expressions over normalised text
+    advice: tuple[str, ...]
+    call: tuple[str, ...]  # keys of EmergencyGuide.numbers, most urgent first
+    community_acts: str  # always | public | never
+    claim_minutes: int
+    item: str = ""  # catalogue id the community's ticket is filed under (when it acts)
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyGuide:
+    numbers: dict[str, EmergencyNumber]
+    hazards: tuple[Hazard, ...]
+    public_places: str  # one alternation each, regular expressions
+    not_now: str
+    now_words: str
+    negations: str
+    hypothetical: str
+    service_asks: str
+
+
+def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide | None:
+    """Validate and type emergency.yaml; problems are appended as 'emergency.yaml: field: problem'."""
+    before = len(problems)
+
+    def error(field: str, message: str) -> None:
+        problems.append(f"emergency.yaml: {field}: {message}")
+
+    def pattern(value: Any, field: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            error(field, "must be non-empty text (a regular expression)")
+            return ""
+        try:
+            re.compile(value)
+        except re.error as exc:
+            error(field, f"not a valid regular expression: {exc}")
+            return ""
+        return value.strip()
+
+    numbers: dict[str, EmergencyNumber] = {}
+    raw_numbers = raw.get("numbers")
+    if not isinstance(raw_numbers, dict) or not raw_numbers:
+        error("numbers", "must be a non-empty mapping of key: {label, phone}")
+        raw_numbers = {}
+    for key, entry in raw_numbers.items():
+        if not isinstance(entry, dict) or not str(entry.get("phone", "")).strip():
+            error(f"numbers.{key}", "needs a phone")
+            continue
+        label, phone = str(entry.get("label", key)), str(entry["phone"]).strip()
+        numbers[str(key)] = EmergencyNumber(str(key), label, phone)
+
+    hazards: list[Hazard] = []
+    raw_hazards = raw.get("hazards")
+    if not isinstance(raw_hazards, list) or not raw_hazards:
+        error("hazards", "must be a non-empty list")
+        raw_hazards = []
+    kinds: set[str] = set()
+    for index, entry in enumerate(raw_hazards):
+        where = f"hazards[{index}]"
+        if not isinstance(entry, dict):
+            error(where, "must be a mapping")
+            continue
+        kind = str(entry.get("kind", "")).strip()
+        if not kind:
+            error(f"{where}.kind", "missing")
+        elif kind in kinds:
+            error(f"{where}.kind", f"'{kind}' defined twice")
+        kinds.add(kind)
+        words = entry.get("words")
+        if not isinstance(words, list) or not words:
+            error(f"{where}.words", "must be a non-empty list")
+            words = []
+        advice = entry.get("advice")
+        if not isinstance(advice, list) or not advice or not all(isinstance(a, str) and a for a in advice):
+            error(f"{where}.advice", "must be a non-empty list of lines")
+            advice = []
+        call = entry.get("call")
+        if not isinstance(call, list) or not call:
+            error(f"{where}.call", "must list at least one number key")
+            call = []
+        for key in call:
+            if str(key) not in numbers:
+                error(f"{where}.call", f"unknown number '{key}' (numbers has {', '.join(numbers)})")
+        acts = entry.get("community_acts", "never")
+        if acts != "never" and not entry.get("item"):
+            error(f"{where}.item", "missing: the catalogue item the community's ticket is filed under")
+        if acts not in ACTS:
+            error(f"{where}.community_acts", f"must be one of {', '.join(ACTS)}")
+        minutes = entry.get("claim_minutes", 5)
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+            error(f"{where}.claim_minutes", "must be a positive whole number")
+            minutes = 5
+        hazards.append(
+            Hazard(
+                kind=kind,
+                title=str(entry.get("title", kind)),
+                words=tuple(pattern(w, f"{where}.words[{i}]") for i, w in enumerate(words)),
+                advice=tuple(str(a) for a in advice),
+                call=tuple(str(c) for c in call),
+                community_acts=str(acts),
+                claim_minutes=minutes,
+                item=str(entry.get("item", "") or ""),
+            )
+        )
+    fields = ("public_places", "not_now", "now_words", "negations", "hypothetical", "service_asks")
+    alternations = {name: pattern(raw.get(name), name) for name in fields}
+    if len(problems) > before:
+        return None
+    return EmergencyGuide(numbers=numbers, hazards=tuple(hazards), **alternations)

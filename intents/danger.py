@@ -11,12 +11,18 @@ the exceptions narrow.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
+
+from pypinyin import lazy_pinyin
+from pypinyin.pinyin_dict import pinyin_dict
 
 from intents.normalize import normalize
 from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
 
 _NEGATION_REACH = 3  # characters before a hazard word in which a negation cancels it
+_NOW_REACH = 12  # characters before a hazard word in which 现在 / 今天 say it is happening now
 _SUPPOSE_REACH = 8  # characters before it in which 万一 / 担心 make it a supposition
 
 
@@ -40,24 +46,35 @@ class DangerDetector:
         self._negation = re.compile(f"(?:{guide.negations})$")
         self._hypothetical = re.compile(guide.hypothetical)
         self._service = re.compile(guide.service_asks)
+        self._jokes = re.compile(guide.jokes)
+        self._near = re.compile(guide.now_near)
+        self._sounds = SoundAlike(guide.sound_alike, guide.sound_alike_keep)
 
     def detect(self, text: str) -> Danger | None:
         """The danger a message describes, or None."""
         normal = normalize(text)
         if not normal:
             return None
+        # Same-sound misspellings are read as the hazard word, but the text as written is matched
+        # too: "燃起来" must stay a fire, not become "燃气来".
+        rewritten = self._sounds.rewrite(normal)
         found: list[tuple[Hazard, str, int]] = []
         for hazard, pattern in self._hazards:
-            for match in pattern.finditer(normal):
-                if not self._negated(normal, match.start()):
-                    found.append((hazard, match.group(), match.start()))
-                    break
+            match = self._first(pattern, normal) or (rewritten != normal and self._first(pattern, rewritten))
+            if match:
+                found.append((hazard, match.group(), match.start()))
         if not found:
             return None
-        if not self._now.search(normal) and (
-            self._not_now.search(normal) or self._service.search(normal) or self._supposed(normal, found)
+        if (
+            not self._now.search(normal)
+            and not self._now_near(normal, found)
+            and (
+                self._not_now.search(normal) or self._service.search(normal) or self._supposed(normal, found)
+            )
         ):
             return None
+        if all(h.kind == "help" for h, *_ in found) and self._jokes.search(text + normal):
+            return None  # "笑死我了救命", "热得要命 救命哦": a figure of speech
         hazard, said, _ = found[0]
         others = tuple(h for h, _, _ in found[1:])
         public = bool(self._public.search(normal))
@@ -69,6 +86,22 @@ class DangerDetector:
                     keys.append(key)
         numbers = tuple(self.guide.numbers[k] for k in keys[:3])
         return Danger(hazard, others, numbers, public, acts, said)
+
+    def _first(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """The first hazard word in `text` that is not negated."""
+        for match in pattern.finditer(text):
+            if not self._negated(text, match.start()):
+                return match
+        return None
+
+    def _now_near(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:
+        """现在 / 今天 just before a hazard word or in its clause: it is happening now."""
+        for _, said, start in found:
+            end = text.find(" ", start + len(said))
+            window = text[max(0, start - _NOW_REACH) : len(text) if end < 0 else end]
+            if self._near.search(window):
+                return True
+        return False
 
     def _supposed(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:
         """A hypothetical word before the first hazard word: "万一老人走丢", "担心煤气泄漏"."""
@@ -82,3 +115,60 @@ class DangerDetector:
 
 def _acts(hazard: Hazard, public: bool) -> bool:
     return hazard.community_acts == "always" or (hazard.community_acts == "public" and public)
+
+
+def _toneless(syllable: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", syllable) if not unicodedata.combining(c))
+
+
+@cache
+def _sounds(char: str) -> frozenset[str]:
+    """Every toneless reading of a character (heteronyms included: 着 is zhe, zhao, zhuo)."""
+    readings = pinyin_dict.get(ord(char))
+    if not readings:
+        return frozenset()
+    return frozenset(_toneless(r) for r in readings.split(","))
+
+
+class SoundAlike:
+    """Rewrite same-sound misspellings of hazard words (然气 → 燃气, 电题 → 电梯, 警盖 → 井盖).
+
+    Voice recognition and pinyin keyboards produce them; a list of typos would only catch the ones
+    already seen, so any span that sounds like a hazard word is read as it. Written by hand: the
+    classifier's homophone index works on whole aliases after classification fails, and this runs
+    first, on every message, so it only starts comparing at characters that can begin a word.
+    """
+
+    def __init__(self, words: tuple[str, ...], keep: tuple[str, ...]):
+        self._keep = frozenset(keep)
+        self._by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for word in sorted(words, key=len, reverse=True):
+            syllables = tuple(lazy_pinyin(word))
+            self._by_first.setdefault(syllables[0], []).append((word, syllables))
+
+    def rewrite(self, text: str) -> str:
+        out: list[str] = []
+        index = 0
+        while index < len(text):
+            found = self._word_at(text, index)
+            if found:
+                out.append(found[0])
+                index += found[1]
+            else:
+                out.append(text[index])
+                index += 1
+        return "".join(out)
+
+    def _word_at(self, text: str, index: int) -> tuple[str, int] | None:
+        for first in _sounds(text[index]):
+            for word, syllables in self._by_first.get(first, ()):
+                span = text[index : index + len(word)]
+                if len(span) < len(word) or span == word:
+                    if span == word:
+                        return word, len(word)
+                    continue
+                if span in self._keep or any(k.startswith(span) for k in self._keep if len(k) > len(span)):
+                    continue
+                if all(s in _sounds(c) for s, c in zip(syllables[1:], span[1:], strict=True)):
+                    return word, len(word)
+        return None

@@ -43,6 +43,10 @@ class EmergencyGuide:
     negations: str
     hypothetical: str
     service_asks: str
+    now_near: str  # near the hazard words: it is happening now, whatever else the message says
+    jokes: str  # a bare 救命 with these is a figure of speech ("笑死我了救命")
+    sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
+    sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
 
 def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide | None:
@@ -128,8 +132,24 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
                 item=str(entry.get("item", "") or ""),
             )
         )
-    fields = ("public_places", "not_now", "now_words", "negations", "hypothetical", "service_asks")
+    fields = (
+        "public_places",
+        "not_now",
+        "now_words",
+        "negations",
+        "hypothetical",
+        "service_asks",
+        "now_near",
+        "jokes",
+    )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
+    words: dict[str, tuple[str, ...]] = {}
+    for name in ("sound_alike", "sound_alike_keep"):
+        value = raw.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            error(name, "must be a list of words")
+            value = []
+        words[name] = tuple(v.strip() for v in value)
     if len(problems) > before:
         return None
-    return EmergencyGuide(numbers=numbers, hazards=tuple(hazards), **alternations)
+    return EmergencyGuide(numbers=numbers, hazards=tuple(hazards), **alternations, **words)

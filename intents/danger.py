@@ -40,6 +40,8 @@ class DangerDetector:
     def __init__(self, guide: EmergencyGuide):
         self.guide = guide
         self._hazards = [(h, re.compile("|".join(f"(?:{w})" for w in h.words))) for h in guide.hazards]
+        # One pass over every hazard word first: most messages have none and stop here.
+        self._any = re.compile("|".join(f"(?:{w})" for h in guide.hazards for w in h.words))
         self._public = re.compile(guide.public_places)
         self._not_now = re.compile(guide.not_now)
         self._now = re.compile(guide.now_words)
@@ -58,6 +60,8 @@ class DangerDetector:
         # Same-sound misspellings are read as the hazard word, but the text as written is matched
         # too: "燃起来" must stay a fire, not become "燃气来".
         rewritten = self._sounds.rewrite(normal)
+        if not self._any.search(normal) and (rewritten == normal or not self._any.search(rewritten)):
+            return None
         found: list[tuple[Hazard, str, int]] = []
         for hazard, pattern in self._hazards:
             match = self._first(pattern, normal) or (rewritten != normal and self._first(pattern, rewritten))
@@ -122,12 +126,10 @@ def _toneless(syllable: str) -> str:
 
 
 @cache
-def _sounds(char: str) -> frozenset[str]:
-    """Every toneless reading of a character (heteronyms included: 着 is zhe, zhao, zhuo)."""
+def _sound(char: str) -> str:
+    """A character's usual toneless reading: only the first, or 人员到 would sound like 晕倒."""
     readings = pinyin_dict.get(ord(char))
-    if not readings:
-        return frozenset()
-    return frozenset(_toneless(r) for r in readings.split(","))
+    return _toneless(readings.split(",")[0]) if readings else char
 
 
 class SoundAlike:
@@ -147,10 +149,13 @@ class SoundAlike:
             self._by_first.setdefault(syllables[0], []).append((word, syllables))
 
     def rewrite(self, text: str) -> str:
+        firsts = self._by_first
+        if not any(_sound(char) in firsts for char in text):
+            return text
         out: list[str] = []
         index = 0
         while index < len(text):
-            found = self._word_at(text, index)
+            found = self._word_at(text, index) if _sound(text[index]) in firsts else None
             if found:
                 out.append(found[0])
                 index += found[1]
@@ -160,15 +165,16 @@ class SoundAlike:
         return "".join(out)
 
     def _word_at(self, text: str, index: int) -> tuple[str, int] | None:
-        for first in _sounds(text[index]):
-            for word, syllables in self._by_first.get(first, ()):
-                span = text[index : index + len(word)]
-                if len(span) < len(word) or span == word:
-                    if span == word:
-                        return word, len(word)
-                    continue
-                if span in self._keep or any(k.startswith(span) for k in self._keep if len(k) > len(span)):
-                    continue
-                if all(s in _sounds(c) for s, c in zip(syllables[1:], span[1:], strict=True)):
+        for word, syllables in self._by_first.get(_sound(text[index]), ()):
+            span = text[index : index + len(word)]
+            if len(span) < len(word) or span == word:
+                if span == word:
                     return word, len(word)
+                continue
+            if span in self._keep or any(k.startswith(span) for k in self._keep if len(k) > len(span)):
+                continue
+            if all(
+                c == w or s == _sound(c) for s, c, w in zip(syllables[1:], span[1:], word[1:], strict=True)
+            ):
+                return word, len(word)
         return None

@@ -535,6 +535,11 @@ def _handbook_check(args: argparse.Namespace) -> int:
         f"{documents} documents, {aliases} aliases"
     )
     print(f"largest checklist: {max(sizes)} of 2048 bytes")
+    phrasings = handbook.phrasings
+    print(
+        f"phrasings: {len(phrasings.cues)} cue lists ({sum(map(len, phrasings.cues.values()))} patterns), "
+        f"{len(phrasings.glosses)} dialect glosses, {len(phrasings.fillers)} fillers"
+    )
     return 0
 
 

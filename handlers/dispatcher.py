@@ -6,16 +6,13 @@ mean?) and the last item answered, so a bare "预约" or "材料" refers to it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 
-from handlers import consult, events, office, order, ordering, rate, smalltalk, staff, status
+from handlers import consult, events, office, ordering, rate, smalltalk, staff, status
 from handlers.render import truncate
 from handlers.types import Context, Reply
-from intents import Classification, normalize
+from intents import Classification
 
-_CHECKLIST_WORDS = frozenset({"材料", "清单", "要带什么", "带什么", "办事清单", "详情", "详细"})
-_MENU_WORDS = re.compile(r"^(业务|菜单|帮助|help|\?|服务)$")
 _MEDIA_KINDS = frozenset({"image", "location", "link", "video", "shortvideo"})
 
 IntentHandler = Callable[[Context, Classification], Awaitable[Reply]]
@@ -83,13 +80,14 @@ async def _text(ctx: Context) -> Reply:
             intent = state.get("intent", "consult")
             return await INTENT_HANDLERS[intent](ctx, Classification(text, intent, chosen, 1.0, (chosen,)))
     last_item = state.get("last_item")
+    lexicon = ctx.services.classifier.lexicon  # after-item and menu words: phrasings.yaml
     if last_item:
-        word = normalize(text)
-        if word in order.FOLLOW_UP_WORDS:
+        word = lexicon.normalize(text)
+        if word in lexicon.follow_up:
             return ordering.start(ctx, last_item, text)
-        if word in _CHECKLIST_WORDS:
+        if word in lexicon.checklist:
             return consult.answer(ctx, last_item)
-    if _MENU_WORDS.match(normalize(text)):
+    if lexicon.menu.match(lexicon.normalize(text)):
         return await consult.handle(ctx, Classification(text, "consult", None, 1.0))
     if rate.looks_like_rating(text):
         rated = await rate.rate_ticket(ctx)

@@ -9,10 +9,6 @@ from handlers import render
 from handlers.types import Context, Reply
 from intents import Classification
 
-FOLLOW_UP_WORDS = frozenset(
-    {"预约", "上门", "我要预约", "预约上门", "要预约", "上门办理", "办理", "我要办", "要上门"}
-)
-
 
 async def handle(ctx: Context, result: Classification) -> Reply:
     if result.item is None:

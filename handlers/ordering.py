@@ -8,7 +8,6 @@ one ticket however often WeChat retries or the resident repeats 确认.
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,17 +23,8 @@ from knowledge.models import OrderSpec
 from storage.desk import Limits
 
 IDLE = timedelta(minutes=30)
-_CANCEL = re.compile(r"^(?:取消|算了|不办了|不要了|不约了|不预约了|退出|不用了|不弄了|放弃)")
-_CONFIRM = re.compile(r"^(?:确认|确定|对|对的|是|是的|好|好的|没问题|提交|可以|行|ok|嗯|确认提交)[!！。.]*$")
-_CORRECTION = re.compile(r"说错|写错|打错|填错|错了|不对|改一下|改成|改为|修改|更改|换一?个|更正|^改")
-_FIELD_WORDS = {
-    "mobile": re.compile(r"电话|手机|号码"),
-    "name": re.compile(r"名字|姓名|称呼"),
-    "address": re.compile(r"地址|住址|门牌"),
-    "time": re.compile(r"时间|日期|哪天|几点|改到|改天"),
-    "description": re.compile(r"情况|问题|描述|说明"),
-}
-_VISIT = re.compile(r"上门|到家|来家|家里来|派人|卧床|瘫痪|行动不便|走不动|出不了门")
+# Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
+# ctx.services.classifier.lexicon.
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址", "time": "时间", "description": "情况"}
 QUESTIONS = {
     "name": "请问怎么称呼您？（姓名）",
@@ -61,7 +51,8 @@ def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     if item.order is None or ctx.services.desk is None:
         return order.book(ctx, item_id)
     now = ctx.services.now()
-    visit = "address" in item.order.fields or (item.home_visit and bool(_VISIT.search(simplify(text))))
+    home_visit = ctx.services.classifier.lexicon.home_visit
+    visit = "address" in item.order.fields or (item.home_visit and bool(home_visit.search(simplify(text))))
     draft: dict[str, Any] = {
         "item": item_id,
         "visit": visit,
@@ -95,7 +86,7 @@ def active(ctx: Context) -> bool:
 def repeated_confirmation(ctx: Context) -> Reply | None:
     """A second 确认 right after an order went in: say it is in, rather than "I don't understand"."""
     number = ctx.conversation.state.get("placed")
-    if number and _CONFIRM.match(simplify(ctx.message.text).strip()):
+    if number and ctx.services.classifier.lexicon.order_confirm.match(simplify(ctx.message.text).strip()):
         return Reply(f"这个预约已经提交过了，工单号 {number}。回复“进度”可以查看办理情况。")
     return None
 
@@ -108,18 +99,17 @@ async def answer(ctx: Context) -> Reply:
     text = ctx.message.text.strip()
     plain = simplify(text).strip()
     draft["at"] = ctx.services.now().isoformat()
-    if _CANCEL.match(plain):
+    lexicon = ctx.services.classifier.lexicon
+    if lexicon.order_cancel.match(plain):
         ctx.conversation.forget()
         return Reply("好的，这次的预约已取消，没有提交。需要时再找我。")
-    if _CORRECTION.search(plain):
-        field = next(
-            (f for f, words in _FIELD_WORDS.items() if words.search(plain) and f in _fields(item, draft)),
-            None,
-        )
+    if lexicon.correction.search(plain):
+        named = [f for f, words in lexicon.field_words.items() if words.search(plain)]
+        field = next((f for f in named if f in _fields(item, draft)), None)
         if field is None:
             return _ask(ctx, draft, draft["asking"], ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
         draft["fields"].pop(field, None)
-        remainder = _FIELD_WORDS[field].sub("", _CORRECTION.sub("", plain)).strip(" ：:是为")
+        remainder = lexicon.field_words[field].sub("", lexicon.correction.sub("", plain)).strip(" ：:是为")
         if remainder:
             with contextlib.suppress(ContactError, WhenError):
                 _take(ctx, item, draft, field, remainder)
@@ -127,7 +117,7 @@ async def answer(ctx: Context) -> Reply:
             return _ask(ctx, draft, field, [f"好的，重新说一下{LABELS[field]}。"])
         return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
     if draft["asking"] == "confirm":
-        if _CONFIRM.match(plain):
+        if lexicon.order_confirm.match(plain):
             return await _place(ctx, item, draft)
         return _ask(
             ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]

@@ -5,30 +5,20 @@ from __future__ import annotations
 import re
 
 from handlers.types import Context, Reply
-from intents import Classification, normalize
+from intents import Classification, Lexicon
 from intents.normalize import simplify
 
-_UNHAPPY = ("不满意", "差评", "投诉", "太差", "敷衍", "推诿", "不耐烦", "太慢", "没人理", "一般")
 _STARS = re.compile(r"^\s*([1-5一二三四五])\s*(?:分|星|颗星)?(?:[\s,，。.!！:：]+(.*))?$", re.S)
-_WORD_STARS = (
-    ("非常满意", 5),
-    ("很满意", 5),
-    ("不满意", 2),
-    ("满意", 5),
-    ("好评", 5),
-    ("差评", 1),
-    ("一般", 3),
-)
 
 
-def stars_of(text: str) -> tuple[int, str] | None:
-    """(stars, comment) when the message is a rating: "5", "4分 态度好", "满意"."""
+def stars_of(text: str, lexicon: Lexicon) -> tuple[int, str] | None:
+    """(stars, comment) when the message is a rating: "5", "4分 态度好", a rating word ("满意")."""
     plain = simplify(text).strip()
     match = _STARS.match(plain)
     if match:
         stars = "一二三四五".find(match.group(1)) + 1 or int(match.group(1))
         return stars, (match.group(2) or "").strip()
-    for word, stars in _WORD_STARS:
+    for word, stars in lexicon.rating_stars:
         if word in plain:
             return stars, plain
     return None
@@ -42,8 +32,9 @@ async def handle(ctx: Context, result: Classification) -> Reply:
     rated = await rate_ticket(ctx)
     if rated is not None:
         return rated
-    text = normalize(ctx.message.text)
-    if any(word in text for word in _UNHAPPY):
+    lexicon = ctx.services.classifier.lexicon
+    text = lexicon.normalize(ctx.message.text)
+    if any(word in text for word in lexicon.unhappy):
         office = ctx.services.handbook.office
         return Reply(
             f"非常抱歉给您带来不好的体验。您的意见我们记下了，社区负责人会联系您回访；"
@@ -55,7 +46,7 @@ async def handle(ctx: Context, result: Classification) -> Reply:
 async def rate_ticket(ctx: Context) -> Reply | None:
     """Rate the resident's latest completed ticket; None when nothing awaits a rating."""
     desk = ctx.services.desk
-    parsed = stars_of(ctx.message.text)
+    parsed = stars_of(ctx.message.text, ctx.services.classifier.lexicon)
     if desk is None or parsed is None:
         return None
     ticket = await desk.awaiting_rating(ctx.message.resident)

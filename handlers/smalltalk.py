@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from handlers import render
 from handlers.types import Context, Reply
-from intents import Classification, normalize
-
-_THANKS = ("谢", "辛苦", "麻烦了")
-_BYE = ("再见", "拜拜", "bye", "88", "晚安")
+from intents import Classification
 
 
 async def handle_greeting(ctx: Context, result: Classification) -> Reply:
-    text = normalize(ctx.message.text)
-    if any(word in text for word in _THANKS):
+    lexicon = ctx.services.classifier.lexicon  # thanks and bye words: phrasings.yaml
+    text = lexicon.normalize(ctx.message.text)
+    if any(word in text for word in lexicon.thanks):
         return Reply("不客气！还有什么要办的，随时问我。")
-    if any(word in text for word in _BYE):
+    if any(word in text for word in lexicon.bye):
         return Reply("再见，祝您生活愉快！")
     return Reply("您好！" + render.service_menu(ctx.services.handbook))
 

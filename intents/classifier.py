@@ -1,9 +1,10 @@
 """Keyword classifier over the handbook: which intent, and for consult/order which catalogue item.
 
 Item evidence comes from handbook aliases (strong) and keywords (weak) found among jieba tokens;
-intent evidence from cue patterns in intents.lexicon. The rules are ordered from the most specific
-request about an earlier ticket (human, cancel, status, rate) down to small talk, so a message
-that mentions a service while asking about its own order is not mistaken for a new question.
+intent evidence from the handbook's cue patterns (phrasings.yaml, compiled by intents.lexicon).
+The rules are ordered from the most specific request about an earlier ticket (human, cancel,
+status, rate) down to small talk, so a message that mentions a service while asking about its
+own order is not mistaken for a new question.
 """
 
 from __future__ import annotations
@@ -11,18 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from intents import lexicon
 from intents.homophones import HomophoneIndex
-from intents.normalize import normalize
+from intents.lexicon import Lexicon, compile_lexicon
 from intents.segment import Segmenter
 from knowledge import Handbook, Item
 
 INTENTS = ("consult", "order", "status", "cancel", "rate", "office", "human", "greeting", "unknown")
 ALIAS_WEIGHT = 3
 KEYWORD_WEIGHT = 1
-NEGATION = frozenset({"不是", "不要", "不办", "不问", "而不是"})
-CONTEXT_BEFORE = frozenset({"已经有", "已经", "办了", "办过", "领过", "有了"})
-CONTEXT_AFTER = frozenset({"有了", "我有了", "已经有了", "交满了", "不够", "办过", "办好了"})
 
 
 class Classification(NamedTuple):
@@ -56,9 +53,15 @@ class _Evidence:
 
 
 class Classifier:
-    """Build once from a Handbook (loads jieba); classify() is pure and safe to call per message."""
+    """Build once from a Handbook (loads jieba); classify() is pure and safe to call per message.
+
+    `lexicon` is the handbook's phrasings compiled once; handlers read their words from it too, and
+    `normalize` is the canonical form every phrasing is matched against.
+    """
 
     def __init__(self, handbook: Handbook):
+        self.lexicon: Lexicon = compile_lexicon(handbook.phrasings)
+        self.normalize = self.lexicon.normalize
         self._items: dict[str, Item] = handbook.items
         self._terms: dict[str, list[tuple[str, int]]] = {}
         for item in handbook.items.values():
@@ -75,7 +78,7 @@ class Classifier:
         )
 
     def _add_term(self, raw: str, item_id: str, weight: int) -> None:
-        term = normalize(raw).replace(" ", "")
+        term = self.normalize(raw).replace(" ", "")
         if not term:
             return
         owners = self._terms.setdefault(term, [])
@@ -83,10 +86,10 @@ class Classifier:
             owners.append((item_id, weight))
 
     def tokens(self, text: str) -> list[str]:
-        return self._segmenter.cut(normalize(text))
+        return self._segmenter.cut(self.normalize(text))
 
     def classify(self, text: str) -> Classification:
-        norm = normalize(text)
+        norm = self.normalize(text)
         if not norm:
             # Only fillers, emoji or punctuation: an acknowledgement ("嗯嗯", "👍"), unless nothing was sent.
             return Classification(text, "greeting" if text.strip() else "unknown", None, 0.6)
@@ -109,6 +112,7 @@ class Classifier:
         )
 
     def _rank_items(self, tokens: list[str], norm: str) -> list[tuple[str, _Evidence]]:
+        lexicon = self.lexicon
         evidence: dict[str, _Evidence] = {}
         seen: set[str] = set()
         denied: set[str] = set()
@@ -117,15 +121,15 @@ class Classifier:
             if owners is None or token in seen:
                 continue
             seen.add(token)
-            if position and NEGATION.intersection(tokens[max(0, position - 2) : position]):
+            if position and lexicon.negation.intersection(tokens[max(0, position - 2) : position]):
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)
                 continue
             # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
             # the question, not its subject, so its name counts only as a keyword.
             as_context = bool(
-                CONTEXT_BEFORE.intersection(tokens[max(0, position - 2) : position])
-                or CONTEXT_AFTER.intersection(tokens[position + 1 : position + 4])
+                lexicon.context_before.intersection(tokens[max(0, position - 2) : position])
+                or lexicon.context_after.intersection(tokens[position + 1 : position + 4])
             )
             if as_context:
                 denied.update(item_id for item_id, _ in owners)  # nor re-found by sound below
@@ -147,7 +151,7 @@ class Classifier:
                 ev.aliases, ev.longest = 1, length
             if not evidence:
                 return []
-        weak_rule = _WeakEvidenceRule(norm)
+        weak_rule = _WeakEvidenceRule(norm, lexicon)
         ranked = [(item_id, ev) for item_id, ev in evidence.items() if ev.aliases or weak_rule.accepts(ev)]
         if len(ranked) > 1:
             fallback_score = max((ev.score for i, ev in ranked if self._items[i].fallback), default=0)
@@ -160,14 +164,15 @@ class Classifier:
         return ranked
 
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:
+        lexicon = self.lexicon
         has_item = bool(ranked)
         special = (
-            lexicon.ABOUT_REQUEST_OR_PERSON.search(norm) is not None
-            or lexicon.STATUS_ALONE.match(norm) is not None
+            lexicon.about_request_or_person.search(norm) is not None
+            or lexicon.status_alone.match(norm) is not None
         )
-        if special and lexicon.HUMAN.search(norm):
+        if special and lexicon.human.search(norm):
             return "human", 0.95
-        if not has_item and lexicon.GREETING_ONLY.fullmatch(norm):
+        if not has_item and lexicon.greeting_only.fullmatch(norm):
             return "greeting", 0.95
         if special:
             about_earlier = self._about_earlier_request(norm, has_item)
@@ -175,40 +180,40 @@ class Classifier:
                 return about_earlier, 0.9
         if has_item:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
-        out_of_scope = lexicon.OUT_OF_SCOPE.search(norm) is not None
-        if not out_of_scope and lexicon.OFFICE.search(norm):
+        out_of_scope = lexicon.out_of_scope.search(norm) is not None
+        if not out_of_scope and lexicon.office.search(norm):
             return "office", 0.9
-        if lexicon.GENERAL_CONSULT.search(norm):
+        if lexicon.general_consult.search(norm):
             return "consult", 0.8
-        if lexicon.GREETING.search(norm):
+        if lexicon.greeting.search(norm):
             return "greeting", 0.9
         return "unknown", 0.7 if out_of_scope else 0.5
 
-    @staticmethod
-    def _about_earlier_request(norm: str, has_item: bool) -> str | None:
+    def _about_earlier_request(self, norm: str, has_item: bool) -> str | None:
         """cancel, status or rate: about something already requested or received."""
-        if lexicon.CANCEL.search(norm) and (
-            not has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm)
+        lexicon = self.lexicon
+        if lexicon.cancel.search(norm) and (
+            not has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm)
         ):
             return "cancel"
-        if lexicon.STATUS_ALONE.match(norm) or (
-            lexicon.STATUS.search(norm)
-            and (has_item or lexicon.OWN_REQUEST.search(norm) or lexicon.ORDER_WEAK.search(norm))
+        if lexicon.status_alone.match(norm) or (
+            lexicon.status.search(norm)
+            and (has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm))
         ):
             return "status"
-        return "rate" if lexicon.RATE.search(norm) else None
+        return "rate" if lexicon.rate.search(norm) else None
 
-    @staticmethod
-    def _consult_or_order(norm: str, item: Item) -> str:
-        if lexicon.AVAILABILITY.search(norm) or lexicon.ASKING.search(norm):
+    def _consult_or_order(self, norm: str, item: Item) -> str:
+        lexicon = self.lexicon
+        if lexicon.availability.search(norm) or lexicon.asking.search(norm):
             return "consult"
-        if lexicon.ORDER_STRONG.search(norm):
+        if lexicon.order_strong.search(norm):
             return "order"
-        if item.default_intent == "order" and lexicon.PROBLEM.search(norm):
+        if item.default_intent == "order" and lexicon.problem.search(norm):
             return "order"
-        if lexicon.QUESTION.search(norm):
+        if lexicon.question.search(norm):
             return "consult"
-        if lexicon.ORDER_WEAK.search(norm):
+        if lexicon.order_weak.search(norm):
             return "order"
         return item.default_intent
 
@@ -218,25 +223,27 @@ class _WeakEvidenceRule:
     request, question or problem report — never beside another agency's business. The answer
     depends on the message only, so each search runs at most once however many items compete."""
 
-    __slots__ = ("_asks", "_norm", "_out_of_scope")
+    __slots__ = ("_asks", "_lexicon", "_norm", "_out_of_scope")
 
-    def __init__(self, norm: str):
+    def __init__(self, norm: str, lexicon: Lexicon):
         self._norm = norm
+        self._lexicon = lexicon
         self._out_of_scope: bool | None = None
         self._asks: bool | None = None
 
     def accepts(self, ev: _Evidence) -> bool:
         if self._out_of_scope is None:
-            self._out_of_scope = lexicon.OUT_OF_SCOPE.search(self._norm) is not None
+            self._out_of_scope = self._lexicon.out_of_scope.search(self._norm) is not None
         if self._out_of_scope:
             return False
         if ev.keywords >= 2:
             return True
         if self._asks is None:
             # A reported problem ("电梯坏了") is a request too.
+            lexicon = self._lexicon
             self._asks = any(
                 pattern.search(self._norm)
-                for pattern in (lexicon.QUESTION, lexicon.ORDER_WEAK, lexicon.ORDER_STRONG, lexicon.PROBLEM)
+                for pattern in (lexicon.question, lexicon.order_weak, lexicon.order_strong, lexicon.problem)
             )
         return self._asks
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from knowledge.models import (
+    CUE_NAMES,
     ORDER_FIELDS,
     BookingHours,
     Calendar,
@@ -26,6 +27,7 @@ from knowledge.models import (
     Item,
     Office,
     OrderSpec,
+    Phrasings,
     Place,
     Span,
     TimeLimit,
@@ -91,11 +93,12 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
                 f"(office.yaml booking_hours has {', '.join(office.booking_hours) or 'none'})"
             )
     calendar = _parse_calendar(root / "calendar.yaml", problems)
+    phrasings = _parse_phrasings(root / PHRASINGS_FILE, problems)
     if problems:
         raise HandbookError(problems)
     ordered = {item_id: items[item_id] for item_id in catalog_items}
-    assert office is not None
-    return Handbook(categories, ordered, office, str(root), calendar)
+    assert office is not None and phrasings is not None
+    return Handbook(categories, ordered, office, phrasings, str(root), calendar)
 
 
 class _Ctx:
@@ -120,23 +123,63 @@ class _Ctx:
         return str(value).strip()
 
     def texts(
-        self, raw: dict[str, Any], key: str, *, required: bool = True, allow_empty: bool = False
+        self,
+        raw: dict[str, Any],
+        key: str,
+        *,
+        required: bool = True,
+        allow_empty: bool = False,
+        prefix: str = "",
     ) -> tuple[str, ...]:
+        field = prefix + key
         value = raw.get(key)
         if value is None:
             if required:
-                self.error(key, "missing")
+                self.error(field, "missing")
             return ()
         if not isinstance(value, list) or (not value and not allow_empty):
-            self.error(key, "must be a non-empty list" if not allow_empty else "must be a list")
+            self.error(field, "must be a non-empty list" if not allow_empty else "must be a list")
             return ()
         out: list[str] = []
         for index, entry in enumerate(value):
             if not isinstance(entry, (str, int)) or isinstance(entry, bool) or not str(entry).strip():
-                self.error(f"{key}[{index}]", "must be non-empty text")
+                self.error(f"{field}[{index}]", "must be non-empty text")
                 continue
             out.append(str(entry).strip())
         return tuple(out)
+
+    def words(
+        self, raw: dict[str, Any], key: str, *, prefix: str = "", regex: bool = False
+    ) -> tuple[str, ...]:
+        """A required, non-empty list of phrases, each listed once; with regex, each must compile."""
+        field = prefix + key
+        phrases = self.texts(raw, key, prefix=prefix)
+        seen: set[str] = set()
+        for index, phrase in enumerate(phrases):
+            if phrase in seen:
+                self.error(f"{field}[{index}]", f"'{phrase}' is listed twice")
+            seen.add(phrase)
+            if regex:
+                try:
+                    re.compile(phrase)
+                except re.error as exc:
+                    self.error(f"{field}[{index}]", f"'{phrase}' is not a valid pattern: {exc}")
+        return phrases
+
+    def group(self, raw: dict[str, Any], key: str, known: Iterable[str]) -> dict[str, Any]:
+        """A required mapping field; names each key it does not know."""
+        value = raw.get(key)
+        if not isinstance(value, dict):
+            self.error(key, "missing" if value is None else "must be a mapping")
+            return {}
+        self.unknown(value, known, prefix=f"{key}.")
+        return value
+
+    def unknown(self, raw: dict[str, Any], known: Iterable[str], *, prefix: str = "") -> None:
+        allowed = set(known)
+        for name in raw:
+            if name not in allowed:
+                self.error(f"{prefix}{name}", "unknown field")
 
     def flag(self, raw: dict[str, Any], key: str, *, default: bool | None = None) -> bool:
         value = raw.get(key, default)
@@ -324,6 +367,118 @@ def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:
         days if isinstance(days, int) else 0,
         ctx.text(value, "note", required=False, prefix="time_limit."),
     )
+
+
+PHRASINGS_FILE = "phrasings.yaml"
+_PHRASING_GROUPS = {
+    "glosses": (),
+    "fillers": (),
+    "cues": CUE_NAMES,
+    "greeting_only": (),
+    "item_context": ("negation", "before", "after"),
+    "after_item": ("order", "checklist"),
+    "menu": (),
+    "ordering": ("cancel", "confirm", "correction", "field_words", "home_visit"),
+    "rating": ("stars", "unhappy"),
+    "smalltalk": ("thanks", "bye"),
+}
+
+
+def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
+    """Read phrasings.yaml: every list present, non-empty, each phrase once, every pattern valid."""
+    raw = _read_yaml(path, problems)
+    if raw is None:
+        return None
+    ctx = _Ctx(path.name, problems)
+    before = len(problems)
+    ctx.unknown(raw, _PHRASING_GROUPS)
+    cues_raw = ctx.group(raw, "cues", CUE_NAMES)
+    cues = {name: ctx.words(cues_raw, name, prefix="cues.", regex=True) for name in CUE_NAMES}
+    item_context = ctx.group(raw, "item_context", _PHRASING_GROUPS["item_context"])
+    after_item = ctx.group(raw, "after_item", _PHRASING_GROUPS["after_item"])
+    ordering = ctx.group(raw, "ordering", _PHRASING_GROUPS["ordering"])
+    rating = ctx.group(raw, "rating", _PHRASING_GROUPS["rating"])
+    smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
+    phrasings = Phrasings(
+        glosses=_parse_glosses(raw, ctx),
+        fillers=ctx.words(raw, "fillers"),
+        cues=cues,
+        greeting_only=ctx.words(raw, "greeting_only"),
+        negation=ctx.words(item_context, "negation", prefix="item_context."),
+        context_before=ctx.words(item_context, "before", prefix="item_context."),
+        context_after=ctx.words(item_context, "after", prefix="item_context."),
+        follow_up=ctx.words(after_item, "order", prefix="after_item."),
+        checklist=ctx.words(after_item, "checklist", prefix="after_item."),
+        menu=ctx.words(raw, "menu"),
+        order_cancel=ctx.words(ordering, "cancel", prefix="ordering."),
+        order_confirm=ctx.words(ordering, "confirm", prefix="ordering."),
+        correction=ctx.words(ordering, "correction", prefix="ordering.", regex=True),
+        field_words=_parse_field_words(ordering, ctx),
+        home_visit=ctx.words(ordering, "home_visit", prefix="ordering."),
+        rating_stars=_parse_stars(rating, ctx),
+        unhappy=ctx.words(rating, "unhappy", prefix="rating."),
+        thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
+        bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
+    )
+    # One word cannot mean two opposite things where the bot takes the first that matches.
+    _check_disjoint(
+        ctx, ("after_item.order", phrasings.follow_up), ("after_item.checklist", phrasings.checklist)
+    )
+    _check_disjoint(
+        ctx, ("ordering.confirm", phrasings.order_confirm), ("ordering.cancel", phrasings.order_cancel)
+    )
+    return phrasings if len(problems) == before else None
+
+
+def _parse_glosses(raw: dict[str, Any], ctx: _Ctx) -> dict[str, str]:
+    value = raw.get("glosses")
+    if not isinstance(value, dict) or not value:
+        ctx.error(
+            "glosses", "missing (dialect word: standard word)" if value is None else "must be a mapping"
+        )
+        return {}
+    glosses: dict[str, str] = {}
+    for word, standard in value.items():
+        if not isinstance(standard, str) or not str(word).strip() or not standard.strip():
+            ctx.error(f"glosses.{word}", "must map a word to a standard word")
+            continue
+        glosses[str(word).strip()] = standard.strip()
+    return glosses
+
+
+def _parse_field_words(ordering: dict[str, Any], ctx: _Ctx) -> dict[str, tuple[str, ...]]:
+    value = ordering.get("field_words")
+    if not isinstance(value, dict):
+        ctx.error("ordering.field_words", "missing" if value is None else "must be a mapping")
+        return {}
+    ctx.unknown(value, ORDER_FIELDS, prefix="ordering.field_words.")
+    # File order is the order of trial ("改时间和电话" changes the field listed first).
+    names = [name for name in value if name in ORDER_FIELDS]
+    names += [name for name in ORDER_FIELDS if name not in value]
+    return {name: ctx.words(value, name, prefix="ordering.field_words.") for name in names}
+
+
+def _parse_stars(rating: dict[str, Any], ctx: _Ctx) -> dict[str, int]:
+    value = rating.get("stars")
+    if not isinstance(value, dict) or not value:
+        ctx.error("rating.stars", "missing (word: stars)" if value is None else "must be a mapping")
+        return {}
+    stars: dict[str, int] = {}
+    for word, count in value.items():
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 5:
+            ctx.error(f"rating.stars.{word}", "must be a whole number of stars from 1 to 5")
+            continue
+        stars[str(word).strip()] = count
+    return stars
+
+
+def _check_disjoint(ctx: _Ctx, *lists: tuple[str, tuple[str, ...]]) -> None:
+    owners: dict[str, str] = {}
+    for field, phrases in lists:
+        for phrase in phrases:
+            other = owners.setdefault(phrase, field)
+            if other != field:
+                ctx.error(field, f"'{phrase}' is already listed in {other}")
 
 
 def _check_alias_owners(items: Iterable[Item], problems: list[str]) -> None:

@@ -128,11 +128,63 @@ class Office:
     booking_hours: dict[str, BookingHours] = field(default_factory=dict)
 
 
+# The intent cues of phrasings.yaml, each a list of regular-expression parts (intents/lexicon.py
+# compiles them; the classifier decides the order in which they are tried).
+CUE_NAMES = (
+    "human",
+    "status_alone",
+    "own_request",
+    "status",
+    "cancel",
+    "rate",
+    "question",
+    "availability",
+    "asking",
+    "order_strong",
+    "order_weak",
+    "problem",
+    "office",
+    "general_consult",
+    "greeting",
+    "out_of_scope",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Phrasings:
+    """How residents say things (knowledge/data/phrasings.yaml), as the loader validated it.
+
+    Raw words and patterns, in file order: intents/lexicon.py compiles them once per classifier, so
+    a community worker changes how the bot reads people by editing data, not Python.
+    """
+
+    glosses: dict[str, str]  # dialect or colloquial word -> standard word, applied in normalisation
+    fillers: tuple[str, ...]  # removed in normalisation
+    cues: dict[str, tuple[str, ...]]  # CUE_NAMES -> regex parts
+    greeting_only: tuple[str, ...]  # a message made only of these words is a greeting
+    negation: tuple[str, ...]  # just before an item name: the item is denied
+    context_before: tuple[str, ...]  # just before an item name: the item is context, not the subject
+    context_after: tuple[str, ...]  # just after an item name: likewise
+    follow_up: tuple[str, ...]  # the whole message after an item was answered: order it
+    checklist: tuple[str, ...]  # the whole message after an item was answered: its checklist
+    menu: tuple[str, ...]  # the whole message: the service menu
+    order_cancel: tuple[str, ...]  # a message starting with one of these drops the order draft
+    order_confirm: tuple[str, ...]  # the whole message (trailing ! or . allowed) confirms the order
+    correction: tuple[str, ...]  # regex parts: the resident corrects a field of the draft
+    field_words: dict[str, tuple[str, ...]]  # ORDER_FIELDS -> words naming it, first match wins
+    home_visit: tuple[str, ...]  # in the first message: serve a home-visit item at home
+    rating_stars: dict[str, int]  # rating word -> stars (1-5)
+    unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
+    thanks: tuple[str, ...]  # in a greeting: answer "不客气"
+    bye: tuple[str, ...]  # in a greeting: answer "再见"
+
+
 @dataclass(frozen=True, slots=True)
 class Handbook:
     categories: dict[str, str]
     items: dict[str, Item]  # catalogue order
     office: Office
+    phrasings: Phrasings
     source: str = ""
     calendar: Calendar = field(default_factory=Calendar)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intents import INTENTS, Classifier, normalize
+from intents import INTENTS, Classifier
 from knowledge import Handbook
 
 DATA = Path(__file__).parent / "data" / "labelled.tsv"
@@ -86,8 +86,8 @@ def test_accuracy_meets_targets(classifier: Classifier) -> None:
         ("嗯那个，呃，我想问一下啊", "我想问一下"),  # voice fillers
     ],
 )
-def test_normalize(raw: str, expected: str) -> None:
-    assert normalize(raw) == expected
+def test_normalize(classifier: Classifier, raw: str, expected: str) -> None:
+    assert classifier.normalize(raw) == expected
 
 
 def test_close_items_are_offered_as_candidates(classifier: Classifier) -> None:

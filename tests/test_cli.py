@@ -47,6 +47,20 @@ def test_handbook_check_prints_errors_for_broken_data(tmp_path) -> None:
     assert "items/legal_aid.yaml: fee: missing" in result.stdout
 
 
+def test_handbook_check_names_a_broken_phrasing(tmp_path) -> None:
+    import shutil
+
+    from knowledge.loader import default_data_dir
+
+    shutil.copytree(default_data_dir(), tmp_path / "d")
+    path = tmp_path / "d/phrasings.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    - '人工'\n", "    - '人工('\n", 1), encoding="utf-8")
+    result = run("handbook", "check", "--dir", str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert "phrasings.yaml: cues.human[6]: '人工(' is not a valid pattern" in result.stdout
+
+
 def test_handbook_show_item_and_unknown_id() -> None:
     shown = run("handbook", "show", "residence_permit")
     assert shown.returncode == 0 and "【居住证办理】一次性告知" in shown.stdout

@@ -113,3 +113,36 @@ def test_missing_item_file_and_broken_yaml_are_reported(data_copy: Path) -> None
 def test_unknown_field_is_reported(data_copy: Path) -> None:
     _edit(data_copy / "items/sanitation.yaml", lambda d: d.update(feee="免费"))
     assert _problems(data_copy) == ["items/sanitation.yaml: feee: unknown field"]
+
+
+def test_phrasings_problems_are_reported_with_file_and_field(data_copy: Path) -> None:
+    def change(d):
+        d["cues"]["cancel"] = []  # emptied
+        d["cues"]["human"].append("(找|叫")  # unbalanced pattern
+        d["fillers"].append("嗯")  # listed twice
+        d["ordering"]["confrim"] = d["ordering"].pop("confirm")  # misspelt key
+        d["after_item"]["checklist"].append("预约")  # also a follow-up word
+        d["rating"]["stars"]["超级满意"] = 6
+        d["smalltalk"]["hello"] = ["你好"]
+
+    _edit(data_copy / "phrasings.yaml", change)
+    problems = _problems(data_copy)
+    human = len(load_handbook().phrasings.cues["human"])
+    expected = [
+        "phrasings.yaml: cues.cancel: must be a non-empty list",
+        f"phrasings.yaml: cues.human[{human}]: '(找|叫' is not a valid pattern: "
+        "missing ), unterminated subpattern at position 0",
+        "phrasings.yaml: fillers[22]: '嗯' is listed twice",
+        "phrasings.yaml: ordering.confrim: unknown field",
+        "phrasings.yaml: ordering.confirm: missing",
+        "phrasings.yaml: after_item.checklist: '预约' is already listed in after_item.order",
+        "phrasings.yaml: rating.stars.超级满意: must be a whole number of stars from 1 to 5",
+        "phrasings.yaml: smalltalk.hello: unknown field",
+    ]
+    assert sorted(problems) == sorted(expected)
+
+
+def test_missing_phrasings_file_is_reported(data_copy: Path) -> None:
+    (data_copy / "phrasings.yaml").unlink()
+    problems = _problems(data_copy)
+    assert len(problems) == 1 and problems[0].endswith("phrasings.yaml: file not found"), problems

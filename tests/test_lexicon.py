@@ -1,27 +1,40 @@
-"""The literal-first rewrite of cue patterns must not change what they match."""
+"""The phrasings data (knowledge/data/phrasings.yaml) and its compiled form.
+
+Walks the data rather than naming phrases, so a list a community worker adds or edits is checked
+the same way: every list non-empty, every pattern compiles, the literal-first rewrite matches
+exactly what the written patterns match, and no alias names two items.
+"""
 
 from __future__ import annotations
 
-import ast
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from intents import lexicon, normalize
+from intents import Classifier, lexicon
+from knowledge import Handbook, Phrasings, load_handbook
+from knowledge.models import CUE_NAMES, ORDER_FIELDS
 
-SOURCE = Path(lexicon.__file__).read_text(encoding="utf-8")
 LABELLED = Path(__file__).parent / "data" / "labelled.tsv"
+PHRASINGS: Phrasings = load_handbook().phrasings
+LEXICON = lexicon.compile_lexicon(PHRASINGS)
 
 
-def _declared_patterns() -> dict[str, list[str]]:
-    declared = {}
-    for node in ast.parse(SOURCE).body:
-        call = node.value if isinstance(node, ast.Assign) else None
-        if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "_any":
-            declared[node.targets[0].id] = [ast.literal_eval(arg) for arg in call.args]
-    return declared
+def _lists(phrasings: Phrasings) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every phrase list of the data, named by its field: cues and field words one by one."""
+    for name in Phrasings.__slots__:
+        value = getattr(phrasings, name)
+        if name == "cues":
+            yield from ((f"cues.{cue}", parts) for cue, parts in value.items())
+        elif name == "field_words":
+            yield from ((f"field_words.{field}", words) for field, words in value.items())
+        elif isinstance(value, dict):
+            yield name, tuple(value)
+        else:
+            yield name, value
 
 
 def _samples() -> list[str]:
@@ -30,7 +43,7 @@ def _samples() -> list[str]:
         for line in LABELLED.read_text(encoding="utf-8").splitlines()
         if line[:1] not in ("", "#")
     ]
-    texts = [normalize(t) for t in texts]
+    texts = [LEXICON.normalize(t) for t in texts]
     # Shuffled fragments of real messages exercise prefixes and suffixes the set alone may miss.
     rng = random.Random(7)
     alphabet = "".join(sorted(set("".join(texts))))
@@ -38,12 +51,40 @@ def _samples() -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize(("name", "parts"), sorted(_declared_patterns().items()))
-def test_rewritten_pattern_matches_exactly_what_the_declared_one_does(name: str, parts: list[str]) -> None:
-    declared = re.compile("|".join(parts))
-    rewritten = getattr(lexicon, name)
-    for text in _samples():
-        a, b = declared.search(text), rewritten.search(text)
+SAMPLES = _samples()
+
+
+@pytest.mark.parametrize(("field", "phrases"), list(_lists(PHRASINGS)))
+def test_every_phrasing_list_is_non_empty_text_listed_once(field: str, phrases: tuple[str, ...]) -> None:
+    assert phrases, field
+    assert all(isinstance(p, str) and p.strip() == p and p for p in phrases), field
+    assert len(set(phrases)) == len(phrases), field
+
+
+def test_every_cue_and_order_field_has_phrasings() -> None:
+    assert tuple(PHRASINGS.cues) == CUE_NAMES
+    assert set(PHRASINGS.field_words) == set(ORDER_FIELDS)
+    assert all(1 <= stars <= 5 for stars in PHRASINGS.rating_stars.values())
+
+
+@pytest.mark.parametrize(
+    ("field", "parts"),
+    [(f"cues.{name}", parts) for name, parts in PHRASINGS.cues.items()]
+    + [("correction", PHRASINGS.correction)],
+)
+def test_every_pattern_compiles_alone_and_rewritten(field: str, parts: tuple[str, ...]) -> None:
+    for part in parts:
+        re.compile(part)
+        for alternative in lexicon.literal_first(part):
+            re.compile(alternative)
+
+
+@pytest.mark.parametrize("name", CUE_NAMES)
+def test_rewritten_pattern_matches_exactly_what_the_written_one_does(name: str) -> None:
+    written = re.compile("|".join(PHRASINGS.cues[name]))
+    rewritten = getattr(LEXICON, name)
+    for text in SAMPLES:
+        a, b = written.search(text), rewritten.search(text)
         assert (a is None) == (b is None), (name, text)
 
 
@@ -55,7 +96,45 @@ def test_expansion_examples() -> None:
 
 
 def test_combined_precheck_matches_exactly_when_one_of_its_parts_does() -> None:
-    parts = (lexicon.HUMAN, lexicon.CANCEL, lexicon.STATUS, lexicon.RATE)
-    for text in _samples():
-        combined = lexicon.ABOUT_REQUEST_OR_PERSON.search(text) is not None
+    parts = (LEXICON.human, LEXICON.cancel, LEXICON.status, LEXICON.rate)
+    for text in SAMPLES:
+        combined = LEXICON.about_request_or_person.search(text) is not None
         assert combined == any(p.search(text) for p in parts), text
+
+
+def test_word_lists_compile_to_literal_matches() -> None:
+    """Words are matched as written: a "?" or "." in a word list is a character, not a pattern."""
+    for word in PHRASINGS.menu:
+        assert LEXICON.menu.match(word), word
+    for word in PHRASINGS.order_confirm:
+        assert LEXICON.order_confirm.match(word + "！"), word
+        assert not LEXICON.order_confirm.match(word + "吧"), word
+    for word in PHRASINGS.order_cancel:
+        assert LEXICON.order_cancel.match(word + "吧"), word
+    for field, words in PHRASINGS.field_words.items():
+        assert all(LEXICON.field_words[field].search(word) for word in words), field
+    assert all(LEXICON.home_visit.search(word) for word in PHRASINGS.home_visit)
+    assert LEXICON.greeting_only.fullmatch(" ".join(PHRASINGS.greeting_only))
+
+
+def test_longer_rating_words_are_tried_first() -> None:
+    """ "不满意" contains "满意": whichever order the file lists them in, the longer one decides."""
+    words = [word for word, _ in LEXICON.rating_stars]
+    for index, word in enumerate(words):
+        assert not any(word in longer for longer in words[index + 1 :] if longer != word), word
+
+
+def test_glosses_are_normalised_to_their_standard_word() -> None:
+    for word, standard in PHRASINGS.glosses.items():
+        assert LEXICON.normalize(word) == LEXICON.normalize(standard), word
+    for filler in PHRASINGS.fillers:
+        assert LEXICON.normalize(f"社区{filler}") == "社区", filler
+
+
+def test_no_alias_names_two_items_once_normalised(handbook: Handbook, classifier: Classifier) -> None:
+    """The loader checks aliases as written; the classifier matches them normalised, so check that too."""
+    owners: dict[str, str] = {}
+    for item in handbook.items.values():
+        for alias in item.aliases:
+            term = classifier.normalize(alias).replace(" ", "")
+            assert owners.setdefault(term, item.id) == item.id, (alias, owners[term], item.id)

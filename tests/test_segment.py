@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intents import Classifier, normalize
+from intents import Classifier
 
 DATA = Path(__file__).parent / "data" / "labelled.tsv"
 
@@ -18,6 +18,6 @@ def test_tokens_equal_jieba_on_every_labelled_message(classifier: Classifier) ->
     ]
     texts += ["abc123 你好", "社保卡补办+挂失 100%", "居住证明和居住证", "ＯＫ 好的"]
     for text in texts:
-        norm = normalize(text)
+        norm = classifier.normalize(text)
         expected = [t for t in segmenter.tokenizer.cut(norm, HMM=False) if t.strip()]
         assert segmenter.cut(norm) == expected, text

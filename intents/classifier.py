@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from intents.danger import DangerDetector
 from intents.homophones import HomophoneIndex
 from intents.lexicon import Lexicon, compile_lexicon
 from intents.segment import Segmenter
@@ -62,6 +63,8 @@ class Classifier:
     def __init__(self, handbook: Handbook):
         self.lexicon: Lexicon = compile_lexicon(handbook.phrasings)
         self.normalize = self.lexicon.normalize
+        # Danger to life or property, checked before anything else (emergency.yaml).
+        self.danger = DangerDetector(handbook.emergency, self.normalize) if handbook.emergency else None
         self._items: dict[str, Item] = handbook.items
         self._terms: dict[str, list[tuple[str, int]]] = {}
         for item in handbook.items.values():

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from pypinyin import lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
-from intents.normalize import normalize
 from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
 
 _NEGATION_REACH = 3  # characters before a hazard word in which a negation cancels it
@@ -37,8 +37,9 @@ class Danger:
 
 
 class DangerDetector:
-    def __init__(self, guide: EmergencyGuide):
+    def __init__(self, guide: EmergencyGuide, normalize: Callable[[str], str]):
         self.guide = guide
+        self._normalize = normalize
         self._hazards = [(h, re.compile("|".join(f"(?:{w})" for w in h.words))) for h in guide.hazards]
         # One pass over every hazard word first: most messages have none and stop here.
         self._any = re.compile("|".join(f"(?:{w})" for h in guide.hazards for w in h.words))
@@ -54,7 +55,7 @@ class DangerDetector:
 
     def detect(self, text: str) -> Danger | None:
         """The danger a message describes, or None."""
-        normal = normalize(text)
+        normal = self._normalize(text)
         if not normal:
             return None
         # Same-sound misspellings are read as the hazard word, but the text as written is matched

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.emergency import EmergencyGuide, parse_emergency
 from knowledge.models import (
     CUE_NAMES,
     ORDER_FIELDS,
@@ -94,11 +95,31 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
             )
     calendar = _parse_calendar(root / "calendar.yaml", problems)
     phrasings = _parse_phrasings(root / PHRASINGS_FILE, problems)
+    emergency = _parse_emergency_file(root / EMERGENCY_FILE, catalog_items, problems)
     if problems:
         raise HandbookError(problems)
     ordered = {item_id: items[item_id] for item_id in catalog_items}
     assert office is not None and phrasings is not None
-    return Handbook(categories, ordered, office, phrasings, str(root), calendar)
+    return Handbook(categories, ordered, office, phrasings, str(root), calendar, emergency)
+
+
+EMERGENCY_FILE = "emergency.yaml"
+
+
+def _parse_emergency_file(
+    path: Path, catalog_items: dict[str, str], problems: list[str]
+) -> EmergencyGuide | None:
+    """emergency.yaml, with every hazard's ticket item checked against the catalogue."""
+    raw = _read_yaml(path, problems)
+    if raw is None:
+        return None
+    guide = parse_emergency(raw, problems)
+    for hazard in guide.hazards if guide else ():
+        if hazard.item and hazard.item not in catalog_items:
+            problems.append(
+                f"{EMERGENCY_FILE}: hazards.{hazard.kind}.item: unknown catalogue item '{hazard.item}'"
+            )
+    return guide
 
 
 class _Ctx:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from knowledge.emergency import EmergencyGuide
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -187,6 +189,7 @@ class Handbook:
     phrasings: Phrasings
     source: str = ""
     calendar: Calendar = field(default_factory=Calendar)
+    emergency: EmergencyGuide | None = None  # hazards and numbers (emergency.yaml)
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]

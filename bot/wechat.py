@@ -73,7 +73,10 @@ class WeChatCodec:
             message = parse_message(xml)
         except Exception as exc:  # xmltodict/expat errors, or XML without MsgType
             raise Rejected(400, f"not a WeChat message: {type(exc).__name__}") from None
-        if message is None or not message.source:
+        if message is None:
+            raise Rejected(400, "not a WeChat message: empty")
+        _check_fields(message)
+        if not message.source:
             raise Rejected(400, "not a WeChat message: no FromUserName")
         return Inbound(message, encrypted, nonce)
 
@@ -140,6 +143,30 @@ def _reject_unsafe_xml(data: bytes, what: str) -> None:
         raise Rejected(400, f"{what}: forbidden XML construct (DOCTYPE or entity)") from None
     except expat.ExpatError as exc:
         raise Rejected(400, f"{what}: malformed XML ({exc})") from None
+
+
+# Fields the bot reads: each must be one plain value (xmltodict turns a nested element into a dict
+# and a repeated one into a list, which would otherwise fail deep in the store as an "outage").
+_SCALAR_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Content", "Recognition")
+_SCALAR_FIELDS += ("Event", "EventKey")
+_NUMBER_FIELDS = ("CreateTime", "MsgId")  # 64-bit unsigned on the platform: at most 20 digits
+_MAX_NUMBER = 2**64
+
+
+def _check_fields(message: BaseMessage) -> None:
+    """Refuse (400) a message whose fields the handlers and the store cannot take as they are."""
+    data = message._data
+    for name in _SCALAR_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            shape = "repeated" if isinstance(value, list) else "nested"
+            raise Rejected(400, f"not a WeChat message: {shape} {name}")
+    for name in _NUMBER_FIELDS:
+        value = data.get(name)
+        if value is None and name == "MsgId":
+            continue  # events have none
+        if value is None or not value.isascii() or not value.isdigit() or int(value) >= _MAX_NUMBER:
+            raise Rejected(400, f"not a WeChat message: {name} is not a 64-bit number")
 
 
 def dedup_key(message: BaseMessage) -> str:

@@ -413,3 +413,50 @@ def replace_desk_url(services, tmp_path):
     desk = services.desk
     missing = Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     return replace(services, desk=ServiceDesk(missing, desk.calendar, desk.tz, desk.clock))
+
+
+def _message_xml(
+    *,
+    msg_id: str = "123456",
+    create_time: str = "1700000000",
+    sender: str = "r-malformed",
+    content: str = "你好",
+) -> str:
+    from tests.wechat_peer import OFFICIAL_ACCOUNT
+
+    return (
+        f"<xml><ToUserName>{OFFICIAL_ACCOUNT}</ToUserName><FromUserName>{sender}</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType>text</MsgType>"
+        f"<Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+@pytest.mark.parametrize(
+    ("name", "xml"),
+    [
+        ("non-numeric MsgId", _message_xml(msg_id="12ab")),
+        ("non-numeric CreateTime", _message_xml(create_time="yesterday")),
+        ("MsgId too long", _message_xml(msg_id="9" * 40)),
+        ("nested FromUserName", _message_xml(sender="<a>x</a><b>y</b>")),
+        (
+            "duplicated FromUserName",
+            _message_xml().replace("</xml>", "<FromUserName>other</FromUserName></xml>"),
+        ),
+        ("nested Content", _message_xml(content="<p>hi</p>")),
+        ("duplicated Content", _message_xml().replace("</xml>", "<Content>again</Content></xml>")),
+        ("empty FromUserName", _message_xml(sender="")),
+    ],
+)
+async def test_malformed_but_signed_message_gets_400_not_a_store_outage(
+    make_client, caplog, request, store_kind, name, xml
+) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, _ = await make_client(store_kind)
+    with caplog.at_level(logging.WARNING):
+        response = await post(client, platform.plaintext(xml))
+    assert response.status == 400, name
+    assert "Traceback" not in await response.text()
+    assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["baishitong.webhook"]
+    assert not any(r.exc_info for r in caplog.records)

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Protocol
 
 from aiohttp import web
 
@@ -81,25 +82,75 @@ class Webhook:
         return body
 
     async def health(self, request: web.Request) -> web.Response:
+        """Always answers within HEALTH_SECONDS: a stalled store or database is a 503 with the reason,
+        not a hung probe (load balancers then see "down", not "no answer")."""
         store = self._store
-        store_ok = await store.ping()
         desk = self._services.desk
-        database_ok = await desk.database.ping() if desk is not None else None
-        healthy = store_ok and database_ok is not False
-        status = 200 if healthy else 503
-        return web.json_response(
-            {
-                "status": "ok" if healthy else "degraded",
-                "store": store.kind,
-                "store_ok": store_ok,
-                "database_ok": database_ok,  # null: no database connected (ordering off)
-                # Pushes and notices not yet delivered: growing means WeCom or WeChat is not reachable.
-                "outbox_pending": await desk.outbox.pending() if desk is not None and database_ok else None,
-                "handbook_items": len(self._services.handbook.items),
-                "pid": os.getpid(),  # tells workers apart behind one port
-            },
-            status=status,
+        (store_ok, store_reason), (database_ok, pending, database_reason) = await asyncio.gather(
+            _probe_store(store), _probe_database(desk)
         )
+        healthy = store_ok and database_ok is not False
+        body: dict[str, object] = {
+            "status": "ok" if healthy else "degraded",
+            "store": store.kind,
+            "store_ok": store_ok,
+            "database_ok": database_ok,  # null: no database connected (ordering off)
+            # Pushes and notices not yet delivered: growing means WeCom or WeChat is not reachable.
+            "outbox_pending": pending,
+            "handbook_items": len(self._services.handbook.items),
+            "pid": os.getpid(),  # tells workers apart behind one port
+        }
+        if not healthy:
+            body["reason"] = "; ".join(filter(None, (store_reason, database_reason)))
+        return web.json_response(body, status=200 if healthy else 503)
+
+
+HEALTH_SECONDS = 0.8  # each probe's budget; the two run side by side, so /healthz answers within 1 s
+
+
+async def _probe_store(store: Store) -> tuple[bool, str]:
+    try:
+        async with asyncio.timeout(HEALTH_SECONDS):
+            ok = await store.ping()
+    except TimeoutError:
+        return False, f"store ({store.kind}) did not answer within {HEALTH_SECONDS}s"
+    except Exception as exc:  # a probe never turns into a 500
+        return False, f"store ({store.kind}) failed: {type(exc).__name__}"
+    return ok, "" if ok else f"store ({store.kind}) unreachable"
+
+
+class _Pingable(Protocol):
+    async def ping(self) -> bool: ...
+
+
+class _Outbox(Protocol):
+    async def pending(self) -> int: ...
+
+
+class _Desk(Protocol):
+    """What /healthz needs of the service desk (kept structural: the desk's module may move)."""
+
+    @property
+    def database(self) -> _Pingable: ...
+
+    @property
+    def outbox(self) -> _Outbox: ...
+
+
+async def _probe_database(desk: _Desk | None) -> tuple[bool | None, int | None, str]:
+    """(database_ok, outbox_pending, reason); both queries share one budget."""
+    if desk is None:
+        return None, None, ""
+    try:
+        async with asyncio.timeout(HEALTH_SECONDS):
+            if not await desk.database.ping():
+                return False, None, "database unreachable"
+            pending = await desk.outbox.pending()
+    except TimeoutError:
+        return False, None, f"database did not answer within {HEALTH_SECONDS}s"
+    except Exception as exc:  # e.g. the connection dropped between the two queries
+        return False, None, f"database failed: {type(exc).__name__}"
+    return True, pending, ""
 
 
 def _reject(request: web.Request, exc: Rejected) -> web.Response:

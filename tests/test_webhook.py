@@ -460,3 +460,89 @@ async def test_malformed_but_signed_message_gets_400_not_a_store_outage(
     assert "Traceback" not in await response.text()
     assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["baishitong.webhook"]
     assert not any(r.exc_info for r in caplog.records)
+
+
+class _FakeDatabase:
+    def __init__(self, stall: float = 0.0) -> None:
+        self.stall = stall
+
+    async def ping(self) -> bool:
+        await asyncio.sleep(self.stall)
+        return True
+
+
+class _FakeOutbox:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+
+    async def pending(self) -> int:
+        if self.error is not None:
+            raise self.error
+        return 0
+
+
+async def _health_client(services, store, database, outbox):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+    from bot.settings import Settings
+    from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
+
+    desk = SimpleNamespace(database=database, outbox=outbox)
+    settings = Settings(wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY)
+    client = TestClient(
+        TestServer(create_app(settings, replace(services, desk=desk), store), host="127.0.0.1")
+    )
+    await client.start_server()
+    return client
+
+
+async def test_healthz_answers_503_with_the_reason_when_the_database_drops_between_queries(services) -> None:
+    from storage import MemoryStore
+
+    client = await _health_client(
+        services, MemoryStore(), _FakeDatabase(), _FakeOutbox(ConnectionResetError("server closed"))
+    )
+    try:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        health = await response.json()
+        assert health["status"] == "degraded" and "database" in health["reason"]
+    finally:
+        await client.close()
+
+
+async def test_healthz_answers_within_a_second_when_the_database_stalls(services) -> None:
+    from storage import MemoryStore
+
+    client = await _health_client(services, MemoryStore(), _FakeDatabase(stall=30), _FakeOutbox())
+    try:
+        async with asyncio.timeout(1):
+            response = await client.get("/healthz")
+        assert response.status == 503
+        health = await response.json()
+        assert health["database_ok"] is False and "did not answer" in health["reason"]
+    finally:
+        await client.close()
+
+
+async def test_healthz_answers_within_a_second_when_the_store_stalls(services) -> None:
+    from storage import MemoryStore
+
+    class StalledStore(MemoryStore):
+        async def ping(self) -> bool:
+            await asyncio.sleep(30)
+            return True
+
+    client = await _health_client(services, StalledStore(), _FakeDatabase(), _FakeOutbox())
+    try:
+        async with asyncio.timeout(1):
+            response = await client.get("/healthz")
+        assert response.status == 503
+        health = await response.json()
+        assert health["store_ok"] is False and "store" in health["reason"]
+    finally:
+        await client.close()

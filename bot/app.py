@@ -11,7 +11,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, StoreUnavailable
 from bot.runtime import build_outgoing, open_desk
 from bot.scheduler import Scheduler, clock_keeper
 from bot.settings import Settings
@@ -60,9 +60,9 @@ class Webhook:
             reply_xml = await self.pipeline.respond(
                 dedup_key(inbound.message), message, partial(render_reply, inbound.message)
             )
-        except Exception:
-            # The store itself failed (e.g. Redis down): nothing was processed, so let WeChat retry.
-            log.exception("store unavailable while handling a message; answered 503 so WeChat retries")
+        except StoreUnavailable:
+            # Redis down or stalled: nothing was processed, so let WeChat retry. The pipeline's
+            # outage log reports it once when it begins and once when it ends, not per request.
             return web.Response(status=503, text="service unavailable")
         body_out = self._codec.encode(reply_xml, inbound)
         return web.Response(

@@ -546,3 +546,43 @@ async def test_healthz_answers_within_a_second_when_the_store_stalls(services) -
         assert health["store_ok"] is False and "store" in health["reason"]
     finally:
         await client.close()
+
+
+async def test_a_store_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
+    make_client, caplog
+) -> None:
+    from storage import MemoryStore
+
+    class FlakyStore(MemoryStore):
+        down = True
+
+        async def begin(self, key, resident):
+            if self.down:
+                raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+            return await super().begin(key, resident)
+
+    store = FlakyStore()
+    client, _ = await make_client(store)
+    with caplog.at_level(logging.INFO):
+        for _ in range(20):
+            response = await post(client, platform.plaintext(text_xml("r-outage", "你好")))
+            assert response.status == 503
+        noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(noisy) == 1 and "began" in noisy[0].getMessage()
+        assert not any(r.exc_info for r in caplog.records)
+        store.down = False
+        response = await post(client, platform.plaintext(text_xml("r-outage", "你好")))
+        assert response.status == 200
+    outage = [r.getMessage() for r in caplog.records if "outage" in r.getMessage()]
+    assert len(outage) == 2 and "20 requests refused" in outage[1], outage
+
+
+async def test_an_unreachable_redis_does_not_flood_the_log(make_client, caplog) -> None:
+    from storage import RedisStore
+
+    client, _ = await make_client(RedisStore("redis://127.0.0.1:1/0"))
+    with caplog.at_level(logging.INFO):
+        for _ in range(10):
+            assert (await post(client, platform.plaintext(text_xml("r-down", "你好")))).status == 503
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    assert not any(r.exc_info for r in caplog.records)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
 from bot.pipeline import Pipeline, StoreUnavailable
 from bot.runtime import build_outgoing, open_desk
@@ -42,16 +46,22 @@ class Webhook:
     async def verify(self, request: web.Request) -> web.Response:
         try:
             echostr = self._codec.verify_url(request.query)
+            await self._first_use(request.query)
         except Rejected as exc:
             return _reject(request, exc)
+        except StoreUnavailable:
+            return web.Response(status=503, text="service unavailable")
         return web.Response(text=echostr)
 
     async def receive(self, request: web.Request) -> web.Response:
         try:
             body = await self._read_body(request)
             inbound = self._codec.decode(request.query, body)
+            await self._first_use(request.query)
         except Rejected as exc:
             return _reject(request, exc)
+        except StoreUnavailable:
+            return web.Response(status=503, text="service unavailable")
         message = to_message(inbound.message)
         if message.kind == "other":
             log.info("unsupported %s from WeChat: answered success", inbound.message.type)
@@ -68,6 +78,20 @@ class Webhook:
         return web.Response(
             text=body_out, content_type="text/plain" if body_out == SUCCESS else "application/xml"
         )
+
+    async def _first_use(self, query: Mapping[str, str]) -> None:
+        """Refuse a (timestamp, nonce) pair seen before: a captured request, or its signature with
+        another body, cannot be replayed. Kept until the timestamp leaves the window; shared
+        through the store, so through Redis by every worker when REDIS_URL is set."""
+        timestamp, nonce = query["timestamp"], query["nonce"]  # both checked by the codec
+        ttl = max(1.0, int(timestamp) + self._codec.window - time.time() + 1)
+        try:
+            fresh = await self._store.first_use(f"{timestamp}:{nonce}", ttl)
+        except Exception as exc:
+            self.pipeline.outage.failed(exc)
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if not fresh:
+            raise Rejected(403, "replayed: this timestamp and nonce were already used")
 
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self._settings.max_body_bytes
@@ -151,6 +175,35 @@ async def _probe_database(desk: _Desk | None) -> tuple[bool | None, int | None, 
     except Exception as exc:  # e.g. the connection dropped between the two queries
         return False, None, f"database failed: {type(exc).__name__}"
     return True, pending, ""
+
+
+# The only query fields an access log line keeps: the signatures would let anyone reading the log
+# replay or forge within the window, and openid identifies the resident.
+_LOGGED_QUERY = ("timestamp", "encrypt_type")
+
+
+class RedactedAccessLogger(AbstractAccessLogger):
+    """`--access-log` lines: remote, method, path, the harmless query fields, status, size, time."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        query = "&".join(f"{k}={request.query[k]}" for k in _LOGGED_QUERY if k in request.query)
+        self.logger.info(
+            '%s "%s %s%s" %d %d %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            "?" + query if query else "",
+            response.status,
+            response.body_length,
+            time,
+        )
+
+
+def access_log_options(enabled: bool) -> dict[str, Any]:
+    """web.run_app / AppRunner arguments for `serve --access-log` (off: no access log at all)."""
+    if not enabled:
+        return {"access_log": None}
+    return {"access_log": logging.getLogger("aiohttp.access"), "access_log_class": RedactedAccessLogger}
 
 
 def _reject(request: web.Request, exc: Rejected) -> web.Response:

@@ -25,7 +25,8 @@ class MemoryStore(Store):
         self._state: dict[str, tuple[State, float]] = {}
         self._locks = LocalLocks()
         self._notices: set[str] = set()
-        self._sweep_at = {"_dedup": _MIN_SWEEP, "_state": _MIN_SWEEP}
+        self._seen: dict[str, tuple[None, float]] = {}
+        self._sweep_at = {"_dedup": _MIN_SWEEP, "_state": _MIN_SWEEP, "_seen": _MIN_SWEEP}
 
     async def begin(self, key: str, resident: str) -> Turn:
         release = await self._locks.acquire(resident, self.lock_timeout)
@@ -80,6 +81,15 @@ class MemoryStore(Store):
             entry = self._dedup.get((key, resident))
         return None if entry is None or entry[0] is _PENDING else str(entry[0])
 
+    async def first_use(self, name: str, ttl: float) -> bool:
+        now = self._clock()
+        entry = self._seen.get(name)
+        if entry is not None and entry[1] > now:
+            return False
+        self._sweep()
+        self._seen[name] = (None, now + ttl)
+        return True
+
     async def get_state(self, resident: str) -> State:
         entry = self._state.get(resident)
         if entry is None or entry[1] <= self._clock():
@@ -97,7 +107,7 @@ class MemoryStore(Store):
         the dedup table legitimately holds every message of the last ten minutes.)
         """
         now = self._clock()
-        for name in ("_dedup", "_state"):
+        for name in ("_dedup", "_state", "_seen"):
             table = getattr(self, name)
             if len(table) < self._sweep_at[name]:
                 continue

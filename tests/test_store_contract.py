@@ -187,3 +187,11 @@ async def test_dedup_keys_are_per_resident(store: Store) -> None:
     await store.finish(other, "reply for B", None)
     assert await store.wait_reply("msg:shared-id", "resident-A", 0.1) == "reply meant for A"
     assert await store.wait_reply("msg:shared-id", "resident-B", 0.1) == "reply for B"
+
+
+async def test_first_use_remembers_a_name_for_its_ttl(store: Store) -> None:
+    assert await store.first_use("1700000000:nonce-1", 0.2) is True
+    assert await store.first_use("1700000000:nonce-1", 0.2) is False
+    assert await store.first_use("1700000000:nonce-2", 0.2) is True
+    await asyncio.sleep(0.3)
+    assert await store.first_use("1700000000:nonce-1", 0.2) is True

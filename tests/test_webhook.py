@@ -586,3 +586,133 @@ async def test_an_unreachable_redis_does_not_flood_the_log(make_client, caplog) 
             assert (await post(client, platform.plaintext(text_xml("r-down", "你好")))).status == 503
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
     assert not any(r.exc_info for r in caplog.records)
+
+
+# --- forged and replayed requests ----------------------------------------------------------------
+
+
+async def test_safe_mode_refuses_plaintext_requests(make_client, caplog) -> None:
+    client, _ = await make_client(message_mode="safe")
+    with caplog.at_level(logging.WARNING, logger="baishitong.webhook"):
+        response = await post(client, platform.plaintext(text_xml("r-forged", "你好")))
+    assert response.status == 403 and "encrypt" in await response.text()
+    assert len([r for r in caplog.records if r.name == "baishitong.webhook"]) == 1
+
+
+async def test_safe_mode_is_the_default_when_the_aes_key_is_set(make_client) -> None:
+    from bot.settings import Settings
+    from storage import MemoryStore
+    from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
+
+    env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_AES_KEY": AES_KEY}
+    defaults = Settings.from_env(env)
+    client, _ = await make_client(MemoryStore(), message_mode=defaults.message_mode)
+    assert (await post(client, platform.plaintext(text_xml("r-def", "你好")))).status == 403
+    assert (await post(client, platform.safe(text_xml("r-def", "你好")))).status == 200
+
+
+async def test_in_safe_mode_only_msg_signature_counts(make_client) -> None:
+    client, _ = await make_client(message_mode="safe")
+    # The platform also sends `signature`; it covers no body, so it is neither needed nor enough.
+    without_plain = _without(platform.safe(text_xml("r-ms", "你好")), "signature")
+    assert (await post(client, without_plain)).status == 200
+    bad_plain = _with(platform.safe(text_xml("r-ms", "你好")), signature="0" * 40)
+    assert (await post(client, bad_plain)).status == 200
+    no_msg_signature = _without(platform.safe(text_xml("r-ms", "你好")), "msg_signature")
+    assert (await post(client, no_msg_signature)).status == 403
+
+
+async def test_the_url_verification_signature_does_not_work_for_post(make_client) -> None:
+    for mode in ("safe", "compatible"):
+        client, _ = await make_client(message_mode=mode)
+        verification = platform.verification("echo")
+        query = {k: v for k, v in verification.query.items() if k != "echostr"}
+        forged = type(verification)(query, text_xml("r-victim", "取消 12345").encode())
+        assert (await post(client, forged)).status == 403, mode
+
+
+async def test_compatible_mode_takes_the_message_from_the_encrypted_part_only(make_client) -> None:
+    client, _ = await make_client(message_mode="compatible")
+    assert (await post(client, platform.plaintext(text_xml("r-cm", "你好")))).status == 403
+    req = platform.safe(text_xml("r-cm", "低保怎么申请"), "r-cm", compatible=True)
+    # A readable copy changed on the way is not what is answered: only the encrypted part is signed.
+    req.body = req.body.replace("低保怎么申请".encode(), "社区周六上班吗".encode())
+    body = await (await post(client, req)).text()
+    assert "最低生活保障" in reply_content(platform.decrypt_reply(body, req))
+    bad = _with(platform.safe(text_xml("r-cm", "你好"), compatible=True), msg_signature="0" * 40)
+    assert (await post(client, bad)).status == 403
+
+
+async def test_safe_mode_refuses_a_body_with_a_readable_copy(make_client) -> None:
+    client, _ = await make_client(message_mode="safe")
+    req = platform.safe(text_xml("r-sm", "你好"), compatible=True)
+    response = await post(client, req)
+    assert response.status == 403 and "compatible" in await response.text()
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_a_replayed_request_is_refused(make_client, caplog, request, store_kind) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, _ = await make_client(store_kind, message_mode="plaintext")
+    original = platform.plaintext(text_xml("r-replay", "你好"))
+    assert (await post(client, original)).status == 200
+    with caplog.at_level(logging.WARNING, logger="baishitong.webhook"):
+        replay = await post(client, original)
+        # The captured signature, timestamp and nonce with a body of the attacker's choosing.
+        forged = await post(client, _body(original, text_xml("r-victim", "取消 12345").encode()))
+    assert (replay.status, forged.status) == (403, 403)
+    assert "replay" in await replay.text()
+    assert len([r for r in caplog.records if r.name == "baishitong.webhook"]) == 2
+
+
+async def test_replay_cache_is_shared_through_redis(make_client, redis_url) -> None:
+    one, store = await make_client("redis", message_mode="plaintext")
+    from tests.conftest import new_redis_store
+
+    other_store = await new_redis_store(redis_url)
+    other_store._prefix = store._prefix  # the same deployment: another worker process
+    two, _ = await make_client(other_store, message_mode="plaintext")
+    original = platform.plaintext(text_xml("r-shared", "你好"))
+    assert (await post(one, original)).status == 200
+    assert (await post(two, original)).status == 403
+    verification = platform.verification("e")
+    assert (await two.get(verification.path)).status == 200
+    assert (await one.get(verification.path)).status == 403
+
+
+async def test_access_log_holds_no_signature_nonce_or_openid(make_client, caplog) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import access_log_options, create_app
+    from bot.settings import Settings
+    from storage import MemoryStore
+    from tests.wechat_peer import TOKEN
+
+    app = create_app(Settings(wechat_token=TOKEN), _services(), MemoryStore())
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(**access_log_options(True))  # the runner options `serve` uses
+    client = TestClient(server)
+    await client.start_server()
+    try:
+        req = platform.plaintext(text_xml("o-secret-openid", "你好"), "o-secret-openid")
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            assert (await post(client, req)).status == 200
+            assert (await client.get(platform.verification("e").path)).status == 200
+    finally:
+        await client.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 2 and all("/wechat" in line for line in lines)
+    for line in lines:
+        for secret in (req.query["signature"], req.query["nonce"], "o-secret-openid", "signature"):
+            assert secret not in line
+    assert access_log_options(False) == {"access_log": None}
+
+
+def _services():
+    from handlers import Services
+    from intents import Classifier
+    from knowledge import load_handbook
+
+    handbook = load_handbook()
+    return Services(handbook, Classifier(handbook))

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
+from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, StoreUnavailable
 from bot.runtime import build_outgoing, open_desk
 from bot.scheduler import Scheduler, clock_keeper
 from bot.settings import Settings
@@ -41,16 +46,22 @@ class Webhook:
     async def verify(self, request: web.Request) -> web.Response:
         try:
             echostr = self._codec.verify_url(request.query)
+            await self._first_use(request.query)
         except Rejected as exc:
             return _reject(request, exc)
+        except StoreUnavailable:
+            return web.Response(status=503, text="service unavailable")
         return web.Response(text=echostr)
 
     async def receive(self, request: web.Request) -> web.Response:
         try:
             body = await self._read_body(request)
             inbound = self._codec.decode(request.query, body)
+            await self._first_use(request.query)
         except Rejected as exc:
             return _reject(request, exc)
+        except StoreUnavailable:
+            return web.Response(status=503, text="service unavailable")
         message = to_message(inbound.message)
         if message.kind == "other":
             log.info("unsupported %s from WeChat: answered success", inbound.message.type)
@@ -59,14 +70,28 @@ class Webhook:
             reply_xml = await self.pipeline.respond(
                 dedup_key(inbound.message), message, partial(render_reply, inbound.message)
             )
-        except Exception:
-            # The store itself failed (e.g. Redis down): nothing was processed, so let WeChat retry.
-            log.exception("store unavailable while handling a message; answered 503 so WeChat retries")
+        except StoreUnavailable:
+            # Redis down or stalled: nothing was processed, so let WeChat retry. The pipeline's
+            # outage log reports it once when it begins and once when it ends, not per request.
             return web.Response(status=503, text="service unavailable")
         body_out = self._codec.encode(reply_xml, inbound)
         return web.Response(
             text=body_out, content_type="text/plain" if body_out == SUCCESS else "application/xml"
         )
+
+    async def _first_use(self, query: Mapping[str, str]) -> None:
+        """Refuse a (timestamp, nonce) pair seen before: a captured request, or its signature with
+        another body, cannot be replayed. Kept until the timestamp leaves the window; shared
+        through the store, so through Redis by every worker when REDIS_URL is set."""
+        timestamp, nonce = query["timestamp"], query["nonce"]  # both checked by the codec
+        ttl = max(1.0, int(timestamp) + self._codec.window - time.time() + 1)
+        try:
+            fresh = await self._store.first_use(f"{timestamp}:{nonce}", ttl)
+        except Exception as exc:
+            self.pipeline.outage.failed(exc)
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if not fresh:
+            raise Rejected(403, "replayed: this timestamp and nonce were already used")
 
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self._settings.max_body_bytes
@@ -81,25 +106,104 @@ class Webhook:
         return body
 
     async def health(self, request: web.Request) -> web.Response:
+        """Always answers within HEALTH_SECONDS: a stalled store or database is a 503 with the reason,
+        not a hung probe (load balancers then see "down", not "no answer")."""
         store = self._store
-        store_ok = await store.ping()
         desk = self._services.desk
-        database_ok = await desk.database.ping() if desk is not None else None
-        healthy = store_ok and database_ok is not False
-        status = 200 if healthy else 503
-        return web.json_response(
-            {
-                "status": "ok" if healthy else "degraded",
-                "store": store.kind,
-                "store_ok": store_ok,
-                "database_ok": database_ok,  # null: no database connected (ordering off)
-                # Pushes and notices not yet delivered: growing means WeCom or WeChat is not reachable.
-                "outbox_pending": await desk.outbox.pending() if desk is not None and database_ok else None,
-                "handbook_items": len(self._services.handbook.items),
-                "pid": os.getpid(),  # tells workers apart behind one port
-            },
-            status=status,
+        (store_ok, store_reason), (database_ok, pending, database_reason) = await asyncio.gather(
+            _probe_store(store), _probe_database(desk)
         )
+        healthy = store_ok and database_ok is not False
+        body: dict[str, object] = {
+            "status": "ok" if healthy else "degraded",
+            "store": store.kind,
+            "store_ok": store_ok,
+            "database_ok": database_ok,  # null: no database connected (ordering off)
+            # Pushes and notices not yet delivered: growing means WeCom or WeChat is not reachable.
+            "outbox_pending": pending,
+            "handbook_items": len(self._services.handbook.items),
+            "pid": os.getpid(),  # tells workers apart behind one port
+        }
+        if not healthy:
+            body["reason"] = "; ".join(filter(None, (store_reason, database_reason)))
+        return web.json_response(body, status=200 if healthy else 503)
+
+
+HEALTH_SECONDS = 0.8  # each probe's budget; the two run side by side, so /healthz answers within 1 s
+
+
+async def _probe_store(store: Store) -> tuple[bool, str]:
+    try:
+        async with asyncio.timeout(HEALTH_SECONDS):
+            ok = await store.ping()
+    except TimeoutError:
+        return False, f"store ({store.kind}) did not answer within {HEALTH_SECONDS}s"
+    except Exception as exc:  # a probe never turns into a 500
+        return False, f"store ({store.kind}) failed: {type(exc).__name__}"
+    return ok, "" if ok else f"store ({store.kind}) unreachable"
+
+
+class _Pingable(Protocol):
+    async def ping(self) -> bool: ...
+
+
+class _Outbox(Protocol):
+    async def pending(self) -> int: ...
+
+
+class _Desk(Protocol):
+    """What /healthz needs of the service desk (kept structural: the desk's module may move)."""
+
+    @property
+    def database(self) -> _Pingable: ...
+
+    @property
+    def outbox(self) -> _Outbox: ...
+
+
+async def _probe_database(desk: _Desk | None) -> tuple[bool | None, int | None, str]:
+    """(database_ok, outbox_pending, reason); both queries share one budget."""
+    if desk is None:
+        return None, None, ""
+    try:
+        async with asyncio.timeout(HEALTH_SECONDS):
+            if not await desk.database.ping():
+                return False, None, "database unreachable"
+            pending = await desk.outbox.pending()
+    except TimeoutError:
+        return False, None, f"database did not answer within {HEALTH_SECONDS}s"
+    except Exception as exc:  # e.g. the connection dropped between the two queries
+        return False, None, f"database failed: {type(exc).__name__}"
+    return True, pending, ""
+
+
+# The only query fields an access log line keeps: the signatures would let anyone reading the log
+# replay or forge within the window, and openid identifies the resident.
+_LOGGED_QUERY = ("timestamp", "encrypt_type")
+
+
+class RedactedAccessLogger(AbstractAccessLogger):
+    """`--access-log` lines: remote, method, path, the harmless query fields, status, size, time."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        query = "&".join(f"{k}={request.query[k]}" for k in _LOGGED_QUERY if k in request.query)
+        self.logger.info(
+            '%s "%s %s%s" %d %d %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            "?" + query if query else "",
+            response.status,
+            response.body_length,
+            time,
+        )
+
+
+def access_log_options(enabled: bool) -> dict[str, Any]:
+    """web.run_app / AppRunner arguments for `serve --access-log` (off: no access log at all)."""
+    if not enabled:
+        return {"access_log": None}
+    return {"access_log": logging.getLogger("aiohttp.access"), "access_log_class": RedactedAccessLogger}
 
 
 def _reject(request: web.Request, exc: Rejected) -> web.Response:

@@ -141,7 +141,7 @@ def _configure_logging(level: str) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import access_log_options, create_app
     from bot.runtime import build_services, build_store
     from bot.workers import run_workers
 
@@ -183,7 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
             print=None,
             loop=_event_loop(args.loop),
             reuse_port=args.workers > 1,
-            access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
+            **access_log_options(args.access_log),  # no signatures, nonces or openids in the lines
         )
 
     if args.workers == 1:

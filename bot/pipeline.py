@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from bot.wechat import SUCCESS
@@ -22,6 +23,41 @@ APOLOGY = "抱歉，系统开小差了，请稍后再试；着急的话请回复
 BUSY = "现在咨询的人比较多，请过一分钟再发一次；着急的话请拨打社区电话。"
 
 
+class StoreUnavailable(Exception):
+    """The turn store failed (Redis down or stalled): nothing was answered, so WeChat should retry."""
+
+
+class OutageLog:
+    """One line when a store outage begins and one when it ends, with the count of refused requests.
+
+    A traceback per refused request turned a 10-second Redis outage into 86,037 log lines.
+    """
+
+    def __init__(self, logger: logging.Logger, clock: Callable[[], float] = time.monotonic) -> None:
+        self._log = logger
+        self._clock = clock
+        self._since: float | None = None
+        self._refused = 0
+
+    def failed(self, exc: BaseException, *, refused: bool = True) -> None:
+        if self._since is None:
+            self._since = self._clock()
+            self._log.error(
+                "store outage began: %s: %s; answering 503 so WeChat retries", type(exc).__name__, exc
+            )
+        self._refused += refused
+
+    def recovered(self) -> None:
+        if self._since is None:
+            return
+        self._log.warning(
+            "store outage ended after %.1fs: %d requests refused with 503",
+            self._clock() - self._since,
+            self._refused,
+        )
+        self._since, self._refused = None, 0
+
+
 class Pipeline:
     def __init__(self, services: Services, store: Store, *, deadline: float, max_in_flight: int = 256):
         self.services = services
@@ -32,6 +68,7 @@ class Pipeline:
         # and throughput falls (measured: 930/s capacity fell to 430/s under 1,200/s offered).
         self._max_in_flight = max_in_flight
         self._running: set[asyncio.Task[str]] = set()
+        self.outage = OutageLog(log)
 
     async def respond(self, key: str, message: Message, render: Callable[[Reply], str]) -> str:
         """The reply body for this delivery; the handlers run at most once per key.
@@ -51,11 +88,26 @@ class Pipeline:
         if not done:
             log.warning("reply to %s missed the %.1fs deadline: answered success", key, self._deadline)
             return SUCCESS
+        error = task.exception()
+        if isinstance(error, StoreUnavailable):
+            self.outage.failed(error.__cause__ or error)
+            raise error
         return task.result()
 
     async def _turn(self, key: str, message: Message, render: Callable[[Reply], str], deadline: float) -> str:
+        try:
+            return await self._run_turn(key, message, render, deadline)
+        except (StoreUnavailable, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # every failure outside the handlers is the store's
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _run_turn(
+        self, key: str, message: Message, render: Callable[[Reply], str], deadline: float
+    ) -> str:
         store = self._store
         turn = await store.begin(key, message.resident)
+        self.outage.recovered()
         if not turn.owner:
             if turn.reply is not None:
                 log.info("retry of %s answered from the stored reply", key)
@@ -77,7 +129,13 @@ class Pipeline:
 
     def _finished(self, task: asyncio.Task[str]) -> None:
         self._running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, StoreUnavailable):
+            # Starts the outage log even past the deadline; respond() counts the refused requests.
+            self.outage.failed(error.__cause__ or error, refused=False)
+        elif error is not None:
             # Also reached when the deadline already answered: make sure the failure is seen.
             log.error("turn failed: %r", task.exception())
 

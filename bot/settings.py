@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 T = TypeVar("T", int, float)
 
+# How WeChat delivers messages (the Official Account's 消息加解密方式), weakest first. Plaintext
+# requests are signed over token, timestamp and nonce only, never the body: development only.
+MESSAGE_MODES = ("plaintext", "compatible", "safe")
+
 
 class SettingsError(ValueError):
     """A configuration value is missing or malformed; the message names the variable."""
@@ -20,6 +24,9 @@ class Settings:
     wechat_token: str = ""
     wechat_app_id: str = ""
     wechat_aes_key: str = ""  # empty: plaintext mode only
+    # plaintext / compatible / safe; "": safe when wechat_aes_key is set, else plaintext. A request
+    # weaker than the mode (e.g. unencrypted in compatible or safe mode) is refused.
+    message_mode: str = ""
     redis_url: str = ""  # empty: in-process store
     redis_max_connections: int = 64
     database_url: str = "sqlite+aiosqlite:///baishitong.db"  # a file in the working directory
@@ -43,6 +50,10 @@ class Settings:
     outbox_lease_seconds: float = 60.0  # a row taken by a worker that died is sent by another after this
     scheduler_seconds: float = 30.0  # how often the ticket clocks are checked (0 in OUTBOX_WORKER=off)
 
+    def __post_init__(self) -> None:
+        if not self.message_mode:  # frozen: resolve the default once, here
+            object.__setattr__(self, "message_mode", "safe" if self.wechat_aes_key else "plaintext")
+
     @property
     def safe_mode_enabled(self) -> bool:
         return bool(self.wechat_aes_key)
@@ -54,6 +65,7 @@ class Settings:
             wechat_token=env.get("WECHAT_TOKEN", "").strip(),
             wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
             wechat_aes_key=env.get("WECHAT_AES_KEY", "").strip(),
+            message_mode=env.get("WECHAT_MESSAGE_MODE", "").strip().lower(),
             redis_url=env.get("REDIS_URL", "").strip(),
             redis_max_connections=_int(env, "REDIS_MAX_CONNECTIONS", 64),
             database_url=env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///baishitong.db",
@@ -86,6 +98,14 @@ class Settings:
                 raise SettingsError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
             if not self.wechat_app_id:
                 raise SettingsError("WECHAT_APP_ID is required when WECHAT_AES_KEY is set")
+        if self.message_mode not in MESSAGE_MODES:
+            raise SettingsError(
+                f"WECHAT_MESSAGE_MODE must be plaintext, compatible or safe, got {self.message_mode!r}"
+            )
+        if self.message_mode != "plaintext" and not self.wechat_aes_key:
+            raise SettingsError(
+                f"WECHAT_MESSAGE_MODE={self.message_mode} needs WECHAT_AES_KEY (the EncodingAESKey)"
+            )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -64,6 +64,11 @@ class Store(abc.ABC):
         (Turn.notice) and clears the mark, so ordinary turns never pay for a lookup."""
 
     @abc.abstractmethod
+    async def first_use(self, name: str, ttl: float) -> bool:
+        """True the first time `name` is seen within `ttl` seconds, False after: the replay cache of
+        the webhook's (timestamp, nonce) pairs, shared by every process that shares the store."""
+
+    @abc.abstractmethod
     async def get_state(self, resident: str) -> State:
         """The resident's current state ({} when none): for tools and tests, outside any turn."""
 

@@ -156,6 +156,10 @@ class RedisStore(Store):
                 return None
             await asyncio.sleep(_POLL_SECONDS)
 
+    async def first_use(self, name: str, ttl: float) -> bool:
+        key = f"{self._prefix}seen:{name}"
+        return bool(await self._client.set(key, 1, nx=True, px=max(1, int(ttl * 1000))))
+
     async def get_state(self, resident: str) -> State:
         raw = await self._client.get(self._keys("", resident)[2])
         return json.loads(raw) if raw else {}

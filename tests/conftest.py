@@ -90,7 +90,11 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY)
+    # Plaintext mode (development) with the key set: plaintext and encrypted requests both work;
+    # tests of the production modes pass message_mode="safe" or "compatible".
+    return Settings(
+        wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY, message_mode="plaintext"
+    )
 
 
 ClientFactory = Callable[..., Awaitable[tuple[TestClient, Store]]]

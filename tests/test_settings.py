@@ -68,3 +68,23 @@ def test_wecom_webhooks_one_url_or_one_per_group() -> None:
         Settings.from_env({"WECOM_WEBHOOK_URL": "default=not-a-url"})
     with pytest.raises(SettingsError, match="TZ_COMMUNITY"):
         Settings.from_env({"TZ_COMMUNITY": "Mars/Olympus"})
+
+
+def test_message_mode_defaults_to_safe_when_the_aes_key_is_set() -> None:
+    assert Settings.from_env({"WECHAT_AES_KEY": AES, "WECHAT_APP_ID": "wx1"}).message_mode == "safe"
+    assert Settings.from_env({}).message_mode == "plaintext"
+    env = {"WECHAT_AES_KEY": AES, "WECHAT_APP_ID": "wx1", "WECHAT_MESSAGE_MODE": "Compatible"}
+    assert Settings.from_env(env).message_mode == "compatible"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WECHAT_MESSAGE_MODE": "safe"}, "WECHAT_MESSAGE_MODE=safe needs WECHAT_AES_KEY"),
+        ({"WECHAT_MESSAGE_MODE": "compatible"}, "WECHAT_MESSAGE_MODE=compatible needs WECHAT_AES_KEY"),
+        ({"WECHAT_MESSAGE_MODE": "secure"}, "WECHAT_MESSAGE_MODE must be plaintext, compatible or safe"),
+    ],
+)
+def test_message_mode_is_checked(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)

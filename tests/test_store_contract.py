@@ -157,7 +157,7 @@ async def test_memory_store_forgets_expired_entries_without_rescanning_every_wri
     for n in range(10_000):
         await store.finish(await store.begin(f"new-{n}", f"r{n % 50}"), "x", None)
     assert len(store._dedup) < 20_000
-    assert all(key.startswith("new-") for key in store._dedup)
+    assert all(key.startswith("new-") for key, _resident in store._dedup)
     assert store._sweep_at["_dedup"] >= 2 * 4096
 
 
@@ -176,3 +176,22 @@ async def test_redis_burst_beyond_the_pool_waits_instead_of_failing(redis_url: s
     assert all(await asyncio.gather(*(message(n) for n in range(200))))
     assert await store.get_state("burst-resident-199") == {"n": 199}
     await cleanup_redis(store)
+
+
+async def test_dedup_keys_are_per_resident(store: Store) -> None:
+    """Resident B sending A's MsgId must get their own turn, never A's stored reply."""
+    first = await store.begin("msg:shared-id", "resident-A")
+    await store.finish(first, "reply meant for A", None)
+    other = await store.begin("msg:shared-id", "resident-B")
+    assert (other.owner, other.reply) == (True, None)
+    await store.finish(other, "reply for B", None)
+    assert await store.wait_reply("msg:shared-id", "resident-A", 0.1) == "reply meant for A"
+    assert await store.wait_reply("msg:shared-id", "resident-B", 0.1) == "reply for B"
+
+
+async def test_first_use_remembers_a_name_for_its_ttl(store: Store) -> None:
+    assert await store.first_use("1700000000:nonce-1", 0.2) is True
+    assert await store.first_use("1700000000:nonce-1", 0.2) is False
+    assert await store.first_use("1700000000:nonce-2", 0.2) is True
+    await asyncio.sleep(0.3)
+    assert await store.first_use("1700000000:nonce-1", 0.2) is True

@@ -413,3 +413,306 @@ def replace_desk_url(services, tmp_path):
     desk = services.desk
     missing = Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     return replace(services, desk=ServiceDesk(missing, desk.calendar, desk.tz, desk.clock))
+
+
+def _message_xml(
+    *,
+    msg_id: str = "123456",
+    create_time: str = "1700000000",
+    sender: str = "r-malformed",
+    content: str = "你好",
+) -> str:
+    from tests.wechat_peer import OFFICIAL_ACCOUNT
+
+    return (
+        f"<xml><ToUserName>{OFFICIAL_ACCOUNT}</ToUserName><FromUserName>{sender}</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType>text</MsgType>"
+        f"<Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+@pytest.mark.parametrize(
+    ("name", "xml"),
+    [
+        ("non-numeric MsgId", _message_xml(msg_id="12ab")),
+        ("non-numeric CreateTime", _message_xml(create_time="yesterday")),
+        ("MsgId too long", _message_xml(msg_id="9" * 40)),
+        ("nested FromUserName", _message_xml(sender="<a>x</a><b>y</b>")),
+        (
+            "duplicated FromUserName",
+            _message_xml().replace("</xml>", "<FromUserName>other</FromUserName></xml>"),
+        ),
+        ("nested Content", _message_xml(content="<p>hi</p>")),
+        ("duplicated Content", _message_xml().replace("</xml>", "<Content>again</Content></xml>")),
+        ("empty FromUserName", _message_xml(sender="")),
+    ],
+)
+async def test_malformed_but_signed_message_gets_400_not_a_store_outage(
+    make_client, caplog, request, store_kind, name, xml
+) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, _ = await make_client(store_kind)
+    with caplog.at_level(logging.WARNING):
+        response = await post(client, platform.plaintext(xml))
+    assert response.status == 400, name
+    assert "Traceback" not in await response.text()
+    assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["baishitong.webhook"]
+    assert not any(r.exc_info for r in caplog.records)
+
+
+class _FakeDatabase:
+    def __init__(self, stall: float = 0.0) -> None:
+        self.stall = stall
+
+    async def ping(self) -> bool:
+        await asyncio.sleep(self.stall)
+        return True
+
+
+class _FakeOutbox:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+
+    async def pending(self) -> int:
+        if self.error is not None:
+            raise self.error
+        return 0
+
+
+async def _health_client(services, store, database, outbox):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+    from bot.settings import Settings
+    from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
+
+    desk = SimpleNamespace(database=database, outbox=outbox)
+    settings = Settings(wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY)
+    client = TestClient(
+        TestServer(create_app(settings, replace(services, desk=desk), store), host="127.0.0.1")
+    )
+    await client.start_server()
+    return client
+
+
+async def test_healthz_answers_503_with_the_reason_when_the_database_drops_between_queries(services) -> None:
+    from storage import MemoryStore
+
+    client = await _health_client(
+        services, MemoryStore(), _FakeDatabase(), _FakeOutbox(ConnectionResetError("server closed"))
+    )
+    try:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        health = await response.json()
+        assert health["status"] == "degraded" and "database" in health["reason"]
+    finally:
+        await client.close()
+
+
+async def test_healthz_answers_within_a_second_when_the_database_stalls(services) -> None:
+    from storage import MemoryStore
+
+    client = await _health_client(services, MemoryStore(), _FakeDatabase(stall=30), _FakeOutbox())
+    try:
+        async with asyncio.timeout(1):
+            response = await client.get("/healthz")
+        assert response.status == 503
+        health = await response.json()
+        assert health["database_ok"] is False and "did not answer" in health["reason"]
+    finally:
+        await client.close()
+
+
+async def test_healthz_answers_within_a_second_when_the_store_stalls(services) -> None:
+    from storage import MemoryStore
+
+    class StalledStore(MemoryStore):
+        async def ping(self) -> bool:
+            await asyncio.sleep(30)
+            return True
+
+    client = await _health_client(services, StalledStore(), _FakeDatabase(), _FakeOutbox())
+    try:
+        async with asyncio.timeout(1):
+            response = await client.get("/healthz")
+        assert response.status == 503
+        health = await response.json()
+        assert health["store_ok"] is False and "store" in health["reason"]
+    finally:
+        await client.close()
+
+
+async def test_a_store_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
+    make_client, caplog
+) -> None:
+    from storage import MemoryStore
+
+    class FlakyStore(MemoryStore):
+        down = True
+
+        async def begin(self, key, resident):
+            if self.down:
+                raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+            return await super().begin(key, resident)
+
+    store = FlakyStore()
+    client, _ = await make_client(store)
+    with caplog.at_level(logging.INFO):
+        for _ in range(20):
+            response = await post(client, platform.plaintext(text_xml("r-outage", "你好")))
+            assert response.status == 503
+        noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(noisy) == 1 and "began" in noisy[0].getMessage()
+        assert not any(r.exc_info for r in caplog.records)
+        store.down = False
+        response = await post(client, platform.plaintext(text_xml("r-outage", "你好")))
+        assert response.status == 200
+    outage = [r.getMessage() for r in caplog.records if "outage" in r.getMessage()]
+    assert len(outage) == 2 and "20 requests refused" in outage[1], outage
+
+
+async def test_an_unreachable_redis_does_not_flood_the_log(make_client, caplog) -> None:
+    from storage import RedisStore
+
+    client, _ = await make_client(RedisStore("redis://127.0.0.1:1/0"))
+    with caplog.at_level(logging.INFO):
+        for _ in range(10):
+            assert (await post(client, platform.plaintext(text_xml("r-down", "你好")))).status == 503
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    assert not any(r.exc_info for r in caplog.records)
+
+
+# --- forged and replayed requests ----------------------------------------------------------------
+
+
+async def test_safe_mode_refuses_plaintext_requests(make_client, caplog) -> None:
+    client, _ = await make_client(message_mode="safe")
+    with caplog.at_level(logging.WARNING, logger="baishitong.webhook"):
+        response = await post(client, platform.plaintext(text_xml("r-forged", "你好")))
+    assert response.status == 403 and "encrypt" in await response.text()
+    assert len([r for r in caplog.records if r.name == "baishitong.webhook"]) == 1
+
+
+async def test_safe_mode_is_the_default_when_the_aes_key_is_set(make_client) -> None:
+    from bot.settings import Settings
+    from storage import MemoryStore
+    from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
+
+    env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_AES_KEY": AES_KEY}
+    defaults = Settings.from_env(env)
+    client, _ = await make_client(MemoryStore(), message_mode=defaults.message_mode)
+    assert (await post(client, platform.plaintext(text_xml("r-def", "你好")))).status == 403
+    assert (await post(client, platform.safe(text_xml("r-def", "你好")))).status == 200
+
+
+async def test_in_safe_mode_only_msg_signature_counts(make_client) -> None:
+    client, _ = await make_client(message_mode="safe")
+    # The platform also sends `signature`; it covers no body, so it is neither needed nor enough.
+    without_plain = _without(platform.safe(text_xml("r-ms", "你好")), "signature")
+    assert (await post(client, without_plain)).status == 200
+    bad_plain = _with(platform.safe(text_xml("r-ms", "你好")), signature="0" * 40)
+    assert (await post(client, bad_plain)).status == 200
+    no_msg_signature = _without(platform.safe(text_xml("r-ms", "你好")), "msg_signature")
+    assert (await post(client, no_msg_signature)).status == 403
+
+
+async def test_the_url_verification_signature_does_not_work_for_post(make_client) -> None:
+    for mode in ("safe", "compatible"):
+        client, _ = await make_client(message_mode=mode)
+        verification = platform.verification("echo")
+        query = {k: v for k, v in verification.query.items() if k != "echostr"}
+        forged = type(verification)(query, text_xml("r-victim", "取消 12345").encode())
+        assert (await post(client, forged)).status == 403, mode
+
+
+async def test_compatible_mode_takes_the_message_from_the_encrypted_part_only(make_client) -> None:
+    client, _ = await make_client(message_mode="compatible")
+    assert (await post(client, platform.plaintext(text_xml("r-cm", "你好")))).status == 403
+    req = platform.safe(text_xml("r-cm", "低保怎么申请"), "r-cm", compatible=True)
+    # A readable copy changed on the way is not what is answered: only the encrypted part is signed.
+    req.body = req.body.replace("低保怎么申请".encode(), "社区周六上班吗".encode())
+    body = await (await post(client, req)).text()
+    assert "最低生活保障" in reply_content(platform.decrypt_reply(body, req))
+    bad = _with(platform.safe(text_xml("r-cm", "你好"), compatible=True), msg_signature="0" * 40)
+    assert (await post(client, bad)).status == 403
+
+
+async def test_safe_mode_refuses_a_body_with_a_readable_copy(make_client) -> None:
+    client, _ = await make_client(message_mode="safe")
+    req = platform.safe(text_xml("r-sm", "你好"), compatible=True)
+    response = await post(client, req)
+    assert response.status == 403 and "compatible" in await response.text()
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_a_replayed_request_is_refused(make_client, caplog, request, store_kind) -> None:
+    if store_kind == "redis":
+        request.getfixturevalue("redis_url")
+    client, _ = await make_client(store_kind, message_mode="plaintext")
+    original = platform.plaintext(text_xml("r-replay", "你好"))
+    assert (await post(client, original)).status == 200
+    with caplog.at_level(logging.WARNING, logger="baishitong.webhook"):
+        replay = await post(client, original)
+        # The captured signature, timestamp and nonce with a body of the attacker's choosing.
+        forged = await post(client, _body(original, text_xml("r-victim", "取消 12345").encode()))
+    assert (replay.status, forged.status) == (403, 403)
+    assert "replay" in await replay.text()
+    assert len([r for r in caplog.records if r.name == "baishitong.webhook"]) == 2
+
+
+async def test_replay_cache_is_shared_through_redis(make_client, redis_url) -> None:
+    one, store = await make_client("redis", message_mode="plaintext")
+    from tests.conftest import new_redis_store
+
+    other_store = await new_redis_store(redis_url)
+    other_store._prefix = store._prefix  # the same deployment: another worker process
+    two, _ = await make_client(other_store, message_mode="plaintext")
+    original = platform.plaintext(text_xml("r-shared", "你好"))
+    assert (await post(one, original)).status == 200
+    assert (await post(two, original)).status == 403
+    verification = platform.verification("e")
+    assert (await two.get(verification.path)).status == 200
+    assert (await one.get(verification.path)).status == 403
+
+
+async def test_access_log_holds_no_signature_nonce_or_openid(make_client, caplog) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import access_log_options, create_app
+    from bot.settings import Settings
+    from storage import MemoryStore
+    from tests.wechat_peer import TOKEN
+
+    app = create_app(Settings(wechat_token=TOKEN), _services(), MemoryStore())
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(**access_log_options(True))  # the runner options `serve` uses
+    client = TestClient(server)
+    await client.start_server()
+    try:
+        req = platform.plaintext(text_xml("o-secret-openid", "你好"), "o-secret-openid")
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            assert (await post(client, req)).status == 200
+            assert (await client.get(platform.verification("e").path)).status == 200
+    finally:
+        await client.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 2 and all("/wechat" in line for line in lines)
+    for line in lines:
+        for secret in (req.query["signature"], req.query["nonce"], "o-secret-openid", "signature"):
+            assert secret not in line
+    assert access_log_options(False) == {"access_log": None}
+
+
+def _services():
+    from handlers import Services
+    from intents import Classifier
+    from knowledge import load_handbook
+
+    handbook = load_handbook()
+    return Services(handbook, Classifier(handbook))

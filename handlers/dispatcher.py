@@ -1,7 +1,7 @@
 """Route one message to the handler of its kind and intent, reading the conversation state first.
 
-State carries two things between messages: a pending numbered question (which item did you
-mean?) and the last item answered, so a bare "预约" or "材料" refers to it.
+The conversation's declared state (handlers/conversation.py) says what a message may refer to: an
+order draft, a pending numbered question, an order just placed, or the last item answered.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from handlers import consult, events, office, order, ordering, rate, smalltalk, staff, status
+from handlers.conversation import CHOOSING, ORDERING, PLACED
 from handlers.render import truncate
 from handlers.types import Context, Reply
 from intents import Classification, normalize
@@ -70,19 +71,19 @@ async def _text(ctx: Context) -> Reply:
         reply = await staff.handle(ctx, command)
         if reply is not None:
             return reply
-    if ordering.active(ctx):
-        return await ordering.answer(ctx)
-    repeated = ordering.repeated_confirmation(ctx)
-    if repeated is not None:
-        return repeated
-    state = ctx.conversation.state
-    options = state.get("await_choice")
-    if options:
-        chosen = consult.chosen_option(text, options)
+    draft = ctx.conversation.get(ORDERING)
+    if draft is not None:
+        return await ordering.answer(ctx, draft)
+    placed = ctx.conversation.get(PLACED)
+    if placed is not None and ordering.confirms(text):
+        return await ordering.placed_again(ctx, placed)
+    choice = ctx.conversation.get(CHOOSING)
+    if choice is not None:
+        chosen = consult.chosen_option(text, list(choice.options))
         if chosen is not None:
-            intent = state.get("intent", "consult")
+            intent = choice.intent
             return await INTENT_HANDLERS[intent](ctx, Classification(text, intent, chosen, 1.0, (chosen,)))
-    last_item = state.get("last_item")
+    last_item = ctx.conversation.item
     if last_item:
         word = normalize(text)
         if word in order.FOLLOW_UP_WORDS:

@@ -118,12 +118,13 @@ class Pipeline:
                 log.warning("retry of %s still running at the deadline: answered success", key)
                 return SUCCESS
             return reply
-        conversation = Conversation(turn.state)
+        services = self.services
         try:
-            body = render(await dispatch(Context(message, conversation, self.services, turn.notice)))
+            conversation = Conversation.load(turn.state, services.now(), services.handbook.items)
+            body = render(await dispatch(Context(message, conversation, services, turn.notice)))
         except Exception:
             log.exception("handling %s failed; the resident gets an apology", key)
-            body, conversation = render(Reply(APOLOGY)), Conversation(turn.state)
+            body, conversation = render(Reply(APOLOGY)), Conversation()  # the stored state is kept
         await store.finish(turn, body, conversation.change())
         return body
 

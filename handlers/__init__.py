@@ -3,7 +3,8 @@
 The same `dispatch` serves the WeChat webhook and `baishitong chat`.
 """
 
+from handlers.conversation import Conversation
 from handlers.dispatcher import dispatch
-from handlers.types import Context, Conversation, Message, Reply, Services
+from handlers.types import Context, Message, Reply, Services
 
 __all__ = ["Context", "Conversation", "Message", "Reply", "Services", "dispatch"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers import render
+from handlers.conversation import AFTER_ITEM, CHOOSING, Choice
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -14,7 +15,7 @@ _CHINESE_DIGITS = {c: i + 1 for i, c in enumerate("一二三四五六七八九")
 
 def answer(ctx: Context, item_id: str) -> Reply:
     """The checklist for one item; remember it so "预约" next means booking this item."""
-    ctx.conversation.remember(last_item=item_id)
+    ctx.conversation.enter(AFTER_ITEM, item_id)
     handbook = ctx.services.handbook
     return Reply(render.checklist(handbook.item(item_id), handbook))
 
@@ -30,7 +31,7 @@ async def handle(ctx: Context, result: Classification) -> Reply:
 def ask_which(ctx: Context, intent: str, options: tuple[str, ...]) -> Reply:
     """Two items fit equally well: list them numbered and remember the question."""
     options = options[:5]
-    ctx.conversation.remember(await_choice=list(options), intent=intent)
+    ctx.conversation.enter(CHOOSING, Choice(options, intent))
     titles = [ctx.services.handbook.item(item_id).title for item_id in options]
     lines = ["您想问的是哪一项？", *(f"{i}. {title}" for i, title in enumerate(titles, 1)), "请回复数字。"]
     return Reply("\n".join(lines))

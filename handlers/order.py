@@ -6,6 +6,7 @@ nothing they asked for is silently dropped. Online orders are handlers/ordering.
 from __future__ import annotations
 
 from handlers import render
+from handlers.conversation import AFTER_ITEM
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -20,7 +21,7 @@ def book(ctx: Context, item_id: str) -> Reply:
     handbook = ctx.services.handbook
     item = handbook.item(item_id)
     office = handbook.office
-    ctx.conversation.remember(last_item=item_id)
+    ctx.conversation.enter(AFTER_ITEM, item_id)
     lines = [f"收到，您要办的是【{item.title}】。"]
     if item.bookable or item.home_visit:
         lines.append(

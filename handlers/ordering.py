@@ -1,18 +1,22 @@
 """The order conversation (群众点单): collect what the item needs, one question at a time, then 确认.
 
-The draft lives in the conversation state, so it survives between messages and processes and
-expires with it; the draft's key becomes the ticket's request key, so a confirmed order creates
-one ticket however often WeChat retries or the resident repeats 确认.
+The draft (handlers/draft.py) is the conversation's ORDERING state, so it survives between
+messages and processes; the turn that starts after 30 idle minutes drops it. The draft's key
+becomes the ticket's request key, so a confirmed order creates one ticket however often WeChat
+retries or the resident repeats 确认.
 """
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from handlers import consult, order, render
+from handlers.conversation import ORDERING, PLACED, Placed
+from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
 from intents import Classification
 from intents.contact import ContactError, read_address, read_description, read_mobile, read_name
@@ -22,7 +26,6 @@ from knowledge import Item
 from knowledge.models import OrderSpec
 from storage.desk import Limits
 
-IDLE = timedelta(minutes=30)
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
 # ctx.services.classifier.lexicon.
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址", "time": "时间", "description": "情况"}
@@ -53,15 +56,9 @@ def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     now = ctx.services.now()
     home_visit = ctx.services.classifier.lexicon.home_visit
     visit = "address" in item.order.fields or (item.home_visit and bool(home_visit.search(simplify(text))))
-    draft: dict[str, Any] = {
-        "item": item_id,
-        "visit": visit,
-        "fields": {},
-        "asking": "",
-        "key": uuid.uuid4().hex,
-        "at": now.isoformat(),
-        "urgent": any(word in text for word in item.order.urgent),
-    }
+    draft = OrderDraft(
+        item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
+    )
     notes = _prefill(ctx, item, draft, text)
     kind = (
         "上门服务"
@@ -72,33 +69,21 @@ def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     return _next(ctx, item, draft, [intro, *notes])
 
 
-def active(ctx: Context) -> bool:
-    draft = ctx.conversation.state.get("order")
-    if not draft:
-        return False
-    started = datetime.fromisoformat(draft["at"])
-    if ctx.services.now() - started > IDLE:
-        ctx.conversation.forget()  # idle for 30 minutes: the draft is dropped, the message handled anew
-        return False
-    return True
+def confirms(ctx: Context, text: str) -> bool:
+    return ctx.services.classifier.lexicon.order_confirm.match(simplify(text).strip()) is not None
 
 
-def repeated_confirmation(ctx: Context) -> Reply | None:
+async def placed_again(ctx: Context, placed: Placed) -> Reply:
     """A second 确认 right after an order went in: say it is in, rather than "I don't understand"."""
-    number = ctx.conversation.state.get("placed")
-    if number and ctx.services.classifier.lexicon.order_confirm.match(simplify(ctx.message.text).strip()):
-        return Reply(f"这个预约已经提交过了，工单号 {number}。回复“进度”可以查看办理情况。")
-    return None
+    return Reply(f"这个预约已经提交过了，工单号 {placed.number}。回复“进度”可以查看办理情况。")
 
 
-async def answer(ctx: Context) -> Reply:
+async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     """The resident's answer to the pending question (or 确认, 取消, a correction)."""
-    draft = dict(ctx.conversation.state["order"])
-    draft["fields"] = dict(draft["fields"])
-    item = ctx.services.handbook.item(draft["item"])
+    draft = replace(draft, fields=dict(draft.fields), at=ctx.services.now())
+    item = ctx.services.handbook.item(draft.item)
     text = ctx.message.text.strip()
     plain = simplify(text).strip()
-    draft["at"] = ctx.services.now().isoformat()
     lexicon = ctx.services.classifier.lexicon
     if lexicon.order_cancel.match(plain):
         ctx.conversation.forget()
@@ -107,50 +92,50 @@ async def answer(ctx: Context) -> Reply:
         named = [f for f, words in lexicon.field_words.items() if words.search(plain)]
         field = next((f for f in named if f in _fields(item, draft)), None)
         if field is None:
-            return _ask(ctx, draft, draft["asking"], ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
-        draft["fields"].pop(field, None)
+            return _ask(ctx, draft, draft.asking, ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
+        draft.drop(field)
         remainder = lexicon.field_words[field].sub("", lexicon.correction.sub("", plain)).strip(" ：:是为")
         if remainder:
             with contextlib.suppress(ContactError, WhenError):
                 _take(ctx, item, draft, field, remainder)
-        if field not in draft["fields"]:
+        if not draft.has(field):
             return _ask(ctx, draft, field, [f"好的，重新说一下{LABELS[field]}。"])
         return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
-    if draft["asking"] == "confirm":
+    if draft.asking == "confirm":
         if lexicon.order_confirm.match(plain):
             return await _place(ctx, item, draft)
         return _ask(
             ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]
         )
     try:
-        _take(ctx, item, draft, draft["asking"], text)
+        _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
-        return _ask(ctx, draft, draft["asking"], [str(exc)])
+        return _ask(ctx, draft, draft.asking, [str(exc)])
     return _next(ctx, item, draft, [])
 
 
-def _fields(item: Item, draft: dict[str, Any]) -> tuple[str, ...]:
-    return item.order_fields(bool(draft["visit"]))
+def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
+    return item.order_fields(draft.visit)
 
 
-def _take(ctx: Context, item: Item, draft: dict[str, Any], field: str, text: str) -> None:
+def _take(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str) -> None:
     """Read `text` as `field` into the draft; raises ContactError/WhenError saying why not."""
     if field == "name":
-        draft["fields"]["name"] = read_name(text)
+        draft.fields["name"] = read_name(text)
     elif field == "mobile":
         mobile = read_mobile(text)
         if mobile is None:
             raise ContactError("没看到手机号码。请发 11 位手机号，比如 13812345678。")
-        draft["fields"]["mobile"] = mobile
+        draft.fields["mobile"] = mobile
     elif field == "address":
-        draft["fields"]["address"] = read_address(text)
+        draft.fields["address"] = read_address(text)
     elif field == "description":
-        draft["fields"]["description"] = read_description(text)
+        draft.fields["description"] = read_description(text)
     elif field == "time":
         window = _window(ctx, item, text)
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
-        draft["fields"]["time"] = window.as_json()
+        draft.time = window
 
 
 def _window(ctx: Context, item: Item, text: str) -> Window | None:
@@ -169,7 +154,7 @@ def _window(ctx: Context, item: Item, text: str) -> Window | None:
     return first_fit(window, lambda day: handbook.calendar.spans(hours, day), closed_reason, now)
 
 
-def _prefill(ctx: Context, item: Item, draft: dict[str, Any], text: str) -> list[str]:
+def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
     """Keep what the first message already says; a wrong time is explained, not silently dropped."""
     notes: list[str] = []
     fields = _fields(item, draft)
@@ -178,68 +163,64 @@ def _prefill(ctx: Context, item: Item, draft: dict[str, Any], text: str) -> list
     try:
         mobile = read_mobile(text)
         if mobile and "mobile" in fields:
-            draft["fields"]["mobile"] = mobile
+            draft.fields["mobile"] = mobile
     except ContactError:
         pass
     if "time" in fields:
         try:
             window = _window(ctx, item, text)
             if window:
-                draft["fields"]["time"] = window.as_json()
+                draft.time = window
         except WhenError as exc:
             notes.append(str(exc))
     if "description" in fields and len(simplify(text)) >= 4:
-        draft["fields"]["description"] = read_description(text)
+        draft.fields["description"] = read_description(text)
     return notes
 
 
-def _next(ctx: Context, item: Item, draft: dict[str, Any], lines: list[str]) -> Reply:
-    missing = [f for f in _fields(item, draft) if f not in draft["fields"]]
+def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Reply:
+    missing = [f for f in _fields(item, draft) if not draft.has(f)]
     if missing:
         return _ask(ctx, draft, missing[0], lines)
     return _ask(ctx, draft, "confirm", [*lines, summary(ctx, item, draft)])
 
 
-def _ask(ctx: Context, draft: dict[str, Any], field: str, lines: list[str]) -> Reply:
-    draft["asking"] = field
-    ctx.conversation.remember(order=draft, last_item=draft["item"])
+def _ask(ctx: Context, draft: OrderDraft, field: str, lines: list[str]) -> Reply:
+    draft.asking = field
+    ctx.conversation.enter(ORDERING, draft)
     if field == "confirm":
         return Reply("\n".join(lines))
     return Reply("\n".join([*lines, QUESTIONS[field] + _FOOTER]))
 
 
-def summary(ctx: Context, item: Item, draft: dict[str, Any]) -> str:
-    fields = draft["fields"]
-    title = item.title + ("（上门）" if draft["visit"] and item.home_visit else "")
+def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:
+    title = item.title + ("（上门）" if draft.visit and item.home_visit else "")
     lines = ["请核对：", f"事项：{title}"]
     for field in _fields(item, draft):
-        value = fields[field]
-        if field == "time":
-            value = Window.from_json(value).describe()
+        value = draft.time.describe() if field == "time" and draft.time else draft.fields[field]
         lines.append(f"{LABELS[field]}：{value}")
     lines.append("没问题请回复“确认”；要改就说“改电话”“改时间”等；不办了回复“取消”。")
     return "\n".join(lines)
 
 
-async def _place(ctx: Context, item: Item, draft: dict[str, Any]) -> Reply:
+async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
     desk = ctx.services.desk
     assert desk is not None
-    fields = draft["fields"]
-    window = Window.from_json(fields["time"]) if "time" in fields else None
+    fields, window = draft.fields, draft.time
     placement = await desk.place_order(
         resident=ctx.message.resident,
         item_id=item.id,
         category=item.category,
         name=fields.get("name", ""),
         mobile=fields.get("mobile", ""),
-        fields={k: v for k, v in fields.items() if k not in ("name", "mobile", "time")},
+        fields={k: v for k, v in fields.items() if k not in ("name", "mobile")},
         window=(window.start, window.end) if window else None,
-        urgent=bool(draft.get("urgent")),
-        request_key=draft["key"],
+        urgent=draft.urgent,
+        request_key=draft.key,
         limits=limits_of(item),
     )
     number = placement.ticket.number
-    ctx.conversation.remember(last_item=item.id, placed=number)
+    ctx.conversation.enter(PLACED, Placed(item.id, number))
     if not placement.created:
         return Reply(f"这个预约已经提交过了，工单号 {number}。回复“进度”可以查看办理情况。")
     lines = [f"已提交！工单号 {number}（请记下，查进度时报这个号）。"]
@@ -250,7 +231,7 @@ async def _place(ctx: Context, item: Item, draft: dict[str, Any]) -> Reply:
         lines.append(f"现在不是值班时间，{_moment(opens)}值班工作人员上班后会马上处理，并和您联系。")
     else:
         lines.append("工作人员上班后会和您联系。")
-    if draft.get("urgent"):
+    if draft.urgent:
         lines.append("如有燃气味、井盖缺失等危险，请先远离，并拨打 119 或燃气公司抢修电话。")
     lines.append("办好后会通知您，请给我们的服务打个分。")
     return Reply("\n".join(lines))

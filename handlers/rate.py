@@ -29,7 +29,8 @@ def looks_like_rating(text: str) -> bool:
 
 
 async def handle(ctx: Context, result: Classification) -> Reply:
-    rated = await rate_ticket(ctx)
+    rating = stars_of(ctx.message.text, ctx.services.classifier.lexicon)
+    rated = await rate_ticket(ctx, rating) if rating else None
     if rated is not None:
         return rated
     lexicon = ctx.services.classifier.lexicon
@@ -43,16 +44,15 @@ async def handle(ctx: Context, result: Classification) -> Reply:
     return Reply("谢谢您的评价和鼓励！我们会转达给工作人员，继续把服务做好。")
 
 
-async def rate_ticket(ctx: Context) -> Reply | None:
-    """Rate the resident's latest completed ticket; None when nothing awaits a rating."""
+async def rate_ticket(ctx: Context, rating: tuple[int, str]) -> Reply | None:
+    """Rate the resident's latest completed ticket (stars, comment); None when nothing awaits a rating."""
     desk = ctx.services.desk
-    parsed = stars_of(ctx.message.text, ctx.services.classifier.lexicon)
-    if desk is None or parsed is None:
+    if desk is None:
         return None
     ticket = await desk.awaiting_rating(ctx.message.resident)
     if ticket is None:
         return None
-    stars, comment = parsed
+    stars, comment = rating
     follow_up = await desk.rate(ctx.message.resident, ticket, stars, comment)
     if follow_up is not None:
         return Reply(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from handlers.conversation import Conversation
 from intents import Classifier
 from knowledge import Handbook
 
@@ -54,31 +55,6 @@ class Services:
     def now(self) -> datetime:
         """The community's local time: dates residents say ("明天") are read in it."""
         return self.clock().astimezone(self.tz)
-
-
-@dataclass(slots=True)
-class Conversation:
-    """The resident's conversation state for one turn: loaded before the handlers run, saved after.
-
-    Handlers read `state` and call remember()/forget(); they never talk to the store, so the
-    whole turn costs the store one read and one write.
-    """
-
-    state: dict[str, Any] = field(default_factory=dict)
-    changed: bool = False
-
-    def remember(self, **values: Any) -> None:
-        """Replace the state with `values` (a pending question, the last item answered)."""
-        self.state = dict(values)
-        self.changed = True
-
-    def forget(self) -> None:
-        self.state = {}
-        self.changed = True
-
-    def change(self) -> dict[str, Any] | None:
-        """What to save: None when untouched (kept alive as it is), {} to forget it."""
-        return dict(self.state) if self.changed else None
 
 
 @dataclass(frozen=True, slots=True)

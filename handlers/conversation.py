@@ -1,0 +1,151 @@
+"""Declared conversation states: what a resident's next message may refer to.
+
+A conversation is in at most one state, and each state carries one typed value, so a handler
+enters a state with everything it needs and cannot leave a stale key of another behind:
+
+  ORDERING    an order draft is being filled in            (OrderDraft)
+  CHOOSING    a numbered "which item did you mean?" waits   (Choice)
+  PLACED      an order just went in; 确认 again is harmless  (Placed)
+  AFTER_ITEM  an item was just answered; "预约"/"材料" mean it (the item id)
+
+The store keeps the state as JSON between messages. Version 2 names the state and keeps the keys
+version 1 (free keys, before states were declared) wrote, so either reader understands the other
+during a rolling restart; anything unreadable is forgotten, never an error for the resident.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Container, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from handlers.draft import OrderDraft
+
+log = logging.getLogger("baishitong.conversation")
+
+T = TypeVar("T")
+VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A numbered question: the items listed, and the intent the chosen one answers."""
+
+    options: tuple[str, ...]
+    intent: str = "consult"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """The order just placed: its item (for follow-ups) and ticket number (for a repeated 确认)."""
+
+    item: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class State(Generic[T]):
+    """A declared state: its stored name, and how its value is written to and read from JSON."""
+
+    name: str
+    dump: Callable[[T], dict[str, Any]]
+    load: Callable[[Mapping[str, Any]], T]  # raises KeyError/TypeError/ValueError on a bad value
+
+    def __repr__(self) -> str:
+        return f"State({self.name})"
+
+
+ORDERING: State[OrderDraft] = State(
+    "ordering",
+    lambda draft: {"order": draft.to_json(), "last_item": draft.item},
+    lambda raw: OrderDraft.from_json(raw["order"]),
+)
+CHOOSING: State[Choice] = State(
+    "choosing",
+    lambda choice: {"await_choice": list(choice.options), "intent": choice.intent},
+    lambda raw: Choice(tuple(map(str, raw["await_choice"])), str(raw.get("intent") or "consult")),
+)
+PLACED: State[Placed] = State(
+    "placed",
+    lambda placed: {"last_item": placed.item, "placed": placed.number},
+    lambda raw: Placed(str(raw["last_item"]), str(raw["placed"])),
+)
+AFTER_ITEM: State[str] = State(
+    "after_item", lambda item: {"last_item": item}, lambda raw: str(raw["last_item"])
+)
+
+STATES: dict[str, State[Any]] = {state.name: state for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM)}
+# Version 1 had no state name: the key each state wrote tells it (checked in this order).
+_V1_KEYS = (("order", ORDERING), ("placed", PLACED), ("await_choice", CHOOSING), ("last_item", AFTER_ITEM))
+
+
+@dataclass(slots=True)
+class Conversation:
+    """The resident's conversation for one turn: loaded before the handlers run, saved after.
+
+    Handlers read it with get() and change it with enter()/forget(); they never talk to the store,
+    so the whole turn costs the store one read and one write.
+    """
+
+    state: State[Any] | None = None
+    value: Any = None
+    changed: bool = False
+
+    @classmethod
+    def load(cls, raw: Mapping[str, Any], now: datetime, items: Container[str]) -> Conversation:
+        """The stored state at the start of a turn. An order draft idle for 30 minutes, a value
+        that cannot be read, or one naming an item the handbook no longer has is dropped here
+        (and forgotten when the turn is saved), so the message is handled anew."""
+        if not raw:
+            return cls()
+        try:
+            state = _state_of(raw)
+            value = state.load(raw)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("unreadable conversation state dropped: %r", exc)
+            return cls(changed=True)
+        conversation = cls(state, value)
+        mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
+        if not all(item in items for item in mentioned):
+            return cls(changed=True)
+        if isinstance(value, OrderDraft) and value.idle(now):
+            return cls(changed=True)
+        return conversation
+
+    def get(self, state: State[T]) -> T | None:
+        """The value of `state` when the conversation is in it, else None."""
+        return self.value if self.state is state else None
+
+    def enter(self, state: State[T], value: T) -> None:
+        self.state, self.value, self.changed = state, value, True
+
+    def forget(self) -> None:
+        self.state, self.value, self.changed = None, None, True
+
+    @property
+    def item(self) -> str | None:
+        """The item the conversation is about: ordered, placed or just answered (none while choosing)."""
+        if isinstance(self.value, OrderDraft | Placed):
+            return self.value.item
+        return self.value if self.state is AFTER_ITEM else None
+
+    def change(self) -> dict[str, Any] | None:
+        """What to save: None when untouched (kept alive as it is), {} to forget it."""
+        if not self.changed:
+            return None
+        if self.state is None:
+            return {}
+        return {"v": VERSION, "state": self.state.name, **self.state.dump(self.value)}
+
+
+def _state_of(raw: Mapping[str, Any]) -> State[Any]:
+    if "v" not in raw:
+        for key, state in _V1_KEYS:
+            if key in raw:
+                return state
+        raise KeyError(f"no known key in {sorted(raw)}")
+    if raw["v"] != VERSION:
+        raise ValueError(f"conversation state version {raw['v']!r}")
+    return STATES[raw["state"]]

@@ -1,0 +1,127 @@
+"""Text messages go through TEXT_ROUTES in order; the first route that answers wins.
+
+A route is (name, matcher, handler). The matcher is pure: it reads the turn (message, conversation,
+handbook) and returns what it extracted, or None to pass. The handler gets that value and returns
+a Reply, or None to decline, and the next route is tried. A route that must come before all the
+others (an emergency) is one more line at the top of the list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from handlers import consult, ordering, rate, staff
+from handlers.by_intent import INTENT_HANDLERS, by_intent
+from handlers.conversation import CHOOSING, ORDERING, PLACED, Placed, State
+from handlers.types import Context, Reply
+from intents import Classification
+
+T = TypeVar("T")
+
+# After-item, checklist and menu words are phrasings (phrasings.yaml), read from the compiled lexicon.
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[T]):
+    name: str
+    match: Callable[[Context], T | None]
+    handle: Callable[[Context, T], Awaitable[Reply | None]]
+
+
+async def first_reply(routes: Iterable[Route[Any]], ctx: Context) -> Reply | None:
+    """The reply of the first route that matches and does not decline; None when none answers."""
+    for route in routes:
+        found = route.match(ctx)
+        if found is not None:
+            reply = await route.handle(ctx, found)
+            if reply is not None:
+                return reply
+    return None
+
+
+def in_state(state: State[T]) -> Callable[[Context], T | None]:
+    """A matcher for a conversation state: the state's value while the conversation is in it."""
+
+    def match(ctx: Context) -> T | None:
+        return ctx.conversation.get(state)
+
+    return match
+
+
+def _text(ctx: Context) -> str:
+    return ctx.message.text.strip()
+
+
+def staff_command(ctx: Context) -> re.Match[str] | None:
+    return staff.match(_text(ctx))
+
+
+def confirmed_again(ctx: Context) -> Placed | None:
+    """确认 once more right after an order went in."""
+    placed = ctx.conversation.get(PLACED)
+    return placed if placed is not None and ordering.confirms(ctx, _text(ctx)) else None
+
+
+def chosen_option(ctx: Context) -> Classification | None:
+    """A valid number while a numbered question waits: the chosen item, under the question's intent."""
+    choice = ctx.conversation.get(CHOOSING)
+    if choice is None or choice.intent not in INTENT_HANDLERS:
+        return None
+    text = _text(ctx)
+    item = consult.chosen_option(text, list(choice.options))
+    return None if item is None else Classification(text, choice.intent, item, 1.0, (item,))
+
+
+def follow_up_word(ctx: Context) -> str | None:
+    """After an item, "预约", "上门"…: the item to order."""
+    item = ctx.conversation.item
+    lexicon = ctx.services.classifier.lexicon
+    return item if item and lexicon.normalize(_text(ctx)) in lexicon.follow_up else None
+
+
+async def start_order(ctx: Context, item: str) -> Reply:
+    return ordering.start(ctx, item, _text(ctx))
+
+
+def checklist_word(ctx: Context) -> str | None:
+    """After an item, "材料", "清单"…: the item whose checklist to show."""
+    item = ctx.conversation.item
+    lexicon = ctx.services.classifier.lexicon
+    return item if item and lexicon.normalize(_text(ctx)) in lexicon.checklist else None
+
+
+async def checklist(ctx: Context, item: str) -> Reply:
+    return consult.answer(ctx, item)
+
+
+def menu_word(ctx: Context) -> Classification | None:
+    """A menu word ("业务", "菜单"…): the service menu, whatever the classifier would make of it."""
+    text = _text(ctx)
+    lexicon = ctx.services.classifier.lexicon
+    return Classification(text, "consult", None, 1.0) if lexicon.menu.match(lexicon.normalize(text)) else None
+
+
+def bare_score(ctx: Context) -> tuple[int, str] | None:
+    """A score alone ("5", "4分 态度好"); rating words ("满意") are left to the classifier."""
+    text = _text(ctx)
+    return rate.stars_of(text, ctx.services.classifier.lexicon) if rate.looks_like_rating(text) else None
+
+
+def classify(ctx: Context) -> Classification:
+    return ctx.services.classifier.classify(_text(ctx))
+
+
+TEXT_ROUTES: tuple[Route[Any], ...] = (
+    Route("staff_command", staff_command, staff.handle),  # declines: a resident asking 值班
+    Route("order_draft", in_state(ORDERING), ordering.answer),
+    Route("placed_again", confirmed_again, ordering.placed_again),
+    Route("numbered_choice", chosen_option, by_intent),
+    Route("follow_up", follow_up_word, start_order),
+    Route("checklist", checklist_word, checklist),
+    Route("menu", menu_word, by_intent),
+    Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
+    Route("classify", classify, by_intent),
+)

@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from desk.desk import Limits
 from handlers import consult, order, render
 from handlers.types import Context, Reply
 from intents import Classification
@@ -21,7 +22,6 @@ from intents.normalize import simplify
 from intents.when import WhenError, Window, first_fit, read_window
 from knowledge import Item
 from knowledge.models import OrderSpec
-from storage.desk import Limits
 
 IDLE = timedelta(minutes=30)
 _CANCEL = re.compile(r"^(?:取消|算了|不办了|不要了|不约了|不预约了|退出|不用了|不弄了|放弃)")

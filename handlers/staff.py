@@ -7,12 +7,17 @@ for messages that start with a command word, so residents' messages never pay fo
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from desk.clocks import local
+from desk.masking import without_id_numbers
+from desk.refusals import Refused
 from handlers.types import Context, Reply
+from handlers.wording import STATE_NAMES, refusal
 from intents.normalize import simplify
-from storage.desk import local, without_id_numbers
-from storage.models import StaffMember, Ticket
-from storage.ticket_states import STATE_NAMES, TicketError
+
+if TYPE_CHECKING:
+    from desk.desk import StaffMember, Ticket
 
 COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|保留|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
 _NUMBER_REST = re.compile(r"^(\d{5,})\s*(.*)$", re.S)
@@ -64,8 +69,8 @@ async def handle(ctx: Context, command: re.Match[str]) -> Reply | None:
             return Reply(f"工单 {ticket.number} 已办结，已通知居民并请其评价。辛苦了！")
         ticket = await desk.transfer(member, number, extra, ctx.services.handbook.claim_minutes)
         return Reply(f"工单 {ticket.number} 已转交给 {ticket.assignee}，群里已 @ 对方。")
-    except TicketError as exc:
-        return Reply(str(exc))
+    except Refused as refused:
+        return Reply(refusal(refused))
 
 
 def _claimed(ctx: Context, ticket: Ticket) -> str:

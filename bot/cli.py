@@ -13,12 +13,13 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
+from desk.refusals import Refused
+from desk.rota import RotaError
+from desk.states import STATES
 from knowledge import HandbookError, load_handbook
-from storage.rota import RotaError
-from storage.ticket_states import STATE_NAMES, STATES, TicketError
 
 if TYPE_CHECKING:
-    from storage.desk import ServiceDesk
+    from desk.desk import ServiceDesk
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,8 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (SettingsError, HandbookError, TicketError, RotaError) as exc:
+    except (SettingsError, HandbookError, RotaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Refused as refused:
+        from handlers.wording import refusal  # worded as WeChat words it
+
+        print(f"error: {refusal(refused)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -281,8 +287,8 @@ def _day(text: str) -> date:
 
 def _with_desk(action: Callable[[ServiceDesk], Awaitable[int]]) -> int:
     """Run `action(desk)` against DATABASE_URL, migrated first, and dispose of the engine."""
+    from desk.desk import ServiceDesk
     from storage.db import Database
-    from storage.desk import ServiceDesk
 
     settings = Settings.from_env()
 
@@ -307,7 +313,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _tickets_list(args: argparse.Namespace) -> int:
-    from storage.desk import local
+    from desk.clocks import local
+    from handlers.wording import STATE_NAMES
 
     async def listing(desk: ServiceDesk) -> int:
         tz = desk.tz
@@ -327,10 +334,12 @@ def _tickets_list(args: argparse.Namespace) -> int:
 
 
 def _tickets_show(args: argparse.Namespace) -> int:
-    from storage.desk import local, mask_mobile
+    from desk.clocks import local
+    from desk.masking import mask_mobile
+    from handlers.wording import STATE_NAMES
 
     async def show(desk: ServiceDesk) -> int:
-        t = await desk.tickets.get(args.number)
+        t, events = await desk.history(args.number)
         print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {t.item_id}  负责人 {t.assignee or '-'}")
         print(f"居民 {t.contact_name or '-'} {mask_mobile(t.contact_mobile) if t.contact_mobile else '-'}")
         start, end = local(t.wanted_start, desk.tz), local(t.wanted_end, desk.tz)
@@ -347,7 +356,7 @@ def _tickets_show(args: argparse.Namespace) -> int:
                 print(f"{label} {shown:%Y-%m-%d %H:%M}")
         if t.rating:
             print(f"评分 {t.rating} {t.comment}")
-        for e in await desk.tickets.events(args.number):
+        for e in events:
             at = local(e.at, desk.tz)
             print(f"  {at:%Y-%m-%d %H:%M:%S}  {e.actor}  {e.action}  {e.from_state or '-'} → {e.to_state}")
         return 0
@@ -357,8 +366,6 @@ def _tickets_show(args: argparse.Namespace) -> int:
 
 def _staff_import(args: argparse.Namespace) -> int:
     import yaml
-
-    from storage.rota import RotaError
 
     try:
         with open(args.file, encoding="utf-8") as handle:
@@ -382,7 +389,7 @@ def _staff_import(args: argparse.Namespace) -> int:
 
 
 def _staff_add(args: argparse.Namespace) -> int:
-    from storage.rota import RotaError, staff_spec
+    from desk.rota import staff_spec
 
     def split(text: str) -> list[str]:
         return [part.strip() for part in text.split(",") if part.strip()]

@@ -1,6 +1,6 @@
 """The monthly report as a secretary receives it: a table, a CSV file and a one-page PNG chart.
 
-The figures come from storage/report.py (SQL aggregates). The chart uses a CJK font when the
+The figures come from desk/report.py (SQL aggregates). The chart uses a CJK font when the
 machine has one (Noto Sans CJK, WenQuanYi, SimHei, PingFang, Microsoft YaHei); without one, names
 are written in pinyin so the chart never shows empty boxes.
 """
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from desk.report import ReportRow, build_report
 from knowledge import Handbook
 from storage.db import Database
-from storage.report import ReportRow, build_report
 
 CJK_FONTS = (
     "Noto Sans CJK SC",

@@ -10,12 +10,12 @@ import redis.asyncio as aioredis
 from bot.notify import CustomerService, WeComRobot
 from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
+from desk.desk import ServiceDesk
 from handlers import Services
 from intents import Classifier
 from knowledge import load_handbook
 from storage import Store, open_store
 from storage.db import Database
-from storage.desk import ServiceDesk
 from storage.shared import MemoryRateLimiter, MemoryValueCache, RedisRateLimiter, RedisValueCache
 
 

@@ -1,6 +1,6 @@
 """Run the ticket clocks (reminders, escalations, appointment reminders, handovers) every few
 seconds, inside `serve` or `baishitong worker`. Each job fires once however many processes run it
-(see storage/deadlines.py)."""
+(see desk/deadlines.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import logging
 from datetime import time
 
 from bot.report import chart_png, gather, previous_month, summary_markdown
+from desk.deadlines import ClockKeeper, run_once
+from desk.desk import ServiceDesk
 from knowledge import Handbook
-from storage.deadlines import ClockKeeper, run_once
-from storage.desk import ServiceDesk
 from storage.outbox import outbox_row
 
 log = logging.getLogger("baishitong.scheduler")

@@ -1,6 +1,6 @@
 """Wording of outbox messages: staff-group pushes (WeCom markdown) and resident notices.
 
-Payloads carry facts written with the ticket change (see storage/desk.py); the wording lives
+Payloads carry facts written with the ticket change (see desk/desk.py); the wording lives
 here with the other replies, so it can change without touching stored rows.
 """
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from desk.desk import Limits
 from handlers import consult, order, render
 from handlers.conversation import ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
@@ -24,7 +25,6 @@ from intents.normalize import simplify
 from intents.when import WhenError, Window, first_fit, read_window
 from knowledge import Item
 from knowledge.models import OrderSpec
-from storage.desk import Limits
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
 # ctx.services.classifier.lexicon.

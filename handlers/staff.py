@@ -7,12 +7,19 @@ for messages that start with a command word, so residents' messages never pay fo
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from desk.clocks import local
+from desk.masking import without_id_numbers
+from desk.refusals import Refused
 from handlers.types import Context, Reply
+from handlers.wording import STATE_NAMES, refusal
 from intents.normalize import simplify
-from storage.desk import local, without_id_numbers
-from storage.models import StaffMember, Ticket
-from storage.ticket_states import STATE_NAMES, TicketError
+
+if TYPE_CHECKING:
+    from desk.desk import ServiceDesk, StaffMember, Ticket
 
 COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|保留|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
 _NUMBER_REST = re.compile(r"^(\d{5,})\s*(.*)$", re.S)
@@ -22,50 +29,107 @@ USAGE = {
     "转交": "转交 工单号 姓名，例如：转交 10001 李强",
     "保留": "保留 工单号，例如：保留 10001（交接班时不转给下一班）",
 }
+NEEDS_REST = ("转交",)  # verbs whose text after the number is required (the colleague's name)
 
 
-def match(text: str) -> re.Match[str] | None:
-    return COMMAND.match(simplify(text))
+@dataclass(frozen=True, slots=True)
+class StaffCommand:
+    """A staff command as typed: the verb, the ticket number (None when absent) and the rest."""
+
+    verb: str
+    number: str | None
+    rest: str
 
 
-async def handle(ctx: Context, command: re.Match[str]) -> Reply | None:
+def parse(text: str) -> StaffCommand | None:
+    """The command in `text`, or None when it does not start with a command word."""
+    found = COMMAND.match(simplify(text))
+    if found is None:
+        return None
+    verb, rest = found.group(1), found.group(2).strip()
+    parts = _NUMBER_REST.match(rest) if verb in USAGE else None
+    if parts:
+        return StaffCommand(verb, parts.group(1), parts.group(2).strip())
+    return StaffCommand(verb, None, rest)
+
+
+match = parse  # the dispatcher's name for it
+
+
+async def handle(ctx: Context, command: StaffCommand) -> Reply | None:
     """The reply to a staff command; None when a resident says 值班 (an office question, not a command)."""
     desk = ctx.services.desk
     if desk is None:
         return None
-    verb, rest = command.group(1), command.group(2).strip()
     try:
-        if verb == "绑定":
-            member = await desk.staff.bind(ctx.message.resident, rest)
-            return Reply(
-                f"绑定成功，{member.name}。以后可以在这里发：接单 工单号、办结 工单号 备注、"
-                "转交 工单号 姓名、我的工单、值班。"
-            )
+        if command.verb == "绑定":
+            return Reply(await _bind(ctx, desk, command))
         member = await desk.staff.by_openid(ctx.message.resident)
         if member is None:
-            if verb == "值班":
+            if command.verb == "值班":
                 return None
             return Reply("这是社区工作人员用的指令。需要办事的话，直接告诉我要办什么就行。")
-        if verb == "我的工单":
-            return Reply(_my_tickets(ctx, await desk.staff_tickets(member)))
-        if verb == "值班":
-            return Reply(await _on_duty(ctx))
-        parts = _NUMBER_REST.match(rest)
-        if not parts or (verb == "转交" and not parts.group(2).strip()):
-            return Reply("格式：" + USAGE[verb])
-        number, extra = parts.group(1), parts.group(2).strip()
-        if verb == "接单":
-            return Reply(_claimed(ctx, await desk.claim(member, number)))
-        if verb == "保留":
-            ticket = await desk.keep(member, number)
-            return Reply(f"工单 {ticket.number} 下次交接班时仍由您负责。")
-        if verb == "办结":
-            ticket = await desk.complete(member, number, extra)
-            return Reply(f"工单 {ticket.number} 已办结，已通知居民并请其评价。辛苦了！")
-        ticket = await desk.transfer(member, number, extra, ctx.services.handbook.claim_minutes)
-        return Reply(f"工单 {ticket.number} 已转交给 {ticket.assignee}，群里已 @ 对方。")
-    except TicketError as exc:
-        return Reply(str(exc))
+        if command.verb in USAGE and (
+            command.number is None or (command.verb in NEEDS_REST and not command.rest)
+        ):
+            return Reply("格式：" + USAGE[command.verb])
+        return Reply(await VERBS[command.verb](ctx, desk, member, command))
+    except Refused as refused:
+        return Reply(refusal(refused))
+
+
+run = handle  # the name a route list uses
+
+
+async def _bind(ctx: Context, desk: ServiceDesk, command: StaffCommand) -> str:
+    member = await desk.staff.bind(ctx.message.resident, command.rest)
+    return (
+        f"绑定成功，{member.name}。以后可以在这里发：接单 工单号、办结 工单号 备注、"
+        "转交 工单号 姓名、我的工单、值班。"
+    )
+
+
+async def _claim(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    return _claimed(ctx, await desk.claim(member, _number(command)))
+
+
+async def _keep(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    ticket = await desk.keep(member, _number(command))
+    return f"工单 {ticket.number} 下次交接班时仍由您负责。"
+
+
+async def _complete(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    ticket = await desk.complete(member, _number(command), command.rest)
+    return f"工单 {ticket.number} 已办结，已通知居民并请其评价。辛苦了！"
+
+
+async def _transfer(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    ticket = await desk.transfer(member, _number(command), command.rest, ctx.services.handbook.claim_minutes)
+    return f"工单 {ticket.number} 已转交给 {ticket.assignee}，群里已 @ 对方。"
+
+
+async def _mine(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    return _my_tickets(ctx, await desk.staff_tickets(member))
+
+
+async def _duty(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    return await _on_duty(ctx)
+
+
+def _number(command: StaffCommand) -> str:
+    assert command.number is not None  # handle() answers with the usage first
+    return command.number
+
+
+Verb = Callable[[Context, "ServiceDesk", "StaffMember", StaffCommand], Awaitable[str]]
+VERBS: dict[str, Verb] = {
+    "接单": _claim,
+    "办结": _complete,
+    "转交": _transfer,
+    "保留": _keep,
+    "我的工单": _mine,
+    "值班": _duty,
+}
 
 
 def _claimed(ctx: Context, ticket: Ticket) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from desk.refusals import Refused
+from desk.states import CANCELLABLE
 from handlers.types import Context, Reply
+from handlers.wording import STATE_NAMES, refusal
 from intents import Classification
 from intents.normalize import simplify
-from storage.ticket_states import STATE_NAMES, TicketError
 
 _NUMBER = re.compile(r"(?<!\d)(1\d{4,})(?!\d)")
-CANCELLABLE = ("open", "assigned", "accepted")
 
 
 async def handle_status(ctx: Context, result: Classification) -> Reply:
@@ -52,6 +53,6 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
         number = tickets[0].number
     try:
         ticket = await desk.cancel(ctx.message.resident, number)
-    except TicketError as exc:
-        return Reply(f"{exc}。")
+    except Refused as refused:
+        return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")

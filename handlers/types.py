@@ -13,7 +13,7 @@ from intents import Classifier
 from knowledge import Handbook
 
 if TYPE_CHECKING:
-    from storage.desk import ServiceDesk
+    from desk.desk import ServiceDesk
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 

@@ -4,38 +4,61 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Leave, RotaDocument, StaffInvite, StaffMember, Ticket
-from storage.rota import DayCalendar, LeaveSpec, Rota, StaffSpec, jsonable, parse_rota, rota_from_document
-from storage.routing import Person
-from storage.ticket_states import TicketError
 
 INVITE_DAYS = 7  # an unused binding code expires after a week
-OPEN_STATES = ("open", "assigned", "accepted")
 
 
-class StaffError(TicketError):
-    """A refused staff operation, worded for the person who asked."""
+class StaffError(Exception):
+    """A staff request the database turns down: a reason code and its facts (desk/ words nothing
+    either; the front doors do)."""
+
+    def __init__(self, reason: str, **facts: Any):
+        super().__init__(reason, facts)
+        self.reason = reason
+        self.facts = facts
 
 
-def person(member: StaffMember) -> Person:
-    return Person(
-        member.name,
-        member.grade,
-        tuple(member.categories),
-        tuple(member.post),
-        member.backup,
-        member.wecom_userid,
-        tuple(member.roles),
-    )
+class StaffRecord(Protocol):
+    """What a staff row is written from (desk.rota.StaffSpec)."""
+
+    name: str
+    mobile: str
+    wecom: str
+    grade: str
+    categories: tuple[str, ...]
+    post: tuple[str, ...]
+    backup: str
+    roles: tuple[str, ...]
+
+
+class LeaveRecord(Protocol):
+    """What a leave row is written from (desk.rota.LeaveSpec)."""
+
+    name: str
+    first_day: date
+    last_day: date
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRows:
+    """Everything routing reads, as stored: the rota document, active staff, leave days, and
+    the number of tickets each person holds in the given states."""
+
+    document: dict[str, Any] | None
+    members: list[StaffMember]
+    leave: dict[str, set[date]]
+    counts: dict[str, int]
 
 
 def _hash(code: str) -> str:
@@ -47,9 +70,10 @@ class StaffDirectory:
         self._db = database
         self._clock = clock
 
-    async def import_rota(self, document: dict[str, Any]) -> tuple[int, int]:
-        """Replace the rota and upsert its staff and leave. Returns (staff, leave entries)."""
-        _, specs, leave = parse_rota(document)
+    async def save_rota(
+        self, document: dict[str, Any], specs: Iterable[StaffRecord], leave: Iterable[LeaveRecord]
+    ) -> None:
+        """Replace the rota document (JSON-ready) and upsert its staff and leave, in one transaction."""
         async with self._db.transaction() as session:
             existing = {m.name: m for m in await session.scalars(select(StaffMember))}
             for spec in specs:
@@ -63,12 +87,11 @@ class StaffDirectory:
                 session.add(_leave_row(ids[entry.name], entry, "rota:"))
             row = await session.get(RotaDocument, 1)
             if row is None:
-                session.add(RotaDocument(id=1, document=jsonable(document), imported_at=self._clock()))
+                session.add(RotaDocument(id=1, document=document, imported_at=self._clock()))
             else:
-                row.document, row.imported_at = jsonable(document), self._clock()
-        return len(specs), len(leave)
+                row.document, row.imported_at = document, self._clock()
 
-    async def add(self, spec: StaffSpec) -> StaffMember:
+    async def add(self, spec: StaffRecord) -> StaffMember:
         async with self._db.transaction() as session:
             member = await session.scalar(select(StaffMember).where(StaffMember.name == spec.name))
             member = member or StaffMember(name=spec.name, openid=None, active=True)
@@ -84,7 +107,7 @@ class StaffDirectory:
         async with self._db.session() as session:
             member = await session.scalar(select(StaffMember).where(StaffMember.name == name.strip()))
         if member is None:
-            raise StaffError(f"没有叫“{name.strip()}”的工作人员")
+            raise StaffError("unknown_staff", name=name.strip())
         return member
 
     async def by_openid(self, openid: str) -> StaffMember | None:
@@ -95,10 +118,10 @@ class StaffDirectory:
 
     async def add_leave(self, name: str, first_day: date, last_day: date, note: str = "") -> None:
         if last_day < first_day:
-            raise StaffError("请假结束日期早于开始日期")
+            raise StaffError("bad_leave", first_day=first_day, last_day=last_day)
         member = await self.by_name(name)
         async with self._db.transaction() as session:
-            session.add(_leave_row(member.id, LeaveSpec(name, first_day, last_day, note), ""))
+            session.add(Leave(staff_id=member.id, first_day=first_day, last_day=last_day, note=note))
 
     async def away_on(self, day: date) -> set[str]:
         """Names of staff on leave on `day`."""
@@ -110,23 +133,20 @@ class StaffDirectory:
             )
             return set(rows)
 
-    async def snapshot(self, first: date, last: date) -> RoutingSnapshot:
-        """Everything routing reads — rota, active staff, leave in [first, last], open tickets per
-        person — in one session (a third of the round trips of asking separately)."""
+    async def routing_rows(self, first: date, last: date, holding: Iterable[str]) -> RoutingRows:
+        """The rota document, active staff, leave in [first, last] and tickets held per person (in
+        the `holding` states), in one session (a third of the round trips of asking separately)."""
         async with self._db.session() as session:
             row = await session.get(RotaDocument, 1)
             members = list(await session.scalars(select(StaffMember).where(StaffMember.active.is_(True))))
             leave = await _leave_between(session, first, last)
             counts = await session.execute(
                 select(Ticket.assignee, func.count())
-                .where(Ticket.state.in_(OPEN_STATES), Ticket.assignee.is_not(None))
+                .where(Ticket.state.in_(list(holding)), Ticket.assignee.is_not(None))
                 .group_by(Ticket.assignee)
             )
-            return RoutingSnapshot(
-                rota_from_document(row.document) if row else None,
-                {m.name: person(m) for m in members},
-                leave,
-                {name: count for name, count in counts.all()},
+            return RoutingRows(
+                row.document if row else None, members, leave, {name: count for name, count in counts.all()}
             )
 
     async def invite(self, name: str) -> tuple[str, datetime]:
@@ -155,39 +175,19 @@ class StaffDirectory:
             )
             staff_id = spent.scalar()
             if staff_id is None:
-                raise StaffError("绑定码无效、已用过或已过期，请向社区书记要一个新的。")
+                raise StaffError("bad_code")
             other = await session.scalar(select(StaffMember).where(StaffMember.openid == openid))
             member = await session.get(StaffMember, staff_id)
             assert member is not None
             if other is not None and other.id != member.id:
-                raise StaffError(f"这个微信已绑定为“{other.name}”，不能再绑定“{member.name}”。")
+                raise StaffError("bound_elsewhere", name=other.name, wanted=member.name)
             member.openid = openid
         return member
 
-    async def rota(self) -> Rota | None:
+    async def rota_document(self) -> dict[str, Any] | None:
         async with self._db.session() as session:
             row = await session.get(RotaDocument, 1)
-        return rota_from_document(row.document) if row else None
-
-    async def on_duty(self, at: datetime, calendar: DayCalendar) -> list[tuple[str, list[StaffMember]]]:
-        """(window label, staff) for each duty window open at `at`, leave applied."""
-        rota = await self.rota()
-        if rota is None:
-            return []
-        members = {m.name: m for m in await self.all() if m.active}
-        away = await self.away_on(at.date())
-        return [
-            (window.label, [members[n] for n in names if n in members and n not in away])
-            for window, names in rota.duty_at(at, calendar)
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingSnapshot:
-    rota: Rota | None
-    members: dict[str, Person]
-    leave: dict[str, set[date]]
-    open_counts: dict[str, int]
+        return row.document if row else None
 
 
 async def _leave_between(session: AsyncSession, first: date, last: date) -> dict[str, set[date]]:
@@ -205,12 +205,12 @@ async def _leave_between(session: AsyncSession, first: date, last: date) -> dict
     return out
 
 
-def _apply_spec(member: StaffMember, spec: StaffSpec) -> None:
+def _apply_spec(member: StaffMember, spec: StaffRecord) -> None:
     member.mobile, member.wecom_userid, member.grade = spec.mobile, spec.wecom, spec.grade
     member.categories, member.post, member.backup = list(spec.categories), list(spec.post), spec.backup
     member.roles, member.active = list(spec.roles), True
 
 
-def _leave_row(staff_id: int, entry: LeaveSpec, tag: str) -> Leave:
+def _leave_row(staff_id: int, entry: LeaveRecord, tag: str) -> Leave:
     # Leave imported from the rota file is tagged so a re-import replaces it; `staff leave` rows stay.
     return Leave(staff_id=staff_id, first_day=entry.first_day, last_day=entry.last_day, note=tag + entry.note)

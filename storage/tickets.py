@@ -1,16 +1,15 @@
-"""Tickets: creation, the state machine, and the event log, safe under concurrent staff actions.
+"""Tickets in the database: one compare-and-set per change, plus the queries. No ticket rules here.
 
-States: open → assigned → accepted (签收) → done (办结) → closed; cancelled by the resident before
-done; transfer (转交) hands an assigned or accepted ticket to someone else. Every transition is
-one conditional UPDATE ("... WHERE state IN (allowed)") plus its event row in the same
-transaction: when two staff act at once, the database lets exactly one UPDATE match, and the
-other is refused with who holds the ticket now. No change is ever lost or applied twice.
+A change is one conditional UPDATE ("... WHERE version = the version read") plus its event row and
+outbox rows in the same transaction: when two staff act at once, the database lets exactly one
+UPDATE match; the caller (desk/) reads again and decides. No change is ever lost or applied twice.
+Which changes are allowed, and who may make them, is desk/'s business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,36 +18,34 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import NUMBER_OFFSET, Ticket, TicketEvent
-from storage.ticket_states import STATE_NAMES, TicketError, TransitionRefused, UnknownTicket
 
-__all__ = ["STATE_NAMES", "TRANSITIONS", "TicketError", "TicketStore", "TransitionRefused", "UnknownTicket"]
+__all__ = ["Event", "TicketStore", "UnknownTicket", "parse_number"]
+
+
+class UnknownTicket(LookupError):
+    """No ticket has this number; `number` is what was asked for."""
+
+    def __init__(self, number: str):
+        super().__init__(f"no ticket numbered {number!r}")
+        self.number = number
 
 
 @dataclass(frozen=True, slots=True)
-class Transition:
-    allowed_from: frozenset[str]
-    to: str
-    name: str  # how the refusal names the action to a person
+class Event:
+    """One row of a ticket's event log, as the caller wants it written."""
 
-
-TRANSITIONS: dict[str, Transition] = {
-    "assign": Transition(frozenset({"open"}), "assigned", "派单"),
-    "accept": Transition(frozenset({"open", "assigned"}), "accepted", "接单"),
-    "transfer": Transition(frozenset({"assigned", "accepted"}), "assigned", "转交"),
-    "complete": Transition(frozenset({"accepted"}), "done", "办结"),
-    "close": Transition(frozenset({"done"}), "closed", "关闭"),
-    "cancel": Transition(frozenset({"open", "assigned", "accepted"}), "cancelled", "取消"),
-}
-
-
-_ATTEMPTS = 5  # compare-and-set rounds before telling the person to try again
+    action: str
+    actor: str
+    from_state: str | None
+    to_state: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_number(number: str | int) -> int:
     """The ticket id behind a number a person typed or read aloud ("10023", " 10023 ")."""
     text = str(number).strip()
     if not text.isdigit() or int(text) <= NUMBER_OFFSET:
-        raise UnknownTicket(f"没有编号为 {text or '（空）'} 的工单")
+        raise UnknownTicket(text)
     return int(text) - NUMBER_OFFSET
 
 
@@ -60,70 +57,29 @@ class TicketStore:
     async def create(
         self,
         *,
-        resident: str,
-        item_id: str,
-        contact_name: str = "",
-        contact_mobile: str = "",
-        fields: dict[str, Any] | None = None,
-        actor: str | None = None,
-        assignee: str | None = None,
+        state: str,
+        events: Iterable[Event],
         request_key: str | None = None,
         then: Callable[[Ticket], Iterable[Any]] | None = None,
         **columns: Any,
     ) -> Ticket:
-        """A new ticket (assigned when `assignee` is given) and its events, in one transaction.
+        """A new ticket, its events and `then(ticket)`'s rows (outbox messages), in one transaction.
 
-        `then(ticket)` returns more rows (outbox messages) committed in the same transaction.
-        With a `request_key` already used, nothing is written and that ticket is returned: a
-        confirmed order becomes one ticket however often it is confirmed or retried.
+        With a `request_key` already used, nothing is written and that ticket is returned.
         """
         now = self._clock()
         try:
             async with self._db.transaction() as session:
                 ticket = Ticket(
-                    resident=resident,
-                    item_id=item_id,
-                    contact_name=contact_name,
-                    contact_mobile=contact_mobile,
-                    fields=dict(fields or {}),
-                    state="assigned" if assignee else "open",
-                    assignee=assignee,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    request_key=request_key,
-                    **columns,
+                    state=state, version=1, created_at=now, updated_at=now, request_key=request_key, **columns
                 )
                 session.add(ticket)
                 await session.flush()
-                session.add(
-                    TicketEvent(
-                        ticket_id=ticket.id,
-                        at=now,
-                        actor=actor or resident,
-                        action="create",
-                        from_state=None,
-                        to_state="open",
-                        detail={"item_id": item_id},
-                    )
-                )
-                if assignee:
-                    session.add(
-                        TicketEvent(
-                            ticket_id=ticket.id,
-                            at=now,
-                            actor="system",
-                            action="assign",
-                            from_state="open",
-                            to_state="assigned",
-                            detail={"assignee": assignee},
-                        )
-                    )
+                session.add_all(_event(ticket.id, now, e) for e in events)
                 if then is not None:
                     session.add_all(list(then(ticket)))
         except IntegrityError:
-            # The request key is taken (callers such as ServiceDesk.place_order look it up first,
-            # so this is a race or a repeat): the earlier ticket stands.
+            # The request key is taken (a race or a repeat): the earlier ticket stands.
             existing = await self.by_request_key(request_key) if request_key else None
             if existing is None:
                 raise
@@ -139,7 +95,7 @@ class TicketStore:
         async with self._db.session() as session:
             ticket = await session.get(Ticket, ticket_id)
         if ticket is None:
-            raise UnknownTicket(f"没有编号为 {str(number).strip()} 的工单")
+            raise UnknownTicket(str(number).strip())
         return ticket
 
     async def events(self, number: str | int) -> list[TicketEvent]:
@@ -150,59 +106,18 @@ class TicketStore:
             )
             return list(rows)
 
-    async def apply(
-        self,
-        number: str | int,
-        action: str,
-        *,
-        actor: str,
-        assignee: str | None = None,
-        note: str = "",
-        then: Callable[[Ticket], Iterable[Any]] | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> Ticket:
-        """Perform `action` as `actor`; raise TransitionRefused when the ticket's state forbids it.
-
-        accept: the actor becomes the assignee (the first to claim owns it, 首问负责).
-        assign/transfer: `assignee` receives it. complete: only the current assignee may.
-        """
-        transition = TRANSITIONS.get(action)
-        if transition is None:
-            raise TicketError(f"unknown action {action!r}")
-        new_assignee = actor if action == "accept" else assignee
-        if action in ("assign", "transfer") and not new_assignee:
-            raise TicketError(f"{transition.name}需要指定接收人")
-        for _ in range(_ATTEMPTS):
-            ticket = await self.get(number)
-            if ticket.state not in transition.allowed_from or (
-                action == "complete" and ticket.assignee != actor
-            ):
-                raise self._refusal(ticket, action, actor)
-            if await self._compare_and_set(
-                ticket, transition, action, actor, new_assignee, note, then, values
-            ):
-                return await self.get(number)
-            # Someone else changed the ticket between our read and our write: read it again.
-        raise TransitionRefused(f"工单 {ticket.number} 正在被其他人处理，请稍后再试")
-
-    async def _compare_and_set(
+    async def compare_and_set(
         self,
         ticket: Ticket,
-        transition: Transition,
-        action: str,
-        actor: str,
-        assignee: str | None,
-        note: str,
-        then: Callable[[Ticket], Iterable[Any]] | None,
-        extra_values: dict[str, Any] | None,
+        values: dict[str, Any],
+        event: Event,
+        then: Callable[[Ticket], Iterable[Any]] | None = None,
     ) -> bool:
-        """One transaction that starts with the write: UPDATE only if the version is still the one
-        read, then log the event. (Starting with the write also avoids SQLite's lock upgrade.)"""
+        """Write `values` only if the ticket's version is still the one read, with the event row and
+        `then(ticket)`'s rows, in one transaction that starts with the write (which also avoids
+        SQLite's lock upgrade). False: someone changed it meanwhile; nothing was written."""
         now = self._clock()
-        values: dict[str, Any] = {"state": transition.to, "version": ticket.version + 1, "updated_at": now}
-        if assignee is not None:
-            values["assignee"] = assignee
-        values.update(extra_values or {})
+        values = {**values, "version": ticket.version + 1, "updated_at": now}
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(Ticket)
@@ -211,32 +126,12 @@ class TicketStore:
             )
             if result.rowcount != 1:
                 return False
-            detail = {k: v for k, v in (("assignee", assignee), ("note", note)) if v}
-            await session.execute(
-                insert(TicketEvent).values(
-                    ticket_id=ticket.id,
-                    at=now,
-                    actor=actor,
-                    action=action,
-                    from_state=ticket.state,
-                    to_state=transition.to,
-                    detail=detail,
-                )
-            )
+            await session.execute(_insert_event(ticket.id, now, event))
             if then is not None:
                 for key, value in values.items():
                     setattr(ticket, key, value)  # the rows see the ticket as it is now
                 session.add_all(list(then(ticket)))
         return True
-
-    @staticmethod
-    def _refusal(ticket: Ticket, action: str, actor: str) -> TransitionRefused:
-        name = TRANSITIONS[action].name
-        if action == "accept" and ticket.state == "accepted":
-            return TransitionRefused(f"工单 {ticket.number} 已由 {ticket.assignee} 接单")
-        if action == "complete" and ticket.state == "accepted" and ticket.assignee != actor:
-            return TransitionRefused(f"工单 {ticket.number} 由 {ticket.assignee} 负责，只有负责人能办结")
-        return TransitionRefused(f"工单 {ticket.number} 现在{STATE_NAMES[ticket.state]}，不能{name}")
 
     async def list(
         self,
@@ -269,3 +164,28 @@ class TicketStore:
             query = query.limit(limit)
         async with self._db.session() as session:
             return list(await session.scalars(query))
+
+
+def _event(ticket_id: int, now: datetime, event: Event) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=ticket_id,
+        at=now,
+        actor=event.actor,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        detail=event.detail,
+    )
+
+
+def _insert_event(ticket_id: int, now: datetime, event: Event) -> Any:
+    """The event row as an INSERT statement (for transactions that start with an UPDATE)."""
+    return insert(TicketEvent).values(
+        ticket_id=ticket_id,
+        at=now,
+        actor=event.actor,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        detail=event.detail,
+    )

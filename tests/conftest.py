@@ -19,12 +19,12 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.settings import Settings
+from desk.desk import ServiceDesk
 from handlers import Services
 from intents import Classifier
 from knowledge import Handbook, load_handbook
 from storage import MemoryStore, RedisStore, Store
 from storage.db import Database
-from storage.desk import ServiceDesk
 from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -175,6 +175,7 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
 def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:
     import asyncio
 
+    from desk.operations import apply, open_ticket
     from storage.db import Database
     from storage.tickets import TicketStore
 
@@ -185,8 +186,8 @@ def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:
     async def seed() -> str:
         database = Database(url)
         store = TicketStore(database)
-        number = (await store.create(resident="r", item_id="facility_repair")).number
-        await store.apply(number, "accept", actor="wang")
+        number = (await open_ticket(store, resident="r", item_id="facility_repair")).number
+        await apply(store, number, "accept", actor="wang")
         await database.close()
         return number
 

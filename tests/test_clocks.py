@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.scheduler import clock_keeper
+from desk.clocks import add_working_days, local, working_fraction
+from desk.desk import ServiceDesk
 from handlers.ordering import limits_of
 from knowledge import Handbook
-from storage.clocks import add_working_days, working_fraction
-from storage.desk import ServiceDesk, local
 from tests.conftest import SHANGHAI, FakeClock
 
 STEP = timedelta(minutes=5)

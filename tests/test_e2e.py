@@ -22,10 +22,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.settings import Settings
+from desk.desk import ServiceDesk
 from handlers import Services
 from storage import MemoryStore
 from storage.db import Database
-from storage.desk import ServiceDesk
 from tests.conftest import SHANGHAI, FakeClock, cleanup_redis, new_redis_store
 from tests.fake_platforms import FakeRobot, FakeWeChat
 from tests.test_handlers import Chat

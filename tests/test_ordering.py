@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from desk.desk import ServiceDesk
 from handlers import Services
-from storage.desk import ServiceDesk
 from storage.models import OutboxMessage, Ticket
 from tests.conftest import SHANGHAI, FakeClock
 from tests.test_handlers import Chat

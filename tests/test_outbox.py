@@ -13,9 +13,9 @@ import redis.asyncio as aioredis
 
 from bot.notify import CustomerService, WeComRobot
 from bot.outbox_worker import OutboxWorker
+from desk.desk import ServiceDesk
 from handlers import Services
 from storage import MemoryStore
-from storage.desk import ServiceDesk
 from storage.outbox import outbox_row
 from storage.shared import MemoryRateLimiter, MemoryValueCache, RedisRateLimiter, RedisValueCache
 from tests.conftest import FakeClock, cleanup_redis, new_redis_store

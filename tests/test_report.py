@@ -15,8 +15,8 @@ from bot.notify import WeComRobot
 from bot.outbox_worker import OutboxWorker
 from bot.report import chart_png, csv_text, gather, table
 from bot.scheduler import Scheduler, clock_keeper
+from desk.desk import ServiceDesk
 from knowledge import Handbook
-from storage.desk import ServiceDesk
 from storage.models import Ticket
 from storage.shared import MemoryRateLimiter
 from tests.conftest import SHANGHAI, FakeClock

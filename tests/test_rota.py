@@ -7,9 +7,9 @@ from datetime import date, datetime
 import pytest
 import yaml
 
+from desk.rota import RotaError, parse_rota
+from desk.routing import Person, choose
 from knowledge import Handbook
-from storage.rota import RotaError, parse_rota
-from storage.routing import Person, choose
 from tests.conftest import EXAMPLE_ROTA, SHANGHAI
 
 

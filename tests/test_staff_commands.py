@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from desk.desk import ServiceDesk
 from handlers import Services
-from storage.desk import ServiceDesk
 from tests.conftest import FakeClock
 from tests.test_handlers import Chat
 from tests.test_ordering import order_home_visit

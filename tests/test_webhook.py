@@ -407,8 +407,8 @@ def replace_desk_url(services, tmp_path):
     """Services whose database points at a file in a directory that does not exist."""
     from dataclasses import replace
 
+    from desk.desk import ServiceDesk
     from storage.db import Database
-    from storage.desk import ServiceDesk
 
     desk = services.desk
     missing = Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")

@@ -8,13 +8,25 @@ covers its item. Completion limits count working days on the holiday calendar (è
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from storage.rota import DayCalendar, Rota
-from storage.routing import Person
+from desk.rota import DayCalendar, Rota
+from desk.routing import Person
 
 Span = tuple[datetime, datetime]
 SEARCH_DAYS = 45  # clocks look this far ahead for duty time (long holidays included)
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def local(moment: datetime | None, tz: tzinfo) -> datetime | None:
+    """A stored time in the community's zone (SQLite hands back naive UTC values)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
 
 
 def covered_spans(
@@ -133,3 +145,18 @@ def claim_times(
     """When an unclaimed ticket is reminded (N duty minutes after `start`) and escalated (2N)."""
     claim = timedelta(minutes=claim_minutes)
     return add_duty_time(start, claim, spans_of), add_duty_time(start, 2 * claim, spans_of)
+
+
+def claim_clock(
+    start: datetime, claim_minutes: int, spans_of: Callable[[date, object], list[Span]] | None
+) -> dict[str, Any]:
+    """A fresh claim clock from `start` as ticket columns (at placement, transfer and handover):
+    reminder and escalation times in UTC, the earlier reminder and escalation forgotten. Without
+    a rota (`spans_of` None) there is no clock."""
+    remind, escalate = claim_times(start, claim_minutes, spans_of) if spans_of else (None, None)
+    return {
+        "claim_remind_at": utc(remind) if remind else None,
+        "claim_escalate_at": utc(escalate) if escalate else None,
+        "reminded_at": None,
+        "escalated_at": None,
+    }

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, bindparam, text
 
+from desk.clocks import utc
 from storage.db import Database
-from storage.desk import utc
 
 GROUPINGS = {"item": "t.item_id", "staff": "COALESCE(t.assignee, '-')"}
 

@@ -1,68 +1,47 @@
-"""The service desk: what handlers ask of the database — place orders, work tickets, rate them.
+"""The service desk: the ticket domain's operations, shared by the webhook, the worker, the
+scheduler and the CLI — place orders, claim, transfer, reassign, complete, cancel, keep, note,
+rate, history.
 
-Each change writes its ticket rows and the outbox rows it causes in one transaction (see
-TicketStore's `then`), so a push or notice exists exactly when its change does. Payloads hold
-facts for the worker to word; group payloads carry only the masked mobile number.
+Each operation loads the ticket, checks one policy (desk/policy.py), and does one compare-and-set
+with its event and outbox rows (desk/operations.py), so a push or notice exists exactly when its
+change does. Payloads hold facts for the worker to word; group payloads carry only the masked
+mobile number. A refusal is a Refused value each front door words itself.
 Times are stored in UTC and handed back in the community's time zone.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import update
-
-from storage.clocks import (
+from desk import operations, policy
+from desk.clocks import (
     add_duty_time,
     add_working_days,
-    claim_times,
+    claim_clock,
     covered_spans,
     duty_between,
     end_of_duty_day,
+    local,
     next_duty,
+    utc,
     working_fraction,
 )
+from desk.masking import mask_mobile, mask_text
+from desk.refusals import Refused
+from desk.rota import DayCalendar
+from desk.routing import Person, choose
+from desk.staff import RoutingSnapshot, StaffDesk
+from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from storage.db import Database
-from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket
+from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket, TicketEvent
 from storage.outbox import Outbox, outbox_row
-from storage.rota import DayCalendar
-from storage.routing import Person, choose
-from storage.staff import OPEN_STATES, RoutingSnapshot, StaffDirectory, StaffError
-from storage.ticket_states import TransitionRefused, UnknownTicket
 from storage.tickets import TicketStore
 
 ROUTING_DAYS = 21  # how far ahead a ticket that arrives off duty looks for the next duty window
-_ID_NUMBER = re.compile(r"(?<![0-9])(?:\d{17}[0-9xX]|\d{15})(?![0-9])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
-
-def without_id_numbers(text: str) -> str:
-    """ID numbers never leave the database, not even to the staff member who owns the ticket."""
-    return _ID_NUMBER.sub("[证件号已隐去]", text)
-
-
-def mask_text(text: str) -> str:
-    """Free text bound for a group chat: ID numbers removed, mobile numbers masked."""
-    return _MOBILE.sub(r"\1****\2", without_id_numbers(text))
-
-
-def mask_mobile(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-def local(moment: datetime | None, tz: tzinfo) -> datetime | None:
-    """A stored time in the community's zone (SQLite hands back naive UTC values)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
+ClaimMinutes = Callable[[str], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +49,7 @@ class Limits:
     """An item's time limits, from the handbook: claim within N duty minutes; complete within
     `working_days` working days (0: 即办, the same duty day)."""
 
-    claim_minutes: int = 15
+    claim_minutes: int = DEFAULT_CLAIM_MINUTES
     working_days: int = 0
 
 
@@ -96,7 +75,7 @@ class ServiceDesk:
         self.tz = tz
         self.clock = clock
         self.tickets = TicketStore(database, clock)
-        self.staff = StaffDirectory(database, clock)
+        self.staff = StaffDesk(database, clock)
         self.outbox = Outbox(database, clock)
 
     def now(self) -> datetime:
@@ -143,7 +122,8 @@ class ServiceDesk:
             body = {**payload, "ticket": ticket.number, "ticket_id": ticket.id}
             yield outbox_row("group", category, "new_ticket", body, utc(now), due=due)
 
-        ticket = await self.tickets.create(
+        ticket = await operations.open_ticket(
+            self.tickets,
             resident=resident,
             item_id=item_id,
             contact_name=name,
@@ -197,7 +177,7 @@ class ServiceDesk:
         if snap.rota is None:
             return {}
         spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
-        remind, escalate = claim_times(now, limits.claim_minutes, spans)
+        claim = {k: v for k, v in claim_clock(now, limits.claim_minutes, spans).items() if v is not None}
         supervise: datetime | None
         if limits.working_days:
             due = add_working_days(now, limits.working_days, self.calendar)
@@ -206,33 +186,16 @@ class ServiceDesk:
         else:
             due = supervise = end_of_duty_day(now, spans)
             warn = add_duty_time(now, duty_between(now, due, spans) * 0.8, spans) if due else None
-        times = {
-            "claim_remind_at": remind,
-            "claim_escalate_at": escalate,
-            "done_warn_at": warn,
-            "done_due_at": due,
-            "supervise_at": supervise,
-        }
-        return {key: utc(value) for key, value in times.items() if value is not None}
+        times = {"done_warn_at": warn, "done_due_at": due, "supervise_at": supervise}
+        return {**claim, **{key: utc(value) for key, value in times.items() if value is not None}}
 
     async def claim_clock(self, category: str, start: datetime, claim_minutes: int) -> dict[str, Any]:
         """A fresh claim clock from `start` (after a transfer or a handover)."""
         snap = await self.staff.snapshot(start.date(), start.date() + timedelta(days=ROUTING_DAYS))
-        if snap.rota is None:
-            return {
-                "claim_remind_at": None,
-                "claim_escalate_at": None,
-                "reminded_at": None,
-                "escalated_at": None,
-            }
-        spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
-        remind, escalate = claim_times(start, claim_minutes, spans)
-        return {
-            "claim_remind_at": utc(remind) if remind else None,
-            "claim_escalate_at": utc(escalate) if escalate else None,
-            "reminded_at": None,
-            "escalated_at": None,
-        }
+        spans = (
+            covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category) if snap.rota else None
+        )
+        return claim_clock(start, claim_minutes, spans)
 
     async def slot_taken(self, key: str) -> bool:
         async with self.database.session() as session:
@@ -242,13 +205,20 @@ class ServiceDesk:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)
 
     async def cancel(self, resident: str, number: str | int) -> Ticket:
-        ticket = await self._own_ticket(resident, number)
+        """取消: a resident's own ticket, before it is done; its holder is told in the group."""
 
         def notify(t: Ticket) -> Iterable[OutboxMessage]:
             if t.assignee:
                 yield self._group(t, "cancelled", await_wecom=None)
 
-        return await self.tickets.apply(ticket.number, "cancel", actor=resident, then=notify)
+        return await operations.apply(
+            self.tickets,
+            number,
+            "cancel",
+            actor=resident,
+            check=lambda t: policy.can_cancel(resident, t),
+            then=notify,
+        )
 
     async def awaiting_rating(self, resident: str) -> Ticket | None:
         done = await self.tickets.list(resident=resident, state="done", newest_first=True, limit=1)
@@ -259,11 +229,13 @@ class ServiceDesk:
 
         Returns the follow-up ticket, if one was opened."""
         if not 1 <= stars <= 5:
-            raise TransitionRefused("评分请用 1 到 5 分")
-        await self.tickets.apply(
+            raise Refused("bad_stars", stars=stars)
+        await operations.apply(
+            self.tickets,
             ticket.number,
             "close",
             actor=resident,
+            check=lambda t: policy.can_close(resident, t),
             note=f"评分 {stars}",
             values={"rating": stars, "comment": comment[:500]},
         )
@@ -279,18 +251,8 @@ class ServiceDesk:
                 extra={"stars": stars, "comment": mask_text(comment), "parent": ticket.number},
             )
 
-        return await self._follow_up(resident, ticket, stars, comment, secretary, push)
-
-    async def _follow_up(
-        self,
-        resident: str,
-        ticket: Ticket,
-        stars: int,
-        comment: str,
-        secretary: StaffMember | None,
-        push: Callable[[Ticket], Iterable[OutboxMessage]],
-    ) -> Ticket:
-        return await self.tickets.create(
+        return await operations.open_ticket(
+            self.tickets,
             resident=resident,
             item_id=ticket.item_id,
             contact_name=ticket.contact_name,
@@ -305,64 +267,93 @@ class ServiceDesk:
             category=ticket.category,
         )
 
-    async def _own_ticket(self, resident: str, number: str | int) -> Ticket:
-        ticket = await self.tickets.get(number)
-        if ticket.resident != resident:
-            raise UnknownTicket(f"没有找到您编号为 {str(number).strip()} 的工单")
-        return ticket
+    async def history(self, number: str | int) -> tuple[Ticket, list[TicketEvent]]:
+        """A ticket and its event log, oldest first (the CLI's `tickets show`, the console's page)."""
+        ticket = await operations.load(self.tickets, number)
+        return ticket, await self.tickets.events(ticket.number)
 
     # ---- staff -----------------------------------------------------------------------------
 
     async def claim(self, member: StaffMember, number: str | int) -> Ticket:
         """接单: the first to claim owns it (首问负责); the resident is told who has it."""
-        return await self.tickets.apply(
+        return await operations.apply(
+            self.tickets,
             number,
             "accept",
             actor=member.name,
+            check=lambda t: policy.can_claim(member.name, t),
             then=lambda t: [self._resident(t, "claimed", member.name)],
             values={"claimed_at": utc(self.now())},
         )
 
     async def complete(self, member: StaffMember, number: str | int, note: str) -> Ticket:
         """办结: only the owner may; the resident is told and asked for a rating."""
-        return await self.tickets.apply(
+        return await operations.apply(
+            self.tickets,
             number,
             "complete",
             actor=member.name,
+            check=lambda t: policy.can_complete(member.name, t),
             note=note,
             then=lambda t: [self._resident(t, "done", member.name, note=note)],
             values={"done_at": utc(self.now())},
         )
 
     async def keep(self, member: StaffMember, number: str | int) -> Ticket:
-        """保留 N: the owner keeps the ticket through the next shift handover."""
-        ticket = await self.tickets.get(number)
-        if ticket.assignee != member.name or ticket.state not in ("assigned", "accepted"):
-            raise TransitionRefused(f"工单 {ticket.number} 不在您手上，不能保留")
-        async with self.database.transaction() as session:
-            await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(keep_at_handover=True))
-        return ticket
+        """保留 N: the owner keeps the ticket through the next shift handover (logged as `keep`)."""
+        return await operations.apply(
+            self.tickets,
+            number,
+            "keep",
+            actor=member.name,
+            check=lambda t: policy.can_keep(member.name, t),
+            values={"keep_at_handover": True},
+        )
+
+    async def note(self, member: StaffMember, number: str | int, text: str) -> Ticket:
+        """A note on the ticket's log; the state and the holder stay as they are."""
+        return await operations.apply(self.tickets, number, "note", actor=member.name, note=text)
 
     async def transfer(
         self,
         member: StaffMember,
         number: str | int,
         to_name: str,
-        claim_minutes_of: Callable[[str], int] = lambda item_id: 15,
+        claim_minutes_of: ClaimMinutes = lambda item_id: DEFAULT_CLAIM_MINUTES,
     ) -> Ticket:
         """转交: the owner (or a duty leader) hands it to a colleague, who is @-mentioned in the group."""
+        return await self._give(member, number, to_name, "transfer", policy.can_transfer, claim_minutes_of)
+
+    async def reassign(
+        self,
+        member: StaffMember,
+        number: str | int,
+        to_name: str,
+        claim_minutes_of: ClaimMinutes = lambda item_id: DEFAULT_CLAIM_MINUTES,
+    ) -> Ticket:
+        """A leader moves a held ticket to someone else, who is @-mentioned in the group."""
+        return await self._give(member, number, to_name, "reassign", policy.can_reassign, claim_minutes_of)
+
+    async def _give(
+        self,
+        member: StaffMember,
+        number: str | int,
+        to_name: str,
+        action: str,
+        rule: Callable[[StaffMember, Ticket, str], Refused | None],
+        claim_minutes_of: ClaimMinutes,
+    ) -> Ticket:
         target = await self.staff.by_name(to_name)
-        ticket = await self.tickets.get(number)
-        if ticket.assignee not in (None, member.name) and "leader" not in member.roles:
-            raise TransitionRefused(
-                f"工单 {ticket.number} 由 {ticket.assignee} 负责，只有负责人或值班长能转交"
-            )
-        if target.name == ticket.assignee:
-            raise TransitionRefused(f"工单 {ticket.number} 已经在 {target.name} 手上")
-        return await self.tickets.apply(
+        ticket = await operations.load(self.tickets, number)
+        refused = rule(member, ticket, target.name)
+        if refused is not None:  # refuse before the clock costs a snapshot
+            raise refused
+        return await operations.apply(
+            self.tickets,
             number,
-            "transfer",
+            action,
             actor=member.name,
+            check=lambda t: rule(member, t, target.name),
             assignee=target.name,
             values=await self.claim_clock(ticket.category, self.now(), claim_minutes_of(ticket.item_id)),
             then=lambda t: [
@@ -413,4 +404,4 @@ class ServiceDesk:
         return outbox_row("group", ticket.category or "default", event, payload, now)
 
 
-__all__ = ["Placement", "ServiceDesk", "StaffError", "mask_mobile", "mask_text"]
+__all__ = ["Limits", "Placement", "ServiceDesk", "local", "mask_mobile", "mask_text", "utc"]

@@ -8,7 +8,6 @@ so the next tick does the job. No separate lock service is needed on SQLite or P
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -18,14 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.clocks import claim_times, covered_spans
-from storage.desk import ServiceDesk, local, utc
+from desk.clocks import claim_clock, covered_spans, local, utc
+from desk.desk import ClaimMinutes, ServiceDesk
+from desk.routing import choose
+from desk.staff import RoutingSnapshot
+from desk.states import (
+    DEFAULT_CLAIM_MINUTES,
+    HELD_STATES,
+    OPEN_STATES,
+    TRANSITIONS,
+    UNCLAIMED_STATES,
+    target,
+)
 from storage.models import SchedulerRun, StaffMember, Ticket, TicketEvent
 from storage.outbox import outbox_row
-from storage.routing import choose
-from storage.staff import RoutingSnapshot
 
-OPEN = ("assigned", "accepted")
+HANDED_OVER = tuple(TRANSITIONS["handover"].allowed_from)  # what a shift hands to the next
+KEPT = tuple(TRANSITIONS["keep"].allowed_from)
 APPOINTMENT_REMINDER_AT = time(19, 0)  # the evening before a booked visit
 HANDOVER_GRACE = timedelta(hours=2)  # a handover missed by longer (all processes down) is skipped
 
@@ -42,7 +50,9 @@ class TickReport:
 
 
 class ClockKeeper:
-    def __init__(self, desk: ServiceDesk, claim_minutes_of: Callable[[str], int] = lambda item_id: 15):
+    def __init__(
+        self, desk: ServiceDesk, claim_minutes_of: ClaimMinutes = lambda item_id: DEFAULT_CLAIM_MINUTES
+    ):
         self.desk = desk
         self._claim_minutes_of = claim_minutes_of
         self._snap: RoutingSnapshot = RoutingSnapshot(None, {}, {}, {})
@@ -54,10 +64,10 @@ class ClockKeeper:
         today = now.astimezone(self.desk.tz).date()
         self._snap = await self.desk.staff.snapshot(today - timedelta(days=1), today + timedelta(days=2))
         jobs = (
-            ("claim_reminder", Ticket.claim_remind_at, Ticket.reminded_at, ("assigned",)),
-            ("claim_escalation", Ticket.claim_escalate_at, Ticket.escalated_at, ("assigned",)),
-            ("done_warning", Ticket.done_warn_at, Ticket.warned_at, OPEN),
-            ("done_overdue", Ticket.supervise_at, Ticket.supervised_at, ("open", *OPEN)),
+            ("claim_reminder", Ticket.claim_remind_at, Ticket.reminded_at, UNCLAIMED_STATES),
+            ("claim_escalation", Ticket.claim_escalate_at, Ticket.escalated_at, UNCLAIMED_STATES),
+            ("done_warning", Ticket.done_warn_at, Ticket.warned_at, HELD_STATES),
+            ("done_overdue", Ticket.supervise_at, Ticket.supervised_at, OPEN_STATES),
         )
         for event, due, marker, states in jobs:
             report.add(event, await self._fire(event, due, marker, states, now, staff))
@@ -137,7 +147,7 @@ class ClockKeeper:
             Ticket.wanted_start >= utc(tomorrow),
             Ticket.wanted_start < utc(tomorrow + timedelta(days=1)),
             Ticket.appointment_reminded_at.is_(None),
-            Ticket.state.in_(OPEN),
+            Ticket.state.in_(HELD_STATES),
         )
         async with self.desk.database.session() as session:
             tickets = list(await session.scalars(select(Ticket).where(condition).limit(500)))
@@ -211,7 +221,7 @@ class ClockKeeper:
                 list(
                     await session.scalars(
                         select(Ticket)
-                        .where(Ticket.state.in_(OPEN), Ticket.assignee.in_(leaving))
+                        .where(Ticket.state.in_(HELD_STATES), Ticket.assignee.in_(leaving))
                         .order_by(Ticket.id)
                     )
                 )
@@ -241,11 +251,7 @@ class ClockKeeper:
             counts[chosen.name] = counts.get(chosen.name, 0) + 1
             spans = covered_spans(snap.rota, self.desk.calendar, snap.members, snap.leave, ticket.category)
             start = closes.astimezone(self.desk.tz)
-            remind, escalate = claim_times(start, self._claim_minutes_of(ticket.item_id), spans)
-            clocks[ticket.id] = {
-                "claim_remind_at": utc(remind) if remind else None,
-                "claim_escalate_at": utc(escalate) if escalate else None,
-            }
+            clocks[ticket.id] = claim_clock(start, self._claim_minutes_of(ticket.item_id), spans)
             moves.append(
                 {
                     "ticket": ticket.number,
@@ -269,11 +275,9 @@ class ClockKeeper:
                         .where(Ticket.id == move["id"], Ticket.version == move["version"])
                         .values(
                             assignee=move["to"],
-                            state="assigned",
+                            state=target("handover", move["state"]),
                             version=move["version"] + 1,
                             updated_at=now,
-                            reminded_at=None,
-                            escalated_at=None,
                             **clocks[move["id"]],
                         )
                     )
@@ -282,14 +286,21 @@ class ClockKeeper:
                         continue
                     detail = {"from": move["from"], "to": move["to"], "window": label}
                     await session.execute(
-                        _event_row(move["id"], "handover", now, detail, move["state"], "assigned")
+                        _event_row(
+                            move["id"],
+                            "handover",
+                            now,
+                            detail,
+                            move["state"],
+                            target("handover", move["state"]),
+                        )
                     )
                 kept = [m["ticket"] for m in moves if m["kept"]]
                 if kept:
                     await session.execute(
                         update(Ticket)
                         .where(
-                            Ticket.state.in_(OPEN),
+                            Ticket.state.in_(HELD_STATES),
                             Ticket.assignee.in_(leaving),
                             Ticket.keep_at_handover.is_(True),
                         )

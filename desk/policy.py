@@ -1,0 +1,87 @@
+"""Who may do what to a ticket: each check returns a Refused value, or None when allowed.
+
+Operations call exactly one of these after loading the ticket, so a rule lives in one place for
+WeChat, the CLI and the console alike.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from desk.refusals import Refused
+from desk.states import TRANSITIONS
+
+
+class Actor(Protocol):
+    name: str
+    roles: list[str]
+
+
+class TicketFacts(Protocol):
+    number: str
+    state: str
+    assignee: str | None
+    resident: str
+
+
+def state_allows(action: str, ticket: TicketFacts) -> Refused | None:
+    """The transition table's answer, with the facts a person needs to understand a refusal."""
+    if ticket.state in TRANSITIONS[action].allowed_from:
+        return None
+    if action == "accept" and ticket.state == "accepted":
+        return Refused("already_claimed", number=ticket.number, assignee=ticket.assignee)
+    return Refused("wrong_state", number=ticket.number, state=ticket.state, action=action)
+
+
+def can_claim(actor: str, ticket: TicketFacts) -> Refused | None:
+    """接单: the first to claim owns it (首问负责)."""
+    return state_allows("accept", ticket)
+
+
+def can_complete(actor: str, ticket: TicketFacts) -> Refused | None:
+    """办结: only the person who holds the accepted ticket."""
+    if ticket.state == "accepted" and ticket.assignee != actor:
+        return Refused("owner_only", number=ticket.number, assignee=ticket.assignee, action="complete")
+    return state_allows("complete", ticket)
+
+
+def can_transfer(actor: Actor, ticket: TicketFacts, to: str) -> Refused | None:
+    """转交: the holder (or a duty leader) hands it on, never to the person who has it."""
+    if ticket.assignee not in (None, actor.name) and "leader" not in actor.roles:
+        return Refused("owner_or_leader", number=ticket.number, assignee=ticket.assignee, action="transfer")
+    if to == ticket.assignee:
+        return Refused("already_with", number=ticket.number, name=to)
+    return state_allows("transfer", ticket)
+
+
+def can_reassign(actor: Actor, ticket: TicketFacts, to: str) -> Refused | None:
+    """A leader moves any held ticket to someone else."""
+    if "leader" not in actor.roles:
+        return Refused("leader_only", number=ticket.number, action="reassign")
+    if to == ticket.assignee:
+        return Refused("already_with", number=ticket.number, name=to)
+    return state_allows("reassign", ticket)
+
+
+def can_keep(actor: str, ticket: TicketFacts) -> Refused | None:
+    """保留: only the holder keeps a ticket through the next handover."""
+    if ticket.assignee != actor or ticket.state not in TRANSITIONS["keep"].allowed_from:
+        return Refused("not_holder", number=ticket.number, action="keep")
+    return None
+
+
+def can_cancel(resident: str, ticket: TicketFacts) -> Refused | None:
+    """取消: a resident cancels their own ticket before it is done."""
+    if ticket.resident != resident:
+        return Refused("not_your_ticket", number=ticket.number)
+    return state_allows("cancel", ticket)
+
+
+def can_close(resident: str, ticket: TicketFacts) -> Refused | None:
+    """评价 closes a done ticket."""
+    return state_allows("close", ticket)
+
+
+def anyone(actor: object, ticket: TicketFacts) -> Refused | None:
+    """Transitions the state table alone decides (assign, note, handover by the scheduler)."""
+    return None

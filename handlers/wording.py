@@ -1,0 +1,59 @@
+"""How WeChat (and the CLI) word the desk's states and refusals, in Chinese.
+
+The desk returns reasons and facts (desk.refusals.Refused); a web console words them its own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from desk.refusals import Refused
+
+STATE_NAMES = {
+    "open": "待派单",
+    "assigned": "已派单",
+    "accepted": "已签收",
+    "done": "已办结",
+    "closed": "已关闭",
+    "cancelled": "已取消",
+}
+ACTION_NAMES = {
+    "assign": "派单",
+    "accept": "接单",
+    "transfer": "转交",
+    "reassign": "改派",
+    "handover": "交接",
+    "complete": "办结",
+    "close": "关闭",
+    "cancel": "取消",
+    "keep": "保留",
+    "note": "备注",
+}
+
+_REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "unknown_ticket": lambda f: f"没有编号为 {f['number'] or '（空）'} 的工单",
+    "not_your_ticket": lambda f: f"没有找到您编号为 {f['number']} 的工单",
+    "unknown_staff": lambda f: f"没有叫“{f['name']}”的工作人员",
+    "wrong_state": lambda f: (
+        f"工单 {f['number']} 现在{STATE_NAMES[f['state']]}，不能{ACTION_NAMES[f['action']]}"
+    ),
+    "already_claimed": lambda f: f"工单 {f['number']} 已由 {f['assignee']} 接单",
+    "owner_only": lambda f: f"工单 {f['number']} 由 {f['assignee']} 负责，只有负责人能办结",
+    "owner_or_leader": lambda f: f"工单 {f['number']} 由 {f['assignee']} 负责，只有负责人或值班长能转交",
+    "leader_only": lambda f: f"工单 {f['number']} 只有值班长能{ACTION_NAMES[f['action']]}",
+    "not_holder": lambda f: f"工单 {f['number']} 不在您手上，不能保留",
+    "already_with": lambda f: f"工单 {f['number']} 已经在 {f['name']} 手上",
+    "needs_assignee": lambda f: f"{ACTION_NAMES[f['action']]}需要指定接收人",
+    "busy": lambda f: f"工单 {f['number']} 正在被其他人处理，请稍后再试",
+    "bad_stars": lambda f: "评分请用 1 到 5 分",
+    "bad_code": lambda f: "绑定码无效、已用过或已过期，请向社区书记要一个新的。",
+    "bound_elsewhere": lambda f: f"这个微信已绑定为“{f['name']}”，不能再绑定“{f['wanted']}”。",
+    "bad_leave": lambda f: "请假结束日期早于开始日期",
+}
+
+
+def refusal(refused: Refused) -> str:
+    """The sentence a person reads for `refused`."""
+    word = _REFUSALS.get(refused.reason)
+    return word(refused.facts) if word else f"办不了：{refused.reason}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from desk import operations, policy
+from desk import emergencies, operations, policy
 from desk.clocks import (
     add_duty_time,
     add_working_days,
@@ -29,6 +29,7 @@ from desk.clocks import (
     utc,
     working_fraction,
 )
+from desk.emergencies import Emergency
 from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.rota import DayCalendar
@@ -196,6 +197,16 @@ class ServiceDesk:
             covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category) if snap.rota else None
         )
         return claim_clock(start, claim_minutes, spans)
+
+    async def report_emergency(
+        self, resident: str, emergency: Emergency, limits: Limits, request_key: str
+    ) -> Ticket:
+        """An urgent ticket for an emergency the community acts on (desk/emergencies.py)."""
+        return await emergencies.report(self, resident, emergency, limits, request_key)
+
+    async def add_detail(self, resident: str, number: str | int, field: str, text: str) -> Ticket:
+        """The resident adds the address or more of what happened to their open ticket."""
+        return await emergencies.add_detail(self, resident, number, field, text)
 
     async def slot_taken(self, key: str) -> bool:
         async with self.database.session() as session:

@@ -46,6 +46,14 @@ class Placed:
 
 
 @dataclass(frozen=True, slots=True)
+class Reported:
+    """An emergency ticket just opened: the resident's next message adds the address to it."""
+
+    number: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class State(Generic[T]):
     """A declared state: its stored name, and how its value is written to and read from JSON."""
 
@@ -76,7 +84,15 @@ AFTER_ITEM: State[str] = State(
     "after_item", lambda item: {"last_item": item}, lambda raw: str(raw["last_item"])
 )
 
-STATES: dict[str, State[Any]] = {state.name: state for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM)}
+EMERGENCY: State[Reported] = State(
+    "emergency",
+    lambda reported: {"emergency": reported.number, "hazard": reported.kind},
+    lambda raw: Reported(str(raw["emergency"]), str(raw["hazard"])),
+)
+
+STATES: dict[str, State[Any]] = {
+    state.name: state for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM, EMERGENCY)
+}
 # Version 1 had no state name: the key each state wrote tells it (checked in this order).
 _V1_KEYS = (("order", ORDERING), ("placed", PLACED), ("await_choice", CHOOSING), ("last_item", AFTER_ITEM))
 
@@ -108,6 +124,8 @@ class Conversation:
             return cls(changed=True)
         conversation = cls(state, value)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
+        if isinstance(value, Reported):
+            mentioned = ()
         if not all(item in items for item in mentioned):
             return cls(changed=True)
         if isinstance(value, OrderDraft) and value.idle(now):

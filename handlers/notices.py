@@ -21,6 +21,8 @@ GROUP_TITLES = {
     "done_warning": "超时预警",
     "done_overdue": "督办：已超过办结时限",
     "appointment": "明日预约提醒",
+    "emergency": "紧急情况",
+    "detail": "工单补充",
 }
 _ACTIONS = {
     "claim_reminder": "还没有人接单，请尽快",
@@ -62,10 +64,28 @@ def handover_markdown(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def emergency_markdown(payload: dict[str, Any]) -> str:
+    """An emergency: everyone on duty and the duty leaders mentioned; the address may follow."""
+    mentions = " ".join(f"<@{m}>" for m in payload.get("mentions", ()))
+    lines = [
+        f'<font color="warning">【紧急】{payload.get("hazard", "")}</font> **工单 {payload["ticket"]}**',
+        f"> 居民说：{payload.get('description', '')}",
+        "> 已告诉居民拨打的电话和怎么自救；地址居民补充后另行推送。",
+        f"{mentions} 请立即处理，回复“接单 {payload['ticket']}”（负责人 {payload.get('assignee') or '无'}）",
+    ]
+    return "\n".join(lines)
+
+
 def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
     """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
     if event == "handover":
         return handover_markdown(payload)
+    if event == "emergency":
+        return emergency_markdown(payload)
+    if event == "detail":
+        label = {"address": "地址", "detail": "补充情况"}.get(payload.get("field", ""), "补充")
+        mention = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
+        return f"**工单补充 {payload['ticket']}**\n> {label}：{payload.get('text', '')}\n{mention}请查看"
     urgent = payload.get("urgent")
     heading = GROUP_TITLES.get(event, event)
     lines = [

@@ -8,16 +8,16 @@ others (an emergency) is one more line at the top of the list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from handlers import consult, ordering, rate, staff
+from handlers import consult, ordering, rate, safety, staff
 from handlers.by_intent import INTENT_HANDLERS, by_intent
-from handlers.conversation import CHOOSING, ORDERING, PLACED, Placed, State
+from handlers.conversation import CHOOSING, EMERGENCY, ORDERING, PLACED, Placed, State
 from handlers.types import Context, Reply
 from intents import Classification
+from intents.danger import Danger
 
 T = TypeVar("T")
 
@@ -55,8 +55,17 @@ def _text(ctx: Context) -> str:
     return ctx.message.text.strip()
 
 
-def staff_command(ctx: Context) -> re.Match[str] | None:
-    return staff.match(_text(ctx))
+def staff_command(ctx: Context) -> staff.StaffCommand | None:
+    return staff.parse(_text(ctx))
+
+
+def danger_of(ctx: Context) -> Danger | None:
+    """Danger to life or property in the message; never a staff command ("办结 N 燃气已关")."""
+    detector = ctx.services.classifier.danger
+    text = _text(ctx)
+    if detector is None or staff.parse(text) is not None:
+        return None
+    return detector.detect(text)
 
 
 def confirmed_again(ctx: Context) -> Placed | None:
@@ -115,7 +124,9 @@ def classify(ctx: Context) -> Classification:
 
 
 TEXT_ROUTES: tuple[Route[Any], ...] = (
-    Route("staff_command", staff_command, staff.handle),  # declines: a resident asking 值班
+    Route("emergency", danger_of, safety.answer),  # before everything: what to do now, whom to call
+    Route("emergency_details", in_state(EMERGENCY), safety.add_details),  # the address, afterwards
+    Route("staff_command", staff_command, staff.run),  # declines: a resident asking 值班
     Route("order_draft", in_state(ORDERING), ordering.answer),
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("numbered_choice", chosen_option, by_intent),

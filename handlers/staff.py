@@ -53,10 +53,7 @@ def parse(text: str) -> StaffCommand | None:
     return StaffCommand(verb, None, rest)
 
 
-match = parse  # the dispatcher's name for it
-
-
-async def handle(ctx: Context, command: StaffCommand) -> Reply | None:
+async def run(ctx: Context, command: StaffCommand) -> Reply | None:
     """The reply to a staff command; None when a resident says 值班 (an office question, not a command)."""
     desk = ctx.services.desk
     if desk is None:
@@ -76,9 +73,6 @@ async def handle(ctx: Context, command: StaffCommand) -> Reply | None:
         return Reply(await VERBS[command.verb](ctx, desk, member, command))
     except Refused as refused:
         return Reply(refusal(refused))
-
-
-run = handle  # the name a route list uses
 
 
 async def _bind(ctx: Context, desk: ServiceDesk, command: StaffCommand) -> str:

@@ -53,6 +53,18 @@ def read_name(text: str) -> str:
     return name.strip()
 
 
+# Words that make a message an address: building, unit, room, courtyard, road, or a compound name.
+_ADDRESS = re.compile(
+    r"\d+\s*(?:栋|幢|号楼|单元|楼|号|室|层|弄|巷|组)|[一二三四五六七八九十]+(?:栋|幢|号楼|单元|楼)|"
+    r"小区|花园|家园|新村|公寓|大厦|广场|院|苑|村|路|街|巷|胡同|门口|楼道|楼下|楼上"
+)
+
+
+def looks_like_address(text: str) -> bool:
+    """Does the message say where (阳光苑3栋2单元, 5号楼楼道)?"""
+    return _ADDRESS.search(simplify(text)) is not None
+
+
 def read_address(text: str) -> str:
     address = simplify(text).strip()
     if len(address) < 3:

@@ -14,6 +14,8 @@ def ctx(services: Services, text: str, conversation: Conversation | None = None)
 
 def test_the_routes_are_tried_in_this_order() -> None:
     assert [route.name for route in TEXT_ROUTES] == [
+        "emergency",
+        "emergency_details",
         "staff_command",
         "order_draft",
         "placed_again",

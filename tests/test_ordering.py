@@ -129,17 +129,17 @@ async def test_quitting_at_any_step_and_idle_expiry(say, desk, clock: FakeClock)
     assert await count(desk, Ticket) == 0
 
 
-async def test_a_problem_report_keeps_the_description_and_marks_hazards_urgent(say, desk) -> None:
+async def test_a_hazard_report_is_an_emergency_before_it_is_an_order(say, desk) -> None:
+    # Issue 9: the advice and the ticket come first, not "请问怎么称呼您？" five messages before 确认.
     first = await say("3栋楼下井盖坏了，有燃气味")
-    assert "报修" in first and "怎么称呼" in first
-    await say("李大爷")
-    await say("13812345678")
-    summary = await say("阳光苑3栋")
-    assert "井盖坏了" in summary
-    placed = await say("确认")
-    assert "119" in placed
+    assert first.startswith("【紧急】") and "96777" in first and "119" in first
+    assert "怎么称呼" not in first and "请回复具体地址" not in first  # the place is in the message
     ticket = await desk.tickets.get(10001)
-    assert ticket.urgent and ticket.item_id == "facility_repair"
+    assert ticket.urgent and ticket.kind == "emergency" and ticket.item_id == "facility_repair"
+    assert "井盖坏了" in ticket.fields["description"]
+    more = await say("就在阳光苑3栋单元门口")
+    assert "10001" in more
+    assert (await desk.tickets.get(10001)).fields["address"] == "就在阳光苑3栋单元门口"
 
 
 async def test_nobody_on_duty_waits_for_the_next_window_and_says_when(say, desk, clock: FakeClock) -> None:

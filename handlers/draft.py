@@ -28,6 +28,7 @@ class OrderDraft:
     asking: str = ""  # the field the last reply asked for, or "confirm"
     fields: dict[str, str] = field(default_factory=dict)  # text answers: name, mobile, address, description
     time: Window | None = None  # the wanted time, once one fits service hours
+    name_declined: bool = False  # asked once for a 称呼 after the resident would not give a name
 
     def has(self, name: str) -> bool:
         return self.time is not None if name == "time" else name in self.fields
@@ -54,6 +55,7 @@ class OrderDraft:
             "key": self.key,
             "at": self.at.isoformat(),
             "urgent": self.urgent,
+            "name_declined": self.name_declined,
         }
 
     @classmethod
@@ -74,6 +76,7 @@ class OrderDraft:
                 asking=str(raw.get("asking") or ""),
                 fields={str(k): str(v) for k, v in fields.items()},
                 time=Window.from_json(time) if time else None,
+                name_declined=bool(raw.get("name_declined")),
             )
         except (AttributeError, KeyError, TypeError) as exc:
             raise ValueError(f"not an order draft: {exc!r}") from exc

@@ -9,25 +9,38 @@ retries or the resident repeats 确认.
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from desk.desk import Limits
+from desk.states import DEFAULT_CLAIM_MINUTES
 from handlers import consult, order, render
 from handlers.conversation import ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
 from intents import Classification
-from intents.contact import ContactError, read_address, read_description, read_mobile, read_name
+from intents.contact import (
+    ContactError,
+    looks_like_address,
+    read_address,
+    read_description,
+    read_mobile,
+    read_name,
+    value_of,
+)
 from intents.normalize import simplify
 from intents.when import WhenError, Window, first_fit, read_window
 from knowledge import Item
-from knowledge.models import OrderSpec
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
 # ctx.services.classifier.lexicon.
+NO_NAME = "（未留称呼）"
+_NAME_SAID = re.compile(r"我叫|我是|叫我|我姓")
+# Words that ask for the service and say nothing of the problem ("我要报修" is not a description).
+_REQUEST_WORDS = re.compile(r"我要|我想|想要|帮我|麻烦|请|报修|预约|申请|办理|反映|一下|上门|社区|你们|了|的")
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址", "time": "时间", "description": "情况"}
 QUESTIONS = {
     "name": "请问怎么称呼您？（姓名）",
@@ -79,7 +92,12 @@ async def placed_again(ctx: Context, placed: Placed) -> Reply:
 
 
 async def answer(ctx: Context, draft: OrderDraft) -> Reply:
-    """The resident's answer to the pending question (or 确认, 取消, a correction)."""
+    """The resident's answer to the pending question, checked against what was asked.
+
+    取消 drops the draft; a correction that carries its value ("时间换到后天上午") is applied
+    without asking which field; at the read-back a new time, phone or address is a change; a
+    question is answered briefly and the field asked again; a refused name becomes a 称呼 or none.
+    """
     draft = replace(draft, fields=dict(draft.fields), at=ctx.services.now())
     item = ctx.services.handbook.item(draft.item)
     text = ctx.message.text.strip()
@@ -89,29 +107,191 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         ctx.conversation.forget()
         return Reply("好的，这次的预约已取消，没有提交。需要时再找我。")
     if lexicon.correction.search(plain):
-        named = [f for f, words in lexicon.field_words.items() if words.search(plain)]
-        field = next((f for f in named if f in _fields(item, draft)), None)
-        if field is None:
-            return _ask(ctx, draft, draft.asking, ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
-        draft.drop(field)
-        remainder = lexicon.field_words[field].sub("", lexicon.correction.sub("", plain)).strip(" ：:是为")
-        if remainder:
-            with contextlib.suppress(ContactError, WhenError):
-                _take(ctx, item, draft, field, remainder)
-        if not draft.has(field):
-            return _ask(ctx, draft, field, [f"好的，重新说一下{LABELS[field]}。"])
-        return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
+        return _correct(ctx, item, draft, plain)
     if draft.asking == "confirm":
         if lexicon.order_confirm.match(plain):
             return await _place(ctx, item, draft)
+        changed = _changes_at_read_back(ctx, item, draft, text)
+        if changed:
+            return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。"])
+        if lexicon.order_question.search(plain):
+            return _ask(
+                ctx, draft, "confirm", [_brief_answer(ctx, item, "confirm", plain), summary(ctx, item, draft)]
+            )
         return _ask(
             ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]
         )
+    other = _other_field_value(ctx, item, draft, text)
+    if other is not None:
+        return _next(ctx, item, draft, [f"{LABELS[other]}已记下。"])
+    if draft.asking == "name":
+        declined = _declined_name(ctx, draft, plain)
+        if declined is not None:
+            return declined
+    if lexicon.why_asked.search(plain) or (
+        lexicon.order_question.search(plain) and not _reads_as(ctx, item, draft.asking, text)
+    ):
+        return _ask(ctx, draft, draft.asking, [_brief_answer(ctx, item, draft.asking, plain)])
     try:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [str(exc)])
     return _next(ctx, item, draft, [])
+
+
+def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
+    """改电话 / 时间换到后天上午 / 名字写错了，叫…: the named field, with its new value when given."""
+    lexicon = ctx.services.classifier.lexicon
+    named = [f for f, words in lexicon.field_words.items() if words.search(plain)]
+    field = next((f for f in named if f in _fields(item, draft)), None)
+    remainder = value_of(lexicon.correction.sub("", plain))
+    if field is None:
+        field = _field_of_value(ctx, item, draft, remainder)
+    if field is None:
+        return _ask(ctx, draft, draft.asking, ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
+    remainder = value_of(lexicon.field_words[field].sub("", remainder))
+    previous = draft.time if field == "time" else draft.fields.get(field)
+    draft.drop(field)
+    problem = ""
+    if remainder:
+        try:
+            _take(ctx, item, draft, field, remainder)
+        except (ContactError, WhenError) as exc:
+            problem = str(exc)
+    if not draft.has(field):
+        if previous is not None and problem:
+            _restore(draft, field, previous)  # a bad new value does not lose the old one
+            return _ask(ctx, draft, field, [problem])
+        return _ask(ctx, draft, field, [problem or f"好的，重新说一下{LABELS[field]}。"])
+    return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
+
+
+def _restore(draft: OrderDraft, field: str, previous: Any) -> None:
+    if field == "time":
+        draft.time = previous
+    else:
+        draft.fields[field] = previous
+
+
+def _field_of_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -> str | None:
+    """Which field a bare value fills: a mobile number, a time, an address."""
+    fields = _fields(item, draft)
+    if not text:
+        return None
+    with contextlib.suppress(ContactError):
+        if "mobile" in fields and read_mobile(text):
+            return "mobile"
+    with contextlib.suppress(WhenError):
+        if "time" in fields and read_window(text, ctx.services.now()) is not None:
+            return "time"
+    if "address" in fields and looks_like_address(text):
+        return "address"
+    return None
+
+
+def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -> str | None:
+    """ "电话是139…" while the name is asked: a value for another field is taken, not misread."""
+    if draft.asking in ("mobile", "description"):
+        return None
+    with contextlib.suppress(ContactError):
+        mobile = read_mobile(text)
+        if mobile and "mobile" in _fields(item, draft):
+            draft.fields["mobile"] = mobile
+            rest = simplify(text).replace(mobile, "")
+            if draft.asking == "name" and _NAME_SAID.search(rest):  # "我叫王芳 电话139…"
+                with contextlib.suppress(ContactError):
+                    draft.fields["name"] = read_name(_NAME_SAID.split(rest)[-1])
+            return "mobile"
+    return None
+
+
+def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
+    """At 请核对, a new time, phone or address typed instead of 确认 is a change, not ignored."""
+    fields = _fields(item, draft)
+    changed: list[str] = []
+    with contextlib.suppress(ContactError):
+        mobile = read_mobile(text)
+        if mobile and "mobile" in fields:
+            draft.fields["mobile"] = mobile
+            changed.append("mobile")
+    if "time" in fields:
+        with contextlib.suppress(WhenError):
+            window = _window(ctx, item, text)
+            if window is not None:
+                draft.time = window
+                changed.append("time")
+    if not changed and "address" in fields and _only_an_address(ctx, text):
+        draft.fields["address"] = read_address(text)
+        changed.append("address")
+    return changed
+
+
+def _only_an_address(ctx: Context, text: str) -> bool:
+    """An address and nothing else ("幸福里5栋2单元"), not a problem that names a place ("楼道灯坏了")."""
+    plain = simplify(text)
+    return looks_like_address(plain) and not ctx.services.classifier.lexicon.problem.search(plain)
+
+
+def _reads_as(ctx: Context, item: Item, field: str, text: str) -> bool:
+    """Would `text` be a valid answer for `field`? ("明天上午可以吗" is a time, not only a question.)"""
+    try:
+        if field == "name":
+            return False  # a question is never a name
+        if field == "mobile":
+            return read_mobile(text) is not None
+        if field == "time":
+            return _window(ctx, item, text) is not None
+        return field in ("address", "description") and looks_like_address(text)
+    except (ContactError, WhenError):
+        return False
+
+
+_WHY = {
+    "name": "称呼是为了工作人员联系时知道怎么叫您",
+    "mobile": "电话是为了工作人员和您约时间、到了联系您",
+    "address": "地址是为了工作人员能找到地方",
+    "time": "时间是为了安排值班人员",
+    "description": "情况说清楚，工作人员好带对工具和材料",
+}
+
+
+def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
+    """One or two lines for a question asked in the middle of an order, then the question again."""
+    lexicon = ctx.services.classifier.lexicon
+    if lexicon.why_asked.search(plain) and field in _WHY:
+        return f"{_WHY[field]}，只用于这次办事，不会给别人。"
+    result = ctx.services.classifier.classify(plain)
+    office = ctx.services.handbook.office
+    intent = result.intent
+    if intent != "office" and any(word in plain for word in lexicon.checklist):
+        intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
+    if intent == "office":
+        return f"社区电话 {office.phone}，{office.hours.get('weekdays', '')}。"
+    asked = ctx.services.handbook.items.get(result.item or "") or item
+    if intent in ("consult", "order"):
+        documents = "、".join(d.name for d in asked.documents[:3])
+        more = "等" if len(asked.documents) > 3 else ""
+        return f"【{asked.title}】要带：{documents}{more}。提交后回复“材料”看完整清单。"
+    return f"这个问题提交后可以再问我，或打社区电话 {office.phone}。"
+
+
+def _declined_name(ctx: Context, draft: OrderDraft, plain: str) -> Reply | None:
+    """No name given: ask once for a 称呼 (王阿姨); refused again, or 跳过, go on without one."""
+    lexicon = ctx.services.classifier.lexicon
+    skipped = lexicon.skip.match(plain)
+    refused = lexicon.refuse_name.search(plain)
+    if not (skipped or refused):
+        return None
+    if skipped or draft.name_declined:
+        draft.fields["name"] = NO_NAME
+        return _next(ctx, ctx.services.handbook.item(draft.item), draft, ["好的，不留称呼也可以。"])
+    draft.name_declined = True
+    return _ask(
+        ctx,
+        draft,
+        "name",
+        ["不方便说全名没关系，说个称呼就行，比如“王阿姨”“刘师傅”；不想留也可以回复“跳过”。"],
+    )
 
 
 def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
@@ -173,7 +353,8 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
                 draft.time = window
         except WhenError as exc:
             notes.append(str(exc))
-    if "description" in fields and len(simplify(text)) >= 4:
+    said = _REQUEST_WORDS.sub("", simplify(text))
+    if "description" in fields and len(said.strip(" ，,。!！")) >= 4:
         draft.fields["description"] = read_description(text)
     return notes
 
@@ -240,7 +421,7 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
 def limits_of(item: Item) -> Limits:
     """The handbook's time limits for the item: claim minutes, and working days to complete (0: 即办)."""
     working_days = item.time_limit.days if item.time_limit.kind == "working_days" else 0
-    return Limits(item.order.claim_minutes if item.order else OrderSpec.claim_minutes, working_days)
+    return Limits(item.order.claim_minutes if item.order else DEFAULT_CLAIM_MINUTES, working_days)
 
 
 def _moment(moment: datetime) -> str:

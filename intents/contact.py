@@ -11,7 +11,12 @@ from intents.normalize import simplify
 
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _DIGIT_RUN = re.compile(r"\d{5,}")
-_NAME_PREFIX = re.compile(r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫)\s*")
+_NAME_PREFIX = re.compile(
+    r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫我|喊我|叫|称呼我?|你就?(?:叫|喊)我)\s*"
+)
+_NAME_SUFFIX = re.compile(r"(?:就行了?|就好了?|就可以了?|就是了|吧|嘛|哈|哦|噻)$")
+# "我姓刘" / "免贵姓王" / "姓刘": the surname is enough to address someone by (刘).
+_SURNAME = re.compile(r"^(?:我|本人)?(?:免贵)?姓\s*([\u4e00-\u9fff]{1,2})(?:的|哈|嘛|吧)?$")
 # 2-6 Chinese characters ("张秀英", "王阿姨"), longer with a middle dot (minority names), or Latin letters.
 _NAME = re.compile(
     r"^(?:[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,8}[·•][\u4e00-\u9fff·•]{1,12}|[a-z][a-z .]{1,30})$"
@@ -47,7 +52,12 @@ def mask_mobile(mobile: str) -> str:
 
 
 def read_name(text: str) -> str:
-    name = _POLITE_END.sub("", _NAME_PREFIX.sub("", simplify(text).strip()))
+    """A name or a 称呼 (王阿姨, 刘大爷); a surname alone (我姓刘 → 刘) is taken as said."""
+    plain = _POLITE_END.sub("", simplify(text).strip())
+    surname = _SURNAME.match(plain)
+    if surname:
+        return surname.group(1)
+    name = _NAME_SUFFIX.sub("", _POLITE_END.sub("", _NAME_PREFIX.sub("", plain)))
     if not _NAME.match(name) or any(ch.isdigit() for ch in name):
         raise ContactError("请告诉我怎么称呼您，比如“张秀英”或“王阿姨”。")
     return name.strip()
@@ -65,15 +75,26 @@ def looks_like_address(text: str) -> bool:
     return _ADDRESS.search(simplify(text)) is not None
 
 
+# The words around an answer ("地址改一下，是阳光苑3栋", "我住在…", "情况是…"): staff get the value only.
+_LEAD_IN = re.compile(
+    r"^[\s，,。：:、了啦的吧呢啊一下]*(?:(?:我家?|家里?)?(?:住在|住|在)|地址(?:是|在)?|住址(?:是)?|情况是|是在|是|就是)?[\s，,。：:、]*"
+)
+
+
+def value_of(text: str) -> str:
+    """The answer without the words leading into it."""
+    return _LEAD_IN.sub("", text.strip(), count=1).strip(" ，,。：:")
+
+
 def read_address(text: str) -> str:
-    address = simplify(text).strip()
+    address = value_of(simplify(text))
     if len(address) < 3:
         raise ContactError("请说详细一点的地址，比如“阳光苑3栋2单元501”。")
     return address[:120]
 
 
 def read_description(text: str) -> str:
-    description = simplify(text).strip()
+    description = value_of(simplify(text))
     if len(description) < 2:
         raise ContactError("请简单说一下是什么情况，比如“3栋楼道灯不亮了”。")
     return description[:300]

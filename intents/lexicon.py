@@ -127,6 +127,10 @@ class Lexicon:
     correction: re.Pattern[str]
     field_words: dict[str, re.Pattern[str]]  # in order of trial
     home_visit: re.Pattern[str]
+    refuse_name: re.Pattern[str]
+    skip: re.Pattern[str]
+    why_asked: re.Pattern[str]
+    order_question: re.Pattern[str]
     rating_stars: tuple[tuple[str, int], ...]  # longest word first, so 不满意 is tried before 满意
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
@@ -149,10 +153,15 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         checklist=frozenset(phrasings.checklist),
         menu=re.compile(f"^({_words(phrasings.menu)})$"),
         order_cancel=re.compile(f"^(?:{_words(phrasings.order_cancel)})"),
-        order_confirm=re.compile(f"^(?:{_words(phrasings.order_confirm)})[!！。.]*$"),
+        # One or more confirm words, as residents say them: "对的确认", "可以可以", "好的，确认！"
+        order_confirm=re.compile(f"^(?:(?:{_words(phrasings.order_confirm)})[\\s,，。.!！~]*)+$"),
         correction=re.compile("|".join(phrasings.correction)),
         field_words={name: re.compile(_words(words)) for name, words in phrasings.field_words.items()},
         home_visit=re.compile(_words(phrasings.home_visit)),
+        refuse_name=re.compile(_words(phrasings.refuse_name)),
+        skip=re.compile(f"^(?:{_words(phrasings.skip)})"),
+        why_asked=re.compile("|".join(phrasings.why_asked)),
+        order_question=re.compile("|".join(phrasings.order_question)),
         rating_stars=tuple(sorted(phrasings.rating_stars.items(), key=lambda pair: -len(pair[0]))),
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,

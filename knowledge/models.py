@@ -175,6 +175,10 @@ class Phrasings:
     correction: tuple[str, ...]  # regex parts: the resident corrects a field of the draft
     field_words: dict[str, tuple[str, ...]]  # ORDER_FIELDS -> words naming it, first match wins
     home_visit: tuple[str, ...]  # in the first message: serve a home-visit item at home
+    refuse_name: tuple[str, ...]  # asked for a name, the resident will not give one
+    skip: tuple[str, ...]  # leave this field out (the name only)
+    why_asked: tuple[str, ...]  # regex parts: "why do you need this?"
+    order_question: tuple[str, ...]  # regex parts: the answer is a question, not a value
     rating_stars: dict[str, int]  # rating word -> stars (1-5)
     unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"

@@ -108,7 +108,7 @@ def test_word_lists_compile_to_literal_matches() -> None:
         assert LEXICON.menu.match(word), word
     for word in PHRASINGS.order_confirm:
         assert LEXICON.order_confirm.match(word + "！"), word
-        assert not LEXICON.order_confirm.match(word + "吧"), word
+        assert not LEXICON.order_confirm.match(word + "吗"), word  # a question does not confirm
     for word in PHRASINGS.order_cancel:
         assert LEXICON.order_cancel.match(word + "吧"), word
     for field, words in PHRASINGS.field_words.items():

@@ -1,0 +1,120 @@
+"""Emergencies through the signed webhook: the first reply points to help, ordinary questions don't.
+
+Two sets written blind by people who had not seen the detector:
+- emergencies.tsv (177 messages: 126 emergencies, 51 look-alikes) was scored before it was used
+  for anything: 81/126 detected, 4/51 false alarms. It then drove the second round of changes.
+- emergencies_dev.tsv (141 messages) drove the first round (its first partial score: 58/93).
+Every message is sent as its resident's first message, through the real pipeline with the desk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.settings import Settings
+from desk.desk import ServiceDesk
+from handlers import Services
+from knowledge import Handbook
+from storage import MemoryStore
+from storage.db import Database
+from tests.conftest import EXAMPLE_ROTA, SHANGHAI, FakeClock
+from tests.test_e2e import Phone
+
+DATA = Path(__file__).parent / "data"
+
+
+def rows(name: str) -> list[tuple[str, str, str, str]]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture
+async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> AsyncIterator[ServiceDesk]:
+    """The sets run once, on SQLite: the desk's SQL is covered on both databases elsewhere."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}")
+    await database.upgrade()
+    desk = ServiceDesk(database, handbook.calendar, SHANGHAI, clock)
+    await desk.staff.import_rota(yaml.safe_load(EXAMPLE_ROTA.read_text(encoding="utf-8")))
+    yield desk
+    await database.close()
+
+
+@pytest.mark.parametrize("set_name", ["emergencies.tsv", "emergencies_dev.tsv"])
+async def test_every_emergency_gets_help_first_and_no_look_alike_does(
+    set_name: str, settings: Settings, services: Services, sqlite_desk: ServiceDesk, clock: FakeClock
+) -> None:
+    desk = sqlite_desk
+    desk_services = replace(services, desk=desk, clock=clock, tz=SHANGHAI)
+    numbers = {key: n.phone for key, n in desk_services.handbook.emergency.numbers.items()}
+    client = TestClient(TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1"))
+    await client.start_server()
+    missed, false_alarms, wrong_first, unbacked = [], [], [], []
+    try:
+        for index, (text, kind, wanted, _acts) in enumerate(rows(set_name)):
+            reply = await Phone(client, f"o-{index}")(text)
+            alarmed = reply.startswith("【紧急】")
+            if kind == "none":
+                if alarmed:
+                    false_alarms.append(text)
+                continue
+            if not alarmed or "抱歉" in reply or "怎么称呼" in reply:
+                missed.append((text, reply[:40]))
+                continue
+            first = wanted.split(",")[0].strip()
+            if numbers.get(first, first) not in reply.splitlines()[0]:
+                wrong_first.append((text, first))
+            if "紧急工单" in reply and not (await desk.tickets.list(resident=f"o-{index}")):
+                unbacked.append(text)  # a promise with no ticket behind it
+    finally:
+        await client.close()
+    assert not missed, missed
+    assert not false_alarms, false_alarms
+    assert not unbacked, unbacked
+    # The first number to call is a judgement (a burst main: 110 or the water company?); the
+    # writers' first number is among ours for all but a handful.
+    assert len(wrong_first) <= 3, wrong_first
+
+
+async def test_the_community_acts_only_with_a_ticket(
+    settings: Settings, desk_services: Services, desk
+) -> None:
+    client = TestClient(TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        reply = await Phone(client, "o-gas")("3栋2单元楼道里好大一股煤气味")
+        [ticket] = await desk.tickets.list(resident="o-gas")
+        assert f"紧急工单（编号 {ticket.number}）" in reply and ticket.kind == "emergency" and ticket.urgent
+        assert "请回复具体地址" not in reply  # the place is in the message
+        private = await Phone(client, "o-fall")("我妈摔倒了起不来 头在流血")
+        assert "120" in private.splitlines()[0] and "紧急工单" not in private
+        assert not await desk.tickets.list(resident="o-fall")
+    finally:
+        await client.close()
+
+
+async def test_without_a_desk_the_advice_still_comes_first(settings: Settings, services: Services) -> None:
+    client = TestClient(TestServer(create_app(settings, services, MemoryStore()), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        reply = await Phone(client, "o-lift")("电梯关到人了😭")
+        assert reply.startswith("【紧急】") and "96333" in reply and "社区电话" in reply
+    finally:
+        await client.close()
+
+
+def test_numbers_are_community_data(desk_services: Services) -> None:
+    guide = desk_services.handbook.emergency
+    assert {"120", "119", "110", "lift", "gas", "power"} <= set(guide.numbers)
+    assert guide.numbers["lift"].phone == "96333" and guide.numbers["power"].phone == "95598"
+
+
+def test_the_sets_are_large() -> None:
+    assert sum(1 for r in rows("emergencies.tsv") if r[1] != "none") >= 60
+    assert sum(1 for r in rows("emergencies.tsv") if r[1] == "none") >= 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers import render
+from handlers import facts, render
 from handlers.conversation import AFTER_ITEM, CHOOSING, Choice
 from handlers.types import Context, Reply
 from intents import Classification
@@ -21,10 +21,21 @@ def answer(ctx: Context, item_id: str) -> Reply:
 
 
 async def handle(ctx: Context, result: Classification) -> Reply:
+    aspect = facts.aspect_of(ctx, ctx.message.text) if ctx.message.text else None
+    handbook = ctx.services.handbook
+    if aspect == "compare" and len(result.candidates) >= 2:
+        options = result.candidates[:3]
+        ctx.conversation.enter(CHOOSING, Choice(options, "consult"))
+        return Reply(facts.compare([handbook.item(i) for i in options]))
     if result.ambiguous:
         return ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
-        return Reply(render.service_menu(ctx.services.handbook))
+        return Reply(render.service_menu(handbook))
+    if aspect is not None and aspect != "compare":
+        answered = facts.fact(handbook.item(result.item), aspect, handbook)
+        if answered:
+            ctx.conversation.enter(AFTER_ITEM, result.item)
+            return Reply(answered)
     return answer(ctx, result.item)
 
 

@@ -131,6 +131,9 @@ class Lexicon:
     skip: re.Pattern[str]
     why_asked: re.Pattern[str]
     order_question: re.Pattern[str]
+    aspects: tuple[tuple[str, re.Pattern[str]], ...]  # (aspect, words) in the order tried
+    office_only: frozenset[str]
+    open_question: re.Pattern[str]
     rating_stars: tuple[tuple[str, int], ...]  # longest word first, so 不满意 is tried before 满意
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
@@ -162,6 +165,9 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         skip=re.compile(f"^(?:{_words(phrasings.skip)})"),
         why_asked=re.compile("|".join(phrasings.why_asked)),
         order_question=re.compile("|".join(phrasings.order_question)),
+        aspects=tuple((name, re.compile(_words(words))) for name, words in phrasings.aspects.items()),
+        office_only=frozenset(phrasings.office_only),
+        open_question=re.compile(_words(phrasings.open_question)),
         rating_stars=tuple(sorted(phrasings.rating_stars.items(), key=lambda pair: -len(pair[0]))),
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,

@@ -19,6 +19,7 @@ import yaml
 
 from knowledge.emergency import EmergencyGuide, parse_emergency
 from knowledge.models import (
+    ASPECTS,
     CUE_NAMES,
     ORDER_FIELDS,
     BookingHours,
@@ -61,7 +62,7 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
     office_raw = _read_yaml(root / "office.yaml", problems)
     if catalog is None or office_raw is None:
         raise HandbookError(problems)
-    categories, catalog_items = _parse_catalog(catalog, problems)
+    categories, catalog_items, scopes = _parse_catalog(catalog, problems)
 
     items: dict[str, Item] = {}
     seen_ids: set[str] = set()  # ids of files read, valid or not, so a broken file is not also "missing"
@@ -74,7 +75,7 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
         seen_ids.add(str(raw.get("id", path.stem)) if raw else path.stem)
         if raw is None:
             continue
-        item = _parse_item(raw, _Ctx(f"items/{path.name}", problems), categories, catalog_items)
+        item = _parse_item(raw, _Ctx(f"items/{path.name}", problems), categories, catalog_items, scopes)
         if item is None:
             continue
         if path.stem != item.id:
@@ -226,9 +227,13 @@ def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     return data
 
 
-def _parse_catalog(raw: dict[str, Any], problems: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+def _parse_catalog(
+    raw: dict[str, Any], problems: list[str]
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Categories, item titles and item scope lines, by id."""
     categories = raw.get("categories") or {}
     items: dict[str, str] = {}
+    scopes: dict[str, str] = {}
     for index, entry in enumerate(raw.get("items") or []):
         if not isinstance(entry, dict) or "id" not in entry:
             problems.append(f"service-catalog.yaml: items[{index}]: missing id")
@@ -238,12 +243,18 @@ def _parse_catalog(raw: dict[str, Any], problems: list[str]) -> tuple[dict[str, 
                 f"service-catalog.yaml: items[{index}].category: unknown '{entry.get('category')}'"
             )
         items[str(entry["id"])] = str(entry.get("title", ""))
-    return {str(k): str(v) for k, v in categories.items()}, items
+        scopes[str(entry["id"])] = str(entry.get("scope", "")).strip()
+    return {str(k): str(v) for k, v in categories.items()}, items, scopes
 
 
 def _parse_item(
-    raw: dict[str, Any], ctx: _Ctx, categories: dict[str, str], catalog: dict[str, str]
+    raw: dict[str, Any],
+    ctx: _Ctx,
+    categories: dict[str, str],
+    catalog: dict[str, str],
+    scopes: dict[str, str] | None = None,
 ) -> Item | None:
+    scopes = scopes or {}
     known = {
         "id",
         "title",
@@ -261,6 +272,7 @@ def _parse_item(
         "home_visit",
         "online",
         "notes",
+        "amount",
         "default_intent",
         "fallback",
         "order",
@@ -295,6 +307,8 @@ def _parse_item(
         online=ctx.text(raw, "online"),
         when=ctx.text(raw, "when", required=False),
         notes=ctx.texts(raw, "notes", required=False),
+        amount=ctx.text(raw, "amount", required=False),
+        scope=scopes.get(str(raw.get("id", "")), ""),
         default_intent=default_intent,
         fallback=ctx.flag(raw, "fallback", default=False),
         order=_parse_order(raw, ctx),
@@ -412,6 +426,9 @@ _PHRASING_GROUPS = {
     ),
     "rating": ("stars", "unhappy"),
     "smalltalk": ("thanks", "bye"),
+    "aspects": ASPECTS,
+    "office_only": (),
+    "open_question": (),
 }
 
 
@@ -430,6 +447,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     ordering = ctx.group(raw, "ordering", _PHRASING_GROUPS["ordering"])
     rating = ctx.group(raw, "rating", _PHRASING_GROUPS["rating"])
     smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
+    aspects = ctx.group(raw, "aspects", ASPECTS)
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -454,6 +472,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         unhappy=ctx.words(rating, "unhappy", prefix="rating."),
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
+        aspects={name: ctx.words(aspects, name, prefix="aspects.") for name in ASPECTS},
+        office_only=ctx.words(raw, "office_only"),
+        open_question=ctx.words(raw, "open_question"),
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(

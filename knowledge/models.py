@@ -31,6 +31,8 @@ class TimeLimit:
 
 
 ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
+# Facts of an item a resident may ask about alone ("高龄津贴多少钱一个月"), in the order tried.
+ASPECTS = ("compare", "amount", "fee", "online", "duration", "where", "hours", "who")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class Item:
     online: str
     when: str = ""
     notes: tuple[str, ...] = ()
+    amount: str = ""  # what is paid out (津贴、补助的标准): the fact residents ask first
+    scope: str = ""  # the catalogue's line on where this item ends and the next begins
     default_intent: str = "consult"
     # True for the catch-all item (上门服务): it only wins when no specific item matches.
     fallback: bool = False
@@ -179,6 +183,9 @@ class Phrasings:
     skip: tuple[str, ...]  # leave this field out (the name only)
     why_asked: tuple[str, ...]  # regex parts: "why do you need this?"
     order_question: tuple[str, ...]  # regex parts: the answer is a question, not a value
+    aspects: dict[str, tuple[str, ...]]  # ASPECTS -> words asking for that one fact of an item
+    office_only: tuple[str, ...]  # the whole message: the office card (时间, 地址, 电话)
+    open_question: tuple[str, ...]  # with a day: "is it open then?" (上班不, 放假不, 有人不)
     rating_stars: dict[str, int]  # rating word -> stars (1-5)
     unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"

@@ -71,7 +71,7 @@ def test_handbook_show_item_and_unknown_id() -> None:
 def test_chat_runs_the_same_pipeline() -> None:
     result = run("chat", stdin="老年证和高龄津贴有什么区别\n2\n退出\n")
     assert result.returncode == 0
-    assert "您想问的是哪一项" in result.stdout and "【老年人优待证办理】" in result.stdout
+    assert "这几项的区别" in result.stdout and "【老年人优待证办理】" in result.stdout
 
 
 def test_serve_without_token_fails_clearly() -> None:

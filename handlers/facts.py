@@ -1,0 +1,64 @@
+"""Answer the question that was asked: one fact of an item first, then where the full checklist is.
+
+"高龄津贴多少钱一个月" wants the amount, not the whole checklist; "老年证和高龄津贴有什么区别"
+wants the two items' scope side by side. The facts are handbook data (amount, fee, eligibility,
+time limit, where, online, hours); the words that ask for each are phrasings (aspects).
+"""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.types import Context
+from knowledge import Handbook, Item
+
+MORE = "回复“材料”看完整清单。"
+
+
+def aspect_of(ctx: Context, text: str) -> str | None:
+    """Which single fact the message asks about, or None (then the whole checklist is the answer)."""
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(text).replace(" ", "")
+    for aspect, words in lexicon.aspects:
+        if words.search(plain):
+            return aspect
+    return None
+
+
+def fact(item: Item, aspect: str, handbook: Handbook) -> str | None:
+    """One or two lines with the fact, then where to see the rest; None when the item has no such fact."""
+    line = _line(item, aspect, handbook)
+    return f"【{item.title}】{line}\n{MORE}" if line else None
+
+
+def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
+    if aspect == "amount":
+        if item.amount:
+            return f"标准：{item.amount}"
+        return f"费用：{item.fee}" if item.fee else None
+    if aspect == "fee":
+        return f"费用：{item.fee}" if item.fee else None
+    if aspect == "who":
+        return (
+            "谁能办：" + "；".join(e.rstrip("。") for e in item.eligibility[:2]) if item.eligibility else None
+        )
+    if aspect == "duration":
+        return f"办多久：{render.time_limit_text(item)}"
+    if aspect == "online":
+        return f"网上办：{item.online}" if item.online else "这项要到现场办理，行动不便的可以预约上门。"
+    if aspect == "where":
+        return f"在哪办：{render.place_text(item, handbook.office)}"
+    if aspect == "hours":
+        return f"办理时间：{item.when or handbook.office.hours['weekdays']}；中午、周末有人值班"
+    return None
+
+
+def compare(items: list[Item]) -> str:
+    """Two (or three) items' scope in a line each, and how to get either checklist."""
+    lines = [f"{i}. {item.title}：{_scope(item)}" for i, item in enumerate(items[:3], 1)]
+    return "\n".join(["这几项的区别：", *lines, "想看哪一项的材料，请回复数字。"])
+
+
+def _scope(item: Item) -> str:
+    if item.scope:
+        return item.scope
+    return item.notes[0] if item.notes else "；".join(item.eligibility[:1])

@@ -158,7 +158,7 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
         # A conversation spread over both workers keeps its state: it lives in Redis.
         peer = WeChatPlatform()
         for text, expected in (
-            ("老年证和高龄津贴有什么区别", "您想问的是哪一项"),
+            ("老年证和高龄津贴有什么区别", "这几项的区别"),
             ("2", "【老年人优待证办理】"),
         ):
             request = peer.plaintext(text_xml("two-workers", text))

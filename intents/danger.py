@@ -23,6 +23,7 @@ from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
 
 _NEGATION_REACH = 3  # characters before a hazard word in which a negation cancels it
 _NOW_REACH = 12  # characters before a hazard word in which 现在 / 今天 say it is happening now
+_RESOLVED_REACH = 14  # characters after a hazard word in which 找到了 / 灭了 say it is over
 _SUPPOSE_REACH = 8  # characters before it in which 万一 / 担心 make it a supposition
 
 
@@ -51,6 +52,7 @@ class DangerDetector:
         self._service = re.compile(guide.service_asks)
         self._jokes = re.compile(guide.jokes)
         self._near = re.compile(guide.now_near)
+        self._over = re.compile(guide.resolved)
         self._sounds = SoundAlike(guide.sound_alike, guide.sound_alike_keep)
 
     def detect(self, text: str) -> Danger | None:
@@ -66,7 +68,7 @@ class DangerDetector:
         found: list[tuple[Hazard, str, int]] = []
         for hazard, pattern in self._hazards:
             match = self._first(pattern, normal) or (rewritten != normal and self._first(pattern, rewritten))
-            if match:
+            if match and not self._resolved(normal if match.string == normal else rewritten, match):
                 found.append((hazard, match.group(), match.start()))
         if not found:
             return None
@@ -74,7 +76,9 @@ class DangerDetector:
             not self._now.search(normal)
             and not self._now_near(normal, found)
             and (
-                self._not_now.search(normal) or self._service.search(normal) or self._supposed(normal, found)
+                self._past_near(normal, found)
+                or self._service.search(normal)
+                or self._supposed(normal, found)
             )
         ):
             return None
@@ -85,7 +89,8 @@ class DangerDetector:
         public = bool(self._public.search(normal))
         acts = any(_acts(h, public) for h, *_ in found)
         keys: list[str] = []
-        for h in (hazard, *others):
+        # Someone hurt or ill is helped first: 120 leads even when the cause was gas or a wire.
+        for h in sorted((hazard, *others), key=lambda h: h.kind != "medical"):
             for key in h.call:
                 if key not in keys:
                     keys.append(key)
@@ -105,6 +110,21 @@ class DangerDetector:
             end = text.find(" ", start + len(said))
             window = text[max(0, start - _NOW_REACH) : len(text) if end < 0 else end]
             if self._near.search(window):
+                return True
+        return False
+
+    def _resolved(self, text: str, match: re.Match[str]) -> bool:
+        """ "走丢 后来找到了", "火是灭了": the words right after a hazard say it is over."""
+        return bool(self._over.search(text, match.end(), match.end() + _RESOLVED_REACH))
+
+    def _past_near(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:
+        """昨天 / 以前 just before a hazard word or in its clause, for hazards that do not last."""
+        for hazard, said, start in found:
+            if hazard.ongoing:
+                continue
+            end = text.find(" ", start + len(said))
+            window = text[max(0, start - _NOW_REACH) : len(text) if end < 0 else end]
+            if self._not_now.search(window):
                 return True
         return False
 

@@ -31,6 +31,7 @@ class Hazard:
     community_acts: str  # always | public | never
     claim_minutes: int
     item: str = ""  # catalogue id the community's ticket is filed under (when it acts)
+    ongoing: bool = False  # a state that lasts (missing, trapped): past words do not cancel it
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class EmergencyGuide:
     negations: str
     hypothetical: str
     service_asks: str
+    resolved: str  # right after a hazard: it is over ("后来找到了")
     now_near: str  # near the hazard words: it is happening now, whatever else the message says
     jokes: str  # a bare 救命 with these is a figure of speech ("笑死我了救命")
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
@@ -130,6 +132,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
                 community_acts=str(acts),
                 claim_minutes=minutes,
                 item=str(entry.get("item", "") or ""),
+                ongoing=entry.get("ongoing") is True,
             )
         )
     fields = (
@@ -140,6 +143,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
         "hypothetical",
         "service_asks",
         "now_near",
+        "resolved",
         "jokes",
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}

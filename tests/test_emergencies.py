@@ -4,6 +4,8 @@ Two sets written blind by people who had not seen the detector:
 - emergencies.tsv (177 messages: 126 emergencies, 51 look-alikes) was scored before it was used
   for anything: 81/126 detected, 4/51 false alarms. It then drove the second round of changes.
 - emergencies_dev.tsv (141 messages) drove the first round (its first partial score: 58/93).
+- emergencies_round3.tsv (90 messages: 60 emergencies, 30 look-alikes), written after both rounds
+  and scored before the third: 44/60 detected, 0/30 false alarms.
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -32,7 +34,8 @@ DATA = Path(__file__).parent / "data"
 
 def rows(name: str) -> list[tuple[str, str, str, str]]:
     lines = (DATA / name).read_text(encoding="utf-8").splitlines()
-    return [tuple(line.split("\t")) for line in lines if line.strip() and not line.startswith("#")]
+    found = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    return [(*row, "-", "-")[:4] for row in found]
 
 
 @pytest.fixture
@@ -46,7 +49,7 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
     await database.close()
 
 
-@pytest.mark.parametrize("set_name", ["emergencies.tsv", "emergencies_dev.tsv"])
+@pytest.mark.parametrize("set_name", ["emergencies.tsv", "emergencies_dev.tsv", "emergencies_round3.tsv"])
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(
     set_name: str, settings: Settings, services: Services, sqlite_desk: ServiceDesk, clock: FakeClock
 ) -> None:

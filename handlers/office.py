@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, time
+
 from handlers import render
 from handlers.types import Context, Reply
 from intents import Classification
+from intents.when import FESTIVAL_NAMES, WEEKDAY_NAMES, WhenError, merged, read_window
+
+_FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
 
 
 async def handle_office(ctx: Context, result: Classification) -> Reply:
-    return Reply(render.office_hours(ctx.services.handbook.office))
+    """ "今天上班不 / 元旦放假不 / 周六有人不": yes or no with that day's hours; otherwise the card."""
+    said = open_on(ctx, ctx.message.text) if ctx.message.text else None
+    office = ctx.services.handbook.office
+    if said:
+        return Reply(f"{said}\n电话：{office.phone}；值班手机：{office.duty_phone}")
+    return Reply(render.office_hours(office))
+
+
+def open_on(ctx: Context, text: str) -> str | None:
+    """Whether the centre is open on the day (and part of day) the message names, from the calendar."""
+    lexicon = ctx.services.classifier.lexicon
+    if not lexicon.open_question.search(lexicon.normalize(text).replace(" ", "")):
+        return None
+    now = ctx.services.now()
+    try:
+        window = read_window(text, now)
+    except WhenError:
+        window = None
+    day = window.start.date() if window and not window.asap else now.date()
+    handbook = ctx.services.handbook
+    label = _day_label(day, now.date())
+    holiday = handbook.calendar.holiday(day)
+    festival = _FESTIVAL.search(text)
+    if festival and not holiday:  # next year's holidays are published by the State Council late in the year
+        return (
+            f"{label}是{festival.group()}，按国家法定节假日安排放假；"
+            "具体放假日期以国务院公布为准，公布后我们会更新。节假日有人值班。"
+        )
+    if holiday:
+        return f"{label}是{holiday}假期，放假不办公；节假日有人值班，急事请打值班手机。"
+    spans = handbook.calendar.spans(handbook.office.booking_hours["office"], day)
+    if not spans:
+        return f"{label}不办公。"
+    hours = "、".join(f"{b:%H:%M}-{e:%H:%M}" for b, e in merged(spans))
+    kind = "上班" if handbook.calendar.is_workday(day) else "有人值班"
+    whole_day = (
+        window is None or window.asap or (window.start.time() == time(0) and window.end.time() == time(0))
+    )
+    if not whole_day:
+        assert window is not None
+        inside = any(window.start.time() < e and window.end.time() > b for b, e in spans)
+        if not inside:
+            return f"{label}{window.start:%H:%M}以后不办公。那天{kind}时间：{hours}。"
+    return f"{label}{kind}，时间：{hours}。"
+
+
+def _day_label(day: date, today: date) -> str:
+    names = {0: "今天", 1: "明天", 2: "后天"}
+    date_text = f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+    prefix = names.get((day - today).days)
+    return f"{prefix}{date_text}" if prefix else date_text
 
 
 async def handle_human(ctx: Context, result: Classification) -> Reply:

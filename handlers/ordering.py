@@ -414,7 +414,7 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
         lines.append("工作人员上班后会和您联系。")
     if draft.urgent:
         lines.append("如有燃气味、井盖缺失等危险，请先远离，并拨打 119 或燃气公司抢修电话。")
-    lines.append("办好后会通知您，请给我们的服务打个分。")
+    lines.append(f"查进度回复“进度”；不办了回复“取消 {number}”。办好后会通知您，请给我们的服务打个分。")
     return Reply("\n".join(lines))
 
 

@@ -18,6 +18,7 @@ from handlers.conversation import CHOOSING, EMERGENCY, ORDERING, PLACED, Placed,
 from handlers.types import Context, Reply
 from intents import Classification
 from intents.danger import Danger
+from intents.when import WhenError, read_window
 
 T = TypeVar("T")
 
@@ -113,6 +114,30 @@ def menu_word(ctx: Context) -> Classification | None:
     return Classification(text, "consult", None, 1.0) if lexicon.menu.match(lexicon.normalize(text)) else None
 
 
+def office_word(ctx: Context) -> Classification | None:
+    """ "时间", "地址", "电话" alone (as the welcome tells residents to send): the office card."""
+    text = _text(ctx)
+    lexicon = ctx.services.classifier.lexicon
+    return (
+        Classification(text, "office", None, 1.0) if lexicon.normalize(text) in lexicon.office_only else None
+    )
+
+
+def open_question(ctx: Context) -> Classification | None:
+    """ "晚上还办不办", "元旦放假不": is the centre open then? (No service named: that is a consult.)"""
+    text = _text(ctx)
+    lexicon = ctx.services.classifier.lexicon
+    if not lexicon.open_question.search(lexicon.normalize(text).replace(" ", "")):
+        return None
+    try:
+        window = read_window(text, ctx.services.now())
+    except WhenError:
+        return None
+    if window is None or ctx.services.classifier.classify(text).item is not None:
+        return None
+    return Classification(text, "office", None, 1.0)
+
+
 def bare_score(ctx: Context) -> tuple[int, str] | None:
     """A score alone ("5", "4分 态度好"); rating words ("满意") are left to the classifier."""
     text = _text(ctx)
@@ -133,6 +158,8 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
     Route("menu", menu_word, by_intent),
+    Route("office_word", office_word, by_intent),
+    Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
     Route("classify", classify, by_intent),
 )

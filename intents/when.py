@@ -101,6 +101,8 @@ _FESTIVALS: dict[str, tuple] = {
     "清明": ("清明",),
 }
 
+FESTIVAL_NAMES = ("元旦", "春节", "过年", "清明", "五一", "劳动节", "端午", "中秋", "国庆")
+
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
 _CN_DIGITS.update({"八": 8, "九": 9})
 _CN = "零〇一二两三四五六七八九十"
@@ -439,17 +441,17 @@ def fit_window(
         raise WhenError(f"{label}{reason}，请换一个工作日或值班日。")
     tz = window.start.tzinfo
     start = max(window.start, now)
-    for begin, end in _merged(spans):
+    for begin, end in merged(spans):
         span_start, span_end = datetime.combine(day, begin, tz), datetime.combine(day, end, tz)
         if start < span_end and window.end > span_start:
             return Window(max(start, span_start), min(window.end, span_end))
-    hours = "、".join(f"{b:%H:%M}-{e:%H:%M}" for b, e in _merged(spans))
+    hours = "、".join(f"{b:%H:%M}-{e:%H:%M}" for b, e in merged(spans))
     if start.date() == day and start > window.start and datetime.combine(day, spans[-1][1], tz) <= start:
         raise WhenError(f"{label}的服务时间（{hours}）已经过了，请换一天。")
     raise WhenError(f"{label}{window.start:%H:%M}-{window.end:%H:%M}不在服务时间内。那天可约：{hours}。")
 
 
-def _merged(spans: tuple[tuple[time, time], ...]) -> list[tuple[time, time]]:
+def merged(spans: tuple[tuple[time, time], ...]) -> list[tuple[time, time]]:
     """Adjacent spans as one (9-12, 12-14, 14-17:30 is 9-17:30 to a resident)."""
     out: list[tuple[time, time]] = []
     for begin, end in sorted(spans):

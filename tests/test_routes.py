@@ -23,6 +23,8 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "follow_up",
         "checklist",
         "menu",
+        "office_word",
+        "open_question",
         "rating",
         "classify",
     ]

@@ -54,9 +54,11 @@ def open_on(ctx: Context, text: str) -> str | None:
     )
     if not whole_day:
         assert window is not None
-        inside = any(window.start.time() < e and window.end.time() > b for b, e in spans)
-        if not inside:
+        begin, end = window.start.time(), window.end.time()
+        overlapping = [f"{b:%H:%M}-{e:%H:%M}" for b, e in spans if begin < e and end > b]
+        if not overlapping:
             return f"{label}{window.start:%H:%M}以后不办公。那天{kind}时间：{hours}。"
+        return f"{label}{'、'.join(overlapping)}有人，能办。全天{kind}时间：{hours}。"
     return f"{label}{kind}，时间：{hours}。"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import render
+from handlers import complaints, render
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -12,6 +12,10 @@ async def handle_office(ctx: Context, result: Classification) -> Reply:
 
 
 async def handle_human(ctx: Context, result: Classification) -> Reply:
+    """A person answers: a handoff to the staff member on duty; without tickets, the numbers to call."""
+    handed = await complaints.hand_off(ctx, ctx.message.text) if ctx.message.text.strip() else None
+    if handed is not None:
+        return handed
     office = ctx.services.handbook.office
     community = office.places["community"]
     return Reply(

@@ -402,6 +402,7 @@ _PHRASING_GROUPS = {
     "ordering": ("cancel", "confirm", "correction", "field_words", "home_visit"),
     "rating": ("stars", "unhappy"),
     "smalltalk": ("thanks", "bye"),
+    "complaints": ("complaint", "neglect", "handoff"),
 }
 
 
@@ -420,6 +421,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     ordering = ctx.group(raw, "ordering", _PHRASING_GROUPS["ordering"])
     rating = ctx.group(raw, "rating", _PHRASING_GROUPS["rating"])
     smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
+    complaints = ctx.group(raw, "complaints", _PHRASING_GROUPS["complaints"])
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -440,6 +442,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         unhappy=ctx.words(rating, "unhappy", prefix="rating."),
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
+        complaint=ctx.words(complaints, "complaint", prefix="complaints.", regex=True),
+        neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),
+        handoff=ctx.words(complaints, "handoff", prefix="complaints.", regex=True),
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from desk import complaints
@@ -72,6 +72,12 @@ def when(moment: datetime, now: datetime) -> str:
     return f"{day} {moment:%H:%M}"
 
 
+def _day(deadline: datetime) -> str:
+    """The last day of a working-day limit (a limit ending at midnight ends the day before)."""
+    last = (deadline - timedelta(minutes=1)).date()
+    return f"{last.month}月{last.day}日（周{_WEEKDAYS[last.weekday()]}）"
+
+
 async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
     """A complaint ticket for the secretary; declines for "没人管" about nothing of the resident's."""
     desk, resident = ctx.services.desk, ctx.message.resident
@@ -107,7 +113,7 @@ async def lodge_text(ctx: Context, text: str, parent: Ticket | None = None) -> R
     office = ctx.services.handbook.office
     about = f"（关于工单 {lodged.parent.number}）" if lodged.parent is not None else ""
     who = f"社区书记{lodged.handler.name[:1]}书记" if lodged.handler is not None else "社区负责人"
-    by = f"，{when(lodged.due, now)} 前给您答复" if lodged.due is not None else "，会尽快给您答复"
+    by = f"，{_day(lodged.due)}前给您答复" if lodged.due is not None else "，会尽快给您答复"
     return Reply(
         f"非常抱歉给您带来不好的体验。您的投诉已登记{about}，投诉编号 {lodged.ticket.number}。\n"
         f"由{who}负责处理{by}。\n"

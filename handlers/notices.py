@@ -50,6 +50,7 @@ def _title(handbook: Handbook, item_id: str) -> str:
 
 # WeCom markdown reads these; in a resident's words they become look-alikes, so a message cannot
 # @-mention staff, link, colour or restructure the push ("<@all>", "[点我](http://…)", "# ").
+# Bold (**) is harmless and stays, so a masked number still reads 138****5678.
 _MARKUP = str.maketrans(
     {
         "<": "＜",
@@ -58,7 +59,6 @@ _MARKUP = str.maketrans(
         "]": "］",
         "(": "（",
         ")": "）",
-        "*": "＊",
         "`": "＇",
         "#": "＃",
         "_": "＿",

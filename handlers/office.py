@@ -13,7 +13,7 @@ async def handle_office(ctx: Context, result: Classification) -> Reply:
 
 async def handle_human(ctx: Context, result: Classification) -> Reply:
     """A person answers: a handoff to the staff member on duty; without tickets, the numbers to call."""
-    handed = await complaints.hand_off(ctx, ctx.message.text) if ctx.message.text.strip() else None
+    handed = await complaints.hand_off(ctx, ctx.message.text)  # a menu click too: what they said before
     if handed is not None:
         return handed
     office = ctx.services.handbook.office

@@ -24,6 +24,8 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "checklist",
         "menu",
         "rating",
+        "complaint",
+        "handoff",
         "classify",
     ]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from desk import emergencies, operations, policy
+from desk import complaints, emergencies, handoff, operations, policy
 from desk.clocks import (
     add_duty_time,
     add_working_days,
@@ -29,7 +29,9 @@ from desk.clocks import (
     utc,
     working_fraction,
 )
+from desk.complaints import Lodged
 from desk.emergencies import Emergency
+from desk.handoff import Handoff
 from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.rota import DayCalendar
@@ -207,6 +209,19 @@ class ServiceDesk:
     async def add_detail(self, resident: str, number: str | int, field: str, text: str) -> Ticket:
         """The resident adds the address or more of what happened to their open ticket."""
         return await emergencies.add_detail(self, resident, number, field, text)
+
+    async def complain(self, resident: str, text: str, parent: Ticket | None, request_key: str) -> Lodged:
+        """A complaint ticket for the secretary, answered within three working days (desk/complaints.py)."""
+        limits = Limits(claim_minutes=complaints.CLAIM_MINUTES, working_days=complaints.WORKING_DAYS)
+        return await complaints.lodge(self, resident, text, parent, request_key, limits)
+
+    async def hand_off(self, resident: str, recent: Iterable[str]) -> Handoff:
+        """转人工: a staff member on duty answers the resident (desk/handoff.py)."""
+        return await handoff.open_handoff(self, resident, recent, Limits(claim_minutes=handoff.CLAIM_MINUTES))
+
+    async def reply(self, member: StaffMember, number: str | int, text: str) -> Ticket:
+        """回复 N 内容: the holder, a duty leader or the secretary answers the resident."""
+        return await handoff.reply(self, member, number, text)
 
     async def slot_taken(self, key: str) -> bool:
         async with self.database.session() as session:

@@ -85,3 +85,13 @@ def can_close(resident: str, ticket: TicketFacts) -> Refused | None:
 def anyone(actor: object, ticket: TicketFacts) -> Refused | None:
     """Transitions the state table alone decides (assign, note, handover by the scheduler)."""
     return None
+
+
+def can_reply(actor: Actor, ticket: TicketFacts) -> Refused | None:
+    """回复 N: a resident hears from the person who holds their ticket, a duty leader or the
+    secretary — never from a colleague who happens to know the number."""
+    if ticket.assignee != actor.name and not {"leader", "secretary"} & set(actor.roles):
+        return Refused("reply_not_allowed", number=ticket.number, assignee=ticket.assignee)
+    if ticket.state == "cancelled":
+        return Refused("wrong_state", number=ticket.number, state=ticket.state, action="reply")
+    return None

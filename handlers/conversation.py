@@ -8,6 +8,9 @@ enters a state with everything it needs and cannot leave a stale key of another 
   PLACED      an order just went in; 确认 again is harmless  (Placed)
   AFTER_ITEM  an item was just answered; "预约"/"材料" mean it (the item id)
 
+Beside the state, `recent` keeps the resident's last few texts (phone and ID numbers masked),
+whatever the state: when they ask for a person, the staff member sees what they already said.
+
 The store keeps the state as JSON between messages. Version 2 names the state and keeps the keys
 version 1 (free keys, before states were declared) wrote, so either reader understands the other
 during a rolling restart; anything unreadable is forgotten, never an error for the resident.
@@ -27,6 +30,8 @@ log = logging.getLogger("baishitong.conversation")
 
 T = TypeVar("T")
 VERSION = 2
+RECENT = 5  # texts kept for a handoff
+RECENT_CHARS = 200  # of each
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,28 +113,30 @@ class Conversation:
     state: State[Any] | None = None
     value: Any = None
     changed: bool = False
+    recent: tuple[str, ...] = ()  # the resident's last texts, oldest first, masked
 
     @classmethod
     def load(cls, raw: Mapping[str, Any], now: datetime, items: Container[str]) -> Conversation:
         """The stored state at the start of a turn. An order draft idle for 30 minutes, a value
         that cannot be read, or one naming an item the handbook no longer has is dropped here
         (and forgotten when the turn is saved), so the message is handled anew."""
-        if not raw:
-            return cls()
+        recent = _recent_of(raw)
+        if not raw or (raw.get("v") == VERSION and "state" not in raw):
+            return cls(recent=recent)
         try:
             state = _state_of(raw)
             value = state.load(raw)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("unreadable conversation state dropped: %r", exc)
-            return cls(changed=True)
-        conversation = cls(state, value)
+            return cls(changed=True, recent=recent)
+        conversation = cls(state, value, recent=recent)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
         if isinstance(value, Reported):
             mentioned = ()
         if not all(item in items for item in mentioned):
-            return cls(changed=True)
+            return cls(changed=True, recent=recent)
         if isinstance(value, OrderDraft) and value.idle(now):
-            return cls(changed=True)
+            return cls(changed=True, recent=recent)
         return conversation
 
     def get(self, state: State[T]) -> T | None:
@@ -142,6 +149,12 @@ class Conversation:
     def forget(self) -> None:
         self.state, self.value, self.changed = None, None, True
 
+    def remember(self, text: str) -> None:
+        """Add one (already masked) text to `recent`, dropping the oldest past RECENT."""
+        text = text.strip()[:RECENT_CHARS]
+        if text:
+            self.recent, self.changed = (*self.recent, text)[-RECENT:], True
+
     @property
     def item(self) -> str | None:
         """The item the conversation is about: ordered, placed or just answered (none while choosing)."""
@@ -153,9 +166,17 @@ class Conversation:
         """What to save: None when untouched (kept alive as it is), {} to forget it."""
         if not self.changed:
             return None
+        recent = {"recent": list(self.recent)} if self.recent else {}
         if self.state is None:
-            return {}
-        return {"v": VERSION, "state": self.state.name, **self.state.dump(self.value)}
+            return {"v": VERSION, **recent} if recent else {}
+        return {"v": VERSION, "state": self.state.name, **self.state.dump(self.value), **recent}
+
+
+def _recent_of(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    value = raw.get("recent") if raw else None
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(text)[:RECENT_CHARS] for text in value if isinstance(text, str))[-RECENT:]
 
 
 def _state_of(raw: Mapping[str, Any]) -> State[Any]:

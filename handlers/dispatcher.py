@@ -4,7 +4,8 @@ the handler of their intent, other kinds to a fixed answer.
 
 from __future__ import annotations
 
-from handlers import consult, events, smalltalk
+from desk.masking import mask_text
+from handlers import consult, events, smalltalk, staff
 from handlers.by_intent import by_intent
 from handlers.render import truncate
 from handlers.routes import TEXT_ROUTES, first_reply
@@ -20,11 +21,19 @@ async def dispatch(ctx: Context) -> Reply:
     Notices WeChat would not deliver earlier (outside its 48-hour window) come first.
     """
     reply = await _dispatch(ctx)
+    _remember(ctx)
     if ctx.notice and ctx.services.desk is not None:
         kept = await ctx.services.desk.outbox.take_kept(ctx.message.resident)
         if kept:
             return Reply(truncate("\n\n".join([*kept, reply.text or ""]).strip()))
     return reply
+
+
+def _remember(ctx: Context) -> None:
+    """Keep the resident's text (masked) for a later handoff; staff commands are not theirs to show."""
+    text = ctx.message.text.strip()
+    if ctx.message.kind in ("text", "voice") and text and staff.parse(text) is None:
+        ctx.conversation.remember(mask_text(text))
 
 
 async def _dispatch(ctx: Context) -> Reply:

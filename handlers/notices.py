@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from handlers.wording import item_title
 from knowledge import Handbook
 
 GROUP_TITLES = {
@@ -23,6 +24,8 @@ GROUP_TITLES = {
     "appointment": "明日预约提醒",
     "emergency": "紧急情况",
     "detail": "工单补充",
+    "complaint": "居民投诉",
+    "handoff": "转人工",
 }
 _ACTIONS = {
     "claim_reminder": "还没有人接单，请尽快",
@@ -42,8 +45,34 @@ def _window(payload: dict[str, Any]) -> str:
 
 
 def _title(handbook: Handbook, item_id: str) -> str:
-    item = handbook.items.get(item_id)
-    return item.title if item else item_id
+    return item_title(handbook.items, item_id)
+
+
+# WeCom markdown reads these; in a resident's words they become look-alikes, so a message cannot
+# @-mention staff, link, colour or restructure the push ("<@all>", "[点我](http://…)", "# ").
+# Bold (**) is harmless and stays, so a masked number still reads 138****5678.
+_MARKUP = str.maketrans(
+    {
+        "<": "＜",
+        ">": "＞",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "`": "＇",
+        "#": "＃",
+        "_": "＿",
+        "~": "～",
+        "\n": " ",
+        "\r": " ",
+        "@": "＠",
+    }
+)
+
+
+def plain(text: str) -> str:
+    """A resident's words as literal text inside a WeCom markdown push."""
+    return str(text).translate(_MARKUP)
 
 
 def _due(payload: dict[str, Any]) -> str:
@@ -76,8 +105,40 @@ def emergency_markdown(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def complaint_markdown(payload: dict[str, Any]) -> str:
+    """A complaint for the secretary (责任追究): the resident's words, escaped, and the ticket it is about."""
+    who = f"<@{payload['wecom']}>" if payload.get("wecom") else (payload.get("assignee") or "社区书记")
+    lines = [f'<font color="warning">【居民投诉】</font>**工单 {payload["ticket"]}**']
+    if payload.get("parent"):
+        holder = f"（原负责人 {payload['parent_assignee']}）" if payload.get("parent_assignee") else ""
+        lines.append(f"> 关于工单 {payload['parent']}{holder}")
+    lines += [
+        f"> 居民说：{plain(payload.get('text', ''))}",
+        f"> 联系电话：{payload.get('mobile', '****')}",
+        f"{who} 请回复“接单 {payload['ticket']}”，核实后用“回复 {payload['ticket']} 内容”答复居民",
+    ]
+    return "\n".join(lines)
+
+
+def handoff_markdown(payload: dict[str, Any]) -> str:
+    """A resident asks for a person: the assignee @-mentioned, with what the resident said, escaped."""
+    who = f"<@{payload['wecom']}>" if payload.get("wecom") else (payload.get("assignee") or "在班同事")
+    by = ""
+    if payload.get("answer_by"):
+        answer_by = datetime.fromisoformat(payload["answer_by"])
+        by = f"（请在 {answer_by.month}月{answer_by.day}日 {answer_by:%H:%M} 前）"
+    lines = [f"**转人工 {payload['ticket']}：居民要找工作人员**", "> 居民最近说："]
+    lines += [f"> {n}. {plain(text)}" for n, text in enumerate(payload.get("recent") or (), 1)]
+    lines.append(f"{who} 请用“回复 {payload['ticket']} 内容”答复居民{by}")
+    return "\n".join(lines)
+
+
 def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
     """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
+    if event == "complaint":
+        return complaint_markdown(payload)
+    if event == "handoff":
+        return handoff_markdown(payload)
     if event == "handover":
         return handover_markdown(payload)
     if event == "emergency":
@@ -85,7 +146,9 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
     if event == "detail":
         label = {"address": "地址", "detail": "补充情况"}.get(payload.get("field", ""), "补充")
         mention = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
-        return f"**工单补充 {payload['ticket']}**\n> {label}：{payload.get('text', '')}\n{mention}请查看"
+        return (
+            f"**工单补充 {payload['ticket']}**\n> {label}：{plain(payload.get('text', ''))}\n{mention}请查看"
+        )
     urgent = payload.get("urgent")
     heading = GROUP_TITLES.get(event, event)
     lines = [
@@ -140,6 +203,8 @@ def digest_markdown(rows: list[tuple[str, dict[str, Any]]], handbook: Handbook) 
 def resident_text(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
     title = _title(handbook, payload["item_id"])
     who = f"{payload.get('staff_surname', '')}老师" if payload.get("staff_surname") else "工作人员"
+    if event == "staff_reply":
+        return f"{who}回复您（工单 {payload['ticket']}）：\n{payload.get('note', '')}"
     if event == "claimed":
         return f"您的工单 {payload['ticket']}【{title}】已由{who}接单，会尽快和您联系。"
     if event == "done":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
-from handlers import render
+from handlers import complaints, render
 from handlers.types import Context, Reply
 from intents import Classification
 from intents.when import FESTIVAL_NAMES, WEEKDAY_NAMES, WhenError, merged, read_window
@@ -70,6 +70,10 @@ def _day_label(day: date, today: date) -> str:
 
 
 async def handle_human(ctx: Context, result: Classification) -> Reply:
+    """A person answers: a handoff to the staff member on duty; without tickets, the numbers to call."""
+    handed = await complaints.hand_off(ctx, ctx.message.text)  # a menu click too: what they said before
+    if handed is not None:
+        return handed
     office = ctx.services.handbook.office
     community = office.places["community"]
     return Reply(

@@ -36,6 +36,10 @@ async def handle(ctx: Context, result: Classification) -> Reply:
     lexicon = ctx.services.classifier.lexicon
     text = lexicon.normalize(ctx.message.text)
     if any(word in text for word in lexicon.unhappy):
+        if ctx.services.desk is not None:  # "负责人会联系您" is kept only by a ticket for the secretary
+            from handlers import complaints
+
+            return await complaints.lodge_text(ctx, ctx.message.text)
         office = ctx.services.handbook.office
         return Reply(
             f"非常抱歉给您带来不好的体验。您的意见我们记下了，社区负责人会联系您回访；"

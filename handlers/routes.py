@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from handlers import consult, ordering, rate, safety, staff
+from handlers import complaints, consult, ordering, rate, safety, staff
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import CHOOSING, EMERGENCY, ORDERING, PLACED, Placed, State
 from handlers.types import Context, Reply
@@ -161,5 +161,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
+    Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
+    Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
     Route("classify", classify, by_intent),
 )

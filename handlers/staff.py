@@ -1,4 +1,5 @@
-"""Staff commands from WeChat: 绑定 CODE, 接单 N, 办结 N 备注, 转交 N 姓名, 保留 N, 我的工单, 值班.
+"""Staff commands from WeChat: 绑定 CODE, 接单 N, 办结 N 备注, 转交 N 姓名, 保留 N, 回复 N 内容, 我的工单,
+值班.
 
 Only a WeChat identity bound with a one-time code may run them; the staff table is consulted only
 for messages that start with a command word, so residents' messages never pay for the lookup.
@@ -15,21 +16,24 @@ from desk.clocks import local
 from desk.masking import without_id_numbers
 from desk.refusals import Refused
 from handlers.types import Context, Reply
-from handlers.wording import STATE_NAMES, refusal
+from handlers.wording import STATE_NAMES, item_title, refusal
 from intents.normalize import simplify
 
 if TYPE_CHECKING:
     from desk.desk import ServiceDesk, StaffMember, Ticket
 
-COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|保留|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
+COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|保留|回复|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
 _NUMBER_REST = re.compile(r"^(\d{5,})\s*(.*)$", re.S)
 USAGE = {
     "接单": "接单 工单号，例如：接单 10001",
     "办结": "办结 工单号 备注，例如：办结 10001 已上门认证完成",
     "转交": "转交 工单号 姓名，例如：转交 10001 李强",
     "保留": "保留 工单号，例如：保留 10001（交接班时不转给下一班）",
+    "回复": "回复 工单号 内容，例如：回复 10002 您好，我是社区的李老师，您说的事我来办",
 }
-NEEDS_REST = ("转交",)  # verbs whose text after the number is required (the colleague's name)
+NEEDS_REST = ("转交", "回复")  # verbs whose text after the number is required (a name, the answer)
+# "回复" is a command only with a ticket number: a resident's "回复我一下" is not one.
+NUMBERED_ONLY = ("回复",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,8 @@ def parse(text: str) -> StaffCommand | None:
     parts = _NUMBER_REST.match(rest) if verb in USAGE else None
     if parts:
         return StaffCommand(verb, parts.group(1), parts.group(2).strip())
+    if verb in NUMBERED_ONLY and rest:
+        return None
     return StaffCommand(verb, None, rest)
 
 
@@ -79,7 +85,7 @@ async def _bind(ctx: Context, desk: ServiceDesk, command: StaffCommand) -> str:
     member = await desk.staff.bind(ctx.message.resident, command.rest)
     return (
         f"绑定成功，{member.name}。以后可以在这里发：接单 工单号、办结 工单号 备注、"
-        "转交 工单号 姓名、我的工单、值班。"
+        "转交 工单号 姓名、回复 工单号 内容、我的工单、值班。"
     )
 
 
@@ -102,6 +108,13 @@ async def _transfer(ctx: Context, desk: ServiceDesk, member: StaffMember, comman
     return f"工单 {ticket.number} 已转交给 {ticket.assignee}，群里已 @ 对方。"
 
 
+async def _reply(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    ticket = await desk.reply(member, _number(command), command.rest)
+    return (
+        f"已发给工单 {ticket.number} 的居民（48 小时内没有联系过的，居民下次发消息时会看到）。已记在工单上。"
+    )
+
+
 async def _mine(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
     return _my_tickets(ctx, await desk.staff_tickets(member))
 
@@ -121,6 +134,7 @@ VERBS: dict[str, Verb] = {
     "办结": _complete,
     "转交": _transfer,
     "保留": _keep,
+    "回复": _reply,
     "我的工单": _mine,
     "值班": _duty,
 }
@@ -128,9 +142,8 @@ VERBS: dict[str, Verb] = {
 
 def _claimed(ctx: Context, ticket: Ticket) -> str:
     """The full contact details go to the claiming staff member privately, never to the group."""
-    item = ctx.services.handbook.item(ticket.item_id)
     lines = [
-        f"接单成功：工单 {ticket.number}【{item.title}】",
+        f"接单成功：工单 {ticket.number}【{item_title(ctx.services.handbook.items, ticket.item_id)}】",
         f"居民：{ticket.contact_name} {ticket.contact_mobile}",
     ]
     if ticket.fields.get("address"):
@@ -140,6 +153,8 @@ def _claimed(ctx: Context, ticket: Ticket) -> str:
         lines.append(f"时间：{start:%m月%d日 %H:%M}-{end:%H:%M}")
     if ticket.fields.get("description"):
         lines.append(f"情况：{without_id_numbers(ticket.fields['description'])}")
+    if ticket.kind in ("handoff", "complaint"):
+        lines.append(f"答复居民：回复 {ticket.number} 内容")
     lines.append(f"办好后回复：办结 {ticket.number} 备注")
     return "\n".join(lines)
 
@@ -149,7 +164,7 @@ def _my_tickets(ctx: Context, tickets: list[Ticket]) -> str:
         return "您手上没有未办结的工单。"
     lines = [f"您手上有 {len(tickets)} 张工单："]
     for ticket in tickets:
-        title = ctx.services.handbook.item(ticket.item_id).title
+        title = item_title(ctx.services.handbook.items, ticket.item_id)
         lines.append(f"{ticket.number} {title} — {STATE_NAMES[ticket.state]}")
     return "\n".join(lines)
 

@@ -7,7 +7,7 @@ import re
 from desk.refusals import Refused
 from desk.states import CANCELLABLE
 from handlers.types import Context, Reply
-from handlers.wording import STATE_NAMES, refusal
+from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
 from intents.normalize import simplify
 
@@ -25,7 +25,7 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
         )
     lines = ["您最近的工单："]
     for ticket in tickets:
-        title = ctx.services.handbook.item(ticket.item_id).title
+        title = item_title(ctx.services.handbook.items, ticket.item_id)
         who = f"，{ticket.assignee[:1]}老师负责" if ticket.assignee and ticket.state != "cancelled" else ""
         lines.append(f"{ticket.number} {title}：{STATE_NAMES[ticket.state]}{who}")
     lines.append("要取消，回复“取消 工单号”。")

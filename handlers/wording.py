@@ -5,7 +5,7 @@ The desk returns reasons and facts (desk.refusals.Refused); a web console words 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from desk.refusals import Refused
@@ -29,6 +29,7 @@ ACTION_NAMES = {
     "cancel": "取消",
     "keep": "保留",
     "note": "备注",
+    "reply": "回复居民",
 }
 
 _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -50,7 +51,18 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bad_code": lambda f: "绑定码无效、已用过或已过期，请向社区书记要一个新的。",
     "bound_elsewhere": lambda f: f"这个微信已绑定为“{f['name']}”，不能再绑定“{f['wanted']}”。",
     "bad_leave": lambda f: "请假结束日期早于开始日期",
+    "reply_not_allowed": lambda f: (
+        f"工单 {f['number']} 由 {f['assignee'] or '（未派）'} 负责，只有负责人、值班长或书记能回复居民"
+    ),
 }
+# Tickets that are not about a handbook item (desk/complaints.py, desk/handoff.py).
+KIND_TITLES = {"complaint": "居民投诉", "handoff": "转人工"}
+
+
+def item_title(items: Mapping[str, Any], item_id: str) -> str:
+    """The title staff and residents read for a ticket's item; complaints and handoffs have none."""
+    item = items.get(item_id)
+    return item.title if item is not None else KIND_TITLES.get(item_id, item_id)
 
 
 def refusal(refused: Refused) -> str:

@@ -86,6 +86,11 @@ def _top_level_split(body: str) -> list[str]:
     return parts
 
 
+def _any_or_none(parts: tuple[str, ...]) -> re.Pattern[str]:
+    """any_of, or a pattern that never matches when a list is absent (an empty pattern matches all)."""
+    return any_of(*parts) if parts else re.compile(r"(?!)")
+
+
 def _words(words: tuple[str, ...]) -> str:
     """Literal words as one alternation, in the order given."""
     return "|".join(re.escape(word) for word in words)
@@ -138,6 +143,9 @@ class Lexicon:
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
     bye: tuple[str, ...]
+    complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
+    neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
+    handoff: re.Pattern[str]  # "人工", "找个真人": a person answers
 
 
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
@@ -172,4 +180,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,
         bye=phrasings.bye,
+        complaint=_any_or_none(phrasings.complaint),
+        neglect=_any_or_none(phrasings.neglect),
+        handoff=_any_or_none(phrasings.handoff),
     )

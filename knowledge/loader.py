@@ -429,6 +429,7 @@ _PHRASING_GROUPS = {
     "aspects": ASPECTS,
     "office_only": (),
     "open_question": (),
+    "complaints": ("complaint", "neglect", "handoff"),
 }
 
 
@@ -448,6 +449,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     rating = ctx.group(raw, "rating", _PHRASING_GROUPS["rating"])
     smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
     aspects = ctx.group(raw, "aspects", ASPECTS)
+    complaints = ctx.group(raw, "complaints", _PHRASING_GROUPS["complaints"])
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -475,6 +477,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         aspects={name: ctx.words(aspects, name, prefix="aspects.") for name in ASPECTS},
         office_only=ctx.words(raw, "office_only"),
         open_question=ctx.words(raw, "open_question"),
+        complaint=ctx.words(complaints, "complaint", prefix="complaints.", regex=True),
+        neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),
+        handoff=ctx.words(complaints, "handoff", prefix="complaints.", regex=True),
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(

@@ -190,6 +190,11 @@ class Phrasings:
     unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"
     bye: tuple[str, ...]  # in a greeting: answer "再见"
+    # complaints section: regex parts. A complaint goes to the secretary; neglect words count as a
+    # complaint about the resident's own open ticket only; handoff asks for a person.
+    complaint: tuple[str, ...] = ()
+    neglect: tuple[str, ...] = ()
+    handoff: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

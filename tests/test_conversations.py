@@ -37,10 +37,13 @@ from tests.test_e2e import Phone, eventually
 from tests.wechat_peer import APP_ID
 
 DATA = Path(__file__).parent / "data"
+# Files in this runner's format hold {"conversations": [...]}; others have runners of their own.
 SCRIPTS = [
     script
     for path in sorted(DATA.glob("conversations_*.yaml"))
-    for script in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]
+    if isinstance(loaded := yaml.safe_load(path.read_text(encoding="utf-8")), dict)
+    and "conversations" in loaded
+    for script in loaded["conversations"]
 ]
 DEFAULT_AT = "2026-12-02 10:15"
 

@@ -26,6 +26,8 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "office_word",
         "open_question",
         "rating",
+        "complaint",
+        "handoff",
         "classify",
     ]
 

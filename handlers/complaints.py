@@ -1,0 +1,155 @@
+"""Complaints and "a person, please": both reach people, and the resident is told who and by when.
+
+A complaint (投诉, 态度差, 推诿, 不作为…) opens a complaint ticket for the community secretary; the
+reply gives its number, who handles it and by when. "没人管"/"拖着" is a complaint only about the
+resident's own open ticket; without one it is left to the classifier (a report: "垃圾没人管").
+A resident asked to rate a just-completed ticket who answers with a rating ("差评 态度差") is
+rating it: that stays with handlers/rate.py, which opens the secretary's follow-up.
+
+"人工"/"转人工" (and the classifier's `human` intent) opens a handoff for the staff member on duty,
+who sees the resident's last messages and answers with "回复 N 内容".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from desk import complaints
+from desk.masking import mask_text
+from handlers import rate
+from handlers.types import Context, Reply
+from intents.normalize import simplify
+
+if TYPE_CHECKING:
+    from desk.desk import Ticket
+
+log = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"(?<!\d)(1\d{4})(?!\d)")
+_WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """What the complaint matcher extracted: the text, whether a complaint word was said (not only
+    "没人管"), and the ticket number named, if any."""
+
+    text: str
+    strong: bool
+    number: str | None
+
+
+def complaint_of(ctx: Context) -> Complaint | None:
+    """A complaint word, or a neglect word ("没人管") that may be about the resident's ticket."""
+    text = ctx.message.text.strip()
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(text)
+    strong = lexicon.complaint.search(plain) is not None
+    if not strong and lexicon.neglect.search(plain) is None:
+        return None
+    found = _NUMBER.search(simplify(text))
+    return Complaint(text, strong, found.group(1) if found else None)
+
+
+def handoff_word(ctx: Context) -> str | None:
+    """ "人工", "转人工", "找个真人", "叫个人跟我说": the resident wants a person."""
+    text = ctx.message.text.strip()
+    lexicon = ctx.services.classifier.lexicon
+    return text if lexicon.handoff.search(lexicon.normalize(text)) else None
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """A time a resident reads at a glance: 今天 12:45, 明天 09:15, 12月1日（周二）09:15."""
+    days = (moment.date() - now.date()).days
+    day = {0: "今天", 1: "明天", 2: "后天"}.get(
+        days, f"{moment.month}月{moment.day}日（周{_WEEKDAYS[moment.weekday()]}）"
+    )
+    return f"{day} {moment:%H:%M}"
+
+
+def _day(deadline: datetime) -> str:
+    """The last day of a working-day limit (a limit ending at midnight ends the day before)."""
+    last = (deadline - timedelta(minutes=1)).date()
+    return f"{last.month}月{last.day}日（周{_WEEKDAYS[last.weekday()]}）"
+
+
+async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
+    """A complaint ticket for the secretary; declines for "没人管" about nothing of the resident's."""
+    desk, resident = ctx.services.desk, ctx.message.resident
+    office = ctx.services.handbook.office
+    if desk is None:
+        if not complaint.strong:
+            return None
+        return Reply(
+            f"非常抱歉给您带来不好的体验。请拨打社区电话 {office.phone}（值班手机 {office.duty_phone}）"
+            "反映，社区书记会亲自处理。"
+        )
+    rating = rate.stars_of(complaint.text, ctx.services.classifier.lexicon)
+    if rating is not None and await desk.awaiting_rating(resident) is not None:
+        return await rate.rate_ticket(ctx, rating)  # the answer to "请给这次服务打分"
+    tickets = await desk.resident_tickets(resident, limit=20)
+    item = ctx.services.classifier.classify(complaint.text).item
+    parent = complaints.about(tickets, complaint.number, item)
+    if parent is None and not complaint.strong:
+        waiting = complaints.candidates(tickets)
+        if complaint.number is not None or len(waiting) != 1:
+            return None  # not about a ticket of theirs: a report or a question, for the classifier
+        parent = waiting[0]
+    return await lodge_text(ctx, complaint.text, parent)
+
+
+async def lodge_text(ctx: Context, text: str, parent: Ticket | None = None) -> Reply:
+    """Open the complaint (once per resident, text and day) and tell the resident what happens next."""
+    desk, resident = ctx.services.desk, ctx.message.resident
+    assert desk is not None
+    now = ctx.services.now()
+    key = hashlib.sha256(f"{resident}\n{text.strip()}\n{now.date()}".encode()).hexdigest()[:32]
+    lodged = await desk.complain(resident, text.strip(), parent, "complaint-" + key)
+    office = ctx.services.handbook.office
+    about = f"（关于工单 {lodged.parent.number}）" if lodged.parent is not None else ""
+    who = f"社区书记{lodged.handler.name[:1]}书记" if lodged.handler is not None else "社区负责人"
+    by = f"，{_day(lodged.due)}前给您答复" if lodged.due is not None else "，会尽快给您答复"
+    return Reply(
+        f"非常抱歉给您带来不好的体验。您的投诉已登记{about}，投诉编号 {lodged.ticket.number}。\n"
+        f"由{who}负责处理{by}。\n"
+        f"着急的话也可以拨打社区电话 {office.phone}。"
+    )
+
+
+async def hand_off(ctx: Context, text: str) -> Reply | None:
+    """Open (or add to) a handoff and say who answers and by when; declines without a desk."""
+    desk = ctx.services.desk
+    if desk is None:
+        return None
+    office = ctx.services.handbook.office
+    recent = [*ctx.conversation.recent, mask_text(text.strip())]
+    try:
+        handoff = await desk.hand_off(ctx.message.resident, recent)
+    except Exception:  # the resident must still learn how to reach a person
+        log.exception("handoff could not be opened")
+        return None
+    number = handoff.ticket.number
+    fallback = f"着急的话请拨打社区电话 {office.phone}（值班手机 {office.duty_phone}）。"
+    if handoff.assignee is None:
+        return Reply(f"已经记下了（工单 {number}），工作人员上班后会在这里回复您。{fallback}")
+    teacher = f"{handoff.assignee[:1]}老师"
+    by = f"，{when(handoff.answer_by, ctx.services.now())} 前" if handoff.answer_by else ""
+    if handoff.reused:
+        return Reply(
+            f"已经请{teacher}回复您了（工单 {number}），您刚才说的也转给了{teacher}{by}会在这里回复您。"
+            f"\n{fallback}"
+        )
+    if handoff.on_duty:
+        return Reply(
+            f"好的，已请值班的{teacher}来回复您（工单 {number}）{by}会在这里回复您，"
+            f"您之前说的情况{teacher}都能看到。\n{fallback}"
+        )
+    return Reply(
+        f"现在不在值班时间。已请{teacher}在下一个值班时段回复您（工单 {number}）{by}会在这里回复您。\n"
+        f"{fallback}"
+    )

@@ -29,6 +29,7 @@ ACTION_NAMES = {
     "cancel": "取消",
     "keep": "保留",
     "note": "备注",
+    "amend": "修改",
 }
 
 _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {

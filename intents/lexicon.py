@@ -131,6 +131,7 @@ class Lexicon:
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
     bye: tuple[str, ...]
+    own_tickets: dict[str, re.Pattern[str]]  # OWN_TICKET_CUES (handlers/own_tickets.py)
 
 
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
@@ -157,4 +158,5 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,
         bye=phrasings.bye,
+        own_tickets={name: any_of(*parts) for name, parts in phrasings.own_tickets.items()},
     )

@@ -21,6 +21,7 @@ from knowledge.emergency import EmergencyGuide, parse_emergency
 from knowledge.models import (
     CUE_NAMES,
     ORDER_FIELDS,
+    OWN_TICKET_CUES,
     BookingHours,
     Calendar,
     Document,
@@ -402,6 +403,7 @@ _PHRASING_GROUPS = {
     "ordering": ("cancel", "confirm", "correction", "field_words", "home_visit"),
     "rating": ("stars", "unhappy"),
     "smalltalk": ("thanks", "bye"),
+    "own_tickets": OWN_TICKET_CUES,
 }
 
 
@@ -420,6 +422,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     ordering = ctx.group(raw, "ordering", _PHRASING_GROUPS["ordering"])
     rating = ctx.group(raw, "rating", _PHRASING_GROUPS["rating"])
     smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
+    own = ctx.group(raw, "own_tickets", OWN_TICKET_CUES)
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -440,6 +443,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         unhappy=ctx.words(rating, "unhappy", prefix="rating."),
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
+        own_tickets={
+            name: ctx.words(own, name, prefix="own_tickets.", regex=True) for name in OWN_TICKET_CUES
+        },
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(

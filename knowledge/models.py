@@ -31,6 +31,20 @@ class TimeLimit:
 
 
 ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
+# phrasings.yaml own_tickets: what a message about one's own tickets asks, and what it names.
+OWN_TICKET_CUES = (
+    "status",
+    "cancel",
+    "change",
+    "retime",
+    "address",
+    "name",
+    "mobile",
+    "booking",
+    "report",
+    "every",
+    "week",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +193,8 @@ class Phrasings:
     unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"
     bye: tuple[str, ...]  # in a greeting: answer "再见"
+    # OWN_TICKET_CUES -> regex parts: a request about one's own tickets (status, cancel, change)
+    own_tickets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

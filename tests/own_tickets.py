@@ -90,20 +90,40 @@ async def template(directory: Path, services: Services) -> Path:
     await desk.staff.import_rota(yaml.safe_load(EXAMPLE_ROTA.read_text(encoding="utf-8")))
     for n in range(5):
         await desk.place_order(
-            resident=f"other{n}", item_id="volunteer_signup", category="volunteer", name="某", mobile="",
-            fields={}, window=None, urgent=False, request_key=f"other{n}",
+            resident=f"other{n}",
+            item_id="volunteer_signup",
+            category="volunteer",
+            name="某",
+            mobile="",
+            fields={},
+            window=None,
+            urgent=False,
+            request_key=f"other{n}",
         )
     friday = (datetime(2026, 11, 27, 14, 0, tzinfo=SHANGHAI), datetime(2026, 11, 27, 17, 30, tzinfo=SHANGHAI))
     permit = services.handbook.item("residence_permit")
     await desk.place_order(
-        resident=RESIDENT, item_id=permit.id, category=permit.category, name="刘红", mobile="13811112222",
-        fields={}, window=friday, urgent=False, request_key="permit",
+        resident=RESIDENT,
+        item_id=permit.id,
+        category=permit.category,
+        name="刘红",
+        mobile="13811112222",
+        fields={},
+        window=friday,
+        urgent=False,
+        request_key="permit",
     )
     repair = services.handbook.item("facility_repair")
     await desk.place_order(
-        resident=RESIDENT, item_id=repair.id, category=repair.category, name="刘红", mobile="13811112222",
-        fields={"address": "阳光苑3栋2单元", "description": "楼道灯坏了，晚上一片黑"}, window=None,
-        urgent=False, request_key="repair",
+        resident=RESIDENT,
+        item_id=repair.id,
+        category=repair.category,
+        name="刘红",
+        mobile="13811112222",
+        fields={"address": "阳光苑3栋2单元", "description": "楼道灯坏了，晚上一片黑"},
+        window=None,
+        urgent=False,
+        request_key="repair",
     )
     await database.close()
     return path
@@ -167,7 +187,8 @@ async def _main() -> None:
     for row, out, ok in results:
         if not ok or "-v" in sys.argv:
             flags = f"order={out.new_order} cancel={sorted(out.cancelled)} change={sorted(out.changed)}"
-            print(f"{'ok ' if ok else 'BAD'} [{row.intent} {row.ticket}] {row.text}\n    {flags} which={out.asked_which}\n    {out.reply[:160]!r}")
+            print(f"{'ok ' if ok else 'BAD'} [{row.intent} {row.ticket}] {row.text}")
+            print(f"    {flags} which={out.asked_which}\n    {out.reply[:160]!r}")
     for intent, (good, total) in summary(results).items():
         print(f"{intent:10} {good}/{total}")
     print(f"total      {sum(ok for *_, ok in results)}/{len(results)}")

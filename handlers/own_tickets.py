@@ -41,6 +41,7 @@ class Ticket(Protocol):
     claim_remind_at: datetime | None
     done_due_at: datetime | None
 
+
 _NUMBER = re.compile(r"(?<!\d)(\d{5,10})(?!\d)")  # a ticket number of any length; 11 digits: a mobile
 _CHOICE = re.compile(r"^\s*(?:第)?([1-9])(?:个|张|号)?\s*$")
 _NOT = re.compile(r"(不是|而不是).*$")

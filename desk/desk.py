@@ -1,6 +1,6 @@
 """The service desk: the ticket domain's operations, shared by the webhook, the worker, the
-scheduler and the CLI — place orders, claim, transfer, reassign, complete, cancel, keep, note,
-rate, history.
+scheduler and the CLI — place orders, claim, transfer, reassign, complete, cancel, amend, keep,
+note, rate, history.
 
 Each operation loads the ticket, checks one policy (desk/policy.py), and does one compare-and-set
 with its event and outbox rows (desk/operations.py), so a push or notice exists exactly when its
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from desk import complaints, emergencies, handoff, operations, policy
+from desk import amend, complaints, emergencies, handoff, operations, policy
+from desk.amend import Amendment
 from desk.clocks import (
     add_duty_time,
     add_working_days,
@@ -246,6 +247,10 @@ class ServiceDesk:
             then=notify,
         )
 
+    async def amend(self, resident: str, number: str | int, amendment: Amendment) -> Ticket:
+        """改时间/改地址/改电话 of a resident's own open ticket; its assignee is told (desk/amend.py)."""
+        return await amend.amend(self, resident, number, amendment)
+
     async def awaiting_rating(self, resident: str) -> Ticket | None:
         done = await self.tickets.list(resident=resident, state="done", newest_first=True, limit=1)
         return done[0] if done else None
@@ -430,4 +435,4 @@ class ServiceDesk:
         return outbox_row("group", ticket.category or "default", event, payload, now)
 
 
-__all__ = ["Limits", "Placement", "ServiceDesk", "local", "mask_mobile", "mask_text", "utc"]
+__all__ = ["Amendment", "Limits", "Placement", "ServiceDesk", "local", "mask_mobile", "mask_text", "utc"]

@@ -77,6 +77,13 @@ def can_cancel(resident: str, ticket: TicketFacts) -> Refused | None:
     return state_allows("cancel", ticket)
 
 
+def can_amend(resident: str, ticket: TicketFacts) -> Refused | None:
+    """改时间/改地址/改电话: only the resident who placed it, while it is still open."""
+    if ticket.resident != resident:
+        return Refused("not_your_ticket", number=ticket.number)
+    return state_allows("amend", ticket)
+
+
 def can_close(resident: str, ticket: TicketFacts) -> Refused | None:
     """评价 closes a done ticket."""
     return state_allows("close", ticket)

@@ -2,7 +2,8 @@
 
 open → assigned → accepted (签收) → done (办结) → closed; cancelled by the resident before done;
 transfer, reassign and handover give an assigned or accepted ticket to someone else (it is
-assigned again); keep and note are logged without changing the state.
+assigned again); keep, note and amend (the resident changes the time, address or contact of an
+open ticket) are logged without changing the state.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ TRANSITIONS: dict[str, Transition] = {
     "cancel": Transition(frozenset(CANCELLABLE), "cancelled"),
     "keep": Transition(frozenset(HELD_STATES), None),
     "note": Transition(frozenset(STATES), None),
+    "amend": Transition(frozenset(OPEN_STATES), None),  # the resident changes time or contact
 }
 
 

@@ -7,6 +7,8 @@ enters a state with everything it needs and cannot leave a stale key of another 
   CHOOSING    a numbered "which item did you mean?" waits   (Choice)
   PLACED      an order just went in; 确认 again is harmless  (Placed)
   AFTER_ITEM  an item was just answered; "预约"/"材料" mean it (the item id)
+  WHICH_TICKET  a numbered "which of your tickets?" waits      (Pending)
+  AMENDING    a change of an own ticket waits for its new value (Amending)
 
 Beside the state, `recent` keeps the resident's last few texts (phone and ID numbers masked),
 whatever the state: when they ask for a person, the staff member sees what they already said.
@@ -59,6 +61,25 @@ class Reported:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """A request about one of the resident's tickets, waiting for them to say which.
+
+    action: status, cancel or change; change holds the new values as the resident said them."""
+
+    action: str
+    numbers: tuple[str, ...]
+    text: str = ""  # the request, read again once the ticket is chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Amending:
+    """A change of ticket `number` asked without its value ("改时间"): the next message is it."""
+
+    number: str
+    field: str  # time, address, name or mobile
+
+
+@dataclass(frozen=True, slots=True)
 class State(Generic[T]):
     """A declared state: its stored name, and how its value is written to and read from JSON."""
 
@@ -95,8 +116,19 @@ EMERGENCY: State[Reported] = State(
     lambda raw: Reported(str(raw["emergency"]), str(raw["hazard"])),
 )
 
+WHICH_TICKET: State[Pending] = State(
+    "which_ticket",
+    lambda p: {"action": p.action, "numbers": list(p.numbers), "text": p.text},
+    lambda raw: Pending(str(raw["action"]), tuple(map(str, raw["numbers"])), str(raw.get("text") or "")),
+)
+AMENDING: State[Amending] = State(
+    "amending",
+    lambda a: {"ticket": a.number, "field": a.field},
+    lambda raw: Amending(str(raw["ticket"]), str(raw["field"])),
+)
+
 STATES: dict[str, State[Any]] = {
-    state.name: state for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM, EMERGENCY)
+    state.name: state for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM, EMERGENCY, WHICH_TICKET, AMENDING)
 }
 # Version 1 had no state name: the key each state wrote tells it (checked in this order).
 _V1_KEYS = (("order", ORDERING), ("placed", PLACED), ("await_choice", CHOOSING), ("last_item", AFTER_ITEM))
@@ -131,7 +163,7 @@ class Conversation:
             return cls(changed=True, recent=recent)
         conversation = cls(state, value, recent=recent)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
-        if isinstance(value, Reported):
+        if isinstance(value, Reported | Pending | Amending):
             mentioned = ()
         if not all(item in items for item in mentioned):
             return cls(changed=True, recent=recent)

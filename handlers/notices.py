@@ -26,6 +26,7 @@ GROUP_TITLES = {
     "detail": "工单补充",
     "complaint": "居民投诉",
     "handoff": "转人工",
+    "amended": "居民修改了工单",
 }
 _ACTIONS = {
     "claim_reminder": "还没有人接单，请尽快",
@@ -175,6 +176,11 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
             f"{mentions} {_ACTIONS[event]}：工单 {payload['ticket']}"
             f"（负责人 {payload.get('assignee') or '无'}）"
         )
+        return "\n".join(lines)
+    if event == "amended":
+        lines.extend(f"> 改动：{change}" for change in payload.get("changes", ()))
+        who = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
+        lines.append(f"{who}请按新的安排办理工单 {payload['ticket']}")
         return "\n".join(lines)
     if event == "cancelled":
         lines.append("> 居民已取消，无需再上门或联系。")

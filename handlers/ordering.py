@@ -318,6 +318,11 @@ def _take(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str) ->
         draft.time = window
 
 
+def window_for(ctx: Context, item: Item, text: str) -> Window | None:
+    """The time in `text`, fitted to the item's booking hours; WhenError says why it cannot be."""
+    return _window(ctx, item, text)
+
+
 def _window(ctx: Context, item: Item, text: str) -> Window | None:
     assert item.order is not None
     now = ctx.services.now()

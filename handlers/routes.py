@@ -12,9 +12,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from handlers import complaints, consult, ordering, rate, safety, staff
+from handlers import complaints, consult, ordering, own_tickets, rate, safety, staff
 from handlers.by_intent import INTENT_HANDLERS, by_intent
-from handlers.conversation import CHOOSING, EMERGENCY, ORDERING, PLACED, Placed, State
+from handlers.conversation import (
+    AMENDING,
+    CHOOSING,
+    EMERGENCY,
+    ORDERING,
+    PLACED,
+    WHICH_TICKET,
+    Placed,
+    State,
+)
 from handlers.types import Context, Reply
 from intents import Classification
 from intents.danger import Danger
@@ -153,6 +162,11 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("emergency_details", in_state(EMERGENCY), safety.add_details),  # the address, afterwards
     Route("staff_command", staff_command, staff.run),  # declines: a resident asking 值班
     Route("order_draft", in_state(ORDERING), ordering.answer),
+    Route("which_ticket", in_state(WHICH_TICKET), own_tickets.choose),  # declines: not a listed number
+    Route("ticket_change_value", in_state(AMENDING), own_tickets.amend_value),  # the new time, address…
+    Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
+    Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
+    Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("numbered_choice", chosen_option, by_intent),
     Route("follow_up", follow_up_word, start_order),
@@ -161,7 +175,5 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
-    Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
-    Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
     Route("classify", classify, by_intent),
 )

@@ -30,6 +30,7 @@ ACTION_NAMES = {
     "keep": "保留",
     "note": "备注",
     "reply": "回复居民",
+    "amend": "修改",
 }
 
 _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {

@@ -91,6 +91,16 @@ class Classifier:
     def tokens(self, text: str) -> list[str]:
         return self._segmenter.cut(self.normalize(text))
 
+    def items_in(self, text: str) -> tuple[str, ...]:
+        """Every item whose alias or keyword is a word of `text`, strongest first. Unlike classify(),
+        one weak keyword ("灯") counts: the caller already knows the message is about a ticket the
+        resident has, and only asks which item it names."""
+        evidence: dict[str, int] = {}
+        for token in set(self.tokens(text)):
+            for item_id, weight in self._terms.get(token, ()):
+                evidence[item_id] = evidence.get(item_id, 0) + weight
+        return tuple(sorted(evidence, key=lambda item_id: -evidence[item_id]))
+
     def classify(self, text: str) -> Classification:
         norm = self.normalize(text)
         if not norm:

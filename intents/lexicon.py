@@ -146,6 +146,7 @@ class Lexicon:
     complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
     handoff: re.Pattern[str]  # "人工", "找个真人": a person answers
+    own_tickets: dict[str, re.Pattern[str]]  # OWN_TICKET_CUES (handlers/own_tickets.py)
 
 
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
@@ -183,4 +184,5 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),
         handoff=_any_or_none(phrasings.handoff),
+        own_tickets={name: any_of(*parts) for name, parts in phrasings.own_tickets.items()},
     )

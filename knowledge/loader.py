@@ -22,6 +22,7 @@ from knowledge.models import (
     ASPECTS,
     CUE_NAMES,
     ORDER_FIELDS,
+    OWN_TICKET_CUES,
     BookingHours,
     Calendar,
     Document,
@@ -430,6 +431,7 @@ _PHRASING_GROUPS = {
     "office_only": (),
     "open_question": (),
     "complaints": ("complaint", "neglect", "handoff"),
+    "own_tickets": OWN_TICKET_CUES,
 }
 
 
@@ -450,6 +452,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
     aspects = ctx.group(raw, "aspects", ASPECTS)
     complaints = ctx.group(raw, "complaints", _PHRASING_GROUPS["complaints"])
+    own = ctx.group(raw, "own_tickets", OWN_TICKET_CUES)
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -480,6 +483,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         complaint=ctx.words(complaints, "complaint", prefix="complaints.", regex=True),
         neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),
         handoff=ctx.words(complaints, "handoff", prefix="complaints.", regex=True),
+        own_tickets={
+            name: ctx.words(own, name, prefix="own_tickets.", regex=True) for name in OWN_TICKET_CUES
+        },
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(

@@ -33,6 +33,20 @@ class TimeLimit:
 ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
 # Facts of an item a resident may ask about alone ("高龄津贴多少钱一个月"), in the order tried.
 ASPECTS = ("compare", "amount", "fee", "online", "duration", "where", "hours", "who")
+# phrasings.yaml own_tickets: what a message about one's own tickets asks, and what it names.
+OWN_TICKET_CUES = (
+    "status",
+    "cancel",
+    "change",
+    "retime",
+    "address",
+    "name",
+    "mobile",
+    "booking",
+    "report",
+    "every",
+    "week",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +209,8 @@ class Phrasings:
     complaint: tuple[str, ...] = ()
     neglect: tuple[str, ...] = ()
     handoff: tuple[str, ...] = ()
+    # OWN_TICKET_CUES -> regex parts: a request about one's own tickets (status, cancel, change)
+    own_tickets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -228,7 +228,7 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
 
     # The same order conversation works in the terminal and creates a real ticket.
     chat = run("chat", stdin="3栋楼道灯坏了\n王大爷\n13812345678\n阳光苑3栋\n确认\n进度\n退出\n", env=env)
-    assert "工单号 10001" in chat.stdout and "10001 公共设施报修" in chat.stdout
+    assert "工单号 10001" in chat.stdout and "10001【公共设施报修】：已派单" in chat.stdout
     bound = run("chat", "--resident", "staff-li", stdin=f"绑定 {code}\n接单 10001\n退出\n", env=env)
     assert "绑定成功" in bound.stdout and "接单成功" in bound.stdout
     today = run("tickets", "list", "--state", "accepted", "--from", "2000-01-01", env=env)

@@ -18,6 +18,11 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "emergency_details",
         "staff_command",
         "order_draft",
+        "which_ticket",
+        "ticket_change_value",
+        "complaint",
+        "handoff",
+        "own_tickets",
         "placed_again",
         "numbered_choice",
         "follow_up",
@@ -26,8 +31,6 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "office_word",
         "open_question",
         "rating",
-        "complaint",
-        "handoff",
         "classify",
     ]
 

@@ -1,0 +1,404 @@
+"""A resident's own tickets come first: "我的单子呢", "居住证那个不办了", "10006 改时间".
+
+Checked before the classifier, so a message about a ticket the resident already has (naming its
+number, its item, its time, or just "那个单子") is a status, cancel or change request for that
+ticket and never a new order. The matcher only reads the message; the handler loads the
+resident's open tickets and declines when there are none (or none fits), so the message goes on
+to the classifier as before. Which ticket: by number, then item, then the kind of request (an
+appointment or a repair), then time, then the only one; when two remain, it asks (WHICH_TICKET).
+A change without its value ("时间要改一下") asks for it (AMENDING).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from desk.amend import Amendment
+from desk.refusals import Refused
+from desk.states import OPEN_STATES
+from handlers import ordering
+from handlers.conversation import AMENDING, WHICH_TICKET, Amending, Pending
+from handlers.types import Context, Reply
+from handlers.wording import STATE_NAMES, refusal
+from intents.contact import ContactError, read_address, read_mobile, read_name
+from intents.normalize import simplify
+from intents.when import WhenError, Window, read_window
+
+
+class Ticket(Protocol):
+    """What these handlers read of a ticket (the desk's rows; handlers never import the ORM)."""
+
+    number: str
+    item_id: str
+    state: str
+    assignee: str | None
+    fields: dict[str, Any]
+    wanted_start: datetime | None
+    wanted_end: datetime | None
+    claim_remind_at: datetime | None
+    done_due_at: datetime | None
+
+
+_NUMBER = re.compile(r"(?<!\d)(\d{5,10})(?!\d)")  # a ticket number of any length; 11 digits: a mobile
+_CHOICE = re.compile(r"^\s*(?:第)?([1-9])(?:个|张|号)?\s*$")
+_NOT = re.compile(r"(不是|而不是).*$")
+_LEAD = re.compile(r"^[了是为成到：:，,\s]+")
+_PLACE = re.compile(r"栋|幢|号楼|小区|苑|院|村|路|街|花园|家园|公寓")
+FIELDS = ("time", "address", "name", "mobile")
+LABELS = {"time": "时间", "address": "地址", "name": "联系人", "mobile": "电话"}
+QUESTIONS = {
+    "time": "想改到什么时候？比如“礼拜五下午”“下周一上午10点”。",
+    "address": "新的地址是？（小区、几栋几单元几号）",
+    "name": "联系人改成谁？请说姓名。",
+    "mobile": "新的手机号码是？",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRequest:
+    """What a message asks about the resident's own tickets, as read from the text alone."""
+
+    action: str  # status | cancel | change
+    text: str
+    number: str | None = None  # a ticket number it names
+    items: tuple[str, ...] = ()  # items it names (classifier's item detection)
+    kind: str | None = None  # booking | report: an appointment or a repair
+    when: Window | None = None  # a time that refers to the ticket ("礼拜五那个")
+    own: bool = False  # says it is the resident's own ("我报的", "我的单子")
+    every: bool = False  # "两个都取消"
+    fields: tuple[str, ...] = ()  # change: what to change
+    value: str = ""  # change: the words after the change cue (the new value)
+
+
+def read(ctx: Context, text: str) -> OwnRequest | None:
+    """The request in `text`, or None when it asks nothing about the resident's tickets."""
+    lexicon = ctx.services.classifier.lexicon
+    own = lexicon.own_tickets
+    norm = lexicon.normalize(text)
+    if not norm or lexicon.human.search(norm) or lexicon.rate.search(norm):
+        return None  # a person, a complaint or a rating: their own routes
+    if lexicon.cancel.search(norm) or own["cancel"].search(norm):
+        action = "cancel"
+    elif own["change"].search(norm) and (fields := _fields(ctx, norm, text)):
+        action = "change"
+    elif lexicon.status_alone.match(norm) or lexicon.status.search(norm) or own["status"].search(norm):
+        action = "status"
+    else:
+        return None
+    reference, value = norm, ""
+    if action == "change":
+        last = list(own["change"].finditer(norm))[-1]
+        reference, value = norm[: last.start()], norm[last.end() :]
+    number = _NUMBER.search(simplify(text))
+    kind = next((k for k in ("booking", "report") if own[k].search(reference)), None)
+    return OwnRequest(
+        action,
+        text,
+        number.group(1) if number else None,
+        ctx.services.classifier.items_in(text),
+        kind,
+        _when(reference, ctx.services.now()),
+        bool(lexicon.own_request.search(norm)),
+        bool(own["every"].search(norm)),
+        fields if action == "change" else (),
+        value,
+    )
+
+
+def own_request(ctx: Context) -> OwnRequest | None:
+    """The route's matcher: a status, cancel or change request in the message."""
+    return read(ctx, ctx.message.text.strip())
+
+
+def _fields(ctx: Context, norm: str, text: str) -> tuple[str, ...]:
+    """What a change asks to change; () when the message names nothing changeable."""
+    own = ctx.services.classifier.lexicon.own_tickets
+    found = [name for name in ("address", "name", "mobile") if own[name].search(norm)]
+    try:
+        if "mobile" not in found and read_mobile(_NUMBER.sub(" ", text)):
+            found.append("mobile")
+    except ContactError:
+        pass
+    words = ctx.services.classifier.lexicon.field_words["time"]
+    if own["retime"].search(norm) or words.search(norm) or (not found and _when(norm, ctx.services.now())):
+        found.insert(0, "time")
+    return tuple(found)
+
+
+def _when(text: str, now: datetime) -> Window | None:
+    try:
+        return read_window(text, now) if text.strip() else None
+    except WhenError:
+        return None
+
+
+# ---- the handlers -------------------------------------------------------------------------------
+
+
+async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
+    """Status, cancel or change of the ticket the message means; None (declined) when it means none."""
+    desk = ctx.services.desk
+    if desk is None:
+        return None
+    tickets = await desk.resident_tickets(ctx.message.resident, limit=10)
+    open_tickets = [t for t in tickets if t.state in OPEN_STATES]
+    if request.number is not None:
+        named = [t for t in tickets if t.number == request.number]
+        if not named:
+            return None  # not one of theirs: the classifier's status/cancel words the refusal
+        chosen = named
+    else:
+        if not open_tickets:
+            return None
+        picked = pick(ctx, request, open_tickets)
+        if picked is None:
+            return None
+        chosen = picked
+    ctx.conversation.forget()
+    if request.action == "status":
+        return Reply("\n".join([*(status_line(ctx, t) for t in chosen), _STATUS_FOOTER]))
+    if request.action == "cancel" and request.every:
+        return await _cancel(ctx, chosen)
+    if len(chosen) > 1:
+        return _ask_which(ctx, request, chosen)
+    if request.action == "cancel":
+        return await _cancel(ctx, chosen)
+    return await change(ctx, request, chosen[0])
+
+
+def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticket] | None:
+    """The tickets the request can mean, narrowed by item, kind and time; None: it means none of them."""
+    handbook = ctx.services.handbook
+    candidates = tickets
+    if "time" in request.fields:
+        timed = [t for t in candidates if t.wanted_start is not None or _has(ctx, t, "time")]
+        candidates = timed or candidates
+    items = [i for i in request.items if i in handbook.items]
+    if items:
+        by_item = [t for t in candidates if t.item_id in items]
+        if by_item:
+            candidates = by_item
+        elif request.action != "change" and not request.own and not request.kind:
+            return None  # it names another service: a question about that, not about these tickets
+    if request.kind and len(candidates) > 1:
+        booking = request.kind == "booking"
+        by_kind = [t for t in candidates if (t.wanted_start is not None) == booking]
+        candidates = by_kind or candidates
+    if request.when is not None and len(candidates) > 1:
+        at = [t for t in candidates if t.wanted_start and _overlaps(ctx, t, request.when)]
+        candidates = at or candidates
+    return candidates
+
+
+def _has(ctx: Context, ticket: Ticket, field: str) -> bool:
+    item = ctx.services.handbook.items.get(ticket.item_id)
+    return bool(item and item.order and field in item.order.fields)
+
+
+def _overlaps(ctx: Context, ticket: Ticket, when: Window) -> bool:
+    assert ticket.wanted_start is not None and ticket.wanted_end is not None
+    start = ticket.wanted_start.astimezone(ctx.services.tz)
+    end = ticket.wanted_end.astimezone(ctx.services.tz)
+    return start < when.end and when.start < end
+
+
+def _title(ctx: Context, ticket: Ticket) -> str:
+    item = ctx.services.handbook.items.get(ticket.item_id)
+    return item.title if item else ticket.item_id
+
+
+def _window(ctx: Context, ticket: Ticket) -> Window | None:
+    if ticket.wanted_start is None or ticket.wanted_end is None:
+        return None
+    tz = ctx.services.tz
+    return Window(ticket.wanted_start.astimezone(tz), ticket.wanted_end.astimezone(tz))
+
+
+def _moment(ctx: Context, moment: datetime) -> str:
+    local = moment.astimezone(ctx.services.tz)
+    today = ctx.services.now().date()
+    day = "今天" if local.date() == today else f"{local.month}月{local.day}日"
+    return f"{day} {local:%H:%M}"
+
+
+_STATUS_FOOTER = "要改时间、地址或电话，直接说“改到礼拜五下午”“电话改成…”；不办了回复“取消 工单号”。"
+
+
+def status_line(ctx: Context, ticket: Ticket) -> str:
+    """One ticket for the resident: item, state, who has it, the booked time, and the clock."""
+    lines = [f"工单 {ticket.number}【{_title(ctx, ticket)}】：{STATE_NAMES[ticket.state]}"]
+    teacher = f"{ticket.assignee[:1]}老师" if ticket.assignee else ""
+    if ticket.state == "open" or not teacher:
+        lines.append("还在等待派单，值班人员上班后会马上处理。")
+    elif ticket.state == "assigned":
+        clock = f"，按规定 {_moment(ctx, ticket.claim_remind_at)} 前接单" if ticket.claim_remind_at else ""
+        lines.append(f"已派给{teacher}负责{clock}，接单后会和您联系。")
+    elif ticket.state == "accepted":
+        due = f"，限 {_moment(ctx, ticket.done_due_at)} 前办结" if ticket.done_due_at else ""
+        lines.append(f"{teacher}已接单负责{due}。")
+    elif ticket.state == "done":
+        lines.append(f"{teacher}已办好，请给这次服务打个分（1-5分）。")
+    window = _window(ctx, ticket)
+    if window is not None and ticket.state in OPEN_STATES:
+        lines.append(f"预约时间：{window.describe()}")
+    return "\n".join(lines)
+
+
+def _ask_which(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply:
+    verb = {"cancel": "取消", "change": "修改", "status": "查看"}[request.action]
+    lines = [f"您有 {len(tickets)} 张未办结的工单，要{verb}哪一张？请回复序号："]
+    for index, ticket in enumerate(tickets, 1):
+        window = _window(ctx, ticket)
+        when = f" {window.describe()}" if window else ""
+        lines.append(f"{index}. 工单 {ticket.number}【{_title(ctx, ticket)}】{when}")
+    ctx.conversation.enter(
+        WHICH_TICKET, Pending(request.action, tuple(t.number for t in tickets), request.text)
+    )
+    return Reply("\n".join(lines))
+
+
+async def choose(ctx: Context, pending: Pending) -> Reply | None:
+    """The answer to "which ticket?": a number from the list or a ticket number; else declined."""
+    text = simplify(ctx.message.text).strip()
+    chosen = _CHOICE.match(text)
+    number = None
+    if chosen and int(chosen.group(1)) <= len(pending.numbers):
+        number = pending.numbers[int(chosen.group(1)) - 1]
+    elif (found := _NUMBER.search(text)) and found.group(1) in pending.numbers:
+        number = found.group(1)
+    ctx.conversation.forget()
+    if number is None:
+        return None
+    request = read(ctx, pending.text) or OwnRequest(pending.action, pending.text)
+    return await answer(ctx, replace(request, number=number))
+
+
+async def _cancel(ctx: Context, tickets: list[Ticket]) -> Reply:
+    desk = ctx.services.desk
+    assert desk is not None
+    lines = []
+    for ticket in tickets:
+        try:
+            await desk.cancel(ctx.message.resident, ticket.number)
+        except Refused as refused:
+            lines.append(f"{refusal(refused)}。")
+            continue
+        lines.append(f"工单 {ticket.number}【{_title(ctx, ticket)}】已取消，我们会通知工作人员。")
+    return Reply("\n".join([*lines, "需要时再找我。"]))
+
+
+async def change(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
+    """Read the new values and amend the ticket; ask for what is missing or cannot be served."""
+    amendment = Amendment()
+    for field in request.fields:
+        try:
+            amendment = _take(ctx, ticket, field, request, amendment)
+        except (ContactError, WhenError) as exc:
+            ctx.conversation.enter(AMENDING, Amending(ticket.number, field))
+            return Reply(f"{exc}\n{QUESTIONS[field]}")
+    missing = next((f for f in request.fields if not _given(amendment, f)), None)
+    if not amendment:
+        field = missing or "time"
+        ctx.conversation.enter(AMENDING, Amending(ticket.number, field))
+        what = f"工单 {ticket.number}【{_title(ctx, ticket)}】的{LABELS[field]}"
+        return Reply(f"好的，改{what}。{QUESTIONS[field]}")
+    return await _amend(ctx, ticket, amendment)
+
+
+def _given(amendment: Amendment, field: str) -> bool:
+    return (amendment.window if field == "time" else getattr(amendment, field)) is not None
+
+
+def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendment: Amendment) -> Amendment:
+    """`field` read from the request into the amendment (unchanged when the value was not said)."""
+    value = request.value
+    if field == "mobile":
+        mobile = read_mobile(_NUMBER.sub(" ", request.text))  # not the ticket number
+        return replace(amendment, mobile=mobile) if mobile else amendment
+    if field == "name":
+        for word in re.split(r"[\s，,。:：]+", value):
+            word = re.sub(r"^(?:是|为|成|叫)", "", word)
+            if word and not word.startswith("我") and not re.search(r"电话|手机|\d", word):
+                try:
+                    return replace(amendment, name=read_name(word))
+                except ContactError:
+                    continue
+        return amendment
+    if field == "address":
+        said = _NOT.sub("", _LEAD.sub("", value)).strip()
+        if not said or not re.search(r"\d|[一二三四五六七八九十]", said):
+            return amendment
+        old = (ticket.fields or {}).get("address", "")
+        new = read_address(said)
+        if old and not _PLACE.search(new):  # "4楼和5楼之间那盏": where in the place already given
+            new = f"{old}，{new}"
+        return replace(amendment, address=new)
+    item = ctx.services.handbook.items.get(ticket.item_id)
+    if item is None or item.order is None:
+        return amendment
+    current = _window(ctx, ticket)
+    if current is not None and ctx.services.classifier.lexicon.own_tickets["week"].search(request.text):
+        later = current.start + timedelta(days=7)  # "往后推一个礼拜": the same hours a week later
+        said = f"{later.month}月{later.day}日{later:%H:%M}到{current.end + timedelta(days=7):%H:%M}"
+        window = ordering.window_for(ctx, item, said)
+    else:
+        window = ordering.window_for(ctx, item, value) if value.strip() else None
+    return replace(amendment, window=(window.start, window.end)) if window else amendment
+
+
+async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
+    desk = ctx.services.desk
+    assert desk is not None
+    try:
+        changed = await desk.amend(ctx.message.resident, ticket.number, amendment)
+    except Refused as refused:
+        return Reply(f"{refusal(refused)}。")
+    said = []
+    window = _window(ctx, changed)
+    if amendment.window and window:
+        said.append(f"时间改为 {window.describe()}")
+    if amendment.address:
+        said.append(f"地址改为 {amendment.address}")
+    if amendment.name:
+        said.append(f"联系人改为 {amendment.name}")
+    if amendment.mobile:
+        said.append(f"电话改为 {amendment.mobile}")
+    who = f"已通知{changed.assignee[:1]}老师" if changed.assignee else "已通知值班工作人员"
+    return Reply(f"工单 {changed.number}【{_title(ctx, changed)}】已改好：{'，'.join(said)}。{who}。")
+
+
+async def amend_value(ctx: Context, amending: Amending) -> Reply | None:
+    """The new value asked for ("想改到什么时候？"); another request is handled as itself."""
+    desk = ctx.services.desk
+    text = ctx.message.text.strip()
+    if desk is None:
+        return None
+    other = read(ctx, text)
+    if other is not None and other.action != "change":
+        ctx.conversation.forget()
+        return None
+    try:
+        ticket = await desk.tickets.get(amending.number)
+    except Exception:
+        ctx.conversation.forget()
+        return None
+    request = OwnRequest("change", text, amending.number, fields=(amending.field,), value=text)
+    if other is not None and other.fields:
+        request = replace(other, number=amending.number)
+    try:
+        amendment = _take(ctx, ticket, amending.field, request, Amendment())
+    except (ContactError, WhenError) as exc:
+        return Reply(f"{exc}\n{QUESTIONS[amending.field]}（不改了回复“算了”）")
+    if not amendment:
+        if ctx.services.classifier.classify(text).intent not in ("unknown", "greeting"):
+            ctx.conversation.forget()
+            return None  # a new question: the change is dropped
+        return Reply(f"没看明白。{QUESTIONS[amending.field]}（不改了回复“算了”）")
+    ctx.conversation.forget()
+    return await _amend(ctx, ticket, amendment)
+
+
+__all__ = ["OwnRequest", "amend_value", "answer", "choose", "own_request", "read"]

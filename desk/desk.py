@@ -116,7 +116,7 @@ class ServiceDesk:
             "assignee": assignee.name if assignee else None,
             "wecom": assignee.wecom if assignee else "",
             "urgent": urgent,
-            "description": mask_text(str(fields.get("description", ""))),
+            "description": mask_text(str(fields.get("description") or fields.get("said", ""))),
             "visit": bool(fields.get("address")),
         }
         # Urgent reports go out at once even at night; others wait for the assignee's window.

@@ -73,6 +73,9 @@ def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
+    said = _REQUEST_WORDS.sub("", simplify(text)).strip(" ，,。!！")
+    if len(said) >= 4 and "description" not in draft.fields:
+        draft.fields["said"] = text.strip()[:300]  # the problem, who it is for: it reaches the ticket
     kind = (
         "上门服务"
         if visit and item.home_visit
@@ -403,7 +406,8 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
         window=(window.start, window.end) if window else None,
         urgent=draft.urgent,
         request_key=draft.key,
-        limits=limits_of(item),
+        # A hazard is dealt with the same day, whatever the item's usual working days.
+        limits=replace(limits_of(item), working_days=0) if draft.urgent else limits_of(item),
     )
     number = placement.ticket.number
     ctx.conversation.enter(PLACED, Placed(item.id, number))

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from desk.clocks import local
 from desk.desk import ServiceDesk
 from handlers import Services
 from storage.models import OutboxMessage, Ticket
@@ -176,3 +177,17 @@ async def test_answering_yuyue_or_shangmen_after_a_checklist_starts_the_order(sa
     assert "已取消" in await say("算了")
     assert (await say("居住证要带什么")).startswith("【居住证办理】")
     assert "预约【居住证办理】" in await say("预约")
+
+
+async def test_an_urgent_report_is_due_the_same_day(say, desk) -> None:
+    # Sanitation reports have working days; a dead rat in the courtyard is a hazard: today.
+    await say("小区里有死老鼠好臭，麻烦来处理一下")
+    await say("李大爷")
+    await say("13812345678")
+    await say("阳光苑3栋花坛")
+    placed = await say("确认")
+    assert "工单号 10001" in placed
+    ticket = await desk.tickets.get(10001)
+    assert ticket.urgent
+    due = local(ticket.done_due_at, SHANGHAI)
+    assert due is not None and due.date() == datetime(2026, 11, 28).date()  # Saturday, the same day

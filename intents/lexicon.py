@@ -131,6 +131,10 @@ class Lexicon:
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
     bye: tuple[str, ...]
+    profile_keep: re.Pattern[str]  # fullmatch on the normalised answer to "还是用……吗？"
+    profile_change: re.Pattern[str]  # at the start of that answer
+    profile_erase: re.Pattern[str]  # search
+    profile_show: re.Pattern[str]  # fullmatch
 
 
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
@@ -157,4 +161,8 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,
         bye=phrasings.bye,
+        profile_keep=re.compile(f"(?:{_words(phrasings.profile_keep)})"),
+        profile_change=re.compile(f"^(?:{_words(phrasings.profile_change)})"),
+        profile_erase=any_of(*phrasings.profile_erase),
+        profile_show=re.compile("|".join(f"(?:{part})" for part in phrasings.profile_show)),
     )

@@ -402,6 +402,7 @@ _PHRASING_GROUPS = {
     "ordering": ("cancel", "confirm", "correction", "field_words", "home_visit"),
     "rating": ("stars", "unhappy"),
     "smalltalk": ("thanks", "bye"),
+    "profile": ("keep", "change", "erase", "show"),
 }
 
 
@@ -420,6 +421,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     ordering = ctx.group(raw, "ordering", _PHRASING_GROUPS["ordering"])
     rating = ctx.group(raw, "rating", _PHRASING_GROUPS["rating"])
     smalltalk = ctx.group(raw, "smalltalk", _PHRASING_GROUPS["smalltalk"])
+    profile = ctx.group(raw, "profile", _PHRASING_GROUPS["profile"])
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -440,6 +442,10 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         unhappy=ctx.words(rating, "unhappy", prefix="rating."),
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
+        profile_keep=ctx.words(profile, "keep", prefix="profile."),
+        profile_change=ctx.words(profile, "change", prefix="profile."),
+        profile_erase=ctx.words(profile, "erase", prefix="profile.", regex=True),
+        profile_show=ctx.words(profile, "show", prefix="profile.", regex=True),
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(
@@ -447,6 +453,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     )
     _check_disjoint(
         ctx, ("ordering.confirm", phrasings.order_confirm), ("ordering.cancel", phrasings.order_cancel)
+    )
+    _check_disjoint(
+        ctx, ("profile.keep", phrasings.profile_keep), ("profile.change", phrasings.profile_change)
     )
     return phrasings if len(problems) == before else None
 

@@ -179,6 +179,11 @@ class Phrasings:
     unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"
     bye: tuple[str, ...]  # in a greeting: answer "再见"
+    # Kept contact details (profile): the answer to "还是用……吗？", and asking to see or erase them.
+    profile_keep: tuple[str, ...] = ()  # the whole message: use the kept details
+    profile_change: tuple[str, ...] = ()  # a message starting with one: not these, ask anew
+    profile_erase: tuple[str, ...] = ()  # regex parts, anywhere in the message: erase them
+    profile_show: tuple[str, ...] = ()  # regex parts, the whole message: show them (mobile masked)
 
 
 @dataclass(frozen=True, slots=True)

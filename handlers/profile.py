@@ -25,7 +25,7 @@ LABELS = {"name": "姓名", "mobile": "电话", "address": "地址"}
 _MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d(?:[\s\-]?\d){8}")
 _FILLER = " ：:是为，,。.！!"
 # A bare answer with these is a remark ("都对", "不用改"), not a new name; "名字……" still sets one.
-_NOT_A_NAME = re.compile("[不没用改变对是好吗呢吧了的谢]")
+_NOT_A_NAME = re.compile("[不没用改换变对是好吗呢吧了的谢]")
 
 
 async def recall(ctx: Context, draft: OrderDraft, fields: tuple[str, ...]) -> bool:
@@ -100,7 +100,9 @@ def _new_values(ctx: Context, draft: OrderDraft, text: str) -> list[str]:
     if "address" in draft.recalled and (named == "address" or (named is None and looks_like_address(text))):
         draft.fields["address"] = read_address(text)
         changed.append("address")
-    elif "name" in draft.recalled and (named == "name" or (named is None and not _NOT_A_NAME.search(text))):
+    elif "name" in draft.recalled and (
+        named == "name" or (named is None and not changed and not _NOT_A_NAME.search(text))
+    ):
         try:
             draft.fields["name"] = read_name(text)
         except ContactError:

@@ -4,16 +4,25 @@ and an address in the first message is not asked again."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bot.app import create_app
+from bot.settings import Settings
 from desk.desk import ServiceDesk
 from desk.residents import Profile
 from handlers import Services
+from storage import MemoryStore
 from storage.models import OutboxMessage, Resident, Ticket
 from tests.conftest import FakeClock
+from tests.test_e2e import Phone
 from tests.test_handlers import Chat
 
 ASKS = {"name": "怎么称呼", "mobile": "手机号码", "address": "详细地址"}
@@ -187,3 +196,39 @@ async def test_nothing_kept_without_an_order(say, desk) -> None:
 async def count(desk: ServiceDesk, model: type) -> int:
     async with desk.database.session() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# ---- scripted conversations through the signed, encrypted webhook ------------------------------
+
+SCRIPT = yaml.safe_load((Path(__file__).parent / "data" / "conversations_profile.yaml").read_text("utf-8"))
+CONVERSATIONS = SCRIPT["conversations"]
+
+
+@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c["name"] for c in CONVERSATIONS])
+async def test_scripted_conversation_through_the_webhook(
+    conversation: dict[str, Any], settings: Settings, desk_services: Services, desk: ServiceDesk
+) -> None:
+    client = TestClient(TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        phone = Phone(client, "o-profile-resident")
+        turns = [*SCRIPT["scripts"].get(conversation.get("before", ""), []), *conversation["turns"]]
+        for turn in turns:
+            reply = await phone(str(turn["say"]))
+            for phrase in turn.get("expect", []):
+                assert str(phrase) in reply, (turn["say"], reply)
+            for phrase in turn.get("absent", []):
+                assert str(phrase) not in reply, (turn["say"], reply)
+        kept = await desk.residents.recall(phone.openid)
+        expected = conversation["kept"]
+        assert kept == (Profile(**{k: str(v) for k, v in expected.items()}) if expected else None)
+        async with desk.database.session() as session:
+            assert (await session.get(Resident, phone.openid) is None) == (expected is None)
+        for row in await desk.outbox.rows():  # group pushes never carry a whole mobile number
+            assert not re.search(r"1[3-9]\d{9}", str(row.payload)), row.payload
+    finally:
+        await client.close()
+
+
+def test_there_are_enough_scripted_conversations() -> None:
+    assert len(CONVERSATIONS) >= 8

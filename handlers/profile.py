@@ -24,8 +24,9 @@ ASKING = "profile"  # draft.asking while the question waits
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址"}
 _MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d(?:[\s\-]?\d){8}")
 _FILLER = " ：:是为，,。.！!"
-# A bare answer with these is a remark ("都对", "不用改"), not a new name; "名字……" still sets one.
-_NOT_A_NAME = re.compile("[不没用改换变对是好吗呢吧了的谢]")
+# A bare answer with these is a remark ("都对", "不用改") or a time ("明天上午"), not a new name;
+# "名字改成……" still sets one.
+_NOT_A_NAME = re.compile("[不没用改换变对是好吗呢吧了的谢今明后天午晚点周号月日]")
 
 
 async def recall(ctx: Context, draft: OrderDraft, fields: tuple[str, ...]) -> bool:
@@ -79,7 +80,7 @@ def settle(ctx: Context, draft: OrderDraft, text: str) -> tuple[list[str], bool]
             draft.drop(field)
         draft.recalled = ()
         return ["好的，那重新登记一下。"], True
-    return ["没听明白。"], False
+    return ["没听明白。要改名字请说“名字改成……”，改电话、地址直接发新的就行。"], False
 
 
 def _new_values(ctx: Context, draft: OrderDraft, text: str) -> list[str]:

@@ -232,3 +232,11 @@ async def test_scripted_conversation_through_the_webhook(
 
 def test_there_are_enough_scripted_conversations() -> None:
     assert len(CONVERSATIONS) >= 8
+
+
+async def test_an_answer_that_is_not_a_value_asks_again(say) -> None:
+    await first_order(say)
+    await say("预约上门养老金认证")
+    again = await say("明天上午")
+    assert "没听明白" in again and "还是用 王阿姨" in again
+    assert "什么时候" in await say("都对")

@@ -35,6 +35,7 @@ from desk.emergencies import Emergency
 from desk.handoff import Handoff
 from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
+from desk.residents import ResidentDesk
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
 from desk.staff import RoutingSnapshot, StaffDesk
@@ -81,6 +82,7 @@ class ServiceDesk:
         self.tickets = TicketStore(database, clock)
         self.staff = StaffDesk(database, clock)
         self.outbox = Outbox(database, clock)
+        self.residents = ResidentDesk(database, clock)  # kept contact details, with consent
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)

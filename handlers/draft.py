@@ -1,8 +1,9 @@
 """The order draft: what a resident has told the order conversation so far, as one typed value.
 
 It is saved with the conversation as JSON between messages, so `to_json` keeps the shape older
-processes wrote (item, visit, fields, asking, key, at, urgent) and `from_json` refuses, with
-ValueError, anything it cannot read instead of letting a handler trip over it later.
+processes wrote (item, visit, fields, asking, key, at, urgent; recalled only when set) and
+`from_json` refuses, with ValueError, anything it cannot read instead of letting a handler trip
+over it later.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class OrderDraft:
     fields: dict[str, str] = field(default_factory=dict)  # text answers: name, mobile, address, description
     time: Window | None = None  # the wanted time, once one fits service hours
     name_declined: bool = False  # asked once for a 称呼 after the resident would not give a name
+    recalled: tuple[str, ...] = ()  # fields copied from the kept profile (erased with it on request)
 
     def has(self, name: str) -> bool:
         return self.time is not None if name == "time" else name in self.fields
@@ -56,6 +58,7 @@ class OrderDraft:
             "at": self.at.isoformat(),
             "urgent": self.urgent,
             "name_declined": self.name_declined,
+            **({"recalled": list(self.recalled)} if self.recalled else {}),
         }
 
     @classmethod
@@ -77,6 +80,7 @@ class OrderDraft:
                 fields={str(k): str(v) for k, v in fields.items()},
                 time=Window.from_json(time) if time else None,
                 name_declined=bool(raw.get("name_declined")),
+                recalled=tuple(str(f) for f in raw.get("recalled") or ()),
             )
         except (AttributeError, KeyError, TypeError) as exc:
             raise ValueError(f"not an order draft: {exc!r}") from exc

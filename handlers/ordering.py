@@ -17,7 +17,7 @@ from typing import Any
 
 from desk.desk import Limits
 from desk.states import DEFAULT_CLAIM_MINUTES
-from handlers import consult, order, render
+from handlers import consult, order, profile, render
 from handlers.conversation import ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
@@ -25,6 +25,7 @@ from intents import Classification
 from intents.contact import (
     ContactError,
     looks_like_address,
+    place_in,
     read_address,
     read_description,
     read_mobile,
@@ -58,11 +59,12 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         return consult.ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(ctx.services.handbook))
-    return start(ctx, result.item, ctx.message.text)
+    return await start(ctx, result.item, ctx.message.text)
 
 
-def start(ctx: Context, item_id: str, text: str = "") -> Reply:
-    """Begin an order for `item_id`; details already in `text` (a number, a time) are kept."""
+async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
+    """Begin an order for `item_id`; details already in `text` (a number, a time, a place) are kept,
+    and a resident who ordered before is asked once about the details kept from then."""
     item = ctx.services.handbook.item(item_id)
     if item.order is None or ctx.services.desk is None:
         return order.book(ctx, item_id)
@@ -81,7 +83,10 @@ def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         if visit and item.home_visit
         else ("报修" if "description" in item.order.fields else "预约")
     )
-    intro = f"好的，帮您{kind}【{item.title}】。" + ("我问几个问题，一次回答一个就行。" if not notes else "")
+    intro = f"好的，帮您{kind}【{item.title}】。"
+    if await profile.recall(ctx, draft, _fields(item, draft)):
+        return profile.ask(ctx, draft, [intro, *notes])
+    intro += "我问几个问题，一次回答一个就行。" if not notes else ""
     return _next(ctx, item, draft, [intro, *notes])
 
 
@@ -109,6 +114,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if lexicon.order_cancel.match(plain):
         ctx.conversation.forget()
         return Reply("好的，这次的预约已取消，没有提交。需要时再找我。")
+    if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
+        lines, settled = profile.settle(ctx, draft, text)
+        return _next(ctx, item, draft, lines) if settled else profile.ask(ctx, draft, lines)
     if lexicon.correction.search(plain):
         return _correct(ctx, item, draft, plain)
     if draft.asking == "confirm":
@@ -361,10 +369,18 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
                 draft.time = window
         except WhenError as exc:
             notes.append(str(exc))
+    place = place_in(text) if "address" in fields else None
+    if place:  # "3栋2单元楼道灯坏了": the address is not asked again
+        draft.fields["address"] = place
     said = _REQUEST_WORDS.sub("", simplify(text))
     if "description" in fields and len(said.strip(" ，,。!！")) >= 4:
         draft.fields["description"] = read_description(text)
     return notes
+
+
+def resume(ctx: Context, draft: OrderDraft, lines: list[str]) -> Reply:
+    """Carry on with a draft another route changed (the kept details erased mid-order)."""
+    return _next(ctx, ctx.services.handbook.item(draft.item), draft, lines)
 
 
 def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Reply:
@@ -424,7 +440,8 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
     if draft.urgent:
         lines.append("如有燃气味、井盖缺失等危险，请先远离，并拨打 119 或燃气公司抢修电话。")
     lines.append(f"查进度回复“进度”；不办了回复“取消 {number}”。办好后会通知您，请给我们的服务打个分。")
-    return Reply("\n".join(lines))
+    kept = await profile.remember(ctx, draft)  # consent by informing: what is kept, how to erase it
+    return Reply("\n".join([*lines, kept] if kept else lines))
 
 
 def limits_of(item: Item) -> Limits:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from handlers import complaints, consult, ordering, own_tickets, rate, safety, staff
+from handlers import complaints, consult, ordering, own_tickets, privacy, rate, safety, staff
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import (
     AMENDING,
@@ -102,7 +102,7 @@ def follow_up_word(ctx: Context) -> str | None:
 
 
 async def start_order(ctx: Context, item: str) -> Reply:
-    return ordering.start(ctx, item, _text(ctx))
+    return await ordering.start(ctx, item, _text(ctx))
 
 
 def checklist_word(ctx: Context) -> str | None:
@@ -159,6 +159,7 @@ def classify(ctx: Context) -> Classification:
 
 TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("emergency", danger_of, safety.answer),  # before everything: what to do now, whom to call
+    Route("my_details", privacy.request_of, privacy.answer),  # 我的信息 / 删除我的信息, even mid-order
     Route("emergency_details", in_state(EMERGENCY), safety.add_details),  # the address, afterwards
     Route("staff_command", staff_command, staff.run),  # declines: a resident asking 值班
     Route("order_draft", in_state(ORDERING), ordering.answer),

@@ -98,3 +98,33 @@ def read_description(text: str) -> str:
     if len(description) < 2:
         raise ContactError("请简单说一下是什么情况，比如“3栋楼道灯不亮了”。")
     return description[:300]
+
+
+# A place specific enough to find: a numbered building, unit or room, a named compound (阳光苑), a
+# street number. A bare floor or number ("3楼", "2号") is not: it may be a date or part of a question.
+_PLACE_SPECIFIC = re.compile(
+    r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|室)|"
+    r"[\u4e00-\u9fff]{2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑)|[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号"
+)
+# What may follow it and still be the place (楼道 of 2单元, 门口 of 5栋, the room 501).
+_PLACE_PART = re.compile(
+    _PLACE_SPECIFIC.pattern
+    + r"|\d+(?:-\d+)*\s*(?:号|楼|层|室)?|门口|楼道|楼下|楼上|大门|电梯口|车库|地下室|院子|旁边|对面|附近"
+)
+_PLACE_LEAD_IN = re.compile(r"^(?:我们家|我家|我们|我|一下|帮忙|麻烦)?(?:就)?(?:住在|家在|住|在)?")
+
+
+def place_in(text: str) -> str | None:
+    """The address a message names on the way ("3栋2单元楼道灯坏了" → "3栋2单元楼道"), None when it
+    names none specific enough to find (a bare "楼道灯坏了" still needs the address asked)."""
+    plain = simplify(text)
+    first = _PLACE_SPECIFIC.search(plain)
+    if first is None:
+        return None
+    start = end = first.start()
+    for part in _PLACE_PART.finditer(plain, first.start()):
+        if plain[end : part.start()].strip(" -"):
+            break  # a gap of words: the place has ended ("5栋门口的路灯": stops before 的)
+        end = part.end()
+    place = _PLACE_LEAD_IN.sub("", plain[start:end].strip()).strip()
+    return place[:120] if len(place) >= 2 else None

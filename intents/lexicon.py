@@ -147,6 +147,10 @@ class Lexicon:
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
     handoff: re.Pattern[str]  # "人工", "找个真人": a person answers
     own_tickets: dict[str, re.Pattern[str]]  # OWN_TICKET_CUES (handlers/own_tickets.py)
+    profile_keep: re.Pattern[str]  # fullmatch on the normalised answer to "还是用……吗？"
+    profile_change: re.Pattern[str]  # at the start of that answer
+    profile_erase: re.Pattern[str]  # search
+    profile_show: re.Pattern[str]  # fullmatch
 
 
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
@@ -185,4 +189,8 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         neglect=_any_or_none(phrasings.neglect),
         handoff=_any_or_none(phrasings.handoff),
         own_tickets={name: any_of(*parts) for name, parts in phrasings.own_tickets.items()},
+        profile_keep=re.compile(f"(?:{_words(phrasings.profile_keep)})"),
+        profile_change=re.compile(f"^(?:{_words(phrasings.profile_change)})"),
+        profile_erase=any_of(*phrasings.profile_erase),
+        profile_show=re.compile("|".join(f"(?:{part})" for part in phrasings.profile_show)),
     )

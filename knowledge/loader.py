@@ -432,6 +432,7 @@ _PHRASING_GROUPS = {
     "open_question": (),
     "complaints": ("complaint", "neglect", "handoff"),
     "own_tickets": OWN_TICKET_CUES,
+    "profile": ("keep", "change", "erase", "show"),
 }
 
 
@@ -453,6 +454,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     aspects = ctx.group(raw, "aspects", ASPECTS)
     complaints = ctx.group(raw, "complaints", _PHRASING_GROUPS["complaints"])
     own = ctx.group(raw, "own_tickets", OWN_TICKET_CUES)
+    profile = ctx.group(raw, "profile", _PHRASING_GROUPS["profile"])
     phrasings = Phrasings(
         glosses=_parse_glosses(raw, ctx),
         fillers=ctx.words(raw, "fillers"),
@@ -486,6 +488,10 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         own_tickets={
             name: ctx.words(own, name, prefix="own_tickets.", regex=True) for name in OWN_TICKET_CUES
         },
+        profile_keep=ctx.words(profile, "keep", prefix="profile."),
+        profile_change=ctx.words(profile, "change", prefix="profile."),
+        profile_erase=ctx.words(profile, "erase", prefix="profile.", regex=True),
+        profile_show=ctx.words(profile, "show", prefix="profile.", regex=True),
     )
     # One word cannot mean two opposite things where the bot takes the first that matches.
     _check_disjoint(
@@ -493,6 +499,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     )
     _check_disjoint(
         ctx, ("ordering.confirm", phrasings.order_confirm), ("ordering.cancel", phrasings.order_cancel)
+    )
+    _check_disjoint(
+        ctx, ("profile.keep", phrasings.profile_keep), ("profile.change", phrasings.profile_change)
     )
     return phrasings if len(problems) == before else None
 

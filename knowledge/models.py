@@ -211,6 +211,11 @@ class Phrasings:
     handoff: tuple[str, ...] = ()
     # OWN_TICKET_CUES -> regex parts: a request about one's own tickets (status, cancel, change)
     own_tickets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Kept contact details (profile): the answer to "还是用……吗？", and asking to see or erase them.
+    profile_keep: tuple[str, ...] = ()  # the whole message: use the kept details
+    profile_change: tuple[str, ...] = ()  # a message starting with one: not these, ask anew
+    profile_erase: tuple[str, ...] = ()  # regex parts, anywhere in the message: erase them
+    profile_show: tuple[str, ...] = ()  # regex parts, the whole message: show them (mobile masked)
 
 
 @dataclass(frozen=True, slots=True)

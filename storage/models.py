@@ -172,3 +172,18 @@ class SchedulerRun(Base):
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Resident(Base):
+    """A resident's contact details, kept after a confirmed order so the next one asks once instead
+    of three times. The confirmation reply says so and how to erase them ("删除我的信息"), which
+    deletes the row. No ID numbers: there is no column for them and desk/residents.py strips them."""
+
+    __tablename__ = "residents"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    mobile: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(120), default="")
+    consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # first kept (and told)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ def ctx(services: Services, text: str, conversation: Conversation | None = None)
 def test_the_routes_are_tried_in_this_order() -> None:
     assert [route.name for route in TEXT_ROUTES] == [
         "emergency",
+        "my_details",
         "emergency_details",
         "staff_command",
         "order_draft",

@@ -6,9 +6,12 @@ here with the other replies, so it can change without touching stored rows.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
+from desk.masking import mask_text
 from knowledge import Handbook
 
 GROUP_TITLES = {
@@ -31,6 +34,48 @@ _ACTIONS = {
     "done_overdue": "已超过办结时限，请书记督办",
     "appointment": "明天按约定时间上门/接待",
 }
+
+
+QUOTED_MAX = 300  # characters of a resident's words in one push; the claimer sees them all
+_LINK = re.compile(
+    r"(?:https?|ftp)\s*[:：]\s*//\S*|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|top|xyz|io|cc|me|info|vip|site|link)\b\S*",
+    re.I,
+)
+_MENTION = re.compile(r"<\s*@[^>]*>?|@\S*")
+# WeCom markdown syntax, replaced by full-width look-alikes that render as plain text.
+_INERT = str.maketrans(
+    {
+        "<": "＜",
+        ">": "＞",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "`": "＇",
+        "#": "＃",
+        "~": "～",
+        "!": "！",
+        "|": "｜",
+        "\\": "＼",
+        "@": "＠",
+    }
+)
+
+
+def quoted(text: object) -> str:
+    """A resident's words, safe inside a staff-group push: masked (desk/masking.py), on one line,
+    without mentions, links, images, tags or markdown, so nobody can @all the group, forge a
+    "请 <@x> 回复 接单" line or a "**新工单**" block, or post a phishing link in the centre's name.
+    Use it for every resident-supplied field (description, name, address, comment, detail)."""
+    text = unicodedata.normalize("NFKC", str(text or ""))
+    # Control and format characters (line and paragraph separators, RTL overrides, zero-width) go.
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
+    text = _LINK.sub("[链接已删除]", mask_text(text))
+    text = _MENTION.sub("", text)
+    text = " ".join(text.split()).translate(_INERT)
+    return text if len(text) <= QUOTED_MAX else text[: QUOTED_MAX - 1] + "…"
 
 
 def _window(payload: dict[str, Any]) -> str:
@@ -69,7 +114,7 @@ def emergency_markdown(payload: dict[str, Any]) -> str:
     mentions = " ".join(f"<@{m}>" for m in payload.get("mentions", ()))
     lines = [
         f'<font color="warning">【紧急】{payload.get("hazard", "")}</font> **工单 {payload["ticket"]}**',
-        f"> 居民说：{payload.get('description', '')}",
+        f"> 居民说：{quoted(payload.get('description', ''))}",
         "> 已告诉居民拨打的电话和怎么自救；地址居民补充后另行推送。",
         f"{mentions} 请立即处理，回复“接单 {payload['ticket']}”（负责人 {payload.get('assignee') or '无'}）",
     ]
@@ -85,7 +130,9 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
     if event == "detail":
         label = {"address": "地址", "detail": "补充情况"}.get(payload.get("field", ""), "补充")
         mention = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
-        return f"**工单补充 {payload['ticket']}**\n> {label}：{payload.get('text', '')}\n{mention}请查看"
+        return (
+            f"**工单补充 {payload['ticket']}**\n> {label}：{quoted(payload.get('text', ''))}\n{mention}请查看"
+        )
     urgent = payload.get("urgent")
     heading = GROUP_TITLES.get(event, event)
     lines = [
@@ -96,11 +143,11 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         f"> 联系电话：{payload.get('mobile', '****')}",
     ]
     if payload.get("description"):
-        lines.append(f"> 情况：{payload['description']}")
+        lines.append(f"> 情况：{quoted(payload['description'])}")
     if event == "follow_up":
         lines.append(
             f"> 原工单 {payload.get('parent')} 评分 {payload.get('stars')}："
-            f"{payload.get('comment') or '（无留言）'}"
+            f"{quoted(payload.get('comment')) or '（无留言）'}"
         )
     if event == "transferred":
         lines.append(f"> 由 {payload.get('by')} 转交")

@@ -34,7 +34,7 @@ from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
-from desk.staff import RoutingSnapshot, StaffDesk
+from desk.staff import RoutingSnapshot, StaffDesk, person
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from storage.db import Database
 from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket, TicketEvent
@@ -216,20 +216,28 @@ class ServiceDesk:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)
 
     async def cancel(self, resident: str, number: str | int) -> Ticket:
-        """取消: a resident's own ticket, before it is done; its holder is told in the group."""
+        """取消: a resident's own ticket, before it is done; its holder is told in the group.
+
+        A number that does not exist is refused exactly like another resident's (not_your_ticket),
+        so the answer never tells a resident which numbers are in use."""
 
         def notify(t: Ticket) -> Iterable[OutboxMessage]:
             if t.assignee:
                 yield self._group(t, "cancelled", await_wecom=None)
 
-        return await operations.apply(
-            self.tickets,
-            number,
-            "cancel",
-            actor=resident,
-            check=lambda t: policy.can_cancel(resident, t),
-            then=notify,
-        )
+        try:
+            return await operations.apply(
+                self.tickets,
+                number,
+                "cancel",
+                actor=resident,
+                check=lambda t: policy.can_cancel(resident, t),
+                then=notify,
+            )
+        except Refused as refused:
+            if refused.reason == "unknown_ticket":
+                raise Refused("not_your_ticket", number=refused.facts["number"]) from None
+            raise
 
     async def awaiting_rating(self, resident: str) -> Ticket | None:
         done = await self.tickets.list(resident=resident, state="done", newest_first=True, limit=1)
@@ -286,16 +294,27 @@ class ServiceDesk:
     # ---- staff -----------------------------------------------------------------------------
 
     async def claim(self, member: StaffMember, number: str | int) -> Ticket:
-        """接单: the first to claim owns it (首问负责); the resident is told who has it."""
+        """接单: the first to claim owns it (首问负责); the resident is told who has it.
+
+        Only the people the ticket is for may claim it (policy.may_claim): a claim hands over the
+        resident's name, mobile and address, and numbers are sequential."""
+        ticket = await operations.load(self.tickets, number)
+        on_duty = await self._on_duty_qualified(member, ticket.category or "")
         return await operations.apply(
             self.tickets,
             number,
             "accept",
             actor=member.name,
-            check=lambda t: policy.can_claim(member.name, t),
+            check=lambda t: policy.may_claim(member, t, on_duty_qualified=on_duty),
             then=lambda t: [self._resident(t, "claimed", member.name)],
             values={"claimed_at": utc(self.now())},
         )
+
+    async def _on_duty_qualified(self, member: StaffMember, category: str) -> bool:
+        """`member` is on duty now (leave and swaps applied) and qualified for `category`."""
+        if not person(member).qualified(category):
+            return False
+        return any(m.name == member.name for _, people in await self.on_duty_now() for m in people)
 
     async def complete(self, member: StaffMember, number: str | int, note: str) -> Ticket:
         """办结: only the owner may; the resident is told and asked for a rating."""
@@ -356,7 +375,12 @@ class ServiceDesk:
     ) -> Ticket:
         target = await self.staff.by_name(to_name)
         ticket = await operations.load(self.tickets, number)
-        refused = rule(member, ticket, target.name)
+        qualified = person(target).qualified(ticket.category or "")
+
+        def check(t: Ticket) -> Refused | None:
+            return rule(member, t, target.name) or policy.can_receive(t, target.name, qualified=qualified)
+
+        refused = check(ticket)
         if refused is not None:  # refuse before the clock costs a snapshot
             raise refused
         return await operations.apply(
@@ -364,7 +388,7 @@ class ServiceDesk:
             number,
             action,
             actor=member.name,
-            check=lambda t: rule(member, t, target.name),
+            check=check,
             assignee=target.name,
             values=await self.claim_clock(ticket.category, self.now(), claim_minutes_of(ticket.item_id)),
             then=lambda t: [

@@ -6,6 +6,7 @@ for messages that start with a command word, so residents' messages never pay fo
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ USAGE = {
     "转交": "转交 工单号 姓名，例如：转交 10001 李强",
     "保留": "保留 工单号，例如：保留 10001（交接班时不转给下一班）",
 }
+log = logging.getLogger("baishitong.desk")
 NEEDS_REST = ("转交",)  # verbs whose text after the number is required (the colleague's name)
 
 
@@ -72,6 +74,8 @@ async def run(ctx: Context, command: StaffCommand) -> Reply | None:
             return Reply("格式：" + USAGE[command.verb])
         return Reply(await VERBS[command.verb](ctx, desk, member, command))
     except Refused as refused:
+        number = (command.number or "")[:24]
+        log.info("refused %s %s for %s: %s", command.verb, number, ctx.message.resident, refused.reason)
         return Reply(refusal(refused))
 
 

@@ -42,6 +42,11 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "owner_only": lambda f: f"工单 {f['number']} 由 {f['assignee']} 负责，只有负责人能办结",
     "owner_or_leader": lambda f: f"工单 {f['number']} 由 {f['assignee']} 负责，只有负责人或值班长能转交",
     "leader_only": lambda f: f"工单 {f['number']} 只有值班长能{ACTION_NAMES[f['action']]}",
+    "not_for_you": lambda f: (
+        f"工单 {f['number']} 不能接：只有负责人、在班且能办这类事项的同事、值班长或书记可以接单。"
+        "需要的话请值班长转交给您"
+    ),
+    "not_qualified": lambda f: f"{f['name']} 不办这类事项，工单 {f['number']} 不能转给他/她",
     "not_holder": lambda f: f"工单 {f['number']} 不在您手上，不能保留",
     "already_with": lambda f: f"工单 {f['number']} 已经在 {f['name']} 手上",
     "needs_assignee": lambda f: f"{ACTION_NAMES[f['action']]}需要指定接收人",

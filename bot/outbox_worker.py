@@ -108,7 +108,7 @@ class OutboxWorker:
         singles = rows if granted >= len(rows) else rows[: granted - 1]
         folded = [] if granted >= len(rows) else rows[granted - 1 :]
         # Reports and charts cannot be folded into a digest line: they wait for the next minute.
-        waiting = [r for r in folded if r.event in ("monthly_report", "report_chart")]
+        waiting = [r for r in folded if r.event in ("monthly_report", "report_chart", "bind_guessing")]
         folded = [r for r in folded if r not in waiting]
         if waiting:
             await self._outbox.release([r.id for r in waiting])

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from desk import emergencies, operations, policy
+from desk.binding import BindGuard
 from desk.clocks import (
     add_duty_time,
     add_working_days,
@@ -78,6 +79,8 @@ class ServiceDesk:
         self.tickets = TicketStore(database, clock)
         self.staff = StaffDesk(database, clock)
         self.outbox = Outbox(database, clock)
+        # Binding attempts are limited in-process; bot/runtime.py shares them through Redis.
+        self.bind_guard = BindGuard.in_process(lambda: self.clock().timestamp())
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
@@ -292,6 +295,17 @@ class ServiceDesk:
         return ticket, await self.tickets.events(ticket.number)
 
     # ---- staff -----------------------------------------------------------------------------
+
+    async def bind(self, openid: str, code: str) -> StaffMember:
+        """绑定 CODE, within the attempt limits (desk/binding.py); the group hears of a lockout."""
+        refused, alert = await self.bind_guard.admit(openid)
+        if refused is not None:
+            if alert:
+                payload = {"scope": refused.reason, "who": openid[-6:], "minutes": refused.facts["minutes"]}
+                async with self.database.transaction() as session:
+                    session.add(outbox_row("group", "default", "bind_guessing", payload, utc(self.now())))
+            raise refused
+        return await self.staff.bind(openid, code)
 
     async def claim(self, member: StaffMember, number: str | int) -> Ticket:
         """接单: the first to claim owns it (首问负责); the resident is told who has it.

@@ -125,6 +125,15 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
     """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
     if event == "handover":
         return handover_markdown(payload)
+    if event == "bind_guessing":
+        one = payload.get("scope") == "bind_locked"
+        who = f"一个微信号（尾号 {quoted(payload.get('who', ''))}）" if one else "多个微信号"
+        paused = "已暂停它的绑定" if one else "已暂停所有绑定"
+        return (
+            '<font color="warning">**绑定码被反复猜测**</font>\n'
+            f"> {who}在短时间内多次尝试绑定码，{paused}约 {payload.get('minutes', 60)} 分钟。\n"
+            "> 如非本人操作，请书记留意；正在用的绑定码不受影响，必要时可重新发码。"
+        )
     if event == "emergency":
         return emergency_markdown(payload)
     if event == "detail":

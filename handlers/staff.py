@@ -80,7 +80,7 @@ async def run(ctx: Context, command: StaffCommand) -> Reply | None:
 
 
 async def _bind(ctx: Context, desk: ServiceDesk, command: StaffCommand) -> str:
-    member = await desk.staff.bind(ctx.message.resident, command.rest)
+    member = await desk.bind(ctx.message.resident, command.rest)
     return (
         f"绑定成功，{member.name}。以后可以在这里发：接单 工单号、办结 工单号 备注、"
         "转交 工单号 姓名、我的工单、值班。"

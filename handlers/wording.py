@@ -53,6 +53,8 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "busy": lambda f: f"工单 {f['number']} 正在被其他人处理，请稍后再试",
     "bad_stars": lambda f: "评分请用 1 到 5 分",
     "bad_code": lambda f: "绑定码无效、已用过或已过期，请向社区书记要一个新的。",
+    "bind_locked": lambda f: f"绑定尝试次数太多，请 {f['minutes']} 分钟后再试，或向社区书记确认绑定码。",
+    "bind_paused": lambda f: f"绑定码近来被大量尝试，绑定已暂停，请 {f['minutes']} 分钟后再试。",
     "bound_elsewhere": lambda f: f"这个微信已绑定为“{f['name']}”，不能再绑定“{f['wanted']}”。",
     "bad_leave": lambda f: "请假结束日期早于开始日期",
 }

@@ -292,3 +292,26 @@ async def test_without_a_robot_group_pushes_wait_untouched(desk: ServiceDesk, ha
     assert all(r.attempts == 0 and r.claimed_until is None and r.sent_at is None for r in rows)
     configured = await make_worker(desk, handbook, http, await robot.start())
     assert await configured.drain_once() == 2  # once a robot is configured, nothing was lost
+
+
+async def test_a_pass_that_outlives_its_lease_never_sends_a_row_another_worker_took(
+    desk, handbook, http, robot, clock: FakeClock
+) -> None:
+    """Item 7: a slow robot makes a pass outlive the 60 s lease; each send renews (fences) the row
+    first, so a row another worker has leased meanwhile is skipped, and nothing goes out twice."""
+    await add_pushes(desk, 12)
+    robot.delay, robot.per_minute = 0.05, 100
+    url = await robot.start()
+    limiter = MemoryRateLimiter(100)
+    slow = await make_worker(desk, handbook, http, url, limiter=limiter)
+    other = await make_worker(desk, handbook, http, url, limiter=limiter)
+    first = asyncio.create_task(slow.drain_once())
+    while len(robot.received) < 3:
+        await asyncio.sleep(0.01)
+    clock.advance(seconds=61)  # the slow pass is now past its lease on the rows it has not sent
+    second = await other.drain_once()
+    sent = await first
+    assert sent + second == 12
+    firsts = [c.splitlines()[0] for c in robot.contents]
+    assert len(firsts) == len(set(firsts)) == 12  # every push exactly once
+    assert await desk.outbox.pending() == 0

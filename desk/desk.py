@@ -215,6 +215,11 @@ class ServiceDesk:
         async with self.database.session() as session:
             return await session.get(SchedulerRun, key) is not None
 
+    async def tickets_since(self, resident: str, since: datetime, item_id: str | None = None) -> list[Ticket]:
+        """The resident's tickets created since `since` (oldest first): after a store outage, what
+        went in while the replies failed; before a second order of one item, the first."""
+        return await self.tickets.list(resident=resident, since=utc(since), item_id=item_id)
+
     async def resident_tickets(self, resident: str, limit: int = 5) -> list[Ticket]:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from desk.desk import Limits
+from desk.states import OPEN_STATES
 from handlers import consult, order, render
 from handlers.conversation import ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
@@ -37,6 +38,7 @@ QUESTIONS = {
     "description": "请简单说一下情况：在哪里、什么问题。",
 }
 _FOOTER = "（随时回复“取消”可以不办了）"
+SAME_ITEM_MINUTES = 30  # a second order of one item within this asks before it goes in
 
 
 async def handle(ctx: Context, result: Classification) -> Reply:
@@ -101,8 +103,10 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         if not draft.has(field):
             return _ask(ctx, draft, field, [f"好的，重新说一下{LABELS[field]}。"])
         return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
-    if draft.asking == "confirm":
+    if draft.asking in ("confirm", "confirm_again"):
         if lexicon.order_confirm.match(plain):
+            if draft.asking == "confirm" and (earlier := await _same_item_lately(ctx, draft)):
+                return _ask(ctx, draft, "confirm_again", [earlier])
             return await _place(ctx, item, draft)
         return _ask(
             ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]
@@ -112,6 +116,26 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [str(exc)])
     return _next(ctx, item, draft, [])
+
+
+async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
+    """The question to ask when this resident ordered the same item minutes ago (a reply lost in
+    an outage, a draft gone with Redis): a second ticket only when they say so."""
+    desk = ctx.services.desk
+    assert desk is not None
+    since = ctx.services.now() - timedelta(minutes=SAME_ITEM_MINUTES)
+    open_ones = [
+        t
+        for t in await desk.tickets_since(ctx.message.resident, since, draft.item)
+        if t.state in OPEN_STATES and t.request_key != draft.key
+    ]
+    if not open_ones:
+        return None
+    title = ctx.services.handbook.item(draft.item).title
+    return (
+        f"您刚刚已经提交过【{title}】，工单号 {open_ones[-1].number}，工作人员会和您联系。\n"
+        "还要再提交一张吗？要再提交请回复“确认”；不用了回复“取消”。"
+    )
 
 
 def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
@@ -188,7 +212,7 @@ def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Repl
 def _ask(ctx: Context, draft: OrderDraft, field: str, lines: list[str]) -> Reply:
     draft.asking = field
     ctx.conversation.enter(ORDERING, draft)
-    if field == "confirm":
+    if field in ("confirm", "confirm_again"):
         return Reply("\n".join(lines))
     return Reply("\n".join([*lines, QUESTIONS[field] + _FOOTER]))
 

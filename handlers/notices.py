@@ -37,11 +37,14 @@ _ACTIONS = {
 
 
 QUOTED_MAX = 300  # characters of a resident's words in one push; the claimer sees them all
+# Links and mentions are ASCII (after NFKC); matching only ASCII keeps the Chinese around them.
+_URL_CHARS = r"[!-~]"
 _LINK = re.compile(
-    r"(?:https?|ftp)\s*[:：]\s*//\S*|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|top|xyz|io|cc|me|info|vip|site|link)\b\S*",
+    rf"(?:https?|ftp)\s*[:：]\s*//{_URL_CHARS}*|www\.{_URL_CHARS}+"
+    rf"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|io|cc|me|info|vip|site|link)\b{_URL_CHARS}*",
     re.I,
 )
-_MENTION = re.compile(r"<\s*@[^>]*>?|@\S*")
+_MENTION = re.compile(r"<\s*@[^>]*>?|@[A-Za-z0-9_.-]*")
 # WeCom markdown syntax, replaced by full-width look-alikes that render as plain text.
 _INERT = str.maketrans(
     {

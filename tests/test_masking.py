@@ -81,3 +81,9 @@ def test_every_push_quotes_every_resident_field(
     carrying = [line for line in lines if "漏水" in line]
     assert len(carrying) == 1 and carrying[0].startswith("> ")
     assert not any("19999" in line for line in lines if line is not carrying[0])
+
+
+def test_quoted_drops_only_the_link_and_mention_not_the_words_around_them() -> None:
+    safe = quoted("登录evil.cn/a然后输入密码，请@zhangmin 看看楼道灯")
+    assert "evil" not in safe and "zhangmin" not in safe
+    assert "登录" in safe and "然后输入密码" in safe and "看看楼道灯" in safe

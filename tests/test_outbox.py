@@ -306,9 +306,14 @@ async def test_a_pass_that_outlives_its_lease_never_sends_a_row_another_worker_t
     slow = await make_worker(desk, handbook, http, url, limiter=limiter)
     other = await make_worker(desk, handbook, http, url, limiter=limiter)
     first = asyncio.create_task(slow.drain_once())
-    while len(robot.received) < 3:
-        await asyncio.sleep(0.01)
-    clock.advance(seconds=61)  # the slow pass is now past its lease on the rows it has not sent
+    # Each push "takes" 20 s (the fake clock moves on as the robot answers): after four of them the
+    # slow pass is past its 60 s lease on the rows it has not sent yet, never on the one in flight.
+    seen, moved = 0, 0
+    while moved < 4:
+        if len(robot.received) > seen:
+            seen, moved = len(robot.received), moved + 1
+            clock.advance(seconds=20)
+        await asyncio.sleep(0.002)
     second = await other.drain_once()
     sent = await first
     assert sent + second == 12

@@ -2,8 +2,9 @@
 customer-service API. Runs inside `baishitong serve` or alone as `baishitong worker`.
 
 Rows are leased, so several workers never send one row twice; a lease that a dead worker held
-runs out and the row is sent by the next. Failures the platform calls temporary (-1, 45009,
-network) are retried with exponential backoff; nothing is ever dropped.
+runs out and the row is sent by the next. Each send first renews its row's lease (fencing), so a
+pass slower than the lease never sends a row another worker has taken meanwhile. Failures the
+platform calls temporary (-1, 45009, network) are retried with exponential backoff; nothing is ever dropped.
 """
 
 from __future__ import annotations
@@ -108,19 +109,33 @@ class OutboxWorker:
         singles = rows if granted >= len(rows) else rows[: granted - 1]
         folded = [] if granted >= len(rows) else rows[granted - 1 :]
         # Reports and charts cannot be folded into a digest line: they wait for the next minute.
-        waiting = [r for r in folded if r.event in ("monthly_report", "report_chart")]
+        waiting = [r for r in folded if r.event in ("monthly_report", "report_chart", "bind_guessing")]
         folded = [r for r in folded if r not in waiting]
         if waiting:
             await self._outbox.release([r.id for r in waiting])
         sent = 0
         for row in singles:
+            if not await self._still_ours([row]):
+                continue
             result = await self._send(robot, row)
             sent += await self._settle([row], result.ok, result.code, result.message, result.retryable)
+        if folded:
+            held = set(await self._outbox.renew(self.name, [r.id for r in folded], self._lease))
+            folded = [r for r in folded if r.id in held]
         if folded:
             content = digest_markdown([(r.event, r.payload) for r in folded], self._handbook)
             result = await robot.send_markdown(content)
             sent += await self._settle(folded, result.ok, result.code, result.message, result.retryable)
         return sent
+
+    async def _still_ours(self, rows: list[OutboxMessage]) -> bool:
+        """Fencing before each send: renew the lease, or skip rows another worker took when a slow
+        pass outlived it (a 3 s robot and a backlog of 50 take longer than a 60 s lease)."""
+        held = await self._outbox.renew(self.name, [r.id for r in rows], self._lease)
+        if len(held) < len(rows):
+            log.info("push %s skipped: its lease passed to another worker", [r.id for r in rows])
+            return False
+        return True
 
     async def _send(self, robot: WeComRobot, row: OutboxMessage) -> SendResult:
         if row.event == "report_chart":
@@ -145,6 +160,8 @@ class OutboxWorker:
         return 0
 
     async def _notify_resident(self, row: OutboxMessage) -> int:
+        if not await self._still_ours([row]):
+            return 0
         text = resident_text(row.event, row.payload, self._handbook)
         if self._cs is None:
             return await self._keep(row, text, "no WECHAT_APP_SECRET: kept")

@@ -12,9 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from bot.wechat import SUCCESS
 from handlers import Context, Conversation, Message, Reply, Services, dispatch
+from handlers.render import truncate
 from storage import Store
 
 log = logging.getLogger("baishitong.pipeline")
@@ -47,6 +49,10 @@ class OutageLog:
             )
         self._refused += refused
 
+    @property
+    def active(self) -> bool:
+        return self._since is not None
+
     def recovered(self) -> None:
         if self._since is None:
             return
@@ -56,6 +62,52 @@ class OutageLog:
             self._refused,
         )
         self._since, self._refused = None, 0
+
+
+class CatchUp:
+    """After a store outage, each resident's next message names the tickets they placed meanwhile.
+
+    Redis without persistence died as a resident confirmed: the ticket was committed, the reply
+    failed (503) and the draft vanished with Redis, so the resident, never told, ordered again.
+    Tickets created from shortly before the outage began until it ended are named once to their
+    resident, in the first reply within CATCH_UP after it (per process: each process that saw the
+    outage tells the residents it serves; tickets are read from the database, not the store)."""
+
+    LOOKBACK = timedelta(seconds=30)  # a turn that began before the first failure
+    CATCH_UP = timedelta(hours=2)
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._since: datetime | None = None
+        self._until: datetime | None = None
+        self._told: set[str] = set()
+
+    def began(self, already: bool) -> None:
+        if not already:
+            self._since = self._services.clock() - self.LOOKBACK
+            self._until, self._told = None, set()
+
+    def ended(self) -> None:
+        if self._since is not None:
+            self._until = self._services.clock() + self.CATCH_UP
+
+    async def told(self, resident: str, reply: Reply) -> Reply:
+        """`reply`, preceded by the resident's tickets created during the last outage (once)."""
+        desk = self._services.desk
+        if self._since is None or desk is None or resident in self._told:
+            return reply
+        if self._until is not None and self._services.clock() > self._until:
+            self._since = self._until = None
+            return reply
+        self._told.add(resident)
+        tickets = await desk.tickets_since(resident, self._since)
+        if not tickets:
+            return reply
+        handbook = self._services.handbook
+        listed = "；".join(f"工单 {t.number}【{handbook.item(t.item_id).title}】" for t in tickets)
+        log.info("after the outage, told %s of %d ticket(s)", resident, len(tickets))
+        note = f"刚才系统故障，没能及时回复您。这段时间您的预约已提交成功：{listed}。不用重复提交。"
+        return Reply(truncate(f"{note}\n\n{reply.text}" if reply.text else note))
 
 
 class Pipeline:
@@ -69,6 +121,7 @@ class Pipeline:
         self._max_in_flight = max_in_flight
         self._running: set[asyncio.Task[str]] = set()
         self.outage = OutageLog(log)
+        self.catch_up = CatchUp(services)
 
     async def respond(self, key: str, message: Message, render: Callable[[Reply], str]) -> str:
         """The reply body for this delivery; the handlers run at most once per key.
@@ -90,6 +143,7 @@ class Pipeline:
             return SUCCESS
         error = task.exception()
         if isinstance(error, StoreUnavailable):
+            self.catch_up.began(self.outage.active)
             self.outage.failed(error.__cause__ or error)
             raise error
         return task.result()
@@ -107,6 +161,8 @@ class Pipeline:
     ) -> str:
         store = self._store
         turn = await store.begin(key, message.resident)
+        if self.outage.active:
+            self.catch_up.ended()
         self.outage.recovered()
         if not turn.owner:
             if turn.reply is not None:
@@ -121,7 +177,8 @@ class Pipeline:
         services = self.services
         try:
             conversation = Conversation.load(turn.state, services.now(), services.handbook.items)
-            body = render(await dispatch(Context(message, conversation, services, turn.notice)))
+            reply = await dispatch(Context(message, conversation, services, turn.notice))
+            body = render(await self.catch_up.told(message.resident, reply))
         except Exception:
             log.exception("handling %s failed; the resident gets an apology", key)
             body, conversation = render(Reply(APOLOGY)), Conversation()  # the stored state is kept
@@ -135,6 +192,7 @@ class Pipeline:
         error = task.exception()
         if isinstance(error, StoreUnavailable):
             # Starts the outage log even past the deadline; respond() counts the refused requests.
+            self.catch_up.began(self.outage.active)
             self.outage.failed(error.__cause__ or error, refused=False)
         elif error is not None:
             # Also reached when the deadline already answered: make sure the failure is seen.

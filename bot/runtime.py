@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from bot.notify import CustomerService, WeComRobot
 from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
+from desk.binding import BindGuard
 from desk.desk import ServiceDesk
 from handlers import Services
 from intents import Classifier
@@ -44,6 +45,8 @@ async def open_desk(
     if migrate:
         await database.upgrade()
     desk = ServiceDesk(database, services.handbook.calendar, settings.tz, services.clock)
+    if settings.redis_url:  # binding attempts counted across every process, like the turn store
+        desk.bind_guard = BindGuard.shared(aioredis.Redis.from_url(settings.redis_url))
     return replace(services, desk=desk), database
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from desk import amend, complaints, emergencies, handoff, operations, policy
 from desk.amend import Amendment
+from desk.binding import BindGuard
 from desk.clocks import (
     add_duty_time,
     add_working_days,
@@ -38,7 +39,7 @@ from desk.refusals import Refused
 from desk.residents import ResidentDesk
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
-from desk.staff import RoutingSnapshot, StaffDesk
+from desk.staff import RoutingSnapshot, StaffDesk, person
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from storage.db import Database
 from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket, TicketEvent
@@ -83,6 +84,8 @@ class ServiceDesk:
         self.staff = StaffDesk(database, clock)
         self.outbox = Outbox(database, clock)
         self.residents = ResidentDesk(database, clock)  # kept contact details, with consent
+        # Binding attempts are limited in-process; bot/runtime.py shares them through Redis.
+        self.bind_guard = BindGuard.in_process(lambda: self.clock().timestamp())
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
@@ -230,24 +233,37 @@ class ServiceDesk:
         async with self.database.session() as session:
             return await session.get(SchedulerRun, key) is not None
 
+    async def tickets_since(self, resident: str, since: datetime, item_id: str | None = None) -> list[Ticket]:
+        """The resident's tickets created since `since` (oldest first): after a store outage, what
+        went in while the replies failed; before a second order of one item, the first."""
+        return await self.tickets.list(resident=resident, since=utc(since), item_id=item_id)
+
     async def resident_tickets(self, resident: str, limit: int = 5) -> list[Ticket]:
         return await self.tickets.list(resident=resident, newest_first=True, limit=limit)
 
     async def cancel(self, resident: str, number: str | int) -> Ticket:
-        """取消: a resident's own ticket, before it is done; its holder is told in the group."""
+        """取消: a resident's own ticket, before it is done; its holder is told in the group.
+
+        A number that does not exist is refused exactly like another resident's (not_your_ticket),
+        so the answer never tells a resident which numbers are in use."""
 
         def notify(t: Ticket) -> Iterable[OutboxMessage]:
             if t.assignee:
                 yield self._group(t, "cancelled", await_wecom=None)
 
-        return await operations.apply(
-            self.tickets,
-            number,
-            "cancel",
-            actor=resident,
-            check=lambda t: policy.can_cancel(resident, t),
-            then=notify,
-        )
+        try:
+            return await operations.apply(
+                self.tickets,
+                number,
+                "cancel",
+                actor=resident,
+                check=lambda t: policy.can_cancel(resident, t),
+                then=notify,
+            )
+        except Refused as refused:
+            if refused.reason == "unknown_ticket":
+                raise Refused("not_your_ticket", number=refused.facts["number"]) from None
+            raise
 
     async def amend(self, resident: str, number: str | int, amendment: Amendment) -> Ticket:
         """改时间/改地址/改电话 of a resident's own open ticket; its assignee is told (desk/amend.py)."""
@@ -307,17 +323,39 @@ class ServiceDesk:
 
     # ---- staff -----------------------------------------------------------------------------
 
+    async def bind(self, openid: str, code: str) -> StaffMember:
+        """绑定 CODE, within the attempt limits (desk/binding.py); the group hears of a lockout."""
+        refused, alert = await self.bind_guard.admit(openid)
+        if refused is not None:
+            if alert:
+                payload = {"scope": refused.reason, "who": openid[-6:], "minutes": refused.facts["minutes"]}
+                async with self.database.transaction() as session:
+                    session.add(outbox_row("group", "default", "bind_guessing", payload, utc(self.now())))
+            raise refused
+        return await self.staff.bind(openid, code)
+
     async def claim(self, member: StaffMember, number: str | int) -> Ticket:
-        """接单: the first to claim owns it (首问负责); the resident is told who has it."""
+        """接单: the first to claim owns it (首问负责); the resident is told who has it.
+
+        Only the people the ticket is for may claim it (policy.may_claim): a claim hands over the
+        resident's name, mobile and address, and numbers are sequential."""
+        ticket = await operations.load(self.tickets, number)
+        on_duty = await self._on_duty_qualified(member, ticket.category or "")
         return await operations.apply(
             self.tickets,
             number,
             "accept",
             actor=member.name,
-            check=lambda t: policy.can_claim(member.name, t),
+            check=lambda t: policy.may_claim(member, t, on_duty_qualified=on_duty),
             then=lambda t: [self._resident(t, "claimed", member.name)],
             values={"claimed_at": utc(self.now())},
         )
+
+    async def _on_duty_qualified(self, member: StaffMember, category: str) -> bool:
+        """`member` is on duty now (leave and swaps applied) and qualified for `category`."""
+        if not person(member).qualified(category):
+            return False
+        return any(m.name == member.name for _, people in await self.on_duty_now() for m in people)
 
     async def complete(self, member: StaffMember, number: str | int, note: str) -> Ticket:
         """办结: only the owner may; the resident is told and asked for a rating."""
@@ -378,7 +416,12 @@ class ServiceDesk:
     ) -> Ticket:
         target = await self.staff.by_name(to_name)
         ticket = await operations.load(self.tickets, number)
-        refused = rule(member, ticket, target.name)
+        qualified = person(target).qualified(ticket.category or "")
+
+        def check(t: Ticket) -> Refused | None:
+            return rule(member, t, target.name) or policy.can_receive(t, target.name, qualified=qualified)
+
+        refused = check(ticket)
         if refused is not None:  # refuse before the clock costs a snapshot
             raise refused
         return await operations.apply(
@@ -386,7 +429,7 @@ class ServiceDesk:
             number,
             action,
             actor=member.name,
-            check=lambda t: rule(member, t, target.name),
+            check=check,
             assignee=target.name,
             values=await self.claim_clock(ticket.category, self.now(), claim_minutes_of(ticket.item_id)),
             then=lambda t: [

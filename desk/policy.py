@@ -38,6 +38,26 @@ def can_claim(actor: str, ticket: TicketFacts) -> Refused | None:
     return state_allows("accept", ticket)
 
 
+CLAIM_ANYTHING = frozenset({"leader", "secretary"})  # the duty leader and the secretary
+
+
+def may_claim(actor: Actor, ticket: TicketFacts, *, on_duty_qualified: bool) -> Refused | None:
+    """接单 by a person: the assignee, staff on duty qualified for the item, a duty leader or the
+    secretary. Anyone else is refused before the state is looked at, so the refusal says nothing
+    about the ticket (not even who holds it)."""
+    allowed = ticket.assignee == actor.name or on_duty_qualified or bool(CLAIM_ANYTHING & set(actor.roles))
+    if not allowed:
+        return Refused("not_for_you", number=ticket.number)
+    return can_claim(actor.name, ticket)
+
+
+def can_receive(ticket: TicketFacts, to: str, *, qualified: bool) -> Refused | None:
+    """转交/改派: only to someone qualified for the item (grade A, or B with its category)."""
+    if not qualified:
+        return Refused("not_qualified", number=ticket.number, name=to)
+    return None
+
+
 def can_complete(actor: str, ticket: TicketFacts) -> Refused | None:
     """办结: only the person who holds the accepted ticket."""
     if ticket.state == "accepted" and ticket.assignee != actor:

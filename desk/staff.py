@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from desk import binding
 from desk.refusals import Refused
 from desk.rota import DayCalendar, Rota, StaffSpec, jsonable, parse_rota, rota_from_document
 from desk.routing import Person
@@ -82,8 +83,10 @@ class StaffDesk:
         return await self.directory.away_on(day)
 
     async def invite(self, name: str) -> tuple[str, datetime]:
+        """A one-time code, XXXXX-XXXXX (desk/binding.py says why it is this long)."""
         with _refusals():
-            return await self.directory.invite(name)
+            code, expires = await self.directory.invite(name, binding.ALPHABET, binding.CODE_LENGTH)
+        return binding.readable(code), expires
 
     async def bind(self, openid: str, code: str) -> StaffMember:
         with _refusals():

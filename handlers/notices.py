@@ -6,9 +6,12 @@ here with the other replies, so it can change without touching stored rows.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
+from desk.masking import mask_text
 from handlers.wording import item_title
 from knowledge import Handbook
 
@@ -37,6 +40,51 @@ _ACTIONS = {
 }
 
 
+QUOTED_MAX = 300  # characters of a resident's words in one push; the claimer sees them all
+# Links and mentions are ASCII (after NFKC); matching only ASCII keeps the Chinese around them.
+_URL_CHARS = r"[!-~]"
+_LINK = re.compile(
+    rf"(?:https?|ftp)\s*[:：]\s*//{_URL_CHARS}*|www\.{_URL_CHARS}+"
+    rf"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|io|cc|me|info|vip|site|link)\b{_URL_CHARS}*",
+    re.I,
+)
+_MENTION = re.compile(r"<\s*@[^>]*>?|@[A-Za-z0-9_.-]*")
+# WeCom markdown syntax, replaced by full-width look-alikes that render as plain text.
+_INERT = str.maketrans(
+    {
+        "<": "＜",
+        ">": "＞",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "`": "＇",
+        "#": "＃",
+        "~": "～",
+        "!": "！",
+        "|": "｜",
+        "\\": "＼",
+        "@": "＠",
+    }
+)
+
+
+def quoted(text: object) -> str:
+    """A resident's words, safe inside a staff-group push: masked (desk/masking.py), on one line,
+    without mentions, links, images, tags or markdown, so nobody can @all the group, forge a
+    "请 <@x> 回复 接单" line or a "**新工单**" block, or post a phishing link in the centre's name.
+    Use it for every resident-supplied field (description, name, address, comment, detail)."""
+    text = unicodedata.normalize("NFKC", str(text or ""))
+    # Control and format characters (line and paragraph separators, RTL overrides, zero-width) go.
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
+    text = _LINK.sub("[链接已删除]", mask_text(text))
+    text = _MENTION.sub("", text)
+    text = " ".join(text.split()).translate(_INERT)
+    return text if len(text) <= QUOTED_MAX else text[: QUOTED_MAX - 1] + "…"
+
+
 def _window(payload: dict[str, Any]) -> str:
     window = payload.get("window")
     if not window:
@@ -52,28 +100,6 @@ def _title(handbook: Handbook, item_id: str) -> str:
 # WeCom markdown reads these; in a resident's words they become look-alikes, so a message cannot
 # @-mention staff, link, colour or restructure the push ("<@all>", "[点我](http://…)", "# ").
 # Bold (**) is harmless and stays, so a masked number still reads 138****5678.
-_MARKUP = str.maketrans(
-    {
-        "<": "＜",
-        ">": "＞",
-        "[": "［",
-        "]": "］",
-        "(": "（",
-        ")": "）",
-        "`": "＇",
-        "#": "＃",
-        "_": "＿",
-        "~": "～",
-        "\n": " ",
-        "\r": " ",
-        "@": "＠",
-    }
-)
-
-
-def plain(text: str) -> str:
-    """A resident's words as literal text inside a WeCom markdown push."""
-    return str(text).translate(_MARKUP)
 
 
 def _due(payload: dict[str, Any]) -> str:
@@ -99,7 +125,7 @@ def emergency_markdown(payload: dict[str, Any]) -> str:
     mentions = " ".join(f"<@{m}>" for m in payload.get("mentions", ()))
     lines = [
         f'<font color="warning">【紧急】{payload.get("hazard", "")}</font> **工单 {payload["ticket"]}**',
-        f"> 居民说：{payload.get('description', '')}",
+        f"> 居民说：{quoted(payload.get('description', ''))}",
         "> 已告诉居民拨打的电话和怎么自救；地址居民补充后另行推送。",
         f"{mentions} 请立即处理，回复“接单 {payload['ticket']}”（负责人 {payload.get('assignee') or '无'}）",
     ]
@@ -114,7 +140,7 @@ def complaint_markdown(payload: dict[str, Any]) -> str:
         holder = f"（原负责人 {payload['parent_assignee']}）" if payload.get("parent_assignee") else ""
         lines.append(f"> 关于工单 {payload['parent']}{holder}")
     lines += [
-        f"> 居民说：{plain(payload.get('text', ''))}",
+        f"> 居民说：{quoted(payload.get('text', ''))}",
         f"> 联系电话：{payload.get('mobile', '****')}",
         f"{who} 请回复“接单 {payload['ticket']}”，核实后用“回复 {payload['ticket']} 内容”答复居民",
     ]
@@ -129,7 +155,7 @@ def handoff_markdown(payload: dict[str, Any]) -> str:
         answer_by = datetime.fromisoformat(payload["answer_by"])
         by = f"（请在 {answer_by.month}月{answer_by.day}日 {answer_by:%H:%M} 前）"
     lines = [f"**转人工 {payload['ticket']}：居民要找工作人员**", "> 居民最近说："]
-    lines += [f"> {n}. {plain(text)}" for n, text in enumerate(payload.get("recent") or (), 1)]
+    lines += [f"> {n}. {quoted(text)}" for n, text in enumerate(payload.get("recent") or (), 1)]
     lines.append(f"{who} 请用“回复 {payload['ticket']} 内容”答复居民{by}")
     return "\n".join(lines)
 
@@ -142,13 +168,22 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         return handoff_markdown(payload)
     if event == "handover":
         return handover_markdown(payload)
+    if event == "bind_guessing":
+        one = payload.get("scope") == "bind_locked"
+        who = f"一个微信号（尾号 {quoted(payload.get('who', ''))}）" if one else "多个微信号"
+        paused = "已暂停它的绑定" if one else "已暂停所有绑定"
+        return (
+            '<font color="warning">**绑定码被反复猜测**</font>\n'
+            f"> {who}在短时间内多次尝试绑定码，{paused}约 {payload.get('minutes', 60)} 分钟。\n"
+            "> 如非本人操作，请书记留意；正在用的绑定码不受影响，必要时可重新发码。"
+        )
     if event == "emergency":
         return emergency_markdown(payload)
     if event == "detail":
         label = {"address": "地址", "detail": "补充情况"}.get(payload.get("field", ""), "补充")
         mention = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
         return (
-            f"**工单补充 {payload['ticket']}**\n> {label}：{plain(payload.get('text', ''))}\n{mention}请查看"
+            f"**工单补充 {payload['ticket']}**\n> {label}：{quoted(payload.get('text', ''))}\n{mention}请查看"
         )
     urgent = payload.get("urgent")
     heading = GROUP_TITLES.get(event, event)
@@ -160,11 +195,11 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         f"> 联系电话：{payload.get('mobile', '****')}",
     ]
     if payload.get("description"):
-        lines.append(f"> 情况：{payload['description']}")
+        lines.append(f"> 情况：{quoted(payload['description'])}")
     if event == "follow_up":
         lines.append(
             f"> 原工单 {payload.get('parent')} 评分 {payload.get('stars')}："
-            f"{payload.get('comment') or '（无留言）'}"
+            f"{quoted(payload.get('comment')) or '（无留言）'}"
         )
     if event == "transferred":
         lines.append(f"> 由 {payload.get('by')} 转交")

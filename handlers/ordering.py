@@ -12,11 +12,11 @@ import contextlib
 import re
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from desk.desk import Limits
-from desk.states import DEFAULT_CLAIM_MINUTES
+from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from handlers import consult, order, profile, render
 from handlers.conversation import ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
@@ -51,6 +51,7 @@ QUESTIONS = {
     "description": "请简单说一下情况：在哪里、什么问题。",
 }
 _FOOTER = "（随时回复“取消”可以不办了）"
+SAME_ITEM_MINUTES = 30  # a second order of one item within this asks before it goes in
 
 
 async def handle(ctx: Context, result: Classification) -> Reply:
@@ -119,8 +120,10 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         return _next(ctx, item, draft, lines) if settled else profile.ask(ctx, draft, lines)
     if lexicon.correction.search(plain):
         return _correct(ctx, item, draft, plain)
-    if draft.asking == "confirm":
+    if draft.asking in ("confirm", "confirm_again"):
         if lexicon.order_confirm.match(plain):
+            if draft.asking == "confirm" and (earlier := await _same_item_lately(ctx, draft)):
+                return _ask(ctx, draft, "confirm_again", [earlier])
             return await _place(ctx, item, draft)
         changed = _changes_at_read_back(ctx, item, draft, text)
         if changed:
@@ -305,6 +308,26 @@ def _declined_name(ctx: Context, draft: OrderDraft, plain: str) -> Reply | None:
     )
 
 
+async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
+    """The question to ask when this resident ordered the same item minutes ago (a reply lost in
+    an outage, a draft gone with Redis): a second ticket only when they say so."""
+    desk = ctx.services.desk
+    assert desk is not None
+    since = ctx.services.now() - timedelta(minutes=SAME_ITEM_MINUTES)
+    open_ones = [
+        t
+        for t in await desk.tickets_since(ctx.message.resident, since, draft.item)
+        if t.state in OPEN_STATES and t.request_key != draft.key
+    ]
+    if not open_ones:
+        return None
+    title = ctx.services.handbook.item(draft.item).title
+    return (
+        f"您刚刚已经提交过【{title}】，工单号 {open_ones[-1].number}，工作人员会和您联系。\n"
+        "还要再提交一张吗？要再提交请回复“确认”；不用了回复“取消”。"
+    )
+
+
 def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
     return item.order_fields(draft.visit)
 
@@ -393,7 +416,7 @@ def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Repl
 def _ask(ctx: Context, draft: OrderDraft, field: str, lines: list[str]) -> Reply:
     draft.asking = field
     ctx.conversation.enter(ORDERING, draft)
-    if field == "confirm":
+    if field in ("confirm", "confirm_again"):
         return Reply("\n".join(lines))
     return Reply("\n".join([*lines, QUESTIONS[field] + _FOOTER]))
 

@@ -42,6 +42,8 @@ class Ticket(Protocol):
     done_due_at: datetime | None
 
 
+# A number right after 取消 / 查 / 进度 / 工单 is the ticket the resident means, whatever its length.
+_SAID_NUMBER = re.compile(r"(?:取消|撤销|撤回|查|进度|工单|单号)\s*[#＃号]?\s*(\d+)")
 _NUMBER = re.compile(r"(?<!\d)(\d{5,10})(?!\d)")  # a ticket number of any length; 11 digits: a mobile
 _CHOICE = re.compile(r"^\s*(?:第)?([1-9])(?:个|张|号)?\s*$")
 _NOT = re.compile(r"(不是|而不是).*$")
@@ -93,6 +95,9 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         last = list(own["change"].finditer(norm))[-1]
         reference, value = norm[: last.start()], norm[last.end() :]
     number = _NUMBER.search(simplify(text))
+    said_number = _SAID_NUMBER.search(simplify(text))
+    if said_number and (number is None or said_number.group(1) != number.group(1)):
+        return None  # "取消 9", "取消 12147483648": a number that is no ticket's; never guess which
     kind = next((k for k in ("booking", "report") if own[k].search(reference)), None)
     return OwnRequest(
         action,

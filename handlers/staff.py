@@ -7,6 +7,7 @@ for messages that start with a command word, so residents' messages never pay fo
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ USAGE = {
     "保留": "保留 工单号，例如：保留 10001（交接班时不转给下一班）",
     "回复": "回复 工单号 内容，例如：回复 10002 您好，我是社区的李老师，您说的事我来办",
 }
+log = logging.getLogger("baishitong.desk")
 NEEDS_REST = ("转交", "回复")  # verbs whose text after the number is required (a name, the answer)
 # "回复" is a command only with a ticket number: a resident's "回复我一下" is not one.
 NUMBERED_ONLY = ("回复",)
@@ -78,11 +80,13 @@ async def run(ctx: Context, command: StaffCommand) -> Reply | None:
             return Reply("格式：" + USAGE[command.verb])
         return Reply(await VERBS[command.verb](ctx, desk, member, command))
     except Refused as refused:
+        number = (command.number or "")[:24]
+        log.info("refused %s %s for %s: %s", command.verb, number, ctx.message.resident, refused.reason)
         return Reply(refusal(refused))
 
 
 async def _bind(ctx: Context, desk: ServiceDesk, command: StaffCommand) -> str:
-    member = await desk.staff.bind(ctx.message.resident, command.rest)
+    member = await desk.bind(ctx.message.resident, command.rest)
     return (
         f"绑定成功，{member.name}。以后可以在这里发：接单 工单号、办结 工单号 备注、"
         "转交 工单号 姓名、回复 工单号 内容、我的工单、值班。"

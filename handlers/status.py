@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from desk.refusals import Refused
@@ -11,7 +12,12 @@ from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
 from intents.normalize import simplify
 
-_NUMBER = re.compile(r"(?<!\d)(1\d{4,})(?!\d)")
+log = logging.getLogger("baishitong.desk")
+
+# A ticket number is any run of five or more digits, whatever its first digit ("取消 25000", "取消 99999");
+# "取消 9" alone is read as a number too. Tickets are numbered from 10001, but a person may mistype.
+_NUMBER = re.compile(r"(?<!\d)(\d{5,})(?!\d)")
+_ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
 
 
 async def handle_status(ctx: Context, result: Classification) -> Reply:
@@ -38,7 +44,8 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
     desk = ctx.services.desk
     if desk is None:
         return Reply(f"好的。已预约的服务要取消，请拨打 {office.phone} 告诉工作人员，我们会及时调整安排。")
-    match = _NUMBER.search(simplify(ctx.message.text))
+    text = simplify(ctx.message.text).strip()
+    match = _NUMBER.search(text) or _ONLY_NUMBER.match(text)
     if match:
         number = match.group(1)
     else:
@@ -54,5 +61,6 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
     try:
         ticket = await desk.cancel(ctx.message.resident, number)
     except Refused as refused:
+        log.info("refused cancel %s for %s: %s", number[:24], ctx.message.resident, refused.reason)
         return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")

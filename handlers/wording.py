@@ -44,12 +44,19 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "owner_only": lambda f: f"工单 {f['number']} 由 {f['assignee']} 负责，只有负责人能办结",
     "owner_or_leader": lambda f: f"工单 {f['number']} 由 {f['assignee']} 负责，只有负责人或值班长能转交",
     "leader_only": lambda f: f"工单 {f['number']} 只有值班长能{ACTION_NAMES[f['action']]}",
+    "not_for_you": lambda f: (
+        f"工单 {f['number']} 不能接：只有负责人、在班且能办这类事项的同事、值班长或书记可以接单。"
+        "需要的话请值班长转交给您"
+    ),
+    "not_qualified": lambda f: f"{f['name']} 不办这类事项，工单 {f['number']} 不能转给他/她",
     "not_holder": lambda f: f"工单 {f['number']} 不在您手上，不能保留",
     "already_with": lambda f: f"工单 {f['number']} 已经在 {f['name']} 手上",
     "needs_assignee": lambda f: f"{ACTION_NAMES[f['action']]}需要指定接收人",
     "busy": lambda f: f"工单 {f['number']} 正在被其他人处理，请稍后再试",
     "bad_stars": lambda f: "评分请用 1 到 5 分",
     "bad_code": lambda f: "绑定码无效、已用过或已过期，请向社区书记要一个新的。",
+    "bind_locked": lambda f: f"绑定尝试次数太多，请 {f['minutes']} 分钟后再试，或向社区书记确认绑定码。",
+    "bind_paused": lambda f: f"绑定码近来被大量尝试，绑定已暂停，请 {f['minutes']} 分钟后再试。",
     "bound_elsewhere": lambda f: f"这个微信已绑定为“{f['name']}”，不能再绑定“{f['wanted']}”。",
     "bad_leave": lambda f: "请假结束日期早于开始日期",
     "reply_not_allowed": lambda f: (

@@ -1,9 +1,11 @@
 """The outbox: pushes and notices written with the ticket change behind them, drained by a worker.
 
 A worker leases due rows (a conditional UPDATE, so two workers never take the same row), sends
-them, and marks them sent. A worker that dies mid-send leaves a lease that runs out, and another
-worker sends the row then. The only duplicate left possible is a send that succeeded in the
-milliseconds before a crash, whose "sent" mark never committed.
+them, and marks them sent; before each send it renews the row's lease (`renew`, fencing), so a
+pass slower than its lease skips rows another worker took meanwhile. A worker that dies mid-send
+leaves a lease that runs out, and another worker sends the row then. The only duplicate left
+possible is a send that succeeded in the milliseconds before a crash, whose "sent" mark never
+committed.
 """
 
 from __future__ import annotations
@@ -82,6 +84,29 @@ class Outbox:
                 .order_by(OutboxMessage.id)
             )
             return [row for row in rows if row.sent_at is None]
+
+    async def renew(self, worker: str, row_ids: list[int], lease_seconds: float) -> list[int]:
+        """Fencing: extend `worker`'s lease on the rows it still holds, just before sending them.
+
+        Returns the ids still held and unsent. A row whose lease ran out during a slow pass and was
+        leased by another worker is no longer `worker`'s: the caller must not send it."""
+        if not row_ids:
+            return []
+        now = self._clock()
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(row_ids),
+                    OutboxMessage.claimed_by == worker,
+                    # A lease that lapsed but that nobody took is still ours: lease() rewrites
+                    # claimed_by when another worker takes the row.
+                    OutboxMessage.sent_at.is_(None),
+                )
+                .values(claimed_until=now + timedelta(seconds=lease_seconds))
+                .returning(OutboxMessage.id)
+            )
+            return sorted(result.scalars())
 
     async def sent(self, row_ids: list[int], outcome: str = "sent") -> None:
         if not row_ids:

@@ -62,7 +62,8 @@ class RoutingRows:
 
 
 def _hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    """Codes are compared as typed without case, spaces or hyphens ("abcde fghjk" = "ABCDE-FGHJK")."""
+    return hashlib.sha256("".join(c for c in code.upper() if c.isalnum()).encode()).hexdigest()
 
 
 class StaffDirectory:
@@ -149,10 +150,10 @@ class StaffDirectory:
                 row.document if row else None, members, leave, {name: count for name, count in counts.all()}
             )
 
-    async def invite(self, name: str) -> tuple[str, datetime]:
+    async def invite(self, name: str, alphabet: str, length: int) -> tuple[str, datetime]:
         """A new one-time binding code for `name` (printed once; only its hash is stored)."""
         member = await self.by_name(name)
-        code = "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(6))
+        code = "".join(secrets.choice(alphabet) for _ in range(length))
         expires = self._clock() + timedelta(days=INVITE_DAYS)
         async with self._db.transaction() as session:
             session.add(StaffInvite(code_hash=_hash(code), staff_id=member.id, expires_at=expires))

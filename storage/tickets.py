@@ -41,10 +41,15 @@ class Event:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+
 def parse_number(number: str | int) -> int:
-    """The ticket id behind a number a person typed or read aloud ("10023", " 10023 ")."""
+    """The ticket id behind a number a person typed or read aloud ("10023", " 10023 "). Numbers
+    no ticket can have (too small, or beyond the column: "12147483648") are unknown, so the
+    database is never asked a question it would answer with an overflow error."""
     text = str(number).strip()
-    if not text.isdigit() or int(text) <= NUMBER_OFFSET:
+    if not (text.isascii() and text.isdigit()) or not NUMBER_OFFSET < int(text) <= NUMBER_OFFSET + MAX_ID:
         raise UnknownTicket(text)
     return int(text) - NUMBER_OFFSET
 

@@ -217,7 +217,7 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     assert bad.returncode == 2 and "not an 11-digit mobile number" in bad.stderr
     invite = run("staff", "invite", "李强", env=env)
     code = invite.stdout.strip()
-    assert invite.returncode == 0 and len(code) == 6 and "绑定" in invite.stderr
+    assert invite.returncode == 0 and len(code.replace("-", "")) == 10 and "绑定" in invite.stderr
     assert run("staff", "invite", "无此人", env=env).returncode == 2
     leave = run("staff", "leave", "张敏", "--from", "2026-12-01", "--to", "2026-12-02", env=env)
     assert leave.returncode == 0

@@ -292,3 +292,31 @@ async def test_without_a_robot_group_pushes_wait_untouched(desk: ServiceDesk, ha
     assert all(r.attempts == 0 and r.claimed_until is None and r.sent_at is None for r in rows)
     configured = await make_worker(desk, handbook, http, await robot.start())
     assert await configured.drain_once() == 2  # once a robot is configured, nothing was lost
+
+
+async def test_a_pass_that_outlives_its_lease_never_sends_a_row_another_worker_took(
+    desk, handbook, http, robot, clock: FakeClock
+) -> None:
+    """Item 7: a slow robot makes a pass outlive the 60 s lease; each send renews (fences) the row
+    first, so a row another worker has leased meanwhile is skipped, and nothing goes out twice."""
+    await add_pushes(desk, 12)
+    robot.delay, robot.per_minute = 0.05, 100
+    url = await robot.start()
+    limiter = MemoryRateLimiter(100)
+    slow = await make_worker(desk, handbook, http, url, limiter=limiter)
+    other = await make_worker(desk, handbook, http, url, limiter=limiter)
+    first = asyncio.create_task(slow.drain_once())
+    # Each push "takes" 20 s (the fake clock moves on as the robot answers): after four of them the
+    # slow pass is past its 60 s lease on the rows it has not sent yet, never on the one in flight.
+    seen, moved = 0, 0
+    while moved < 4:
+        if len(robot.received) > seen:
+            seen, moved = len(robot.received), moved + 1
+            clock.advance(seconds=20)
+        await asyncio.sleep(0.002)
+    second = await other.drain_once()
+    sent = await first
+    assert sent + second == 12
+    firsts = [c.splitlines()[0] for c in robot.contents]
+    assert len(firsts) == len(set(firsts)) == 12  # every push exactly once
+    assert await desk.outbox.pending() == 0

@@ -45,12 +45,12 @@ async def test_residents_cannot_run_staff_commands(say, desk: ServiceDesk) -> No
 async def test_claim_complete_and_first_claim_wins(say, desk: ServiceDesk) -> None:
     await order_home_visit(say)
     await bind(say, desk, "李强", "wx-li")
-    await bind(say, desk, "赵磊", "wx-zhao")
+    await bind(say, desk, "张敏", "wx-zhang")  # the duty leader, who may claim anything
     claimed = await say("接单 10001", resident="wx-li")
     # The claimer sees the full contact privately (never in the group).
     assert "13812345678" in claimed and "阳光苑3栋2单元501" in claimed
-    assert "已由 李强 接单" in await say("接单 10001", resident="wx-zhao")
-    assert "只有负责人能办结" in await say("办结 10001 好了", resident="wx-zhao")
+    assert "已由 李强 接单" in await say("接单 10001", resident="wx-zhang")
+    assert "只有负责人能办结" in await say("办结 10001 好了", resident="wx-zhang")
     assert "10001" in await say("我的工单", resident="wx-li")
     assert "已办结" in await say("办结 10001 已上门认证", resident="wx-li")
     ticket = await desk.tickets.get(10001)
@@ -63,9 +63,9 @@ async def test_claim_complete_and_first_claim_wins(say, desk: ServiceDesk) -> No
 
 async def test_concurrent_claims_from_wechat_have_one_winner(say, desk: ServiceDesk) -> None:
     await order_home_visit(say)
-    for name, openid in (("李强", "wx-li"), ("赵磊", "wx-zhao"), ("张敏", "wx-zhang")):
+    for name, openid in (("李强", "wx-li"), ("陈书记", "wx-chen"), ("张敏", "wx-zhang")):
         await bind(say, desk, name, openid)
-    replies = await asyncio.gather(*(say("接单 10001", resident=o) for o in ("wx-li", "wx-zhao", "wx-zhang")))
+    replies = await asyncio.gather(*(say("接单 10001", resident=o) for o in ("wx-li", "wx-chen", "wx-zhang")))
     assert sum("接单成功" in r for r in replies) == 1
     assert sum("已由" in r for r in replies) == 2
 
@@ -76,9 +76,10 @@ async def test_transfer_mentions_the_new_assignee_and_my_tickets_and_duty(say, d
     await say("接单 10001", resident="wx-li")
     assert "格式" in await say("转交 10001", resident="wx-li")
     assert "没有叫“某某”" in await say("转交 10001 某某", resident="wx-li")
-    assert "已转交给 赵磊" in await say("转交 10001 赵磊", resident="wx-li")
+    assert "不办这类事项" in await say("转交 10001 赵磊", resident="wx-li")  # grade B, not pensions
+    assert "已转交给 张敏" in await say("转交 10001 张敏", resident="wx-li")
     transfer = [r for r in await desk.outbox.rows() if r.event == "transferred"]
-    assert transfer and transfer[0].payload["wecom"] == "zhaolei"
+    assert transfer and transfer[0].payload["wecom"] == "zhangmin"
     assert "没有未办结" in await say("我的工单", resident="wx-li")
     duty = await say("值班", resident="wx-li")
     assert "周末值班" in duty and "李强" in duty and "赵磊" in duty and "王芳" not in duty  # swapped out

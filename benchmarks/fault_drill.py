@@ -1,0 +1,337 @@
+"""A probe that stays: faults the hardening issue found, replayed in one bounded run on loopback.
+
+1. fuzz     signed and unsigned webhook deliveries: random bytes, truncated and hostile XML,
+            oversized bodies, markdown and mention attacks in the text; counts by HTTP status
+            (a 500 is a bug).
+2. orders   residents order a repair while the drill kills and restarts its own Redis (a
+            redis-server it starts on a free port, without persistence; never the shared 6379).
+            Deliveries are retried like WeChat (same MsgId, up to three times on 503/timeout);
+            a resident whose confirmation got no answer writes again. Afterwards each resident
+            writes once more, as after an outage: were they told their ticket number?
+3. robot    the outbox drained by two workers against the fake robot answering -1, 45009,
+            slowly (past a short lease: fencing) and not at all (connection refused).
+
+Prints one table: requests by status, orders vs tickets vs pushes, duplicates, lost.
+
+    python -m benchmarks.fault_drill [--residents 30] [--seconds 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import logging
+import os
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.notify import WeComRobot
+from bot.outbox_worker import OutboxWorker
+from bot.settings import Settings
+from desk.desk import ServiceDesk
+from handlers import Services
+from intents import Classifier
+from knowledge import load_handbook
+from storage import RedisStore
+from storage.db import Database
+from storage.shared import MemoryRateLimiter
+from tests.fake_platforms import FakeRobot
+from tests.wechat_peer import AES_KEY, APP_ID, TOKEN, WeChatPlatform, reply_content, text_xml
+
+ROOT = Path(__file__).resolve().parents[1]
+TZ = ZoneInfo("Asia/Shanghai")
+ATTACKS = [
+    "<@all> 楼道灯坏了",
+    "楼道灯坏了\n**新工单 19999**\n请 <@zhangmin> 回复 接单 19999",
+    "[点这里](http://evil.example/login) ![x](http://evil.example/a.png) 138-1234-5678",
+    '<font color="warning">紧急</font> 110101 19900307 1234',
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OwnRedis:
+    """A redis-server this drill starts, kills and restarts; no persistence, like the incident."""
+
+    def __init__(self, directory: str) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.directory,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # only the process this drill started, by its handle
+            self.process.wait()
+            self.process = None
+            self.kills += 1
+
+
+class Drill:
+    def __init__(self, residents: int, seconds: float, tmp: str) -> None:
+        self.residents = residents
+        self.deadline = time.monotonic() + seconds
+        self.tmp = tmp
+        self.statuses: collections.Counter[str] = collections.Counter()
+        self.platform = WeChatPlatform()
+        self.msg_ids = iter(range(10**12, 10**13))
+        self.told: dict[str, set[str]] = collections.defaultdict(set)
+        self.confirmed: set[str] = set()
+
+    async def post(self, client: TestClient, query: dict[str, str], body: bytes) -> tuple[int, str]:
+        try:
+            response = await client.post("/wechat", params=query, data=body, timeout=6)
+            text = await response.text()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            self.statuses[type(exc).__name__] += 1
+            return 0, ""
+        self.statuses[str(response.status)] += 1
+        return response.status, text
+
+    async def say(self, client: TestClient, openid: str, text: str) -> str:
+        """One message delivered like WeChat: the same MsgId up to three times on 503 or timeout."""
+        msg_id = next(self.msg_ids)
+        for _ in range(3):
+            request = self.platform.plaintext(text_xml(openid, text, msg_id), openid)
+            status, body = await self.post(client, request.query, request.body)
+            if status == 200:
+                content = reply_content(body) if body.strip().startswith("<xml") else ""
+                for number in _numbers(content):
+                    self.told[openid].add(number)
+                return content
+            await asyncio.sleep(0.3)
+        return ""
+
+    async def fuzz(self, client: TestClient, count: int) -> None:
+        rng = random.Random(7)
+        for n in range(count):
+            openid = f"fuzz-{n % 7}"
+            kind = n % 6
+            if kind == 0:
+                request = self.platform.plaintext(text_xml(openid, rng.choice(ATTACKS)), openid)
+                query, body = request.query, request.body
+            elif kind == 1:
+                request = self.platform.plaintext("x", openid)
+                query, body = request.query, rng.randbytes(rng.randint(0, 2000))
+            elif kind == 2:
+                xml = text_xml(openid, "你好")
+                request = self.platform.plaintext(xml[: rng.randint(1, len(xml) - 1)], openid)
+                query, body = request.query, request.body
+            elif kind == 3:
+                request = self.platform.plaintext(f'<!DOCTYPE x [<!ENTITY a "b">]>{text_xml(openid, "&a;")}')
+                query, body = request.query, request.body
+            elif kind == 4:
+                request = self.platform.plaintext(text_xml(openid, "灯" * 40000), openid)
+                query, body = request.query, request.body
+            else:
+                request = self.platform.plaintext(text_xml(openid, "你好"), openid)
+                query, body = {**request.query, "signature": "0" * 40}, request.body
+            await self.post(client, query, body)
+
+    async def order(self, client: TestClient, openid: str) -> None:
+        """Answer whatever the order conversation asks until the ticket number comes back."""
+        answers = {
+            "怎么称呼": "王阿姨",
+            "手机号码": "13812345678",
+            "地址": "阳光苑3栋2单元501",
+            "情况": "3栋楼道灯不亮 " + random.choice(ATTACKS),
+            "什么时候": "下周一上午10点",
+        }
+        reply = await self.say(client, openid, "楼道灯坏了，麻烦来修一下")
+        for _ in range(12):
+            if time.monotonic() > self.deadline or "工单号" in reply or self.told[openid]:
+                return
+            if ("确认" in reply and "请核对" in reply) or "再提交" in reply:
+                self.confirmed.add(openid)
+                reply = await self.say(client, openid, "确认")
+                continue
+            answer = next((a for cue, a in answers.items() if cue in reply), None)
+            if answer is None:  # the draft vanished with Redis: start again, as a resident would
+                answer = "楼道灯坏了，麻烦来修一下"
+            reply = await self.say(client, openid, answer)
+
+    async def chaos(self, redis: OwnRedis, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(random.uniform(0.2, 0.8))
+            redis.kill()
+            await asyncio.sleep(random.uniform(0.2, 0.6))
+            redis.start()
+
+
+async def robot_phase(desk: ServiceDesk, handbook: Any) -> dict[str, int]:
+    """Two workers drain the outbox while the robot misbehaves in turn."""
+    robot = FakeRobot(per_minute=1000)
+    url = await robot.start()
+    dead = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=robot-key"
+    limiter = MemoryRateLimiter(1000)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+
+        def worker(target: str, lease: float) -> OutboxWorker:
+            robots = {"default": WeComRobot(http, target)}
+            return OutboxWorker(desk.outbox, handbook, robots, limiter, None, lease_seconds=lease)
+
+        async def drain_until_empty(workers: list[OutboxWorker], limit: float) -> None:
+            stop = time.monotonic() + limit
+            while time.monotonic() < stop and await _group_pending(desk):
+                await asyncio.gather(*(w.drain_once() for w in workers))
+                await _due_now(desk)  # skip the backoff: the drill is bounded in time
+
+        await asyncio.gather(*(worker(dead, 60).drain_once() for _ in range(2)))  # not at all
+        await _due_now(desk)
+        robot.busy_next, robot.per_minute = 3, 5  # -1 system busy three times, then 45009
+        await worker(url, 60).drain_once()
+        await _due_now(desk)
+        robot.per_minute, robot.delay = 1000, 0.4  # slow, past a 1 s lease: fencing
+        await drain_until_empty([worker(url, 1.0), worker(url, 1.0)], 30)
+    firsts = [c.splitlines()[0] for c in robot.contents if c]
+    await robot.close()
+    return {
+        "pushes delivered": len(firsts),
+        "pushes duplicated": len(firsts) - len(set(firsts)),
+        "pushes refused (-1, 45009)": len(robot.refused),
+        "pushes left unsent": await _group_pending(desk),
+    }
+
+
+async def _group_pending(desk: ServiceDesk) -> int:
+    return sum(1 for r in await desk.outbox.rows() if r.sent_at is None and r.channel == "group")
+
+
+async def _due_now(desk: ServiceDesk) -> None:
+    from sqlalchemy import update
+
+    from storage.models import OutboxMessage
+
+    async with desk.database.transaction() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).values(due_at=desk.clock())
+        )
+
+
+def _numbers(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"(?<!\d)1\d{4}(?!\d)", text)
+
+
+async def main(residents: int, seconds: float) -> None:
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is not installed")
+    tmp = tempfile.mkdtemp(prefix="bst-drill-")
+    redis = OwnRedis(tmp)
+    redis.start()
+    database = Database(f"sqlite+aiosqlite:///{os.path.join(tmp, 'drill.db')}")
+    await database.upgrade()
+    handbook = load_handbook()
+    desk = ServiceDesk(database, handbook.calendar, TZ)
+    await desk.staff.import_rota(
+        yaml.safe_load((ROOT / "examples" / "rota.yaml").read_text(encoding="utf-8"))
+    )
+    services = replace(Services(handbook, Classifier(handbook)), desk=desk, tz=TZ)
+    store = RedisStore(redis.url, prefix="drill:", lock_timeout=3.0)
+    settings = Settings(
+        wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY, message_mode="plaintext"
+    )
+    client = TestClient(TestServer(create_app(settings, services, store), host="127.0.0.1"))
+    await client.start_server()
+    drill = Drill(residents, seconds, tmp)
+    started = time.monotonic()
+    try:
+        await drill.fuzz(client, 300)
+        stop = asyncio.Event()
+        chaos = asyncio.create_task(drill.chaos(redis, stop))
+        openids = [f"drill-{n}" for n in range(residents)]
+        await asyncio.gather(*(drill.order(client, o) for o in openids))
+        stop.set()
+        await chaos
+        if redis.process is None:
+            redis.start()
+        await asyncio.sleep(0.5)
+        for openid in openids:  # the next message after the outage
+            await drill.say(client, openid, "你好")
+        tickets = await desk.tickets.list()
+        robot = await robot_phase(desk, handbook)
+    finally:
+        await client.close()
+        await store.close()
+        await database.close()
+        redis.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    by_resident = collections.Counter(t.resident for t in tickets)
+    never_told = [t for t in tickets if t.number not in drill.told[t.resident]]
+    print(
+        f"fault drill: {residents} residents, Redis killed {redis.kills} times, "
+        f"{time.monotonic() - started:.0f}s"
+    )
+    print(f"{'':32} {'count':>7}")
+    for status in sorted(drill.statuses):
+        print(f"{'requests ' + status:32} {drill.statuses[status]:>7}")
+    figures = {
+        "orders (residents)": residents,
+        "orders confirmed": len(drill.confirmed),
+        "tickets": len(tickets),
+        "duplicate tickets": sum(n - 1 for n in by_resident.values()),
+        "tickets never told (lost)": len(never_told),
+        "residents without a ticket": residents - len(by_resident),
+        **robot,
+    }
+    for name, value in figures.items():
+        print(f"{name:32} {value:>7}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=90.0, help="upper bound on the order phase")
+    parser.add_argument("--verbose", action="store_true", help="show the service's log lines")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL)
+    asyncio.run(main(args.residents, args.seconds))

@@ -121,3 +121,20 @@ def test_numbers_are_community_data(desk_services: Services) -> None:
 def test_the_sets_are_large() -> None:
     assert sum(1 for r in rows("emergencies.tsv") if r[1] != "none") >= 60
     assert sum(1 for r in rows("emergencies.tsv") if r[1] == "none") >= 30
+
+
+def test_the_prefilter_knows_where_each_hazard_word_can_begin() -> None:
+    from intents.danger import _first_chars
+
+    assert _first_chars("(燃气|煤气).{0,8}味") == frozenset("燃煤")
+    assert _first_chars("(?<!是)(没有|不)着火") == frozenset("没不")
+    assert _first_chars("(锁|关)?在车里") == frozenset("锁关在")
+    assert _first_chars(".{0,3}火") is None and _first_chars("a?") is None
+
+
+def test_detection_with_the_prefilter_equals_a_plain_search(services: Services) -> None:
+    detector = services.classifier.danger
+    texts = [row[0] for name in ("emergencies.tsv", "emergencies_dev.tsv") for row in rows(name)]
+    for text in texts:
+        normal = detector._normalize(text)
+        assert detector._anywhere(normal) == (detector._any.search(normal) is not None), text

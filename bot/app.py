@@ -19,7 +19,7 @@ from bot.pipeline import Pipeline, StoreUnavailable
 from bot.runtime import build_outgoing, open_desk
 from bot.scheduler import Scheduler, clock_keeper
 from bot.settings import Settings
-from bot.wechat import SUCCESS, Rejected, WeChatCodec, dedup_key, render_reply, to_message
+from bot.wechat import SUCCESS, Rejected, WeChatCodec, dedup_key, describe, render_reply, to_message
 from handlers import Services
 from storage import Store
 
@@ -64,7 +64,7 @@ class Webhook:
             return web.Response(status=503, text="service unavailable")
         message = to_message(inbound.message)
         if message.kind == "other":
-            log.info("unsupported %s from WeChat: answered success", inbound.message.type)
+            log.info("%s from WeChat: nothing to say, answered success", describe(inbound.message))
             return web.Response(text=SUCCESS)
         try:
             reply_xml = await self.pipeline.respond(

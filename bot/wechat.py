@@ -21,7 +21,10 @@ from handlers import Message, Reply
 
 SUCCESS = "success"  # what WeChat expects when there is nothing to say; it then does not retry
 
-_KINDS = {"text", "voice", "image", "location", "link", "video", "shortvideo"}
+_KINDS = {"text", "voice", "image", "location", "link", "video", "shortvideo", "miniprogrampage"}
+# Every way of following: plain, from a QR code (qrscene_…), from a product page (scanbarcode|… /
+# scanimage|…), each parsed by wechatpy into its own event type.
+_SUBSCRIBE_EVENTS = frozenset({"subscribe", "subscribe_scan", "subscribe_scan_product"})
 
 
 class Rejected(Exception):
@@ -228,7 +231,7 @@ def dedup_key(message: BaseMessage) -> str:
     if message.id:
         return f"msg:{message.id}"
     event = getattr(message, "event", "")
-    key = getattr(message, "key", "") or ""
+    key = message._data.get("EventKey") or ""  # wechatpy's .key splits some keys and may raise
     return f"evt:{message.source}:{message.time}:{event}:{key}"
 
 
@@ -240,12 +243,19 @@ def to_message(message: BaseMessage) -> Message:
         return Message(source, "voice", getattr(message, "recognition", None) or "")
     if kind == "event":
         event = getattr(message, "event", "")
-        if event in ("subscribe", "subscribe_scan"):
+        if event in _SUBSCRIBE_EVENTS:
             return Message(source, "subscribe")
         if event == "click":
             return Message(source, "click", event_key=getattr(message, "key", "") or "")
         return Message(source, "other")
     return Message(source, kind if kind in _KINDS else "other")
+
+
+def describe(message: BaseMessage) -> str:
+    """What the platform sent, for the log: the message type, or for an event its name."""
+    if message.type == "event":
+        return f"event {getattr(message, 'event', '') or message._data.get('Event') or '?'}"
+    return f"message {message.type}"
 
 
 def render_reply(message: BaseMessage, reply: Reply) -> str:

@@ -70,11 +70,16 @@ def add_duty_time(
     return None
 
 
-def end_of_duty_day(start: datetime, spans_of: Callable[[date, object], list[Span]]) -> datetime | None:
-    """即办: the end of the last duty span of the day (the next duty day's, if the day's duty is over)."""
+def end_of_duty_day(
+    start: datetime, spans_of: Callable[[date, object], list[Span]], *, inclusive: bool = False
+) -> datetime | None:
+    """即办: the end of the last duty span of the day (the next duty day's, if the day's duty is over).
+
+    `inclusive`: a start at the very end of the day's duty (a booked window ending as duty ends)
+    still belongs to that day."""
     for ahead in range(SEARCH_DAYS):
         spans = spans_of(start.date() + timedelta(days=ahead), start.tzinfo)
-        if spans and spans[-1][1] > start:
+        if spans and (spans[-1][1] > start or (inclusive and spans[-1][1] == start)):
             return spans[-1][1]
     return None
 

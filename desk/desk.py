@@ -111,8 +111,9 @@ class ServiceDesk:
         if existing is not None:  # this order was confirmed before (a retry, a second 确认)
             return Placement(existing, existing.assignee, False, None, False)
         now = self.now()
-        assignee, on_duty, opens_at, snap = await self._route(category, now)
-        clocks = self._clocks(snap, category, now, limits or Limits()) if assignee else {}
+        booked = (window[0].astimezone(self.tz), window[1].astimezone(self.tz)) if window else None
+        assignee, on_duty, opens_at, snap = await self._route(category, now, booked)
+        clocks = self._clocks(snap, category, now, limits or Limits(), booked) if assignee else {}
         payload = {
             "item_id": item_id,
             "category": category,
@@ -150,9 +151,12 @@ class ServiceDesk:
         return Placement(ticket, ticket.assignee, on_duty, None if on_duty else opens_at, True)
 
     async def _route(
-        self, category: str, now: datetime
+        self, category: str, now: datetime, booked: tuple[datetime, datetime] | None = None
     ) -> tuple[Person | None, bool, datetime | None, RoutingSnapshot]:
-        snap = await self.staff.snapshot(now.date(), now.date() + timedelta(days=ROUTING_DAYS))
+        """Who gets a new ticket: staff on duty now (or in the next duty window); a booked ticket
+        goes to staff on duty in its booked window, pushed now (or when qualified duty opens)."""
+        last = max(now.date(), booked[1].date()) if booked else now.date()
+        snap = await self.staff.snapshot(now.date(), last + timedelta(days=ROUTING_DAYS))
         if snap.rota is None or not snap.members:
             return None, False, None, snap
         members = snap.members
@@ -162,6 +166,12 @@ class ServiceDesk:
                 name in members and day not in snap.leave.get(name, ()) and members[name].qualified(category)
             )
 
+        if booked is not None:
+            chosen = self._on_duty_in(category, booked, snap, available)
+            if chosen is not None:
+                spans = covered_spans(snap.rota, self.calendar, members, snap.leave, category)
+                pushed = next_duty(now, spans)
+                return chosen, pushed <= now, None if pushed <= now else pushed, snap
         today = now.date()
         here = [
             members[n]
@@ -179,22 +189,56 @@ class ServiceDesk:
         chosen = choose(category, [members[n] for n in names], members.values(), snap.open_counts)
         return chosen, False, start, snap
 
-    def _clocks(self, snap: RoutingSnapshot, category: str, now: datetime, limits: Limits) -> dict[str, Any]:
+    def _on_duty_in(
+        self,
+        category: str,
+        booked: tuple[datetime, datetime],
+        snap: RoutingSnapshot,
+        available: Callable[[str, date], bool],
+    ) -> Person | None:
+        """The assignee among staff on duty (and qualified) during the booked window, or None."""
+        assert snap.rota is not None
+        start, end = booked
+        day = start.date()
+        names = dict.fromkeys(
+            n
+            for window, people in snap.rota.duty_on(day, self.calendar)
+            if window.at(day, self.tz)[0] < end and start < window.at(day, self.tz)[1]
+            for n in people
+            if available(n, day)
+        )
+        members = snap.members
+        return choose(category, [members[n] for n in names], members.values(), snap.open_counts)
+
+    def _clocks(
+        self,
+        snap: RoutingSnapshot,
+        category: str,
+        now: datetime,
+        limits: Limits,
+        booked: tuple[datetime, datetime] | None = None,
+    ) -> dict[str, Any]:
         """When the claim reminder (N duty minutes), claim escalation (2N), completion warning (80%)
         and completion deadline fall, for a ticket assigned now. Warnings and 督办 due outside duty
-        time are pushed when the next qualified person comes on duty."""
+        time are pushed when the next qualified person comes on duty.
+
+        The claim clock runs from now; a booked ticket's completion clock runs from the end of its
+        booked window (即办: that duty day's end), so it is not overdue before the visit."""
         if snap.rota is None:
             return {}
         spans = covered_spans(snap.rota, self.calendar, snap.members, snap.leave, category)
         claim = {k: v for k, v in claim_clock(now, limits.claim_minutes, spans).items() if v is not None}
+        start = max(now, booked[1]) if booked else now
         supervise: datetime | None
         if limits.working_days:
-            due = add_working_days(now, limits.working_days, self.calendar)
-            warn = next_duty(working_fraction(now, due, 0.8, self.calendar), spans)
+            due = add_working_days(start, limits.working_days, self.calendar)
+            warn = next_duty(working_fraction(start, due, 0.8, self.calendar), spans)
             supervise = next_duty(due, spans)
         else:
-            due = supervise = end_of_duty_day(now, spans)
-            warn = add_duty_time(now, duty_between(now, due, spans) * 0.8, spans) if due else None
+            due = supervise = end_of_duty_day(start, spans, inclusive=booked is not None)
+            warn = add_duty_time(start, duty_between(start, due, spans) * 0.8, spans) if due else None
+            if booked is not None and due is not None and (warn is None or warn > due):
+                warn = due  # the window ends with the day's duty: no duty time is left to warn in
         times = {"done_warn_at": warn, "done_due_at": due, "supervise_at": supervise}
         return {**claim, **{key: utc(value) for key, value in times.items() if value is not None}}
 

@@ -12,7 +12,7 @@ from handlers.routes import TEXT_ROUTES, first_reply
 from handlers.types import Context, Reply
 from intents import Classification
 
-_MEDIA_KINDS = frozenset({"image", "location", "link", "video", "shortvideo"})
+_MEDIA_KINDS = frozenset({"image", "location", "link", "video", "shortvideo", "miniprogrampage"})
 
 
 async def dispatch(ctx: Context) -> Reply:

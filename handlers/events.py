@@ -15,7 +15,14 @@ MENU_INTENTS = {
 }
 ITEM_KEY_PREFIX = "ITEM_"  # ITEM_<catalogue id>, e.g. ITEM_residence_permit
 
-_MEDIA_NAMES = {"image": "图片", "location": "位置", "link": "链接", "video": "视频", "shortvideo": "视频"}
+_MEDIA_NAMES = {
+    "image": "图片",
+    "location": "位置",
+    "link": "链接",
+    "video": "视频",
+    "shortvideo": "视频",
+    "miniprogrampage": "小程序",
+}
 
 
 def welcome(ctx: Context) -> Reply:

@@ -29,8 +29,16 @@ def book(ctx: Context, item_id: str) -> Reply:
             "说明姓名、电话和地址，我们当天安排工作人员联系您。"
         )
     else:
-        lines.append(f"这项需要本人到{render.place_text(item, office)}办理，可拨打 {office.phone} 先咨询。")
+        # Say plainly that it cannot be booked, then what to do instead: go in person, or online.
+        lines.append(
+            "这项不能预约，也不能上门办理。"
+            f"请本人带齐材料到{render.place_text(item, office)}办理"
+            f"（{item.when or office.hours['weekdays']}），不用预约，直接去就行；"
+            f"可拨打 {office.phone} 先咨询。"
+        )
+        if item.online:
+            lines.append(f"也可以网上办：{item.online}。")
     if item.documents:
-        lines.append("要准备的材料：" + "、".join(d.name for d in item.documents) + "。")
+        lines.append("要带的材料：" + "、".join(d.name for d in item.documents) + "。")
     lines.append("回复“材料”可看完整的办事清单。")
     return Reply("\n".join(lines))

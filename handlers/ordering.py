@@ -79,10 +79,13 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     said = _REQUEST_WORDS.sub("", simplify(text)).strip(" ，,。!！")
     if len(said) >= 4 and "description" not in draft.fields:
         draft.fields["said"] = text.strip()[:300]  # the problem, who it is for: it reaches the ticket
+    # 报修 only for a report with no time to book (a repair, a sanitation problem); a venue or
+    # mediation that asks for a description is still booked (预约).
+    fields = item.order.fields
     kind = (
         "上门服务"
         if visit and item.home_visit
-        else ("报修" if "description" in item.order.fields else "预约")
+        else ("报修" if "description" in fields and "time" not in fields else "预约")
     )
     intro = f"好的，帮您{kind}【{item.title}】。"
     if await profile.recall(ctx, draft, _fields(item, draft)):

@@ -94,7 +94,11 @@ def _booking_hint(item: Item) -> str:
 
 
 def truncate(text: str) -> str:
-    """Cut at a line boundary so the reply fits; the resident is told how to get the rest."""
+    """Cut at a line boundary so the reply fits; the resident is told how to get the rest.
+
+    A text that fits is returned as it is: the note says something was cut, so only then."""
+    if fits(text):
+        return text
     tail = "\n（内容较多，详情请回复“人工”）"
     budget = MAX_REPLY_BYTES - len(tail.encode())
     lines, used = [], 0

@@ -23,7 +23,8 @@ MAX_REPLY_BYTES = 2048
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One thing a resident sent. kind: text, voice, subscribe, click, image, location, link, video, other."""
+    """One thing a resident sent. kind: text, voice, subscribe, click, image, location, link, video,
+    miniprogrampage (a mini-program card), other."""
 
     resident: str
     kind: str

@@ -108,9 +108,10 @@ async def test_a_week_of_clocks(desk: ServiceDesk, handbook: Handbook, clock: Fa
         at(11, 23, 12, 30): lambda: order("pension", "pension_certification"),  # lunchtime: 张敏's B角 李强
         at(11, 23, 14, 20): lambda: claim("pension", "李强"),
         at(11, 24, 9): lambda: order("visit", "home_visit", (at(11, 25, 10), at(11, 25, 11))),
-        at(11, 24, 9, 10): lambda: claim("visit", "赵磊"),
-        at(11, 24, 11): lambda: keep("visit", "赵磊"),  # keeps it through the 12:00 handover
-        at(11, 25, 10, 30): lambda: complete("visit", "赵磊"),
+        # Booked for Wednesday morning: 王芳 (赵磊's B角) is on duty then, 赵磊 is not.
+        at(11, 24, 9, 10): lambda: claim("visit", "王芳"),
+        at(11, 24, 11): lambda: keep("visit", "王芳"),  # keeps it through the 12:00 handover
+        at(11, 25, 10, 30): lambda: complete("visit", "王芳"),
         at(11, 27, 17, 55): lambda: order("repair", "facility_repair"),  # Friday after hours
         at(11, 27, 18, 0): lambda: order("friday-pension", "pension_certification"),
     }
@@ -126,8 +127,9 @@ async def test_a_week_of_clocks(desk: ServiceDesk, handbook: Handbook, clock: Fa
 # - 10004 (pension, lunchtime): 张敏's post, he is off the lunch window, so his B角 李强; claimed
 #   14:20; 即办 means the end of the duty day for social security (17:30; 赵磊 on the evening is
 #   grade B without it): warning at 80% of the duty time (16:30), 督办 to the secretary at 17:30.
-# - 10005 (home visit booked Wed 10:00): reminders the evening before at 19:00, to the resident
-#   and to the assignee; completed Wed 10:30.
+# - 10005 (home visit booked Wed 10:00): routed to 王芳, on duty in the booked window (赵磊, the
+#   post owner, is not); reminders the evening before at 19:00, to the resident and to the
+#   assignee; completed Wed 10:30.
 # - 10006 (repair, Friday 17:55): nobody on duty until Saturday 09:00; weekend duty (赵磊, swapped
 #   in for 王芳) covers repairs, so its 10-minute claim clock runs on Saturday.
 # - 10007 (pension, Friday 18:00): the weekend's grade-A staff are on leave, so nobody on weekend
@@ -164,9 +166,9 @@ WEEK = """
 11-23 19:30 done_overdue 10002 → zhaolei,chenshuji
 11-23 19:30 done_overdue 10003 → zhaolei,chenshuji
 11-23 19:30 handover 延时服务 10001:赵磊→None, 10002:赵磊→None, 10003:赵磊→None
-11-24 09:00 new_ticket 10005 → zhaolei
+11-24 09:00 new_ticket 10005 → wangfang
 11-24 09:10 resident:claimed 10005
-11-24 12:00 handover 上午 10001:赵磊→张敏, 10002:赵磊→张敏, 10003:赵磊→张敏, 10004:李强→张敏, 10005:赵磊→保留
+11-24 12:00 handover 上午 10001:赵磊→张敏, 10002:赵磊→张敏, 10003:赵磊→张敏, 10004:李强→张敏, 10005:王芳→保留
 11-24 12:15 claim_reminder 10001 → zhangmin
 11-24 12:15 claim_reminder 10002 → zhangmin
 11-24 12:15 claim_reminder 10003 → zhangmin
@@ -175,8 +177,8 @@ WEEK = """
 11-24 12:30 claim_escalation 10002 → zhangmin,liqiang
 11-24 12:30 claim_escalation 10003 → zhangmin,liqiang
 11-24 12:30 claim_escalation 10004 → zhangmin,liqiang
-11-24 17:30 handover 下午 10001:张敏→None, 10002:张敏→None, 10003:张敏→None, 10004:张敏→None, 10005:赵磊→None
-11-24 19:00 appointment 10005 → zhaolei
+11-24 17:30 handover 下午 10001:张敏→None, 10002:张敏→None, 10003:张敏→None, 10004:张敏→None
+11-24 19:00 appointment 10005 → wangfang
 11-24 19:00 resident:appointment 10005
 11-25 10:30 resident:done 10005
 11-25 12:00 handover 上午 10001:张敏→赵磊, 10002:张敏→赵磊, 10003:张敏→赵磊, 10004:张敏→None
@@ -305,3 +307,46 @@ async def test_a_process_dying_mid_job_leaves_it_for_the_next_tick(
     assert [r.event for r in await desk.outbox.rows()] == ["new_ticket", "claim_reminder"]
     actions = [e.action for e in await desk.tickets.events(10001)]
     assert actions.count("claim_reminder") == 1
+
+
+async def test_a_booked_tickets_completion_clock_runs_from_its_appointment(
+    desk: ServiceDesk, handbook: Handbook, clock: FakeClock
+) -> None:
+    """Booked on Wednesday for Friday afternoon: the limit counts from the booked window, not from
+    the booking, so the ticket is not overdue (nor warned, nor 督办) before the visit happens."""
+    clock.set(at(12, 2, 10))  # Wednesday
+    # 即办 (venue booking): the end of the booked day's duty, not Wednesday's 19:30.
+    venue = await desk.tickets.get(
+        await place(desk, handbook, "venue_booking", "venue", (at(12, 4, 14), at(12, 4, 17, 30)))
+    )
+    assert local(venue.done_due_at, SHANGHAI) == at(12, 4, 17, 30)
+    assert local(venue.supervise_at, SHANGHAI) == at(12, 4, 17, 30)
+    assert at(12, 4, 17, 30) >= local(venue.done_warn_at, SHANGHAI) >= at(12, 4, 14)
+    # Two working days (home visit) after the booked window ends: Friday 17:30 → Tuesday 17:30.
+    visit = await desk.tickets.get(
+        await place(desk, handbook, "home_visit", "visit", (at(12, 4, 14), at(12, 4, 15)))
+    )
+    assert local(visit.done_due_at, SHANGHAI) == add_working_days(at(12, 4, 15), 2, handbook.calendar)
+    assert local(visit.done_warn_at, SHANGHAI) > at(12, 4, 15)
+    # The claim clock still runs from now: someone must take it on before the visit.
+    assert local(visit.claim_remind_at, SHANGHAI) == at(12, 2, 10, 15)
+
+
+async def test_a_booked_visit_goes_to_staff_on_duty_in_its_window(
+    desk: ServiceDesk, handbook: Handbook, clock: FakeClock
+) -> None:
+    """Booked on Wednesday lunchtime (赵磊 on duty, the post owner for convenience) for Saturday
+    morning, when 李强 and 王芳 are on weekend duty: it goes to 王芳 (赵磊's B角), pushed now."""
+    clock.set(at(12, 2, 12, 30))
+    number = await place(desk, handbook, "home_visit", "saturday", (at(12, 5, 10), at(12, 5, 11)))
+    ticket = await desk.tickets.get(number)
+    assert ticket.assignee == "王芳"
+    [push] = await desk.outbox.rows()
+    assert push.payload["wecom"] == "wangfang" and local(push.due_at, SHANGHAI) == at(12, 2, 12, 30)
+    # Claimed within the usual duty minutes from now, by whoever qualified is on duty.
+    assert local(ticket.claim_remind_at, SHANGHAI) == at(12, 2, 12, 30) + timedelta(
+        minutes=limits_of(handbook.item("home_visit")).claim_minutes
+    )
+    # Not booked: today's rules (赵磊, on lunch duty, owns convenience).
+    walk_in = await desk.tickets.get(await place(desk, handbook, "facility_repair", "now"))
+    assert walk_in.assignee == "赵磊"

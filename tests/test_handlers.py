@@ -98,3 +98,33 @@ async def test_conversation_state_expires(services) -> None:
     await say("老年证和高龄津贴有什么区别")
     await asyncio.sleep(0.1)
     assert not (await say("1")).startswith("【")
+
+
+def test_truncate_leaves_a_reply_that_fits_as_it_is() -> None:
+    from handlers.render import truncate
+
+    assert truncate("短消息") == "短消息"
+    long = "\n".join(["很长的一行内容" * 10] * 40)
+    assert truncate(long).endswith("（内容较多，详情请回复“人工”）")
+
+
+async def test_kept_notices_before_a_short_reply_carry_no_cut_note(services: Services) -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    async def take_kept(resident: str) -> list[str]:
+        return ["您的工单 10001 已由李老师接单。"]
+
+    desk = SimpleNamespace(outbox=SimpleNamespace(take_kept=take_kept))
+    ctx = Context(
+        Message("r1", "text", "几点上班"), Conversation(), replace(services, desk=desk), notice=True
+    )
+    reply = await dispatch(ctx)
+    assert reply.text.startswith("您的工单 10001 已由李老师接单。")
+    assert "内容较多" not in reply.text
+
+
+async def test_a_service_that_cannot_be_booked_says_so_and_what_to_do(say) -> None:
+    reply = await say("社保卡 预约")
+    assert "不能预约" in reply and "带" in reply
+    assert "12333" in reply or "电子社保卡" in reply  # the way to do it without coming in

@@ -192,3 +192,8 @@ async def test_an_urgent_report_is_due_the_same_day(say, desk) -> None:
     assert ticket.urgent
     due = local(ticket.done_due_at, SHANGHAI)
     assert due is not None and due.date() == datetime(2026, 11, 28).date()  # Saturday, the same day
+
+
+async def test_a_venue_booking_opens_as_a_booking_not_a_repair(say) -> None:
+    opening = await say("我想预约活动室")
+    assert "帮您预约【活动室预约】" in opening and "报修" not in opening

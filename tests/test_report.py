@@ -174,3 +174,34 @@ def test_the_cli_writes_table_csv_and_chart(tmp_path) -> None:
     assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("分组,id,名称")
     backwards = run("report", "--from", "2026-11-30", "--to", "2026-11-01", env={"DATABASE_URL": url})
     assert backwards.returncode == 2 and "--to is before --from" in backwards.stderr
+
+
+async def test_a_booked_ticket_done_at_its_visit_counts_on_time(
+    desk: ServiceDesk, handbook: Handbook, clock: FakeClock
+) -> None:
+    """Booked on Wednesday for Friday afternoon (即办) and done at the visit: on time, because its
+    completion limit runs from the booked window, not from the booking."""
+    from handlers.ordering import limits_of
+
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI))
+    item = handbook.item("venue_booking")
+    window = (datetime(2026, 12, 4, 14, 0, tzinfo=SHANGHAI), datetime(2026, 12, 4, 17, 30, tzinfo=SHANGHAI))
+    placement = await desk.place_order(
+        resident="r-booked",
+        item_id=item.id,
+        category=item.category,
+        name="张秀英",
+        mobile="13812345678",
+        fields={},
+        window=window,
+        urgent=False,
+        request_key="booked",
+        limits=limits_of(item),
+    )
+    holder = await desk.staff.by_name(placement.assignee)
+    await desk.claim(holder, placement.ticket.number)
+    clock.set(datetime(2026, 12, 4, 17, 0, tzinfo=SHANGHAI))
+    await desk.complete(holder, placement.ticket.number, "场地已用完")
+    report = await gather(desk.database, date(2026, 12, 1), date(2026, 12, 31), SHANGHAI)
+    [row] = report.by_item
+    assert row.completed == 1 and row.within_limit_share == 1.0

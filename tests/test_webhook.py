@@ -110,15 +110,33 @@ async def test_subscribe_click_and_media(make_client) -> None:
         assert "文字" in text
 
 
-async def test_unknown_message_type_and_other_events_answer_success(make_client) -> None:
+async def test_every_kind_of_subscribe_gets_the_welcome_and_a_card_the_polite_line(make_client) -> None:
+    """wechatpy's own samples: a follow from a product page (scanbarcode|… / scanimage|…, parsed as
+    subscribe_scan_product) and from a QR code (qrscene_…) are follows like any other."""
     client, _ = await make_client()
+    for n, key in enumerate(
+        ("scanbarcode|keystandard|keystr", "scanimage|keystandard|keystr", "qrscene_123")
+    ):
+        xml = event_xml(f"r-s{n}", "subscribe", key)
+        welcome = reply_content(await (await post(client, platform.plaintext(xml))).text())
+        assert "欢迎关注" in welcome
+    card = reply_content(
+        await (await post(client, platform.plaintext(media_xml("r-x", "miniprogrampage")))).text()
+    )
+    assert card.startswith("收到您发的小程序") and "文字" in card
+
+
+async def test_other_events_answer_success_and_are_named_in_the_log(make_client, caplog) -> None:
+    client, _ = await make_client()
+    caplog.set_level(logging.INFO)
     for xml in (
-        media_xml("r-x", "miniprogrampage"),
         event_xml("r-x", "unsubscribe"),
         event_xml("r-x", "VIEW", "x"),
     ):
         response = await post(client, platform.plaintext(xml))
         assert (response.status, await response.text()) == (200, "success")
+    logged = caplog.text
+    assert "unsubscribe" in logged and "view" in logged and "unsupported event" not in logged
 
 
 async def test_empty_text_is_answered_politely(make_client) -> None:

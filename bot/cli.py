@@ -1,4 +1,4 @@
-"""`baishitong` command line: serve, chat, classify, handbook check/show."""
+"""`baishitong` command line: serve, chat, classify, handbook init/check/show."""
 
 from __future__ import annotations
 
@@ -7,19 +7,26 @@ import asyncio
 import gc
 import json
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
 from desk.refusals import Refused
 from desk.rota import RotaError
 from desk.states import STATES
-from knowledge import HandbookError, load_handbook
+from knowledge import Handbook, HandbookError, load_handbook
 
 if TYPE_CHECKING:
     from desk.desk import ServiceDesk
+
+# Said wherever the bundled copy is used: after `pip install .` it sits inside site-packages, so
+# edits to a checkout's knowledge/data never reach the bot.
+HOW_TO_EDIT = "to keep your own, editable copy: `baishitong handbook init DIR` and set HANDBOOK_DIR=DIR"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,6 +135,11 @@ def _parser() -> argparse.ArgumentParser:
 
     handbook = commands.add_parser("handbook", help="check or show the handbook data")
     handbook_commands = handbook.add_subparsers(dest="handbook_command", required=True)
+    init = handbook_commands.add_parser(
+        "init", help="copy the bundled handbook into DIR, the community's own copy (HANDBOOK_DIR)"
+    )
+    init.add_argument("dir")
+    init.set_defaults(run=_handbook_init)
     check = handbook_commands.add_parser("check", help="validate every data file")
     check.add_argument(
         "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
@@ -135,13 +147,44 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_handbook_check)
     show = handbook_commands.add_parser("show", help="print one item and its checklist")
     show.add_argument("item_id")
-    show.add_argument("--dir", default=None)
+    show.add_argument(
+        "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
+    )
     show.set_defaults(run=_handbook_show)
     return parser
 
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _handbook_where(settings: Settings, override: str | None = None) -> tuple[Path, str]:
+    """The handbook directory in use and a line naming it (and, for the bundled copy, how to edit)."""
+    if override:
+        directory = Path(os.path.abspath(override))
+        return directory, f"handbook: {directory}"
+    directory = settings.handbook_path
+    if settings.handbook_dir:
+        return directory, f"handbook: {directory} (HANDBOOK_DIR)"
+    return directory, f"handbook: {directory} (bundled with the package; {HOW_TO_EDIT})"
+
+
+def _open_handbook(settings: Settings, override: str | None = None, *, announce: bool = True) -> Handbook:
+    """Load the one handbook every command uses, saying where it is; problems name the directory."""
+    directory, where = _handbook_where(settings, override)
+    if not directory.is_dir():
+        raise SettingsError(
+            f"no handbook directory at {directory}; create it from the bundled handbook with "
+            f"`baishitong handbook init {directory}`"
+        )
+    if announce:
+        print(where, file=sys.stderr, flush=True)
+    try:
+        return load_handbook(directory)
+    except HandbookError as exc:
+        raise HandbookError(
+            [f"the handbook at {directory} has {len(exc.problems)} problem(s):", *exc.problems]
+        ) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -158,20 +201,22 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and not settings.redis_url:
         raise SettingsError("--workers above 1 needs REDIS_URL: the in-process store cannot be shared")
     _configure_logging(settings.log_level)
+    handbook_line = _handbook_where(settings)[1]
+    services = build_services(settings, _open_handbook(settings, announce=False))
     asyncio.run(_migrate(settings.database_url))
-    services = build_services(settings)
     # Start-up built a large, permanent heap (jieba's prefix dictionary, the handbook, modules).
     # Freezing it keeps full garbage collections from rescanning it mid-request (and keeps it
     # shared between forked workers).
     gc.freeze()
     logging.getLogger("baishitong").info(
-        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s)",
+        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s); %s",
         args.host,
         args.port,
         "redis" if settings.redis_url else "memory",
         "on" if settings.safe_mode_enabled else "off",
         len(services.handbook.items),
         args.workers,
+        handbook_line,
     )
 
     def serve_one() -> None:
@@ -229,6 +274,7 @@ def _chat(args: argparse.Namespace) -> int:
     from handlers import Message
 
     settings = Settings.from_env()
+    handbook = _open_handbook(settings)
     store = build_store(settings, embedded=True)
     interactive = sys.stdin.isatty()
     if interactive:
@@ -237,7 +283,7 @@ def _chat(args: argparse.Namespace) -> int:
     async def conversation() -> None:
         # Orders placed here are real tickets in DATABASE_URL (SQLite by default); pushes wait in
         # the outbox for `baishitong worker` or `serve`.
-        services, database = await open_desk(settings, build_services(settings))
+        services, database = await open_desk(settings, build_services(settings, handbook))
         pipeline = Pipeline(services, store, deadline=60.0)
         try:
             await talk(pipeline)
@@ -267,7 +313,7 @@ def _classify(args: argparse.Namespace) -> int:
     from intents import Classifier
 
     settings = Settings.from_env()
-    classifier = Classifier(load_handbook(settings.handbook_dir or None))
+    classifier = Classifier(_open_handbook(settings, announce=False))
     texts: Iterable[str] = args.text or (line.rstrip("\n") for line in sys.stdin)
     for text in texts:
         result = classifier.classify(text)
@@ -291,12 +337,12 @@ def _with_desk(action: Callable[[ServiceDesk], Awaitable[int]]) -> int:
     from storage.db import Database
 
     settings = Settings.from_env()
+    handbook = _open_handbook(settings, announce=False)
 
     async def run() -> int:
         database = Database(settings.database_url)
         try:
             await database.upgrade()
-            handbook = load_handbook(settings.handbook_dir or None)
             return await action(ServiceDesk(database, handbook.calendar, settings.tz))
         finally:
             await database.close()
@@ -471,7 +517,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.last < args.first:
         raise SettingsError("--to is before --from")
-    handbook = load_handbook(Settings.from_env().handbook_dir or None)
+    handbook = _open_handbook(Settings.from_env(), announce=False)
     stem = f"report-{args.first}-{args.last}"
 
     async def run(desk: ServiceDesk) -> int:
@@ -495,10 +541,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
+    handbook = _open_handbook(settings, announce=False)
+    logging.getLogger("baishitong").info("%s", _handbook_where(settings)[1])
 
     async def run() -> None:
         store = build_store(settings)
-        services, database = await open_desk(settings, build_services(settings))
+        services, database = await open_desk(settings, build_services(settings, handbook))
         outgoing = build_outgoing(settings, services, store)
         logging.getLogger("baishitong").info(
             "outbox worker %s: %d robot(s); customer-service notices %s",
@@ -522,21 +570,39 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handbook_init(args: argparse.Namespace) -> int:
+    from knowledge.loader import default_data_dir
+
+    target = Path(os.path.abspath(os.path.expanduser(args.dir)))
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"error: {target} already exists and is not empty; not overwritten", file=sys.stderr)
+        return 2
+    source = default_data_dir()
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    files = sum(1 for _ in target.rglob("*.yaml"))
+    print(f"copied the bundled handbook ({files} files) from {source} to {target}")
+    print("edit it there, check it with `baishitong handbook check`, and set for serve, chat and worker:")
+    print(f"HANDBOOK_DIR={target}")
+    return 0
+
+
 def _handbook_check(args: argparse.Namespace) -> int:
-    directory = args.dir or Settings.from_env().handbook_dir or None
+    settings = Settings.from_env()
+    directory, where = _handbook_where(settings, args.dir)
+    print(where, file=sys.stderr, flush=True)
     try:
-        handbook = load_handbook(directory)
+        handbook = _open_handbook(settings, args.dir, announce=False)
     except HandbookError as exc:
-        for problem in exc.problems:
+        for problem in exc.problems[1:]:  # the first line names the directory
             print(problem)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        print(f"{len(exc.problems) - 1} problem(s) found in {directory}", file=sys.stderr)
         return 1
     from handlers.render import checklist
 
     sizes = [len(checklist(item, handbook).encode()) for item in handbook.items.values()]
     documents = sum(len(item.documents) for item in handbook.items.values())
     aliases = sum(len(item.aliases) for item in handbook.items.values())
-    print(f"handbook OK: {handbook.source}")
+    print(f"handbook OK: {directory}")
     print(
         f"{len(handbook.items)} items in {len(handbook.categories)} categories, "
         f"{documents} documents, {aliases} aliases"
@@ -553,7 +619,7 @@ def _handbook_check(args: argparse.Namespace) -> int:
 def _handbook_show(args: argparse.Namespace) -> int:
     from handlers.render import checklist
 
-    handbook = load_handbook(args.dir or Settings.from_env().handbook_dir or None)
+    handbook = _open_handbook(Settings.from_env(), args.dir)
     item = handbook.items.get(args.item_id)
     if item is None:
         print(f"unknown item id '{args.item_id}'. Known ids: {', '.join(handbook.items)}", file=sys.stderr)

@@ -236,3 +236,38 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     assert run("tickets", "list", "--to", "2000-01-01", env=env).stdout == ""
     shown = run("tickets", "show", "10001", env=env).stdout
     assert "居民 王大爷 138****5678" in shown and "办结时限" in shown
+
+
+def test_handbook_init_gives_one_editable_directory_that_every_command_reads(tmp_path) -> None:
+    """After `pip install .` the bundled data sits in site-packages; a community edits its own copy."""
+    directory = tmp_path / "handbook"
+    made = run("handbook", "init", str(directory))
+    assert made.returncode == 0, made.stderr
+    assert (directory / "office.yaml").is_file() and (directory / "items/residence_permit.yaml").is_file()
+    assert f"HANDBOOK_DIR={directory}" in made.stdout
+    again = run("handbook", "init", str(directory))
+    assert again.returncode == 2 and "not overwritten" in again.stderr
+
+    env = {"HANDBOOK_DIR": str(directory)}
+    item = directory / "items/residence_permit.yaml"
+    text = item.read_text(encoding="utf-8")
+    item.write_text(text.replace("title: 居住证办理", "title: 居住证办理（本社区）"), encoding="utf-8")
+    shown = run("handbook", "show", "residence_permit", env=env)
+    assert shown.returncode == 0 and "【居住证办理（本社区）】" in shown.stdout
+    assert str(directory) in shown.stderr
+    checked = run("handbook", "check", env=env)
+    assert checked.returncode == 0 and str(directory) in checked.stdout
+
+    office = directory / "office.yaml"
+    office.write_text(office.read_text(encoding="utf-8").replace("phone:", "fone:", 1), encoding="utf-8")
+    broken = run("handbook", "check", env=env)
+    assert broken.returncode == 1 and "office.yaml" in broken.stdout and str(directory) in broken.stderr
+    chat = run("chat", stdin="退出\n", env=env)
+    assert chat.returncode == 2 and str(directory) in chat.stderr
+
+    # Without HANDBOOK_DIR the bundled copy is used, and the messages say so and how to edit.
+    bundled = run("handbook", "check", env={"HANDBOOK_DIR": ""})
+    assert bundled.returncode == 0 and "handbook init" in bundled.stderr
+    missing = run("handbook", "check", env={"HANDBOOK_DIR": str(tmp_path / "nowhere")})
+    assert missing.returncode == 2 and "handbook init" in missing.stderr
+    assert str(tmp_path / "nowhere") in missing.stderr

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings, SettingsError
 from desk.refusals import Refused
 from desk.rota import RotaError
-from desk.states import STATES
 from knowledge import Handbook, HandbookError, load_handbook
 
 if TYPE_CHECKING:
@@ -29,12 +28,16 @@ if TYPE_CHECKING:
 HOW_TO_EDIT = "to keep your own, editable copy: `baishitong handbook init DIR` and set HANDBOOK_DIR=DIR"
 
 
+class UsageError(Exception):
+    """A name the office typed matches nothing; the message suggests the closest."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (SettingsError, HandbookError, RotaError) as exc:
+    except (SettingsError, HandbookError, RotaError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Refused as refused:
@@ -124,8 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     tickets = commands.add_parser("tickets", help="list or show service tickets")
     ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True)
     listing = ticket_commands.add_parser("list", help="tickets, oldest first")
-    listing.add_argument("--state", choices=STATES)
-    listing.add_argument("--item", help="catalogue item id")
+    listing.add_argument("--state", type=_state, help="已派单, 已签收, … (or the id: assigned, accepted, …)")
+    listing.add_argument("--item", help="事项 title or alias (居住证) or catalogue id")
     listing.add_argument("--from", dest="first", type=_day, help="created on or after YYYY-MM-DD")
     listing.add_argument("--to", dest="last", type=_day, help="created on or before YYYY-MM-DD")
     listing.set_defaults(run=_tickets_list)
@@ -146,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_handbook_check)
     show = handbook_commands.add_parser("show", help="print one item and its checklist")
-    show.add_argument("item_id")
+    show.add_argument("item_id", help="title, alias (居住证) or id")
     show.add_argument(
         "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
     )
@@ -324,6 +327,31 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _state(text: str) -> str:
+    from handlers.wording import STATE_NAMES, closest, state_id
+
+    state = state_id(text)
+    if state is None:
+        near = closest(text, STATE_NAMES.values())
+        hint = f"是不是：{'、'.join(near)}？" if near else ""
+        raise argparse.ArgumentTypeError(
+            f"没有“{text}”这个状态。{hint}可用：{'、'.join(STATE_NAMES.values())}"
+        )
+    return state
+
+
+def _item(handbook: Handbook, text: str) -> str:
+    """An item id from its title, alias or id; a miss names the closest titles."""
+    from handlers.wording import item_id_of, item_suggestions
+
+    item_id = item_id_of(handbook.items, text)
+    if item_id is None:
+        near = item_suggestions(handbook.items, text)
+        hint = f"是不是：{'、'.join(near)}？" if near else "用 `baishitong handbook check` 看全部事项。"
+        raise UsageError(f"没有叫“{text}”的事项。{hint}")
+    return item_id
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -360,20 +388,26 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _tickets_list(args: argparse.Namespace) -> int:
     from desk.clocks import local
-    from handlers.wording import STATE_NAMES
+    from handlers.wording import STATE_NAMES, item_title
+
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+    item_id = _item(handbook, args.item) if args.item else None
 
     async def listing(desk: ServiceDesk) -> int:
         tz = desk.tz
         since = datetime.combine(args.first, time(0), tz) if args.first else None
         until = datetime.combine(args.last + timedelta(days=1), time(0), tz) if args.last else None
-        rows = await desk.tickets.list(state=args.state, item_id=args.item, since=since, until=until)
+        rows = await desk.tickets.list(state=args.state, item_id=item_id, since=since, until=until)
         for t in rows:
             created = local(t.created_at, tz)
             print(
-                f"{t.number}\t{STATE_NAMES[t.state]}\t{t.item_id}\t{t.assignee or '-'}\t"
-                f"{created:%Y-%m-%d %H:%M}"
+                f"{t.number}\t{STATE_NAMES[t.state]}\t{item_title(handbook.items, t.item_id)}\t"
+                f"{t.assignee or '-'}\t{created:%Y-%m-%d %H:%M}"
             )
-        print(f"{len(rows)} ticket(s)", file=sys.stderr)
+        which = [f"状态 {STATE_NAMES[args.state]}"] if args.state else []
+        if item_id:
+            which.append(f"事项 {item_title(handbook.items, item_id)}")
+        print(f"共 {len(rows)} 张工单" + (f"（{'，'.join(which)}）" if which else ""), file=sys.stderr)
         return 0
 
     return _with_desk(listing)
@@ -382,12 +416,20 @@ def _tickets_list(args: argparse.Namespace) -> int:
 def _tickets_show(args: argparse.Namespace) -> int:
     from desk.clocks import local
     from desk.masking import mask_mobile
-    from handlers.wording import STATE_NAMES
+    from handlers.ordering import LABELS
+    from handlers.wording import ACTION_NAMES, STATE_NAMES, item_title
+
+    handbook = _open_handbook(Settings.from_env(), announce=False)
 
     async def show(desk: ServiceDesk) -> int:
         t, events = await desk.history(args.number)
-        print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {t.item_id}  负责人 {t.assignee or '-'}")
+        title = item_title(handbook.items, t.item_id)
+        print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {title}  负责人 {t.assignee or '-'}")
         print(f"居民 {t.contact_name or '-'} {mask_mobile(t.contact_mobile) if t.contact_mobile else '-'}")
+        print(f"紧急 {'是' if t.urgent else '否'}")
+        for field, value in (t.fields or {}).items():
+            if field not in ("name", "mobile") and value not in ("", None):
+                print(f"{LABELS.get(field, field)} {value}")
         start, end = local(t.wanted_start, desk.tz), local(t.wanted_end, desk.tz)
         if start and end:
             print(f"时间 {start:%Y-%m-%d %H:%M}-{end:%H:%M}")
@@ -404,7 +446,10 @@ def _tickets_show(args: argparse.Namespace) -> int:
             print(f"评分 {t.rating} {t.comment}")
         for e in events:
             at = local(e.at, desk.tz)
-            print(f"  {at:%Y-%m-%d %H:%M:%S}  {e.actor}  {e.action}  {e.from_state or '-'} → {e.to_state}")
+            moved = f"{STATE_NAMES.get(e.from_state or '', '-')} → {STATE_NAMES.get(e.to_state, e.to_state)}"
+            note = (e.detail or {}).get("note") or (e.detail or {}).get("reason") or ""
+            action = ACTION_NAMES.get(e.action, e.action)
+            print(f"  {at:%Y-%m-%d %H:%M:%S}  {e.actor}  {action}  {moved}  {note}".rstrip())
         return 0
 
     return _with_desk(show)
@@ -463,14 +508,23 @@ def _staff_add(args: argparse.Namespace) -> int:
     return _with_desk(run)
 
 
+ROLE_NAMES = {"leader": "值班长", "secretary": "书记"}
+
+
 def _staff_list(args: argparse.Namespace) -> int:
+    categories = _open_handbook(Settings.from_env(), announce=False).categories
+
+    def named(ids: Iterable[str]) -> str:
+        return "、".join(categories.get(c, c) for c in ids)
+
     async def run(desk: ServiceDesk) -> int:
         for m in await desk.staff.all():
-            scope = "全岗通" if m.grade == "A" else "B: " + ",".join(m.categories)
+            scope = "全岗通" if m.grade == "A" else "B: " + named(m.categories)
             bound = "已绑定" if m.openid else "未绑定"
+            roles = "、".join(ROLE_NAMES.get(r, r) for r in m.roles)
             print(
-                f"{m.name}\t{scope}\tA岗 {','.join(m.post) or '-'}\tB角 {m.backup or '-'}\t"
-                f"{','.join(m.roles) or '-'}\t{bound}"
+                f"{m.name}\t{scope}\tA岗 {named(m.post) or '-'}\tB角 {m.backup or '-'}\t"
+                f"{roles or '-'}\t{bound}"
             )
         return 0
 
@@ -491,8 +545,8 @@ def _staff_invite(args: argparse.Namespace) -> int:
         code, expires = await desk.staff.invite(args.name)
         print(code)
         print(
-            f"{args.name}: send “绑定 {code}” to the Official Account from your own WeChat; "
-            f"works once, until {expires.astimezone(desk.tz):%Y-%m-%d %H:%M}",
+            f"请{args.name}用本人微信向公众号发送“绑定 {code}”；"
+            f"绑定码只能用一次，{expires.astimezone(desk.tz):%Y-%m-%d %H:%M} 前有效",
             file=sys.stderr,
         )
         return 0
@@ -618,11 +672,18 @@ def _handbook_check(args: argparse.Namespace) -> int:
 
 def _handbook_show(args: argparse.Namespace) -> int:
     from handlers.render import checklist
+    from handlers.wording import item_id_of, item_suggestions
 
     handbook = _open_handbook(Settings.from_env(), args.dir)
-    item = handbook.items.get(args.item_id)
+    item = handbook.items.get(item_id_of(handbook.items, args.item_id) or "")
     if item is None:
-        print(f"unknown item id '{args.item_id}'. Known ids: {', '.join(handbook.items)}", file=sys.stderr)
+        near = item_suggestions(handbook.items, args.item_id)
+        hint = (
+            f"是不是：{'、'.join(near)}？"
+            if near
+            else f"可用：{'、'.join(i.title for i in handbook.items.values())}"
+        )
+        print(f"unknown item id: 没有叫“{args.item_id}”的事项。{hint}", file=sys.stderr)
         return 1
     print(f"id: {item.id}\ncategory: {item.category} ({handbook.categories[item.category]})")
     print(f"aliases: {'、'.join(item.aliases)}")

@@ -193,9 +193,9 @@ def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:
 
     number = asyncio.run(seed())
     listed = run("tickets", "list", "--state", "accepted", env={"DATABASE_URL": url})
-    assert listed.returncode == 0 and listed.stdout.startswith(f"{number}\t已签收\tfacility_repair\twang")
+    assert listed.returncode == 0 and listed.stdout.startswith(f"{number}\t已签收\t公共设施报修\twang")
     shown = run("tickets", "show", number, env={"DATABASE_URL": url})
-    assert "accept  open → accepted" in shown.stdout
+    assert "wang  接单  待派单 → 已签收" in shown.stdout
     missing = run("tickets", "show", "99999", env={"DATABASE_URL": url})
     assert missing.returncode == 2 and "没有编号为 99999 的工单" in missing.stderr
 
@@ -223,7 +223,7 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     assert leave.returncode == 0
     assert run("staff", "leave", "张敏", "--from", "12/01", env=env).returncode == 2
     listing = run("staff", "list", env=env).stdout
-    assert "孙丽\tB: family" in listing and "陈书记\t全岗通" in listing
+    assert "孙丽\tB: 家庭与教育" in listing and "陈书记\t全岗通" in listing
     assert run("staff", "duty", env=env).returncode == 0
 
     # The same order conversation works in the terminal and creates a real ticket.
@@ -232,7 +232,7 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     bound = run("chat", "--resident", "staff-li", stdin=f"绑定 {code}\n接单 10001\n退出\n", env=env)
     assert "绑定成功" in bound.stdout and "接单成功" in bound.stdout
     today = run("tickets", "list", "--state", "accepted", "--from", "2000-01-01", env=env)
-    assert today.stdout.startswith("10001\t已签收\tfacility_repair\t李强")
+    assert today.stdout.startswith("10001\t已签收\t公共设施报修\t李强")
     assert run("tickets", "list", "--to", "2000-01-01", env=env).stdout == ""
     shown = run("tickets", "show", "10001", env=env).stdout
     assert "居民 王大爷 138****5678" in shown and "办结时限" in shown
@@ -271,3 +271,40 @@ def test_handbook_init_gives_one_editable_directory_that_every_command_reads(tmp
     missing = run("handbook", "check", env={"HANDBOOK_DIR": str(tmp_path / "nowhere")})
     assert missing.returncode == 2 and "handbook init" in missing.stderr
     assert str(tmp_path / "nowhere") in missing.stderr
+
+
+def test_staff_tools_speak_chinese_and_suggest_on_a_miss(tmp_path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cn.db'}"}
+    assert run("staff", "import", "examples/rota.yaml", env=env).returncode == 0
+    assert run("staff", "add", "孙丽", "--grade", "B", "--categories", "family", env=env).returncode == 0
+    chat = run("chat", stdin="3栋楼道灯坏了\n王大爷\n13812345678\n阳光苑3栋\n确认\n退出\n", env=env)
+    assert "工单号 10001" in chat.stdout
+
+    listed = run("tickets", "list", env=env)
+    assert (
+        listed.stdout.startswith("10001\t已派单\t公共设施报修\t") and "facility_repair" not in listed.stdout
+    )
+    by_state = run("tickets", "list", "--state", "已派单", env=env)
+    assert by_state.returncode == 0 and by_state.stdout.startswith("10001\t")
+    by_title = run("tickets", "list", "--item", "公共设施报修", env=env)
+    assert by_title.returncode == 0 and by_title.stdout.startswith("10001\t")
+    by_alias = run("tickets", "list", "--item", "居住证", env=env)  # an alias: 居住证办理, none yet
+    assert by_alias.returncode == 0 and by_alias.stdout == "" and "居住证办理" in by_alias.stderr
+    wrong_state = run("tickets", "list", "--state", "已派", env=env)
+    assert wrong_state.returncode == 2 and "已派单" in wrong_state.stderr
+    wrong_item = run("tickets", "list", "--item", "公共设施报", env=env)
+    assert wrong_item.returncode == 2 and "公共设施报修" in wrong_item.stderr
+
+    shown = run("tickets", "show", "10001", env=env).stdout
+    assert "公共设施报修" in shown and "王大爷" in shown and "阳光苑3栋" in shown and "紧急 否" in shown
+    assert "情况" in shown and "138****5678" in shown
+
+    assert "【居住证办理】" in run("handbook", "show", "居住证").stdout
+    near = run("handbook", "show", "居住正明")
+    assert near.returncode == 1 and "居住证办理" in near.stderr
+
+    staff = run("staff", "list", env=env).stdout
+    assert "孙丽\tB: 家庭与教育" in staff
+    invite = run("staff", "invite", "李强", env=env)
+    assert invite.returncode == 0 and "send" not in invite.stderr and "绑定" in invite.stderr
+    assert "用本人微信" in invite.stderr

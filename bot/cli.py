@@ -11,7 +11,8 @@ import os
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from knowledge import Handbook, HandbookError, load_handbook
 
 if TYPE_CHECKING:
     from desk.desk import ServiceDesk
+    from storage.models import Ticket
 
 # Said wherever the bundled copy is used: after `pip install .` it sits inside site-packages, so
 # edits to a checkout's knowledge/data never reach the bot.
@@ -106,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     leave.add_argument("--to", dest="last", type=_day, help="YYYY-MM-DD (default: the same day)")
     leave.add_argument("--note", default="")
     leave.set_defaults(run=_staff_leave)
+
+    remove = staff_commands.add_parser("remove", help="someone who left: no longer routed or bound")
+    remove.add_argument("name")
+    remove.set_defaults(run=_staff_remove)
+    unbind = staff_commands.add_parser("unbind", help="a lost or changed phone: forget their WeChat")
+    unbind.add_argument("name")
+    unbind.set_defaults(run=_staff_unbind)
     invite = staff_commands.add_parser("invite", help="print a one-time code; they send 绑定 CODE")
     invite.add_argument("name")
     invite.set_defaults(run=_staff_invite)
@@ -135,6 +144,31 @@ def _parser() -> argparse.ArgumentParser:
     show_ticket = ticket_commands.add_parser("show", help="one ticket and its event log")
     show_ticket.add_argument("number")
     show_ticket.set_defaults(run=_tickets_show)
+    export = ticket_commands.add_parser("export", help="tickets created in a period, as CSV for the office")
+    export.add_argument("--from", dest="first", required=True, type=_day, help="YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, type=_day, help="YYYY-MM-DD (inclusive)")
+    export.add_argument("--full", action="store_true", help="mobile numbers and text unmasked")
+    export.add_argument("--out", help="CSV file to write (default: tickets-FROM-TO.csv)")
+    export.set_defaults(run=_tickets_export)
+    search = ticket_commands.add_parser(
+        "search", help="by ticket number, mobile (or its last digits) or name"
+    )
+    search.add_argument("text")
+    search.set_defaults(run=_tickets_search)
+    noting = ticket_commands.add_parser("note", help="add a note to a ticket's log")
+    noting.add_argument("number")
+    noting.add_argument("text")
+    noting.set_defaults(run=_tickets_note)
+    reassign = ticket_commands.add_parser("reassign", help="give a held ticket to another staff member")
+    reassign.add_argument("number")
+    reassign.add_argument("name")
+    reassign.set_defaults(run=_tickets_reassign)
+    cancel = ticket_commands.add_parser(
+        "cancel", help="cancel a ticket before it is done; the resident is told"
+    )
+    cancel.add_argument("number")
+    cancel.add_argument("--reason", required=True, help="told to the resident and the holder")
+    cancel.set_defaults(run=_tickets_cancel)
 
     handbook = commands.add_parser("handbook", help="check or show the handbook data")
     handbook_commands = handbook.add_subparsers(dest="handbook_command", required=True)
@@ -413,6 +447,143 @@ def _tickets_list(args: argparse.Namespace) -> int:
     return _with_desk(listing)
 
 
+def _ticket_line(t: Ticket, handbook: Handbook, tz: tzinfo) -> str:
+    from desk.clocks import local
+    from handlers.wording import STATE_NAMES, item_title
+
+    created = local(t.created_at, tz)
+    return (
+        f"{t.number}\t{STATE_NAMES[t.state]}\t{item_title(handbook.items, t.item_id)}\t"
+        f"{t.assignee or '-'}\t{created:%Y-%m-%d %H:%M}\t{t.contact_name or '-'}"
+    )
+
+
+EXPORT_COLUMNS = (
+    "工单号", "事项", "类别", "状态", "紧急", "负责人", "居民", "电话", "地址", "情况",
+    "预约开始", "预约结束", "创建时间", "接单时间", "办结时间", "办结时限", "评分", "评价",
+)  # fmt: skip
+
+
+def _tickets_export(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from desk.clocks import local
+    from desk.masking import mask_mobile, mask_text
+    from handlers.wording import STATE_NAMES, item_title
+
+    if args.last < args.first:
+        raise SettingsError("--to is before --from")
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+    path = args.out or f"tickets-{args.first}-{args.last}.csv"
+
+    def text(value: object) -> str:
+        value = "" if value is None else str(value)
+        return value if args.full else mask_text(value)
+
+    async def run(desk: ServiceDesk) -> int:
+        tz = desk.tz
+        since = datetime.combine(args.first, time(0), tz)
+        until = datetime.combine(args.last + timedelta(days=1), time(0), tz)
+
+        def when(moment: datetime | None) -> str:
+            shown = local(moment, tz)
+            return f"{shown:%Y-%m-%d %H:%M}" if shown else ""
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        rows = await desk.tickets.list(since=since, until=until)
+        for t in rows:
+            fields = t.fields or {}
+            mobile = t.contact_mobile or ""
+            writer.writerow(
+                [
+                    t.number,
+                    item_title(handbook.items, t.item_id),
+                    handbook.categories.get(t.category, t.category),
+                    STATE_NAMES[t.state],
+                    "是" if t.urgent else "否",
+                    t.assignee or "",
+                    t.contact_name or "",
+                    mobile if args.full or not mobile else mask_mobile(mobile),
+                    text(fields.get("address")),
+                    text(fields.get("description")),
+                    when(t.wanted_start),
+                    when(t.wanted_end),
+                    when(t.created_at),
+                    when(t.claimed_at),
+                    when(t.done_at),
+                    when(t.done_due_at),
+                    t.rating or "",
+                    text(t.comment),
+                ]
+            )
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads it as UTF-8
+            handle.write(out.getvalue())
+        masked = "未打码（--full），请妥善保管" if args.full else "电话已打码；--full 导出完整号码"
+        print(f"已导出 {len(rows)} 张工单到 {path}（{masked}）", file=sys.stderr)
+        return 0
+
+    return _with_desk(run)
+
+
+def _tickets_search(args: argparse.Namespace) -> int:
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+
+    async def run(desk: ServiceDesk) -> int:
+        rows = await desk.tickets.search(args.text)
+        for t in rows:
+            print(_ticket_line(t, handbook, desk.tz))
+        print(f"找到 {len(rows)} 张工单（按工单号、电话或姓名：{args.text}）", file=sys.stderr)
+        return 0
+
+    return _with_desk(run)
+
+
+@dataclass
+class Office:
+    """Who acts from the command line: the community office, with a duty leader's and the
+    secretary's rights (the event log names it)."""
+
+    name: str = "社区办公室"
+    roles: list[str] = field(default_factory=lambda: ["leader", "secretary"])
+
+
+def _tickets_note(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        t = await desk.note(Office(), args.number, args.text)  # type: ignore[arg-type]
+        print(f"工单 {t.number} 已加备注")
+        return 0
+
+    return _with_desk(run)
+
+
+def _tickets_reassign(args: argparse.Namespace) -> int:
+    from handlers.wording import closest
+
+    async def run(desk: ServiceDesk) -> int:
+        names = [m.name for m in await desk.staff.all() if m.active]
+        if args.name not in names:
+            near = closest(args.name, names)
+            hint = f"是不是：{'、'.join(near)}？" if near else f"可选：{'、'.join(names)}"
+            raise UsageError(f"没有叫“{args.name}”的工作人员。{hint}")
+        t = await desk.reassign(Office(), args.number, args.name)  # type: ignore[arg-type]
+        print(f"工单 {t.number} 已改派给 {t.assignee}（群里会通知）")
+        return 0
+
+    return _with_desk(run)
+
+
+def _tickets_cancel(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        t = await desk.withdraw(Office(), args.number, args.reason)  # type: ignore[arg-type]
+        print(f"工单 {t.number} 已取消；会告诉居民原因：{args.reason}")
+        return 0
+
+    return _with_desk(run)
+
+
 def _tickets_show(args: argparse.Namespace) -> int:
     from desk.clocks import local
     from desk.masking import mask_mobile
@@ -427,9 +598,9 @@ def _tickets_show(args: argparse.Namespace) -> int:
         print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {title}  负责人 {t.assignee or '-'}")
         print(f"居民 {t.contact_name or '-'} {mask_mobile(t.contact_mobile) if t.contact_mobile else '-'}")
         print(f"紧急 {'是' if t.urgent else '否'}")
-        for field, value in (t.fields or {}).items():
-            if field not in ("name", "mobile") and value not in ("", None):
-                print(f"{LABELS.get(field, field)} {value}")
+        for key, value in (t.fields or {}).items():
+            if key not in ("name", "mobile") and value not in ("", None):
+                print(f"{LABELS.get(key, key)} {value}")
         start, end = local(t.wanted_start, desk.tz), local(t.wanted_end, desk.tz)
         if start and end:
             print(f"时间 {start:%Y-%m-%d %H:%M}-{end:%H:%M}")
@@ -520,12 +691,30 @@ def _staff_list(args: argparse.Namespace) -> int:
     async def run(desk: ServiceDesk) -> int:
         for m in await desk.staff.all():
             scope = "全岗通" if m.grade == "A" else "B: " + named(m.categories)
-            bound = "已绑定" if m.openid else "未绑定"
+            bound = ("已绑定" if m.openid else "未绑定") if m.active else "已停用"
             roles = "、".join(ROLE_NAMES.get(r, r) for r in m.roles)
             print(
                 f"{m.name}\t{scope}\tA岗 {named(m.post) or '-'}\tB角 {m.backup or '-'}\t"
                 f"{roles or '-'}\t{bound}"
             )
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_remove(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        await desk.staff.remove(args.name)
+        print(f"{args.name} 已停用：不再派单、排班或以其微信办事；已有工单和记录保留（持有的工单请改派）")
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_unbind(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        await desk.staff.unbind(args.name)
+        print(f"已解除 {args.name} 的微信绑定；用 `baishitong staff invite {args.name}` 发新的绑定码")
         return 0
 
     return _with_desk(run)

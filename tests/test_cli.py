@@ -308,3 +308,79 @@ def test_staff_tools_speak_chinese_and_suggest_on_a_miss(tmp_path) -> None:
     invite = run("staff", "invite", "李强", env=env)
     assert invite.returncode == 0 and "send" not in invite.stderr and "绑定" in invite.stderr
     assert "用本人微信" in invite.stderr
+
+
+def test_office_ticket_operations_export_search_and_staff_who_leave(tmp_path) -> None:
+    import csv
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'office.db'}"}
+    assert run("staff", "import", "examples/rota.yaml", env=env).returncode == 0
+    chat = run("chat", stdin="3栋楼道灯坏了\n王大爷\n13812345678\n阳光苑3栋\n确认\n退出\n", env=env)
+    assert "工单号 10001" in chat.stdout
+    holder = run("tickets", "list", env=env).stdout.split("\t")[3]
+    other = "张敏" if holder != "张敏" else "李强"
+
+    exported = run(
+        "tickets",
+        "export",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-12-31",
+        "--out",
+        str(tmp_path / "a.csv"),
+        env=env,
+    )
+    assert exported.returncode == 0, exported.stderr
+    [row] = list(csv.DictReader((tmp_path / "a.csv").open(encoding="utf-8-sig")))
+    assert (row["工单号"], row["事项"], row["状态"], row["电话"]) == (
+        "10001",
+        "公共设施报修",
+        "已派单",
+        "138****5678",
+    )
+    assert row["地址"] == "阳光苑3栋" and row["紧急"] == "否" and row["负责人"] == holder
+    full = run(
+        "tickets",
+        "export",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-12-31",
+        "--full",
+        "--out",
+        str(tmp_path / "f.csv"),
+        env=env,
+    )
+    assert full.returncode == 0
+    [row] = list(csv.DictReader((tmp_path / "f.csv").open(encoding="utf-8-sig")))
+    assert row["电话"] == "13812345678"
+
+    assert run("tickets", "note", "10001", "居民来电：周三下午在家", env=env).returncode == 0
+    moved = run("tickets", "reassign", "10001", other, env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert run("tickets", "list", env=env).stdout.split("\t")[3] == other
+    nobody = run("tickets", "reassign", "10001", "张明", env=env)
+    assert nobody.returncode == 2 and "张敏" in nobody.stderr  # the closest name
+
+    for query in ("10001", "13812345678", "5678", "王大爷"):
+        found = run("tickets", "search", query, env=env)
+        assert found.returncode == 0 and found.stdout.startswith("10001\t"), query
+    assert run("tickets", "search", "李四", env=env).stdout == ""
+
+    cancelled = run("tickets", "cancel", "10001", "--reason", "居民电话说不用修了", env=env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    shown = run("tickets", "show", "10001", env=env).stdout
+    assert "已取消" in shown and "居民电话说不用修了" in shown and "周三下午在家" in shown
+    assert run("tickets", "cancel", "10001", "--reason", "again", env=env).returncode == 2
+
+    code = run("staff", "invite", "李强", env=env).stdout.strip()
+    assert "绑定成功" in run("chat", "--resident", "staff-li", stdin=f"绑定 {code}\n退出\n", env=env).stdout
+    assert "李强\t全岗通" in run("staff", "list", env=env).stdout
+    assert run("staff", "unbind", "李强", env=env).returncode == 0
+    assert "未绑定" in next(
+        line for line in run("staff", "list", env=env).stdout.splitlines() if line.startswith("李强")
+    )
+    assert run("staff", "remove", "赵磊", env=env).returncode == 0
+    listing = run("staff", "list", env=env).stdout
+    assert "已停用" in next(line for line in listing.splitlines() if line.startswith("赵磊"))

@@ -1,4 +1,4 @@
-"""`baishitong` command line: serve, chat, classify, handbook check/show."""
+"""`baishitong` command line: serve, chat, classify, handbook init/check/show."""
 
 from __future__ import annotations
 
@@ -7,19 +7,31 @@ import asyncio
 import gc
 import json
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
 from desk.refusals import Refused
 from desk.rota import RotaError
-from desk.states import STATES
-from knowledge import HandbookError, load_handbook
+from knowledge import Handbook, HandbookError, load_handbook
 
 if TYPE_CHECKING:
     from desk.desk import ServiceDesk
+    from storage.models import Ticket
+
+# Said wherever the bundled copy is used: after `pip install .` it sits inside site-packages, so
+# edits to a checkout's knowledge/data never reach the bot.
+HOW_TO_EDIT = "to keep your own, editable copy: `baishitong handbook init DIR` and set HANDBOOK_DIR=DIR"
+
+
+class UsageError(Exception):
+    """A name the office typed matches nothing; the message suggests the closest."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (SettingsError, HandbookError, RotaError) as exc:
+    except (SettingsError, HandbookError, RotaError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Refused as refused:
@@ -96,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     leave.add_argument("--to", dest="last", type=_day, help="YYYY-MM-DD (default: the same day)")
     leave.add_argument("--note", default="")
     leave.set_defaults(run=_staff_leave)
+
+    remove = staff_commands.add_parser("remove", help="someone who left: no longer routed or bound")
+    remove.add_argument("name")
+    remove.set_defaults(run=_staff_remove)
+    unbind = staff_commands.add_parser("unbind", help="a lost or changed phone: forget their WeChat")
+    unbind.add_argument("name")
+    unbind.set_defaults(run=_staff_unbind)
     invite = staff_commands.add_parser("invite", help="print a one-time code; they send 绑定 CODE")
     invite.add_argument("name")
     invite.set_defaults(run=_staff_invite)
@@ -117,31 +136,92 @@ def _parser() -> argparse.ArgumentParser:
     tickets = commands.add_parser("tickets", help="list or show service tickets")
     ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True)
     listing = ticket_commands.add_parser("list", help="tickets, oldest first")
-    listing.add_argument("--state", choices=STATES)
-    listing.add_argument("--item", help="catalogue item id")
+    listing.add_argument("--state", type=_state, help="已派单, 已签收, … (or the id: assigned, accepted, …)")
+    listing.add_argument("--item", help="事项 title or alias (居住证) or catalogue id")
     listing.add_argument("--from", dest="first", type=_day, help="created on or after YYYY-MM-DD")
     listing.add_argument("--to", dest="last", type=_day, help="created on or before YYYY-MM-DD")
     listing.set_defaults(run=_tickets_list)
     show_ticket = ticket_commands.add_parser("show", help="one ticket and its event log")
     show_ticket.add_argument("number")
     show_ticket.set_defaults(run=_tickets_show)
+    export = ticket_commands.add_parser("export", help="tickets created in a period, as CSV for the office")
+    export.add_argument("--from", dest="first", required=True, type=_day, help="YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, type=_day, help="YYYY-MM-DD (inclusive)")
+    export.add_argument("--full", action="store_true", help="mobile numbers and text unmasked")
+    export.add_argument("--out", help="CSV file to write (default: tickets-FROM-TO.csv)")
+    export.set_defaults(run=_tickets_export)
+    search = ticket_commands.add_parser(
+        "search", help="by ticket number, mobile (or its last digits) or name"
+    )
+    search.add_argument("text")
+    search.set_defaults(run=_tickets_search)
+    noting = ticket_commands.add_parser("note", help="add a note to a ticket's log")
+    noting.add_argument("number")
+    noting.add_argument("text")
+    noting.set_defaults(run=_tickets_note)
+    reassign = ticket_commands.add_parser("reassign", help="give a held ticket to another staff member")
+    reassign.add_argument("number")
+    reassign.add_argument("name")
+    reassign.set_defaults(run=_tickets_reassign)
+    cancel = ticket_commands.add_parser(
+        "cancel", help="cancel a ticket before it is done; the resident is told"
+    )
+    cancel.add_argument("number")
+    cancel.add_argument("--reason", required=True, help="told to the resident and the holder")
+    cancel.set_defaults(run=_tickets_cancel)
 
     handbook = commands.add_parser("handbook", help="check or show the handbook data")
     handbook_commands = handbook.add_subparsers(dest="handbook_command", required=True)
+    init = handbook_commands.add_parser(
+        "init", help="copy the bundled handbook into DIR, the community's own copy (HANDBOOK_DIR)"
+    )
+    init.add_argument("dir")
+    init.set_defaults(run=_handbook_init)
     check = handbook_commands.add_parser("check", help="validate every data file")
     check.add_argument(
         "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
     )
     check.set_defaults(run=_handbook_check)
     show = handbook_commands.add_parser("show", help="print one item and its checklist")
-    show.add_argument("item_id")
-    show.add_argument("--dir", default=None)
+    show.add_argument("item_id", help="title, alias (居住证) or id")
+    show.add_argument(
+        "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
+    )
     show.set_defaults(run=_handbook_show)
     return parser
 
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _handbook_where(settings: Settings, override: str | None = None) -> tuple[Path, str]:
+    """The handbook directory in use and a line naming it (and, for the bundled copy, how to edit)."""
+    if override:
+        directory = Path(os.path.abspath(override))
+        return directory, f"handbook: {directory}"
+    directory = settings.handbook_path
+    if settings.handbook_dir:
+        return directory, f"handbook: {directory} (HANDBOOK_DIR)"
+    return directory, f"handbook: {directory} (bundled with the package; {HOW_TO_EDIT})"
+
+
+def _open_handbook(settings: Settings, override: str | None = None, *, announce: bool = True) -> Handbook:
+    """Load the one handbook every command uses, saying where it is; problems name the directory."""
+    directory, where = _handbook_where(settings, override)
+    if not directory.is_dir():
+        raise SettingsError(
+            f"no handbook directory at {directory}; create it from the bundled handbook with "
+            f"`baishitong handbook init {directory}`"
+        )
+    if announce:
+        print(where, file=sys.stderr, flush=True)
+    try:
+        return load_handbook(directory)
+    except HandbookError as exc:
+        raise HandbookError(
+            [f"the handbook at {directory} has {len(exc.problems)} problem(s):", *exc.problems]
+        ) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -158,20 +238,22 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and not settings.redis_url:
         raise SettingsError("--workers above 1 needs REDIS_URL: the in-process store cannot be shared")
     _configure_logging(settings.log_level)
+    handbook_line = _handbook_where(settings)[1]
+    services = build_services(settings, _open_handbook(settings, announce=False))
     asyncio.run(_migrate(settings.database_url))
-    services = build_services(settings)
     # Start-up built a large, permanent heap (jieba's prefix dictionary, the handbook, modules).
     # Freezing it keeps full garbage collections from rescanning it mid-request (and keeps it
     # shared between forked workers).
     gc.freeze()
     logging.getLogger("baishitong").info(
-        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s)",
+        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s); %s",
         args.host,
         args.port,
         "redis" if settings.redis_url else "memory",
         "on" if settings.safe_mode_enabled else "off",
         len(services.handbook.items),
         args.workers,
+        handbook_line,
     )
 
     def serve_one() -> None:
@@ -229,6 +311,7 @@ def _chat(args: argparse.Namespace) -> int:
     from handlers import Message
 
     settings = Settings.from_env()
+    handbook = _open_handbook(settings)
     store = build_store(settings, embedded=True)
     interactive = sys.stdin.isatty()
     if interactive:
@@ -237,7 +320,7 @@ def _chat(args: argparse.Namespace) -> int:
     async def conversation() -> None:
         # Orders placed here are real tickets in DATABASE_URL (SQLite by default); pushes wait in
         # the outbox for `baishitong worker` or `serve`.
-        services, database = await open_desk(settings, build_services(settings))
+        services, database = await open_desk(settings, build_services(settings, handbook))
         pipeline = Pipeline(services, store, deadline=60.0)
         try:
             await talk(pipeline)
@@ -267,7 +350,7 @@ def _classify(args: argparse.Namespace) -> int:
     from intents import Classifier
 
     settings = Settings.from_env()
-    classifier = Classifier(load_handbook(settings.handbook_dir or None))
+    classifier = Classifier(_open_handbook(settings, announce=False))
     texts: Iterable[str] = args.text or (line.rstrip("\n") for line in sys.stdin)
     for text in texts:
         result = classifier.classify(text)
@@ -276,6 +359,31 @@ def _classify(args: argparse.Namespace) -> int:
         else:
             print(f"{result.intent}\t{result.item or '-'}\t{result.confidence:.2f}\t{text}")
     return 0
+
+
+def _state(text: str) -> str:
+    from handlers.wording import STATE_NAMES, closest, state_id
+
+    state = state_id(text)
+    if state is None:
+        near = closest(text, STATE_NAMES.values())
+        hint = f"是不是：{'、'.join(near)}？" if near else ""
+        raise argparse.ArgumentTypeError(
+            f"没有“{text}”这个状态。{hint}可用：{'、'.join(STATE_NAMES.values())}"
+        )
+    return state
+
+
+def _item(handbook: Handbook, text: str) -> str:
+    """An item id from its title, alias or id; a miss names the closest titles."""
+    from handlers.wording import item_id_of, item_suggestions
+
+    item_id = item_id_of(handbook.items, text)
+    if item_id is None:
+        near = item_suggestions(handbook.items, text)
+        hint = f"是不是：{'、'.join(near)}？" if near else "用 `baishitong handbook check` 看全部事项。"
+        raise UsageError(f"没有叫“{text}”的事项。{hint}")
+    return item_id
 
 
 def _day(text: str) -> date:
@@ -291,12 +399,12 @@ def _with_desk(action: Callable[[ServiceDesk], Awaitable[int]]) -> int:
     from storage.db import Database
 
     settings = Settings.from_env()
+    handbook = _open_handbook(settings, announce=False)
 
     async def run() -> int:
         database = Database(settings.database_url)
         try:
             await database.upgrade()
-            handbook = load_handbook(settings.handbook_dir or None)
             return await action(ServiceDesk(database, handbook.calendar, settings.tz))
         finally:
             await database.close()
@@ -314,34 +422,185 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _tickets_list(args: argparse.Namespace) -> int:
     from desk.clocks import local
-    from handlers.wording import STATE_NAMES
+    from handlers.wording import STATE_NAMES, item_title
+
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+    item_id = _item(handbook, args.item) if args.item else None
 
     async def listing(desk: ServiceDesk) -> int:
         tz = desk.tz
         since = datetime.combine(args.first, time(0), tz) if args.first else None
         until = datetime.combine(args.last + timedelta(days=1), time(0), tz) if args.last else None
-        rows = await desk.tickets.list(state=args.state, item_id=args.item, since=since, until=until)
+        rows = await desk.tickets.list(state=args.state, item_id=item_id, since=since, until=until)
         for t in rows:
             created = local(t.created_at, tz)
             print(
-                f"{t.number}\t{STATE_NAMES[t.state]}\t{t.item_id}\t{t.assignee or '-'}\t"
-                f"{created:%Y-%m-%d %H:%M}"
+                f"{t.number}\t{STATE_NAMES[t.state]}\t{item_title(handbook.items, t.item_id)}\t"
+                f"{t.assignee or '-'}\t{created:%Y-%m-%d %H:%M}"
             )
-        print(f"{len(rows)} ticket(s)", file=sys.stderr)
+        which = [f"状态 {STATE_NAMES[args.state]}"] if args.state else []
+        if item_id:
+            which.append(f"事项 {item_title(handbook.items, item_id)}")
+        print(f"共 {len(rows)} 张工单" + (f"（{'，'.join(which)}）" if which else ""), file=sys.stderr)
         return 0
 
     return _with_desk(listing)
 
 
+def _ticket_line(t: Ticket, handbook: Handbook, tz: tzinfo) -> str:
+    from desk.clocks import local
+    from handlers.wording import STATE_NAMES, item_title
+
+    created = local(t.created_at, tz)
+    return (
+        f"{t.number}\t{STATE_NAMES[t.state]}\t{item_title(handbook.items, t.item_id)}\t"
+        f"{t.assignee or '-'}\t{created:%Y-%m-%d %H:%M}\t{t.contact_name or '-'}"
+    )
+
+
+EXPORT_COLUMNS = (
+    "工单号", "事项", "类别", "状态", "紧急", "负责人", "居民", "电话", "地址", "情况",
+    "预约开始", "预约结束", "创建时间", "接单时间", "办结时间", "办结时限", "评分", "评价",
+)  # fmt: skip
+
+
+def _tickets_export(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from desk.clocks import local
+    from desk.masking import mask_mobile, mask_text
+    from handlers.wording import STATE_NAMES, item_title
+
+    if args.last < args.first:
+        raise SettingsError("--to is before --from")
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+    path = args.out or f"tickets-{args.first}-{args.last}.csv"
+
+    def text(value: object) -> str:
+        value = "" if value is None else str(value)
+        return value if args.full else mask_text(value)
+
+    async def run(desk: ServiceDesk) -> int:
+        tz = desk.tz
+        since = datetime.combine(args.first, time(0), tz)
+        until = datetime.combine(args.last + timedelta(days=1), time(0), tz)
+
+        def when(moment: datetime | None) -> str:
+            shown = local(moment, tz)
+            return f"{shown:%Y-%m-%d %H:%M}" if shown else ""
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        rows = await desk.tickets.list(since=since, until=until)
+        for t in rows:
+            fields = t.fields or {}
+            mobile = t.contact_mobile or ""
+            writer.writerow(
+                [
+                    t.number,
+                    item_title(handbook.items, t.item_id),
+                    handbook.categories.get(t.category, t.category),
+                    STATE_NAMES[t.state],
+                    "是" if t.urgent else "否",
+                    t.assignee or "",
+                    t.contact_name or "",
+                    mobile if args.full or not mobile else mask_mobile(mobile),
+                    text(fields.get("address")),
+                    text(fields.get("description")),
+                    when(t.wanted_start),
+                    when(t.wanted_end),
+                    when(t.created_at),
+                    when(t.claimed_at),
+                    when(t.done_at),
+                    when(t.done_due_at),
+                    t.rating or "",
+                    text(t.comment),
+                ]
+            )
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads it as UTF-8
+            handle.write(out.getvalue())
+        masked = "未打码（--full），请妥善保管" if args.full else "电话已打码；--full 导出完整号码"
+        print(f"已导出 {len(rows)} 张工单到 {path}（{masked}）", file=sys.stderr)
+        return 0
+
+    return _with_desk(run)
+
+
+def _tickets_search(args: argparse.Namespace) -> int:
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+
+    async def run(desk: ServiceDesk) -> int:
+        rows = await desk.tickets.search(args.text)
+        for t in rows:
+            print(_ticket_line(t, handbook, desk.tz))
+        print(f"找到 {len(rows)} 张工单（按工单号、电话或姓名：{args.text}）", file=sys.stderr)
+        return 0
+
+    return _with_desk(run)
+
+
+@dataclass
+class Office:
+    """Who acts from the command line: the community office, with a duty leader's and the
+    secretary's rights (the event log names it)."""
+
+    name: str = "社区办公室"
+    roles: list[str] = field(default_factory=lambda: ["leader", "secretary"])
+
+
+def _tickets_note(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        t = await desk.note(Office(), args.number, args.text)  # type: ignore[arg-type]
+        print(f"工单 {t.number} 已加备注")
+        return 0
+
+    return _with_desk(run)
+
+
+def _tickets_reassign(args: argparse.Namespace) -> int:
+    from handlers.wording import closest
+
+    async def run(desk: ServiceDesk) -> int:
+        names = [m.name for m in await desk.staff.all() if m.active]
+        if args.name not in names:
+            near = closest(args.name, names)
+            hint = f"是不是：{'、'.join(near)}？" if near else f"可选：{'、'.join(names)}"
+            raise UsageError(f"没有叫“{args.name}”的工作人员。{hint}")
+        t = await desk.reassign(Office(), args.number, args.name)  # type: ignore[arg-type]
+        print(f"工单 {t.number} 已改派给 {t.assignee}（群里会通知）")
+        return 0
+
+    return _with_desk(run)
+
+
+def _tickets_cancel(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        t = await desk.withdraw(Office(), args.number, args.reason)  # type: ignore[arg-type]
+        print(f"工单 {t.number} 已取消；会告诉居民原因：{args.reason}")
+        return 0
+
+    return _with_desk(run)
+
+
 def _tickets_show(args: argparse.Namespace) -> int:
     from desk.clocks import local
     from desk.masking import mask_mobile
-    from handlers.wording import STATE_NAMES
+    from handlers.ordering import LABELS
+    from handlers.wording import ACTION_NAMES, STATE_NAMES, item_title
+
+    handbook = _open_handbook(Settings.from_env(), announce=False)
 
     async def show(desk: ServiceDesk) -> int:
         t, events = await desk.history(args.number)
-        print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {t.item_id}  负责人 {t.assignee or '-'}")
+        title = item_title(handbook.items, t.item_id)
+        print(f"工单 {t.number}  {STATE_NAMES[t.state]}  事项 {title}  负责人 {t.assignee or '-'}")
         print(f"居民 {t.contact_name or '-'} {mask_mobile(t.contact_mobile) if t.contact_mobile else '-'}")
+        print(f"紧急 {'是' if t.urgent else '否'}")
+        for key, value in (t.fields or {}).items():
+            if key not in ("name", "mobile") and value not in ("", None):
+                print(f"{LABELS.get(key, key)} {value}")
         start, end = local(t.wanted_start, desk.tz), local(t.wanted_end, desk.tz)
         if start and end:
             print(f"时间 {start:%Y-%m-%d %H:%M}-{end:%H:%M}")
@@ -358,7 +617,10 @@ def _tickets_show(args: argparse.Namespace) -> int:
             print(f"评分 {t.rating} {t.comment}")
         for e in events:
             at = local(e.at, desk.tz)
-            print(f"  {at:%Y-%m-%d %H:%M:%S}  {e.actor}  {e.action}  {e.from_state or '-'} → {e.to_state}")
+            moved = f"{STATE_NAMES.get(e.from_state or '', '-')} → {STATE_NAMES.get(e.to_state, e.to_state)}"
+            note = (e.detail or {}).get("note") or (e.detail or {}).get("reason") or ""
+            action = ACTION_NAMES.get(e.action, e.action)
+            print(f"  {at:%Y-%m-%d %H:%M:%S}  {e.actor}  {action}  {moved}  {note}".rstrip())
         return 0
 
     return _with_desk(show)
@@ -417,15 +679,42 @@ def _staff_add(args: argparse.Namespace) -> int:
     return _with_desk(run)
 
 
+ROLE_NAMES = {"leader": "值班长", "secretary": "书记"}
+
+
 def _staff_list(args: argparse.Namespace) -> int:
+    categories = _open_handbook(Settings.from_env(), announce=False).categories
+
+    def named(ids: Iterable[str]) -> str:
+        return "、".join(categories.get(c, c) for c in ids)
+
     async def run(desk: ServiceDesk) -> int:
         for m in await desk.staff.all():
-            scope = "全岗通" if m.grade == "A" else "B: " + ",".join(m.categories)
-            bound = "已绑定" if m.openid else "未绑定"
+            scope = "全岗通" if m.grade == "A" else "B: " + named(m.categories)
+            bound = ("已绑定" if m.openid else "未绑定") if m.active else "已停用"
+            roles = "、".join(ROLE_NAMES.get(r, r) for r in m.roles)
             print(
-                f"{m.name}\t{scope}\tA岗 {','.join(m.post) or '-'}\tB角 {m.backup or '-'}\t"
-                f"{','.join(m.roles) or '-'}\t{bound}"
+                f"{m.name}\t{scope}\tA岗 {named(m.post) or '-'}\tB角 {m.backup or '-'}\t"
+                f"{roles or '-'}\t{bound}"
             )
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_remove(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        await desk.staff.remove(args.name)
+        print(f"{args.name} 已停用：不再派单、排班或以其微信办事；已有工单和记录保留（持有的工单请改派）")
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_unbind(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        await desk.staff.unbind(args.name)
+        print(f"已解除 {args.name} 的微信绑定；用 `baishitong staff invite {args.name}` 发新的绑定码")
         return 0
 
     return _with_desk(run)
@@ -445,8 +734,8 @@ def _staff_invite(args: argparse.Namespace) -> int:
         code, expires = await desk.staff.invite(args.name)
         print(code)
         print(
-            f"{args.name}: send “绑定 {code}” to the Official Account from your own WeChat; "
-            f"works once, until {expires.astimezone(desk.tz):%Y-%m-%d %H:%M}",
+            f"请{args.name}用本人微信向公众号发送“绑定 {code}”；"
+            f"绑定码只能用一次，{expires.astimezone(desk.tz):%Y-%m-%d %H:%M} 前有效",
             file=sys.stderr,
         )
         return 0
@@ -471,7 +760,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.last < args.first:
         raise SettingsError("--to is before --from")
-    handbook = load_handbook(Settings.from_env().handbook_dir or None)
+    handbook = _open_handbook(Settings.from_env(), announce=False)
     stem = f"report-{args.first}-{args.last}"
 
     async def run(desk: ServiceDesk) -> int:
@@ -495,10 +784,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
+    handbook = _open_handbook(settings, announce=False)
+    logging.getLogger("baishitong").info("%s", _handbook_where(settings)[1])
 
     async def run() -> None:
         store = build_store(settings)
-        services, database = await open_desk(settings, build_services(settings))
+        services, database = await open_desk(settings, build_services(settings, handbook))
         outgoing = build_outgoing(settings, services, store)
         logging.getLogger("baishitong").info(
             "outbox worker %s: %d robot(s); customer-service notices %s",
@@ -522,21 +813,39 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handbook_init(args: argparse.Namespace) -> int:
+    from knowledge.loader import default_data_dir
+
+    target = Path(os.path.abspath(os.path.expanduser(args.dir)))
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"error: {target} already exists and is not empty; not overwritten", file=sys.stderr)
+        return 2
+    source = default_data_dir()
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    files = sum(1 for _ in target.rglob("*.yaml"))
+    print(f"copied the bundled handbook ({files} files) from {source} to {target}")
+    print("edit it there, check it with `baishitong handbook check`, and set for serve, chat and worker:")
+    print(f"HANDBOOK_DIR={target}")
+    return 0
+
+
 def _handbook_check(args: argparse.Namespace) -> int:
-    directory = args.dir or Settings.from_env().handbook_dir or None
+    settings = Settings.from_env()
+    directory, where = _handbook_where(settings, args.dir)
+    print(where, file=sys.stderr, flush=True)
     try:
-        handbook = load_handbook(directory)
+        handbook = _open_handbook(settings, args.dir, announce=False)
     except HandbookError as exc:
-        for problem in exc.problems:
+        for problem in exc.problems[1:]:  # the first line names the directory
             print(problem)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        print(f"{len(exc.problems) - 1} problem(s) found in {directory}", file=sys.stderr)
         return 1
     from handlers.render import checklist
 
     sizes = [len(checklist(item, handbook).encode()) for item in handbook.items.values()]
     documents = sum(len(item.documents) for item in handbook.items.values())
     aliases = sum(len(item.aliases) for item in handbook.items.values())
-    print(f"handbook OK: {handbook.source}")
+    print(f"handbook OK: {directory}")
     print(
         f"{len(handbook.items)} items in {len(handbook.categories)} categories, "
         f"{documents} documents, {aliases} aliases"
@@ -552,11 +861,18 @@ def _handbook_check(args: argparse.Namespace) -> int:
 
 def _handbook_show(args: argparse.Namespace) -> int:
     from handlers.render import checklist
+    from handlers.wording import item_id_of, item_suggestions
 
-    handbook = load_handbook(args.dir or Settings.from_env().handbook_dir or None)
-    item = handbook.items.get(args.item_id)
+    handbook = _open_handbook(Settings.from_env(), args.dir)
+    item = handbook.items.get(item_id_of(handbook.items, args.item_id) or "")
     if item is None:
-        print(f"unknown item id '{args.item_id}'. Known ids: {', '.join(handbook.items)}", file=sys.stderr)
+        near = item_suggestions(handbook.items, args.item_id)
+        hint = (
+            f"是不是：{'、'.join(near)}？"
+            if near
+            else f"可用：{'、'.join(i.title for i in handbook.items.values())}"
+        )
+        print(f"unknown item id: 没有叫“{args.item_id}”的事项。{hint}", file=sys.stderr)
         return 1
     print(f"id: {item.id}\ncategory: {item.category} ({handbook.categories[item.category]})")
     print(f"aliases: {'、'.join(item.aliases)}")

@@ -14,14 +14,16 @@ from desk.binding import BindGuard
 from desk.desk import ServiceDesk
 from handlers import Services
 from intents import Classifier
-from knowledge import load_handbook
+from knowledge import Handbook, load_handbook
 from storage import Store, open_store
 from storage.db import Database
 from storage.shared import MemoryRateLimiter, MemoryValueCache, RedisRateLimiter, RedisValueCache
 
 
-def build_services(settings: Settings) -> Services:
-    handbook = load_handbook(settings.handbook_dir or None)
+def build_services(settings: Settings, handbook: Handbook | None = None) -> Services:
+    if handbook is None:
+        settings.require_handbook()
+        handbook = load_handbook(settings.handbook_path)
     # The classifier loads jieba and the homophone index now, not on the first message.
     return Services(handbook, Classifier(handbook), tz=settings.tz)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +31,9 @@ class Settings:
     redis_url: str = ""  # empty: in-process store
     redis_max_connections: int = 64
     database_url: str = "sqlite+aiosqlite:///baishitong.db"  # a file in the working directory
-    handbook_dir: str = ""  # empty: the handbook shipped with the package
+    # A community's own handbook (an absolute path; `baishitong handbook init DIR` makes one).
+    # Empty: the copy bundled inside the installed package, which a checkout's edits never reach.
+    handbook_dir: str = ""
     timestamp_window: int = 300
     reply_deadline: float = 4.5
     max_body_bytes: int = 64 * 1024
@@ -69,7 +72,7 @@ class Settings:
             redis_url=env.get("REDIS_URL", "").strip(),
             redis_max_connections=_int(env, "REDIS_MAX_CONNECTIONS", 64),
             database_url=env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///baishitong.db",
-            handbook_dir=env.get("HANDBOOK_DIR", "").strip(),
+            handbook_dir=_directory(env.get("HANDBOOK_DIR", "")),
             timestamp_window=_int(env, "WECHAT_TIMESTAMP_WINDOW", 300),
             reply_deadline=_float(env, "REPLY_DEADLINE_SECONDS", 4.5),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
@@ -114,14 +117,36 @@ class Settings:
             raise SettingsError("WECHAT_APP_ID is required when WECHAT_APP_SECRET is set")
 
     @property
+    def handbook_path(self) -> Path:
+        """The one directory serve, chat, worker and `handbook check/show` read the handbook from."""
+        if self.handbook_dir:
+            return Path(self.handbook_dir)
+        from knowledge.loader import default_data_dir
+
+        return default_data_dir()
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def require_handbook(self) -> None:
+        if self.handbook_dir and not os.path.isdir(self.handbook_dir):
+            raise SettingsError(
+                f"HANDBOOK_DIR: no directory at {self.handbook_dir}; create it from the bundled "
+                f"handbook with `baishitong handbook init {self.handbook_dir}`"
+            )
 
     def require_token(self) -> None:
         if not self.wechat_token:
             raise SettingsError(
                 "WECHAT_TOKEN is required: the Token set in the Official Account's server settings"
             )
+
+
+def _directory(raw: str) -> str:
+    """An absolute path, so every message names the same place whatever the working directory."""
+    raw = raw.strip()
+    return os.path.abspath(os.path.expanduser(raw)) if raw else ""
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -309,6 +309,25 @@ class ServiceDesk:
                 raise Refused("not_your_ticket", number=refused.facts["number"]) from None
             raise
 
+    async def withdraw(self, actor: StaffMember, number: str | int, reason: str) -> Ticket:
+        """The office cancels a ticket before it is done (a duplicate, a resident who rang), with
+        the reason: the resident is told it, and its holder in the group."""
+
+        def notify(t: Ticket) -> Iterable[OutboxMessage]:
+            yield self._resident(t, "withdrawn", actor.name, reason)
+            if t.assignee:
+                yield self._group(t, "withdrawn", await_wecom=None, extra={"reason": reason})
+
+        return await operations.apply(
+            self.tickets,
+            number,
+            "cancel",
+            actor=actor.name,
+            check=lambda t: policy.can_withdraw(actor, t),
+            note=reason,
+            then=notify,
+        )
+
     async def amend(self, resident: str, number: str | int, amendment: Amendment) -> Ticket:
         """改时间/改地址/改电话 of a resident's own open ticket; its assignee is told (desk/amend.py)."""
         return await amend.amend(self, resident, number, amendment)

@@ -97,6 +97,13 @@ def can_cancel(resident: str, ticket: TicketFacts) -> Refused | None:
     return state_allows("cancel", ticket)
 
 
+def can_withdraw(actor: Actor, ticket: TicketFacts) -> Refused | None:
+    """The office (a duty leader or the secretary) cancels a ticket before it is done, with a reason."""
+    if not {"leader", "secretary"} & set(actor.roles):
+        return Refused("leader_only", number=ticket.number, action="cancel")
+    return state_allows("cancel", ticket)
+
+
 def can_amend(resident: str, ticket: TicketFacts) -> Refused | None:
     """改时间/改地址/改电话: only the resident who placed it, while it is still open."""
     if ticket.resident != resident:

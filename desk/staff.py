@@ -75,6 +75,16 @@ class StaffDesk:
     async def by_openid(self, openid: str) -> StaffMember | None:
         return await self.directory.by_openid(openid)
 
+    async def remove(self, name: str) -> StaffMember:
+        """Staff who leave: no longer routed, on duty or bound; their tickets and history stay."""
+        with _refusals():
+            return await self.directory.set_active(name, False)
+
+    async def unbind(self, name: str) -> StaffMember:
+        """A lost phone: the WeChat bound to them no longer acts as them until they bind again."""
+        with _refusals():
+            return await self.directory.unbind(name)
+
     async def add_leave(self, name: str, first_day: date, last_day: date, note: str = "") -> None:
         with _refusals():
             await self.directory.add_leave(name, first_day, last_day, note)

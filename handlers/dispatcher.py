@@ -18,12 +18,15 @@ _MEDIA_KINDS = frozenset({"image", "location", "link", "video", "shortvideo", "m
 async def dispatch(ctx: Context) -> Reply:
     """Answer one message. The caller serialises a resident's messages and saves ctx.conversation.
 
-    Notices WeChat would not deliver earlier (outside its 48-hour window) come first.
+    Notices WeChat would not deliver earlier (outside its 48-hour window) come first: flagged in
+    the turn store when this process (or, with Redis, any process) kept them, and always found
+    through the database, whichever process's worker kept them.
     """
     reply = await _dispatch(ctx)
     _remember(ctx)
-    if ctx.notice and ctx.services.desk is not None:
-        kept = await ctx.services.desk.outbox.take_kept(ctx.message.resident)
+    desk, resident = ctx.services.desk, ctx.message.resident
+    if desk is not None and (ctx.notice or await desk.outbox.kept_waiting(resident)):
+        kept = await desk.outbox.take_kept(resident)
         if kept:
             return Reply(truncate("\n\n".join([*kept, reply.text or ""]).strip()))
     return reply

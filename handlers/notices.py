@@ -19,6 +19,7 @@ GROUP_TITLES = {
     "new_ticket": "新工单",
     "transferred": "工单转交",
     "cancelled": "居民已取消",
+    "withdrawn": "社区已取消工单",
     "follow_up": "差评回访",
     "claim_reminder": "接单提醒",
     "claim_escalation": "超时未接单·升级",
@@ -219,6 +220,8 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         return "\n".join(lines)
     if event == "cancelled":
         lines.append("> 居民已取消，无需再上门或联系。")
+    elif event == "withdrawn":
+        lines.append(f"> 社区已取消（{payload.get('reason') or '未写原因'}），无需再上门或联系。")
     elif payload.get("wecom"):
         lines.append(f"请 <@{payload['wecom']}> 在公众号回复“接单 {payload['ticket']}”")
     elif payload.get("assignee"):
@@ -232,7 +235,11 @@ def digest_markdown(rows: list[tuple[str, dict[str, Any]]], handbook: Handbook) 
     """Pushes folded into one message when the robot's per-minute budget runs out."""
     lines = [f"**还有 {len(rows)} 条工单动态（合并发送）**"]
     for event, payload in rows:
-        mention = f"<@{payload['wecom']}>" if payload.get("wecom") and event != "cancelled" else ""
+        mention = (
+            f"<@{payload['wecom']}>"
+            if payload.get("wecom") and event not in ("cancelled", "withdrawn")
+            else ""
+        )
         urgent = "【紧急】" if payload.get("urgent") else ""
         lines.append(
             f"> {urgent}{GROUP_TITLES.get(event, event)} {payload['ticket']} "
@@ -254,6 +261,9 @@ def resident_text(event: str, payload: dict[str, Any], handbook: Handbook) -> st
             f"您的工单 {payload['ticket']}【{title}】已办结{note}。\n"
             "请给这次服务打分：回复 1-5 的数字（5 分最满意），也可以在数字后面写几句意见。"
         )
+    if event == "withdrawn":
+        reason = f"：{payload['note']}" if payload.get("note") else ""
+        return f"您的工单 {payload['ticket']}【{title}】已由社区取消{reason}。如有疑问请拨打社区电话。"
     if event == "appointment" and payload.get("start"):
         start = datetime.fromisoformat(payload["start"])
         return (

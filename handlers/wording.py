@@ -5,7 +5,8 @@ The desk returns reasons and facts (desk.refusals.Refused); a web console words 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from desk.refusals import Refused
@@ -77,3 +78,41 @@ def refusal(refused: Refused) -> str:
     """The sentence a person reads for `refused`."""
     word = _REFUSALS.get(refused.reason)
     return word(refused.facts) if word else f"办不了：{refused.reason}"
+
+
+def closest(text: str, names: Iterable[str], n: int = 3) -> list[str]:
+    """The names most like `text` (a typo, a part of a title), best first, for "是不是：…"."""
+    names = list(dict.fromkeys(names))
+    found = difflib.get_close_matches(text, names, n=n, cutoff=0.4)
+    return found or [name for name in names if text and (text in name or name in text)][:n]
+
+
+def state_id(text: str) -> str | None:
+    """A state given as its id (accepted) or its Chinese name (已签收)."""
+    text = text.strip()
+    if text in STATE_NAMES:
+        return text
+    return next((state for state, name in STATE_NAMES.items() if name == text), None)
+
+
+def item_id_of(items: Mapping[str, Any], text: str) -> str | None:
+    """An item given as its id, its title or one of its aliases (居住证 → residence_permit)."""
+    text = text.strip()
+    if text in items or text in KIND_TITLES:
+        return text
+    for kind, title in KIND_TITLES.items():
+        if text == title:
+            return kind
+    for item in items.values():
+        if text == item.title or text in item.aliases:
+            return str(item.id)
+    return None
+
+
+def item_suggestions(items: Mapping[str, Any], text: str) -> list[str]:
+    """Titles of the items whose title or alias is closest to `text`."""
+    by_name: dict[str, str] = {}
+    for item in items.values():
+        for name in (item.title, *item.aliases):
+            by_name.setdefault(name, item.title)
+    return list(dict.fromkeys(by_name[name] for name in closest(text, by_name, n=5)))[:3]

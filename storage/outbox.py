@@ -10,6 +10,9 @@ committed.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +21,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from storage.db import Database
 from storage.models import KeptNotice, OutboxMessage
+
+log = logging.getLogger("baishitong.outbox")
 
 
 def outbox_row(
@@ -43,9 +48,18 @@ def outbox_row(
 
 
 class Outbox:
+    # Kept notices are kept by whichever process runs the worker (`serve`, `baishitong worker`) and
+    # shown by whichever process the resident's next message reaches (`serve`, `chat`): the
+    # database is the only place they all share. Each process re-reads which residents have
+    # unshown notices at most this often, so an ordinary turn costs no query.
+    kept_refresh_seconds = 1.0
+    kept_read_timeout = 0.5
+
     def __init__(self, database: Database, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self._db = database
         self._clock = clock
+        self._waiting: set[str] = set()  # residents with unshown kept notices, as last read
+        self._looked_at: float | None = None  # time.monotonic() of that read
 
     async def lease(
         self,
@@ -150,6 +164,24 @@ class Outbox:
                 .where(OutboxMessage.id == row.id)
                 .values(sent_at=now, outcome=outcome[:200], claimed_until=None)
             )
+        self._waiting.add(resident)
+
+    async def kept_waiting(self, resident: str) -> bool:
+        """Whether kept notices (from any process's worker) may wait for `resident`."""
+        now = time.monotonic()
+        if self._looked_at is None or now - self._looked_at >= self.kept_refresh_seconds:
+            self._looked_at = now  # before the await: concurrent turns share one read
+            try:
+                # A stalled database must not hold up every answer: the notice waits a turn.
+                async with asyncio.timeout(self.kept_read_timeout), self._db.session() as session:
+                    self._waiting = set(
+                        await session.scalars(
+                            select(KeptNotice.resident).where(KeptNotice.shown_at.is_(None)).distinct()
+                        )
+                    )
+            except Exception as exc:  # the answer matters more than the notice: shown next time
+                log.warning("cannot read kept notices: %r", exc)
+        return resident in self._waiting
 
     async def take_kept(self, resident: str) -> list[str]:
         """Kept notices for `resident`, oldest first, marked shown."""
@@ -164,7 +196,9 @@ class Outbox:
             )
             for row in rows:
                 row.shown_at = now
-            return [row.text for row in rows]
+            texts = [row.text for row in rows]
+        self._waiting.discard(resident)
+        return texts
 
     async def pending(self) -> int:
         async with self._db.session() as session:

@@ -111,6 +111,23 @@ class StaffDirectory:
             raise StaffError("unknown_staff", name=name.strip())
         return member
 
+    async def set_active(self, name: str, active: bool) -> StaffMember:
+        """Someone who left: routing and binding skip them; their tickets and history stay."""
+        return await self._change(name, **({"active": True} if active else {"active": False, "openid": None}))
+
+    async def unbind(self, name: str) -> StaffMember:
+        """A lost or changed phone: forget the WeChat bound to them; a new invite binds again."""
+        return await self._change(name, openid=None)
+
+    async def _change(self, name: str, **values: Any) -> StaffMember:
+        async with self._db.transaction() as session:
+            member = await session.scalar(select(StaffMember).where(StaffMember.name == name.strip()))
+            if member is None:
+                raise StaffError("unknown_staff", name=name.strip())
+            for key, value in values.items():
+                setattr(member, key, value)
+        return member
+
     async def by_openid(self, openid: str) -> StaffMember | None:
         async with self._db.session() as session:
             return await session.scalar(

@@ -8,12 +8,13 @@ Which changes are allowed, and who may make them, is desk/'s business.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -167,6 +168,21 @@ class TicketStore:
             query = query.where(Ticket.created_at < until)
         if limit:
             query = query.limit(limit)
+        async with self._db.session() as session:
+            return list(await session.scalars(query))
+
+    async def search(self, text: str, limit: int = 50) -> list[Ticket]:
+        """Tickets by number, by mobile (whole or its last digits) or by contact name (a part of
+        it), newest first: what the office has when a resident rings."""
+        text = text.strip()
+        if not text:
+            return []
+        found = [Ticket.contact_name.contains(text, autoescape=True)]
+        if text.isascii() and text.isdigit():
+            found.append(Ticket.contact_mobile.endswith(text, autoescape=True))
+            with contextlib.suppress(UnknownTicket):  # too short or too long to be a number
+                found.append(Ticket.id == parse_number(text))
+        query = select(Ticket).where(or_(*found)).order_by(Ticket.id.desc()).limit(limit)
         async with self._db.session() as session:
             return list(await session.scalars(query))
 

@@ -193,9 +193,9 @@ def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:
 
     number = asyncio.run(seed())
     listed = run("tickets", "list", "--state", "accepted", env={"DATABASE_URL": url})
-    assert listed.returncode == 0 and listed.stdout.startswith(f"{number}\t已签收\tfacility_repair\twang")
+    assert listed.returncode == 0 and listed.stdout.startswith(f"{number}\t已签收\t公共设施报修\twang")
     shown = run("tickets", "show", number, env={"DATABASE_URL": url})
-    assert "accept  open → accepted" in shown.stdout
+    assert "wang  接单  待派单 → 已签收" in shown.stdout
     missing = run("tickets", "show", "99999", env={"DATABASE_URL": url})
     assert missing.returncode == 2 and "没有编号为 99999 的工单" in missing.stderr
 
@@ -223,7 +223,7 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     assert leave.returncode == 0
     assert run("staff", "leave", "张敏", "--from", "12/01", env=env).returncode == 2
     listing = run("staff", "list", env=env).stdout
-    assert "孙丽\tB: family" in listing and "陈书记\t全岗通" in listing
+    assert "孙丽\tB: 家庭与教育" in listing and "陈书记\t全岗通" in listing
     assert run("staff", "duty", env=env).returncode == 0
 
     # The same order conversation works in the terminal and creates a real ticket.
@@ -232,7 +232,155 @@ def test_staff_rota_commands_and_chat_ordering(tmp_path) -> None:
     bound = run("chat", "--resident", "staff-li", stdin=f"绑定 {code}\n接单 10001\n退出\n", env=env)
     assert "绑定成功" in bound.stdout and "接单成功" in bound.stdout
     today = run("tickets", "list", "--state", "accepted", "--from", "2000-01-01", env=env)
-    assert today.stdout.startswith("10001\t已签收\tfacility_repair\t李强")
+    assert today.stdout.startswith("10001\t已签收\t公共设施报修\t李强")
     assert run("tickets", "list", "--to", "2000-01-01", env=env).stdout == ""
     shown = run("tickets", "show", "10001", env=env).stdout
     assert "居民 王大爷 138****5678" in shown and "办结时限" in shown
+
+
+def test_handbook_init_gives_one_editable_directory_that_every_command_reads(tmp_path) -> None:
+    """After `pip install .` the bundled data sits in site-packages; a community edits its own copy."""
+    directory = tmp_path / "handbook"
+    made = run("handbook", "init", str(directory))
+    assert made.returncode == 0, made.stderr
+    assert (directory / "office.yaml").is_file() and (directory / "items/residence_permit.yaml").is_file()
+    assert f"HANDBOOK_DIR={directory}" in made.stdout
+    again = run("handbook", "init", str(directory))
+    assert again.returncode == 2 and "not overwritten" in again.stderr
+
+    env = {"HANDBOOK_DIR": str(directory)}
+    item = directory / "items/residence_permit.yaml"
+    text = item.read_text(encoding="utf-8")
+    item.write_text(text.replace("title: 居住证办理", "title: 居住证办理（本社区）"), encoding="utf-8")
+    shown = run("handbook", "show", "residence_permit", env=env)
+    assert shown.returncode == 0 and "【居住证办理（本社区）】" in shown.stdout
+    assert str(directory) in shown.stderr
+    checked = run("handbook", "check", env=env)
+    assert checked.returncode == 0 and str(directory) in checked.stdout
+
+    office = directory / "office.yaml"
+    office.write_text(office.read_text(encoding="utf-8").replace("phone:", "fone:", 1), encoding="utf-8")
+    broken = run("handbook", "check", env=env)
+    assert broken.returncode == 1 and "office.yaml" in broken.stdout and str(directory) in broken.stderr
+    chat = run("chat", stdin="退出\n", env=env)
+    assert chat.returncode == 2 and str(directory) in chat.stderr
+
+    # Without HANDBOOK_DIR the bundled copy is used, and the messages say so and how to edit.
+    bundled = run("handbook", "check", env={"HANDBOOK_DIR": ""})
+    assert bundled.returncode == 0 and "handbook init" in bundled.stderr
+    missing = run("handbook", "check", env={"HANDBOOK_DIR": str(tmp_path / "nowhere")})
+    assert missing.returncode == 2 and "handbook init" in missing.stderr
+    assert str(tmp_path / "nowhere") in missing.stderr
+
+
+def test_staff_tools_speak_chinese_and_suggest_on_a_miss(tmp_path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cn.db'}"}
+    assert run("staff", "import", "examples/rota.yaml", env=env).returncode == 0
+    assert run("staff", "add", "孙丽", "--grade", "B", "--categories", "family", env=env).returncode == 0
+    chat = run("chat", stdin="3栋楼道灯坏了\n王大爷\n13812345678\n阳光苑3栋\n确认\n退出\n", env=env)
+    assert "工单号 10001" in chat.stdout
+
+    listed = run("tickets", "list", env=env)
+    assert (
+        listed.stdout.startswith("10001\t已派单\t公共设施报修\t") and "facility_repair" not in listed.stdout
+    )
+    by_state = run("tickets", "list", "--state", "已派单", env=env)
+    assert by_state.returncode == 0 and by_state.stdout.startswith("10001\t")
+    by_title = run("tickets", "list", "--item", "公共设施报修", env=env)
+    assert by_title.returncode == 0 and by_title.stdout.startswith("10001\t")
+    by_alias = run("tickets", "list", "--item", "居住证", env=env)  # an alias: 居住证办理, none yet
+    assert by_alias.returncode == 0 and by_alias.stdout == "" and "居住证办理" in by_alias.stderr
+    wrong_state = run("tickets", "list", "--state", "已派", env=env)
+    assert wrong_state.returncode == 2 and "已派单" in wrong_state.stderr
+    wrong_item = run("tickets", "list", "--item", "公共设施报", env=env)
+    assert wrong_item.returncode == 2 and "公共设施报修" in wrong_item.stderr
+
+    shown = run("tickets", "show", "10001", env=env).stdout
+    assert "公共设施报修" in shown and "王大爷" in shown and "阳光苑3栋" in shown and "紧急 否" in shown
+    assert "情况" in shown and "138****5678" in shown
+
+    assert "【居住证办理】" in run("handbook", "show", "居住证").stdout
+    near = run("handbook", "show", "居住正明")
+    assert near.returncode == 1 and "居住证办理" in near.stderr
+
+    staff = run("staff", "list", env=env).stdout
+    assert "孙丽\tB: 家庭与教育" in staff
+    invite = run("staff", "invite", "李强", env=env)
+    assert invite.returncode == 0 and "send" not in invite.stderr and "绑定" in invite.stderr
+    assert "用本人微信" in invite.stderr
+
+
+def test_office_ticket_operations_export_search_and_staff_who_leave(tmp_path) -> None:
+    import csv
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'office.db'}"}
+    assert run("staff", "import", "examples/rota.yaml", env=env).returncode == 0
+    chat = run("chat", stdin="3栋楼道灯坏了\n王大爷\n13812345678\n阳光苑3栋\n确认\n退出\n", env=env)
+    assert "工单号 10001" in chat.stdout
+    holder = run("tickets", "list", env=env).stdout.split("\t")[3]
+    other = "张敏" if holder != "张敏" else "李强"
+
+    exported = run(
+        "tickets",
+        "export",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-12-31",
+        "--out",
+        str(tmp_path / "a.csv"),
+        env=env,
+    )
+    assert exported.returncode == 0, exported.stderr
+    [row] = list(csv.DictReader((tmp_path / "a.csv").open(encoding="utf-8-sig")))
+    assert (row["工单号"], row["事项"], row["状态"], row["电话"]) == (
+        "10001",
+        "公共设施报修",
+        "已派单",
+        "138****5678",
+    )
+    assert row["地址"] == "阳光苑3栋" and row["紧急"] == "否" and row["负责人"] == holder
+    full = run(
+        "tickets",
+        "export",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-12-31",
+        "--full",
+        "--out",
+        str(tmp_path / "f.csv"),
+        env=env,
+    )
+    assert full.returncode == 0
+    [row] = list(csv.DictReader((tmp_path / "f.csv").open(encoding="utf-8-sig")))
+    assert row["电话"] == "13812345678"
+
+    assert run("tickets", "note", "10001", "居民来电：周三下午在家", env=env).returncode == 0
+    moved = run("tickets", "reassign", "10001", other, env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert run("tickets", "list", env=env).stdout.split("\t")[3] == other
+    nobody = run("tickets", "reassign", "10001", "张明", env=env)
+    assert nobody.returncode == 2 and "张敏" in nobody.stderr  # the closest name
+
+    for query in ("10001", "13812345678", "5678", "王大爷"):
+        found = run("tickets", "search", query, env=env)
+        assert found.returncode == 0 and found.stdout.startswith("10001\t"), query
+    assert run("tickets", "search", "李四", env=env).stdout == ""
+
+    cancelled = run("tickets", "cancel", "10001", "--reason", "居民电话说不用修了", env=env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    shown = run("tickets", "show", "10001", env=env).stdout
+    assert "已取消" in shown and "居民电话说不用修了" in shown and "周三下午在家" in shown
+    assert run("tickets", "cancel", "10001", "--reason", "again", env=env).returncode == 2
+
+    code = run("staff", "invite", "李强", env=env).stdout.strip()
+    assert "绑定成功" in run("chat", "--resident", "staff-li", stdin=f"绑定 {code}\n退出\n", env=env).stdout
+    assert "李强\t全岗通" in run("staff", "list", env=env).stdout
+    assert run("staff", "unbind", "李强", env=env).returncode == 0
+    assert "未绑定" in next(
+        line for line in run("staff", "list", env=env).stdout.splitlines() if line.startswith("李强")
+    )
+    assert run("staff", "remove", "赵磊", env=env).returncode == 0
+    listing = run("staff", "list", env=env).stdout
+    assert "已停用" in next(line for line in listing.splitlines() if line.startswith("赵磊"))

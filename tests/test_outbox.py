@@ -221,6 +221,35 @@ async def test_notices_outside_48_hours_are_shown_when_the_resident_writes(
         await cleanup_redis(store)
 
 
+async def test_kept_notices_are_found_through_the_database_by_another_process(
+    desk_services: Services, desk, database, handbook, http, wechat, clock: FakeClock
+) -> None:
+    """`serve` with OUTBOX_WORKER=off plus `baishitong worker` (or `chat`), no REDIS_URL: the
+    worker's in-process store is not the web process's, so only the database can tell."""
+    from sqlalchemy import select
+
+    from storage.models import KeptNotice
+    from tests.conftest import SHANGHAI
+
+    desk.outbox.kept_refresh_seconds = 0.2  # the web process looks at kept_notices at most this often
+    say = Chat(desk_services)  # the web process, with its own in-process store
+    await ordered_and_claimed_by_li(say, desk)
+    assert "已由李老师接单" not in await say("居住证要带什么")  # nothing kept yet; the look is recent
+    wechat.outside_48h.add("r1")
+    # The worker process: its own desk over the same database and its own in-process store.
+    other = ServiceDesk(database, handbook.calendar, SHANGHAI, clock)
+    worker = await make_worker(other, handbook, http, wechat_url=await wechat.start(), store=MemoryStore())
+    assert await worker.drain_once() == 1
+    await asyncio.sleep(0.25)
+    reply = await say("居住证要带什么")
+    assert (
+        reply.startswith("您的工单 10001【养老金领取资格认证】已由李老师接单") and "【居住证办理】" in reply
+    )
+    assert "已由李老师接单" not in await say("居住证要带什么")  # shown once
+    async with database.session() as session:
+        assert all(row.shown_at is not None for row in await session.scalars(select(KeptNotice)))
+
+
 async def test_a_slow_robot_times_out_and_the_push_is_retried(
     desk, handbook, robot, clock: FakeClock
 ) -> None:

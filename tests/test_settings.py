@@ -88,3 +88,13 @@ def test_message_mode_defaults_to_safe_when_the_aes_key_is_set() -> None:
 def test_message_mode_is_checked(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_handbook_dir_is_read_once_as_an_absolute_path(tmp_path, monkeypatch) -> None:
+    from knowledge.loader import default_data_dir
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"HANDBOOK_DIR": "community-handbook"})
+    assert settings.handbook_dir == str(tmp_path / "community-handbook")
+    assert settings.handbook_path == tmp_path / "community-handbook"
+    assert Settings.from_env({}).handbook_path == default_data_dir()

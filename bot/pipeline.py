@@ -2,7 +2,9 @@
 
 WeChat retries a request up to three times when it has no answer in 5 s. A delivery begins a
 turn in the store: the first one of a message id owns it and runs the handlers; a retry gets
-the stored reply or, while the first still runs, waits for it. Past the deadline the caller
+the stored reply or, while the first still runs, waits for it. When the first delivery's process
+dies mid-turn (its owner lease lapses, storage/redis_store.py), the retry takes the message over
+and runs the handlers itself. Past the deadline the caller
 answers "success" (so WeChat stops retrying) and the turn finishes in the background.
 """
 

@@ -137,6 +137,12 @@ class RedisStore(Store):
         self.owner_id = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.lease_ttl = lease_ttl
         self._heartbeat: asyncio.Task[None] | None = None
+        self._lease_lock = asyncio.Lock()
+        # The lease is renewed on a connection of its own: behind a burst that has every pooled
+        # connection busy, a renewal waiting its turn would let the lease of a live process lapse.
+        self._lease_client = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2, max_connections=2
+        )
 
     def _keys(self, key: str, resident: str) -> list[str]:
         tag = f"{self._prefix}{{{resident}}}"
@@ -150,14 +156,17 @@ class RedisStore(Store):
         return _PENDING + self.owner_id
 
     async def _renew_lease(self) -> None:
-        await self._client.set(self._lease_key(self.owner_id), 1, px=max(1, int(self.lease_ttl * 1000)))
+        await self._lease_client.set(self._lease_key(self.owner_id), 1, px=max(1, int(self.lease_ttl * 1000)))
 
     async def _ensure_lease(self) -> None:
         """Take this process's lease before its first turn, and keep it alive from then on."""
         if self._heartbeat is not None and not self._heartbeat.done():
             return
-        await self._renew_lease()
-        self._heartbeat = asyncio.create_task(self._keep_lease(), name=f"lease {self.owner_id}")
+        async with self._lease_lock:  # the first turns of a burst take it once, not once each
+            if self._heartbeat is not None and not self._heartbeat.done():
+                return
+            await self._renew_lease()
+            self._heartbeat = asyncio.create_task(self._keep_lease(), name=f"lease {self.owner_id}")
 
     async def _keep_lease(self) -> None:
         while True:
@@ -315,5 +324,6 @@ class RedisStore(Store):
                 await self._heartbeat
             self._heartbeat = None
             with contextlib.suppress(RedisError, OSError, RuntimeError):
-                await self._client.delete(self._lease_key(self.owner_id))
+                await self._lease_client.delete(self._lease_key(self.owner_id))
+        await self._lease_client.aclose(close_connection_pool=True)
         await self._client.aclose(close_connection_pool=True)

@@ -2,7 +2,9 @@
 
 WeChat retries a request up to three times when it has no answer in 5 s. A delivery begins a
 turn in the store: the first one of a message id owns it and runs the handlers; a retry gets
-the stored reply or, while the first still runs, waits for it. Past the deadline the caller
+the stored reply or, while the first still runs, waits for it. When the first delivery's process
+dies mid-turn (its owner lease lapses, storage/redis_store.py), the retry takes the message over
+and runs the handlers itself. Past the deadline the caller
 answers "success" (so WeChat stops retrying) and the turn finishes in the background.
 """
 
@@ -22,6 +24,8 @@ from storage import Store
 log = logging.getLogger("baishitong.pipeline")
 
 APOLOGY = "抱歉，系统开小差了，请稍后再试；着急的话请回复“人工”或拨打社区电话。"
+_BEGINS = 3  # a retry waiting for a first delivery whose owner died begins again to take it over
+
 BUSY = "现在咨询的人比较多，请过一分钟再发一次；着急的话请拨打社区电话。"
 
 
@@ -160,20 +164,26 @@ class Pipeline:
         self, key: str, message: Message, render: Callable[[Reply], str], deadline: float
     ) -> str:
         store = self._store
-        turn = await store.begin(key, message.resident)
-        if self.outage.active:
-            self.catch_up.ended()
-        self.outage.recovered()
-        if not turn.owner:
+        loop = asyncio.get_running_loop()
+        for attempt in range(_BEGINS):
+            turn = await store.begin(key, message.resident)
+            if attempt == 0:
+                if self.outage.active:
+                    self.catch_up.ended()
+                self.outage.recovered()
+            if turn.owner:
+                break
             if turn.reply is not None:
                 log.info("retry of %s answered from the stored reply", key)
                 return turn.reply
-            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
-            reply = await store.wait_reply(key, message.resident, remaining)
-            if reply is None:
+            reply = await store.wait_reply(key, message.resident, max(0.0, deadline - loop.time()))
+            if reply is not None:
+                return reply
+            # None before the deadline: the first delivery's owner died (its process was killed) or
+            # gave the message back; begin again, which takes the message over.
+            if loop.time() >= deadline or attempt == _BEGINS - 1:
                 log.warning("retry of %s still running at the deadline: answered success", key)
                 return SUCCESS
-            return reply
         services = self.services
         try:
             conversation = Conversation.load(turn.state, services.now(), services.handbook.items)

@@ -56,7 +56,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def wait_reply(self, key: str, resident: str, timeout: float) -> str | None:
-        """For a pending retry: the reply once the first delivery finishes; None on timeout."""
+        """For a pending retry: the reply once the first delivery finishes; None on timeout, or
+        earlier when the first delivery can no longer finish (its claim is gone, or on Redis its
+        owner process died): the caller may then `begin` again, which takes the message over."""
 
     @abc.abstractmethod
     async def flag_notice(self, resident: str) -> None:

@@ -195,3 +195,132 @@ async def test_first_use_remembers_a_name_for_its_ttl(store: Store) -> None:
     assert await store.first_use("1700000000:nonce-2", 0.2) is True
     await asyncio.sleep(0.3)
     assert await store.first_use("1700000000:nonce-1", 0.2) is True
+
+
+# Owner leases (Redis): a turn's owner is a process that keeps a lease alive; a process killed
+# mid-turn is simulated by stopping its heartbeat and deleting its lease (its store stays usable,
+# as a paused process that wakes up would).
+
+
+async def _two_processes(redis_url: str, lease_ttl: float = 0.4):
+    from tests.conftest import new_redis_store
+
+    one, two = await new_redis_store(redis_url), await new_redis_store(redis_url)
+    two._prefix = one._prefix  # same deployment
+    one.lease_ttl = two.lease_ttl = lease_ttl
+    assert getattr(one, "owner_id", 1) != getattr(two, "owner_id", 2)
+    return one, two
+
+
+async def _die(store) -> None:
+    """What SIGKILL does to a store's process, as far as Redis can tell: the lease stops renewing."""
+    heartbeat = getattr(store, "_heartbeat", None)  # (getattr: the tests also run on a store without leases)
+    if heartbeat is not None:
+        heartbeat.cancel()
+        await store._client.delete(store._lease_key(store.owner_id))
+
+
+async def test_redis_retry_takes_over_a_message_whose_owner_died(redis_url: str) -> None:
+    from tests.conftest import cleanup_redis
+
+    one, two = await _two_processes(redis_url)
+    setup = await one.begin("before", "orphaned")
+    await one.finish(setup, "x", {"draft": "ticket"})
+    first = await one.begin("m-dead", "orphaned")
+    assert first.owner
+    await _die(one)
+    async with asyncio.timeout(2):  # neither "pending" nor a wait for the dead owner's lock
+        retry = await two.begin("m-dead", "orphaned")
+    assert retry.owner and retry.state == {"draft": "ticket"}  # runs the handlers on the state
+    await two.finish(retry, "real reply", {"draft": "sent"})
+    again = await two.begin("m-dead", "orphaned")
+    assert (again.owner, again.reply) == (False, "real reply")
+    # The presumed-dead owner finishing after all overwrites neither the reply nor the state.
+    await one.finish(first, "late reply", {"draft": "late"})
+    assert await two.wait_reply("m-dead", "orphaned", 0.1) == "real reply"
+    assert await two.get_state("orphaned") == {"draft": "sent"}
+    await cleanup_redis(one)
+    await two.close()
+
+
+async def test_redis_only_one_of_concurrent_retries_takes_over(redis_url: str) -> None:
+    from tests.conftest import cleanup_redis, new_redis_store
+
+    one, two = await _two_processes(redis_url)
+    three = await new_redis_store(redis_url)
+    three._prefix = one._prefix
+    first = await one.begin("m-race", "orphan-race")
+    assert first.owner
+    await _die(one)
+    turns = await asyncio.gather(two.begin("m-race", "orphan-race"), three.begin("m-race", "orphan-race"))
+    assert sorted(turn.owner for turn in turns) == [False, True]
+    taker = next(turn for turn in turns if turn.owner)
+    await (two if turns[0].owner else three).finish(taker, "once", None)
+    assert await two.wait_reply("m-race", "orphan-race", 0.5) == "once"
+    await cleanup_redis(one)
+    await two.close()
+    await three.close()
+
+
+async def test_redis_live_owners_pending_marker_is_respected(redis_url: str) -> None:
+    from tests.conftest import cleanup_redis
+
+    one, two = await _two_processes(redis_url, lease_ttl=0.3)
+    first = await one.begin("m-live", "busy")
+    await asyncio.sleep(0.8)  # well past one lease: the heartbeat keeps it
+    retry = await two.begin("m-live", "busy")
+    assert retry.pending
+    waiting = asyncio.create_task(two.wait_reply("m-live", "busy", 3))
+    await asyncio.sleep(0.8)
+    assert not waiting.done()  # still waiting for the live owner, not told to take over
+    await one.finish(first, "the reply", None)
+    assert await waiting == "the reply"
+    await cleanup_redis(one)
+    await two.close()
+
+
+async def test_redis_waiting_retry_is_told_when_the_owner_dies(redis_url: str) -> None:
+    """wait_reply gives up early (None) once the owner's lease lapses, so the retry can begin again."""
+    from tests.conftest import cleanup_redis
+
+    one, two = await _two_processes(redis_url)
+    first = await one.begin("m-dies", "widow")
+    assert first.owner
+    waiting = asyncio.create_task(two.wait_reply("m-dies", "widow", 10))
+    await asyncio.sleep(0.3)
+    await _die(one)
+    async with asyncio.timeout(2):
+        assert await waiting is None
+    assert (await two.begin("m-dies", "widow")).owner
+    await cleanup_redis(one)
+    await two.close()
+
+
+async def test_redis_lock_of_a_dead_owner_does_not_hold_up_the_next_message(redis_url: str) -> None:
+    from tests.conftest import cleanup_redis
+
+    one, two = await _two_processes(redis_url)
+    assert two.lock_timeout == 30
+    stuck = await one.begin("m-stuck", "next-in-line")
+    await _die(one)
+    async with asyncio.timeout(2):  # not the 30 s lock timeout
+        turn = await two.begin("m-next", "next-in-line")
+    assert turn.owner
+    await one.finish(stuck, "late", None)  # does not release the lock the next message now holds
+    assert (await two._client.get(two._keys("", "next-in-line")[1])) == turn.token
+    await two.finish(turn, "next reply", None)
+    await cleanup_redis(one)
+    await two.close()
+
+
+async def test_redis_lock_of_a_live_owner_is_waited_for(redis_url: str) -> None:
+    from tests.conftest import cleanup_redis
+
+    one, two = await _two_processes(redis_url, lease_ttl=0.3)
+    held = await one.begin("m-held", "patient")
+    two.lock_timeout = 1.0
+    with pytest.raises(TimeoutError):
+        await two.begin("m-after", "patient")
+    await one.finish(held, "x", None)
+    await cleanup_redis(one)
+    await two.close()

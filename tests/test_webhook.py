@@ -734,3 +734,49 @@ def _services():
 
     handbook = load_handbook()
     return Services(handbook, Classifier(handbook))
+
+
+async def test_a_retry_takes_over_when_the_worker_handling_the_message_dies(
+    make_client, monkeypatch, redis_url, caplog
+) -> None:
+    """The first delivery's worker dies mid-turn (here: its handler hangs and its lease is dropped,
+    as SIGKILL would leave it); WeChat's retry, on another worker, is handled and gets the reply."""
+    from tests.conftest import new_redis_store
+
+    real_dispatch = bot.pipeline.dispatch
+    calls: list[str] = []
+    unblock = asyncio.Event()
+
+    async def first_hangs(ctx):
+        calls.append(ctx.message.text)
+        if len(calls) == 1:
+            await unblock.wait()
+        return await real_dispatch(ctx)
+
+    monkeypatch.setattr(bot.pipeline, "dispatch", first_hangs)
+    one, store = await make_client("redis", reply_deadline=0.5)
+    store.lease_ttl = 0.4
+    other_store = await new_redis_store(redis_url)
+    other_store._prefix = store._prefix  # another worker process of the same deployment
+    other_store.lease_ttl = 0.4
+    two, _ = await make_client(other_store)
+    xml = text_xml("r-orphan", "社保卡丢了怎么办", msg_id=9300)
+    first = asyncio.create_task(post(one, platform.plaintext(xml)))
+    await asyncio.sleep(0.2)
+    assert calls == ["社保卡丢了怎么办"]
+    retry = asyncio.create_task(post(two, platform.plaintext(xml)))  # waits for the live first
+    await asyncio.sleep(0.3)
+    assert not retry.done()
+    store._heartbeat.cancel()  # the first worker is killed: its lease lapses
+    await store._client.delete(store._lease_key(store.owner_id))
+    with caplog.at_level(logging.WARNING, logger="baishitong.store"):
+        async with asyncio.timeout(3):
+            body = await (await retry).text()
+    assert reply_content(body).startswith("【社会保障卡申领、补换与挂失】")
+    assert calls == ["社保卡丢了怎么办", "社保卡丢了怎么办"]
+    assert any("taken over" in r.getMessage() for r in caplog.records)
+    assert await (await first).text() == "success"  # its deadline passed while it hung
+    unblock.set()  # the "dead" worker wakes after all: its late finish changes nothing
+    await asyncio.sleep(0.2)
+    again = await (await post(two, platform.plaintext(xml))).text()
+    assert again == body

@@ -178,23 +178,32 @@ def _with_database(url: str, name: str) -> str:
     return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
 
-async def _admin(statement: str) -> None:
+def _admin(statement: str) -> None:
+    """One statement on the maintenance database, outside any transaction (CREATE/DROP DATABASE).
+
+    Run on a thread of its own: the session fixture may be set up from inside a test's event loop.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
     import asyncpg
 
-    connection = await asyncpg.connect(_asyncpg_dsn(SERVER_URL), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+    async def execute() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(SERVER_URL), timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, execute()).result()
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """This run's own database, created from the maintenance database and dropped at the end."""
-    import asyncio
-
     try:
-        asyncio.run(_admin(f'CREATE DATABASE "{TEST_DATABASE}"'))
+        _admin(f'CREATE DATABASE "{TEST_DATABASE}"')
     except Exception as exc:  # unreachable server, refused login, no right to create databases, …
         message = f"PostgreSQL at {SERVER_URL} unusable: {exc}"
         if os.environ.get("CI", "").lower() == "true":
@@ -203,7 +212,7 @@ def postgres_url() -> Iterator[str]:
     try:
         yield _with_database(SERVER_URL, TEST_DATABASE)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)'))
+        _admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
 
 
 async def _postgres(url: str, schema: str) -> Database:

@@ -1,15 +1,15 @@
 """The monthly report as a secretary receives it: a table, a CSV file and a one-page PNG chart.
 
-The figures come from desk/report.py (SQL aggregates). The chart uses a CJK font when the
-machine has one (Noto Sans CJK, WenQuanYi, SimHei, PingFang, Microsoft YaHei); without one, names
-are written in pinyin so the chart never shows empty boxes.
+The figures come from desk/report.py (SQL aggregates). The chart is set in Noto Sans CJK SC, which
+the package noto-cjk-sans-otc ships (a dependency): its file is handed to matplotlib's font
+manager directly, so the chart is Chinese on every machine, whatever fonts the system has and
+whatever matplotlib's font cache holds.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -17,16 +17,9 @@ from desk.report import ReportRow, build_report
 from knowledge import Handbook
 from storage.db import Database
 
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "PingFang SC",
-    "Microsoft YaHei",
-    "Source Han Sans SC",
-)
+CHART_FONT = "Noto Sans CJK SC"  # the Simplified Chinese face of the packaged collection
+CHART_FAMILY = (CHART_FONT, "DejaVu Sans")
+UNASSIGNED = "未指派"
 HEADERS = (
     "名称",
     "工单",
@@ -122,67 +115,114 @@ def summary_markdown(report: Report, handbook: Handbook) -> str:
     return "\n".join(lines)
 
 
-def _label_font() -> tuple[str | None, bool]:
+def chart_font_path() -> str:
+    """The packaged Noto Sans CJK collection, registered with matplotlib once per process.
+
+    `addfont` reads the file itself (every face of the collection: JP, KR, SC, TC, HK), so neither
+    a system-wide install nor a rebuild of matplotlib's font cache is needed.
+    """
     from matplotlib import font_manager
+    from noto_cjk_sans_otc import FONT_PATH
 
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in available:
-            return name, True
-    return None, False
+    path = str(FONT_PATH)
+    if not any(entry.fname == path for entry in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(path)
+    return path
 
 
-def _ascii(text: str) -> str:
-    from pypinyin import lazy_pinyin
+def _period(report: Report) -> str:
+    month_end = (report.first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if report.first.day == 1 and report.last == month_end:
+        return f"{report.first.year}年{report.first.month}月"
+    return f"{report.first:%Y年%m月%d日} 至 {report.last:%Y年%m月%d日}"
 
-    return " ".join(lazy_pinyin(text)).title() if any("\u4e00" <= ch <= "\u9fff" for ch in text) else text
+
+def _chart_style():  # -> a context manager
+    """The chart's font (explicit names, not the generic 'sans-serif' that rcParams resolve late)."""
+    import matplotlib
+
+    chart_font_path()
+    return matplotlib.rc_context(
+        {"font.family": list(CHART_FAMILY), "axes.unicode_minus": False}  # the font's own minus sign
+    )
+
+
+def chart_figure(report: Report, handbook: Handbook):  # -> matplotlib.figure.Figure
+    """One A4 page: tickets and on-time share per item; tickets and average rating per staff member."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    with _chart_style():
+        figure = Figure(figsize=(8.27, 11.69), dpi=100)  # A4 portrait, no pyplot global state
+        top, bottom = figure.subplots(2, 1)
+        tickets = sum(r.tickets for r in report.by_item)
+        completed = sum(r.completed for r in report.by_item)
+        escalations = sum(r.escalations for r in report.by_item)
+        figure.suptitle(f"社区服务月报 · {_period(report)}", fontsize=20, y=0.99)
+        figure.text(
+            0.5,
+            0.942,
+            f"工单 {tickets} 张　办结 {completed} 张　超时/督办 {escalations} 张",
+            ha="center",
+            fontsize=11,
+            color="#444444",
+        )
+        panels = (
+            (
+                top,
+                report.by_item[:12],
+                lambda r: item_name(handbook, r.key),
+                "#4C78A8",
+                "各事项工单数与按时办结率",
+                lambda r: (
+                    "按时办结 -" if r.within_limit_share is None else f"按时办结 {r.within_limit_share:.0%}"
+                ),
+            ),
+            (
+                bottom,
+                report.by_staff[:12],
+                lambda r: UNASSIGNED if r.key == "-" else r.key,
+                "#54A24B",
+                "各工作人员工单数与平均评分",
+                lambda r: (
+                    "暂无评分"
+                    if r.rating_average is None
+                    else f"平均评分 {r.rating_average:.1f}（{r.ratings} 条）"
+                ),
+            ),
+        )
+        for axes, rows, name, colour, title, note in panels:
+            y = list(range(len(rows)))
+            axes.barh(y, [r.tickets for r in rows], color=colour, height=0.6)
+            axes.set_yticks(y, [name(r) for r in rows], fontsize=11)
+            axes.invert_yaxis()
+            axes.set_title(title, fontsize=14, loc="left", pad=10)
+            axes.set_xlabel("工单（张）", fontsize=10)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.25 tickets
+            axes.tick_params(labelfontfamily=list(CHART_FAMILY))  # tick labels are made at draw time
+            axes.grid(axis="x", color="#DDDDDD", linewidth=0.8)
+            axes.set_axisbelow(True)
+            for side in ("top", "right"):
+                axes.spines[side].set_visible(False)
+            most = max((r.tickets for r in rows), default=0)
+            axes.set_xlim(0, max(most * 1.7, 1))  # room for the notes after the longest bar
+            for i, row in enumerate(rows):
+                axes.text(row.tickets, i, f"  {row.tickets} 张 · {note(row)}", va="center", fontsize=10)
+            if not rows:
+                axes.text(0.5, 0.5, "这段时间没有工单", transform=axes.transAxes, ha="center", fontsize=12)
+                axes.set_yticks([])
+        figure.text(
+            0.99, 0.005, f"统计区间 {report.first} 至 {report.last}", ha="right", fontsize=8, color="#888888"
+        )
+        figure.tight_layout(rect=(0, 0.01, 1, 0.94), h_pad=3)
+    return figure
 
 
 def chart_png(report: Report, handbook: Handbook) -> bytes:
-    """One page: tickets and on-time share per item; tickets and average rating per staff member."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    font, cjk = _label_font()
-    if font:
-        plt.rcParams["font.family"] = [font]
-    label = (lambda s: s) if cjk else _ascii
-
-    def names(rows: Sequence[ReportRow], of_item: bool) -> list[str]:
-        return [label(item_name(handbook, r.key) if of_item and cjk else r.key) for r in rows]
-
-    items = report.by_item[:12]
-    staff = report.by_staff[:12]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8.27, 11.69), dpi=100)  # A4 portrait
-    figure.suptitle(
-        label(f"社区服务月报 {report.first} 至 {report.last}")
-        if cjk
-        else f"Community service report {report.first} to {report.last}"
-    )
-    y = range(len(items))
-    top.barh(list(y), [r.tickets for r in items], color="#4C78A8")
-    top.set_yticks(list(y), names(items, True))
-    top.invert_yaxis()
-    top.set_title("工单数与按时办结率（按事项）" if cjk else "Tickets and share completed on time, by item")
-    for i, row in enumerate(items):
-        share = "-" if row.within_limit_share is None else f"{row.within_limit_share:.0%}"
-        top.text(row.tickets, i, f" {share}", va="center")
-    y2 = range(len(staff))
-    bottom.barh(list(y2), [r.tickets for r in staff], color="#72B7B2")
-    bottom.set_yticks(list(y2), names(staff, False))
-    bottom.invert_yaxis()
-    bottom.set_title(
-        "工单数与平均评分（按工作人员）" if cjk else "Tickets and average rating, by staff member"
-    )
-    for i, row in enumerate(staff):
-        rating = "-" if row.rating_average is None else f"{row.rating_average:.1f}"
-        bottom.text(row.tickets, i, f" {rating}", va="center")
-    figure.tight_layout(rect=(0, 0, 1, 0.97))
+    """The chart as a PNG, for the CLI's --png and the group push."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
+    with _chart_style():
+        chart_figure(report, handbook).savefig(buffer, format="png")
     return buffer.getvalue()
 
 

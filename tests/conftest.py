@@ -1,11 +1,16 @@
-"""Shared fixtures. Redis tests use the real server at REDIS_URL (default redis://127.0.0.1:6379/0):
-with CI=true they fail when it is unreachable; elsewhere they are skipped with the reason."""
+"""Shared fixtures. Redis tests use the real server at TEST_REDIS_URL (default
+redis://127.0.0.1:6379/15: a database number of their own, never the app's REDIS_URL), every key
+under a prefix naming this run (bst-test-<run>-…); PostgreSQL tests use a database of their own,
+bst_test_<run>, created through the server at TEST_DATABASE_URL (default: its maintenance database
+`postgres` on the local server) and dropped when the session ends. With CI=true they fail when
+the server is unreachable; elsewhere they are skipped with the reason. When the session ends, no
+key of the run may be left in Redis: leftovers are deleted and fail the run."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +32,40 @@ from storage import MemoryStore, RedisStore, Store
 from storage.db import Database
 from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RUN = uuid.uuid4().hex[:8]  # this pytest session: every Redis key and the PostgreSQL database name it
+KEY_PREFIX = f"bst-test-{RUN}-"
+
+
+def key_prefix() -> str:
+    """A key prefix no other test (nor any other run) uses; the session-end check covers it."""
+    return f"{KEY_PREFIX}{uuid.uuid4().hex[:8]}:"
+
+
+def leftover_keys(url: str = REDIS_URL) -> list[str]:
+    """Keys of this run still in Redis: test prefixes, and residents named after the run."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        return sorted(
+            key.decode()
+            for pattern in (f"{KEY_PREFIX}*", f"*{{*{RUN}*}}*")
+            for key in client.scan_iter(pattern)
+        )
+    finally:
+        client.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests leave nothing behind: a key of this run still in Redis is deleted and fails the run."""
+    if _redis_problem():
+        return
+    left = leftover_keys()
+    if left:
+        client = redis.Redis.from_url(REDIS_URL)
+        client.delete(*left)
+        client.close()
+        print(f"\nRedis keys left behind by the tests (now deleted): {left[:20]} ({len(left)} in all)")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +103,7 @@ def redis_url() -> str:
 
 async def new_redis_store(url: str = REDIS_URL) -> RedisStore:
     """A RedisStore with its own key prefix, so tests never see each other's keys."""
-    return RedisStore(url, prefix=f"bst-test-{uuid.uuid4().hex[:8]}:")
+    return RedisStore(url, prefix=key_prefix())
 
 
 async def cleanup_redis(store: RedisStore) -> None:
@@ -125,23 +163,64 @@ async def make_client(services: Services, settings: Settings) -> AsyncIterator[C
         await cleanup_redis(redis_store)
 
 
-# Database tests run on SQLite and on the real PostgreSQL at DATABASE_URL (default: the local server).
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+# Database tests run on SQLite and on the real PostgreSQL server at TEST_DATABASE_URL, in a database
+# of this run's own (bst_test_<run>), one schema per test inside it.
+SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/postgres")
+TEST_DATABASE = f"bst_test_{RUN}"
 
 
-async def _postgres(schema: str) -> Database:
-    admin = Database(DATABASE_URL)
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+def _admin(statement: str) -> None:
+    """One statement on the maintenance database, outside any transaction (CREATE/DROP DATABASE).
+
+    Run on a thread of its own: the session fixture may be set up from inside a test's event loop.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import asyncpg
+
+    async def execute() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(SERVER_URL), timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, execute()).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """This run's own database, created from the maintenance database and dropped at the end."""
     try:
-        async with admin.engine.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # unreachable server, refused login, …
-        await admin.close()
-        message = f"PostgreSQL at {DATABASE_URL} unusable: {exc}"
+        _admin(f'CREATE DATABASE "{TEST_DATABASE}"')
+    except Exception as exc:  # unreachable server, refused login, no right to create databases, …
+        message = f"PostgreSQL at {SERVER_URL} unusable: {exc}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " (CI=true: database tests must run)")
         pytest.skip(message)
+    try:
+        yield _with_database(SERVER_URL, TEST_DATABASE)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+
+
+async def _postgres(url: str, schema: str) -> Database:
+    admin = Database(url)
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     await admin.close()
-    return Database(DATABASE_URL, connect_args={"server_settings": {"search_path": schema}})
+    return Database(url, connect_args={"server_settings": {"search_path": schema}})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -152,12 +231,13 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Da
         yield db
         await db.close()
         return
-    schema = f"bst_test_{uuid.uuid4().hex[:10]}"
-    db = await _postgres(schema)
+    url = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    db = await _postgres(url, schema)
     await db.upgrade()
     yield db
     await db.close()
-    admin = Database(DATABASE_URL)
+    admin = Database(url)
     async with admin.engine.begin() as connection:
         await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     await admin.close()

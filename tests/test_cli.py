@@ -129,6 +129,16 @@ def test_serve_with_several_workers_needs_redis() -> None:
 
 
 def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> None:
+    """`serve` writes under the app's own prefix (bst:): the resident is named after this run, and
+    every key the conversation made (its turns and state, each request's replay guard) is deleted."""
+    import urllib.parse
+
+    import redis
+
+    from tests.conftest import RUN
+
+    resident = f"two-workers-{RUN}"
+    seen: list[str] = []
     port = _free_port()
     env = {
         **os.environ,
@@ -161,7 +171,9 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
             ("老年证和高龄津贴有什么区别", "这几项的区别"),
             ("2", "【老年人优待证办理】"),
         ):
-            request = peer.plaintext(text_xml("two-workers", text))
+            request = peer.plaintext(text_xml(resident, text))
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query)
+            seen.append(f"bst:seen:{query['timestamp'][0]}:{query['nonce'][0]}")
             http = urllib.request.Request(
                 f"http://127.0.0.1:{port}{request.path}", data=request.body, method="POST"
             )
@@ -169,7 +181,17 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
                 assert reply_content(response.read().decode()).startswith(expected)
     finally:
         process.terminate()
-        assert process.wait(timeout=15) == 0
+        status = process.wait(timeout=15)
+        client = redis.Redis.from_url(redis_url)
+        kept = list(client.scan_iter(f"bst:{{{resident}}}:*"))
+        if kept or seen:
+            client.delete(*kept, *seen)
+        client.close()
+    assert status == 0
+    assert kept, "the conversation was kept in Redis"
+    client = redis.Redis.from_url(redis_url)
+    assert not list(client.scan_iter(f"*{resident}*")) and client.exists(*seen) == 0
+    client.close()
 
 
 def test_db_upgrade_and_ticket_commands_on_sqlite(tmp_path) -> None:

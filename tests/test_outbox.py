@@ -4,7 +4,6 @@ PostgreSQL: rate limit and digest, retries, leases, token refresh, notices kept 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -18,7 +17,7 @@ from handlers import Services
 from storage import MemoryStore
 from storage.outbox import outbox_row
 from storage.shared import MemoryRateLimiter, MemoryValueCache, RedisRateLimiter, RedisValueCache
-from tests.conftest import FakeClock, cleanup_redis, new_redis_store
+from tests.conftest import FakeClock, cleanup_redis, key_prefix, new_redis_store
 from tests.fake_platforms import FakeRobot, FakeWeChat
 from tests.test_handlers import Chat
 from tests.test_ordering import order_home_visit
@@ -104,7 +103,7 @@ async def test_twenty_a_minute_then_a_digest_and_the_rest_waits(desk, handbook, 
 
 async def test_the_limit_is_shared_through_redis(redis_url: str) -> None:
     client = aioredis.Redis.from_url(redis_url)
-    prefix = f"bst-test-{uuid.uuid4().hex[:8]}:"
+    prefix = key_prefix()
     first, second = RedisRateLimiter(client, 20, prefix=prefix), RedisRateLimiter(client, 20, prefix=prefix)
     assert (await first.acquire("robot", 15))[0] == 15
     granted, _ = await second.acquire("robot", 10)
@@ -184,7 +183,7 @@ async def test_resident_notices_fetch_the_token_once_and_refresh_on_40001(
 async def test_one_token_for_all_processes_through_redis(redis_url: str, http, wechat) -> None:
     base = await wechat.start()
     client = aioredis.Redis.from_url(redis_url)
-    prefix = f"bst-test-{uuid.uuid4().hex[:8]}:"
+    prefix = key_prefix()
     services = [
         CustomerService(http, base, "wx-app", "wx-secret", RedisValueCache(client, prefix)) for _ in range(3)
     ]

@@ -205,3 +205,49 @@ async def test_a_booked_ticket_done_at_its_visit_counts_on_time(
     report = await gather(desk.database, date(2026, 12, 1), date(2026, 12, 31), SHANGHAI)
     [row] = report.by_item
     assert row.completed == 1 and row.within_limit_share == 1.0
+
+
+async def test_the_chart_is_chinese_in_the_packaged_font_with_whole_ticket_ticks(
+    desk: ServiceDesk, handbook: Handbook, caplog: pytest.LogCaptureFixture, tmp_path
+) -> None:
+    """No system font needed: the title, item titles and staff names are set in the Noto Sans CJK
+    SC face that noto-cjk-sans-otc ships, no glyph is missing, and counts are whole tickets."""
+    import warnings
+
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from noto_cjk_sans_otc import FONT_PATH
+
+    from bot.report import chart_figure
+
+    await seed(desk)
+    report = await gather(desk.database, date(2026, 11, 1), date(2026, 11, 30), SHANGHAI)
+    font_manager.fontManager._findfont_cached.cache_clear()  # its warnings are logged once per lookup
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level("WARNING", "matplotlib"):
+        warnings.simplefilter("always")
+        png = chart_png(report, handbook)
+        figure = chart_figure(report, handbook)
+        FigureCanvasAgg(figure).draw()
+    assert not [w for w in caught if "missing from font" in str(w.message)], [str(w.message) for w in caught]
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+    (tmp_path / "chart.png").write_bytes(png)
+
+    title = figure.get_suptitle()
+    assert title == "社区服务月报 · 2026年11月"
+    found = font_manager.findfont(figure._suptitle.get_fontproperties(), fallback_to_default=False)
+    assert str(found) == str(FONT_PATH)
+    face = font_manager.get_font(found)
+    assert face.family_name == "Noto Sans CJK SC"
+
+    top, bottom = figure.axes
+    assert [t.get_text() for t in top.get_yticklabels()] == [
+        "公共设施报修",
+        "养老金领取资格认证",
+    ]  # equal counts: by id
+    assert {t.get_text() for t in bottom.get_yticklabels()} == {"赵磊", "李强", "张敏"}
+    for axes in (top, bottom):
+        labels = [t.get_text() for t in axes.get_xticklabels()]
+        assert labels and all(label.isdigit() for label in labels), labels
+        assert all(float(x).is_integer() for x in axes.get_xticks())
+        fonts = {str(font_manager.findfont(t.get_fontproperties())) for t in axes.get_yticklabels()}
+        assert fonts == {str(FONT_PATH)}

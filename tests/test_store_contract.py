@@ -164,9 +164,9 @@ async def test_memory_store_forgets_expired_entries_without_rescanning_every_wri
 async def test_redis_burst_beyond_the_pool_waits_instead_of_failing(redis_url: str) -> None:
     """More concurrent turns than connections: every one completes (the pool blocks, not raises)."""
     from storage import RedisStore
-    from tests.conftest import cleanup_redis
+    from tests.conftest import cleanup_redis, key_prefix
 
-    store = RedisStore(redis_url, prefix="bst-test-burst:", max_connections=4)
+    store = RedisStore(redis_url, prefix=key_prefix(), max_connections=4)
 
     async def message(n: int) -> bool:
         turn = await store.begin(f"burst-{n}", f"burst-resident-{n}")

@@ -26,7 +26,9 @@ import os
 import random
 import shutil
 import socket
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -49,6 +51,7 @@ from knowledge import load_handbook
 from storage import RedisStore
 from storage.db import Database
 from storage.shared import MemoryRateLimiter
+from benchmarks.drill_faults import LineCount, TcpProxy, pg_scratch
 from tests.fake_platforms import FakeRobot
 from tests.wechat_peer import AES_KEY, APP_ID, TOKEN, WeChatPlatform, reply_content, text_xml
 
@@ -125,6 +128,8 @@ class Drill:
         self.msg_ids = iter(range(10**12, 10**13))
         self.told: dict[str, set[str]] = collections.defaultdict(set)
         self.confirmed: set[str] = set()
+        self.ticket_times: list[float] = []  # when a reply carried a ticket number
+        self.pause: tuple[float, float] | None = None  # a resident's typing time between messages
 
     async def post(self, client: TestClient, query: dict[str, str], body: bytes) -> tuple[int, str]:
         try:
@@ -139,6 +144,8 @@ class Drill:
     async def say(self, client: TestClient, openid: str, text: str) -> str:
         """One message delivered like WeChat: the same MsgId up to three times on 503 or timeout."""
         msg_id = next(self.msg_ids)
+        if self.pause:
+            await asyncio.sleep(random.uniform(*self.pause))
         for _ in range(3):
             request = self.platform.plaintext(text_xml(openid, text, msg_id), openid)
             status, body = await self.post(client, request.query, request.body)
@@ -146,6 +153,7 @@ class Drill:
                 content = reply_content(body) if body.strip().startswith("<xml") else ""
                 for number in _numbers(content):
                     self.told[openid].add(number)
+                    self.ticket_times.append(time.monotonic())
                 return content
             await asyncio.sleep(0.3)
         return ""
@@ -198,12 +206,14 @@ class Drill:
                 answer = "楼道灯坏了，麻烦来修一下"
             reply = await self.say(client, openid, answer)
 
-    async def chaos(self, redis: OwnRedis, stop: asyncio.Event) -> None:
+    async def chaos(self, redis: OwnRedis, stop: asyncio.Event, lines: LineCount) -> None:
         while not stop.is_set():
             await asyncio.sleep(random.uniform(0.2, 0.8))
             redis.kill()
+            lines.begin("redis")
             await asyncio.sleep(random.uniform(0.2, 0.6))
             redis.start()
+            lines.end()
 
 
 async def robot_phase(desk: ServiceDesk, handbook: Any) -> dict[str, int]:
@@ -262,7 +272,259 @@ def _numbers(text: str) -> list[str]:
     return re.findall(r"(?<!\d)1\d{4}(?!\d)", text)
 
 
-async def main(residents: int, seconds: float) -> None:
+async def _healthz(client: TestClient, proxy_state: list[str], stop: asyncio.Event, seen: list) -> None:
+    """Probe /healthz every 0.2 s: (state of the proxy, status or 'hang', seconds)."""
+    while not stop.is_set():
+        state, began = proxy_state[0], time.monotonic()
+        try:
+            response = await client.get("/healthz", timeout=3)
+            await response.read()
+            outcome: int | str = response.status
+        except (TimeoutError, aiohttp.ClientError):
+            outcome = "hang"
+        seen.append((state, outcome, time.monotonic() - began))
+        await asyncio.sleep(0.2)
+
+
+async def database_phase(
+    redis: OwnRedis, handbook: Any, settings: Settings, lines: LineCount, residents: int, tmp: str
+) -> dict[str, Any]:
+    """The app on PostgreSQL behind a proxy that refuses, then stalls, then recovers while residents order."""
+    proxy = TcpProxy(5432, free_port())
+    await proxy.start()
+    async with pg_scratch(proxy.port) as (_name, url):
+        database = Database(url)
+        await database.upgrade()
+        desk = ServiceDesk(database, handbook.calendar, TZ)
+        await desk.staff.import_rota(
+            yaml.safe_load((ROOT / "examples" / "rota.yaml").read_text(encoding="utf-8"))
+        )
+        services = replace(Services(handbook, Classifier(handbook)), desk=desk, tz=TZ)
+        store = RedisStore(redis.url, prefix="drilldb:", lock_timeout=3.0)
+        client = TestClient(TestServer(create_app(settings, services, store), host="127.0.0.1"))
+        await client.start_server()
+        drill = Drill(residents, 60, tmp)
+        drill.pause = (0.2, 0.6)
+        state = ["normal"]
+        probes: list[tuple[str, int | str, float]] = []
+        stop = asyncio.Event()
+        openids = [f"db-{n}" for n in range(residents)]
+
+        async def resident(openid: str, delay: float) -> None:
+            await asyncio.sleep(delay)
+            await drill.order(client, openid)
+
+        async def fault() -> float:
+            await asyncio.sleep(1.5)
+            state[0] = "refuse"
+            lines.begin("database")
+            await proxy.refuse()
+            await asyncio.sleep(3)
+            state[0] = "stall"
+            await proxy.stall()
+            await asyncio.sleep(3)
+            await proxy.recover()
+            lines.end()
+            state[0] = "after"
+            return time.monotonic()
+
+        try:
+            health = asyncio.create_task(_healthz(client, state, stop, probes))
+            fault_task = asyncio.create_task(fault())
+            await asyncio.gather(*(resident(o, n * 7.0 / residents) for n, o in enumerate(openids)))
+            fault_end = await fault_task
+            await asyncio.sleep(0.5)
+            drill.pause = None
+            for openid in openids:  # the next message after the outage
+                await drill.say(client, openid, "你好")
+            stop.set()
+            await health
+            tickets = await desk.tickets.list()
+            rows = [r for r in await desk.outbox.rows() if r.channel == "group"]
+        finally:
+            await client.close()
+            await store.close()
+            await proxy.close()
+            await asyncio.wait_for(database.close(), 10)
+    after = [t - fault_end for t in drill.ticket_times if t >= fault_end]
+    in_fault = [(o, s) for st, o, s in probes if st in ("refuse", "stall")]
+    by_resident = collections.Counter(t.resident for t in tickets)
+    pushes = collections.Counter(r.ticket_id for r in rows)
+    return {
+        "statuses": drill.statuses,
+        "db: orders (residents)": residents,
+        "db: orders confirmed": len(drill.confirmed),
+        "db: tickets": len(tickets),
+        "db: group pushes queued": len(rows),
+        "db: duplicate tickets": sum(n - 1 for n in by_resident.values()),
+        "db: duplicate pushes": sum(n - 1 for n in pushes.values()),
+        "db: tickets never told (lost)": sum(1 for t in tickets if t.number not in drill.told[t.resident]),
+        "db: residents without a ticket": residents - len(by_resident),
+        "db: /healthz in fault 503 <=1 s": sum(1 for o, s in in_fault if o == 503 and s <= 1.0),
+        "db: /healthz in fault 503 >1 s": sum(1 for o, s in in_fault if o == 503 and s > 1.0),
+        "db: /healthz in fault 200": sum(1 for o, _ in in_fault if o == 200),
+        "db: /healthz in fault 500/hang": sum(1 for o, _ in in_fault if o not in (200, 503)),
+        "db: /healthz slowest in fault (s)": f"{max((s for _, s in in_fault), default=0):.2f}",
+        "db: /healthz after fault not 200": sum(1 for st, o, _ in probes if st == "after" and o != 200),
+        "db: recovery, fault end to order (s)": f"{min(after):.2f}" if after else "never",
+    }
+
+
+class ServeDrill(Drill):
+    """Residents against `python -m bot serve --workers 2`: WeChat waits 5 s for a reply, then
+    sends the same message (same MsgId) again, three tries in all."""
+
+    def __init__(self, residents: int, seconds: float, tmp: str) -> None:
+        super().__init__(residents, seconds, tmp)
+        self.answers: collections.Counter[str] = collections.Counter()
+
+    async def say(self, client: Any, openid: str, text: str) -> str:
+        session, base = client
+        msg_id = next(self.msg_ids)
+        if self.pause:
+            await asyncio.sleep(random.uniform(*self.pause))
+        for _ in range(3):
+            began = time.monotonic()
+            request = self.platform.plaintext(text_xml(openid, text, msg_id), openid)
+            try:
+                async with session.post(
+                    f"{base}/wechat",
+                    params=request.query,
+                    data=request.body,
+                    timeout=aiohttp.ClientTimeout(total=5),
+                ) as response:
+                    status, body = response.status, await response.text()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                status, body = 0, ""
+                self.statuses[type(exc).__name__] += 1
+            else:
+                self.statuses[str(status)] += 1
+            if status == 200:
+                if not body.strip().startswith("<xml"):
+                    self.answers["success only"] += 1
+                    return ""
+                self.answers["reply"] += 1
+                content = reply_content(body)
+                for number in _numbers(content):
+                    self.told[openid].add(number)
+                    self.ticket_times.append(time.monotonic())
+                return content
+            await asyncio.sleep(max(0.0, 5 - (time.monotonic() - began)))
+        self.answers["no answer after 3 tries"] += 1
+        return ""
+
+
+async def workers_phase(redis: OwnRedis, handbook: Any, residents: int, tmp: str) -> dict[str, Any]:
+    """`serve --workers 2` with one worker SIGKILLed while residents order."""
+    port = free_port()
+    db_path = os.path.join(tmp, "serve.db")
+    env = {
+        **os.environ,
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_AES_KEY": "",
+        "REDIS_URL": redis.url.rsplit("/", 1)[0] + "/1",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+        "OUTBOX_WORKER": "off",
+    }
+    log_path = os.path.join(tmp, "serve.log")
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    drill = ServeDrill(residents, 60, tmp)
+    drill.pause = (0.2, 0.6)
+    figures: dict[str, Any] = {}
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
+
+            async def pid() -> int | None:
+                try:
+                    async with session.get(f"{base}/healthz", timeout=aiohttp.ClientTimeout(total=1)) as r:
+                        return int((await r.json())["pid"])
+                except (TimeoutError, aiohttp.ClientError, ValueError, KeyError):
+                    return None
+
+            pids: set[int] = set()
+            deadline = time.monotonic() + 60
+            while len(pids) < 2 and time.monotonic() < deadline and process.poll() is None:
+                found = await pid()
+                if found is None:
+                    await asyncio.sleep(0.2)
+                else:
+                    pids.add(found)
+            if len(pids) < 2:
+                raise RuntimeError("serve --workers 2 did not start: " + Path(log_path).read_text()[-500:])
+            await database_ready(db_path)
+            openids = [f"serve-{n}" for n in range(residents)]
+
+            async def resident(openid: str, delay: float) -> None:
+                await asyncio.sleep(delay)
+                await drill.order((session, base), openid)
+
+            async def kill() -> None:
+                await asyncio.sleep(2.0)
+                victim = None
+                while victim is None:
+                    victim = await pid()
+                os.kill(victim, signal.SIGKILL)  # one worker of the server this drill started
+                killed = time.monotonic()
+                replaced = None
+                while time.monotonic() - killed < 20:
+                    found = await pid()
+                    if found is not None and found not in pids:
+                        replaced = time.monotonic() - killed
+                        break
+                    await asyncio.sleep(0.05)
+                figures["serve: worker replaced after (s)"] = f"{replaced:.2f}" if replaced else "never"
+
+            await asyncio.gather(kill(), *(resident(o, n * 4.0 / residents) for n, o in enumerate(openids)))
+            drill.pause = None
+            for openid in openids:  # the next message after the kill
+                await drill.say((session, base), openid, "你好")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    database = Database(f"sqlite+aiosqlite:///{db_path}")
+    tickets = await ServiceDesk(database, handbook.calendar, TZ).tickets.list()
+    await database.close()
+    log_text = Path(log_path).read_text(errors="replace")
+    by_resident = collections.Counter(t.resident for t in tickets)
+    return {
+        "statuses": drill.statuses,
+        "serve: answers: reply": drill.answers["reply"],
+        "serve: answers: 'success' only": drill.answers["success only"],
+        "serve: no answer after 3 tries": drill.answers["no answer after 3 tries"],
+        "serve: orders confirmed": len(drill.confirmed),
+        "serve: tickets": len(tickets),
+        "serve: duplicate tickets": sum(n - 1 for n in by_resident.values()),
+        "serve: tickets never told (lost)": sum(1 for t in tickets if t.number not in drill.told[t.resident]),
+        "serve: residents without a ticket": residents - len(by_resident),
+        **figures,
+        "serve: 'died of SIGKILL' logged": log_text.count("died of SIGKILL"),
+        "serve: Traceback in its log": log_text.count("Traceback"),
+    }
+
+
+async def database_ready(path: str) -> None:
+    """serve migrated the database before forking; the rota is imported so tickets get assigned."""
+    handbook = load_handbook()
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await ServiceDesk(database, handbook.calendar, TZ).staff.import_rota(
+        yaml.safe_load((ROOT / "examples" / "rota.yaml").read_text(encoding="utf-8"))
+    )
+    await database.close()
+
+
+async def main(residents: int, seconds: float, lines: LineCount) -> None:
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is not installed")
     tmp = tempfile.mkdtemp(prefix="bst-drill-")
@@ -287,7 +549,7 @@ async def main(residents: int, seconds: float) -> None:
     try:
         await drill.fuzz(client, 300)
         stop = asyncio.Event()
-        chaos = asyncio.create_task(drill.chaos(redis, stop))
+        chaos = asyncio.create_task(drill.chaos(redis, stop, lines))
         openids = [f"drill-{n}" for n in range(residents)]
         await asyncio.gather(*(drill.order(client, o) for o in openids))
         stop.set()
@@ -299,6 +561,8 @@ async def main(residents: int, seconds: float) -> None:
             await drill.say(client, openid, "你好")
         tickets = await desk.tickets.list()
         robot = await robot_phase(desk, handbook)
+        db = await database_phase(redis, handbook, settings, lines, 20, tmp)
+        serve = await workers_phase(redis, handbook, 20, tmp)
     finally:
         await client.close()
         await store.close()
@@ -325,6 +589,20 @@ async def main(residents: int, seconds: float) -> None:
     }
     for name, value in figures.items():
         print(f"{name:32} {value:>7}")
+    for phase, label in ((db, "db"), (serve, "serve")):
+        statuses = phase.pop("statuses")
+        for status in sorted(statuses):
+            print(f"{label + ': requests ' + status:40} {statuses[status]:>7}")
+        for name, value in phase.items():
+            print(f"{name:40} {value:>7}")
+    for fault in ("redis", "database"):
+        print(
+            f"{'log lines/s of ' + fault + ' outage':40} {lines.per_second(fault):>7.1f}"
+            f"   ({lines.records[fault]} in {lines.seconds[fault]:.1f}s)"
+        )
+    if os.environ.get("DRILL_NOISIEST"):
+        for message, count in lines.messages.most_common(12):
+            print(f"  {count:6} {message}")
 
 
 if __name__ == "__main__":
@@ -333,5 +611,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=90.0, help="upper bound on the order phase")
     parser.add_argument("--verbose", action="store_true", help="show the service's log lines")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL)
-    asyncio.run(main(args.residents, args.seconds))
+    # Records are made at INFO (as LOG_LEVEL's default) so the outage line count sees them; they
+    # are shown only with --verbose.
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger().handlers[0].setLevel(logging.INFO if args.verbose else logging.CRITICAL)
+    lines = LineCount()
+    logging.getLogger().addHandler(lines)
+    asyncio.run(main(args.residents, args.seconds, lines))

@@ -25,8 +25,8 @@ import logging
 import os
 import random
 import shutil
-import socket
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +40,7 @@ import aiohttp
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
+from benchmarks.drill_faults import LineCount, TcpProxy, pg_scratch
 from bot.app import create_app
 from bot.notify import WeComRobot
 from bot.outbox_worker import OutboxWorker
@@ -51,7 +52,6 @@ from knowledge import load_handbook
 from storage import RedisStore
 from storage.db import Database
 from storage.shared import MemoryRateLimiter
-from benchmarks.drill_faults import LineCount, TcpProxy, pg_scratch
 from tests.fake_platforms import FakeRobot
 from tests.wechat_peer import AES_KEY, APP_ID, TOKEN, WeChatPlatform, reply_content, text_xml
 
@@ -130,14 +130,19 @@ class Drill:
         self.confirmed: set[str] = set()
         self.ticket_times: list[float] = []  # when a reply carried a ticket number
         self.pause: tuple[float, float] | None = None  # a resident's typing time between messages
+        self.slowest = 0.0  # the longest a webhook request took to answer (seconds)
+        self.transcript: dict[str, list[str]] = collections.defaultdict(list)  # DRILL_TRACE=1 prints
 
     async def post(self, client: TestClient, query: dict[str, str], body: bytes) -> tuple[int, str]:
+        began = time.monotonic()
         try:
             response = await client.post("/wechat", params=query, data=body, timeout=6)
             text = await response.text()
         except (TimeoutError, aiohttp.ClientError) as exc:
             self.statuses[type(exc).__name__] += 1
             return 0, ""
+        finally:
+            self.slowest = max(self.slowest, time.monotonic() - began)
         self.statuses[str(response.status)] += 1
         return response.status, text
 
@@ -149,8 +154,10 @@ class Drill:
         for _ in range(3):
             request = self.platform.plaintext(text_xml(openid, text, msg_id), openid)
             status, body = await self.post(client, request.query, request.body)
+            self.transcript[openid].append(f"{time.monotonic():.1f} {text[:12]} -> {status} ")
             if status == 200:
                 content = reply_content(body) if body.strip().startswith("<xml") else ""
+                self.transcript[openid][-1] += content[:60].replace("\n", " ")
                 for number in _numbers(content):
                     self.told[openid].add(number)
                     self.ticket_times.append(time.monotonic())
@@ -193,18 +200,24 @@ class Drill:
             "情况": "3栋楼道灯不亮 " + random.choice(ATTACKS),
             "什么时候": "下周一上午10点",
         }
-        reply = await self.say(client, openid, "楼道灯坏了，麻烦来修一下")
-        for _ in range(12):
+        said = "楼道灯坏了，麻烦来修一下"
+        reply = await self.say(client, openid, said)
+        for _ in range(30):
             if time.monotonic() > self.deadline or "工单号" in reply or self.told[openid]:
                 return
-            if ("确认" in reply and "请核对" in reply) or "再提交" in reply:
-                self.confirmed.add(openid)
-                reply = await self.say(client, openid, "确认")
+            if "稍后再试" in reply:  # asked to try again later: a moment, then the same message
+                await asyncio.sleep(1.0)
+                reply = await self.say(client, openid, said)
                 continue
-            answer = next((a for cue, a in answers.items() if cue in reply), None)
-            if answer is None:  # the draft vanished with Redis: start again, as a resident would
-                answer = "楼道灯坏了，麻烦来修一下"
-            reply = await self.say(client, openid, answer)
+            if "确认" in reply and ("请核对" in reply or "提交" in reply):
+                self.confirmed.add(openid)
+                said = "确认"
+                reply = await self.say(client, openid, said)
+                continue
+            said = next((a for cue, a in answers.items() if cue in reply), "")
+            if not said:  # the draft vanished with Redis: start again, as a resident would
+                said = "楼道灯坏了，麻烦来修一下"
+            reply = await self.say(client, openid, said)
 
     async def chaos(self, redis: OwnRedis, stop: asyncio.Event, lines: LineCount) -> None:
         while not stop.is_set():
@@ -346,6 +359,10 @@ async def database_phase(
             await store.close()
             await proxy.close()
             await asyncio.wait_for(database.close(), 10)
+    if os.environ.get("DRILL_TRACE"):
+        for openid in sorted(set(openids) - {t.resident for t in tickets}):
+            window = f"(fault {fault_end - 6:.1f}-{fault_end:.1f})"
+            print(openid, window, *drill.transcript[openid], sep="\n  ")
     after = [t - fault_end for t in drill.ticket_times if t >= fault_end]
     in_fault = [(o, s) for st, o, s in probes if st in ("refuse", "stall")]
     by_resident = collections.Counter(t.resident for t in tickets)
@@ -358,6 +375,7 @@ async def database_phase(
         "db: group pushes queued": len(rows),
         "db: duplicate tickets": sum(n - 1 for n in by_resident.values()),
         "db: duplicate pushes": sum(n - 1 for n in pushes.values()),
+        "db: slowest webhook answer (s)": f"{drill.slowest:.2f}",
         "db: tickets never told (lost)": sum(1 for t in tickets if t.number not in drill.told[t.resident]),
         "db: residents without a ticket": residents - len(by_resident),
         "db: /healthz in fault 503 <=1 s": sum(1 for o, s in in_fault if o == 503 and s <= 1.0),

@@ -10,8 +10,20 @@
             writes once more, as after an outage: were they told their ticket number?
 3. robot    the outbox drained by two workers against the fake robot answering -1, 45009,
             slowly (past a short lease: fencing) and not at all (connection refused).
+4. db       the app on a PostgreSQL database of the drill's own (bst_drill_<random>, dropped
+            afterwards) reached through a loopback proxy the drill controls; 20 residents order
+            while the proxy refuses connections and drops the open ones (3 s), then accepts but
+            forwards nothing (3 s), then recovers. /healthz is probed every 0.2 s throughout.
+5. serve    `python -m bot serve --workers 2` (the drill's Redis, SQLite in a temp dir); 20
+            residents order with WeChat's retries (same MsgId, again after 5 s without a reply,
+            three tries) and one worker (a pid from /healthz) is SIGKILLed 2 s in.
+6. log      records (INFO and up, access log aside) counted while Redis is down and while the
+            database is refused/stalled: lines per second of outage.
 
-Prints one table: requests by status, orders vs tickets vs pushes, duplicates, lost.
+Prints one table: requests by status, orders vs tickets vs pushes, duplicates, lost; /healthz
+answers during the database fault, recovery and replacement times, log lines per second.
+DRILL_TRACE=1 prints the conversation of any resident left without a ticket in the db scenario;
+DRILL_NOISIEST=1 the commonest log lines counted during outages.
 
     python -m benchmarks.fault_drill [--residents 30] [--seconds 90]
 """
@@ -593,9 +605,9 @@ async def main(residents: int, seconds: float, lines: LineCount) -> None:
         f"fault drill: {residents} residents, Redis killed {redis.kills} times, "
         f"{time.monotonic() - started:.0f}s"
     )
-    print(f"{'':32} {'count':>7}")
+    print(f"{'':40} {'count':>7}")
     for status in sorted(drill.statuses):
-        print(f"{'requests ' + status:32} {drill.statuses[status]:>7}")
+        print(f"{'requests ' + status:40} {drill.statuses[status]:>7}")
     figures = {
         "orders (residents)": residents,
         "orders confirmed": len(drill.confirmed),
@@ -606,7 +618,7 @@ async def main(residents: int, seconds: float, lines: LineCount) -> None:
         **robot,
     }
     for name, value in figures.items():
-        print(f"{name:32} {value:>7}")
+        print(f"{name:40} {value:>7}")
     for phase, label in ((db, "db"), (serve, "serve")):
         statuses = phase.pop("statuses")
         for status in sorted(statuses):

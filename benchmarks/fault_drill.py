@@ -4,7 +4,8 @@
             oversized bodies, markdown and mention attacks in the text; counts by HTTP status
             (a 500 is a bug).
 2. orders   residents order a repair while the drill kills and restarts its own Redis (a
-            redis-server it starts on a free port, without persistence; never the shared 6379).
+            redis-server it starts on a free port, without persistence; never the shared 6379),
+            then 10 of them write during one 3 s outage.
             Deliveries are retried like WeChat (same MsgId, up to three times on 503/timeout);
             a resident whose confirmation got no answer writes again. Afterwards each resident
             writes once more, as after an outage: were they told their ticket number?
@@ -584,8 +585,20 @@ async def main(residents: int, seconds: float, lines: LineCount) -> None:
         await asyncio.gather(*(drill.order(client, o) for o in openids))
         stop.set()
         await chaos
-        if redis.process is None:
-            redis.start()
+        # One longer outage of a known length (3 s) under traffic, for the log line count.
+        redis.kill()
+        lines.begin("redis")
+        outage = time.monotonic() + 3
+
+        async def during_outage(openid: str) -> None:
+            while time.monotonic() < outage - 0.5:
+                await drill.say(client, openid, "老年证怎么办")
+                await asyncio.sleep(0.3)
+
+        await asyncio.gather(*(during_outage(o) for o in openids[:10]))
+        await asyncio.sleep(max(0.0, outage - time.monotonic()))
+        redis.start()
+        lines.end()
         await asyncio.sleep(0.5)
         for openid in openids:  # the next message after the outage
             await drill.say(client, openid, "你好")

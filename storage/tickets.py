@@ -187,26 +187,22 @@ class TicketStore:
             return list(await session.scalars(query))
 
 
+def _event_values(ticket_id: int, now: datetime, event: Event) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "at": now,
+        "actor": event.actor,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "detail": event.detail,
+    }
+
+
 def _event(ticket_id: int, now: datetime, event: Event) -> TicketEvent:
-    return TicketEvent(
-        ticket_id=ticket_id,
-        at=now,
-        actor=event.actor,
-        action=event.action,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        detail=event.detail,
-    )
+    return TicketEvent(**_event_values(ticket_id, now, event))
 
 
 def _insert_event(ticket_id: int, now: datetime, event: Event) -> Any:
     """The event row as an INSERT statement (for transactions that start with an UPDATE)."""
-    return insert(TicketEvent).values(
-        ticket_id=ticket_id,
-        at=now,
-        actor=event.actor,
-        action=event.action,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        detail=event.detail,
-    )
+    return insert(TicketEvent).values(**_event_values(ticket_id, now, event))

@@ -5,24 +5,21 @@ tests/data/conversations_complaints.yaml runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
 from bot.settings import Settings
 from desk.desk import ServiceDesk
 from handlers import Services
-from storage import MemoryStore
 from tests.conftest import SHANGHAI, FakeClock
 from tests.fake_platforms import FakeRobot, FakeWeChat
-from tests.test_e2e import Phone, eventually
-from tests.wechat_peer import APP_ID
+from tests.test_e2e import Phone, eventually, running_bot
 
 CONVERSATIONS = yaml.safe_load(
     (Path(__file__).parent / "data" / "conversations_complaints.yaml").read_text(encoding="utf-8")
@@ -49,24 +46,8 @@ class Bot:
 async def bot(
     settings: Settings, desk_services: Services, desk: ServiceDesk, clock: FakeClock
 ) -> AsyncIterator[Bot]:
-    robot, wechat = FakeRobot(), FakeWeChat(APP_ID, "app-secret")
-    configured = replace(
-        settings,
-        wecom_webhooks=(("default", await robot.start()),),
-        wechat_app_secret="app-secret",
-        wechat_api_base=await wechat.start(),
-        outbox_poll_seconds=0.05,
-        scheduler_seconds=0.05,
-    )
-    app = create_app(configured, desk_services, MemoryStore(), run_worker=True)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    try:
-        yield Bot(client, robot, wechat, desk, clock)
-    finally:
-        await client.close()
-        await robot.close()
-        await wechat.close()
+    async with running_bot(settings, desk_services) as running:
+        yield Bot(running.client, running.robot, running.wechat, desk, clock)
 
 
 async def check_ticket(desk: ServiceDesk, expected: dict[str, Any]) -> None:

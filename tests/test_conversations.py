@@ -16,25 +16,19 @@ Script keys:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
 from bot.settings import Settings
 from desk.clocks import local
 from desk.desk import ServiceDesk
 from handlers import Services
-from storage import MemoryStore
 from tests.conftest import SHANGHAI, FakeClock
-from tests.fake_platforms import FakeRobot, FakeWeChat
-from tests.test_e2e import Phone, eventually
-from tests.wechat_peer import APP_ID
+from tests.test_e2e import Phone, eventually, running_bot
 
 DATA = Path(__file__).parent / "data"
 # Files in this runner's format hold {"conversations": [...]}; others have runners of their own.
@@ -58,19 +52,10 @@ async def test_script(
     script: dict[str, Any], settings: Settings, desk_services: Services, desk: ServiceDesk, clock: FakeClock
 ) -> None:
     clock.set(datetime.strptime(str(script.get("at", DEFAULT_AT)), "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI))
-    robot, wechat = FakeRobot(), FakeWeChat(APP_ID, "app-secret")
-    configured = replace(
-        settings,
-        message_mode="safe",
-        wecom_webhooks=(("default", await robot.start()),),
-        wechat_app_secret="app-secret",
-        wechat_api_base=await wechat.start(),
-        outbox_poll_seconds=0.05,
-    )
-    app = create_app(configured, desk_services, MemoryStore(), run_worker=True)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    try:
+    async with running_bot(
+        settings, desk_services, message_mode="safe", scheduler_seconds=settings.scheduler_seconds
+    ) as running:
+        client, robot = running.client, running.robot
         resident, staff = Phone(client, "o-resident"), Phone(client, "o-staff-li")
         if any(step.get("as") == "staff" for step in script["steps"]):
             code, _ = await desk.staff.invite("李强")
@@ -89,10 +74,6 @@ async def test_script(
             await eventually(lambda: all(str(w) in "\n".join(robot.contents) for w in script["pushes"]))
         for unwanted in script.get("no_pushes_with", []):
             assert unwanted not in "\n".join(robot.contents), script["name"]
-    finally:
-        await client.close()
-        await robot.close()
-        await wechat.close()
 
 
 async def _check_ticket(desk: ServiceDesk, expected: dict[str, Any], name: str) -> None:

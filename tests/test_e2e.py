@@ -13,8 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -24,7 +25,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from desk.desk import ServiceDesk
 from handlers import Services
-from storage import MemoryStore
+from storage import MemoryStore, Store
 from storage.db import Database
 from tests.conftest import SHANGHAI, FakeClock, cleanup_redis, new_redis_store
 from tests.fake_platforms import FakeRobot, FakeWeChat
@@ -32,6 +33,40 @@ from tests.test_handlers import Chat
 from tests.wechat_peer import APP_ID, WeChatPlatform, reply_content, text_xml
 
 platform = WeChatPlatform()
+
+
+@dataclass
+class RunningBot:
+    """The real app on a loopback port, with the fake WeCom robot and WeChat API it talks to."""
+
+    client: TestClient
+    robot: FakeRobot
+    wechat: FakeWeChat
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, services: Services, store: Store | None = None, **overrides: object
+) -> AsyncIterator[RunningBot]:
+    """serve as it runs in production (outbox worker and scheduler inside), on fakes of WeChat and WeCom."""
+    robot, wechat = FakeRobot(), FakeWeChat(APP_ID, "app-secret")
+    configured = replace(
+        settings,
+        wecom_webhooks=(("default", await robot.start()),),
+        wechat_app_secret="app-secret",
+        wechat_api_base=await wechat.start(),
+        outbox_poll_seconds=0.05,
+        **{"scheduler_seconds": 0.05, **overrides},
+    )
+    app = create_app(configured, services, store or MemoryStore(), run_worker=True)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield RunningBot(client, robot, wechat)
+    finally:
+        await client.close()
+        await robot.close()
+        await wechat.close()
 
 
 async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:

@@ -4,28 +4,22 @@ webhook, and the amend operation on both databases."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
 from bot.settings import Settings
 from desk.amend import Amendment
 from desk.desk import ServiceDesk
 from desk.refusals import Refused
 from handlers import Services
 from intents.when import Window
-from storage import MemoryStore
 from tests import own_tickets
 from tests.conftest import SHANGHAI, FakeClock
-from tests.fake_platforms import FakeRobot, FakeWeChat
-from tests.test_e2e import Phone, eventually
-from tests.wechat_peer import APP_ID
+from tests.test_e2e import Phone, eventually, running_bot
 
 CONVERSATIONS = yaml.safe_load(
     (Path(__file__).parent / "data" / "conversations_own_tickets.yaml").read_text(encoding="utf-8")
@@ -81,19 +75,8 @@ async def test_conversations_about_own_tickets_through_the_webhook(
     clock.set(WEDNESDAY)
     resident = "o-resident-liu"
     await place_two(desk, desk_services, resident)
-    robot, wechat = FakeRobot(), FakeWeChat(APP_ID, "app-secret")
-    configured = replace(
-        settings,
-        wecom_webhooks=(("default", await robot.start()),),
-        wechat_app_secret="app-secret",
-        wechat_api_base=await wechat.start(),
-        outbox_poll_seconds=0.05,
-        scheduler_seconds=60,
-    )
-    app = create_app(configured, desk_services, MemoryStore(), run_worker=True)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    try:
+    async with running_bot(settings, desk_services, scheduler_seconds=60) as running:
+        client, robot = running.client, running.robot
         await eventually(lambda: len(robot.received) == 2)  # the two new-ticket pushes
         phone = Phone(client, resident)
         for turn in script["say"]:
@@ -124,10 +107,6 @@ async def test_conversations_about_own_tickets_through_the_webhook(
         ticket = await desk.tickets.get(push["ticket"])
         wecom = (await desk.staff.by_name(ticket.assignee)).wecom_userid
         assert (f"<@{wecom}>" in content) is push["mention"], content
-    finally:
-        await client.close()
-        await robot.close()
-        await wechat.close()
 
 
 async def test_amend_is_one_logged_operation_for_the_owner_only(

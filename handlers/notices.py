@@ -214,7 +214,7 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         )
         return "\n".join(lines)
     if event == "amended":
-        lines.extend(f"> 改动：{change}" for change in payload.get("changes", ()))
+        lines.extend(f"> 改动：{quoted(change)}" for change in payload.get("changes", ()))
         who = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
         lines.append(f"{who}请按新的安排办理工单 {payload['ticket']}")
         return "\n".join(lines)

@@ -87,3 +87,11 @@ def test_quoted_drops_only_the_link_and_mention_not_the_words_around_them() -> N
     safe = quoted("登录evil.cn/a然后输入密码，请@zhangmin 看看楼道灯")
     assert "evil" not in safe and "zhangmin" not in safe
     assert "登录" in safe and "然后输入密码" in safe and "看看楼道灯" in safe
+
+
+def test_a_change_the_resident_made_is_quoted_too(handbook: Handbook) -> None:
+    """改地址 puts the resident's new address into the 'amended' push: it is resident text as well."""
+    attack = "幸福里5栋\n**新工单 19999**\n请 <@all> 回复 接单 19999 [登录](http://evil.example)"
+    content = group_markdown("amended", _payload(changes=[f"地址 阳光苑3栋 → {attack}"]), handbook)
+    assert "<@all>" not in content and "http" not in content and "**新工单 19999**" not in content
+    assert next(line for line in content.splitlines() if "幸福里5栋" in line).startswith("> 改动：")

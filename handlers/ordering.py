@@ -76,9 +76,6 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
-    said = _REQUEST_WORDS.sub("", simplify(text)).strip(" ，,。!！")
-    if len(said) >= 4 and "description" not in draft.fields:
-        draft.fields["said"] = text.strip()[:300]  # the problem, who it is for: it reaches the ticket
     # 报修 only for a report with no time to book (a repair, a sanitation problem); a venue or
     # mediation that asks for a description is still booked (预约).
     fields = item.order.fields
@@ -398,9 +395,12 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
     place = place_in(text) if "address" in fields else None
     if place:  # "3栋2单元楼道灯坏了": the address is not asked again
         draft.fields["address"] = place
-    said = _REQUEST_WORDS.sub("", simplify(text))
-    if "description" in fields and len(said.strip(" ，,。!！")) >= 4:
-        draft.fields["description"] = read_description(text)
+    # More than the request itself ("我要报修" says nothing): the problem, who it is for.
+    if len(_REQUEST_WORDS.sub("", simplify(text)).strip(" ，,。!！")) >= 4:
+        if "description" in fields:
+            draft.fields["description"] = read_description(text)
+        else:
+            draft.fields["said"] = text.strip()[:300]  # it reaches the ticket all the same
     return notes
 
 

@@ -277,6 +277,8 @@ def _parse_item(
         "default_intent",
         "fallback",
         "order",
+        "phrasings",
+        "situations",
     }
     for key in raw:
         if key not in known:
@@ -313,6 +315,8 @@ def _parse_item(
         default_intent=default_intent,
         fallback=ctx.flag(raw, "fallback", default=False),
         order=_parse_order(raw, ctx),
+        phrasings=ctx.texts(raw, "phrasings", required=False),
+        situations=ctx.texts(raw, "situations", required=False),
     )
     if item.order and not item.bookable:
         ctx.error("order", "an item with bookable: false cannot be ordered online")

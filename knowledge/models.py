@@ -83,6 +83,10 @@ class Item:
     # True for the catch-all item (上门服务): it only wins when no specific item matches.
     fallback: bool = False
     order: OrderSpec | None = None  # None: cannot be ordered online
+    # Whole sentences residents write about this item, and situations that lead to it ("刚生了娃"):
+    # examples the learned classifier trains on, so a community adds wording without touching code.
+    phrasings: tuple[str, ...] = ()
+    situations: tuple[str, ...] = ()
 
     def order_fields(self, visit: bool) -> tuple[str, ...]:
         """Fields to collect; a home visit also needs the address."""

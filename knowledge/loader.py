@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.directory import parse_life_events, parse_referrals, parse_training
 from knowledge.emergency import EmergencyGuide, parse_emergency
 from knowledge.models import (
     ASPECTS,
@@ -98,11 +99,16 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
     calendar = _parse_calendar(root / "calendar.yaml", problems)
     phrasings = _parse_phrasings(root / PHRASINGS_FILE, problems)
     emergency = _parse_emergency_file(root / EMERGENCY_FILE, catalog_items, problems)
+    referrals = parse_referrals(root, problems)
+    life_events = parse_life_events(root, set(catalog_items), problems)
+    training = parse_training(root, set(catalog_items), problems)
     if problems:
         raise HandbookError(problems)
     ordered = {item_id: items[item_id] for item_id in catalog_items}
     assert office is not None and phrasings is not None
-    return Handbook(categories, ordered, office, phrasings, str(root), calendar, emergency)
+    return Handbook(
+        categories, ordered, office, phrasings, str(root), calendar, emergency, referrals, life_events, training
+    )
 
 
 EMERGENCY_FILE = "emergency.yaml"

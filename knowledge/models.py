@@ -223,6 +223,38 @@ class Phrasings:
 
 
 @dataclass(frozen=True, slots=True)
+class Referral:
+    """Another agency's business, and how a resident reaches it (referrals.yaml): named instead
+    of an apology when a question is outside community services."""
+
+    id: str
+    name: str
+    handles: str
+    how: str
+    phone: str = ""
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEvent:
+    """A situation ("老人走了") that leads to several items, listed in the order usually done."""
+
+    id: str
+    title: str
+    phrasings: tuple[str, ...]
+    items: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingData:
+    """What the learned classifier trains on besides the items' own phrasings (training/)."""
+
+    examples: tuple[tuple[str, str, str | None], ...] = ()  # text, intent, item
+    frames: dict[str, tuple[str, ...]] = field(default_factory=dict)  # intent → frames with {名}
+
+
+@dataclass(frozen=True, slots=True)
 class Handbook:
     categories: dict[str, str]
     items: dict[str, Item]  # catalogue order
@@ -231,6 +263,9 @@ class Handbook:
     source: str = ""
     calendar: Calendar = field(default_factory=Calendar)
     emergency: EmergencyGuide | None = None  # hazards and numbers (emergency.yaml)
+    referrals: tuple[Referral, ...] = ()
+    life_events: tuple[LifeEvent, ...] = ()
+    training: TrainingData = field(default_factory=TrainingData)
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]

@@ -1,4 +1,4 @@
-"""`baishitong` command line: serve, chat, classify, handbook init/check/show."""
+"""`baishitong` command line: serve, chat, classify, nlu report, handbook init/check/show."""
 
 from __future__ import annotations
 
@@ -78,6 +78,22 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--json", action="store_true", help="one JSON object per message")
     classify.add_argument("text", nargs="*")
     classify.set_defaults(run=_classify)
+
+    nlu = commands.add_parser("nlu", help="measure the classifier on labelled messages")
+    nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True)
+    report = nlu_commands.add_parser(
+        "report", help="per-intent precision/recall/F1, confusion matrix, per-item accuracy, top confusions"
+    )
+    report.add_argument("file", help="text<TAB>intent<TAB>item[<TAB>extra] lines, e.g. tests/data/nlu_test.tsv")
+    report.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures as JSON to OUT")
+    report.add_argument("--misses", type=int, default=30, help="how many misclassified messages to list")
+    report.add_argument(
+        "--min", dest="minimum", type=float, default=0.0, help="fail (exit 1) if intent or item accuracy is below"
+    )
+    report.add_argument(
+        "--oos-min", type=float, default=0.0, help="fail (exit 1) if out-of-scope recall or precision is below"
+    )
+    report.set_defaults(run=_nlu_report)
 
     worker = commands.add_parser(
         "worker", help="outbox and ticket clocks only (when serve runs with OUTBOX_WORKER=off)"
@@ -359,6 +375,32 @@ def _classify(args: argparse.Namespace) -> int:
         else:
             print(f"{result.intent}\t{result.item or '-'}\t{result.confidence:.2f}\t{text}")
     return 0
+
+
+def _nlu_report(args: argparse.Namespace) -> int:
+    from intents import Classifier
+    from intents.evaluation import Prediction, evaluate, read_cases
+
+    try:
+        cases = read_cases(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"无法读取 {args.file}：{exc}", file=sys.stderr)
+        return 2
+    classifier = Classifier(_open_handbook(Settings.from_env(), announce=False))
+
+    def predict(text: str) -> Prediction:
+        result = classifier.classify(text)
+        return Prediction(result.intent, result.item)
+
+    report = evaluate(predict, cases)
+    print("\n".join(report.lines(show_misses=args.misses)))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"\nJSON: {args.json_out}")
+    failures = report.meets(args.minimum, args.oos_min)
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _state(text: str) -> str:

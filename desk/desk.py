@@ -37,6 +37,7 @@ from desk.handoff import Handoff
 from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.residents import ResidentDesk
+from desk.unanswered import UnansweredLog
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
 from desk.staff import RoutingSnapshot, StaffDesk, person
@@ -84,6 +85,7 @@ class ServiceDesk:
         self.staff = StaffDesk(database, clock)
         self.outbox = Outbox(database, clock)
         self.residents = ResidentDesk(database, clock)  # kept contact details, with consent
+        self.unanswered = UnansweredLog(database, clock)  # what the bot could not answer outright
         # Binding attempts are limited in-process; bot/runtime.py shares them through Redis.
         self.bind_guard = BindGuard.in_process(lambda: self.clock().timestamp())
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from intents.danger import DangerDetector
+from intents.directory import life_event_finder, referral_finder
 from intents.homophones import HomophoneIndex
 from intents.learned import Features, LearnedModel
 from intents.lexicon import Lexicon, compile_lexicon
@@ -29,6 +30,14 @@ OVERRIDE_INTENT = 0.6  # the rules said consult/order, the model is this sure of
 RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an intent …
 RESCUE_ITEM = 0.7  # … and, for consult/order, this sure of the item
 OVERRIDE_ITEM = 0.9  # the rules named an item, the model is this sure of another one
+WEAK_EVIDENCE = 0.6  # the rules' confidence when only keywords (no alias) named the item
+OFFER_INTENT = 0.35  # out of scope by both, yet the model half thinks it is a service: offer choices
+SURE_ITEM = 0.35  # below this, with no name found by the rules, the top two or three are offered
+LIKELY_ITEM = 0.15  # an item offered as a choice needs at least this
+
+
+def _likely(items: list[tuple[str, float]]) -> tuple[str, ...]:
+    return tuple(item for item, p in items[:3] if p >= LIKELY_ITEM)
 
 
 class Classification(NamedTuple):
@@ -87,6 +96,8 @@ class Classifier:
             for item_id, w in owners
             if w == ALIAS_WEIGHT
         )
+        self.referrals = referral_finder(handbook.referrals, self.normalize)
+        self.life_events = life_event_finder(handbook.life_events, self.normalize)
         # Trained from handbook data at load: every process builds the same model in about a second.
         examples = training_examples(handbook, self.normalize)
         self.learned: LearnedModel | None = (
@@ -127,14 +138,25 @@ class Classifier:
         learned_intent, intent_p = intents[0]
         learned_item, item_p = items[0]
         intent, item, confidence = rules.intent, rules.item, rules.confidence
+        named = item is not None and confidence > WEAK_EVIDENCE  # the rules found a service's name
+        if not named and intent in (*ITEM_INTENTS, "unknown") and self.referrals.find(norm):
+            # Another agency's business (补办身份证, 公积金) and no service named: out of scope.
+            return Classification(rules.text, "unknown", None, 0.8)
         if intent in ITEM_INTENTS and learned_intent != intent and intent_p > OVERRIDE_INTENT:
             intent, confidence = learned_intent, intent_p
         elif intent == "unknown" and intent_p > RESCUE_INTENT:
             if learned_intent not in ITEM_INTENTS or item_p > RESCUE_ITEM:
                 intent, confidence = learned_intent, intent_p
+        if intent == "unknown" and learned_intent in ITEM_INTENTS and intent_p >= OFFER_INTENT:
+            # Perhaps a service in words nobody listed: offer the likely ones instead of a dead end.
+            return Classification(rules.text, "unknown", None, round(confidence, 2), _likely(items))
         if intent not in ITEM_INTENTS:
             return Classification(rules.text, intent, None, round(confidence, 2))
-        if item is None or rules.confidence <= 0.6 or (learned_item != item and item_p > OVERRIDE_ITEM):
+        if item is None or not named or item_p > OVERRIDE_ITEM:
+            if item_p < SURE_ITEM and not named:
+                likely = _likely(items)
+                if len(likely) > 1:
+                    return Classification(rules.text, intent, likely[0], round(item_p, 2), likely)
             if item != learned_item:
                 return Classification(rules.text, intent, learned_item, round(item_p, 2), (learned_item,))
         return rules._replace(intent=intent)

@@ -187,3 +187,20 @@ class Resident(Base):
     address: Mapped[str] = mapped_column(String(120), default="")
     consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # first kept (and told)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UnansweredQuestion(Base):
+    """A message the bot could not answer outright: it apologised, named another agency, or asked
+    which of several items was meant. Staff review these (未识别问题) to teach the handbook new
+    words. The text is stored with mobiles and ID numbers masked (desk/unanswered.py)."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    outcome: Mapped[str] = mapped_column(String(40))  # apology | referral:<place> | choice | life:<event>
+    offered: Mapped[str] = mapped_column(Text, default="")  # item ids offered, comma-separated
+    picked: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    picked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

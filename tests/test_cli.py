@@ -18,14 +18,39 @@ SCRATCH_DB = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='bst-cli-')}/cli.db"
 
 
 def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "DATABASE_URL": SCRATCH_DB, **(env or {})},
-    )
+    """The console script's main(), called in this process with its own environment, stdin and
+    captured output: the same code as `baishitong …` without a second of interpreter start-up per
+    command (serve, which must listen, runs as a real process below)."""
+    import contextlib
+    import io
+    import logging
+
+    from bot.cli import main
+
+    environment = {"DATABASE_URL": SCRATCH_DB, **(env or {})}
+    saved = {key: os.environ.get(key) for key in environment}
+    stdout, stderr = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    old_stdin = sys.stdin
+    try:
+        os.environ.update({key: str(value) for key, value in environment.items()})
+        sys.stdin = io.StringIO(stdin or "")
+        root.handlers = []  # the command's logging.basicConfig writes to the captured stderr
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:  # argparse refusing the command line
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.stdin = old_stdin
+        root.handlers, root.level = handlers, level
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return subprocess.CompletedProcess(["baishitong", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def test_handbook_check_prints_summary() -> None:

@@ -84,14 +84,25 @@ def _parser() -> argparse.ArgumentParser:
     report = nlu_commands.add_parser(
         "report", help="per-intent precision/recall/F1, confusion matrix, per-item accuracy, top confusions"
     )
-    report.add_argument("file", help="text<TAB>intent<TAB>item[<TAB>extra] lines, e.g. tests/data/nlu_test.tsv")
-    report.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures as JSON to OUT")
-    report.add_argument("--misses", type=int, default=30, help="how many misclassified messages to list")
     report.add_argument(
-        "--min", dest="minimum", type=float, default=0.0, help="fail (exit 1) if intent or item accuracy is below"
+        "file", help="text<TAB>intent<TAB>item[<TAB>extra] lines, e.g. tests/data/nlu_test.tsv"
     )
     report.add_argument(
-        "--oos-min", type=float, default=0.0, help="fail (exit 1) if out-of-scope recall or precision is below"
+        "--json", dest="json_out", metavar="OUT", help="also write the figures as JSON to OUT"
+    )
+    report.add_argument("--misses", type=int, default=30, help="how many misclassified messages to list")
+    report.add_argument(
+        "--min",
+        dest="minimum",
+        type=float,
+        default=0.0,
+        help="fail (exit 1) if intent or item accuracy is below",
+    )
+    report.add_argument(
+        "--oos-min",
+        type=float,
+        default=0.0,
+        help="fail (exit 1) if out-of-scope recall or precision is below",
     )
     report.set_defaults(run=_nlu_report)
 
@@ -395,7 +406,9 @@ def _nlu_report(args: argparse.Namespace) -> int:
     report = evaluate(predict, cases)
     print("\n".join(report.lines(show_misses=args.misses)))
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(args.json_out).write_text(
+            json.dumps(report.as_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         print(f"\nJSON: {args.json_out}")
     failures = report.meets(args.minimum, args.oos_min)
     for failure in failures:

@@ -37,11 +37,11 @@ from desk.handoff import Handoff
 from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.residents import ResidentDesk
-from desk.unanswered import UnansweredLog
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
 from desk.staff import RoutingSnapshot, StaffDesk, person
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
+from desk.unanswered import UnansweredLog
 from storage.db import Database
 from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket, TicketEvent
 from storage.outbox import Outbox, outbox_row

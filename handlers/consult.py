@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers import facts, render
+from handlers import directions, facts, render
 from handlers.conversation import AFTER_ITEM, CHOOSING, Choice
 from handlers.types import Context, Reply
 from intents import Classification
@@ -28,7 +28,7 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         ctx.conversation.enter(CHOOSING, Choice(options, "consult"))
         return Reply(facts.compare([handbook.item(i) for i in options]))
     if result.ambiguous:
-        return ask_which(ctx, result.intent, result.candidates)
+        return await ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(handbook))
     if aspect is not None and aspect != "compare":
@@ -39,10 +39,11 @@ async def handle(ctx: Context, result: Classification) -> Reply:
     return answer(ctx, result.item)
 
 
-def ask_which(ctx: Context, intent: str, options: tuple[str, ...]) -> Reply:
-    """Two items fit equally well: list them numbered and remember the question."""
+async def ask_which(ctx: Context, intent: str, options: tuple[str, ...]) -> Reply:
+    """Two items fit equally well: list them numbered, remember the question, record the offer."""
     options = options[:5]
     ctx.conversation.enter(CHOOSING, Choice(options, intent))
+    await directions.record(ctx, "choice", options)
     titles = [ctx.services.handbook.item(item_id).title for item_id in options]
     lines = ["您想问的是哪一项？", *(f"{i}. {title}" for i, title in enumerate(titles, 1)), "请回复数字。"]
     return Reply("\n".join(lines))

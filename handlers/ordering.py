@@ -57,7 +57,7 @@ SAME_ITEM_MINUTES = 30  # a second order of one item within this asks before it 
 async def handle(ctx: Context, result: Classification) -> Reply:
     """Intent `order`: start the conversation for the item (or show the menu when none was named)."""
     if result.ambiguous:
-        return consult.ask_which(ctx, result.intent, result.candidates)
+        return await consult.ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(ctx.services.handbook))
     return await start(ctx, result.item, ctx.message.text)

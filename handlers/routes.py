@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from handlers import complaints, consult, ordering, own_tickets, privacy, rate, safety, staff
+from handlers import complaints, consult, directions, ordering, own_tickets, privacy, rate, safety, staff
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import (
     AMENDING,
@@ -94,6 +94,11 @@ def chosen_option(ctx: Context) -> Classification | None:
     return None if item is None else Classification(text, choice.intent, item, 1.0, (item,))
 
 
+async def picked_option(ctx: Context, result: Classification) -> Reply:
+    await directions.picked(ctx, result)
+    return await by_intent(ctx, result)
+
+
 def follow_up_word(ctx: Context) -> str | None:
     """After an item, "预约", "上门"…: the item to order."""
     item = ctx.conversation.item
@@ -169,12 +174,14 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
-    Route("numbered_choice", chosen_option, by_intent),
+    Route("numbered_choice", chosen_option, picked_option),
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
+    Route("life_event", directions.life_event_of, directions.life_event),  # "老人走了": its items
+    Route("lonely", directions.lonely_words, directions.keep_company),  # "一个人好无聊": a warm word
     Route("classify", classify, by_intent),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import render
+from handlers import directions, render
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -18,11 +18,7 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
 
 
 async def handle_unknown(ctx: Context, result: Classification) -> Reply:
-    return Reply(
-        "抱歉，这个问题我帮不上忙，我只懂社区办事。\n"
-        "您可以问我：办居住证要带什么、养老金认证怎么办、社区几点上班。\n"
-        "回复“业务”看能办的事项，回复“人工”找工作人员。"
-    )
+    return await directions.out_of_scope(ctx, result)
 
 
 def empty() -> Reply:

@@ -20,6 +20,7 @@ from intents.lexicon import Lexicon, compile_lexicon
 from intents.segment import Segmenter
 from intents.training import training_examples
 from knowledge import Handbook, Item
+from knowledge.models import LifeEvent, Referral
 
 INTENTS = ("consult", "order", "status", "cancel", "rate", "office", "human", "greeting", "unknown")
 ALIAS_WEIGHT = 3
@@ -34,6 +35,8 @@ WEAK_EVIDENCE = 0.6  # the rules' confidence when only keywords (no alias) named
 OFFER_INTENT = 0.35  # out of scope by both, yet the model half thinks it is a service: offer choices
 SURE_ITEM = 0.35  # below this, with no name found by the rules, the top two or three are offered
 LIKELY_ITEM = 0.15  # an item offered as a choice needs at least this
+SURE_EVENT = 0.6  # the model's life event, when no listed phrasing is in the message
+SURE_PLACE = 0.9  # the model's referral place overrules a service found by keywords only
 
 
 def _likely(items: list[tuple[str, float]]) -> tuple[str, ...]:
@@ -96,8 +99,10 @@ class Classifier:
             for item_id, w in owners
             if w == ALIAS_WEIGHT
         )
+        self._events = {event.id: event for event in handbook.life_events}
+        self._places = {place.id: place for place in handbook.referrals}
         self.referrals = referral_finder(handbook.referrals, self.normalize)
-        self.life_events = life_event_finder(handbook.life_events, self.normalize)
+        self.life_events = life_event_finder(handbook.life_events, self.normalize, self._segmenter.cut)
         # Trained from handbook data at load: every process builds the same model in about a second.
         examples = training_examples(handbook, self.normalize)
         self.learned: LearnedModel | None = (
@@ -111,6 +116,23 @@ class Classifier:
         owners = self._terms.setdefault(term, [])
         if all(owner != item_id for owner, _ in owners):
             owners.append((item_id, weight))
+
+    def life_event(self, norm: str) -> LifeEvent | None:
+        """The life event a normalised message describes: a listed phrasing, else the model's guess."""
+        found = self.life_events.find(norm)
+        if found is not None:
+            return found[0]
+        guess = self.learned.best("event", norm) if self.learned else None
+        return self._events.get(guess[0]) if guess and guess[1] >= SURE_EVENT else None
+
+    def referral(self, norm: str, sure: float = 0.6) -> Referral | None:
+        """The other agency a normalised message belongs to: a listed word, else the model's guess
+        when it is at least `sure` of it."""
+        found = self.referrals.find(norm)
+        if found is not None:
+            return found[0]
+        guess = self.learned.best("place", norm) if self.learned else None
+        return self._places.get(guess[0]) if guess and guess[1] >= sure else None
 
     def tokens(self, text: str) -> list[str]:
         return self._segmenter.cut(self.normalize(text))
@@ -139,14 +161,15 @@ class Classifier:
         learned_item, item_p = items[0]
         intent, item, confidence = rules.intent, rules.item, rules.confidence
         named = item is not None and confidence > WEAK_EVIDENCE  # the rules found a service's name
-        if not named and intent in (*ITEM_INTENTS, "unknown") and self.referrals.find(norm):
+        if not named and intent in (*ITEM_INTENTS, "unknown") and self.referral(norm, SURE_PLACE):
             # Another agency's business (补办身份证, 公积金) and no service named: out of scope.
             return Classification(rules.text, "unknown", None, 0.8)
-        if intent in ITEM_INTENTS and learned_intent != intent and intent_p > OVERRIDE_INTENT:
+        if (intent in ITEM_INTENTS and learned_intent != intent and intent_p > OVERRIDE_INTENT) or (
+            intent == "unknown"
+            and intent_p > RESCUE_INTENT
+            and (learned_intent not in ITEM_INTENTS or item_p > RESCUE_ITEM)
+        ):
             intent, confidence = learned_intent, intent_p
-        elif intent == "unknown" and intent_p > RESCUE_INTENT:
-            if learned_intent not in ITEM_INTENTS or item_p > RESCUE_ITEM:
-                intent, confidence = learned_intent, intent_p
         if intent == "unknown" and learned_intent in ITEM_INTENTS and intent_p >= OFFER_INTENT:
             # Perhaps a service in words nobody listed: offer the likely ones instead of a dead end.
             return Classification(rules.text, "unknown", None, round(confidence, 2), _likely(items))

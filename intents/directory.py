@@ -13,34 +13,66 @@ from knowledge.models import LifeEvent, Referral
 T = TypeVar("T")
 
 
-class WordFinder(Generic[T]):
-    """One regex over every word of every entry, longest first; returns the entry of the longest hit."""
+GAP = 6  # characters allowed between the words of a phrasing: "我爸上个月走了" says "我爸走了"
 
-    def __init__(self, entries: Iterable[tuple[T, Iterable[str]]], normalize: Callable[[str], str]):
-        self._owner: dict[str, T] = {}
+
+class WordFinder(Generic[T]):
+    """One regex over every phrase of every entry; returns the entry of the longest hit.
+
+    With `split`, a phrase is cut into words (single characters stay with the word before them,
+    so "走了" stays whole) and a few characters may stand between the words: a phrase a community
+    writes once ("我爸走了") also finds "我爸上个月走了", but not "老人走不动了".
+    """
+
+    def __init__(
+        self,
+        entries: Iterable[tuple[T, Iterable[str]]],
+        normalize: Callable[[str], str],
+        split: Callable[[str], list[str]] | None = None,
+    ):
+        owners: dict[str, T] = {}
+        patterns: dict[str, str] = {}
         for entry, words in entries:
             for word in words:
                 key = normalize(word).replace(" ", "")
-                if key:
-                    self._owner.setdefault(key, entry)
-        ordered = sorted(self._owner, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+                if key and key not in owners:
+                    owners[key] = entry
+                    patterns[key] = _gapped(key, split) if split else re.escape(key)
+        self._owners = list(owners.values())
+        self._keys = list(owners)
+        ordered = sorted(range(len(self._keys)), key=lambda i: len(self._keys[i]), reverse=True)
+        self._pattern = (
+            re.compile("|".join(f"(?P<w{i}>{patterns[self._keys[i]]})" for i in ordered)) if ordered else None
+        )
 
     def find(self, norm: str) -> tuple[T, str] | None:
-        """(entry, the word found) for the longest word in the message, or None."""
+        """(entry, the phrase found) for the longest phrase in the message, or None."""
         if self._pattern is None:
             return None
-        compact = norm.replace(" ", "")
-        hits = self._pattern.findall(compact)
-        if not hits:
-            return None
-        word = max(hits, key=len)
-        return self._owner[word], word
+        best: tuple[int, int] | None = None  # (phrase length, index)
+        for match in self._pattern.finditer(norm.replace(" ", "")):
+            index = int(match.lastgroup[1:])  # type: ignore[index]
+            length = len(self._keys[index])
+            if best is None or length > best[0]:
+                best = (length, index)
+        return None if best is None else (self._owners[best[1]], self._keys[best[1]])
+
+
+def _gapped(phrase: str, split: Callable[[str], list[str]]) -> str:
+    words: list[str] = []
+    for token in split(phrase):
+        if words and (len(token) == 1 or len(words[-1]) == 1):
+            words[-1] += token
+        else:
+            words.append(token)
+    return f".{{0,{GAP}}}".join(re.escape(word) for word in words)
 
 
 def referral_finder(referrals: Iterable[Referral], normalize: Callable[[str], str]) -> WordFinder[Referral]:
     return WordFinder(((place, place.words) for place in referrals), normalize)
 
 
-def life_event_finder(events: Iterable[LifeEvent], normalize: Callable[[str], str]) -> WordFinder[LifeEvent]:
-    return WordFinder(((event, event.phrasings) for event in events), normalize)
+def life_event_finder(
+    events: Iterable[LifeEvent], normalize: Callable[[str], str], split: Callable[[str], list[str]]
+) -> WordFinder[LifeEvent]:
+    return WordFinder(((event, event.phrasings) for event in events), normalize, split)

@@ -103,7 +103,11 @@ class Report:
             )
         labels = list(self.confusion)
         predicted = sorted({got for row in self.confusion.values() for got in row})
-        out += ["", "confusion (rows expected, columns got):", " " * 10 + "".join(f"{p[:7]:>8}" for p in predicted)]
+        out += [
+            "",
+            "confusion (rows expected, columns got):",
+            " " * 10 + "".join(f"{p[:7]:>8}" for p in predicted),
+        ]
         for label in labels:
             row = self.confusion[label]
             out.append(f"{label:<10}" + "".join(f"{row.get(p, 0):>8}" for p in predicted))
@@ -188,9 +192,12 @@ def evaluate(classify: Callable[[str], Prediction], cases: Iterable[Case]) -> Re
         oos_recall=oos_hits / oos_support if oos_support else 1.0,
         oos_precision=oos_hits / oos_predicted if oos_predicted else 1.0,
         per_intent=per_intent,
-        confusion={label: dict(intent_confusion.get(label, {})) for label in labels if label in intent_confusion},
+        confusion={
+            label: dict(intent_confusion.get(label, {})) for label in labels if label in intent_confusion
+        },
         per_item={
-            item: {"accuracy": round(item_hits[item] / n, 4), "support": n} for item, n in sorted(item_support.items())
+            item: {"accuracy": round(item_hits[item] / n, 4), "support": n}
+            for item, n in sorted(item_support.items())
         },
         top_confusions=[(a, b, n) for (a, b), n in confusions.most_common(15)],
         misses=misses,

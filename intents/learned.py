@@ -17,13 +17,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from pypinyin.constants import PINYIN_DICT
 
-# Scores are margins of a linear SVM; a softmax over them at this temperature gives numbers that
-# behave like confidences (chosen on the blind batches: margins around 0.3 apart are near-ties).
-SOFTMAX_SCALE = 4.0
+# Scores are margins of a linear SVM; a softmax over them at this scale gives numbers that behave
+# like confidences (scale chosen on blind batches 2 and items-1 from 4, 8, 12, 16).
+SOFTMAX_SCALE = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Example:
     text: str
     intent: str
     item: str | None = None
+    event: str | None = None  # a life event (life_events.yaml) the message describes
+    place: str | None = None  # another agency (referrals.yaml) the message belongs to
 
 
 class Features:
@@ -61,7 +64,7 @@ class Features:
                 out.extend(padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n] != " ")
             sounds = [self._syllable(c) for c in part]
             out.extend("p:" + s for s in sounds if s)
-            out.extend(f"p:{a}_{b}" for a, b in zip(sounds, sounds[1:], strict=False) if a and b)
+            out.extend(f"p:{a}_{b}" for a, b in pairwise(sounds) if a and b)
         out.extend("w:" + token for token in self._tokenize(norm) if token.strip())
         return out
 
@@ -71,12 +74,14 @@ class LinearHead:
 
     __slots__ = ("_bias", "_columns", "_idf", "_weights", "classes")
 
-    def __init__(self, vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray, bias: np.ndarray, classes):
+    def __init__(
+        self, vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray, bias: np.ndarray, classes
+    ):
         self._columns = vocabulary
         self._idf = idf
         self._weights = np.ascontiguousarray(coef.T)  # features × classes: one row per feature seen
         self._bias = bias
-        self.classes: tuple[str, ...] = tuple(classes)
+        self.classes: tuple[str, ...] = tuple(str(label) for label in classes)
 
     def scores(self, features: Sequence[str]) -> np.ndarray:
         """Margins per class, as scikit-learn's decision_function gives them for this message."""
@@ -84,7 +89,9 @@ class LinearHead:
         if not counts:
             return self._bias.copy()
         columns = list(counts)
-        values = np.fromiter(((1.0 + math.log(counts[c])) * self._idf[c] for c in columns), float, len(columns))
+        values = np.fromiter(
+            ((1.0 + math.log(counts[c])) * self._idf[c] for c in columns), float, len(columns)
+        )
         values /= math.sqrt(float(values @ values))
         return values @ self._weights[columns] + self._bias
 
@@ -99,36 +106,52 @@ class LinearHead:
         return [(self.classes[i], float(probs[i])) for i in order]
 
 
-def _fit(texts: list[list[str]], labels: list[str], c: float) -> LinearHead:
+def _fit(texts: list[list[str]], labels: list[str], c: float, balanced: bool = False) -> LinearHead:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
     vectorizer = TfidfVectorizer(analyzer=lambda features: features, sublinear_tf=True)
     matrix = vectorizer.fit_transform(texts)
-    model = LinearSVC(C=c).fit(matrix, labels)
+    model = LinearSVC(C=c, class_weight="balanced" if balanced else None).fit(matrix, labels)
     coef = model.coef_
     bias = model.intercept_
     return LinearHead(vectorizer.vocabulary_, vectorizer.idf_, coef, bias, model.classes_)
 
 
-class LearnedModel:
-    """Intent head over every example; item head over consult and order examples that name one."""
+NONE = "-"
 
-    def __init__(self, features: Features, intent: LinearHead, item: LinearHead):
+
+class LearnedModel:
+    """Heads over the same features: intent (every example), item (consult/order examples naming
+    one), life event and referral place (every example; "-" for none of them)."""
+
+    def __init__(self, features: Features, heads: dict[str, LinearHead]):
         self.features = features
-        self.intent = intent
-        self.item = item
+        self.heads = heads
 
     @classmethod
     def train(cls, examples: Iterable[Example], features: Features, c: float = 0.5) -> LearnedModel:
         examples = [e for e in examples if e.text]
         featured = [features(e.text) for e in examples]
-        intent = _fit(featured, [e.intent for e in examples], c)
+        heads = {"intent": _fit(featured, [e.intent for e in examples], c)}
         with_item = [(f, e.item) for f, e in zip(featured, examples, strict=True) if e.item]
-        item = _fit([f for f, _ in with_item], [i for _, i in with_item], c)
-        return cls(features, intent, item)
+        heads["item"] = _fit([f for f, _ in with_item], [i for _, i in with_item], c)
+        for head in ("event", "place"):
+            labels = [getattr(e, head) or NONE for e in examples]
+            if len(set(labels)) > 1:
+                # A few examples per event against thousands of others: weighted, or "-" always wins.
+                heads[head] = _fit(featured, labels, c, balanced=True)
+        return cls(features, heads)
 
     def predict(self, norm: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(intents ranked, items ranked) for one normalised message."""
         features = self.features(norm)
-        return self.intent.ranked(features), self.item.ranked(features)
+        return self.heads["intent"].ranked(features), self.heads["item"].ranked(features)
+
+    def best(self, head: str, norm: str) -> tuple[str, float] | None:
+        """The event or place head's answer, None when it has none or says "none of them"."""
+        model = self.heads.get(head)
+        if model is None:
+            return None
+        label, p = model.ranked(self.features(norm))[0]
+        return None if label == NONE else (label, p)

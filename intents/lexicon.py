@@ -142,6 +142,7 @@ class Lexicon:
     rating_stars: tuple[tuple[str, int], ...]  # longest word first, so 不满意 is tried before 满意
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
+    lonely: tuple[str, ...]
     bye: tuple[str, ...]
     complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
@@ -184,6 +185,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         rating_stars=tuple(sorted(phrasings.rating_stars.items(), key=lambda pair: -len(pair[0]))),
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,
+        lonely=tuple(lonely_word.replace(" ", "") for lonely_word in phrasings.lonely),
         bye=phrasings.bye,
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),

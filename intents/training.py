@@ -22,7 +22,16 @@ SEED = 20261202
 def training_examples(handbook: Handbook, normalize: Callable[[str], str]) -> list[Example]:
     rng = random.Random(SEED)
     frames = handbook.training.frames
-    examples = [Example(normalize(text), intent, item) for text, intent, item in handbook.training.examples]
+    examples = [
+        Example(
+            normalize(text),
+            intent,
+            item,
+            event=extra.removeprefix("life:") if extra.startswith("life:") else None,
+            place=extra.removeprefix("referral:") if extra.startswith("referral:") else None,
+        )
+        for text, intent, item, extra in handbook.training.examples
+    ]
     for item in handbook.items.values():
         for text in item.phrasings + item.situations:
             examples.append(Example(normalize(text), item.default_intent, item.id))
@@ -41,8 +50,12 @@ def training_examples(handbook: Handbook, normalize: Callable[[str], str]) -> li
                     examples.append(Example(normalize(frame.replace("{名}", name)), intent))
     for place in handbook.referrals:
         for word in place.words:
+            examples.append(Example(normalize(word), "unknown", place=place.id))
             for frame in _pick(rng, frames.get("out_of_scope", ()), 1):
-                examples.append(Example(normalize(frame.replace("{名}", word)), "unknown"))
+                examples.append(Example(normalize(frame.replace("{名}", word)), "unknown", place=place.id))
+    for event in handbook.life_events:
+        for text in event.phrasings:
+            examples.append(Example(normalize(text), "consult", event=event.id))
     return [example for example in examples if example.text]
 
 

@@ -120,7 +120,7 @@ def parse_life_events(root: Path, items: set[str], problems: list[str]) -> tuple
 
 
 def parse_training(root: Path, items: set[str], problems: list[str]) -> TrainingData:
-    examples: list[tuple[str, str, str | None]] = []
+    examples: list[tuple[str, str, str | None, str]] = []
     path = root / EXAMPLES_FILE
     if path.exists():
         with path.open(encoding="utf-8", newline="") as handle:
@@ -128,17 +128,26 @@ def parse_training(root: Path, items: set[str], problems: list[str]) -> Training
                 if not row or not "".join(row).strip() or row[0].startswith("#"):
                     continue
                 where = f"{EXAMPLES_FILE}:{number}"
-                if len(row) != 3:
-                    problems.append(f"{where}: expected text<TAB>intent<TAB>item, got {len(row)} columns")
+                if len(row) not in (3, 4):
+                    problems.append(
+                        f"{where}: expected text<TAB>intent<TAB>item[<TAB>extra], got {len(row)} columns"
+                    )
                     continue
-                text, intent, item = (part.strip() for part in row)
+                text, intent, item = (part.strip() for part in row[:3])
+                extra = row[3].strip() if len(row) == 4 and row[3].strip() != "-" else ""
+                if extra and not re.match(r"^(life|referral):[a-z0-9_]+$|^(lonely|worry_alone)$", extra):
+                    problems.append(
+                        f"{where}: extra '{extra}' is not life:<event>, referral:<place>, "
+                        "lonely or worry_alone"
+                    )
+                    continue
                 if intent not in INTENTS:
                     problems.append(f"{where}: unknown intent '{intent}'")
                     continue
                 if item != "-" and item not in items:
                     problems.append(f"{where}: unknown item '{item}'")
                     continue
-                examples.append((text, intent, None if item == "-" else item))
+                examples.append((text, intent, None if item == "-" else item, extra))
     frames: dict[str, tuple[str, ...]] = {}
     raw = _optional_yaml(root / FRAMES_FILE, problems) or {}
     for kind, value in raw.items():

@@ -107,7 +107,16 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
     ordered = {item_id: items[item_id] for item_id in catalog_items}
     assert office is not None and phrasings is not None
     return Handbook(
-        categories, ordered, office, phrasings, str(root), calendar, emergency, referrals, life_events, training
+        categories,
+        ordered,
+        office,
+        phrasings,
+        str(root),
+        calendar,
+        emergency,
+        referrals,
+        life_events,
+        training,
     )
 
 
@@ -436,7 +445,7 @@ _PHRASING_GROUPS = {
         "question",
     ),
     "rating": ("stars", "unhappy"),
-    "smalltalk": ("thanks", "bye"),
+    "smalltalk": ("thanks", "bye", "lonely"),
     "aspects": ASPECTS,
     "office_only": (),
     "open_question": (),
@@ -488,6 +497,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         rating_stars=_parse_stars(rating, ctx),
         unhappy=ctx.words(rating, "unhappy", prefix="rating."),
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
+        lonely=ctx.words(smalltalk, "lonely", prefix="smalltalk.") if "lonely" in smalltalk else (),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
         aspects={name: ctx.words(aspects, name, prefix="aspects.") for name in ASPECTS},
         office_only=ctx.words(raw, "office_only"),

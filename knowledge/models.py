@@ -208,6 +208,7 @@ class Phrasings:
     unhappy: tuple[str, ...]  # in a rating: apologise and promise a call back
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"
     bye: tuple[str, ...]  # in a greeting: answer "再见"
+    lonely: tuple[str, ...] = ()  # small talk of a lonely resident: answer warmly, say what is on offer
     # complaints section: regex parts. A complaint goes to the secretary; neglect words count as a
     # complaint about the resident's own open ticket only; handoff asks for a person.
     complaint: tuple[str, ...] = ()
@@ -250,7 +251,7 @@ class LifeEvent:
 class TrainingData:
     """What the learned classifier trains on besides the items' own phrasings (training/)."""
 
-    examples: tuple[tuple[str, str, str | None], ...] = ()  # text, intent, item
+    examples: tuple[tuple[str, str, str | None, str], ...] = ()  # text, intent, item, extra (life:…)
     frames: dict[str, tuple[str, ...]] = field(default_factory=dict)  # intent → frames with {名}
 
 

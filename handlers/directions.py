@@ -1,0 +1,127 @@
+"""No dead ends: a life event gets its list of items, another agency's business gets where to go,
+a lonely resident gets a warm word and what the community offers, and a message the bot is unsure
+about gets the likely items as numbered choices. Each of these is recorded for staff review
+(未识别问题, desk/unanswered.py), and so is the number the resident then picks."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.conversation import CHOOSING, Choice
+from handlers.types import Context, Reply
+from intents import Classification
+from knowledge.models import LifeEvent, Referral
+
+log = logging.getLogger(__name__)
+
+NAMED = 0.85  # the rules' confidence when the message names a service: answer it, not the event
+# What the community offers someone who is lonely, in the order offered (handbook item ids).
+COMPANY_ITEMS = ("community_activities", "home_care", "elderly_visiting")
+HOTLINE = "12345"
+
+
+def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
+    """A situation ("我爸上个月走了", "刚生了娃") and no single service clearly named."""
+    classifier = ctx.services.classifier
+    text = ctx.message.text or ""
+    event = classifier.life_event(classifier.normalize(text))
+    if event is None:
+        return None
+    result = classifier.classify(text)
+    if result.intent not in ("consult", "order", "unknown"):
+        return None  # "我爸走了 上次申请的…批了没": about a request, not the event
+    if result.item is not None and result.confidence >= NAMED and not result.ambiguous:
+        return None  # "老人走了 丧葬费咋个领": the service is named, answer it
+    return event, result
+
+
+async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> Reply:
+    event, _ = found
+    items = [item_id for item_id in event.items if item_id in ctx.services.handbook.items]
+    ctx.conversation.enter(CHOOSING, Choice(tuple(items), "consult"))
+    await record(ctx, f"life:{event.id}", tuple(items))
+    handbook = ctx.services.handbook
+    lines = [f"{event.title}，一般要办这几件事："]
+    lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(items, 1)]
+    lines.append("回复数字，看要带什么、去哪里办。")
+    if event.note:
+        lines.append(event.note)
+    return Reply("\n".join(lines))
+
+
+def lonely_words(ctx: Context) -> bool | None:
+    """Small talk of someone alone ("一个人在屋头好无聊"), not a question about a service."""
+    classifier = ctx.services.classifier
+    text = ctx.message.text or ""
+    compact = classifier.normalize(text).replace(" ", "")
+    if not any(word in compact for word in classifier.lexicon.lonely):
+        return None
+    result = classifier.classify(text)
+    if result.item is not None and result.confidence >= NAMED:
+        return None  # "一个人住 想申请居家养老": a service
+    return True
+
+
+async def keep_company(ctx: Context, _: bool) -> Reply:
+    handbook = ctx.services.handbook
+    offers = tuple(item_id for item_id in COMPANY_ITEMS if item_id in handbook.items)
+    await record(ctx, "lonely", offers)
+    lines = ["听您这么说，我们很挂念您。社区里有老年人的去处，也有人可以常来看看您："]
+    lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(offers, 1)]
+    lines.append("回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。")
+    if offers:
+        ctx.conversation.enter(CHOOSING, Choice(offers, "consult"))
+    return Reply("\n".join(lines))
+
+
+async def out_of_scope(ctx: Context, result: Classification) -> Reply:
+    """unknown: the likely items if the model half-recognised a service, else where to go instead."""
+    handbook = ctx.services.handbook
+    offered = tuple(item_id for item_id in result.candidates if item_id in handbook.items)
+    if offered:
+        ctx.conversation.enter(CHOOSING, Choice(offered, "consult"))
+        await record(ctx, "choice", offered)
+        lines = ["我不太确定您问的是哪一项，是不是："]
+        lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(offered, 1)]
+        lines.append("请回复数字；都不是，请换个说法，或回复“人工”找工作人员。")
+        return Reply("\n".join(lines))
+    classifier = ctx.services.classifier
+    place = classifier.referral(classifier.normalize(ctx.message.text or ""))
+    if place is not None:
+        await record(ctx, f"referral:{place.id}", ())
+        return Reply(referral_text(place))
+    await record(ctx, "apology", ())
+    return Reply(
+        "抱歉，这个问题社区办不了，我也没找到该去哪里。\n"
+        f"其他部门的事，可以打 {HOTLINE} 政务服务便民热线问。\n"
+        "社区能办的事，回复“业务”看清单；回复“人工”找工作人员。"
+    )
+
+
+def referral_text(place: Referral) -> str:
+    lines = [f"这件事不归社区办，要找{place.name}（管{place.handles}）。", f"怎么办：{place.how}"]
+    if place.phone:
+        lines.append(f"电话：{place.phone}")
+    lines.append("社区能办的事，随时问我；回复“人工”找工作人员。")
+    return "\n".join(lines)
+
+
+async def picked(ctx: Context, result: Classification) -> None:
+    """The resident answered a numbered offer: note which item, for the review."""
+    desk = ctx.services.desk
+    if desk is None or result.item is None:
+        return
+    try:
+        await desk.unanswered.picked(ctx.message.resident, result.item)
+    except Exception:  # the review is a convenience: never let it cost the resident the answer
+        log.exception("could not record the picked item of an offer")
+
+
+async def record(ctx: Context, outcome: str, offered: tuple[str, ...]) -> None:
+    desk = ctx.services.desk
+    if desk is None:
+        return
+    try:
+        await desk.unanswered.record(ctx.message.resident, ctx.message.text or "", outcome, offered)
+    except Exception:
+        log.exception("could not record an unanswered question (%s)", outcome)

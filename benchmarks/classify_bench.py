@@ -12,17 +12,14 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 from intents import Classifier
 from knowledge import load_handbook
-
-LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled.tsv"
+from tests.messages import texts as _labelled_texts
 
 
 def load_texts() -> list[str]:
-    lines = LABELLED.read_text(encoding="utf-8").splitlines()
-    return [line.split("\t")[0] for line in lines if line.strip() and not line.startswith("#")]
+    return _labelled_texts()
 
 
 def measure(seconds: float, runs: int = 5) -> dict[str, float]:

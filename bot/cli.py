@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         help="fail (exit 1) if out-of-scope recall or precision is below",
     )
     report.set_defaults(run=_nlu_report)
+    unanswered = nlu_commands.add_parser(
+        "unanswered",
+        help="messages the bot could not answer outright (未识别问题), grouped, most frequent first",
+    )
+    unanswered.add_argument("--days", type=int, default=7, help="how far back (default 7 days)")
+    unanswered.set_defaults(run=_nlu_unanswered)
 
     worker = commands.add_parser(
         "worker", help="outbox and ticket clocks only (when serve runs with OUTBOX_WORKER=off)"
@@ -414,6 +420,30 @@ def _nlu_report(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _nlu_unanswered(args: argparse.Namespace) -> int:
+    from intents.normalize import simplify
+
+    handbook = _open_handbook(Settings.from_env(), announce=False)
+    outcomes = {"apology": "道歉", "choice": "让居民选", "lonely": "陪伴"}
+
+    async def listing(desk: ServiceDesk) -> int:
+        groups = await desk.unanswered.review(max(args.days, 1), simplify)
+        for group in groups:
+            kind, _, detail = group.outcome.partition(":")
+            said = {"referral": "转介", "life": "人生大事"}.get(kind, outcomes.get(kind, kind))
+            offered = "、".join(handbook.items[i].title for i in group.offered if i in handbook.items)
+            picked = "、".join(
+                f"{handbook.items[i].title}×{n}" for i, n in group.picked.items() if i in handbook.items
+            )
+            print(f"{group.count}\t{said}{'：' + detail if detail else ''}\t{group.text}")
+            if offered:
+                print(f"\t给出：{offered}" + (f"；居民选了：{picked}" if picked else ""))
+        print(f"近 {args.days} 天共 {sum(g.count for g in groups)} 条，{len(groups)} 种说法", file=sys.stderr)
+        return 0
+
+    return _with_desk(listing)
 
 
 def _state(text: str) -> str:
@@ -910,6 +940,11 @@ def _handbook_check(args: argparse.Namespace) -> int:
     print(
         f"phrasings: {len(phrasings.cues)} cue lists ({sum(map(len, phrasings.cues.values()))} patterns), "
         f"{len(phrasings.glosses)} dialect glosses, {len(phrasings.fillers)} fillers"
+    )
+    sentences = sum(len(item.phrasings) + len(item.situations) for item in handbook.items.values())
+    print(
+        f"classifier data: {len(handbook.training.examples)} labelled examples, {sentences} item phrasings "
+        f"and situations, {len(handbook.life_events)} life events, {len(handbook.referrals)} referral places"
     )
     return 0
 

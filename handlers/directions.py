@@ -14,7 +14,6 @@ from knowledge.models import LifeEvent, Referral
 
 log = logging.getLogger(__name__)
 
-NAMED = 0.85  # the rules' confidence when the message names a service: answer it, not the event
 # What the community offers someone who is lonely, in the order offered (handbook item ids).
 COMPANY_ITEMS = ("community_activities", "home_care", "elderly_visiting")
 HOTLINE = "12345"
@@ -30,7 +29,7 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     result = classifier.classify(text)
     if result.intent not in ("consult", "order", "unknown"):
         return None  # "我爸走了 上次申请的…批了没": about a request, not the event
-    if result.item is not None and result.confidence >= NAMED and not result.ambiguous:
+    if result.item is not None and result.named:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
     return event, result
 
@@ -57,7 +56,7 @@ def lonely_words(ctx: Context) -> bool | None:
     if not any(word in compact for word in classifier.lexicon.lonely):
         return None
     result = classifier.classify(text)
-    if result.item is not None and result.confidence >= NAMED:
+    if result.item is not None and result.named:
         return None  # "一个人住 想申请居家养老": a service
     return True
 

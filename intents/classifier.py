@@ -52,6 +52,8 @@ class Classification(NamedTuple):
     confidence: float
     # More than one id when the message fits several items equally well: ask the resident which.
     candidates: tuple[str, ...] = ()
+    # True when the message names the item (a handbook alias found), not only describes it.
+    named: bool = False
 
     @property
     def ambiguous(self) -> bool:
@@ -203,7 +205,12 @@ class Classifier:
         else:
             confidence = 0.6
         return Classification(
-            text, intent, best_id, round(confidence, 2), tied if len(tied) > 1 else (best_id,)
+            text,
+            intent,
+            best_id,
+            round(confidence, 2),
+            tied if len(tied) > 1 else (best_id,),
+            named=bool(best.aliases) and len(tied) == 1,
         )
 
     def _rank_items(self, tokens: list[str], norm: str) -> list[tuple[str, _Evidence]]:

@@ -88,7 +88,7 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
     for item_id in catalog_items:
         if item_id not in seen_ids:
             problems.append(f"items/{item_id}.yaml: missing: catalogue item '{item_id}' has no handbook file")
-    _check_alias_owners(items.values(), problems)
+    _check_alias_owners(list(items.values()), problems)
     office = _parse_office(office_raw, _Ctx("office.yaml", problems))
     for item in items.values():
         if item.order and office and item.order.hours not in office.booking_hours:
@@ -587,6 +587,18 @@ def _check_alias_owners(items: Iterable[Item], problems: list[str]) -> None:
             elif alias in owners and other == item.id:
                 problems.append(f"items/{item.id}.yaml: aliases: '{alias}' is listed twice")
             owners[alias] = item.id
+    # A whole phrasing or situation teaches the classifier one item: written under two, it teaches
+    # nothing and one of them loses; the data has to say which item it belongs to.
+    sentences: dict[str, str] = {}
+    for item in items:
+        for field in ("phrasings", "situations"):
+            for sentence in getattr(item, field):
+                other = sentences.get(sentence)
+                if other and other != item.id:
+                    problems.append(
+                        f"items/{item.id}.yaml: {field}: '{sentence}' is already claimed by '{other}'"
+                    )
+                sentences[sentence] = item.id
 
 
 def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:

@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from desk.desk import ServiceDesk
 from handlers import Context, Conversation, Message, Services, dispatch
 from handlers.conversation import ORDERING
@@ -26,7 +24,7 @@ from handlers.wording import STATE_NAMES
 from intents import Classifier
 from knowledge import load_handbook
 from storage.db import Database
-from tests.conftest import EXAMPLE_ROTA, SHANGHAI, FakeClock
+from tests.conftest import SHANGHAI, FakeClock, example_rota
 
 DATA = Path(__file__).parent / "data" / "own_tickets.tsv"
 RESIDENT = "r-own"
@@ -87,7 +85,7 @@ async def template(directory: Path, services: Services) -> Path:
     database = Database(f"sqlite+aiosqlite:///{path}")
     await database.upgrade()
     desk = ServiceDesk(database, services.handbook.calendar, SHANGHAI, FakeClock(WEDNESDAY))
-    await desk.staff.import_rota(yaml.safe_load(EXAMPLE_ROTA.read_text(encoding="utf-8")))
+    await desk.staff.import_rota(example_rota())
     for n in range(5):
         await desk.place_order(
             resident=f"other{n}",

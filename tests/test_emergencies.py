@@ -20,7 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -30,7 +29,7 @@ from handlers import Services
 from knowledge import Handbook
 from storage import MemoryStore
 from storage.db import Database
-from tests.conftest import EXAMPLE_ROTA, SHANGHAI, FakeClock
+from tests.conftest import SHANGHAI, FakeClock, example_rota
 from tests.test_e2e import Phone
 
 DATA = Path(__file__).parent / "data"
@@ -48,7 +47,7 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}")
     await database.upgrade()
     desk = ServiceDesk(database, handbook.calendar, SHANGHAI, clock)
-    await desk.staff.import_rota(yaml.safe_load(EXAMPLE_ROTA.read_text(encoding="utf-8")))
+    await desk.staff.import_rota(example_rota())
     yield desk
     await database.close()
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from intents import Classifier, lexicon
 from knowledge import Handbook, Phrasings, load_handbook
 from knowledge.models import CUE_NAMES, ORDER_FIELDS
+from tests import messages
 
-LABELLED = Path(__file__).parent / "data" / "labelled.tsv"
 PHRASINGS: Phrasings = load_handbook().phrasings
 LEXICON = lexicon.compile_lexicon(PHRASINGS)
 
@@ -38,12 +37,7 @@ def _lists(phrasings: Phrasings) -> Iterator[tuple[str, tuple[str, ...]]]:
 
 
 def _samples() -> list[str]:
-    texts = [
-        line.split("\t")[0]
-        for line in LABELLED.read_text(encoding="utf-8").splitlines()
-        if line[:1] not in ("", "#")
-    ]
-    texts = [LEXICON.normalize(t) for t in texts]
+    texts = [LEXICON.normalize(t) for t in messages.texts()]
     # Shuffled fragments of real messages exercise prefixes and suffixes the set alone may miss.
     rng = random.Random(7)
     alphabet = "".join(sorted(set("".join(texts))))

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from intents import Classifier
-
-DATA = Path(__file__).parent / "data" / "labelled.tsv"
+from tests import messages
 
 
 def test_tokens_equal_jieba_on_every_labelled_message(classifier: Classifier) -> None:
     segmenter = classifier._segmenter
-    texts = [
-        line.split("\t")[0]
-        for line in DATA.read_text(encoding="utf-8").splitlines()
-        if line[:1] not in ("", "#")
-    ]
+    texts = messages.texts()
     texts += ["abc123 你好", "社保卡补办+挂失 100%", "居住证明和居住证", "ＯＫ 好的"]
     for text in texts:
         norm = classifier.normalize(text)

@@ -311,7 +311,7 @@ async def test_healthz_reports_the_store(make_client, store_kind, request) -> No
         "store_ok": True,
         "database_ok": None,
         "outbox_pending": None,
-        "handbook_items": 31,
+        "handbook_items": 52,
         "pid": os.getpid(),
     }
 

@@ -52,6 +52,9 @@ def complaint_of(ctx: Context) -> Complaint | None:
     strong = lexicon.complaint.search(plain) is not None
     if not strong and lexicon.neglect.search(plain) is None:
         return None
+    classifier = ctx.services.classifier
+    if classifier.referrals.find(plain) and lexicon.about_community.search(plain) is None:
+        return None  # "买到假货 去哪投诉": another agency's business (12315), not about the community
     found = _NUMBER.search(simplify(text))
     return Complaint(text, strong, found.group(1) if found else None)
 

@@ -29,7 +29,9 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     result = classifier.classify(text)
     if result.intent not in ("consult", "order", "unknown"):
         return None  # "我爸走了 上次申请的…批了没": about a request, not the event
-    if result.item is not None and result.named:
+    lexicon = classifier.lexicon
+    asks_all = lexicon.life_event_asks.search(classifier.normalize(text).replace(" ", "")) is not None
+    if result.item is not None and result.named and not asks_all:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
     return event, result
 

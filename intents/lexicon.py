@@ -139,6 +139,8 @@ class Lexicon:
     aspects: tuple[tuple[str, re.Pattern[str]], ...]  # (aspect, words) in the order tried
     office_only: frozenset[str]
     open_question: re.Pattern[str]
+    life_event_asks: re.Pattern[str]
+    about_community: re.Pattern[str]
     rating_stars: tuple[tuple[str, int], ...]  # longest word first, so 不满意 is tried before 满意
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
@@ -182,6 +184,8 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         aspects=tuple((name, re.compile(_words(words))) for name, words in phrasings.aspects.items()),
         office_only=frozenset(phrasings.office_only),
         open_question=re.compile(_words(phrasings.open_question)),
+        life_event_asks=_any_or_none(tuple(map(re.escape, phrasings.life_event_asks))),
+        about_community=_any_or_none(tuple(map(re.escape, phrasings.about_community))),
         rating_stars=tuple(sorted(phrasings.rating_stars.items(), key=lambda pair: -len(pair[0]))),
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,

@@ -39,9 +39,10 @@ def training_examples(handbook: Handbook, normalize: Callable[[str], str]) -> li
         for name in rng.sample(names, min(NAMES_PER_ITEM, len(names))):
             for frame in _pick(rng, frames.get("consult", ())):
                 examples.append(Example(normalize(frame.replace("{名}", name)), "consult", item.id))
-            if item.bookable:
-                for frame in _pick(rng, frames.get("order", ()), 1):
-                    examples.append(Example(normalize(frame.replace("{名}", name)), "order", item.id))
+            # Every item: asking to book one that cannot be booked is still a request (the bot then
+            # says it cannot be booked and what to do instead).
+            for frame in _pick(rng, frames.get("order", ()), 1):
+                examples.append(Example(normalize(frame.replace("{名}", name)), "order", item.id))
             if item.home_visit:
                 for frame in _pick(rng, frames.get("visit", ()), 1):
                     examples.append(Example(normalize(frame.replace("{名}", name)), "order", item.id))

@@ -221,6 +221,8 @@ class Phrasings:
     profile_change: tuple[str, ...] = ()  # a message starting with one: not these, ask anew
     profile_erase: tuple[str, ...] = ()  # regex parts, anywhere in the message: erase them
     profile_show: tuple[str, ...] = ()  # regex parts, the whole message: show them (mobile masked)
+    life_event_asks: tuple[str, ...] = ()  # "要办些啥": a life event's whole list, even if an item is named
+    about_community: tuple[str, ...] = ()  # 社区, 工作人员: a complaint word about us, not another agency
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from knowledge import Handbook
 from tests import messages
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "nlu-examples.tsv"
-# What `baishitong nlu report` must reach in CI on the frozen test part (the issue's minimums).
+# What `baishitong nlu report` must reach in CI on the frozen test part (the classifier issue's
+# minimums). Fresh blind batches are the other half of the measure (README: NLU history).
 MINIMUM, OOS_MINIMUM = 0.95, 0.90
 
 
@@ -46,9 +47,15 @@ def test_training_examples_are_well_formed_and_cover_every_item(handbook: Handbo
 
 def test_frozen_test_part_meets_the_minimums(classifier: Classifier) -> None:
     """The same figures CI gets from `baishitong nlu report tests/data/nlu_test.tsv`."""
-    cases = read_cases(messages.FROZEN_TEST)
-    if SHARED.exists():
-        cases += read_cases(SHARED)
+    report = evaluate(_predict(classifier), read_cases(messages.FROZEN_TEST))
+    print("\n" + "\n".join(report.lines(show_misses=50)))
+    assert report.meets(MINIMUM, OOS_MINIMUM) == []
+
+
+def test_the_shared_public_sample_is_read_right(classifier: Classifier) -> None:
+    if not SHARED.exists():
+        pytest.skip("../shared/ is not beside this checkout")
+    cases = read_cases(SHARED)
     report = evaluate(_predict(classifier), cases)
     print("\n" + "\n".join(report.lines(show_misses=50)))
     assert report.meets(MINIMUM, OOS_MINIMUM) == []
@@ -65,7 +72,7 @@ def test_nlu_report_cli_prints_the_tables_writes_json_and_fails_below_a_minimum(
     assert "precision" in result.stdout and "confusion" in result.stdout
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert set(figures) >= {"per_intent", "confusion_matrix", "per_item", "top_confusions", "out_of_scope"}
-    assert figures["intent_accuracy"] >= 0.95
+    assert figures["intent_accuracy"] >= MINIMUM
     strict = run("nlu", "report", str(messages.FROZEN_TEST), "--min", "1.01")
     assert strict.returncode == 1 and "below" in strict.stderr
     broken = tmp_path / "broken.tsv"

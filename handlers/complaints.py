@@ -96,7 +96,10 @@ async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
     if rating is not None and await desk.awaiting_rating(resident) is not None:
         return await rate.rate_ticket(ctx, rating)  # the answer to "请给这次服务打分"
     tickets = await desk.resident_tickets(resident, limit=20)
-    item = ctx.services.classifier.classify(complaint.text).item
+    # Which of their tickets it names: any item word counts here (items_in), as a complaint is
+    # about their own ticket and not a service question.
+    named = ctx.services.classifier.items_in(complaint.text)
+    item = named[0] if named else None
     parent = complaints.about(tickets, complaint.number, item)
     if parent is None and not complaint.strong:
         waiting = complaints.candidates(tickets)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from intents.danger import DangerDetector
 from intents.directory import life_event_finder, referral_finder
 from intents.homophones import HomophoneIndex
-from intents.learned import Features, LearnedModel
+from intents.learned import Features, LearnedModel, trained
 from intents.lexicon import Lexicon, compile_lexicon
 from intents.segment import Segmenter
 from intents.training import training_examples
@@ -113,7 +113,7 @@ class Classifier:
         # Trained from handbook data at load: every process builds the same model in about a second.
         examples = training_examples(handbook, self.normalize)
         self.learned: LearnedModel | None = (
-            LearnedModel.train(examples, Features(self._segmenter.cut)) if examples else None
+            trained(examples, Features(self._segmenter.cut)) if examples else None
         )
 
     def _add_term(self, raw: str, item_id: str, weight: int) -> None:

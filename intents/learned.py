@@ -12,16 +12,24 @@ whole rule classifier and the throughput target is jieba's own.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import os
+import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 from pypinyin.constants import PINYIN_DICT
 
+log = logging.getLogger(__name__)
+MODEL_FORMAT = "1"  # bump when Features or the heads change: old cache files are then ignored
 # Scores are margins of a linear SVM; a softmax over them at this scale gives numbers that behave
 # like confidences (scale chosen on blind batches 2 and items-1 from 4, 8, 12, 16).
 SOFTMAX_SCALE = 8.0
@@ -83,6 +91,29 @@ class LinearHead:
         self._bias = bias
         self.classes: tuple[str, ...] = tuple(str(label) for label in classes)
 
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """What a cache file holds for this head (no pickles: plain arrays of numbers and text)."""
+        names = sorted(self._columns, key=self._columns.__getitem__)
+        return {
+            f"{prefix}.vocabulary": np.array(names, dtype=str),
+            f"{prefix}.idf": self._idf,
+            f"{prefix}.weights": self._weights,
+            f"{prefix}.bias": self._bias,
+            f"{prefix}.classes": np.array(self.classes, dtype=str),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> LinearHead:
+        vocabulary = {str(name): i for i, name in enumerate(arrays[f"{prefix}.vocabulary"])}
+        weights = arrays[f"{prefix}.weights"]
+        return cls(
+            vocabulary,
+            arrays[f"{prefix}.idf"],
+            weights.T,
+            arrays[f"{prefix}.bias"],
+            arrays[f"{prefix}.classes"],
+        )
+
     def scores(self, features: Sequence[str]) -> np.ndarray:
         """Margins per class, as scikit-learn's decision_function gives them for this message."""
         counts = Counter(self._columns[f] for f in features if f in self._columns)
@@ -112,7 +143,8 @@ def _fit(texts: list[list[str]], labels: list[str], c: float, balanced: bool = F
 
     vectorizer = TfidfVectorizer(analyzer=lambda features: features, sublinear_tf=True)
     matrix = vectorizer.fit_transform(texts)
-    model = LinearSVC(C=c, class_weight="balanced" if balanced else None).fit(matrix, labels)
+    # random_state: liblinear visits examples in a random order; fixed, every process fits the same model.
+    model = LinearSVC(C=c, class_weight="balanced" if balanced else None, random_state=0).fit(matrix, labels)
     coef = model.coef_
     bias = model.intercept_
     return LinearHead(vectorizer.vocabulary_, vectorizer.idf_, coef, bias, model.classes_)
@@ -155,3 +187,58 @@ class LearnedModel:
             return None
         label, p = model.ranked(self.features(norm))[0]
         return None if label == NONE else (label, p)
+
+
+# Trained models by training data, for every Classifier built in this process (tests, CLI commands).
+_TRAINED: dict[str, LearnedModel] = {}
+
+
+def trained(examples: Sequence[Example], features: Features, cache_dir: Path | None = None) -> LearnedModel:
+    """The model for these examples: from this process, else from the cache directory, else
+    trained (about 2 s) and written there for the next process. A cache file is named by a hash of
+    the examples and the code's model format, so edited handbook data never meets a stale model;
+    one that cannot be read or written is ignored (training is always possible)."""
+    digest = hashlib.sha256(
+        "\n".join(
+            [
+                MODEL_FORMAT,
+                version("scikit-learn"),
+                *(f"{e.text}\t{e.intent}\t{e.item}\t{e.event}\t{e.place}" for e in examples),
+            ]
+        ).encode()
+    ).hexdigest()[:24]
+    model = _TRAINED.get(digest)
+    if model is not None:
+        return model
+    directory = cache_dir or default_cache_dir()
+    path = directory / f"model-{digest}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            heads = {name: LinearHead.from_arrays(arrays, name) for name in str(arrays["heads"]).split(",")}
+        model = LearnedModel(features, heads)
+    except (OSError, KeyError, ValueError):
+        model = LearnedModel.train(examples, features)
+        _write(path, model)
+    _TRAINED[digest] = model
+    return model
+
+
+def default_cache_dir() -> Path:
+    explicit = os.environ.get("BAISHITONG_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "baishitong"
+
+
+def _write(path: Path, model: LearnedModel) -> None:
+    arrays: dict[str, np.ndarray] = {"heads": np.array(",".join(model.heads))}
+    for name, head in model.heads.items():
+        arrays.update(head.arrays(name))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
+            np.savez(handle, **arrays)
+        os.replace(handle.name, path)  # atomic: another process never reads half a file
+    except OSError as exc:
+        log.info("learned model not cached (%s): trained again at the next start", exc)

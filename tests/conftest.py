@@ -14,6 +14,7 @@ import copy
 import functools
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -40,6 +41,10 @@ from tests.wechat_peer import AES_KEY, APP_ID, TOKEN
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RUN = uuid.uuid4().hex[:8]  # this pytest session: every Redis key and the PostgreSQL database name it
 KEY_PREFIX = f"bst-test-{RUN}-"
+# The learned model's cache (intents/learned.py) goes to a directory of this run, not the user's
+# ~/.cache; processes the tests start inherit it, and it is removed when the session ends.
+MODEL_CACHE = tempfile.mkdtemp(prefix=f"bst-model-{RUN}-")
+os.environ["BAISHITONG_CACHE_DIR"] = MODEL_CACHE
 
 
 def key_prefix() -> str:
@@ -62,6 +67,7 @@ def leftover_keys(url: str = REDIS_URL) -> list[str]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Tests leave nothing behind: a key of this run still in Redis is deleted and fails the run."""
+    shutil.rmtree(MODEL_CACHE, ignore_errors=True)
     if _redis_problem():
         return
     left = leftover_keys()

@@ -40,17 +40,31 @@ class WordFinder(Generic[T]):
                     patterns[key] = _gapped(key, split) if split else re.escape(key)
         self._owners = list(owners.values())
         self._keys = list(owners)
+        self._literal = None if split else owners  # plain words: looked up by substring, no regex
+        self._lengths = sorted({len(key) for key in owners}, reverse=True)
         ordered = sorted(range(len(self._keys)), key=lambda i: len(self._keys[i]), reverse=True)
         self._pattern = (
-            re.compile("|".join(f"(?P<w{i}>{patterns[self._keys[i]]})" for i in ordered)) if ordered else None
+            re.compile("|".join(f"(?P<w{i}>{patterns[self._keys[i]]})" for i in ordered))
+            if ordered and split
+            else None
         )
 
     def find(self, norm: str) -> tuple[T, str] | None:
         """(entry, the phrase found) for the longest phrase in the message, or None."""
+        compact = norm.replace(" ", "")
+        if self._literal is not None:
+            # Every substring of each listed length, longest first: a few hundred dict lookups for a
+            # message, where one regex alternation of ~200 words cost 0.2 ms (measured).
+            for length in self._lengths:
+                for start in range(len(compact) - length + 1):
+                    word = compact[start : start + length]
+                    if word in self._literal:
+                        return self._literal[word], word
+            return None
         if self._pattern is None:
             return None
         best: tuple[int, int] | None = None  # (phrase length, index)
-        for match in self._pattern.finditer(norm.replace(" ", "")):
+        for match in self._pattern.finditer(compact):
             index = int(match.lastgroup[1:])  # type: ignore[index]
             length = len(self._keys[index])
             if best is None or length > best[0]:

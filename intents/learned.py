@@ -18,18 +18,18 @@ import math
 import os
 import tempfile
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from itertools import pairwise
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 from pypinyin.constants import PINYIN_DICT
 
 log = logging.getLogger(__name__)
-MODEL_FORMAT = "1"  # bump when Features or the heads change: old cache files are then ignored
+MODEL_FORMAT = "2"  # bump when Features or the heads change: old cache files are then ignored
 # Scores are margins of a linear SVM; a softmax over them at this scale gives numbers that behave
 # like confidences (scale chosen on blind batches 2 and items-1 from 4, 8, 12, 16).
 SOFTMAX_SCALE = 8.0
@@ -77,116 +77,150 @@ class Features:
         return out
 
 
+class Vector(NamedTuple):
+    """One message as the models see it: the columns it has and their tf-idf values (unit length)."""
+
+    columns: np.ndarray
+    values: np.ndarray
+
+
+class Vocabulary:
+    """Feature → column and idf weights, shared by every head (fitted once on all examples)."""
+
+    __slots__ = ("_columns", "idf")
+
+    def __init__(self, columns: dict[str, int], idf: np.ndarray):
+        self._columns = columns
+        self.idf = idf
+
+    def names(self) -> list[str]:
+        return sorted(self._columns, key=self._columns.__getitem__)
+
+    def vector(self, features: Sequence[str]) -> Vector:
+        """scikit-learn's TfidfVectorizer(sublinear_tf=True) transform, for one message."""
+        get = self._columns.get
+        found = [column for column in map(get, features) if column is not None]
+        if not found:
+            return Vector(np.empty(0, dtype=np.intp), np.empty(0))
+        columns, counts = np.unique(np.array(found, dtype=np.intp), return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[columns]
+        return Vector(columns, values / math.sqrt(float(values @ values)))
+
+
 class LinearHead:
-    """One fitted linear model: vocabulary, idf weights, coefficients. Scores one message by hand."""
+    """One fitted linear model's coefficients: scores a vector as decision_function does."""
 
-    __slots__ = ("_bias", "_columns", "_idf", "_weights", "classes")
+    __slots__ = ("_bias", "_weights", "classes")
 
-    def __init__(
-        self, vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray, bias: np.ndarray, classes
-    ):
-        self._columns = vocabulary
-        self._idf = idf
-        self._weights = np.ascontiguousarray(coef.T)  # features × classes: one row per feature seen
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, classes: Iterable[str]):
+        self._weights = np.ascontiguousarray(weights)  # features × classes: a message reads its rows
         self._bias = bias
         self.classes: tuple[str, ...] = tuple(str(label) for label in classes)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """What a cache file holds for this head (no pickles: plain arrays of numbers and text)."""
-        names = sorted(self._columns, key=self._columns.__getitem__)
         return {
-            f"{prefix}.vocabulary": np.array(names, dtype=str),
-            f"{prefix}.idf": self._idf,
             f"{prefix}.weights": self._weights,
             f"{prefix}.bias": self._bias,
             f"{prefix}.classes": np.array(self.classes, dtype=str),
         }
 
     @classmethod
-    def from_arrays(cls, arrays, prefix: str) -> LinearHead:
-        vocabulary = {str(name): i for i, name in enumerate(arrays[f"{prefix}.vocabulary"])}
-        weights = arrays[f"{prefix}.weights"]
-        return cls(
-            vocabulary,
-            arrays[f"{prefix}.idf"],
-            weights.T,
-            arrays[f"{prefix}.bias"],
-            arrays[f"{prefix}.classes"],
-        )
+    def from_arrays(cls, arrays: Any, prefix: str) -> LinearHead:
+        return cls(arrays[f"{prefix}.weights"], arrays[f"{prefix}.bias"], arrays[f"{prefix}.classes"])
 
-    def scores(self, features: Sequence[str]) -> np.ndarray:
-        """Margins per class, as scikit-learn's decision_function gives them for this message."""
-        counts = Counter(self._columns[f] for f in features if f in self._columns)
-        if not counts:
+    def scores(self, vector: Vector) -> np.ndarray:
+        if not len(vector.columns):
             return self._bias.copy()
-        columns = list(counts)
-        values = np.fromiter(
-            ((1.0 + math.log(counts[c])) * self._idf[c] for c in columns), float, len(columns)
-        )
-        values /= math.sqrt(float(values @ values))
-        return values @ self._weights[columns] + self._bias
+        return vector.values @ self._weights[vector.columns] + self._bias
 
-    def ranked(self, features: Sequence[str]) -> list[tuple[str, float]]:
+    def ranked(self, vector: Vector) -> list[tuple[str, float]]:
         """Classes with softmax confidences, best first."""
-        margins = self.scores(features)
+        margins = self.scores(vector)
         if len(self.classes) == 2:  # a binary LinearSVC has one margin: the second class's
-            margins = np.array([-margins[0], margins[0]]) if margins.shape == (1,) else margins
+            margins = np.array([-margins[0], margins[0]])
         exp = np.exp(SOFTMAX_SCALE * (margins - margins.max()))
         probs = exp / exp.sum()
         order = np.argsort(-probs)
         return [(self.classes[i], float(probs[i])) for i in order]
 
 
-def _fit(texts: list[list[str]], labels: list[str], c: float, balanced: bool = False) -> LinearHead:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def _fit(matrix: Any, labels: list[str], c: float, balanced: bool = False) -> LinearHead:
     from sklearn.svm import LinearSVC
 
-    vectorizer = TfidfVectorizer(analyzer=lambda features: features, sublinear_tf=True)
-    matrix = vectorizer.fit_transform(texts)
     # random_state: liblinear visits examples in a random order; fixed, every process fits the same model.
     model = LinearSVC(C=c, class_weight="balanced" if balanced else None, random_state=0).fit(matrix, labels)
-    coef = model.coef_
-    bias = model.intercept_
-    return LinearHead(vectorizer.vocabulary_, vectorizer.idf_, coef, bias, model.classes_)
+    return LinearHead(model.coef_.T, model.intercept_, model.classes_)
 
 
 NONE = "-"
 
 
 class LearnedModel:
-    """Heads over the same features: intent (every example), item (consult/order examples naming
+    """Heads over one vocabulary: intent (every example), item (consult/order examples naming
     one), life event and referral place (every example; "-" for none of them)."""
 
-    def __init__(self, features: Features, heads: dict[str, LinearHead]):
+    def __init__(self, features: Features, vocabulary: Vocabulary, heads: dict[str, LinearHead]):
         self.features = features
+        self.vocabulary = vocabulary
         self.heads = heads
+        self._last: tuple[str, Vector] | None = None
 
     @classmethod
     def train(cls, examples: Iterable[Example], features: Features, c: float = 0.5) -> LearnedModel:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         examples = [e for e in examples if e.text]
-        featured = [features(e.text) for e in examples]
-        heads = {"intent": _fit(featured, [e.intent for e in examples], c)}
-        with_item = [(f, e.item) for f, e in zip(featured, examples, strict=True) if e.item]
-        heads["item"] = _fit([f for f, _ in with_item], [i for _, i in with_item], c)
+        vectorizer = TfidfVectorizer(analyzer=lambda featured: featured, sublinear_tf=True)
+        matrix = vectorizer.fit_transform([features(e.text) for e in examples])
+        vocabulary = Vocabulary(dict(vectorizer.vocabulary_), vectorizer.idf_)
+        heads = {"intent": _fit(matrix, [e.intent for e in examples], c)}
+        rows = [i for i, e in enumerate(examples) if e.item]
+        heads["item"] = _fit(matrix[rows], [examples[i].item or "" for i in rows], c)
         for head in ("event", "place"):
             labels = [getattr(e, head) or NONE for e in examples]
             if len(set(labels)) > 1:
                 # A few examples per event against thousands of others: weighted, or "-" always wins.
-                heads[head] = _fit(featured, labels, c, balanced=True)
-        return cls(features, heads)
+                heads[head] = _fit(matrix, labels, c, balanced=True)
+        return cls(features, vocabulary, heads)
+
+    def vector(self, norm: str) -> Vector:
+        """The message's vector; the last one is kept, as one message asks several heads in turn."""
+        last = self._last
+        if last is not None and last[0] == norm:
+            return last[1]
+        vector = self.vocabulary.vector(self.features(norm))
+        self._last = (norm, vector)
+        return vector
 
     def predict(self, norm: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(intents ranked, items ranked) for one normalised message."""
-        features = self.features(norm)
-        return self.heads["intent"].ranked(features), self.heads["item"].ranked(features)
+        vector = self.vector(norm)
+        return self.heads["intent"].ranked(vector), self.heads["item"].ranked(vector)
 
     def best(self, head: str, norm: str) -> tuple[str, float] | None:
         """The event or place head's answer, None when it has none or says "none of them"."""
         model = self.heads.get(head)
         if model is None:
             return None
-        label, p = model.ranked(self.features(norm))[0]
+        label, p = model.ranked(self.vector(norm))[0]
         return None if label == NONE else (label, p)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {
+            "heads": np.array(",".join(self.heads)),
+            "vocabulary": np.array(self.vocabulary.names(), dtype=str),
+            "idf": self.vocabulary.idf,
+        }
+        for name, head in self.heads.items():
+            arrays.update(head.arrays(name))
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, features: Features, arrays: Any) -> LearnedModel:
+        columns = {str(name): i for i, name in enumerate(arrays["vocabulary"])}
+        heads = {name: LinearHead.from_arrays(arrays, name) for name in str(arrays["heads"]).split(",")}
+        return cls(features, Vocabulary(columns, arrays["idf"]), heads)
 
 
 # Trained models by training data, for every Classifier built in this process (tests, CLI commands).
@@ -214,8 +248,7 @@ def trained(examples: Sequence[Example], features: Features, cache_dir: Path | N
     path = directory / f"model-{digest}.npz"
     try:
         with np.load(path, allow_pickle=False) as arrays:
-            heads = {name: LinearHead.from_arrays(arrays, name) for name in str(arrays["heads"]).split(",")}
-        model = LearnedModel(features, heads)
+            model = LearnedModel.from_arrays(features, arrays)
     except (OSError, KeyError, ValueError):
         model = LearnedModel.train(examples, features)
         _write(path, model)
@@ -232,9 +265,7 @@ def default_cache_dir() -> Path:
 
 
 def _write(path: Path, model: LearnedModel) -> None:
-    arrays: dict[str, np.ndarray] = {"heads": np.array(",".join(model.heads))}
-    for name, head in model.heads.items():
-        arrays.update(head.arrays(name))
+    arrays = model.arrays()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:

@@ -25,15 +25,15 @@ def test_scores_by_hand_equal_scikit_learns(classifier: Classifier) -> None:
         ("认证要刷脸不", "b"),
         ("楼道灯不亮", "c"),
     ]
-    texts = [features(t) for t, _ in examples]
+    labels = [label for _, label in examples]
     vectorizer = TfidfVectorizer(analyzer=lambda f: f, sublinear_tf=True)
-    model = LinearSVC(C=0.5, random_state=0).fit(
-        vectorizer.fit_transform(texts), [label for _, label in examples]
-    )
-    head = learned_module._fit(texts, [label for _, label in examples], 0.5)
-    for probe in ("居住证咋个办", "灯又坏了", "认证", "完全无关的话"):
+    matrix = vectorizer.fit_transform([features(t) for t, _ in examples])
+    model = LinearSVC(C=0.5, random_state=0).fit(matrix, labels)
+    vocabulary = learned_module.Vocabulary(dict(vectorizer.vocabulary_), vectorizer.idf_)
+    head = learned_module._fit(matrix, labels, 0.5)
+    for probe in ("居住证咋个办", "灯又坏了", "认证认证", "完全无关的话"):
         expected = model.decision_function(vectorizer.transform([features(probe)]))[0]
-        assert np.allclose(head.scores(features(probe)), expected)
+        assert np.allclose(head.scores(vocabulary.vector(features(probe))), expected)
 
 
 def _small(handbook: Handbook) -> list[Example]:

@@ -12,7 +12,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from handlers import complaints, consult, directions, ordering, own_tickets, privacy, rate, safety, staff
+from handlers import (
+    complaints,
+    consult,
+    directions,
+    facts,
+    ordering,
+    own_tickets,
+    privacy,
+    rate,
+    safety,
+    staff,
+)
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import (
     AMENDING,
@@ -121,6 +132,34 @@ async def checklist(ctx: Context, item: str) -> Reply:
     return consult.answer(ctx, item)
 
 
+def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
+    """After an item, a follow-up that names no other service: "一个月好多钱", "要好久才拿得到",
+    "要带啥子材料" — about that item (a trial resident got apologies for these). The fact asked,
+    or None for the whole checklist."""
+    item = ctx.conversation.item
+    if not item:
+        return None
+    text = _text(ctx)
+    lexicon = ctx.services.classifier.lexicon
+    aspect = facts.aspect_of(ctx, text)
+    compact = lexicon.normalize(text).replace(" ", "")
+    if aspect in (None, "compare") and not any(word in compact for word in lexicon.checklist):
+        return None
+    result = ctx.services.classifier.classify(text)
+    if result.intent not in ("consult", "unknown") or (result.named and result.item != item):
+        return None  # a request, a question about a ticket, or another service named
+    return item, None if aspect == "compare" else aspect
+
+
+async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Reply:
+    item_id, aspect = found
+    handbook = ctx.services.handbook
+    answered = facts.fact(handbook.item(item_id), aspect, handbook) if aspect else None
+    if answered is None:
+        return consult.answer(ctx, item_id)
+    return Reply(answered)
+
+
 def menu_word(ctx: Context) -> Classification | None:
     """A menu word ("业务", "菜单"…): the service menu, whatever the classifier would make of it."""
     text = _text(ctx)
@@ -177,6 +216,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("numbered_choice", chosen_option, picked_option),
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
+    Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),

@@ -63,20 +63,26 @@ async def _open_ticket(ctx: Context, danger: Danger) -> str | None:
 
 
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:
-    """After an emergency: the resident's next message is the address or more of what happened."""
+    """After an emergency, what the resident writes next is about it — the address, a name, "警察说要
+    等一哈", "社区的人好久到" — and goes onto its ticket, until they ask about a service by name or
+    say thanks. (A resident who had to repeat the flat number into an apology was seen in a trial.)"""
     desk = ctx.services.desk
     text = ctx.message.text.strip()
     if desk is None or not text:
         return None
     field = "address" if looks_like_address(text) else "detail"
-    if field == "detail" and ctx.services.classifier.classify(text).intent not in ("unknown", "greeting"):
-        ctx.conversation.forget()
-        return None  # a new question, not more about the emergency
+    if field == "detail":
+        result = ctx.services.classifier.classify(text)
+        if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
+            ctx.conversation.forget()
+            return None  # a new question, or thanks: not more about the emergency
     try:
         await desk.add_detail(ctx.message.resident, reported.number, field, text)
     except Refused:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
-    ctx.conversation.forget()
     what = "地址" if field == "address" else "情况"
-    return Reply(f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！")
+    return Reply(
+        f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！"
+        "有危险请先打 110 / 120。"
+    )

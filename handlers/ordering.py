@@ -112,6 +112,12 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     text = ctx.message.text.strip()
     plain = simplify(text).strip()
     lexicon = ctx.services.classifier.lexicon
+    # Questions are also looked for in the dialect-glossed form: "户口要咋个销" asks 怎么 (a trial
+    # resident's question mid-order was taken as the address).
+    asks = bool(
+        lexicon.order_question.search(plain)
+        or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
+    )
     if lexicon.order_cancel.match(plain):
         ctx.conversation.forget()
         return Reply("好的，这次的预约已取消，没有提交。需要时再找我。")
@@ -128,7 +134,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         changed = _changes_at_read_back(ctx, item, draft, text)
         if changed:
             return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。"])
-        if lexicon.order_question.search(plain):
+        if asks:
             return _ask(
                 ctx, draft, "confirm", [_brief_answer(ctx, item, "confirm", plain), summary(ctx, item, draft)]
             )
@@ -143,7 +149,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         if declined is not None:
             return declined
     if lexicon.why_asked.search(plain) or (
-        lexicon.order_question.search(plain) and not _reads_as(ctx, item, draft.asking, text)
+        asks and not _reads_as(ctx, item, draft.asking, text)
     ):
         return _ask(ctx, draft, draft.asking, [_brief_answer(ctx, item, draft.asking, plain)])
     try:
@@ -277,7 +283,8 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     result = ctx.services.classifier.classify(plain)
     office = ctx.services.handbook.office
     intent = result.intent
-    if intent != "office" and any(word in plain for word in lexicon.checklist):
+    spoken = lexicon.normalize(plain).replace(" ", "")
+    if intent != "office" and any(word in plain or word in spoken for word in lexicon.checklist):
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
         return f"社区电话 {office.phone}，{office.hours.get('weekdays', '')}。"

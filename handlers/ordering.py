@@ -148,9 +148,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         declined = _declined_name(ctx, draft, plain)
         if declined is not None:
             return declined
-    if lexicon.why_asked.search(plain) or (
-        asks and not _reads_as(ctx, item, draft.asking, text)
-    ):
+    if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft.asking, text)):
         return _ask(ctx, draft, draft.asking, [_brief_answer(ctx, item, draft.asking, plain)])
     try:
         _take(ctx, item, draft, draft.asking, text)

@@ -22,7 +22,7 @@ from desk.states import OPEN_STATES
 from handlers import ordering
 from handlers.conversation import AMENDING, WHICH_TICKET, Amending, Pending
 from handlers.types import Context, Reply
-from handlers.wording import STATE_NAMES, refusal
+from handlers.wording import STATE_NAMES, item_title, refusal
 from intents.contact import ContactError, read_address, read_mobile, read_name
 from intents.normalize import simplify
 from intents.when import WhenError, Window, read_window
@@ -75,6 +75,10 @@ class OwnRequest:
     value: str = ""  # change: the words after the change cue (the new value)
 
 
+# What may stand around a ticket number when the message is only the number.
+_BARE_NUMBER_WORDS = re.compile(r"工单|单号|单子|编号|号码|号|我的|那个|这个|是|的|查|一下|\d+")
+
+
 def read(ctx: Context, text: str) -> OwnRequest | None:
     """The request in `text`, or None when it asks nothing about the resident's tickets."""
     lexicon = ctx.services.classifier.lexicon
@@ -88,6 +92,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "change"
     elif lexicon.status_alone.match(norm) or lexicon.status.search(norm) or own["status"].search(norm):
         action = "status"
+    elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
+        action = "status"  # "工单号10001", "10001": the ticket itself (a trial got a phone company)
     else:
         return None
     reference, value = norm, ""
@@ -211,8 +217,8 @@ def _overlaps(ctx: Context, ticket: Ticket, when: Window) -> bool:
 
 
 def _title(ctx: Context, ticket: Ticket) -> str:
-    item = ctx.services.handbook.items.get(ticket.item_id)
-    return item.title if item else ticket.item_id
+    """The item's title; complaints and handoffs by their Chinese names (a trial saw 【complaint】)."""
+    return item_title(ctx.services.handbook.items, ticket.item_id)
 
 
 def _window(ctx: Context, ticket: Ticket) -> Window | None:

@@ -67,6 +67,14 @@ async def keep_company(ctx: Context, _: bool) -> Reply:
     handbook = ctx.services.handbook
     offers = tuple(item_id for item_id in COMPANY_ITEMS if item_id in handbook.items)
     await record(ctx, "lonely", offers)
+    offered = ctx.conversation.get(CHOOSING)
+    if offered is not None and offered.options == offers:
+        # Said again: not the same list word for word (a trial resident got it twice), a person.
+        return Reply(
+            "我一直在这儿，您想说什么都可以跟我说。\n"
+            "要是想听听人的声音，回复“人工”，社区的工作人员会给您回个电话、陪您摆摆龙门阵；"
+            "也可以回复数字，看看上面那几项。"
+        )
     lines = ["听您这么说，我们很挂念您。社区里有老年人的去处，也有人可以常来看看您："]
     lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(offers, 1)]
     lines.append("回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。")

@@ -56,9 +56,32 @@ def default_data_dir() -> Path:
     return Path(str(resources.files("knowledge") / "data"))
 
 
+# Handbooks already read in this process, by directory, with the files' sizes and times they were
+# read at: a command or test that loads the same unchanged directory again gets the same object.
+_LOADED: dict[Path, tuple[tuple[tuple[str, int, int], ...], Handbook]] = {}
+
+
+def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".tsv"))
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
 def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
-    """Load catalogue, office and every item file under data_dir; raise HandbookError listing all problems."""
-    root = Path(data_dir) if data_dir else default_data_dir()
+    """Load catalogue, office and every item file under data_dir; raise HandbookError listing all
+    problems. Reading the same unchanged directory again in this process returns the same handbook
+    (any edit — a changed time or size of any file — reads it afresh)."""
+    root = (Path(data_dir) if data_dir else default_data_dir()).resolve()
+    signature = _signature(root) if root.is_dir() else ()
+    cached = _LOADED.get(root)
+    if cached is not None and signature and cached[0] == signature:
+        return cached[1]
+    handbook = _load(root)
+    if signature:
+        _LOADED[root] = (signature, handbook)
+    return handbook
+
+
+def _load(root: Path) -> Handbook:
     problems: list[str] = []
     catalog = _read_yaml(root / "service-catalog.yaml", problems)
     office_raw = _read_yaml(root / "office.yaml", problems)

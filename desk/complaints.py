@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from desk import operations
+from desk import emergencies, operations
 from desk.clocks import local
 from desk.masking import mask_text
 from desk.states import OPEN_STATES
@@ -37,6 +37,7 @@ class Lodged:
     handler: StaffMember | None  # the secretary; None when the desk knows none
     due: datetime | None  # the completion limit, in the community's time zone
     parent: Ticket | None
+    added: bool = False  # True: the text went onto the resident's complaint already open today
 
 
 async def secretary(desk: ServiceDesk) -> StaffMember | None:
@@ -60,6 +61,18 @@ async def lodge(
         parent = await desk.tickets.get(earlier + NUMBER_OFFSET) if earlier else None
         return Lodged(existing, who, local(existing.done_due_at, desk.tz), parent)
     now = desk.now()
+    open_today = [
+        t
+        for t in await desk.tickets_since(resident, now - timedelta(hours=24), ITEM)
+        if t.state in OPEN_STATES and (parent is None or t.parent_id in (None, parent.id))
+    ]
+    if open_today:
+        # "我要投诉" again the same day: more for the complaint already open (a trial resident got
+        # a second ticket), pushed to the group as its detail.
+        earlier = open_today[-1]
+        await emergencies.add_detail(desk, resident, earlier.number, "more", text[:TEXT_CHARS])
+        was_about = await desk.tickets.get(earlier.parent_id + NUMBER_OFFSET) if earlier.parent_id else None
+        return Lodged(earlier, who, local(earlier.done_due_at, desk.tz), was_about, added=True)
     snap = await desk.staff.snapshot(now.date(), now.date() + timedelta(days=21))
     clocks = desk._clocks(snap, ITEM, now, limits) if who else {}
     masked = mask_text(text)[:TEXT_CHARS]

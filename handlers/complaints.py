@@ -120,6 +120,10 @@ async def lodge_text(ctx: Context, text: str, parent: Ticket | None = None) -> R
     about = f"（关于工单 {lodged.parent.number}）" if lodged.parent is not None else ""
     who = f"社区书记{lodged.handler.name[:1]}书记" if lodged.handler is not None else "社区负责人"
     by = f"，{_day(lodged.due)}前给您答复" if lodged.due is not None else "，会尽快给您答复"
+    if lodged.added:
+        return Reply(
+            f"收到，已补充到您今天的投诉（编号 {lodged.ticket.number}）{about}。\n由{who}负责处理{by}。"
+        )
     return Reply(
         f"非常抱歉给您带来不好的体验。您的投诉已登记{about}，投诉编号 {lodged.ticket.number}。\n"
         f"由{who}负责处理{by}。\n"

@@ -69,9 +69,13 @@ async def test_a_complaint_about_an_open_ticket_names_it_as_parent(say, desk, ha
     [push] = await pushes(desk, "complaint")
     text = group_markdown(push.event, push.payload, handbook)
     assert "关于工单 10001" in text and "138****5678" in text and "13812345678" not in text
-    # "10001 一直没人管" names the ticket: a complaint about it, though no complaint word was said.
-    assert "关于工单 10001" in await say("10001 一直没人管")
-    assert (await desk.tickets.get(10003)).parent_id == lamp.id
+    # "10001 一直没人管" names the ticket: a complaint about it, though no complaint word was said;
+    # the same day it joins the complaint already open instead of opening a second one.
+    again = await say("10001 一直没人管")
+    assert "已补充到您今天的投诉（编号 10002）" in again and "关于工单 10001" in again
+    assert (await desk.tickets.get(10002)).fields["more"] == "10001 一直没人管"
+    assert [t.number for t in await desk.tickets.list(resident="r1")] == ["10001", "10002"]
+    assert len(await pushes(desk, "detail")) == 1
 
 
 async def test_neglect_without_a_ticket_of_the_residents_is_a_report_not_a_complaint(say, desk) -> None:

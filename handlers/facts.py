@@ -48,7 +48,7 @@ def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
     if aspect == "where":
         return f"在哪办：{render.place_text(item, handbook.office)}"
     if aspect == "hours":
-        return f"办理时间：{item.when or handbook.office.hours['weekdays']}；中午、周末有人值班"
+        return f"办理时间：{render.hours_text(item, handbook.office)}"
     return None
 
 

@@ -27,6 +27,13 @@ def place_text(item: Item, office: Office) -> str:
     return f"{text}；{item.where.note}" if item.where.note else text
 
 
+def hours_text(item: Item, office: Office) -> str:
+    """When it can be done. Lunchtime and weekend duty are the community station's: said only for
+    items done there (a trial saw "中午、周末有人值班" after a police station's and a school's hours)."""
+    when = item.when or office.hours["weekdays"]
+    return f"{when}；中午、周末有人值班" if item.where.place == "community" else when
+
+
 def time_limit_text(item: Item) -> str:
     limit = item.time_limit
     base = "当场办结（即办）" if limit.kind == "immediate" else f"{limit.days} 个工作日内"
@@ -56,7 +63,7 @@ def checklist(item: Item, handbook: Handbook) -> str:
         if eligibility:
             parts += ["二、谁能办：", *item.eligibility[:eligibility]]
         parts.append(f"三、在哪办：{place_text(item, office)}")
-        parts.append(f"四、办理时间：{item.when or office.hours['weekdays']}；中午、周末有人值班")
+        parts.append(f"四、办理时间：{hours_text(item, office)}")
         parts.append(f"五、办多久：{time_limit_text(item)}")
         parts.append(f"六、费用：{item.fee}")
         if steps:

@@ -169,7 +169,18 @@ class Classifier:
         learned_item, item_p = items[0]
         intent, item, confidence = rules.intent, rules.item, rules.confidence
         named = item is not None and confidence > WEAK_EVIDENCE  # the rules found a service's name
-        if not named and intent in (*ITEM_INTENTS, "unknown") and self.referral(norm, SURE_PLACE):
+        # "停水了 好久来水": the rules hear a question about progress, the model another agency's
+        # business (cross-validated: out-of-scope recall 85.5% → 89.4%, intent +0.8).
+        elsewhere = (  # a listed word only: "取消 10002" stays a cancel, whatever its digits look like
+            intent in ("status", "cancel")
+            and learned_intent == "unknown"
+            and self.referrals.find(norm) is not None
+        )
+        if (
+            not named
+            and (intent in (*ITEM_INTENTS, "unknown") or elsewhere)
+            and self.referral(norm, SURE_PLACE)
+        ):
             # Another agency's business (补办身份证, 公积金) and no service named: out of scope.
             return Classification(rules.text, "unknown", None, 0.8)
         # The model corrects consult/order into status, cancel, unknown…; between consult and order

@@ -29,6 +29,7 @@ import numpy as np
 from pypinyin.constants import PINYIN_DICT
 
 log = logging.getLogger(__name__)
+TOP = 8  # classes a head reports: the best, up to three to offer, and room for the ones excluded
 MODEL_FORMAT = "2"  # bump when Features or the heads change: old cache files are then ignored
 # Scores are margins of a linear SVM; a softmax over them at this scale gives numbers that behave
 # like confidences (scale chosen on blind batches 2 and items-1 from 4, 8, 12, 16).
@@ -64,7 +65,7 @@ class Features:
             self._syllables[char] = found
         return found
 
-    def __call__(self, norm: str) -> list[str]:
+    def __call__(self, norm: str, tokens: list[str] | None = None) -> list[str]:
         out: list[str] = []
         for part in norm.split():
             padded = f" {part} "
@@ -73,7 +74,8 @@ class Features:
             sounds = [self._syllable(c) for c in part]
             out.extend("p:" + s for s in sounds if s)
             out.extend(f"p:{a}_{b}" for a, b in pairwise(sounds) if a and b)
-        out.extend("w:" + token for token in self._tokenize(norm) if token.strip())
+        words = self._tokenize(norm) if tokens is None else tokens  # the rules' tokens, when given
+        out.extend("w:" + token for token in words if token.strip())
         return out
 
 
@@ -134,14 +136,14 @@ class LinearHead:
             return self._bias.copy()
         return vector.values @ self._weights[vector.columns] + self._bias
 
-    def ranked(self, vector: Vector) -> list[tuple[str, float]]:
-        """Classes with softmax confidences, best first."""
+    def ranked(self, vector: Vector, top: int = TOP) -> list[tuple[str, float]]:
+        """The `top` likeliest classes with softmax confidences, best first."""
         margins = self.scores(vector)
         if len(self.classes) == 2:  # a binary LinearSVC has one margin: the second class's
             margins = np.array([-margins[0], margins[0]])
         exp = np.exp(SOFTMAX_SCALE * (margins - margins.max()))
         probs = exp / exp.sum()
-        order = np.argsort(-probs)
+        order = np.argsort(-probs)[:top]
         return [(self.classes[i], float(probs[i])) for i in order]
 
 
@@ -184,18 +186,20 @@ class LearnedModel:
                 heads[head] = _fit(matrix, labels, c, balanced=True)
         return cls(features, vocabulary, heads)
 
-    def vector(self, norm: str) -> Vector:
+    def vector(self, norm: str, tokens: list[str] | None = None) -> Vector:
         """The message's vector; the last one is kept, as one message asks several heads in turn."""
         last = self._last
         if last is not None and last[0] == norm:
             return last[1]
-        vector = self.vocabulary.vector(self.features(norm))
+        vector = self.vocabulary.vector(self.features(norm, tokens))
         self._last = (norm, vector)
         return vector
 
-    def predict(self, norm: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-        """(intents ranked, items ranked) for one normalised message."""
-        vector = self.vector(norm)
+    def predict(
+        self, norm: str, tokens: list[str] | None = None
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(intents ranked, items ranked) for one normalised message (and its words, if known)."""
+        vector = self.vector(norm, tokens)
         return self.heads["intent"].ranked(vector), self.heads["item"].ranked(vector)
 
     def best(self, head: str, norm: str) -> tuple[str, float] | None:

@@ -140,14 +140,19 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     if not item:
         return None
     text = _text(ctx)
-    lexicon = ctx.services.classifier.lexicon
+    classifier = ctx.services.classifier
     aspect = facts.aspect_of(ctx, text)
-    compact = lexicon.normalize(text).replace(" ", "")
-    if aspect in (None, "compare") and not any(word in compact for word in lexicon.checklist):
+    compact = classifier.lexicon.normalize(text).replace(" ", "")
+    asks = aspect not in (None, "compare") or any(word in compact for word in classifier.lexicon.checklist)
+    result = classifier.classify(text)
+    if result.intent not in ("consult", "unknown"):
+        return None  # a request or a question about a ticket
+    if result.named and result.item != item:
+        if not classifier.names_part_of(text, item):
+            return None  # another service named
+        asks = True  # "优待证咋个办" after 退役军人优待证: a word of this item's own name
+    if not asks:
         return None
-    result = ctx.services.classifier.classify(text)
-    if result.intent not in ("consult", "unknown") or (result.named and result.item != item):
-        return None  # a request, a question about a ticket, or another service named
     return item, None if aspect == "compare" else aspect
 
 

@@ -157,6 +157,20 @@ class Classifier:
                 evidence[item_id] = evidence.get(item_id, 0) + weight
         return tuple(sorted(evidence, key=lambda item_id: -evidence[item_id]))
 
+    def names_part_of(self, text: str, item_id: str) -> bool:
+        """True when every service name in `text` is part of one of `item_id`'s own names: after
+        退役军人优待证, "优待证咋个办" still means it, though 优待证 alone names the elderly card."""
+        item = self._items.get(item_id)
+        if item is None:
+            return False
+        own = [self.normalize(alias).replace(" ", "") for alias in item.aliases]
+        names = [
+            token
+            for token in set(self.tokens(text))
+            if any(w == ALIAS_WEIGHT and owner != item_id for owner, w in self._terms.get(token, ()))
+        ]
+        return bool(names) and all(any(name in alias for alias in own) for name in names)
+
     def classify(self, text: str) -> Classification:
         """The rules' reading, corrected by the learned model where the rules are weak."""
         norm = self.normalize(text)

@@ -145,7 +145,10 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     compact = classifier.lexicon.normalize(text).replace(" ", "")
     asks = aspect not in (None, "compare") or any(word in compact for word in classifier.lexicon.checklist)
     result = classifier.classify(text)
-    if result.intent not in ("consult", "unknown"):
+    about_ticket = classifier.lexicon.own_request.search(compact) is not None
+    if result.intent == "status" and aspect is not None and not about_ticket:
+        pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
+    elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
     if result.named and result.item != item:
         if not classifier.names_part_of(text, item):

@@ -16,6 +16,7 @@ from desk.emergencies import Emergency
 from desk.refusals import Refused
 from handlers.conversation import EMERGENCY, Reported
 from handlers.types import Context, Reply
+from handlers.wording import STATE_NAMES
 from intents.contact import looks_like_address
 from intents.danger import Danger
 
@@ -82,6 +83,21 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
     what = "地址" if field == "address" else "情况"
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(text)
+    asks_progress = (
+        lexicon.status.search(plain)
+        or lexicon.status_alone.match(plain)
+        or lexicon.own_tickets["status"].search(plain)
+    )
+    if field == "detail" and asks_progress:
+        # "有人去了没": where the emergency ticket is, not the same acknowledgement again.
+        ticket = await desk.tickets.get(reported.number)
+        holder = f"，{ticket.assignee[:1]}老师在负责" if ticket.assignee else ""
+        return Reply(
+            f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
+            "您说的也已经加进去了，值班人员会尽快赶到。有危险请先打 110 / 120。"
+        )
     return Reply(
         f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！"
         "有危险请先打 110 / 120。"

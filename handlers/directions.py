@@ -6,10 +6,11 @@ about gets the likely items as numbered choices. Each of these is recorded for s
 from __future__ import annotations
 
 import logging
+import re
 
 from handlers.conversation import CHOOSING, Choice
 from handlers.types import Context, Reply
-from intents import Classification
+from intents import Classification, Classifier
 from knowledge.models import LifeEvent, Referral
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,32 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     if place is not None:
         await record(ctx, f"referral:{place.id}", ())
         return Reply(referral_text(place))
+    if _chat(classifier, ctx.message.text or ""):
+        # Not a question nor a request ("今天好冷哦", "妹儿 在不在嘛"): chat, not something to turn down.
+        await record(ctx, "chat", ())
+        return Reply(
+            "嗯嗯，我在呢。我是社区的百事通：办事要带什么、去哪里办、找工作人员，都可以问我。\n"
+            "想找人说说话，回复“人工”，社区的工作人员会联系您。"
+        )
     await record(ctx, "apology", ())
     return Reply(
         "抱歉，这个问题社区办不了，我也没找到该去哪里。\n"
         f"其他部门的事，可以打 {HOTLINE} 政务服务便民热线问。\n"
         "社区能办的事，回复“业务”看清单；回复“人工”找工作人员。"
+    )
+
+
+_A_NOT_A = re.compile(r"(.)不\1")  # 下不下, 来不来: a question however it ends
+_CALLING = re.compile(r"在不在|在吗|有人吗|有没有人")
+_ASKING_FOR = re.compile(r"给我|帮我|讲个|来个|我要|想要")
+
+
+def _chat(classifier: Classifier, text: str) -> bool:
+    compact = classifier.normalize(text).replace(" ", "")
+    if _CALLING.search(compact):
+        return True  # calling out for someone: we are here
+    return not (
+        classifier.lexicon.question.search(compact) or _A_NOT_A.search(compact) or _ASKING_FOR.search(compact)
     )
 
 

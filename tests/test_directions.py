@@ -109,3 +109,18 @@ def test_staff_list_the_review_from_the_command_line(tmp_path) -> None:
     lines = listed.stdout.splitlines()
     assert lines[0].startswith("2\t道歉\t讲个笑话")
     assert any("转介：vehicle_office" in line for line in lines)
+
+
+@pytest.mark.parametrize("text", ["今天好冷哦", "妹儿 在不在嘛"])
+async def test_chat_that_asks_nothing_gets_company_not_a_refusal(say, desk, classifier, text) -> None:
+    reply = await say(text)
+    assert "我在呢" in reply and "人工" in reply
+    assert "办不了" not in reply
+    [group] = await recorded(desk, classifier)
+    assert group.outcome == "chat"
+
+
+@pytest.mark.parametrize("text", ["明天重庆下不下雨哦", "给我讲个笑话嘛"])
+async def test_a_question_or_request_outside_services_names_the_hotline(say, text) -> None:
+    reply = await say(text)
+    assert "12345" in reply and "我在呢" not in reply

@@ -127,8 +127,13 @@ AMENDING: State[Amending] = State(
     lambda raw: Amending(str(raw["ticket"]), str(raw["field"])),
 )
 
+REFERRED: State[str] = State(
+    "referred", lambda place: {"referred": place}, lambda raw: str(raw["referred"])
+)  # the resident was just sent to another agency (referrals.yaml): "那去哪里办" is about it
+
 STATES: dict[str, State[Any]] = {
-    state.name: state for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM, EMERGENCY, WHICH_TICKET, AMENDING)
+    state.name: state
+    for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM, EMERGENCY, WHICH_TICKET, AMENDING, REFERRED)
 }
 # Version 1 had no state name: the key each state wrote tells it (checked in this order).
 _V1_KEYS = (("order", ORDERING), ("placed", PLACED), ("await_choice", CHOOSING), ("last_item", AFTER_ITEM))
@@ -163,7 +168,7 @@ class Conversation:
             return cls(changed=True, recent=recent)
         conversation = cls(state, value, recent=recent)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
-        if isinstance(value, Reported | Pending | Amending):
+        if isinstance(value, Reported | Pending | Amending) or state is REFERRED:
             mentioned = ()
         if not all(item in items for item in mentioned):
             return cls(changed=True, recent=recent)

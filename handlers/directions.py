@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 
-from handlers.conversation import CHOOSING, Choice
+from handlers.conversation import CHOOSING, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from knowledge.models import LifeEvent, Referral
@@ -98,6 +98,7 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     classifier = ctx.services.classifier
     place = classifier.referral(classifier.normalize(ctx.message.text or ""))
     if place is not None:
+        ctx.conversation.enter(REFERRED, place.id)
         await record(ctx, f"referral:{place.id}", ())
         return Reply(referral_text(place))
     if _chat(classifier, ctx.message.text or ""):
@@ -127,6 +128,35 @@ def _chat(classifier: Classifier, text: str) -> bool:
     return not (
         classifier.lexicon.question.search(compact) or _A_NOT_A.search(compact) or _ASKING_FOR.search(compact)
     )
+
+
+_ASKS_HOW = re.compile(r"哪里|哪儿|怎么|电话|多少|要带|带什么|几点|网上|手机|什么时候|号码")
+
+
+def referral_follow_up(ctx: Context) -> Referral | None:
+    """Right after a referral, "那要去哪里换" or "电话多少" is about that agency: say again how to
+    reach it, rather than an apology (seen in a trial)."""
+    place_id = ctx.conversation.get(REFERRED)
+    if place_id is None:
+        return None
+    classifier = ctx.services.classifier
+    text = ctx.message.text or ""
+    compact = classifier.normalize(text).replace(" ", "")
+    if not _ASKS_HOW.search(compact):
+        return None
+    other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
+    if classifier.classify(text).named or (other is not None and other[0].id != place_id):
+        return None  # a service, or another agency, named: a new question
+    return next((place for place in ctx.services.handbook.referrals if place.id == place_id), None)
+
+
+async def referral_again(ctx: Context, place: Referral) -> Reply:
+    ctx.conversation.enter(REFERRED, place.id)  # a third question is still about it
+    lines = [f"这件事要找{place.name}，社区这边办不了。", f"怎么办：{place.how}"]
+    if place.phone:
+        lines.append(f"电话：{place.phone}")
+    lines.append("具体要带什么，以他们的要求为准；社区能办的事，随时问我。")
+    return Reply("\n".join(lines))
 
 
 def referral_text(place: Referral) -> str:

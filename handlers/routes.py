@@ -225,6 +225,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
+    Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
-from handlers import complaints, render
+from handlers import complaints, facts, render
 from handlers.types import Context, Reply
 from intents import Classification
 from intents.when import FESTIVAL_NAMES, WEEKDAY_NAMES, WhenError, merged, read_window
@@ -16,7 +16,14 @@ _FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
 async def handle_office(ctx: Context, result: Classification) -> Reply:
     """ "今天上班不 / 元旦放假不 / 周六有人不": yes or no with that day's hours; otherwise the card."""
     said = open_on(ctx, ctx.message.text) if ctx.message.text else None
-    office = ctx.services.handbook.office
+    handbook = ctx.services.handbook
+    office = handbook.office
+    named = ctx.services.classifier.items_in(ctx.message.text) if ctx.message.text else ()
+    if not said and named and handbook.item(named[0]).where.place != "community":
+        # "社区卫生服务中心在哪里": another office's address is that item's, not ours (seen in a trial).
+        answered = facts.fact(handbook.item(named[0]), "where", handbook)
+        if answered:
+            return Reply(answered)
     if said:
         return Reply(f"{said}\n电话：{office.phone}；值班手机：{office.duty_phone}")
     return Reply(render.office_hours(office))

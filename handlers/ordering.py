@@ -18,7 +18,7 @@ from typing import Any
 from desk.desk import Limits
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from handlers import consult, order, profile, render
-from handlers.conversation import ORDERING, PLACED, Placed
+from handlers.conversation import AFTER_ITEM, ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
 from intents import Classification
@@ -119,8 +119,12 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
     )
     if lexicon.order_cancel.match(plain):
-        ctx.conversation.forget()
-        return Reply("好的，这次的预约已取消，没有提交。需要时再找我。")
+        # The form is dropped but not the subject: "好久能拿到" next is still about this item.
+        ctx.conversation.enter(AFTER_ITEM, draft.item)
+        return Reply(
+            "好的，这次的预约已取消，没有提交。想了解这件事，直接问我（比如“要带什么”“要多久”）；"
+            "要办时回复“预约”。"
+        )
     if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
         lines, settled = profile.settle(ctx, draft, text)
         return _next(ctx, item, draft, lines) if settled else profile.ask(ctx, draft, lines)

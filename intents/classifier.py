@@ -109,6 +109,7 @@ class Classifier:
             for item_id, w in owners
             if w == ALIAS_WEIGHT
         )
+        self._last: Classification | None = None
         self._events = {event.id: event for event in handbook.life_events}
         self._places = {place.id: place for place in handbook.referrals}
         self.referrals = referral_finder(handbook.referrals, self.normalize)
@@ -172,7 +173,17 @@ class Classifier:
         return bool(names) and all(any(name in alias for alias in own) for name in names)
 
     def classify(self, text: str) -> Classification:
-        """The rules' reading, corrected by the learned model where the rules are weak."""
+        """The rules' reading, corrected by the learned model where the rules are weak. The last
+        answer is kept: several routes of one turn ask about the same message (a pure function of
+        the text, so the same text always has the same answer)."""
+        last = self._last
+        if last is not None and last.text == text:
+            return last
+        result = self._classify(text)
+        self._last = result
+        return result
+
+    def _classify(self, text: str) -> Classification:
         norm = self.normalize(text)
         tokens = self._segmenter.cut(norm) if norm else []
         result = self._by_rules(text, norm, tokens)

@@ -9,9 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.models import LifeEvent, Referral, TrainingData
+from knowledge.yamlfile import read_yaml
 
 REFERRALS_FILE = "referrals.yaml"
 LIFE_EVENTS_FILE = "life_events.yaml"
@@ -25,17 +24,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def _optional_yaml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     """These files are optional (a community's older data directory may lack them)."""
-    if not path.exists():
-        return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: not valid YAML: {exc}".replace("\n", " "))
-        return None
-    if not isinstance(data, dict):
-        problems.append(f"{path.name}: must be a mapping of fields")
-        return None
-    return data
+    return read_yaml(path, problems) if path.exists() else None
 
 
 def _texts(value: Any) -> tuple[str, ...] | None:

@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.directory import parse_life_events, parse_referrals, parse_training
 from knowledge.emergency import EmergencyGuide, parse_emergency
 from knowledge.models import (
@@ -37,6 +35,7 @@ from knowledge.models import (
     TimeLimit,
     Where,
 )
+from knowledge.yamlfile import read_yaml
 
 PLACES = ("community", "street", "compound", "external")
 TIME_LIMIT_KINDS = ("immediate", "working_days")
@@ -83,8 +82,8 @@ def load_handbook(data_dir: str | os.PathLike[str] | None = None) -> Handbook:
 
 def _load(root: Path) -> Handbook:
     problems: list[str] = []
-    catalog = _read_yaml(root / "service-catalog.yaml", problems)
-    office_raw = _read_yaml(root / "office.yaml", problems)
+    catalog = read_yaml(root / "service-catalog.yaml", problems)
+    office_raw = read_yaml(root / "office.yaml", problems)
     if catalog is None or office_raw is None:
         raise HandbookError(problems)
     categories, catalog_items, scopes = _parse_catalog(catalog, problems)
@@ -96,7 +95,7 @@ def _load(root: Path) -> Handbook:
     if not files:
         problems.append(f"{item_dir}: no item files found")
     for path in files:
-        raw = _read_yaml(path, problems)
+        raw = read_yaml(path, problems)
         seen_ids.add(str(raw.get("id", path.stem)) if raw else path.stem)
         if raw is None:
             continue
@@ -150,7 +149,7 @@ def _parse_emergency_file(
     path: Path, catalog_items: dict[str, str], problems: list[str]
 ) -> EmergencyGuide | None:
     """emergency.yaml, with every hazard's ticket item checked against the catalogue."""
-    raw = _read_yaml(path, problems)
+    raw = read_yaml(path, problems)
     if raw is None:
         return None
     guide = parse_emergency(raw, problems)
@@ -248,22 +247,6 @@ class _Ctx:
             self.error(key, "missing" if value is None else "must be true or false")
             return False
         return value
-
-
-def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any] | None:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except FileNotFoundError:
-        problems.append(f"{path}: file not found")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: not valid YAML: {exc}".replace("\n", " "))
-        return None
-    if not isinstance(data, dict):
-        problems.append(f"{path.name}: must be a mapping of fields")
-        return None
-    return data
 
 
 def _parse_catalog(
@@ -482,7 +465,7 @@ _PHRASING_GROUPS = {
 
 def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     """Read phrasings.yaml: every list present, non-empty, each phrase once, every pattern valid."""
-    raw = _read_yaml(path, problems)
+    raw = read_yaml(path, problems)
     if raw is None:
         return None
     ctx = _Ctx(path.name, problems)
@@ -709,7 +692,7 @@ def _parse_spans(value: Any, field: str, ctx: _Ctx) -> tuple[Span, ...]:
 
 
 def _parse_calendar(path: Path, problems: list[str]) -> Calendar:
-    raw = _read_yaml(path, problems)
+    raw = read_yaml(path, problems)
     if raw is None:
         return Calendar()
     ctx = _Ctx(path.name, problems)

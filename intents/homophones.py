@@ -9,6 +9,7 @@ used when a message names no service exactly, so it never overrides an exact mat
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -21,34 +22,32 @@ def _is_han(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff"
 
 
+@functools.cache
+def syllable(char: str) -> str:
+    """Toneless first reading of a Han character ("" for anything else), from pypinyin's table;
+    shared by this index and the learned model's pinyin features (intents/learned.py)."""
+    reading = PINYIN_DICT.get(ord(char), "").split(",")[0] if _is_han(char) else ""
+    return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+
+
 class HomophoneIndex:
     def __init__(self, aliases: Iterable[tuple[str, str]]):
         """aliases: (normalised alias, item id) pairs."""
-        self._syllable: dict[str, str] = {}
         self._aliases: dict[tuple[str, ...], str] = {}
         self._openings: set[tuple[str, str]] = set()  # first two syllables of some alias: a cheap filter
         for alias, item_id in aliases:
             if len(alias) < MIN_SYLLABLES or not all(map(_is_han, alias)):
                 continue
-            syllables = tuple(self.syllable(c) for c in alias)
+            syllables = tuple(map(syllable, alias))
             self._aliases.setdefault(syllables, item_id)
             self._openings.add(syllables[:2])
         self._lengths = sorted({len(s) for s in self._aliases}, reverse=True)
-
-    def syllable(self, char: str) -> str:
-        """Toneless first reading of a Han character ("" for anything else)."""
-        found = self._syllable.get(char)
-        if found is None:
-            reading = PINYIN_DICT.get(ord(char), "").split(",")[0] if _is_han(char) else ""
-            found = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
-            self._syllable[char] = found
-        return found
 
     def find(self, text: str) -> dict[str, int]:
         """Item ids whose alias sounds like part of `text`, with the matched alias length."""
         if len(text) < MIN_SYLLABLES:
             return {}
-        syllables = [self.syllable(c) for c in text]
+        syllables = list(map(syllable, text))
         found: dict[str, int] = {}
         for start in range(len(syllables) - MIN_SYLLABLES + 1):
             if (syllables[start], syllables[start + 1]) not in self._openings:

@@ -17,7 +17,6 @@ import logging
 import math
 import os
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -26,7 +25,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from pypinyin.constants import PINYIN_DICT
+
+from intents.homophones import syllable
 
 log = logging.getLogger(__name__)
 TOP = 8  # classes a head reports: the best, up to three to offer, and room for the ones excluded
@@ -55,15 +55,6 @@ class Features:
 
     def __init__(self, tokenize: Callable[[str], list[str]]):
         self._tokenize = tokenize
-        self._syllables: dict[str, str] = {}
-
-    def _syllable(self, char: str) -> str:
-        found = self._syllables.get(char)
-        if found is None:
-            reading = PINYIN_DICT.get(ord(char), "").split(",")[0] if "\u4e00" <= char <= "\u9fff" else ""
-            found = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
-            self._syllables[char] = found
-        return found
 
     def __call__(self, norm: str, tokens: list[str] | None = None) -> list[str]:
         out: list[str] = []
@@ -71,7 +62,7 @@ class Features:
             padded = f" {part} "
             for n in (1, 2, 3):
                 out.extend(padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n] != " ")
-            sounds = [self._syllable(c) for c in part]
+            sounds = list(map(syllable, part))
             out.extend("p:" + s for s in sounds if s)
             out.extend(f"p:{a}_{b}" for a, b in pairwise(sounds) if a and b)
         words = self._tokenize(norm) if tokens is None else tokens  # the rules' tokens, when given

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import consult, office, ordering, rate, smalltalk, status
+from handlers import consult, directions, office, ordering, rate, smalltalk, status
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -19,7 +19,7 @@ INTENT_HANDLERS: dict[str, IntentHandler] = {
     "office": office.handle_office,
     "human": office.handle_human,
     "greeting": smalltalk.handle_greeting,
-    "unknown": smalltalk.handle_unknown,
+    "unknown": directions.out_of_scope,
 }
 
 

@@ -41,12 +41,7 @@ async def handle(ctx: Context, result: Classification) -> Reply:
 
 async def ask_which(ctx: Context, intent: str, options: tuple[str, ...]) -> Reply:
     """Two items fit equally well: list them numbered, remember the question, record the offer."""
-    options = options[:5]
-    ctx.conversation.enter(CHOOSING, Choice(options, intent))
-    await directions.record(ctx, "choice", options)
-    titles = [ctx.services.handbook.item(item_id).title for item_id in options]
-    lines = ["您想问的是哪一项？", *(f"{i}. {title}" for i, title in enumerate(titles, 1)), "请回复数字。"]
-    return Reply("\n".join(lines))
+    return await directions.offer(ctx, "choice", options[:5], "您想问的是哪一项？", ["请回复数字。"], intent)
 
 
 def chosen_option(text: str, options: list[str]) -> str | None:

@@ -24,31 +24,41 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     """A situation ("我爸上个月走了", "刚生了娃") and no single service clearly named."""
     classifier = ctx.services.classifier
     text = ctx.message.text or ""
-    event = classifier.life_event(classifier.normalize(text))
+    norm = classifier.normalize(text)
+    event = classifier.life_event(norm)
     if event is None:
         return None
     result = classifier.classify(text)
     if result.intent not in ("consult", "order", "unknown"):
         return None  # "我爸走了 上次申请的…批了没": about a request, not the event
-    lexicon = classifier.lexicon
-    asks_all = lexicon.life_event_asks.search(classifier.normalize(text).replace(" ", "")) is not None
+    asks_all = classifier.lexicon.life_event_asks.search(norm.replace(" ", "")) is not None
     if result.item is not None and result.named and not asks_all:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
     return event, result
 
 
+async def offer(
+    ctx: Context,
+    outcome: str,
+    options: tuple[str, ...],
+    heading: str,
+    footer: list[str],
+    intent: str = "consult",
+) -> Reply:
+    """Items as numbered choices: the question is remembered (a number next picks one) and the
+    offer is recorded for the review under `outcome`."""
+    ctx.conversation.enter(CHOOSING, Choice(options, intent))
+    await record(ctx, outcome, options)
+    handbook = ctx.services.handbook
+    numbered = [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(options, 1)]
+    return Reply("\n".join([heading, *numbered, *footer]))
+
+
 async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> Reply:
     event, _ = found
-    items = [item_id for item_id in event.items if item_id in ctx.services.handbook.items]
-    ctx.conversation.enter(CHOOSING, Choice(tuple(items), "consult"))
-    await record(ctx, f"life:{event.id}", tuple(items))
-    handbook = ctx.services.handbook
-    lines = [f"{event.title}，一般要办这几件事："]
-    lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(items, 1)]
-    lines.append("回复数字，看要带什么、去哪里办。")
-    if event.note:
-        lines.append(event.note)
-    return Reply("\n".join(lines))
+    items = tuple(item_id for item_id in event.items if item_id in ctx.services.handbook.items)
+    footer = ["回复数字，看要带什么、去哪里办。", *([event.note] if event.note else [])]
+    return await offer(ctx, f"life:{event.id}", items, f"{event.title}，一般要办这几件事：", footer)
 
 
 def lonely_words(ctx: Context) -> bool | None:
@@ -67,21 +77,22 @@ def lonely_words(ctx: Context) -> bool | None:
 async def keep_company(ctx: Context, _: bool) -> Reply:
     handbook = ctx.services.handbook
     offers = tuple(item_id for item_id in COMPANY_ITEMS if item_id in handbook.items)
-    await record(ctx, "lonely", offers)
     offered = ctx.conversation.get(CHOOSING)
     if offered is not None and offered.options == offers:
         # Said again: not the same list word for word (a trial resident got it twice), a person.
+        await record(ctx, "lonely", offers)
         return Reply(
             "我一直在这儿，您想说什么都可以跟我说。\n"
             "要是想听听人的声音，回复“人工”，社区的工作人员会给您回个电话、陪您摆摆龙门阵；"
             "也可以回复数字，看看上面那几项。"
         )
-    lines = ["听您这么说，我们很挂念您。社区里有老年人的去处，也有人可以常来看看您："]
-    lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(offers, 1)]
-    lines.append("回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。")
-    if offers:
-        ctx.conversation.enter(CHOOSING, Choice(offers, "consult"))
-    return Reply("\n".join(lines))
+    return await offer(
+        ctx,
+        "lonely",
+        offers,
+        "听您这么说，我们很挂念您。社区里有老年人的去处，也有人可以常来看看您：",
+        ["回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。"],
+    )
 
 
 async def out_of_scope(ctx: Context, result: Classification) -> Reply:
@@ -89,12 +100,13 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     handbook = ctx.services.handbook
     offered = tuple(item_id for item_id in result.candidates if item_id in handbook.items)
     if offered:
-        ctx.conversation.enter(CHOOSING, Choice(offered, "consult"))
-        await record(ctx, "choice", offered)
-        lines = ["我不太确定您问的是哪一项，是不是："]
-        lines += [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(offered, 1)]
-        lines.append("请回复数字；都不是，请换个说法，或回复“人工”找工作人员。")
-        return Reply("\n".join(lines))
+        return await offer(
+            ctx,
+            "choice",
+            offered,
+            "我不太确定您问的是哪一项，是不是：",
+            ["请回复数字；都不是，请换个说法，或回复“人工”找工作人员。"],
+        )
     classifier = ctx.services.classifier
     place = classifier.referral(classifier.normalize(ctx.message.text or ""))
     if place is not None:
@@ -152,18 +164,22 @@ def referral_follow_up(ctx: Context) -> Referral | None:
 
 async def referral_again(ctx: Context, place: Referral) -> Reply:
     ctx.conversation.enter(REFERRED, place.id)  # a third question is still about it
-    lines = [f"这件事要找{place.name}，社区这边办不了。", f"怎么办：{place.how}"]
-    if place.phone:
-        lines.append(f"电话：{place.phone}")
-    lines.append("具体要带什么，以他们的要求为准；社区能办的事，随时问我。")
-    return Reply("\n".join(lines))
+    return Reply(referral_text(place, again=True))
 
 
-def referral_text(place: Referral) -> str:
-    lines = [f"这件事不归社区办，要找{place.name}（管{place.handles}）。", f"怎么办：{place.how}"]
+def referral_text(place: Referral, *, again: bool = False) -> str:
+    """Where to go and how to reach them; asked again, without re-explaining what they handle."""
+    if again:
+        lines = [f"这件事要找{place.name}，社区这边办不了。"]
+    else:
+        lines = [f"这件事不归社区办，要找{place.name}（管{place.handles}）。"]
+    lines.append(f"怎么办：{place.how}")
     if place.phone:
         lines.append(f"电话：{place.phone}")
-    lines.append("社区能办的事，随时问我；回复“人工”找工作人员。")
+    if again:
+        lines.append("具体要带什么，以他们的要求为准；社区能办的事，随时问我。")
+    else:
+        lines.append("社区能办的事，随时问我；回复“人工”找工作人员。")
     return "\n".join(lines)
 
 

@@ -90,7 +90,7 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif own["change"].search(norm) and (fields := _fields(ctx, norm, text)):
         action = "change"
-    elif lexicon.status_alone.match(norm) or lexicon.status.search(norm) or own["status"].search(norm):
+    elif lexicon.asks_progress(norm):
         action = "status"
     elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
         action = "status"  # "工单号10001", "10001": the ticket itself (a trial got a phone company)

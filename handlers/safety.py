@@ -78,21 +78,14 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             ctx.conversation.forget()
             return None  # a new question, or thanks: not more about the emergency
     try:
-        await desk.add_detail(ctx.message.resident, reported.number, field, text)
+        ticket = await desk.add_detail(ctx.message.resident, reported.number, field, text)
     except Refused:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
     what = "地址" if field == "address" else "情况"
     lexicon = ctx.services.classifier.lexicon
-    plain = lexicon.normalize(text)
-    asks_progress = (
-        lexicon.status.search(plain)
-        or lexicon.status_alone.match(plain)
-        or lexicon.own_tickets["status"].search(plain)
-    )
-    if field == "detail" and asks_progress:
+    if field == "detail" and lexicon.asks_progress(lexicon.normalize(text)):
         # "有人去了没": where the emergency ticket is, not the same acknowledgement again.
-        ticket = await desk.tickets.get(reported.number)
         holder = f"，{ticket.assignee[:1]}老师在负责" if ticket.assignee else ""
         return Reply(
             f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"

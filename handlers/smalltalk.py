@@ -1,8 +1,8 @@
-"""greeting and unknown: be friendly, and never pretend an unrelated question is a service."""
+"""greeting and the empty message: be friendly (unknown: handlers/directions.py, never a dead end)."""
 
 from __future__ import annotations
 
-from handlers import directions, render
+from handlers import render
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -15,10 +15,6 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
     if any(word in text for word in lexicon.bye):
         return Reply("再见，祝您生活愉快！")
     return Reply("您好！" + render.service_menu(ctx.services.handbook))
-
-
-async def handle_unknown(ctx: Context, result: Classification) -> Reply:
-    return await directions.out_of_scope(ctx, result)
 
 
 def empty() -> Reply:

@@ -155,6 +155,11 @@ class Lexicon:
     profile_erase: re.Pattern[str]  # search
     profile_show: re.Pattern[str]  # fullmatch
 
+    def asks_progress(self, norm: str) -> bool:
+        """A question about where something already asked for stands ("批了没得", "有人来了没")."""
+        own = self.own_tickets["status"]
+        return bool(self.status_alone.match(norm) or self.status.search(norm) or own.search(norm))
+
 
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
     """Compile once at start-up; the loader has already checked every list and pattern."""

@@ -8,8 +8,9 @@ so the next tick does the job. No separate lock service is needed on SQLite or P
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -19,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from desk.clocks import claim_clock, covered_spans, local, utc
 from desk.desk import ClaimMinutes, ServiceDesk
+from desk.rota import DutyWindow, Rota
 from desk.routing import choose
 from desk.staff import RoutingSnapshot
 from desk.states import (
@@ -45,6 +47,20 @@ JOBS = (
 )
 
 
+# (day, that day's windows with their staff, the window, its staff, when it closed)
+JustClosed = tuple[date, list[tuple[DutyWindow, tuple[str, ...]]], DutyWindow, tuple[str, ...], datetime]
+
+
+def _due(
+    due: InstrumentedAttribute[Any],
+    marker: InstrumentedAttribute[Any],
+    states: tuple[str, ...],
+    now: datetime,
+) -> Any:
+    """A clock that has run out and not fired yet, on a ticket in a state it fires in."""
+    return and_(due.is_not(None), due <= now, marker.is_(None), Ticket.state.in_(states))
+
+
 @dataclass
 class TickReport:
     """What one tick did, for logs and tests."""
@@ -64,7 +80,7 @@ class ClockKeeper:
         self._claim_minutes_of = claim_minutes_of
         self._snap: RoutingSnapshot = RoutingSnapshot(None, {}, {}, {})
         self._staff: dict[str, StaffMember] | None = None
-        self._snap_day: Any = None
+        self._snap_read = False
 
     async def tick(self) -> TickReport:
         """One pass of every job. Most ticks find nothing due: one query says so, and staff and the
@@ -72,7 +88,7 @@ class ClockKeeper:
         of 5-minute ticks went from 10.8 ms to a few ms a tick)."""
         report = TickReport()
         now = self.desk.clock()
-        self._staff, self._snap_day = None, None  # read afresh, at most once, in this tick
+        self._staff, self._snap_read = None, False  # read afresh, at most once, in this tick
         if await self._anything_due(now):
             for event, due, marker, states in JOBS:
                 report.add(event, await self._fire(event, due, marker, states, now))
@@ -81,10 +97,7 @@ class ClockKeeper:
         return report
 
     async def _anything_due(self, now: datetime) -> bool:
-        conditions = [
-            and_(due.is_not(None), due <= now, marker.is_(None), Ticket.state.in_(states))
-            for _, due, marker, states in JOBS
-        ]
+        conditions = [_due(due, marker, states, now) for _, due, marker, states in JOBS]
         async with self.desk.database.session() as session:
             return (await session.scalar(select(Ticket.id).where(or_(*conditions)).limit(1))) is not None
 
@@ -95,10 +108,10 @@ class ClockKeeper:
 
     async def _snapshot(self, now: datetime) -> RoutingSnapshot:
         """Rota, staff, leave and open tickets each, read once per tick and only when needed."""
-        today = now.astimezone(self.desk.tz).date()
-        if self._snap_day != today:
+        if not self._snap_read:
+            today = now.astimezone(self.desk.tz).date()
             self._snap = await self.desk.staff.snapshot(today - timedelta(days=1), today + timedelta(days=2))
-            self._snap_day = today
+            self._snap_read = True
         return self._snap
 
     async def _fire(
@@ -109,7 +122,7 @@ class ClockKeeper:
         states: tuple[str, ...],
         now: datetime,
     ) -> int:
-        condition = and_(due.is_not(None), due <= now, marker.is_(None), Ticket.state.in_(states))
+        condition = _due(due, marker, states, now)
         async with self.desk.database.session() as session:
             tickets = list(
                 await session.scalars(select(Ticket).where(condition).order_by(Ticket.id).limit(200))
@@ -214,37 +227,36 @@ class ClockKeeper:
         on (their B角 first), unless kept with 保留 N; the list goes to the group."""
         at = now.astimezone(self.desk.tz)
         rota = await self.desk.staff.rota()
-        if rota is None or not any(
-            datetime.combine(day, window.end, self.desk.tz)
-            <= at
-            < datetime.combine(day, window.end, self.desk.tz) + HANDOVER_GRACE
-            for day in (at.date() - timedelta(days=1), at.date())
-            for window, _ in rota.duty_on(day, self.desk.calendar)
-        ):
+        if rota is None or next(self._just_closed(rota, at), None) is None:
             return 0  # no window has just closed: nothing to hand over, no snapshot to read
         snap = await self._snapshot(now)
         if snap.rota is None:
             return 0
         done = 0
+        for day, windows, window, names, closes in self._just_closed(snap.rota, at):
+            on_duty = {
+                n
+                for w, ns in windows
+                for n in ns
+                if w.start <= window.end < w.end and day not in snap.leave.get(n, ())
+            }
+            # Staff on leave that day were never on duty, so they do not hand over.
+            leaving = [n for n in names if n not in on_duty and day not in snap.leave.get(n, ())]
+            if await self._handover(
+                f"handover:{day}:{window.key}", window.label, leaving, on_duty, snap, utc(closes), now
+            ):
+                done += 1
+        return done
+
+    def _just_closed(self, rota: Rota, at: datetime) -> Iterator[JustClosed]:
+        """(day, that day's windows, a window, its staff, when it closed) for each duty window of
+        yesterday or today that closed less than HANDOVER_GRACE before `at`."""
         for day in (at.date() - timedelta(days=1), at.date()):
-            windows = snap.rota.duty_on(day, self.desk.calendar)
+            windows = rota.duty_on(day, self.desk.calendar)
             for window, names in windows:
                 closes = datetime.combine(day, window.end, self.desk.tz)
-                if not closes <= at < closes + HANDOVER_GRACE:
-                    continue
-                on_duty = {
-                    n
-                    for w, ns in windows
-                    for n in ns
-                    if w.start <= window.end < w.end and day not in snap.leave.get(n, ())
-                }
-                # Staff on leave that day were never on duty, so they do not hand over.
-                leaving = [n for n in names if n not in on_duty and day not in snap.leave.get(n, ())]
-                if await self._handover(
-                    f"handover:{day}:{window.key}", window.label, leaving, on_duty, snap, utc(closes), now
-                ):
-                    done += 1
-        return done
+                if closes <= at < closes + HANDOVER_GRACE:
+                    yield day, windows, window, names, closes
 
     async def _handover(
         self,

@@ -40,6 +40,11 @@ class Lodged:
     added: bool = False  # True: the text went onto the resident's complaint already open today
 
 
+async def _parent_of(desk: ServiceDesk, complaint: Ticket) -> Ticket | None:
+    """The resident's ticket a complaint is about, if it names one."""
+    return await desk.tickets.get(complaint.parent_id + NUMBER_OFFSET) if complaint.parent_id else None
+
+
 async def secretary(desk: ServiceDesk) -> StaffMember | None:
     """The community secretary (书记): the first active member with that role."""
     return next((m for m in await desk.staff.all() if "secretary" in m.roles and m.active), None)
@@ -57,9 +62,7 @@ async def lodge(
     existing = await desk.tickets.by_request_key(request_key)
     who = await secretary(desk)
     if existing is not None:  # the same complaint again the same day
-        earlier = existing.parent_id
-        parent = await desk.tickets.get(earlier + NUMBER_OFFSET) if earlier else None
-        return Lodged(existing, who, local(existing.done_due_at, desk.tz), parent)
+        return Lodged(existing, who, local(existing.done_due_at, desk.tz), await _parent_of(desk, existing))
     now = desk.now()
     open_today = [
         t
@@ -71,8 +74,8 @@ async def lodge(
         # a second ticket), pushed to the group as its detail.
         earlier = open_today[-1]
         await emergencies.add_detail(desk, resident, earlier.number, "more", text[:TEXT_CHARS])
-        was_about = await desk.tickets.get(earlier.parent_id + NUMBER_OFFSET) if earlier.parent_id else None
-        return Lodged(earlier, who, local(earlier.done_due_at, desk.tz), was_about, added=True)
+        parent_of = await _parent_of(desk, earlier)
+        return Lodged(earlier, who, local(earlier.done_due_at, desk.tz), parent_of, added=True)
     snap = await desk.staff.snapshot(now.date(), now.date() + timedelta(days=21))
     clocks = desk._clocks(snap, ITEM, now, limits) if who else {}
     masked = mask_text(text)[:TEXT_CHARS]

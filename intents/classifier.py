@@ -35,7 +35,6 @@ OVERRIDE_INTENT = 0.6  # the rules said consult/order, the model is this sure of
 RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an intent …
 RESCUE_ITEM = 0.7  # … and, for consult/order, this sure of the item
 OVERRIDE_ITEM = 0.9  # the rules named an item, the model is this sure of another one
-WEAK_EVIDENCE = 0.6  # the rules' confidence when only keywords (no alias) named the item
 OFFER_INTENT = 0.35  # out of scope by both, yet the model half thinks it is a service: offer choices
 OVERRIDE_WEAK_ITEM = 0.5  # the rules found keywords only: the model replaces them when this sure
 OFFER_ITEM = 0.4  # … and the likeliest item is at least this likely (not "帮我点一杯奶茶")
@@ -196,8 +195,7 @@ class Classifier:
         items = [pair for pair in items if pair[0] not in rules.excluded] or items
         learned_intent, intent_p = intents[0]
         learned_item, item_p = items[0]
-        intent, item, confidence = rules.intent, rules.item, rules.confidence
-        named = item is not None and confidence > WEAK_EVIDENCE  # the rules found a service's name
+        intent, item, confidence, named = rules.intent, rules.item, rules.confidence, rules.named
         # "停水了 好久来水": the rules hear a question about progress, the model another agency's
         # business (cross-validated: out-of-scope recall 85.5% → 89.4%, intent +0.8).
         elsewhere = (  # a listed word only: "取消 10002" stays a cancel, whatever its digits look like

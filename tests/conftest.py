@@ -16,10 +16,11 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -189,14 +190,18 @@ def _with_database(url: str, name: str) -> str:
     return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
 
+T = TypeVar("T")
+
+
+def _run_apart(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to the end on a thread and event loop of its own: session fixtures may be set up
+    from inside a test's running loop, where asyncio.run cannot be called."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 def _admin(statement: str) -> None:
-    """One statement on the maintenance database, outside any transaction (CREATE/DROP DATABASE).
-
-    Run on a thread of its own: the session fixture may be set up from inside a test's event loop.
-    """
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
+    """One statement on the maintenance database, outside any transaction (CREATE/DROP DATABASE)."""
     import asyncpg
 
     async def execute() -> None:
@@ -206,8 +211,7 @@ def _admin(statement: str) -> None:
         finally:
             await connection.close()
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, execute()).result()
+    _run_apart(execute())
 
 
 @pytest.fixture(scope="session")
@@ -246,8 +250,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         await database.close()
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # may be set up inside a test's loop
-        pool.submit(asyncio.run, migrate()).result()
+    _run_apart(migrate())
     return path
 
 
@@ -266,8 +269,7 @@ def postgres_schema(postgres_url: str) -> str:
         await database.upgrade()
         await database.close()
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, migrate()).result()
+    _run_apart(migrate())
     return schema
 
 

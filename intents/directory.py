@@ -42,12 +42,14 @@ class WordFinder(Generic[T]):
         self._keys = list(owners)
         self._literal = None if split else owners  # plain words: looked up by substring, no regex
         self._lengths = sorted({len(key) for key in owners}, reverse=True)
-        ordered = sorted(range(len(self._keys)), key=lambda i: len(self._keys[i]), reverse=True)
-        self._pattern = (
-            re.compile("|".join(f"(?P<w{i}>{patterns[self._keys[i]]})" for i in ordered))
-            if ordered and split
-            else None
-        )
+        # Gapped phrases, grouped by their first word: a phrase can only match where its first word
+        # is, so a substring test skips most of them (one alternation of all of them cost 0.09 ms a
+        # message, more than the whole classifier's rules).
+        self._gapped: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        if split:
+            for index, key in enumerate(self._keys):
+                first, pattern = _gapped(key, split)
+                self._gapped.setdefault(first, []).append((re.compile(pattern), index))
 
     def find(self, norm: str) -> tuple[T, str] | None:
         """(entry, the phrase found) for the longest phrase in the message, or None."""
@@ -61,25 +63,30 @@ class WordFinder(Generic[T]):
                     if word in self._literal:
                         return self._literal[word], word
             return None
-        if self._pattern is None:
+        best: tuple[int, int, int] | None = None  # (phrase length, -where it starts, index)
+        for first, phrases in self._gapped.items():
+            if first not in compact:
+                continue
+            for pattern, index in phrases:
+                match = pattern.search(compact)
+                if match is not None:
+                    found = (len(self._keys[index]), -match.start(), -index)
+                    if best is None or found > best:
+                        best = found
+        if best is None:
             return None
-        best: tuple[int, int] | None = None  # (phrase length, index)
-        for match in self._pattern.finditer(compact):
-            index = int(match.lastgroup[1:])  # type: ignore[index]
-            length = len(self._keys[index])
-            if best is None or length > best[0]:
-                best = (length, index)
-        return None if best is None else (self._owners[best[1]], self._keys[best[1]])
+        return self._owners[-best[2]], self._keys[-best[2]]
 
 
-def _gapped(phrase: str, split: Callable[[str], list[str]]) -> str:
+def _gapped(phrase: str, split: Callable[[str], list[str]]) -> tuple[str, str]:
+    """(the phrase's first word, a pattern allowing a few characters between its words)."""
     words: list[str] = []
     for token in split(phrase):
         if words and (len(token) == 1 or len(words[-1]) == 1):
             words[-1] += token
         else:
             words.append(token)
-    return f".{{0,{GAP}}}".join(re.escape(word) for word in words)
+    return words[0], f".{{0,{GAP}}}".join(re.escape(word) for word in words)
 
 
 def referral_finder(referrals: Iterable[Referral], normalize: Callable[[str], str]) -> WordFinder[Referral]:

@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -58,15 +59,17 @@ class Features:
 
     def __call__(self, norm: str, tokens: list[str] | None = None) -> list[str]:
         out: list[str] = []
+        extend = out.extend
         for part in norm.split():
             padded = f" {part} "
-            for n in (1, 2, 3):
-                out.extend(padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n] != " ")
-            sounds = list(map(syllable, part))
-            out.extend("p:" + s for s in sounds if s)
-            out.extend(f"p:{a}_{b}" for a, b in pairwise(sounds) if a and b)
+            extend(part)  # unigrams: the padding spaces are not features
+            extend([padded[i : i + 2] for i in range(len(padded) - 1)])
+            extend([padded[i : i + 3] for i in range(len(padded) - 2)])
+            sounds = [syllable(char) for char in part]
+            extend(["p:" + s for s in sounds if s])
+            extend([f"p:{a}_{b}" for a, b in pairwise(sounds) if a and b])
         words = self._tokenize(norm) if tokens is None else tokens  # the rules' tokens, when given
-        out.extend("w:" + token for token in words if token.strip())
+        extend(["w:" + token for token in words if token.strip()])
         return out
 
 
@@ -80,41 +83,50 @@ class Vector(NamedTuple):
 class Vocabulary:
     """Feature → column and idf weights, shared by every head (fitted once on all examples)."""
 
-    __slots__ = ("_columns", "idf")
+    __slots__ = ("_columns", "_idf", "idf")
 
     def __init__(self, columns: dict[str, int], idf: np.ndarray):
         self._columns = columns
         self.idf = idf
+        self._idf: list[float] = idf.tolist()  # a list indexes faster than an array, one at a time
 
     def names(self) -> list[str]:
         return sorted(self._columns, key=self._columns.__getitem__)
 
     def vector(self, features: Sequence[str]) -> Vector:
-        """scikit-learn's TfidfVectorizer(sublinear_tf=True) transform, for one message."""
+        """scikit-learn's TfidfVectorizer(sublinear_tf=True) transform, for one message. Counted
+        with a Counter and weighted in Python: for the hundred-odd features of one message this is
+        three times faster than numpy's unique (the throughput target is jieba's own rate)."""
         get = self._columns.get
-        found = [column for column in map(get, features) if column is not None]
-        if not found:
+        idf = self._idf
+        columns: list[int] = []
+        weights: list[float] = []
+        for feature, count in Counter(features).items():
+            column = get(feature)
+            if column is not None:
+                columns.append(column)
+                weights.append(idf[column] if count == 1 else (1.0 + math.log(count)) * idf[column])
+        if not columns:
             return Vector(np.empty(0, dtype=np.intp), np.empty(0))
-        columns, counts = np.unique(np.array(found, dtype=np.intp), return_counts=True)
-        values = (1.0 + np.log(counts)) * self.idf[columns]
-        return Vector(columns, values / math.sqrt(float(values @ values)))
+        norm = math.sqrt(math.fsum(w * w for w in weights))
+        return Vector(np.array(columns, dtype=np.intp), np.array(weights) / norm)
 
 
 class LinearHead:
     """One fitted linear model's coefficients: scores a vector as decision_function does."""
 
-    __slots__ = ("_bias", "_weights", "classes")
+    __slots__ = ("bias", "classes", "weights")
 
     def __init__(self, weights: np.ndarray, bias: np.ndarray, classes: Iterable[str]):
-        self._weights = np.ascontiguousarray(weights)  # features × classes: a message reads its rows
-        self._bias = bias
+        self.weights = np.ascontiguousarray(weights)  # features × classes: a message reads its rows
+        self.bias = bias
         self.classes: tuple[str, ...] = tuple(str(label) for label in classes)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """What a cache file holds for this head (no pickles: plain arrays of numbers and text)."""
         return {
-            f"{prefix}.weights": self._weights,
-            f"{prefix}.bias": self._bias,
+            f"{prefix}.weights": self.weights,
+            f"{prefix}.bias": self.bias,
             f"{prefix}.classes": np.array(self.classes, dtype=str),
         }
 
@@ -124,18 +136,30 @@ class LinearHead:
 
     def scores(self, vector: Vector) -> np.ndarray:
         if not len(vector.columns):
-            return self._bias.copy()
-        return vector.values @ self._weights[vector.columns] + self._bias
+            return self.bias.copy()
+        return vector.values @ self.weights[vector.columns] + self.bias
 
     def ranked(self, vector: Vector, top: int = TOP) -> list[tuple[str, float]]:
         """The `top` likeliest classes with softmax confidences, best first."""
-        margins = self.scores(vector)
+        return self.ranked_margins(self.scores(vector), top)
+
+    def ranked_margins(self, margins: np.ndarray, top: int = TOP) -> list[tuple[str, float]]:
+        """As ranked(), from this head's margins already computed (LearnedModel scores every head at once)."""
+        probs = self._probabilities(margins)
+        order = np.argsort(-probs)[:top]
+        return [(self.classes[i], float(probs[i])) for i in order]
+
+    def best_margin(self, margins: np.ndarray) -> tuple[str, float]:
+        """The likeliest class and its confidence: ranked_margins(...)[0] without sorting."""
+        probs = self._probabilities(margins)
+        best = int(np.argmax(probs))
+        return self.classes[best], float(probs[best])
+
+    def _probabilities(self, margins: np.ndarray) -> np.ndarray:
         if len(self.classes) == 2:  # a binary LinearSVC has one margin: the second class's
             margins = np.array([-margins[0], margins[0]])
         exp = np.exp(SOFTMAX_SCALE * (margins - margins.max()))
-        probs = exp / exp.sum()
-        order = np.argsort(-probs)[:top]
-        return [(self.classes[i], float(probs[i])) for i in order]
+        return exp / exp.sum()
 
 
 def _fit(matrix: Any, labels: list[str], c: float, balanced: bool = False) -> LinearHead:
@@ -157,7 +181,16 @@ class LearnedModel:
         self.features = features
         self.vocabulary = vocabulary
         self.heads = heads
-        self._last: tuple[str, Vector] | None = None
+        # Every head's weights side by side: one gather and one product score a message for all
+        # of them (four heads asked in turn cost four times the numpy calls otherwise).
+        self._weights = np.ascontiguousarray(np.hstack([head.weights for head in heads.values()]))
+        self._bias = np.concatenate([head.bias for head in heads.values()])
+        self._spans: dict[str, slice] = {}
+        start = 0
+        for name, head in heads.items():
+            self._spans[name] = slice(start, start + head.weights.shape[1])
+            start += head.weights.shape[1]
+        self._last: tuple[str, Vector, np.ndarray] | None = None
 
     @classmethod
     def train(cls, examples: Iterable[Example], features: Features, c: float = 0.5) -> LearnedModel:
@@ -178,27 +211,39 @@ class LearnedModel:
         return cls(features, vocabulary, heads)
 
     def vector(self, norm: str, tokens: list[str] | None = None) -> Vector:
-        """The message's vector; the last one is kept, as one message asks several heads in turn."""
+        """The message's vector (the last message's is kept: one message asks several heads in turn)."""
+        return self._scored(norm, tokens)[0]
+
+    def _scored(self, norm: str, tokens: list[str] | None = None) -> tuple[Vector, np.ndarray]:
+        """The message's vector and every head's margins, computed once per message."""
         last = self._last
         if last is not None and last[0] == norm:
-            return last[1]
+            return last[1], last[2]
         vector = self.vocabulary.vector(self.features(norm, tokens))
-        self._last = (norm, vector)
-        return vector
+        if len(vector.columns):
+            margins = vector.values @ self._weights[vector.columns] + self._bias
+        else:
+            margins = self._bias.copy()
+        self._last = (norm, vector, margins)
+        return vector, margins
 
     def predict(
         self, norm: str, tokens: list[str] | None = None
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(intents ranked, items ranked) for one normalised message (and its words, if known)."""
-        vector = self.vector(norm, tokens)
-        return self.heads["intent"].ranked(vector), self.heads["item"].ranked(vector)
+        margins = self._scored(norm, tokens)[1]
+        spans, heads = self._spans, self.heads
+        return (
+            heads["intent"].ranked_margins(margins[spans["intent"]]),
+            heads["item"].ranked_margins(margins[spans["item"]]),
+        )
 
     def best(self, head: str, norm: str) -> tuple[str, float] | None:
         """The event or place head's answer, None when it has none or says "none of them"."""
         model = self.heads.get(head)
         if model is None:
             return None
-        label, p = model.ranked(self.vector(norm))[0]
+        label, p = model.best_margin(self._scored(norm)[1][self._spans[head]])
         return None if label == NONE else (label, p)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -125,8 +125,17 @@ def chart_font_path() -> str:
     from noto_cjk_sans_otc import FONT_PATH
 
     path = str(FONT_PATH)
-    if not any(entry.fname == path for entry in font_manager.fontManager.ttflist):
-        font_manager.fontManager.addfont(path)
+    manager = font_manager.fontManager
+    if not any(entry.fname == path for entry in manager.ttflist):
+        manager.addfont(path)
+        # A system copy of the same family (Debian's fonts-noto-cjk, which a browser install pulls
+        # in) scores the same; matplotlib keeps the first of equal scores, so ours go first and the
+        # chart looks the same on every machine.
+        manager.ttflist = [e for e in manager.ttflist if e.fname == path] + [
+            e for e in manager.ttflist if e.fname != path
+        ]
+        font_manager._get_font.cache_clear()
+        manager._findfont_cached.cache_clear()
     return path
 
 

@@ -59,6 +59,8 @@ class Classification(NamedTuple):
     candidates: tuple[str, ...] = ()
     # True when the message names the item (a handbook alias found), not only describes it.
     named: bool = False
+    # True when some service is named, even if two tie ("死亡证明…户口咋个销"): never another agency's.
+    names_any: bool = False
     # Items the message denies or mentions only as context ("低保我们家不够条件"): never its subject.
     excluded: frozenset[str] = frozenset()
 
@@ -204,7 +206,7 @@ class Classifier:
             and self.referrals.find(norm) is not None
         )
         if (
-            not named
+            not rules.names_any
             and (intent in (*ITEM_INTENTS, "unknown") or elsewhere)
             and self.referral(norm, SURE_PLACE)
         ):
@@ -269,6 +271,7 @@ class Classifier:
             round(confidence, 2),
             tied if len(tied) > 1 else (best_id,),
             named=bool(best.aliases) and len(tied) == 1,
+            names_any=bool(best.aliases),
             excluded=excluded,
         )
 

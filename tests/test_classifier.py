@@ -191,3 +191,34 @@ def test_a_service_mentioned_as_context_is_not_the_subject(
 def test_saying_it_is_a_question_outranks_requests_in_the_background(classifier: Classifier) -> None:
     text = "上次你们社区的小王上门帮我办了认证，很感谢，这次我想问下高龄补贴怎么申请"
     assert classifier.classify(text)[1:3] == ("consult", "elderly_allowance")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["宽带老是断 打客服没人管", "屋头宽带又断了 打电信客服半天打不通"],
+)
+def test_another_companys_customer_service_is_not_a_request_for_our_staff(
+    classifier: Classifier, text: str
+) -> None:
+    assert classifier.classify(text).intent == "unknown"
+    assert classifier.referral(classifier.normalize(text)).id == "telecom"
+
+
+@pytest.mark.parametrize("text", ["转人工", "电费的事 我要找人工", "我要找你们社区的工作人员"])
+def test_asking_for_a_person_stays_a_request_for_a_person(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text).intent == "human"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("高龄津贴的材料交了 好久能到账嘛", "status"),  # 好久能 → 多久能: about their own application
+        ("社区调解收不收钱", "consult"),  # a question about the fee, not a request
+        ("听说可以请人来护理 要做啥子评估", "consult"),
+        ("能不能请社区每个礼拜去看下我爸", "order"),
+    ],
+)
+def test_fee_hearsay_and_submitted_papers_read_as_residents_mean_them(
+    classifier: Classifier, text: str, intent: str
+) -> None:
+    assert classifier.classify(text).intent == intent

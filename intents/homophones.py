@@ -25,7 +25,7 @@ def _is_han(char: str) -> bool:
 @functools.cache
 def syllable(char: str) -> str:
     """Toneless first reading of a Han character ("" for anything else), from pypinyin's table;
-    shared by this index and the learned model's pinyin features (intents/learned.py)."""
+    cached, as every message reads each of its characters."""
     reading = PINYIN_DICT.get(ord(char), "").split(",")[0] if _is_han(char) else ""
     return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
 

@@ -105,6 +105,8 @@ async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
         waiting = complaints.candidates(tickets)
         if complaint.number is not None or len(waiting) != 1:
             return None  # not about a ticket of theirs: a report or a question, for the classifier
+        if item is not None and waiting[0].item_id != item:
+            return None  # "单元门口垃圾好几天没人收" while a light repair waits: a new report
         parent = waiting[0]
     return await lodge_text(ctx, complaint.text, parent)
 

@@ -31,6 +31,10 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         return await ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(handbook))
+    asked = facts.question_answer(ctx, handbook.item(result.item), ctx.message.text or "")
+    if asked:  # "家里有车能吃低保不": the handbook's own answer to that question
+        ctx.conversation.enter(AFTER_ITEM, result.item)
+        return Reply(asked)
     if aspect is not None and aspect != "compare":
         answered = facts.fact(handbook.item(result.item), aspect, handbook)
         if answered:

@@ -24,6 +24,18 @@ def aspect_of(ctx: Context, text: str) -> str | None:
     return None
 
 
+def question_answer(ctx: Context, item: Item, text: str) -> str | None:
+    """The answer to one of the item's own questions (handbook `questions`) the message asks."""
+    if not item.questions:
+        return None
+    normalize = ctx.services.classifier.lexicon.normalize
+    plain = normalize(text).replace(" ", "")
+    for question in item.questions:
+        if any(normalize(word).replace(" ", "") in plain for word in question.ask):
+            return f"【{item.title}】{question.answer}\n{MORE}"
+    return None
+
+
 def fact(item: Item, aspect: str, handbook: Handbook) -> str | None:
     """One or two lines with the fact, then where to see the rest; None when the item has no such fact."""
     line = _line(item, aspect, handbook)

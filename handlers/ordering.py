@@ -45,7 +45,7 @@ _REQUEST_WORDS = re.compile(r"我要|我想|想要|帮我|麻烦|请|报修|预�
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址", "time": "时间", "description": "情况"}
 QUESTIONS = {
     "name": "请问怎么称呼您？（姓名）",
-    "mobile": "请留一个手机号码，方便工作人员联系您。",
+    "mobile": "请留一个手机号码（没有手机的，留带区号的座机），方便工作人员联系您。",
     "address": "请告诉我详细地址（小区、几栋几单元几号）。",
     "time": "您想约什么时候？比如“明天上午”“周六下午3点”。",
     "description": "请简单说一下情况：在哪里、什么问题。",
@@ -76,14 +76,16 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
-    # 报修 only for a report with no time to book (a repair, a sanitation problem); a venue or
-    # mediation that asks for a description is still booked (预约).
+    # 预约 when a time is booked; 报修 only for a problem report (a repair, a sanitation problem);
+    # a sign-up with no time (meal assistance, an activity) is 登记 — a trial resident read
+    # "帮您报修【老年助餐】".
     fields = item.order.fields
-    kind = (
-        "上门服务"
-        if visit and item.home_visit
-        else ("报修" if "description" in fields and "time" not in fields else "预约")
-    )
+    if visit and item.home_visit:
+        kind = "上门服务"
+    elif "time" in fields:
+        kind = "预约"
+    else:
+        kind = "报修" if item.default_intent == "order" else "登记"
     intro = f"好的，帮您{kind}【{item.title}】。"
     if await profile.recall(ctx, draft, _fields(item, draft)):
         return profile.ask(ctx, draft, [intro, *notes])
@@ -348,7 +350,10 @@ def _take(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str) ->
     elif field == "mobile":
         mobile = read_mobile(text)
         if mobile is None:
-            raise ContactError("没看到手机号码。请发 11 位手机号，比如 13812345678。")
+            raise ContactError(
+                "没看到电话号码。请发 11 位手机号，比如 13812345678；"
+                "没有手机的，发带区号的座机，比如 028-85551234。"
+            )
         draft.fields["mobile"] = mobile
     elif field == "address":
         draft.fields["address"] = read_address(text)

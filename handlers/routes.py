@@ -36,9 +36,10 @@ from handlers.conversation import (
     State,
 )
 from handlers.types import Context, Reply
-from intents import Classification
+from intents import Classification, Classifier
 from intents.danger import Danger
 from intents.when import WhenError, read_window
+from knowledge import Item
 
 T = TypeVar("T")
 
@@ -144,6 +145,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         return None
     text = _text(ctx)
     classifier = ctx.services.classifier
+    current = ctx.services.handbook.item(item)
     aspect = facts.aspect_of(ctx, text)
     compact = classifier.lexicon.normalize(text).replace(" ", "")
     asks = aspect not in (None, "compare") or any(word in compact for word in classifier.lexicon.checklist)
@@ -151,8 +153,16 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
     if result.intent == "status" and aspect is not None and not about_ticket:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
+    elif result.intent == "office" and aspect == "hours":
+        pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
+    if facts.question_answer(ctx, current, text) is not None:
+        # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
+        # item's word (户口) in passing.
+        return item, QUESTION
+    if _new_subject(classifier, compact, current):
+        return None  # "打预防针的本本在哪里办" after 生育津贴: another place's business
     if result.named and result.item != item:
         if not classifier.names_part_of(text, item):
             return None  # another service named
@@ -164,10 +174,44 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     return item, None if aspect == "compare" else aspect
 
 
+QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
+
+
+def _new_subject(classifier: Classifier, compact: str, item: Item) -> bool:
+    """Another agency's word, or something outside community services, that the current item's
+    own text never mentions: the follow-up is about that, not about the item."""
+    found = classifier.referrals.find(compact)
+    if found is not None and not _mentions(item, found[1]):
+        return True
+    outside = classifier.lexicon.out_of_scope.search(compact)
+    return outside is not None and not _mentions(item, outside.group())
+
+
+def _mentions(item: Item, word: str) -> bool:
+    """Does the item's own text use this word (or all its characters in one line)?"""
+    texts = (
+        item.title,
+        *item.aliases,
+        *item.keywords,
+        *item.steps,
+        *item.eligibility,
+        *item.notes,
+        item.where.name,
+        item.where.note,
+        *(document.name for document in item.documents),
+    )
+    # Every character of the word in one of the item's own texts: "补卡" (a telephone company's
+    # word) is still the social security card's "补办…卡", "预防针" is not the maternity grant's.
+    return any(all(char in text for char in word) for text in texts)
+
+
 async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Reply:
     item_id, aspect = found
     handbook = ctx.services.handbook
-    answered = facts.fact(handbook.item(item_id), aspect, handbook) if aspect else None
+    if aspect == QUESTION:
+        answered = facts.question_answer(ctx, handbook.item(item_id), _text(ctx))
+    else:
+        answered = facts.fact(handbook.item(item_id), aspect, handbook) if aspect else None
     if answered is None:
         return consult.answer(ctx, item_id)
     return Reply(answered)

@@ -17,7 +17,7 @@ from desk.refusals import Refused
 from handlers.conversation import EMERGENCY, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
-from intents.contact import looks_like_address
+from intents.contact import looks_like_address, names_a_findable_place
 from intents.danger import Danger
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
     lines = [first_lines(danger)]
     ticket_number = await _open_ticket(ctx, danger) if danger.community_acts else None
     if ticket_number is not None:
-        has_address = looks_like_address(ctx.message.text)
+        has_address = names_a_findable_place(ctx.message.text)  # "我们楼上" is not one
         lines.append(f"社区已派紧急工单（编号 {ticket_number}），已通知所有值班人员。")
         if not has_address:
             lines.append("请回复具体地址（小区、楼栋、单元、门牌），方便工作人员赶到。")

@@ -10,6 +10,9 @@ import re
 from intents.normalize import simplify
 
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# A mainland landline with its area code (010, 02x, 0xxx) and a 7- or 8-digit number: elderly
+# residents without a mobile give their home phone (a trial resident was refused "028-85551234").
+_LANDLINE = re.compile(r"(?<!\d)(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})(?!\d)")
 _DIGIT_RUN = re.compile(r"\d{5,}")
 _NAME_PREFIX = re.compile(
     r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫我|喊我|叫|称呼我?|你就?(?:叫|喊)我)\s*"
@@ -29,7 +32,8 @@ class ContactError(ValueError):
 
 
 def read_mobile(text: str) -> str | None:
-    """The 11-digit mobile number in `text` (spaces and dashes allowed), None when there is none.
+    """The 11-digit mobile number in `text` (spaces and dashes allowed), else a landline with its
+    area code ("028-85551234"), None when there is neither.
 
     Raises ContactError when the message has a number that is not a valid mobile number.
     """
@@ -38,29 +42,46 @@ def read_mobile(text: str) -> str | None:
     match = _MOBILE.search(compact)
     if match:
         return match.group()
+    landline = _LANDLINE.search(compact)
+    if landline:
+        return f"{landline.group(1)}-{landline.group(2)}"
     digits = _DIGIT_RUN.search(compact)
     if digits:
         raise ContactError(
-            f"“{digits.group()}”不是有效的手机号码：手机号是 1 开头的 11 位数字（第二位是 3-9），请再发一次。"
+            f"“{digits.group()}”不是有效的电话号码：手机号是 1 开头的 11 位数字（第二位是 3-9），"
+            "座机请带区号，比如 028-85551234。请再发一次。"
         )
     return None
-
-
-def mask_mobile(mobile: str) -> str:
-    """138****5678: how a resident's number may appear in a group chat."""
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
 
 
 def read_name(text: str) -> str:
     """A name or a 称呼 (王阿姨, 刘大爷); a surname alone (我姓刘 → 刘) is taken as said."""
     plain = _POLITE_END.sub("", simplify(text).strip())
-    surname = _SURNAME.match(plain)
+    # "我叫刘建华，我爸叫刘德贵" / "我姓周 周德明": the resident's own name is the first clause that
+    # is one (a trial resident was asked again for both).
+    clauses = (plain, *_CLAUSES.split(plain))
+    for clause in clauses:  # a whole name first ("我姓周 周德明" → 周德明), then a surname alone
+        name = _one_name(clause, surname_alone=False)
+        if name:
+            return name
+    for clause in clauses:
+        name = _one_name(clause, surname_alone=True)
+        if name:
+            return name
+    raise ContactError("请告诉我怎么称呼您，比如“张秀英”或“王阿姨”。")
+
+
+_CLAUSES = re.compile(r"[，,；;。\s]+")
+
+
+def _one_name(clause: str, *, surname_alone: bool) -> str | None:
+    surname = _SURNAME.match(clause)
     if surname:
-        return surname.group(1)
-    name = _NAME_SUFFIX.sub("", _POLITE_END.sub("", _NAME_PREFIX.sub("", plain)))
+        return surname.group(1) if surname_alone else None
+    name = _NAME_SUFFIX.sub("", _POLITE_END.sub("", _NAME_PREFIX.sub("", clause))).strip()
     if not _NAME.match(name) or any(ch.isdigit() for ch in name):
-        raise ContactError("请告诉我怎么称呼您，比如“张秀英”或“王阿姨”。")
-    return name.strip()
+        return None
+    return name
 
 
 # Words that make a message an address: building, unit, room, courtyard, road, or a compound name.
@@ -73,6 +94,17 @@ _ADDRESS = re.compile(
 def looks_like_address(text: str) -> bool:
     """Does the message say where (阳光苑3栋2单元, 5号楼楼道)?"""
     return _ADDRESS.search(simplify(text)) is not None
+
+
+# Where someone could be found: a building number or a named compound, not "楼上" or "门口".
+_FINDABLE = re.compile(
+    r"\d+\s*(?:栋|幢|号楼|单元|室|号)|[一二三四五六七八九十]+(?:栋|幢|号楼|单元)|小区|花园|家园|新村|公寓|大厦|苑"
+)
+
+
+def names_a_findable_place(text: str) -> bool:
+    """Could staff find the place from this message alone ("幸福里5栋2单元601", not "我们楼上")?"""
+    return _FINDABLE.search(simplify(text)) is not None
 
 
 # The words around an answer ("地址改一下，是阳光苑3栋", "我住在…", "情况是…"): staff get the value only.

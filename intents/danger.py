@@ -44,6 +44,7 @@ class DangerDetector:
         self.guide = guide
         self._normalize = normalize
         self._hazards = [(h, re.compile("|".join(f"(?:{w})" for w in h.words))) for h in guide.hazards]
+        self._unless = {h.kind: re.compile(h.unless) for h in guide.hazards if h.unless}
         # One pass over every hazard word first: most messages have none and stop here. The pass
         # tries the pattern only where a hazard word can begin (3x faster than re.search over
         # a 200-branch alternation, which has no literal prefix to skip ahead with).
@@ -74,7 +75,10 @@ class DangerDetector:
             return None
         found: list[tuple[Hazard, str, int]] = []
         for hazard, pattern in self._hazards:
-            match = self._first(pattern, normal) or (rewritten != normal and self._first(pattern, rewritten))
+            unless = self._unless.get(hazard.kind)
+            match = self._first(pattern, normal, unless) or (
+                rewritten != normal and self._first(pattern, rewritten, unless)
+            )
             if match and not self._resolved(normal if match.string == normal else rewritten, match):
                 found.append((hazard, match.group(), match.start()))
         if not found:
@@ -111,11 +115,18 @@ class DangerDetector:
         match, starts = self._any.match, self._starts
         return any(char in starts and match(text, index) for index, char in enumerate(text))
 
-    def _first(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-        """The first hazard word in `text` that is not negated."""
+    def _first(
+        self, pattern: re.Pattern[str], text: str, unless: re.Pattern[str] | None = None
+    ) -> re.Match[str] | None:
+        """The first hazard word in `text` that is not negated nor part of the hazard's look-alike
+        ("楼上那家人喊不应" about a leak); another hazard word later in the message still counts."""
+        spans = [m.span() for m in unless.finditer(text)] if unless is not None else []
         for match in pattern.finditer(text):
-            if not self._negated(text, match.start()):
-                return match
+            if self._negated(text, match.start()):
+                continue
+            if any(start <= match.start() < end for start, end in spans):
+                continue
+            return match
         return None
 
     def _now_near(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:

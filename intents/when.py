@@ -196,6 +196,21 @@ def _digits(text: str) -> str:
     return _CN_NUMBER.sub(lambda m: str(_cn_int(m.group())), text)
 
 
+def _names_a_moment(text: str, now: datetime) -> bool:
+    """A day, a part of the day or a clock time, beside an "as soon as possible"."""
+    try:
+        return (
+            _read_day(text, now.date()) is not None
+            or bool(_PART.search(text))
+            or bool(_CLOCK_HINT.search(text))
+        )
+    except WhenError:
+        return True  # an impossible date: read the message normally, which says what is wrong
+
+
+_CLOCK_HINT = re.compile(r"\d{1,2}\s*[点:：时]|[一二三四五六七八九十]{1,3}点")
+
+
 def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SERVICE_HOURS) -> Window | None:
     """The window a message names, or None when it names no day, part of day or time.
 
@@ -205,7 +220,8 @@ def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SER
     """
     text = _digits(simplify(text))
     tz = now.tzinfo
-    if _ASAP.search(text):
+    if _ASAP.search(text) and not _names_a_moment(text, now):
+        # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).
         return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), tz), asap=True)
     vague = _VAGUE.search(text)
     if vague:

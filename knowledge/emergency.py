@@ -32,6 +32,9 @@ class Hazard:
     claim_minutes: int
     item: str = ""  # catalogue id the community's ticket is filed under (when it acts)
     ongoing: bool = False  # a state that lasts (missing, trapped): past words do not cancel it
+    # A look-alike: when this matches the message, its words mean something else ("楼上那家人喊不应"
+    # about a leak is a neighbour not answering the door, not someone unconscious).
+    unless: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
                 claim_minutes=minutes,
                 item=str(entry.get("item", "") or ""),
                 ongoing=entry.get("ongoing") is True,
+                unless=pattern(entry.get("unless"), f"{where}.unless") if entry.get("unless") else "",
             )
         )
     fields = (

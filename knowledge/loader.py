@@ -31,6 +31,7 @@ from knowledge.models import (
     OrderSpec,
     Phrasings,
     Place,
+    Question,
     Span,
     TimeLimit,
     Where,
@@ -300,6 +301,7 @@ def _parse_item(
         "order",
         "phrasings",
         "situations",
+        "questions",
     }
     for key in raw:
         if key not in known:
@@ -338,6 +340,7 @@ def _parse_item(
         order=_parse_order(raw, ctx),
         phrasings=ctx.texts(raw, "phrasings", required=False),
         situations=ctx.texts(raw, "situations", required=False),
+        questions=_parse_questions(raw, ctx),
     )
     if item.order and not item.bookable:
         ctx.error("order", "an item with bookable: false cannot be ordered online")
@@ -428,6 +431,35 @@ def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:
         days if isinstance(days, int) else 0,
         ctx.text(value, "note", required=False, prefix="time_limit."),
     )
+
+
+QUESTION_ANSWER_MAX = 300  # characters: one short paragraph, with the checklist one reply away
+
+
+def _parse_questions(raw: dict[str, Any], ctx: _Ctx) -> tuple[Question, ...]:
+    """An item's `questions`: each `ask` (words any one of which asks it) and its `answer`."""
+    value = raw.get("questions")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        ctx.error("questions", "must be a non-empty list")
+        return ()
+    questions: list[Question] = []
+    for index, entry in enumerate(value):
+        prefix = f"questions[{index}]."
+        if not isinstance(entry, dict):
+            ctx.error(f"questions[{index}]", "must be a mapping with ask and answer")
+            continue
+        for key in entry:
+            if key not in ("ask", "answer"):
+                ctx.error(prefix + str(key), "unknown field")
+        ask = ctx.texts(entry, "ask", prefix=prefix)
+        answer = ctx.text(entry, "answer", prefix=prefix)
+        if len(answer) > QUESTION_ANSWER_MAX:
+            ctx.error(prefix + "answer", f"longer than {QUESTION_ANSWER_MAX} characters")
+        if ask and answer:
+            questions.append(Question(ask, answer))
+    return tuple(questions)
 
 
 PHRASINGS_FILE = "phrasings.yaml"

@@ -60,6 +60,15 @@ class OrderSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Question:
+    """A question residents ask about an item that the checklist does not answer in one line
+    ("家里有车能吃低保不", "户口在外地能领不"): the words that ask it and the short answer."""
+
+    ask: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
     id: str
     title: str
@@ -87,6 +96,7 @@ class Item:
     # examples the learned classifier trains on, so a community adds wording without touching code.
     phrasings: tuple[str, ...] = ()
     situations: tuple[str, ...] = ()
+    questions: tuple[Question, ...] = ()
 
     def order_fields(self, visit: bool) -> tuple[str, ...]:
         """Fields to collect; a home visit also needs the address."""

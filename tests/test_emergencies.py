@@ -146,3 +146,13 @@ def test_detection_with_the_prefilter_equals_a_plain_search(services: Services) 
     for text in texts:
         normal = detector._normalize(text)
         assert detector._anywhere(normal) == (detector._any.search(normal) is not None), text
+
+
+def test_a_neighbour_not_answering_about_a_leak_is_no_one_unconscious(classifier) -> None:
+    """A hazard's look-alike (emergency.yaml `unless`) hides only the words it explains."""
+    detect = classifier.danger.detect
+    assert detect("楼上卫生间漏水漏到我屋头天花板了 楼上那家人喊不应") is None
+    assert detect("楼上装修吵死了 敲门喊不答应") is None
+    assert detect("厨房漏水 我爸滑倒了 喊不应").hazard.kind == "medical"  # no neighbour: someone here
+    assert detect("楼上漏水 那家人喊不应 我妈去接水滑倒了起不来").hazard.kind == "medical"
+    assert detect("我妈喊不应了").hazard.kind == "medical"

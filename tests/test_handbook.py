@@ -121,6 +121,23 @@ def test_unknown_field_is_reported(data_copy: Path) -> None:
     assert _problems(data_copy) == ["items/sanitation.yaml: feee: unknown field"]
 
 
+def test_item_questions_are_checked(data_copy: Path) -> None:
+    def change(d):
+        d["questions"] = [
+            {"ask": ["有车"]},
+            {"ask": [], "answer": "太长" * 200},
+            {"ask": ["有房"], "answer": "有房的一般不能办。", "why": "?"},
+        ]
+
+    _edit(data_copy / "items/subsistence_allowance.yaml", change)
+    problems = _problems(data_copy)
+    where = "items/subsistence_allowance.yaml: questions"
+    assert f"{where}[0].answer: missing" in problems
+    assert f"{where}[1].ask: must be a non-empty list" in problems
+    assert f"{where}[1].answer: longer than 300 characters" in problems
+    assert f"{where}[2].why: unknown field" in problems
+
+
 def test_phrasings_problems_are_reported_with_file_and_field(data_copy: Path) -> None:
     def change(d):
         d["cues"]["cancel"] = []  # emptied

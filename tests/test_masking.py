@@ -95,3 +95,13 @@ def test_a_change_the_resident_made_is_quoted_too(handbook: Handbook) -> None:
     content = group_markdown("amended", _payload(changes=[f"地址 阳光苑3栋 → {attack}"]), handbook)
     assert "<@all>" not in content and "http" not in content and "**新工单 19999**" not in content
     assert next(line for line in content.splitlines() if "幸福里5栋" in line).startswith("> 改动：")
+
+
+def test_a_landline_contact_is_masked_like_a_mobile() -> None:
+    """Residents without a mobile give their home phone; the group sees its area code and last four."""
+    from desk.masking import mask_mobile
+
+    assert mask_mobile("028-85551234") == "028-****1234"
+    assert mask_mobile("0816-2345678") == "0816-****5678"
+    assert mask_mobile("13812345678") == "138****5678"
+    assert mask_mobile("85551234") == "****"

@@ -109,7 +109,7 @@ async def test_a_bare_address_or_name_replaces_that_field(say) -> None:
     await say("取消")
     await say("预约上门养老金认证")
     unclear = await say("1391234")
-    assert "不是有效的手机号码" in unclear and "还是用" in unclear
+    assert "不是有效的电话号码" in unclear and "还是用" in unclear
 
 
 async def test_delete_erases_the_row_and_the_next_order_asks_everything(say, desk) -> None:

@@ -108,10 +108,25 @@ def test_read_mobile(text: str, mobile: str | None) -> None:
     assert read_mobile(text) == mobile
 
 
-@pytest.mark.parametrize("text", ["1381234567", "12812345678", "138123456789", "028-88886666"])
+@pytest.mark.parametrize("text", ["1381234567", "12812345678", "138123456789", "88886666", "028-888866"])
 def test_invalid_mobile_numbers_are_refused(text: str) -> None:
-    with pytest.raises(ContactError, match="手机号"):
+    with pytest.raises(ContactError, match=r"手机号.*座机请带区号"):
         read_mobile(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("028-88886666", "028-88886666"),
+        ("我沒得手機 就屋頭座機 028-85551234", "028-85551234"),
+        ("(028)8555 1234", "028-85551234"),
+        ("010 12345678", "010-12345678"),
+        ("0816-2345678", "0816-2345678"),
+    ],
+)
+def test_a_landline_with_its_area_code_is_a_contact_number(text: str, phone: str) -> None:
+    """A trial resident without a mobile was refused her home phone and gave up her sign-up."""
+    assert read_mobile(text) == phone
 
 
 def test_names_and_addresses() -> None:

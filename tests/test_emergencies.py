@@ -156,3 +156,15 @@ def test_a_neighbour_not_answering_about_a_leak_is_no_one_unconscious(classifier
     assert detect("厨房漏水 我爸滑倒了 喊不应").hazard.kind == "medical"  # no neighbour: someone here
     assert detect("楼上漏水 那家人喊不应 我妈去接水滑倒了起不来").hazard.kind == "medical"
     assert detect("我妈喊不应了").hazard.kind == "medical"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在深圳，给我妈打了一下午电话都没人接，她一个人住5栋，麻烦谁去看一下",
+        "隔壁老爷子平时天天下楼遛弯，这周一次都没见着，晚上屋里灯也没开",
+    ],
+)
+def test_someone_alone_and_unreachable_said_in_another_order_is_an_emergency(classifier, text) -> None:
+    """Blind batch 10: the phone first and 'lives alone' after, and 这周 instead of 这几天."""
+    assert classifier.danger.detect(text).hazard.kind == "alone"

@@ -371,9 +371,12 @@ class Classifier:
             not has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm)
         ):
             return "cancel"
+        own = lexicon.own_request.search(norm) is not None
         if lexicon.status_alone.match(norm) or (
             lexicon.status.search(norm)
-            and (has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm))
+            and (
+                own or ((has_item or lexicon.order_weak.search(norm)) and not lexicon.in_general.search(norm))
+            )
         ):
             return "status"
         return "rate" if lexicon.rate.search(norm) else None

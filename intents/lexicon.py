@@ -113,6 +113,7 @@ class Lexicon:
     question: re.Pattern[str]
     availability: re.Pattern[str]
     asking: re.Pattern[str]
+    in_general: re.Pattern[str]  # "一般好久到账": how it usually goes, not where their own request is
     order_strong: re.Pattern[str]
     order_weak: re.Pattern[str]
     problem: re.Pattern[str]

@@ -174,6 +174,7 @@ CUE_NAMES = (
     "question",
     "availability",
     "asking",
+    "in_general",
     "order_strong",
     "order_weak",
     "problem",

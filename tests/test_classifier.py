@@ -218,6 +218,8 @@ def test_asking_for_a_person_stays_a_request_for_a_person(classifier: Classifier
         ("能不能请社区每个礼拜去看下我爸", "order"),
         ("10003这个单子呢", "status"),  # a trial resident's was sent to the telephone companies
         ("给我爸注销户口 他的身份证找不到了 是不是一定要交原件", "consult"),  # named: not out of scope at 0.6
+        ("生育津贴是打到单位还是直接打给个人哦 一般好久到账", "consult"),  # how it usually goes
+        ("我上个月交的生育津贴 一般好久到账", "status"),  # …unless it is their own application
     ],
 )
 def test_fee_hearsay_and_submitted_papers_read_as_residents_mean_them(

@@ -38,6 +38,10 @@ class Webhook:
             services, store, deadline=settings.reply_deadline, max_in_flight=settings.max_in_flight
         )
 
+    @property
+    def services(self) -> Services:
+        return self._services
+
     def use(self, services: Services) -> None:
         """Swap in services built after start-up (the database opens inside the event loop)."""
         self._services = services
@@ -265,4 +269,8 @@ def create_app(
 
     app.on_startup.append(startup)
     app.on_cleanup.append(shutdown)
+    if settings.console:  # after `startup`, which opens the database the console reads
+        import console
+
+        console.setup(app, settings, lambda: webhook.services)
     return app

@@ -1,0 +1,101 @@
+"""Live updates for every open board, whichever process changed the ticket.
+
+One poller per process reads the rows of the ticket event log added since it last looked (the log
+is the one place every change lands, from any process, on SQLite and PostgreSQL alike) and hands
+the changed ticket ids to each subscriber (an open board's event stream). It polls only while a
+board is open. PostgreSQL may commit a lower id after a higher one was read, so each pass looks
+back LOOKBACK ids and skips the ones already seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import TicketEvent
+
+POLL_SECONDS = 0.25  # a change shows on every board well within a second
+LOOKBACK = 64
+SEEN = 4096
+log = logging.getLogger("baishitong.console")
+
+
+class Live:
+    def __init__(self, database: Database, poll_seconds: float = POLL_SECONDS):
+        self._db = database
+        self._poll = poll_seconds
+        self._subscribers: set[asyncio.Queue[set[int] | None]] = set()
+        self._last = 0
+        self._seen: deque[int] = deque(maxlen=SEEN)
+        self._seen_set: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        async with self._db.session() as session:
+            self._last = int(await session.scalar(select(func.max(TicketEvent.id))) or 0)
+            recent = await session.scalars(
+                select(TicketEvent.id).where(TicketEvent.id > self._last - LOOKBACK)
+            )
+            for event_id in recent:  # already on the boards that open from now on
+                self._remember(event_id)
+        self._task = asyncio.create_task(self._run(), name="console-live")
+
+    async def close(self) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(None)  # each open stream ends
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def subscribe(self) -> asyncio.Queue[set[int] | None]:
+        queue: asyncio.Queue[set[int] | None] = asyncio.Queue()
+        self._subscribers.add(queue)
+        self._wake.set()
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[set[int] | None]) -> None:
+        self._subscribers.discard(queue)
+
+    async def _run(self) -> None:
+        while True:
+            if not self._subscribers:
+                self._wake.clear()
+                await self._wake.wait()
+            try:
+                changed = await self._changed()
+            except Exception:  # a database hiccup: the boards catch up on the next pass
+                log.exception("live updates: reading the ticket events failed")
+                changed = set()
+            if changed:
+                for queue in self._subscribers:
+                    queue.put_nowait(changed)
+            await asyncio.sleep(self._poll)
+
+    async def _changed(self) -> set[int]:
+        query = (
+            select(TicketEvent.id, TicketEvent.ticket_id)
+            .where(TicketEvent.id > self._last - LOOKBACK)
+            .order_by(TicketEvent.id)
+            .limit(1000)
+        )
+        async with self._db.session() as session:
+            rows = (await session.execute(query)).all()
+        changed = set()
+        for event_id, ticket_id in rows:
+            if event_id in self._seen_set or event_id <= self._last - LOOKBACK:
+                continue
+            self._remember(event_id)
+            self._last = max(self._last, event_id)
+            changed.add(ticket_id)
+        return changed
+
+    def _remember(self, event_id: int) -> None:
+        if len(self._seen) == self._seen.maxlen:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(event_id)
+        self._seen_set.add(event_id)

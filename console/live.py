@@ -2,9 +2,9 @@
 
 One poller per process reads the rows of the ticket event log added since it last looked (the log
 is the one place every change lands, from any process, on SQLite and PostgreSQL alike) and hands
-the changed ticket ids to each subscriber (an open board's event stream). It polls only while a
-board is open. PostgreSQL may commit a lower id after a higher one was read, so each pass looks
-back LOOKBACK ids and skips the ones already seen.
+the changed ticket ids to each subscriber (an open board's event stream). PostgreSQL may commit a
+lower id after a higher one was read, so each pass looks back LOOKBACK ids and skips the ones
+already seen.
 """
 
 from __future__ import annotations
@@ -29,21 +29,23 @@ class Live:
         self._db = database
         self._poll = poll_seconds
         self._subscribers: set[asyncio.Queue[set[int] | None]] = set()
-        self._last = 0
+        self._last: int | None = None  # read on the first pass
         self._seen: deque[int] = deque(maxlen=SEEN)
         self._seen_set: set[int] = set()
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
 
     async def start(self) -> None:
+        """Start polling (from the log's current end, read on the first pass: a database that is
+        down at start-up delays live updates, never the server)."""
+        self._task = asyncio.create_task(self._run(), name="console-live")
+
+    async def _begin(self) -> None:
         async with self._db.session() as session:
-            self._last = int(await session.scalar(select(func.max(TicketEvent.id))) or 0)
-            recent = await session.scalars(
-                select(TicketEvent.id).where(TicketEvent.id > self._last - LOOKBACK)
-            )
+            last = int(await session.scalar(select(func.max(TicketEvent.id))) or 0)
+            recent = await session.scalars(select(TicketEvent.id).where(TicketEvent.id > last - LOOKBACK))
             for event_id in recent:  # already on the boards that open from now on
                 self._remember(event_id)
-        self._task = asyncio.create_task(self._run(), name="console-live")
+        self._last = last
 
     async def close(self) -> None:
         for queue in self._subscribers:
@@ -55,31 +57,39 @@ class Live:
     def subscribe(self) -> asyncio.Queue[set[int] | None]:
         queue: asyncio.Queue[set[int] | None] = asyncio.Queue()
         self._subscribers.add(queue)
-        self._wake.set()
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[set[int] | None]) -> None:
         self._subscribers.discard(queue)
 
     async def _run(self) -> None:
+        """Poll all the time (one indexed query per pass), so a board that opens now misses
+        nothing that happens after; fan out only when someone listens."""
+        failing = False
         while True:
-            if not self._subscribers:
-                self._wake.clear()
-                await self._wake.wait()
             try:
+                if self._last is None:
+                    await self._begin()
                 changed = await self._changed()
-            except Exception:  # a database hiccup: the boards catch up on the next pass
-                log.exception("live updates: reading the ticket events failed")
-                changed = set()
+            except Exception as exc:  # a database outage: the boards catch up when it ends
+                if not failing:
+                    log.warning("live updates paused: reading the ticket events failed: %s", exc)
+                failing, changed = True, set()
+            else:
+                if failing:
+                    log.info("live updates resumed")
+                failing = False
             if changed:
                 for queue in self._subscribers:
                     queue.put_nowait(changed)
             await asyncio.sleep(self._poll)
 
     async def _changed(self) -> set[int]:
+        assert self._last is not None
+        last = self._last
         query = (
             select(TicketEvent.id, TicketEvent.ticket_id)
-            .where(TicketEvent.id > self._last - LOOKBACK)
+            .where(TicketEvent.id > last - LOOKBACK)
             .order_by(TicketEvent.id)
             .limit(1000)
         )
@@ -87,7 +97,7 @@ class Live:
             rows = (await session.execute(query)).all()
         changed = set()
         for event_id, ticket_id in rows:
-            if event_id in self._seen_set or event_id <= self._last - LOOKBACK:
+            if event_id in self._seen_set:
                 continue
             self._remember(event_id)
             self._last = max(self._last, event_id)

@@ -16,6 +16,15 @@ from handlers.wording import STATE_NAMES
 from storage.models import StaffMember, Ticket
 
 WARN_AT = 0.8  # the claim clock turns amber at 80% of its limit, as the completion warning does
+# Log entries the desk and the scheduler write beside the transitions handlers.wording names.
+EVENT_NAMES = {
+    "create": "提交",
+    "claim_reminder": "接单提醒",
+    "claim_escalation": "超时升级",
+    "done_warning": "超时预警",
+    "done_overdue": "督办",
+    "appointment_reminder": "预约提醒",
+}
 KIND_TITLES = {"complaint": "居民投诉", "handoff": "转人工", "follow_up": "回访"}
 
 

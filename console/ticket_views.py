@@ -113,7 +113,7 @@ async def ticket_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
                 {
                     "at": e.at.astimezone(desk.tz).strftime("%m-%d %H:%M"),
                     "actor": "居民" if e.actor == ticket.resident else e.actor,
-                    "action": ACTION_NAMES.get(e.action, e.action),
+                    "action": ACTION_NAMES.get(e.action) or present.EVENT_NAMES.get(e.action, e.action),
                     "state": STATE_NAMES.get(e.to_state, e.to_state),
                     "text": present.event_text(e.detail or {}),
                 }

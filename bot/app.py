@@ -184,6 +184,7 @@ async def _probe_database(desk: _Desk | None) -> tuple[bool | None, int | None, 
 # The only query fields an access log line keeps: the signatures would let anyone reading the log
 # replay or forge within the window, and openid identifies the resident.
 _LOGGED_QUERY = ("timestamp", "encrypt_type")
+_SECRET_PATH = "/console/link/"
 
 
 class RedactedAccessLogger(AbstractAccessLogger):
@@ -191,11 +192,14 @@ class RedactedAccessLogger(AbstractAccessLogger):
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         query = "&".join(f"{k}={request.query[k]}" for k in _LOGGED_QUERY if k in request.query)
+        path = request.path
+        if path.startswith(_SECRET_PATH):  # a console sign-in link carries its one-time token
+            path = _SECRET_PATH + "…"
         self.logger.info(
             '%s "%s %s%s" %d %d %.3fs',
             request.remote,
             request.method,
-            request.path,
+            path,
             "?" + query if query else "",
             response.status,
             response.body_length,

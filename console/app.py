@@ -20,6 +20,21 @@ from handlers import Services
 HERE = Path(__file__).parent
 
 
+# Pages with residents' details: never cached, never framed, scripts only from the package.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path.startswith("/console") and not request.path.startswith("/console/static/"):
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+
+
 async def _to_board(request: web.Request) -> web.StreamResponse:
     raise web.HTTPMovedPermanently("/console/")
 
@@ -52,5 +67,6 @@ def setup(app: web.Application, settings: Settings, services: Callable[[], Servi
         if console.live is not None:
             await console.live.close()
 
+    app.on_response_prepare.append(_headers)
     app.on_startup.append(start_live)
     app.on_shutdown.append(stop_live)

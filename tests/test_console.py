@@ -434,3 +434,44 @@ async def test_the_board_stream_sends_new_and_changed_rows_within_a_second(
     [claimed] = await read_events(stream, 1)
     assert "已签收" in claimed["html"]
     stream.close()
+
+
+async def test_pages_are_never_cached_or_framed_and_link_tokens_stay_out_of_the_access_log(
+    settings: Settings, desk_services: Services, desk: ServiceDesk, caplog
+) -> None:
+    import logging
+
+    from bot.app import access_log_options
+
+    server = TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1")
+    await server.start_server(**access_log_options(True))  # the runner options `serve` uses
+    client = TestClient(server)
+    await client.start_server()
+    try:
+        token, _ = await desk.signin.link(await desk.staff.by_name("陈书记"))
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            assert (await client.get(f"/console/link/{token}", allow_redirects=False)).status == 303
+        page = await client.get("/console/")
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert (await client.get("/console/static/board.js")).status == 200
+    finally:
+        await client.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert lines and all(token not in line for line in lines)
+    assert any("/console/link/…" in line for line in lines)
+
+
+async def test_console_off_serves_no_console(settings: Settings, desk_services: Services) -> None:
+    from dataclasses import replace
+
+    client = TestClient(
+        TestServer(create_app(replace(settings, console=False), desk_services, MemoryStore()))
+    )
+    await client.start_server()
+    try:
+        assert (await client.get("/console/signin")).status == 404
+        assert Settings.from_env({"CONSOLE": "off"}).console is False
+        assert Settings.from_env({}).console is True
+    finally:
+        await client.close()

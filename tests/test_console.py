@@ -475,3 +475,35 @@ async def test_console_off_serves_no_console(settings: Settings, desk_services: 
         assert Settings.from_env({}).console is True
     finally:
         await client.close()
+
+
+def test_the_scope_of_each_role() -> None:
+    """desk/policy's rule for one ticket, as the board's query applies it to many."""
+    from types import SimpleNamespace
+
+    from desk import policy
+
+    def member(name: str, grade: str = "A", categories=(), roles=()) -> SimpleNamespace:
+        return SimpleNamespace(name=name, grade=grade, categories=list(categories), roles=list(roles))
+
+    def ticket(state: str, assignee: str | None, category: str = "convenience", kind: str = "order"):
+        return SimpleNamespace(number="10001", state=state, assignee=assignee, category=category, kind=kind)
+
+    zhao = member("赵磊", "B", ["convenience"])
+    on, off = policy.scope_of(zhao, on_duty=True), policy.scope_of(zhao, on_duty=False)
+    assert policy.can_view(on, ticket("assigned", "李强")) is None  # unclaimed, his category, on duty
+    assert policy.can_view(off, ticket("assigned", "李强")) is not None  # off duty: only his own
+    assert policy.can_view(off, ticket("accepted", "赵磊")) is None
+    assert policy.can_view(on, ticket("accepted", "李强")) is not None  # claimed by someone else
+    assert policy.can_view(on, ticket("assigned", "李强", "social_security")) is not None
+    assert policy.can_view(on, ticket("assigned", None, kind="complaint")) is not None
+    leader = policy.scope_of(member("张敏", roles=["leader"]), on_duty=False)
+    assert policy.can_view(leader, ticket("accepted", "李强", "social_security")) is None
+    assert policy.can_view(leader, ticket("assigned", "陈书记", kind="complaint")) is not None
+    secretary = policy.scope_of(member("陈书记", roles=["secretary", "leader"]), on_duty=False)
+    assert (
+        secretary.role == "secretary"
+        and policy.can_view(secretary, ticket("open", None, kind="complaint")) is None
+    )
+    assert policy.sees_mobile(member("陈书记", roles=["secretary"]), ticket("accepted", "李强"))
+    assert not policy.sees_mobile(member("张敏", roles=["leader"]), ticket("accepted", "李强"))

@@ -69,7 +69,9 @@ def sign_in_by_wechat(page: Any, served: Served, openid: str) -> None:
     page.wait_for_url(served.url + "/console/", timeout=5000)
 
 
-def test_sign_in_through_the_account_then_a_live_order_claimed_and_completed(served: Served, browser) -> None:
+def test_sign_in_through_the_account_then_a_live_order_claimed_and_completed(
+    served: Served, browser, handbook: Handbook
+) -> None:
     served.bind("赵磊", ZHAO)
     page = new_page(browser)
     page.goto(served.url + "/console/signin")
@@ -96,6 +98,27 @@ def test_sign_in_through_the_account_then_a_live_order_claimed_and_completed(ser
     eventually(lambda: any("新工单 10001" in c for c in served.robot.contents))
     assert any("<@zhaolei>" in c for c in served.robot.contents)
     screenshots(page, "board", full_page=False)
+
+    # A change made by another process (this test's own desk on the same database) shows too.
+    async def another_process(desk: ServiceDesk) -> str:
+        item = handbook.item("sanitation")
+        placed = await desk.place_order(
+            resident="o-resident-other",
+            item_id=item.id,
+            category=item.category,
+            name="王阿姨",
+            mobile="13900001111",
+            fields={},
+            window=None,
+            urgent=True,
+            request_key="browser-other-process",
+        )
+        return placed.ticket.number
+
+    other = served.run(another_process(served.desk))
+    page.wait_for_selector(f"#t-{other}.urgent", timeout=3000)
+    assert page.locator("tbody tr").first.get_attribute("id") == f"t-{other}"  # urgent: on top
+    assert page.evaluate("window.notReloaded") is True
 
     # Claim and complete from the browser: the resident hears of both through the WeChat API.
     page.click("#t-10001 a")

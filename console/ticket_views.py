@@ -15,6 +15,7 @@ from console.auth import Viewer, client_of, signed_in
 from console.signin_views import see_other
 from console.state import state
 from desk import board, policy
+from desk.clocks import local
 from desk.refusals import Refused
 from desk.states import OPEN_STATES, TRANSITIONS
 from handlers.wording import ACTION_NAMES, STATE_NAMES, refusal
@@ -111,7 +112,7 @@ async def ticket_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
             "fields": present.visible_fields(ticket),
             "events": [
                 {
-                    "at": e.at.astimezone(desk.tz).strftime("%m-%d %H:%M"),
+                    "at": f"{local(e.at, desk.tz):%m-%d %H:%M}",
                     "actor": "居民" if e.actor == ticket.resident else e.actor,
                     "action": ACTION_NAMES.get(e.action) or present.EVENT_NAMES.get(e.action, e.action),
                     "state": STATE_NAMES.get(e.to_state, e.to_state),
@@ -180,3 +181,37 @@ async def complaints(request: web.Request, viewer: Viewer) -> web.StreamResponse
     return aiohttp_jinja2.render_template(
         "complaints.html", request, {"viewer": viewer, "rows": rows, "total": found.total}
     )
+
+
+AUDIT_NAMES = {
+    "signin": "登录",
+    "signin_confirmed": "微信确认登录",
+    "signin_wrong": "登录码或链接错误",
+    "signin_locked": "登录被暂停",
+    "link_issued": "生成登录链接",
+    "signout": "退出",
+    "signout_all": "退出所有设备",
+    "refused": "越权被拒",
+    "csrf_refused": "缺少校验码被拒",
+}
+
+
+@routes.get("/console/audit")
+@signed_in
+async def audit(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """The last entries of the audit log, newest first: the secretary's."""
+    refused = policy.can_see_audit(viewer.member)
+    if refused is not None:
+        return await _refused(request, viewer, refused, "")
+    desk = state(request).desk()
+    rows = [
+        {
+            "at": f"{local(row.at, desk.tz):%m-%d %H:%M:%S}",
+            "event": AUDIT_NAMES.get(row.event, row.event),
+            "staff": row.staff or "—",
+            "client": row.client,
+            "detail": " ".join(f"{k}={v}" for k, v in (row.detail or {}).items()),
+        }
+        for row in await desk.signin.store.audit_rows(limit=200)
+    ]
+    return aiohttp_jinja2.render_template("audit.html", request, {"viewer": viewer, "rows": rows})

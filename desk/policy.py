@@ -206,3 +206,8 @@ def sees_mobile(actor: Actor, ticket: TicketFacts) -> bool:
 def can_see_complaints(actor: Actor) -> Refused | None:
     """The complaints and follow-up (回访) list is the secretary's."""
     return None if "secretary" in actor.roles else Refused("secretary_only")
+
+
+def can_see_audit(actor: Actor) -> Refused | None:
+    """The console's audit log (sign-ins, lockouts, refusals) is the secretary's too."""
+    return None if "secretary" in actor.roles else Refused("secretary_only")

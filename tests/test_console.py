@@ -238,8 +238,9 @@ async def test_roles_decide_the_board_the_pages_and_the_actions(
     refused = await client.post(f"/console/t/{pension}/claim", data={"csrf": csrf})
     assert refused.status == 403 and (await desk.tickets.get(pension)).state == "assigned"
     assert (await client.get("/console/complaints")).status == 403
+    assert (await client.get("/console/audit")).status == 403
     assert (await client.get(f"/console/t/{complaint}")).status == 403
-    assert [e for e in await audit(desk) if e[0] == "refused"] == [("refused", "赵磊")] * 4
+    assert [e for e in await audit(desk) if e[0] == "refused"] == [("refused", "赵磊")] * 5
     # Routed to him: he is its assignee and sees the mobile in full.
     assert "13812345678" in await (await client.get(f"/console/t/{repair}")).text()
 
@@ -262,6 +263,8 @@ async def test_roles_decide_the_board_the_pages_and_the_actions(
         assert all(f"t-{n}" in board for n in (repair, pension, complaint)) and "13812345678" in board
         listing = await secretary.get("/console/complaints")
         assert listing.status == 200 and f"t-{complaint}" in await listing.text()
+        log = await secretary.get("/console/audit")
+        assert log.status == 200 and "越权被拒" in await log.text() and "赵磊" in await log.text()
     finally:
         await secretary.close()
 

@@ -187,6 +187,9 @@ def test_a_staff_session_is_refused_the_secretarys_pages_other_tickets_and_posts
     listing = secretary.goto(f"{served.url}/console/complaints")
     assert listing.status == 200 and f"t-{complaint}" in secretary.content()
     screenshots(secretary, "complaints")
+    assert secretary.goto(f"{served.url}/console/audit").status == 200
+    assert "越权被拒" in secretary.content() and "缺少校验码被拒" in secretary.content()
+    screenshots(secretary, "audit")
     secretary.goto(f"{served.url}/console/t/{pension}")
     assert "13812345678" in secretary.content()  # the secretary sees the full mobile
     audit = served.run(served.desk.signin.store.audit_rows())

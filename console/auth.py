@@ -51,8 +51,14 @@ def set_cookie(
         path="/console",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=_https(request),
     )
+
+
+def _https(request: web.Request) -> bool:
+    """Behind the HTTPS reverse proxy the README describes, the proxy says so. Trusting the header
+    is harmless: a client that forges it only makes its own cookie HTTPS-only."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
 def drop_cookie(response: web.StreamResponse, name: str) -> None:

@@ -31,7 +31,7 @@ FORBIDDEN = (
     "owner_or_leader",
     "reply_not_allowed",
 )
-BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee")  # the form was wrong: 400
+BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee", "unknown_staff")  # the form was wrong: 400
 DONE = {
     "claim": "已接单，居民会收到通知",
     "complete": "已办结，居民会收到通知并被请求评价",

@@ -113,6 +113,13 @@ async def test_sign_in_through_the_official_account(console: Console, say: Chat)
     page = await client.get("/console/signin")
     code = CODE.search(await page.text()).group(1)
     assert "HttpOnly" in page.headers["Set-Cookie"] and "SameSite=Strict" in page.headers["Set-Cookie"]
+    assert "Secure" not in page.headers["Set-Cookie"]  # plain HTTP in the test
+    proxied = await console.new_client()
+    try:
+        behind = await proxied.get("/console/signin", headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" in behind.headers["Set-Cookie"]
+    finally:
+        await proxied.close()
     assert (await (await client.get("/console/signin/status")).json())["state"] == "waiting"
 
     # A resident sending the code is politely refused, and the browser stays signed out.
@@ -338,6 +345,8 @@ async def test_unknown_tickets_and_actions_get_a_clear_answer(console: Console, 
     assert (await client.post(f"/console/t/{number}/explode", data={"csrf": csrf})).status == 400
     assert (await client.post(f"/console/t/{number}/note", data={"csrf": csrf, "text": "  "})).status == 400
     assert (await client.post(f"/console/t/{number}/transfer", data={"csrf": csrf})).status == 400
+    nobody = await client.post(f"/console/t/{number}/transfer", data={"csrf": csrf, "to": "无此人"})
+    assert nobody.status == 400 and "没有叫“无此人”的工作人员" in await nobody.text()
     assert len(await desk.tickets.events(number)) == 2  # create, assign: nothing else was written
 
 

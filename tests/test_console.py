@@ -519,3 +519,15 @@ def test_the_scope_of_each_role() -> None:
     )
     assert policy.sees_mobile(member("陈书记", roles=["secretary"]), ticket("accepted", "李强"))
     assert not policy.sees_mobile(member("张敏", roles=["leader"]), ticket("accepted", "李强"))
+
+
+def test_browser_tests_fail_in_ci_and_skip_elsewhere_without_chromium(monkeypatch) -> None:
+    from tests import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        browser.require_chromium()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        browser.require_chromium()

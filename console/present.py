@@ -11,7 +11,7 @@ from typing import Any
 
 from desk import policy
 from desk.clocks import local
-from desk.masking import mask_mobile, without_id_numbers
+from desk.masking import mask_mobile, mask_text, without_id_numbers
 from handlers.wording import STATE_NAMES
 from storage.models import StaffMember, Ticket
 
@@ -122,23 +122,29 @@ def row(ticket: Ticket, viewer: StaffMember, now: datetime, tz: tzinfo, items: M
     )
 
 
-def visible_fields(ticket: Ticket) -> list[tuple[str, str]]:
-    """The ticket's own fields as (label, text) for its page: ID numbers removed from free text;
-    name and mobile are shown (masked or not) by the page itself."""
+def free_text(text: str, *, full: bool) -> str:
+    """What a resident wrote: ID numbers always removed; mobiles in it masked unless the viewer
+    may see the resident's mobile (policy.sees_mobile)."""
+    return without_id_numbers(text) if full else mask_text(text)
+
+
+def visible_fields(ticket: Ticket, *, full: bool) -> list[tuple[str, str]]:
+    """The ticket's own fields as (label, text) for its page; name and mobile are shown (masked
+    or not) by the page itself."""
     from handlers.ordering import LABELS
 
     shown = []
     for key, value in (ticket.fields or {}).items():
-        if key in ("name", "mobile") or value in ("", None):
+        if key in ("name", "mobile") or value in ("", None) or isinstance(value, dict | list):
             continue
-        shown.append((LABELS.get(key, key), without_id_numbers(str(value))))
+        shown.append((LABELS.get(key, key), free_text(str(value), full=full)))
     return shown
 
 
-def event_text(detail: Mapping[str, Any]) -> str:
+def event_text(detail: Mapping[str, Any], *, full: bool) -> str:
     parts = []
     if detail.get("assignee"):
         parts.append(f"→ {detail['assignee']}")
     if detail.get("note"):
-        parts.append(without_id_numbers(str(detail["note"])))
+        parts.append(free_text(str(detail["note"]), full=full))
     return " ".join(parts)

@@ -101,6 +101,7 @@ async def ticket_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
     items = console.services().handbook.items
     now = desk.clock()
     done = request.query.get("done", "")
+    full = policy.sees_mobile(viewer.member, ticket)
     return aiohttp_jinja2.render_template(
         "ticket.html",
         request,
@@ -108,15 +109,16 @@ async def ticket_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
             "viewer": viewer,
             "t": ticket,
             "r": present.row(ticket, viewer.member, now, desk.tz, items),
-            "contact_name": ticket.contact_name if policy.sees_mobile(viewer.member, ticket) else None,
-            "fields": present.visible_fields(ticket),
+            "contact_name": ticket.contact_name if full else None,
+            "fields": present.visible_fields(ticket, full=full),
+            "comment": present.free_text(ticket.comment or "", full=full),
             "events": [
                 {
                     "at": f"{local(e.at, desk.tz):%m-%d %H:%M}",
                     "actor": "居民" if e.actor == ticket.resident else e.actor,
                     "action": ACTION_NAMES.get(e.action) or present.EVENT_NAMES.get(e.action, e.action),
                     "state": STATE_NAMES.get(e.to_state, e.to_state),
-                    "text": present.event_text(e.detail or {}),
+                    "text": present.event_text(e.detail or {}, full=full),
                 }
                 for e in events
             ],

@@ -296,6 +296,22 @@ async def test_resident_text_is_escaped_and_id_numbers_never_shown(console: Cons
     assert "<script>alert" not in board
 
 
+async def test_mobiles_written_in_free_text_are_masked_for_all_but_assignee_and_secretary(
+    console: Console, handbook
+) -> None:
+    client, desk = console.client, console.desk
+    number = await place(desk, handbook, "facility_repair", "k1", description="打我儿子电话 139-0000-1234")
+    await sign_in(client, desk, "张敏")  # the duty leader: not the assignee, not the secretary
+    page = await (await client.get(f"/console/t/{number}")).text()
+    assert "139-0000-1234" not in page and "139****1234" in page
+    holder = await console.new_client()
+    try:
+        await sign_in(holder, desk, "赵磊")  # the assignee
+        assert "139-0000-1234" in await (await holder.get(f"/console/t/{number}")).text()
+    finally:
+        await holder.close()
+
+
 # ---- the board ------------------------------------------------------------------------------------
 
 

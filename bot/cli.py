@@ -290,7 +290,8 @@ def _serve(args: argparse.Namespace) -> int:
     # shared between forked workers).
     gc.freeze()
     logging.getLogger("baishitong").info(
-        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s); %s",
+        "serving %s on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s); %s",
+        "/wechat and the staff console at /console" if settings.console else "/wechat (CONSOLE=off)",
         args.host,
         args.port,
         "redis" if settings.redis_url else "memory",

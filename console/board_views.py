@@ -189,7 +189,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 await response.write(
                     f"event: ticket\ndata: {json.dumps(message, ensure_ascii=False)}\n\n".encode()
                 )
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:  # the browser went away (closed the tab, lost the network)
         pass
     finally:
         console.live.unsubscribe(queue)

@@ -13,10 +13,8 @@ import asyncio
 import logging
 from collections import deque
 
-from sqlalchemy import func, select
-
+from storage.board import events_after, last_event_ids
 from storage.db import Database
-from storage.models import TicketEvent
 
 POLL_SECONDS = 0.25  # a change shows on every board well within a second
 LOOKBACK = 64
@@ -40,11 +38,9 @@ class Live:
         self._task = asyncio.create_task(self._run(), name="console-live")
 
     async def _begin(self) -> None:
-        async with self._db.session() as session:
-            last = int(await session.scalar(select(func.max(TicketEvent.id))) or 0)
-            recent = await session.scalars(select(TicketEvent.id).where(TicketEvent.id > last - LOOKBACK))
-            for event_id in recent:  # already on the boards that open from now on
-                self._remember(event_id)
+        last, recent = await last_event_ids(self._db, LOOKBACK)
+        for event_id in recent:  # already on the boards that open from now on
+            self._remember(event_id)
         self._last = last
 
     async def close(self) -> None:
@@ -86,17 +82,8 @@ class Live:
 
     async def _changed(self) -> set[int]:
         assert self._last is not None
-        last = self._last
-        query = (
-            select(TicketEvent.id, TicketEvent.ticket_id)
-            .where(TicketEvent.id > last - LOOKBACK)
-            .order_by(TicketEvent.id)
-            .limit(1000)
-        )
-        async with self._db.session() as session:
-            rows = (await session.execute(query)).all()
         changed = set()
-        for event_id, ticket_id in rows:
+        for event_id, ticket_id in await events_after(self._db, self._last - LOOKBACK):
             if event_id in self._seen_set:
                 continue
             self._remember(event_id)

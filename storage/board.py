@@ -13,7 +13,7 @@ from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.db import Database
-from storage.models import Ticket
+from storage.models import Ticket, TicketEvent
 from storage.tickets import UnknownTicket, parse_number
 
 
@@ -93,3 +93,23 @@ async def board(
         total = await session.scalar(select(func.count()).select_from(Ticket).where(*where))
         rows = list(await session.scalars(query))
     return rows, int(total or 0)
+
+
+async def last_event_ids(database: Database, back: int) -> tuple[int, list[int]]:
+    """(the newest event id, the ids of the `back` before it): where a live poller starts."""
+    async with database.session() as session:
+        last = int(await session.scalar(select(func.max(TicketEvent.id))) or 0)
+        recent = list(await session.scalars(select(TicketEvent.id).where(TicketEvent.id > last - back)))
+    return last, recent
+
+
+async def events_after(database: Database, after: int, limit: int = 1000) -> list[tuple[int, int]]:
+    """(event id, ticket id) of the log's rows with an id above `after`, oldest first."""
+    query = (
+        select(TicketEvent.id, TicketEvent.ticket_id)
+        .where(TicketEvent.id > after)
+        .order_by(TicketEvent.id)
+        .limit(limit)
+    )
+    async with database.session() as session:
+        return [(int(a), int(b)) for a, b in (await session.execute(query)).all()]

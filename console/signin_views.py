@@ -8,7 +8,16 @@ import logging
 import aiohttp_jinja2
 from aiohttp import web
 
-from console.auth import PENDING_COOKIE, SESSION_COOKIE, Viewer, client_of, drop_cookie, set_cookie, signed_in
+from console.auth import (
+    PENDING_COOKIE,
+    SESSION_COOKIE,
+    Viewer,
+    client_of,
+    drop_cookie,
+    set_cookie,
+    signed_in,
+    viewer_of,
+)
 from console.state import state
 from desk import signin
 from desk.refusals import Refused
@@ -20,6 +29,8 @@ routes = web.RouteTableDef()
 
 @routes.get("/console/signin")
 async def signin_page(request: web.Request) -> web.StreamResponse:
+    if await viewer_of(request) is not None:  # already signed in: no code needed
+        return see_other("/console/")
     desk = state(request).desk()
     client = client_of(request)
     try:

@@ -136,6 +136,7 @@ async def test_sign_in_through_the_official_account(console: Console, say: Chat)
     assert any("bst_console=" in c and "HttpOnly" in c and "SameSite=Strict" in c for c in cookie)
     board = await client.get("/console/")
     assert board.status == 200 and "李强" in await board.text()
+    assert (await client.get("/console/signin", allow_redirects=False)).headers["Location"] == "/console/"
     # The code is spent: sending it again confirms nothing.
     assert "登录码不对或已过期" in await say(f"登录 {code}", resident="wx-li")
     assert ("signin", "李强") in await audit(desk)

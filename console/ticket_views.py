@@ -80,10 +80,12 @@ async def _refused(request: web.Request, viewer: Viewer, refused: Refused, numbe
                 "refused", viewer.member.name, client_of(request), path=request.path, reason=refused.reason
             )
         )
+    # Back to the ticket when the action was refused; to the board when the ticket itself was.
+    back = f"/console/t/{number}" if number and status in (400, 409) else "/console/"
     return aiohttp_jinja2.render_template(
         "message.html",
         request,
-        {"heading": "不能这样做", "text": refusal(refused), "viewer": viewer, "back": f"/console/t/{number}"},
+        {"heading": "不能这样做", "text": refusal(refused), "viewer": viewer, "back": back},
         status=status,
     )
 

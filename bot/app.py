@@ -38,6 +38,10 @@ class Webhook:
             services, store, deadline=settings.reply_deadline, max_in_flight=settings.max_in_flight
         )
 
+    @property
+    def services(self) -> Services:
+        return self._services
+
     def use(self, services: Services) -> None:
         """Swap in services built after start-up (the database opens inside the event loop)."""
         self._services = services
@@ -180,6 +184,7 @@ async def _probe_database(desk: _Desk | None) -> tuple[bool | None, int | None, 
 # The only query fields an access log line keeps: the signatures would let anyone reading the log
 # replay or forge within the window, and openid identifies the resident.
 _LOGGED_QUERY = ("timestamp", "encrypt_type")
+_SECRET_PATH = "/console/link/"
 
 
 class RedactedAccessLogger(AbstractAccessLogger):
@@ -187,11 +192,14 @@ class RedactedAccessLogger(AbstractAccessLogger):
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         query = "&".join(f"{k}={request.query[k]}" for k in _LOGGED_QUERY if k in request.query)
+        path = request.path
+        if path.startswith(_SECRET_PATH):  # a console sign-in link carries its one-time token
+            path = _SECRET_PATH + "…"
         self.logger.info(
             '%s "%s %s%s" %d %d %.3fs',
             request.remote,
             request.method,
-            request.path,
+            path,
             "?" + query if query else "",
             response.status,
             response.body_length,
@@ -265,4 +273,8 @@ def create_app(
 
     app.on_startup.append(startup)
     app.on_cleanup.append(shutdown)
+    if settings.console:  # after `startup`, which opens the database the console reads
+        import console
+
+        console.setup(app, settings, lambda: webhook.services)
     return app

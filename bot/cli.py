@@ -153,6 +153,17 @@ def _parser() -> argparse.ArgumentParser:
     invite.set_defaults(run=_staff_invite)
     staff_commands.add_parser("duty", help="who is on duty now").set_defaults(run=_staff_duty)
 
+    console = commands.add_parser("console", help="the staff console at /console")
+    console_commands = console.add_subparsers(dest="console_command", required=True)
+    link = console_commands.add_parser(
+        "link", help="print a one-time sign-in link (10 minutes) for someone not yet bound to WeChat"
+    )
+    link.add_argument("name")
+    link.add_argument(
+        "--base", default="http://127.0.0.1:8080", help="the console's address as browsers reach it"
+    )
+    link.set_defaults(run=_console_link)
+
     report = commands.add_parser("report", help="the period's figures per item and per staff member")
     report.add_argument(
         "--from", dest="first", required=True, type=_day, help="YYYY-MM-DD (tickets created from)"
@@ -279,7 +290,8 @@ def _serve(args: argparse.Namespace) -> int:
     # shared between forked workers).
     gc.freeze()
     logging.getLogger("baishitong").info(
-        "serving /wechat on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s); %s",
+        "serving %s on %s:%d; store=%s; safe mode %s; %d handbook items; %d worker(s); %s",
+        "/wechat and the staff console at /console" if settings.console else "/wechat (CONSOLE=off)",
         args.host,
         args.port,
         "redis" if settings.redis_url else "memory",
@@ -821,6 +833,22 @@ def _staff_invite(args: argparse.Namespace) -> int:
         print(
             f"请{args.name}用本人微信向公众号发送“绑定 {code}”；"
             f"绑定码只能用一次，{expires.astimezone(desk.tz):%Y-%m-%d %H:%M} 前有效",
+            file=sys.stderr,
+        )
+        return 0
+
+    return _with_desk(run)
+
+
+def _console_link(args: argparse.Namespace) -> int:
+    async def run(desk: ServiceDesk) -> int:
+        member = await desk.staff.by_name(args.name)
+        token, expires = await desk.signin.link(member)
+        print(f"{args.base.rstrip('/')}/console/link/{token}")
+        print(
+            f"{member.name}的一次性登录链接，只能用一次，"
+            f"{expires.astimezone(desk.tz):%Y-%m-%d %H:%M} 前有效；"
+            "登录后请尽快用“绑定”绑定本人微信，以后用微信登录",
             file=sys.stderr,
         )
         return 0

@@ -52,6 +52,8 @@ class Settings:
     outbox_poll_seconds: float = 1.0
     outbox_lease_seconds: float = 60.0  # a row taken by a worker that died is sent by another after this
     scheduler_seconds: float = 30.0  # how often the ticket clocks are checked (0 in OUTBOX_WORKER=off)
+    console: bool = True  # the staff console at /console (CONSOLE=off: the webhook only)
+    console_session_hours: float = 12.0  # a console sign-in lasts this long
 
     def __post_init__(self) -> None:
         if not self.message_mode:  # frozen: resolve the default once, here
@@ -90,7 +92,9 @@ class Settings:
             outbox_poll_seconds=_float(env, "OUTBOX_POLL_SECONDS", 1.0),
             outbox_lease_seconds=_float(env, "OUTBOX_LEASE_SECONDS", 60.0),
             scheduler_seconds=_float(env, "SCHEDULER_SECONDS", 30.0),
-            outbox_worker=env.get("OUTBOX_WORKER", "on").strip().lower() not in ("off", "0", "false", "no"),
+            outbox_worker=_on(env, "OUTBOX_WORKER"),
+            console=_on(env, "CONSOLE"),
+            console_session_hours=_float(env, "CONSOLE_SESSION_HOURS", 12.0),
         )
         settings.validate()
         return settings
@@ -147,6 +151,11 @@ def _directory(raw: str) -> str:
     """An absolute path, so every message names the same place whatever the working directory."""
     raw = raw.strip()
     return os.path.abspath(os.path.expanduser(raw)) if raw else ""
+
+
+def _on(env: Mapping[str, str], name: str) -> bool:
+    """A switch that is on unless set to off (or 0, false, no)."""
+    return env.get(name, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

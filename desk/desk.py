@@ -39,6 +39,7 @@ from desk.refusals import Refused
 from desk.residents import ResidentDesk
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
+from desk.signin import SignIn
 from desk.staff import RoutingSnapshot, StaffDesk, person
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from desk.unanswered import UnansweredLog
@@ -86,6 +87,7 @@ class ServiceDesk:
         self.outbox = Outbox(database, clock)
         self.residents = ResidentDesk(database, clock)  # kept contact details, with consent
         self.unanswered = UnansweredLog(database, clock)  # what the bot could not answer outright
+        self.signin = SignIn(database, clock)  # the staff console's sign-ins and sessions
         # Binding attempts are limited in-process; bot/runtime.py shares them through Redis.
         self.bind_guard = BindGuard.in_process(lambda: self.clock().timestamp())
 

@@ -6,6 +6,7 @@ WeChat, the CLI and the console alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from desk.refusals import Refused
@@ -129,3 +130,84 @@ def can_reply(actor: Actor, ticket: TicketFacts) -> Refused | None:
     if ticket.state == "cancelled":
         return Refused("wrong_state", number=ticket.number, state=ticket.state, action="reply")
     return None
+
+
+# ---- the console: who sees which tickets ----------------------------------------------------
+
+SECRETARY_ONLY_KINDS = frozenset({"complaint"})  # complaints may be about colleagues
+UNCLAIMED = frozenset({"open", "assigned"})
+
+
+class Member(Actor, Protocol):
+    grade: str
+    categories: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which tickets a console user sees. `everything`: all but `hidden_kinds`. Otherwise the
+    tickets they hold, plus, while on duty, unclaimed tickets of `categories` (None: every
+    category, grade A) that are not of a hidden kind."""
+
+    role: str  # staff | leader | secretary
+    name: str
+    everything: bool
+    hidden_kinds: frozenset[str]
+    categories: frozenset[str] | None = None
+    on_duty: bool = False
+
+
+def console_role(actor: Actor) -> str:
+    """The widest of a person's roles: secretary (书记) > leader (值班长) > staff."""
+    if "secretary" in actor.roles:
+        return "secretary"
+    return "leader" if "leader" in actor.roles else "staff"
+
+
+def scope_of(actor: Member, *, on_duty: bool) -> Scope:
+    """Staff: tickets routed to them and on-duty tickets of their categories; a duty leader: all
+    tickets but complaints; the secretary: everything."""
+    role = console_role(actor)
+    if role == "secretary":
+        return Scope(role, actor.name, True, frozenset())
+    if role == "leader":
+        return Scope(role, actor.name, True, SECRETARY_ONLY_KINDS)
+    categories = None if actor.grade == "A" else frozenset(actor.categories)
+    return Scope(role, actor.name, False, SECRETARY_ONLY_KINDS, categories, on_duty)
+
+
+class Viewed(TicketFacts, Protocol):
+    kind: str
+    category: str
+
+
+def can_view(scope: Scope, ticket: Viewed) -> Refused | None:
+    """The same rule as the board's query (storage.tickets.Board), for one ticket."""
+    if ticket.assignee == scope.name:
+        return None
+    if ticket.kind in scope.hidden_kinds:
+        return Refused("not_for_you", number=ticket.number)
+    if scope.everything:
+        return None
+    if (
+        scope.on_duty
+        and ticket.state in UNCLAIMED
+        and (scope.categories is None or ticket.category in scope.categories)
+    ):
+        return None
+    return Refused("not_for_you", number=ticket.number)
+
+
+def sees_mobile(actor: Actor, ticket: TicketFacts) -> bool:
+    """A resident's mobile in full: only to the person holding the ticket and the secretary."""
+    return ticket.assignee == actor.name or "secretary" in actor.roles
+
+
+def can_see_complaints(actor: Actor) -> Refused | None:
+    """The complaints and follow-up (回访) list is the secretary's."""
+    return None if "secretary" in actor.roles else Refused("secretary_only")
+
+
+def can_see_audit(actor: Actor) -> Refused | None:
+    """The console's audit log (sign-ins, lockouts, refusals) is the secretary's too."""
+    return None if "secretary" in actor.roles else Refused("secretary_only")

@@ -4,7 +4,8 @@ Each front door words them itself: WeChat and the CLI with handlers.wording, the
 templates. Reasons: unknown_ticket, not_your_ticket, unknown_staff, wrong_state, already_claimed,
 owner_only, owner_or_leader, leader_only, not_holder, already_with, needs_assignee, busy,
 bad_stars, bad_code, bound_elsewhere, bad_leave, reply_not_allowed, not_for_you, not_qualified,
-bind_locked, bind_paused.
+bind_locked, bind_paused; the console: signin_code, signin_locked, signin_expired, signin_link,
+secretary_only.
 """
 
 from __future__ import annotations

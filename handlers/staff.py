@@ -1,5 +1,5 @@
-"""Staff commands from WeChat: 绑定 CODE, 接单 N, 办结 N 备注, 转交 N 姓名, 保留 N, 回复 N 内容, 我的工单,
-值班.
+"""Staff commands from WeChat: 绑定 CODE, 登录 CODE, 接单 N, 办结 N 备注, 转交 N 姓名, 保留 N, 回复 N 内容,
+我的工单, 值班.
 
 Only a WeChat identity bound with a one-time code may run them; the staff table is consulted only
 for messages that start with a command word, so residents' messages never pay for the lookup.
@@ -23,7 +23,7 @@ from intents.normalize import simplify
 if TYPE_CHECKING:
     from desk.desk import ServiceDesk, StaffMember, Ticket
 
-COMMAND = re.compile(r"^\s*(绑定|接单|办结|转交|保留|回复|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
+COMMAND = re.compile(r"^\s*(绑定|登录|接单|办结|转交|保留|回复|我的工单|值班)\s*[:：]?\s*(.*)$", re.S)
 _NUMBER_REST = re.compile(r"^(\d{5,})\s*(.*)$", re.S)
 USAGE = {
     "接单": "接单 工单号，例如：接单 10001",
@@ -36,6 +36,8 @@ log = logging.getLogger("baishitong.desk")
 NEEDS_REST = ("转交", "回复")  # verbs whose text after the number is required (a name, the answer)
 # "回复" is a command only with a ticket number: a resident's "回复我一下" is not one.
 NUMBERED_ONLY = ("回复",)
+# "登录" is a command only with a console sign-in code: a resident's "登录不上社保网站" is not one.
+_SIGNIN_CODE = re.compile(r"^[A-Za-z0-9]{3}[\s-]?[A-Za-z0-9]{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ def parse(text: str) -> StaffCommand | None:
     if found is None:
         return None
     verb, rest = found.group(1), found.group(2).strip()
+    if verb == "登录":
+        return StaffCommand(verb, None, rest) if _SIGNIN_CODE.match(rest) else None
     parts = _NUMBER_REST.match(rest) if verb in USAGE else None
     if parts:
         return StaffCommand(verb, parts.group(1), parts.group(2).strip())
@@ -90,6 +94,15 @@ async def _bind(ctx: Context, desk: ServiceDesk, command: StaffCommand) -> str:
     return (
         f"绑定成功，{member.name}。以后可以在这里发：接单 工单号、办结 工单号 备注、"
         "转交 工单号 姓名、回复 工单号 内容、我的工单、值班。"
+    )
+
+
+async def _sign_in(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
+    """登录 CODE: the browser showing CODE signs in to the staff console as this member."""
+    await desk.signin.confirm(member, command.rest, ctx.message.resident)
+    return (
+        f"已确认，{member.name}：浏览器上的工作台马上会登录。"
+        "如果不是您本人正在登录，请马上告诉社区书记，并在工作台上“退出所有设备”。"
     )
 
 
@@ -134,6 +147,7 @@ def _number(command: StaffCommand) -> str:
 
 Verb = Callable[[Context, "ServiceDesk", "StaffMember", StaffCommand], Awaitable[str]]
 VERBS: dict[str, Verb] = {
+    "登录": _sign_in,
     "接单": _claim,
     "办结": _complete,
     "转交": _transfer,

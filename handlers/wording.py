@@ -60,6 +60,13 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bind_paused": lambda f: f"绑定码近来被大量尝试，绑定已暂停，请 {f['minutes']} 分钟后再试。",
     "bound_elsewhere": lambda f: f"这个微信已绑定为“{f['name']}”，不能再绑定“{f['wanted']}”。",
     "bad_leave": lambda f: "请假结束日期早于开始日期",
+    "signin_code": lambda f: "登录码不对或已过期（5 分钟内有效）。请刷新工作台的登录页，发送新显示的登录码。",
+    "signin_locked": lambda f: f"登录尝试次数太多，已暂停，请 {f['minutes']} 分钟后再试。",
+    "signin_expired": lambda f: "这次登录已过期，请刷新登录页重新登录。",
+    "signin_link": lambda f: "登录链接无效、已用过或已过期，请向社区书记要一个新的。",
+    "secretary_only": lambda f: "只有社区书记能看投诉和回访。",
+    "unknown_action": lambda f: "没有这个操作",
+    "needs_text": lambda f: f"{ACTION_NAMES[f['action']]}需要写内容",
     "reply_not_allowed": lambda f: (
         f"工单 {f['number']} 由 {f['assignee'] or '（未派）'} 负责，只有负责人、值班长或书记能回复居民"
     ),

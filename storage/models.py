@@ -204,3 +204,48 @@ class UnansweredQuestion(Base):
     offered: Mapped[str] = mapped_column(Text, default="")  # item ids offered, comma-separated
     picked: Mapped[str | None] = mapped_column(String(64), nullable=True)
     picked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleSignin(Base):
+    """A browser waiting to be signed in: it shows a short code the staff member sends ("登录 CODE")
+    from their bound WeChat, or it was made confirmed by `baishitong console link NAME`. Only
+    hashes are stored: the browser's pending token (the key) and the code."""
+
+    __tablename__ = "console_signins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds a random token; the row holds its sha256, so a copy
+    of the database signs nobody in. `ended_at` set: signed out (or signed out everywhere)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleAudit(Base):
+    """Sign-ins, sign-outs and refusals in the console (ticket changes are on the tickets' logs)."""
+
+    __tablename__ = "console_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    staff: Mapped[str] = mapped_column(String(32), default="")
+    client: Mapped[str] = mapped_column(String(64), default="", index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

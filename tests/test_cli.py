@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -433,3 +434,13 @@ def test_office_ticket_operations_export_search_and_staff_who_leave(tmp_path) ->
     assert run("staff", "remove", "赵磊", env=env).returncode == 0
     listing = run("staff", "list", env=env).stdout
     assert "已停用" in next(line for line in listing.splitlines() if line.startswith("赵磊"))
+
+
+def test_console_link_prints_a_one_time_link_for_a_named_staff_member(tmp_path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'link.db'}"}
+    assert run("staff", "import", "examples/rota.yaml", env=env).returncode == 0
+    printed = run("console", "link", "陈书记", "--base", "https://office.example/", env=env)
+    assert printed.returncode == 0 and "只能用一次" in printed.stderr
+    assert re.fullmatch(r"https://office\.example/console/link/[A-Za-z0-9_-]{43}", printed.stdout.strip())
+    missing = run("console", "link", "无此人", env=env)
+    assert missing.returncode == 2 and "没有叫“无此人”的工作人员" in missing.stderr

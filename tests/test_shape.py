@@ -50,3 +50,13 @@ def test_desk_knows_nothing_of_wechat_or_http() -> None:
 @pytest.mark.parametrize("package", ["intents", "knowledge"])
 def test_intents_and_knowledge_do_no_io(package: str) -> None:
     assert offending(package, IO_MODULES) == []
+
+
+def test_the_console_changes_tickets_only_through_desk() -> None:
+    """console/ has no rule and no query of its own: desk/ operations and storage/board's reads."""
+    writers = ("sqlalchemy", "storage.tickets", "storage.outbox", "storage.console", "redis")
+    assert offending("console", writers) == []
+
+
+def test_desk_never_imports_the_console() -> None:
+    assert offending("desk", ("console",)) == []

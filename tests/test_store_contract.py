@@ -216,7 +216,11 @@ async def _die(store) -> None:
     """What SIGKILL does to a store's process, as far as Redis can tell: the lease stops renewing."""
     heartbeat = getattr(store, "_heartbeat", None)  # (getattr: the tests also run on a store without leases)
     if heartbeat is not None:
-        heartbeat.cancel()
+        # Wait until the heartbeat has really stopped: cancelled while its renewal was in flight,
+        # it could still write the lease after the DELETE below (seen in ~1 run in 10).
+        while not heartbeat.done():
+            heartbeat.cancel()
+            await asyncio.wait({heartbeat}, timeout=0.05)
         await store._client.delete(store._lease_key(store.owner_id))
 
 

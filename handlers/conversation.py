@@ -54,7 +54,8 @@ class Placed:
 
 @dataclass(frozen=True, slots=True)
 class Reported:
-    """An emergency ticket just opened: the resident's next message adds the address to it."""
+    """An emergency just answered: the resident's next messages are about it (the address goes onto
+    its ticket). `number` is "" when the community opened no ticket (gas in one's own kitchen)."""
 
     number: str
     kind: str

@@ -175,6 +175,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         return await _cancel(ctx, chosen)
     if len(chosen) > 1:
         return _ask_which(ctx, request, chosen)
+    if request.action == "cancel" and _unsure(ctx, request.text):
+        return _cancel_or_retime(ctx, chosen[0])
     if request.action == "cancel":
         return await _cancel(ctx, chosen)
     return await change(ctx, request, chosen[0])
@@ -285,6 +287,25 @@ async def choose(ctx: Context, pending: Pending) -> Reply | None:
         return None
     request = read(ctx, pending.text) or OwnRequest(pending.action, pending.text)
     return await answer(ctx, replace(request, number=number))
+
+
+def _unsure(ctx: Context, text: str) -> bool:
+    """ "去不了了 咋个整": unable to come and asking what to do, with no word that says cancel (a
+    trial resident's booking was cancelled when she wanted another day)."""
+    lexicon = ctx.services.classifier.lexicon
+    norm = lexicon.normalize(text)
+    return lexicon.own_tickets["unsure"].search(norm) is not None and not _EXPLICIT_CANCEL.search(norm)
+
+
+_EXPLICIT_CANCEL = re.compile(r"取消|不要了|不办了|不用了|退掉|撤销|撤回|作废")
+
+
+def _cancel_or_retime(ctx: Context, ticket: Ticket) -> Reply:
+    title = _title(ctx, ticket)
+    return Reply(
+        f"工单 {ticket.number}【{title}】：要取消，请回复“取消 {ticket.number}”；"
+        "想换个时间，直接说新的时间，比如“改到下周三下午”。"
+    )
 
 
 async def _cancel(ctx: Context, tickets: list[Ticket]) -> Reply:

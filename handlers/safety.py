@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections.abc import Iterable
 
 from desk.desk import Limits
 from desk.emergencies import Emergency
@@ -19,38 +21,50 @@ from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
 from intents.contact import looks_like_address, names_a_findable_place
 from intents.danger import Danger
+from knowledge.emergency import EmergencyNumber, Hazard
 
 log = logging.getLogger(__name__)
 
 
 def first_lines(danger: Danger) -> str:
     """Two or three short lines: the numbers first, then what to do now."""
-    numbers = "、".join(f"{n.phone}（{n.label}）" for n in danger.numbers)
-    return "\n".join([f"【紧急】请马上拨打 {numbers}！", *danger.hazard.advice])
+    return _lines(danger.hazard, danger.numbers)
+
+
+def _lines(hazard: Hazard, numbers: Iterable[EmergencyNumber]) -> str:
+    said = "、".join(f"{n.phone}（{n.label}）" for n in numbers)
+    return "\n".join([f"【紧急】请马上拨打 {said}！", *hazard.advice])
 
 
 async def answer(ctx: Context, danger: Danger) -> Reply:
-    """The advice first; then, when the community acts, the ticket that backs the promise."""
+    """The advice first; then, when the community acts, the ticket that backs the promise. Either
+    way the next messages stay with the emergency (add_details): a trial resident who smelt gas at
+    home asked for the number again and for someone to come, and got the office hours."""
     lines = [first_lines(danger)]
-    ticket_number = await _open_ticket(ctx, danger) if danger.community_acts else None
+    ticket_number = await _open_ticket(ctx, danger.hazard) if danger.community_acts else None
     if ticket_number is not None:
-        has_address = names_a_findable_place(ctx.message.text)  # "我们楼上" is not one
-        lines.append(f"社区已派紧急工单（编号 {ticket_number}），已通知所有值班人员。")
-        if not has_address:
-            lines.append("请回复具体地址（小区、楼栋、单元、门牌），方便工作人员赶到。")
-        ctx.conversation.enter(EMERGENCY, Reported(ticket_number, danger.hazard.kind))
+        lines.extend(_ticket_lines(ctx, ticket_number))
     elif danger.community_acts:
         office = ctx.services.handbook.office
         lines.append(f"也请打社区电话 {office.phone}（值班手机 {office.duty_phone}），让社区马上派人。")
+    ctx.conversation.enter(EMERGENCY, Reported(ticket_number or "", danger.hazard.kind))
     return Reply("\n".join(lines))
 
 
-async def _open_ticket(ctx: Context, danger: Danger) -> str | None:
-    desk, hazard = ctx.services.desk, danger.hazard
+def _ticket_lines(ctx: Context, number: str) -> list[str]:
+    lines = [f"社区已派紧急工单（编号 {number}），已通知所有值班人员。"]
+    if not names_a_findable_place(ctx.message.text):  # "我们楼上" is not one
+        lines.append("请回复具体地址（小区、楼栋、单元、门牌），方便工作人员赶到。")
+    return lines
+
+
+async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | None:
+    desk = ctx.services.desk
     if desk is None or not hazard.item or hazard.item not in ctx.services.handbook.items:
         return None
     item = ctx.services.handbook.item(hazard.item)
-    emergency = Emergency(hazard.kind, hazard.title, item.id, item.category, ctx.message.text.strip())
+    text = said or ctx.message.text.strip()
+    emergency = Emergency(hazard.kind, hazard.title, item.id, item.category, text)
     # One ticket per message, however often WeChat retries it.
     key = hashlib.sha256(f"{ctx.message.resident}\n{ctx.message.text}".encode()).hexdigest()[:32]
     try:
@@ -66,10 +80,12 @@ async def _open_ticket(ctx: Context, danger: Danger) -> str | None:
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     """After an emergency, what the resident writes next is about it — the address, a name, "警察说要
     等一哈", "社区的人好久到" — and goes onto its ticket, until they ask about a service by name or
-    say thanks. (A resident who had to repeat the flat number into an apology was seen in a trial.)"""
+    say thanks. (A resident who had to repeat the flat number into an apology was seen in a trial.)
+    With no ticket (gas in one's own kitchen), asking for the number gets it again and asking for
+    someone opens the ticket then."""
     desk = ctx.services.desk
     text = ctx.message.text.strip()
-    if desk is None or not text:
+    if not text:
         return None
     field = "address" if looks_like_address(text) else "detail"
     if field == "detail":
@@ -77,6 +93,18 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
             ctx.conversation.forget()
             return None  # a new question, or thanks: not more about the emergency
+    guide = ctx.services.handbook.emergency
+    hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
+    if guide is None or hazard is None:
+        ctx.conversation.forget()
+        return None
+    plain = ctx.services.classifier.normalize(text).replace(" ", "")
+    again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
+    if not reported.number:
+        return await _without_ticket(ctx, hazard, again, plain)
+    if desk is None:
+        return None
+    asks_numbers = re.search(guide.ask_numbers, plain) is not None
     try:
         ticket = await desk.add_detail(ctx.message.resident, reported.number, field, text)
     except Refused:
@@ -91,7 +119,24 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
             "您说的也已经加进去了，值班人员会尽快赶到。有危险请先打 110 / 120。"
         )
-    return Reply(
+    acknowledged = (
         f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！"
         "有危险请先打 110 / 120。"
     )
+    return Reply(f"{again}\n{acknowledged}" if asks_numbers else acknowledged)
+
+
+async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:
+    """The emergency's numbers and advice again; when the resident asks for someone, the ticket."""
+    guide = ctx.services.handbook.emergency
+    assert guide is not None
+    if re.search(guide.ask_someone, plain):
+        # What the resident said so far (kept masked in the conversation), the hazard first.
+        said = "；".join([*ctx.conversation.recent[-3:], ctx.message.text.strip()])
+        number = await _open_ticket(ctx, hazard, said)
+        if number is not None:
+            ctx.conversation.enter(EMERGENCY, Reported(number, hazard.kind))
+            return Reply("\n".join([again, *_ticket_lines(ctx, number)]))
+        office = ctx.services.handbook.office
+        return Reply(f"{again}\n请马上打社区值班手机 {office.duty_phone}，让社区派人。")
+    return Reply(f"{again}\n要社区派人来，请回复“派人”；已经没事了，回复“没事了”。")

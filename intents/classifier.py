@@ -174,7 +174,10 @@ class Classifier:
             for token in set(self.tokens(text))
             if any(w == ALIAS_WEIGHT and owner != item_id for owner, w in self._terms.get(token, ()))
         ]
-        return bool(names) and all(any(name in alias for alias in own) for name in names)
+        # The name ends one of the item's names (Chinese names end on their head noun): 优待证 in
+        # 退役军人优待证 is this item, but 居住证 inside 入学居住证明 is not (a trial resident asking
+        # about 居住证 after school enrolment got the enrolment card again).
+        return bool(names) and all(any(alias.endswith(name) for alias in own) for name in names)
 
     def classify(self, text: str) -> Classification:
         """The rules' reading, corrected by the learned model where the rules are weak. The last

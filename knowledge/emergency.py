@@ -50,6 +50,10 @@ class EmergencyGuide:
     resolved: str  # right after a hazard: it is over ("后来找到了")
     now_near: str  # near the hazard words: it is happening now, whatever else the message says
     jokes: str  # a bare 救命 with these is a figure of speech ("笑死我了救命")
+    # After the first reply, still about the emergency: asking for the numbers again, asking the
+    # community to send someone ("社区能不能马上来个人").
+    ask_numbers: str = "电话|号码"
+    ask_someone: str = "派人|来人|来个人"
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
     sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
@@ -149,6 +153,8 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
         "now_near",
         "resolved",
         "jokes",
+        "ask_numbers",
+        "ask_someone",
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
     words: dict[str, tuple[str, ...]] = {}

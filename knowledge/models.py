@@ -46,6 +46,7 @@ OWN_TICKET_CUES = (
     "report",
     "every",
     "week",
+    "unsure",
 )
 
 

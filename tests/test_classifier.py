@@ -220,6 +220,11 @@ def test_asking_for_a_person_stays_a_request_for_a_person(classifier: Classifier
         ("给我爸注销户口 他的身份证找不到了 是不是一定要交原件", "consult"),  # named: not out of scope at 0.6
         ("生育津贴是打到单位还是直接打给个人哦 一般好久到账", "consult"),  # how it usually goes
         ("我上个月交的生育津贴 一般好久到账", "status"),  # …unless it is their own application
+        # Second resident trial: each of these started a booking nobody asked for.
+        ("我腿脚不好 走不到派出所 可不可以喊我女儿去帮我办 退休金这个月还发不发嘛", "consult"),
+        ("报名的时候娃儿户口不在这边行不行 我们居住证还没办", "consult"),
+        ("那这几个月咋办嘛 社区有没有人上门帮忙护理或者白天可以送过去照看的地方", "consult"),
+        ("我78了走不动 社区能不能派人上门来帮我弄这些", "order"),
     ],
 )
 def test_fee_hearsay_and_submitted_papers_read_as_residents_mean_them(

@@ -8,6 +8,7 @@ others (an emergency) is one more line at the top of the list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -151,13 +152,18 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     asks = aspect not in (None, "compare") or any(word in compact for word in classifier.lexicon.checklist)
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
+    own_question = facts.question_answer(ctx, current, text) is not None
+    if own_question and result.intent == "order" and _YES_NO.search(compact) and not about_ticket:
+        # "签了以后医生能到屋头来看我妈不" after the family doctor: the item's own question, asked
+        # yes-or-no, not a booking (a trial resident was walked into a home-visit order).
+        return item, QUESTION
     if result.intent == "status" and aspect is not None and not about_ticket:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
     elif result.intent == "office" and aspect == "hours":
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
-    if facts.question_answer(ctx, current, text) is not None:
+    if own_question:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口) in passing.
         return item, QUESTION
@@ -175,6 +181,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 
 
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
+_YES_NO = re.compile(r"(不|吗|嘛|没|没有|不嘛)[?？。!！~]*$")
 
 
 def _new_subject(classifier: Classifier, compact: str, item: Item) -> bool:

@@ -370,6 +370,7 @@ def _chat(args: argparse.Namespace) -> int:
         try:
             await talk(pipeline)
         finally:
+            await services.desk.conversations.flush()
             await database.close()
 
     async def talk(pipeline: Pipeline) -> None:

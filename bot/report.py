@@ -55,7 +55,7 @@ def _fmt(value: float | None, pattern: str) -> str:
     return "-" if value is None else pattern.format(value)
 
 
-def _cells(row: ReportRow, name: str) -> list[str]:
+def cells(row: ReportRow, name: str) -> list[str]:
     return [
         name,
         str(row.tickets),
@@ -103,11 +103,11 @@ def table(report: Report, handbook: Handbook) -> str:
     ):
         out.append(f"\n{title}")
         out.append("\t".join(HEADERS))
-        out.extend("\t".join(_cells(row, name(row))) for row in rows)
+        out.extend("\t".join(cells(row, name(row))) for row in rows)
         if not rows:
             out.append("（这段时间没有工单）")
     if report.total is not None:
-        out.append("\n" + "\t".join(_cells(report.total, TOTAL)))
+        out.append("\n" + "\t".join(cells(report.total, TOTAL)))
     if report.answers is not None:
         out.append("")
         out.extend("\t".join(line) for line in answers_lines(report.answers, handbook))
@@ -121,9 +121,9 @@ def csv_text(report: Report, handbook: Handbook) -> str:
     for kind, rows in (("事项", report.by_item), ("工作人员", report.by_staff)):
         for row in rows:
             name = item_name(handbook, row.key) if kind == "事项" else row.key
-            writer.writerow([kind, row.key, *_cells(row, name)])
+            writer.writerow([kind, row.key, *cells(row, name)])
     if report.total is not None:
-        writer.writerow([TOTAL, "", *_cells(report.total, TOTAL)])
+        writer.writerow([TOTAL, "", *cells(report.total, TOTAL)])
     if report.answers is not None:
         for label, figure, note in answers_lines(report.answers, handbook):
             writer.writerow([label, "", figure, note])

@@ -66,10 +66,10 @@ def charts(report: Report, handbook: Handbook) -> dict[str, str]:
     """The charts' data as JSON for charts.js: tickets per item and per staff member, the rates."""
     staff_name = lambda r: UNASSIGNED if r.key == "-" else r.key  # noqa: E731
     return {
-        "items": _bars(
+        "by_item": _bars(
             report.by_item, lambda r: item_name(handbook, r.key), lambda r: f"按时办结 {_pct(r.on_time_rate)}"
         ),
-        "staff": _bars(report.by_staff, staff_name, lambda r: f"满意率 {_pct(r.satisfaction_rate)}"),
+        "by_staff": _bars(report.by_staff, staff_name, lambda r: f"满意率 {_pct(r.satisfaction_rate)}"),
         "rates": json.dumps(
             {
                 "unit": "%",

@@ -11,7 +11,20 @@
     if (text !== undefined) { node.textContent = text; }
     return node;
   }
-  function short(label, chars) { return label.length > chars ? label.slice(0, chars - 1) + "…" : label; }
+  // Width of a text at `size` px: Chinese characters are square, Latin digits and letters about 0.6.
+  function textWidth(text, size) {
+    var w = 0;
+    for (var i = 0; i < text.length; i++) { w += text.charCodeAt(i) > 255 ? size : size * 0.6; }
+    return w;
+  }
+  function short(label, room) {
+    if (textWidth(label, FONT) <= room) { return label; }
+    while (label.length > 1 && textWidth(label + "…", FONT) > room) { label = label.slice(0, -1); }
+    return label + "…";
+  }
+  function figureOf(data, row) {
+    return data.unit === "%" ? row.note : row.value + " " + data.unit + (row.note ? " · " + row.note : "");
+  }
   function draw(box) {
     var data = JSON.parse(box.dataset.chart);
     var width = Math.max(280, box.clientWidth);
@@ -21,9 +34,9 @@
         el("text", { x: 0, y: FONT + 4, "font-size": FONT, fill: "#6b7785" }, "暂无数据"));
       return;
     }
-    var labelChars = width < 500 ? 6 : 10;
-    var labelWidth = labelChars * FONT + 8;
-    var noteWidth = width < 500 ? 110 : 190;
+    var widest = function (texts, size) { return Math.max.apply(null, texts.map(function (t) { return textWidth(t, size); })); };
+    var labelWidth = Math.min(widest(data.rows.map(function (r) { return r.label; }), FONT), width * 0.3) + 8;
+    var noteWidth = Math.min(widest(data.rows.map(function (r) { return figureOf(data, r); }), FONT - 1), width * 0.42) + 16;
     var span = Math.max(40, width - labelWidth - noteWidth);
     var most = data.max || Math.max.apply(null, data.rows.map(function (r) { return r.value; })) || 1;
     var svg = el("svg", { width: width, height: data.rows.length * ROW + 4, role: "img",
@@ -32,13 +45,13 @@
       var y = i * ROW + 4;
       var bar = Math.max(row.value > 0 ? 2 : 0, span * row.value / most);
       var label = el("text", { x: labelWidth - 8, y: y + BAR - 3, "text-anchor": "end", "font-size": FONT, fill: "#1f2933" },
-                     short(row.label, labelChars));
+                     short(row.label, labelWidth - 8));
       label.appendChild(el("title", {}, row.label));
       svg.appendChild(label);
       svg.appendChild(el("rect", { x: labelWidth, y: y, width: span, height: BAR, fill: "#f0f2f5", rx: 3 }));
       svg.appendChild(el("rect", { x: labelWidth, y: y, width: bar, height: BAR, fill: "#c62828", rx: 3, "class": "bar" }));
-      var figure = data.unit === "%" ? row.note : row.value + " " + data.unit + (row.note ? " · " + row.note : "");
-      svg.appendChild(el("text", { x: labelWidth + span + 6, y: y + BAR - 3, "font-size": FONT - 1, fill: "#444" }, figure));
+      svg.appendChild(el("text", { x: labelWidth + span + 6, y: y + BAR - 3, "font-size": FONT - 1, fill: "#444" },
+                         figureOf(data, row)));
     });
     box.appendChild(svg);
   }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp_jinja2
@@ -52,7 +53,14 @@ def rates(report: Report) -> list[dict[str, Any]]:
     return out
 
 
-def _bars(rows: list[ReportRow], name: Any, note: Any) -> str:
+Label = Callable[[ReportRow], str]
+
+
+def staff_name(row: ReportRow) -> str:
+    return UNASSIGNED if row.key == "-" else row.key
+
+
+def _bars(rows: list[ReportRow], name: Label, note: Label) -> str:
     return json.dumps(
         {
             "unit": "张",
@@ -64,7 +72,6 @@ def _bars(rows: list[ReportRow], name: Any, note: Any) -> str:
 
 def charts(report: Report, handbook: Handbook) -> dict[str, str]:
     """The charts' data as JSON for charts.js: tickets per item and per staff member, the rates."""
-    staff_name = lambda r: UNASSIGNED if r.key == "-" else r.key  # noqa: E731
     return {
         "by_item": _bars(
             report.by_item, lambda r: item_name(handbook, r.key), lambda r: f"按时办结 {_pct(r.on_time_rate)}"
@@ -88,7 +95,7 @@ def charts(report: Report, handbook: Handbook) -> dict[str, str]:
     }
 
 
-def _table(rows: list[ReportRow], name: Any) -> list[list[str]]:
+def _table(rows: list[ReportRow], name: Label) -> list[list[str]]:
     return [cells(row, name(row)) for row in rows]
 
 
@@ -131,7 +138,7 @@ async def reports_page(request: web.Request, viewer: Viewer) -> web.StreamRespon
             "period": period,
             "headers": HEADERS,
             "by_item": _table(report.by_item, lambda r: item_name(handbook, r.key)),
-            "by_staff": _table(report.by_staff, lambda r: UNASSIGNED if r.key == "-" else r.key),
+            "by_staff": _table(report.by_staff, staff_name),
             "total": cells(report.total, TOTAL) if report.total else None,
             "rates": rates(report),
             "answers": answers,

@@ -32,7 +32,10 @@ REVIEW_DAYS = 365  # the mark action accepts any group of the last year
 
 
 def _group(group: UnansweredGroup, handbook: Handbook) -> dict[str, Any]:
-    title = lambda i: handbook.items[i].title if i in handbook.items else i  # noqa: E731
+    def title(item_id: str) -> str:
+        item = handbook.items.get(item_id)
+        return item.title if item else item_id
+
     top = max(group.picked, key=lambda i: group.picked[i], default=None)
     return {
         "key": group.key,

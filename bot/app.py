@@ -246,6 +246,7 @@ def create_app(
             # `serve` migrated before starting (once, not once per worker process).
             current, database = await open_desk(settings, services, migrate=False)
             webhook.use(current)
+            closing.append(current.desk.conversations.flush)
             closing.append(database.close)
         if run_worker and current.desk is not None:
             outgoing = build_outgoing(settings, current, store)

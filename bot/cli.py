@@ -370,6 +370,7 @@ def _chat(args: argparse.Namespace) -> int:
         try:
             await talk(pipeline)
         finally:
+            await services.desk.conversations.flush()
             await database.close()
 
     async def talk(pipeline: Pipeline) -> None:
@@ -435,21 +436,20 @@ def _nlu_report(args: argparse.Namespace) -> int:
 
 
 def _nlu_unanswered(args: argparse.Namespace) -> int:
+    from handlers.wording import outcome_label
     from intents.normalize import simplify
 
     handbook = _open_handbook(Settings.from_env(), announce=False)
-    outcomes = {"apology": "道歉", "choice": "让居民选", "lonely": "陪伴"}
+    places = {place.id: place.name for place in handbook.referrals}
 
     async def listing(desk: ServiceDesk) -> int:
         groups = await desk.unanswered.review(max(args.days, 1), simplify)
         for group in groups:
-            kind, _, detail = group.outcome.partition(":")
-            said = {"referral": "转介", "life": "人生大事"}.get(kind, outcomes.get(kind, kind))
             offered = "、".join(handbook.items[i].title for i in group.offered if i in handbook.items)
             picked = "、".join(
                 f"{handbook.items[i].title}×{n}" for i, n in group.picked.items() if i in handbook.items
             )
-            print(f"{group.count}\t{said}{'：' + detail if detail else ''}\t{group.text}")
+            print(f"{group.count}\t{outcome_label(group.outcome, places)}\t{group.text}")
             if offered:
                 print(f"\t给出：{offered}" + (f"；居民选了：{picked}" if picked else ""))
         print(f"近 {args.days} 天共 {sum(g.count for g in groups)} 条，{len(groups)} 种说法", file=sys.stderr)

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from desk.answers import Answers, direct_answers
 from desk.report import ReportRow, build_report
 from knowledge import Handbook
 from storage.db import Database
@@ -32,7 +33,12 @@ HEADERS = (
     "评价数",
     "差评数",
     "回访完成",
+    "响应率",
+    "办结率",
+    "满意率",
+    "回访率",
 )
+TOTAL = "合计"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +47,15 @@ class Report:
     last: date
     by_item: list[ReportRow]
     by_staff: list[ReportRow]
+    total: ReportRow | None = None  # every ticket of the period (None: there were none)
+    answers: Answers | None = None  # the bot's direct-answer rate and most asked items
 
 
 def _fmt(value: float | None, pattern: str) -> str:
     return "-" if value is None else pattern.format(value)
 
 
-def _cells(row: ReportRow, name: str) -> list[str]:
+def cells(row: ReportRow, name: str) -> list[str]:
     return [
         name,
         str(row.tickets),
@@ -60,7 +68,25 @@ def _cells(row: ReportRow, name: str) -> list[str]:
         str(row.ratings),
         str(row.low_ratings),
         str(row.follow_ups_done),
+        _fmt(row.response_rate, "{:.0%}"),
+        _fmt(row.completion_rate, "{:.0%}"),
+        _fmt(row.satisfaction_rate, "{:.0%}"),
+        _fmt(row.follow_up_rate, "{:.0%}"),
     ]
+
+
+def answers_lines(answers: Answers, handbook: Handbook, most: int = 10) -> list[list[str]]:
+    """The direct-answer rate and the most asked items as (label, figure, note) rows."""
+    rows = [
+        [
+            "直接答复率",
+            _fmt(answers.rate, "{:.0%}"),
+            f"{answers.conversations} 次对话：直接答复 {answers.direct}，转工单或人工 "
+            f"{answers.with_ticket}，未能答复 {answers.unanswered}",
+        ]
+    ]
+    rows.extend(["最常问", item_name(handbook, item), f"{n} 次对话"] for item, n in answers.asked[:most])
+    return rows
 
 
 def item_name(handbook: Handbook, item_id: str) -> str:
@@ -77,9 +103,14 @@ def table(report: Report, handbook: Handbook) -> str:
     ):
         out.append(f"\n{title}")
         out.append("\t".join(HEADERS))
-        out.extend("\t".join(_cells(row, name(row))) for row in rows)
+        out.extend("\t".join(cells(row, name(row))) for row in rows)
         if not rows:
             out.append("（这段时间没有工单）")
+    if report.total is not None:
+        out.append("\n" + "\t".join(cells(report.total, TOTAL)))
+    if report.answers is not None:
+        out.append("")
+        out.extend("\t".join(line) for line in answers_lines(report.answers, handbook))
     return "\n".join(out)
 
 
@@ -90,7 +121,12 @@ def csv_text(report: Report, handbook: Handbook) -> str:
     for kind, rows in (("事项", report.by_item), ("工作人员", report.by_staff)):
         for row in rows:
             name = item_name(handbook, row.key) if kind == "事项" else row.key
-            writer.writerow([kind, row.key, *_cells(row, name)])
+            writer.writerow([kind, row.key, *cells(row, name)])
+    if report.total is not None:
+        writer.writerow([TOTAL, "", *cells(report.total, TOTAL)])
+    if report.answers is not None:
+        for label, figure, note in answers_lines(report.answers, handbook):
+            writer.writerow([label, "", figure, note])
     return buffer.getvalue()
 
 
@@ -235,15 +271,21 @@ def chart_png(report: Report, handbook: Handbook) -> bytes:
     return buffer.getvalue()
 
 
-async def gather(database: Database, first: date, last: date, tz: tzinfo) -> Report:
-    """Figures for tickets created from `first` to `last` inclusive (the community's days)."""
+async def gather(
+    database: Database, first: date, last: date, tz: tzinfo, now: datetime | None = None
+) -> Report:
+    """Figures for tickets created from `first` to `last` inclusive (the community's days), as
+    the CLI, the monthly push and the console's 报表 page all show them."""
     since = datetime.combine(first, time(0), tz)
     until = datetime.combine(last + timedelta(days=1), time(0), tz)
+    total = await build_report(database, since, until, "total", now)
     return Report(
         first,
         last,
-        await build_report(database, since, until, "item"),
-        await build_report(database, since, until, "staff"),
+        await build_report(database, since, until, "item", now),
+        await build_report(database, since, until, "staff", now),
+        total[0] if total else None,
+        await direct_answers(database, first, last, tz),
     )
 
 

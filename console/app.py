@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from bot.settings import Settings
-from console import board_views, signin_views, ticket_views
+from console import board_views, report_views, signin_views, ticket_views, unanswered_views
 from console.live import Live
 from console.state import CONSOLE, ConsoleState
 from desk.desk import ServiceDesk
@@ -52,7 +52,13 @@ def setup(app: web.Application, settings: Settings, services: Callable[[], Servi
     )
     env.globals.update(static="/console/static", viewer=None, back=None)
     app.router.add_get("/console", _to_board)
-    for table in (signin_views.routes, board_views.routes, ticket_views.routes):
+    for table in (
+        signin_views.routes,
+        board_views.routes,
+        ticket_views.routes,
+        report_views.routes,
+        unanswered_views.routes,
+    ):
         app.router.add_routes(table)
     app.router.add_static("/console/static", HERE / "static", name="console-static")
 

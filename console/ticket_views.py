@@ -30,6 +30,7 @@ FORBIDDEN = (
     "owner_only",
     "owner_or_leader",
     "reply_not_allowed",
+    "leader_or_secretary",
 )
 BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee", "unknown_staff")  # the form was wrong: 400
 DONE = {

@@ -32,6 +32,7 @@ from desk.clocks import (
     working_fraction,
 )
 from desk.complaints import Lodged
+from desk.conversations import ConversationLog
 from desk.emergencies import Emergency
 from desk.handoff import Handoff
 from desk.masking import mask_mobile, mask_text
@@ -87,6 +88,7 @@ class ServiceDesk:
         self.outbox = Outbox(database, clock)
         self.residents = ResidentDesk(database, clock)  # kept contact details, with consent
         self.unanswered = UnansweredLog(database, clock)  # what the bot could not answer outright
+        self.conversations = ConversationLog(database, clock, tz)  # who wrote when: the direct-answer rate
         self.signin = SignIn(database, clock)  # the staff console's sign-ins and sessions
         # Binding attempts are limited in-process; bot/runtime.py shares them through Redis.
         self.bind_guard = BindGuard.in_process(lambda: self.clock().timestamp())

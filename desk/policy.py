@@ -211,3 +211,18 @@ def can_see_complaints(actor: Actor) -> Refused | None:
 def can_see_audit(actor: Actor) -> Refused | None:
     """The console's audit log (sign-ins, lockouts, refusals) is the secretary's too."""
     return None if "secretary" in actor.roles else Refused("secretary_only")
+
+
+REPORT_ROLES = frozenset({"leader", "secretary"})
+
+
+def can_see_reports(actor: Actor) -> Refused | None:
+    """The 报表 page (the period's figures per item and per staff member) is the duty leader's
+    and the secretary's: staff do not rank their colleagues."""
+    return None if REPORT_ROLES & set(actor.roles) else Refused("leader_or_secretary", page="报表")
+
+
+def can_review_unanswered(actor: Actor) -> Refused | None:
+    """未识别问题 (what residents asked that the bot could not answer) is the secretary's: she
+    decides what the handbook learns and what is not community business."""
+    return None if "secretary" in actor.roles else Refused("secretary_only", page="未识别问题")

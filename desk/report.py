@@ -8,14 +8,15 @@ Medians use ROW_NUMBER/COUNT windows rather than percentile_cont, which SQLite d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, bindparam, text
 
 from desk.clocks import utc
 from storage.db import Database
 
-GROUPINGS = {"item": "t.item_id", "staff": "COALESCE(t.assignee, '-')"}
+# "total": every ticket of the period in one row (a cast, as PostgreSQL refuses GROUP BY 'literal').
+GROUPINGS = {"item": "t.item_id", "staff": "COALESCE(t.assignee, '-')", "total": "CAST('all' AS VARCHAR(8))"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,41 @@ class ReportRow:
     ratings: int
     low_ratings: int  # 2 stars or fewer
     follow_ups_done: int  # 回访 tickets completed for this group's low ratings
+    # The counts behind the rates a 12345 hotline is judged by (see the properties below).
+    cancelled: int = 0  # cancelled before they were done
+    claim_due: int = 0  # had a claim limit that has passed, or were claimed (cancelled unclaimed: not)
+    claimed_in_time: int = 0  # claimed at or before their claim limit
+    with_limit: int = 0  # completed tickets that had a completion limit
+    satisfied: int = 0  # rated 4 or 5 stars
+
+    @property
+    def response_rate(self) -> float | None:
+        """响应率: claimed within the claim limit, of the tickets whose limit applied."""
+        return _share(self.claimed_in_time, self.claim_due)
+
+    @property
+    def completion_rate(self) -> float | None:
+        """办结率: completed, of the tickets not cancelled."""
+        return _share(self.completed, self.tickets - self.cancelled)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按时办结率: completed within the limit, of the completed tickets that had one."""
+        return self.within_limit_share
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率: 4 or 5 stars, of the rated tickets."""
+        return _share(self.satisfied, self.ratings)
+
+    @property
+    def follow_up_rate(self) -> float | None:
+        """回访率: 回访 done, of the low ratings (2 stars or fewer) that call for one."""
+        return _share(min(self.follow_ups_done, self.low_ratings), self.low_ratings)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole > 0 else None
 
 
 def _seconds(dialect: str, later: str, earlier: str) -> str:
@@ -82,14 +118,23 @@ def report_sql(dialect: str, grouping: str) -> str:
                 THEN 1 ELSE 0 END) AS escalations,
             AVG(t.rating * 1.0) AS rating_average,
             COUNT(t.rating) AS ratings,
-            SUM(CASE WHEN t.rating <= 2 THEN 1 ELSE 0 END) AS low_ratings
+            SUM(CASE WHEN t.rating <= 2 THEN 1 ELSE 0 END) AS low_ratings,
+            SUM(CASE WHEN t.state = 'cancelled' AND t.done_at IS NULL THEN 1 ELSE 0 END) AS cancelled,
+            SUM(CASE WHEN t.claim_remind_at IS NOT NULL AND (t.claimed_at IS NOT NULL
+                     OR (t.state <> 'cancelled' AND t.claim_remind_at <= :now))
+                THEN 1 ELSE 0 END) AS claim_due,
+            SUM(CASE WHEN t.claimed_at IS NOT NULL AND t.claim_remind_at IS NOT NULL
+                     AND t.claimed_at <= t.claim_remind_at
+                THEN 1 ELSE 0 END) AS claimed_in_time,
+            SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END) AS satisfied
         FROM tickets t
         WHERE t.kind = 'order' AND t.created_at >= :since AND t.created_at < :until
         GROUP BY {key}
     )
     SELECT base.k, base.tickets, claim.median / 60.0, complete.median / 3600.0, base.completed,
            base.with_limit, base.within, base.escalations, base.rating_average, base.ratings,
-           base.low_ratings, COALESCE(follow_ups.done, 0)
+           base.low_ratings, COALESCE(follow_ups.done, 0), base.cancelled, base.claim_due,
+           base.claimed_in_time, base.satisfied
     FROM base
     LEFT JOIN claim ON claim.k = base.k
     LEFT JOIN complete ON complete.k = base.k
@@ -99,9 +144,10 @@ def report_sql(dialect: str, grouping: str) -> str:
 
 
 async def build_report(
-    database: Database, since: datetime, until: datetime, grouping: str
+    database: Database, since: datetime, until: datetime, grouping: str, now: datetime | None = None
 ) -> list[ReportRow]:
-    """Rows for tickets created in [since, until), grouped by "item" or "staff"."""
+    """Rows for tickets created in [since, until), grouped by "item", "staff" or "total" (one row,
+    none without tickets). `now` decides which unclaimed tickets are already past their limit."""
     dialect = database.engine.dialect.name
     async with database.engine.connect() as connection:
         if dialect == "postgresql":
@@ -112,8 +158,10 @@ async def build_report(
         statement = text(report_sql(dialect, grouping)).bindparams(
             bindparam("since", type_=DateTime(timezone=True)),
             bindparam("until", type_=DateTime(timezone=True)),
+            bindparam("now", type_=DateTime(timezone=True)),
         )
-        result = await connection.execute(statement, {"since": utc(since), "until": utc(until)})
+        values = {"since": utc(since), "until": utc(until), "now": utc(now or datetime.now(UTC))}
+        result = await connection.execute(statement, values)
         rows = result.all()
     out = []
     for (
@@ -129,6 +177,10 @@ async def build_report(
         ratings,
         low,
         follow,
+        cancelled,
+        claim_due,
+        claimed_in_time,
+        satisfied,
     ) in rows:
         out.append(
             ReportRow(
@@ -143,6 +195,11 @@ async def build_report(
                 ratings=int(ratings or 0),
                 low_ratings=int(low or 0),
                 follow_ups_done=int(follow or 0),
+                cancelled=int(cancelled or 0),
+                claim_due=int(claim_due or 0),
+                claimed_in_time=int(claimed_in_time or 0),
+                with_limit=int(with_limit or 0),
+                satisfied=int(satisfied or 0),
             )
         )
     return out

@@ -27,6 +27,7 @@ class UnansweredGroup:
     outcome: str
     offered: tuple[str, ...]
     picked: dict[str, int]
+    key: str = ""  # the normalised text the group is gathered under (what 非社区业务 marks)
 
 
 class UnansweredLog:
@@ -41,13 +42,17 @@ class UnansweredLog:
         return await self._store.mark_picked(resident, item_id, PICK_WINDOW)
 
     async def review(self, days: int, normalize: Callable[[str], str]) -> list[UnansweredGroup]:
-        """The last `days` days, grouped by normalised text, most frequent first."""
+        """The last `days` days, grouped by normalised text, most frequent first; groups marked
+        非社区业务 (dismiss) are left out, so the review is an inbox."""
         rows = await self._store.since(self._clock() - timedelta(days=days))
+        dismissed = await self._store.dismissed()
         groups: dict[str, list] = {}
         for row in rows:
-            groups.setdefault(normalize(row.text) or row.text, []).append(row)
+            key = group_key(row.text, normalize)
+            if key not in dismissed:
+                groups.setdefault(key, []).append(row)
         result = []
-        for members in groups.values():
+        for key, members in groups.items():
             picked = Counter(row.picked for row in members if row.picked)
             last = members[-1]
             result.append(
@@ -57,6 +62,16 @@ class UnansweredLog:
                     outcome=last.outcome,
                     offered=tuple(filter(None, last.offered.split(","))),
                     picked=dict(picked),
+                    key=key,
                 )
             )
         return sorted(result, key=lambda group: -group.count)
+
+    async def dismiss(self, key: str, staff: str) -> None:
+        """Mark a group as outside community services (非社区业务): it leaves the review."""
+        await self._store.dismiss(key, staff)
+
+
+def group_key(text: str, normalize: Callable[[str], str]) -> str:
+    """What a message is grouped (and dismissed) under: its normalised text."""
+    return (normalize(text) or text)[:MAX_TEXT]

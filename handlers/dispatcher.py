@@ -12,6 +12,7 @@ from handlers.routes import TEXT_ROUTES, first_reply
 from handlers.types import Context, Reply
 from intents import Classification
 
+_CONVERSATION_KINDS = frozenset({"text", "voice", "click"})  # what the direct-answer rate counts
 _MEDIA_KINDS = frozenset({"image", "location", "link", "video", "shortvideo", "miniprogrampage"})
 
 
@@ -25,6 +26,8 @@ async def dispatch(ctx: Context) -> Reply:
     reply = await _dispatch(ctx)
     _remember(ctx)
     desk, resident = ctx.services.desk, ctx.message.resident
+    if desk is not None and ctx.message.kind in _CONVERSATION_KINDS:
+        desk.conversations.seen(resident, ctx.conversation.item or "")  # written in the background
     if desk is not None and (ctx.notice or await desk.outbox.kept_waiting(resident)):
         kept = await desk.outbox.take_kept(resident)
         if kept:

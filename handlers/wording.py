@@ -64,7 +64,8 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "signin_locked": lambda f: f"登录尝试次数太多，已暂停，请 {f['minutes']} 分钟后再试。",
     "signin_expired": lambda f: "这次登录已过期，请刷新登录页重新登录。",
     "signin_link": lambda f: "登录链接无效、已用过或已过期，请向社区书记要一个新的。",
-    "secretary_only": lambda f: "只有社区书记能看投诉和回访。",
+    "secretary_only": lambda f: f"只有社区书记能看{f.get('page', '投诉和回访')}。",
+    "leader_or_secretary": lambda f: f"只有值班长和社区书记能看{f.get('page', '这一页')}。",
     "unknown_action": lambda f: "没有这个操作",
     "needs_text": lambda f: f"{ACTION_NAMES[f['action']]}需要写内容",
     "reply_not_allowed": lambda f: (
@@ -73,6 +74,25 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 # Tickets that are not about a handbook item (desk/complaints.py, desk/handoff.py).
 KIND_TITLES = {"complaint": "居民投诉", "handoff": "转人工"}
+
+
+# What the bot did with a message it could not answer outright (desk/unanswered.py's outcomes).
+OUTCOME_NAMES = {
+    "apology": "道歉",
+    "choice": "让居民选",
+    "lonely": "陪伴",
+    "referral": "转介",
+    "life": "人生大事",
+}
+
+
+def outcome_label(outcome: str, places: Mapping[str, str] | None = None) -> str:
+    """How the bot answered, in words: "apology" → 道歉; "referral:police_station" → 转介：派出所（公安）
+    (the agency's name from `places`, referrals.yaml's id → name)."""
+    kind, _, detail = outcome.partition(":")
+    said = OUTCOME_NAMES.get(kind, kind)
+    detail = (places or {}).get(detail, detail)
+    return f"{said}：{detail}" if detail else said
 
 
 def item_title(items: Mapping[str, Any], item_id: str) -> str:

@@ -249,3 +249,25 @@ class ConsoleAudit(Base):
     staff: Mapped[str] = mapped_column(String(32), default="")
     client: Mapped[str] = mapped_column(String(64), default="", index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ConversationDay(Base):
+    """A resident wrote on this community day (item ''), and asked about `item` that day: the
+    denominator of the direct-answer rate and the count of the most asked items. One row per
+    resident, day and item, whatever the number of messages."""
+
+    __tablename__ = "conversation_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    resident: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item: Mapped[str] = mapped_column(String(64), primary_key=True, default="", server_default="")
+
+
+class UnansweredDismissed(Base):
+    """An unanswered group (its normalised text) the secretary marked 非社区业务: out of the inbox."""
+
+    __tablename__ = "unanswered_dismissed"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    dismissed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    staff: Mapped[str] = mapped_column(String(32), default="", server_default="")

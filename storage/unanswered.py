@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
-from storage.models import UnansweredQuestion
+from storage.models import UnansweredDismissed, UnansweredQuestion
 
 
 class UnansweredStore:
@@ -49,6 +51,28 @@ class UnansweredStore:
                 .values(picked=item_id, picked_at=self._clock())
             )
             return True
+
+    async def between(self, start: datetime, end: datetime) -> list[UnansweredQuestion]:
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(UnansweredQuestion)
+                .where(UnansweredQuestion.created_at >= start, UnansweredQuestion.created_at < end)
+                .order_by(UnansweredQuestion.id)
+            )
+            return list(rows)
+
+    async def dismiss(self, key: str, staff: str) -> None:
+        """Set a group aside (非社区业务); marking it twice keeps the first mark."""
+        insert = pg_insert if self._db.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(UnansweredDismissed).values(
+            key=key[:500], dismissed_at=self._clock(), staff=staff[:32]
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement.on_conflict_do_nothing())
+
+    async def dismissed(self) -> set[str]:
+        async with self._db.session() as session:
+            return set(await session.scalars(select(UnansweredDismissed.key)))
 
     async def since(self, start: datetime) -> list[UnansweredQuestion]:
         async with self._db.session() as session:

@@ -10,7 +10,7 @@ import json
 import re
 import statistics
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from desk.desk import ServiceDesk
 from knowledge import Handbook
 from storage.models import Ticket, TicketEvent
 from tests.browser import Served, eventually, launch, require_chromium, screenshots, serve
+from tests.conftest import SHANGHAI
 
 RESIDENT = "o-resident-browser"
 LI, ZHAO = "o-staff-li", "o-staff-zhao"
@@ -265,3 +266,89 @@ def test_a_board_of_5000_open_tickets_paints_within_a_second(
         assert page.locator("tbody tr").count() == 200  # one page is rendered, the rest paginated
         assert page.locator("tbody tr").first.get_attribute("class") == "urgent"
         screenshots(page, "board-5000", full_page=False)
+
+
+async def _a_month_of_tickets(desk: ServiceDesk) -> None:
+    """November 2026's tickets as tests/test_report.py and tests/test_console_reports.py seed them."""
+    from tests.test_console_reports import seed_rates
+    from tests.test_report import seed
+
+    await seed(desk)
+    await seed_rates(desk)
+
+
+CELLS = """sel => Array.from(document.querySelectorAll(sel + ' tbody tr'))
+  .map(tr => Array.from(tr.cells).map(td => td.textContent))"""
+
+
+def test_the_report_page_shows_the_clis_figures_and_the_unanswered_page_its_groups(
+    tmp_path: Path, handbook: Handbook, browser
+) -> None:
+    for served in serve(tmp_path, handbook, _a_month_of_tickets):
+        _reports_and_unanswered(served, browser, tmp_path)
+
+
+def _reports_and_unanswered(served: Served, browser: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # Residents write: answered, not answered, referred elsewhere.
+    assert "居住证" in served.say("o-resident-a", "办居住证要带啥子")
+    served.say("o-resident-b", "讲个笑话听听嘛")
+    served.say("o-resident-c", "讲个笑话听听嘛")
+    assert "车管所" in served.say("o-resident-d", "驾照扣满12分了咋个办")
+
+    cli = subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "report", "--from", "2026-11-01", "--to", "2026-11-30"),
+            *("--csv", str(tmp_path / "r.csv"), "--png", str(tmp_path / "r.png")),
+        ],
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    printed = cli.stdout.splitlines()
+
+    page = new_page(browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served.link("陈书记"))
+    page.click("header nav >> text=报表")
+    assert page.url == served.url + "/console/reports"  # last month by default
+    page.fill("input[name=from]", "2026-11-01")
+    page.fill("input[name=to]", "2026-11-30")
+    page.click("form.filters button")
+    page.wait_for_url("**/console/reports?from=2026-11-01&to=2026-11-30")
+    by_item, by_staff = page.evaluate(CELLS, "#by-item"), page.evaluate(CELLS, "#by-staff")
+    *items, total = by_item
+    assert total[0] == "合计" and "\t".join(total) in printed  # the CLI's 合计 line
+    assert all("\t".join(row) in printed for row in items + by_staff)
+    assert len(items) == 3 and page.locator("#total-tickets").inner_text() == total[1] == "10"
+    assert page.locator(".chart svg").count() == 3  # rates, items, staff: drawn in the page
+    assert page.locator(".chart svg text", has_text="养老金领取资格认证").count() == 1
+    with page.expect_download() as download:
+        page.click("#csv")
+    saved = Path(download.value.path()).read_bytes()
+    assert saved == (tmp_path / "r.csv").read_bytes()  # byte for byte the CLI's file, BOM and all
+    assert errors == []
+    # For the picture: November's tickets and this week's conversations together.
+    today = datetime.now(SHANGHAI).date()
+    first = max(date(2026, 11, 1), today - timedelta(days=365))  # ranges are at most a year
+    page.goto(f"{served.url}/console/reports?from={first}&to={today}")
+    assert (
+        page.locator("[data-rate=直接答复率]").inner_text() == "50%"
+    )  # the answer and the referral, not the two apologies
+    screenshots(page, "reports")
+
+    page.click("header nav >> text=未识别问题")
+    page.wait_for_url(served.url + "/console/unanswered")
+    assert page.locator("#unanswered-total").inner_text() == "3"
+    assert page.locator(".chart svg").count() == 1  # the direct-answer rate, week by week
+    screenshots(page, "unanswered")
+    row = page.locator("#unanswered tbody tr", has_text="讲个笑话")
+    row.locator("button", has_text="标记为非社区业务").click()
+    page.wait_for_selector(".flash")
+    assert page.locator("#unanswered-total").inner_text() == "1"
+    assert page.locator("#unanswered tbody tr", has_text="讲个笑话").count() == 0

@@ -108,7 +108,7 @@ def test_staff_list_the_review_from_the_command_line(tmp_path) -> None:
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert lines[0].startswith("2\t道歉\t讲个笑话")
-    assert any("转介：vehicle_office" in line for line in lines)
+    assert any("转介：车管所（交警）" in line for line in lines)
 
 
 @pytest.mark.parametrize("text", ["今天好冷哦", "妹儿 在不在嘛"])

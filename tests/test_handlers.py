@@ -115,13 +115,18 @@ async def test_kept_notices_before_a_short_reply_carry_no_cut_note(services: Ser
     async def take_kept(resident: str) -> list[str]:
         return ["您的工单 10001 已由李老师接单。"]
 
-    desk = SimpleNamespace(outbox=SimpleNamespace(take_kept=take_kept))
+    seen: list[tuple[str, str]] = []
+    desk = SimpleNamespace(
+        outbox=SimpleNamespace(take_kept=take_kept),
+        conversations=SimpleNamespace(seen=lambda resident, item: seen.append((resident, item))),
+    )
     ctx = Context(
         Message("r1", "text", "几点上班"), Conversation(), replace(services, desk=desk), notice=True
     )
     reply = await dispatch(ctx)
     assert reply.text.startswith("您的工单 10001 已由李老师接单。")
     assert "内容较多" not in reply.text
+    assert seen == [("r1", "")]  # a conversation for the direct-answer rate, about no item
 
 
 async def test_a_service_that_cannot_be_booked_says_so_and_what_to_do(say) -> None:

@@ -251,3 +251,32 @@ async def test_the_chart_is_chinese_in_the_packaged_font_with_whole_ticket_ticks
         assert all(float(x).is_integer() for x in axes.get_xticks())
         fonts = {str(font_manager.findfont(t.get_fontproperties())) for t in axes.get_yticklabels()}
         assert fonts == {str(FONT_PATH)}
+
+
+async def test_conversation_days_are_written_once_and_a_failed_write_is_tried_again(
+    desk: ServiceDesk, tmp_path, caplog
+) -> None:
+    """The direct-answer rate's rows: one per resident, day and item, whatever the number of
+    messages; a database that fails costs a warning and the row is written with a later message."""
+    from desk.conversations import ConversationLog
+    from storage.db import Database
+
+    log = desk.conversations
+    for _ in range(3):
+        log.seen("r1", "residence_permit")
+    log.seen("r2")
+    await log.flush()
+    today = desk.now().date()
+    rows = sorted(await log.store.between(today, today))
+    assert rows == [(today, "r1", ""), (today, "r1", "residence_permit"), (today, "r2", "")]
+
+    broken = ConversationLog(
+        Database(f"sqlite+aiosqlite:///{tmp_path / 'no-dir' / 'x.db'}"), desk.clock, SHANGHAI
+    )
+    broken.seen("r3")
+    await broken.flush()
+    assert "could not record a conversation day" in caplog.text
+    broken.store = log.store  # the database is back
+    broken.seen("r3")
+    await broken.flush()
+    assert (today, "r3", "") in await log.store.between(today, today)

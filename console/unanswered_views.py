@@ -1,0 +1,130 @@
+"""未识别问题 (the secretary's): what residents wrote that ended in the apology, a referral, a
+life-event list or a "which one?" choice, grouped by desk/unanswered.py as `baishitong nlu
+unanswered` lists them, with the bot's direct-answer rate week by week; one action marks a group
+as outside community services (非社区业务), so it leaves the list. Adding a phrase to an item
+waits for the handbook in the database: the page shows the `phrasings:` line to add instead."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from console.auth import Viewer, signed_in
+from console.periods import DAY_CHOICES, BadPeriod, days_of, weeks_back
+from console.signin_views import see_other
+from console.state import state
+from console.ticket_views import _refused as refused_page
+from desk import policy
+from desk.answers import Answers, weekly
+from desk.unanswered import UnansweredGroup
+from handlers.wording import outcome_label
+from intents.normalize import simplify
+from knowledge import Handbook
+
+log = logging.getLogger("baishitong.console")
+routes = web.RouteTableDef()
+WEEKS = 12  # the direct-answer rate's chart: the last twelve weeks
+REVIEW_DAYS = 365  # the mark action accepts any group of the last year
+
+
+def _group(group: UnansweredGroup, handbook: Handbook) -> dict[str, Any]:
+    def title(item_id: str) -> str:
+        item = handbook.items.get(item_id)
+        return item.title if item else item_id
+
+    top = max(group.picked, key=lambda i: group.picked[i], default=None)
+    return {
+        "key": group.key,
+        "count": group.count,
+        "said": outcome_label(group.outcome, {p.id: p.name for p in handbook.referrals}),
+        "text": group.text,
+        "offered": "、".join(title(i) for i in group.offered),
+        "picked": "、".join(f"{title(i)}×{n}" for i, n in group.picked.items()),
+        "item": top,
+        "item_title": title(top) if top else "",
+    }
+
+
+def _weeks(weeks: list[Answers]) -> str:
+    rows = [
+        {
+            "label": f"{w.first:%m-%d} 起",
+            "value": round(w.rate * 100, 1) if w.rate is not None else 0,
+            "note": "-" if w.rate is None else f"{w.rate:.0%}（{w.direct}/{w.conversations}）",
+        }
+        for w in weeks
+    ]
+    return json.dumps({"unit": "%", "max": 100, "rows": rows}, ensure_ascii=False)
+
+
+@routes.get("/console/unanswered")
+@signed_in
+async def unanswered_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    refused = policy.can_review_unanswered(viewer.member)
+    if refused is not None:
+        return await refused_page(request, viewer, refused, "")
+    console = state(request)
+    desk = console.desk()
+    try:
+        days = days_of(request.query)
+    except BadPeriod as bad:
+        return aiohttp_jinja2.render_template(
+            "message.html",
+            request,
+            {"heading": "筛选条件有误", "text": str(bad), "viewer": viewer, "back": "/console/unanswered"},
+            status=400,
+        )
+    handbook = console.services().handbook
+    groups = [_group(g, handbook) for g in await desk.unanswered.review(days, simplify)]
+    weeks = await weekly(desk.database, *weeks_back(desk.now().date(), WEEKS), desk.tz)
+    return aiohttp_jinja2.render_template(
+        "unanswered.html",
+        request,
+        {
+            "viewer": viewer,
+            "days": days,
+            "choices": DAY_CHOICES,
+            "groups": groups,
+            "messages": sum(g["count"] for g in groups),
+            "weeks": weeks,
+            "weeks_chart": _weeks(weeks),
+            "done": request.query.get("done", "") == "dismissed",
+        },
+    )
+
+
+@routes.post("/console/unanswered/dismiss")
+@signed_in
+async def dismiss(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """标记为非社区业务: the group leaves the list (and `nlu unanswered`), for good."""
+    refused = policy.can_review_unanswered(viewer.member)
+    if refused is not None:
+        return await refused_page(request, viewer, refused, "")
+    desk = state(request).desk()
+    form = await request.post()
+    key = form.get("key", "")
+    key = key if isinstance(key, str) else ""
+    try:
+        days = days_of({"days": str(form.get("days", ""))})
+    except BadPeriod:
+        days = 30
+    known = {g.key for g in await desk.unanswered.review(REVIEW_DAYS, simplify)}
+    if key not in known:
+        return aiohttp_jinja2.render_template(
+            "message.html",
+            request,
+            {
+                "heading": "没有这一组",
+                "text": "没有找到这组未识别问题：可能已经标记过，或已超过一年。",
+                "viewer": viewer,
+                "back": f"/console/unanswered?days={days}",
+            },
+            status=400,
+        )
+    await desk.unanswered.dismiss(key, viewer.member.name)
+    log.info("console: %s marked an unanswered group as not community business", viewer.member.name)
+    return see_other(f"/console/unanswered?days={days}&done=dismissed")

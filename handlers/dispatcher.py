@@ -5,7 +5,7 @@ the handler of their intent, other kinds to a fixed answer.
 from __future__ import annotations
 
 from desk.masking import mask_text
-from handlers import consult, events, smalltalk, staff
+from handlers import consult, events, privacy, smalltalk, staff
 from handlers.by_intent import by_intent
 from handlers.render import truncate
 from handlers.routes import TEXT_ROUTES, first_reply
@@ -26,8 +26,9 @@ async def dispatch(ctx: Context) -> Reply:
     reply = await _dispatch(ctx)
     _remember(ctx)
     desk, resident = ctx.services.desk, ctx.message.resident
-    if desk is not None and ctx.message.kind in _CONVERSATION_KINDS:
-        desk.conversations.seen(resident, ctx.conversation.item or "")  # written in the background
+    if desk is not None and ctx.message.kind in _CONVERSATION_KINDS and privacy.request_of(ctx) != "erase":
+        # Written in the background; never for "删除我的信息", which has just erased these rows.
+        desk.conversations.seen(resident, ctx.conversation.item or "")
     if desk is not None and (ctx.notice or await desk.outbox.kept_waiting(resident)):
         kept = await desk.outbox.take_kept(resident)
         if kept:

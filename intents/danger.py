@@ -124,8 +124,8 @@ class DangerDetector:
         for match in pattern.finditer(text):
             if self._negated(text, match.start()):
                 continue
-            if any(start <= match.start() < end for start, end in spans):
-                continue
+            if any(start < match.end() and match.start() < end for start, end in spans):
+                continue  # the look-alike explains (part of) these words
             return match
         return None
 

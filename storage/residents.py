@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
-from storage.models import Resident
+from storage.models import ConversationDay, Resident
 
 
 class ResidentStore:
@@ -33,7 +33,9 @@ class ResidentStore:
             await session.execute(statement.on_conflict_do_update(index_elements=["openid"], set_=values))
 
     async def erase(self, openid: str) -> bool:
-        """Delete the row; True when there was one."""
+        """Delete the row, and the days this resident wrote and the items they asked about (kept
+        for the direct-answer rate); True when there was a contact row."""
         async with self._db.transaction() as session:
             result = await session.execute(delete(Resident).where(Resident.openid == openid))
+            await session.execute(delete(ConversationDay).where(ConversationDay.resident == openid[:64]))
         return bool(getattr(result, "rowcount", 0))

@@ -5,7 +5,7 @@ and an address in the first message is not asked again."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,9 @@ async def test_delete_erases_the_row_and_the_next_order_asks_everything(say, des
     erased = await say("删除我的信息")
     assert "已删除" in erased
     assert await rows(desk) == []
+    # The days they wrote and the items they asked about (for the direct-answer rate) go too.
+    await desk.conversations.flush()
+    assert await desk.conversations.store.between(date(2000, 1, 1), date(2100, 1, 1)) == []
     assert "没有保存" in await say("我的信息")
     assert ASKS["name"] in await say("预约上门养老金认证")
     # The tickets keep what they were placed with; only the profile is gone.

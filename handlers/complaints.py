@@ -45,7 +45,7 @@ class Complaint:
 
 
 _NOT_A_COMPLAINT = re.compile(r"(不是|没有|没说|不想|不要)(要)?投诉")
-_CHECK = re.compile(r"查(一)?下|查查|查询|问(一)?下(进度|情况)")
+_CHECK = re.compile(r"查(一)?下|查查|查询|进度|到哪(一步|步)了")
 
 
 def complaint_of(ctx: Context) -> Complaint | None:
@@ -56,7 +56,7 @@ def complaint_of(ctx: Context) -> Complaint | None:
     strong = lexicon.complaint.search(plain) is not None and _NOT_A_COMPLAINT.search(plain) is None
     if not strong and lexicon.neglect.search(plain) is None:
         return None
-    if not strong and (lexicon.asks_progress(plain) or _CHECK.search(plain)):
+    if not strong and _CHECK.search(plain):
         # "报修的下水道 咋个还没人来 查一下": where it stands, for the own-tickets route (a trial
         # resident's progress question was filed as a complaint to the secretary).
         return None

@@ -351,11 +351,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def desk(database: Database, handbook: Handbook, clock: FakeClock) -> ServiceDesk:
-    """A service desk on SQLite and on PostgreSQL, with the example rota imported."""
+async def desk(database: Database, handbook: Handbook, clock: FakeClock) -> AsyncIterator[ServiceDesk]:
+    """A service desk on SQLite and on PostgreSQL, with the example rota imported; the background
+    conversation-day writes are waited for before the database closes (a write left running was
+    seen as a garbage-collected SQLite connection warning)."""
     desk = ServiceDesk(database, handbook.calendar, SHANGHAI, clock)
     await desk.staff.import_rota(example_rota())
-    return desk
+    yield desk
+    await desk.conversations.flush()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from console import present
 from console.auth import Viewer, signed_in, viewer_of
+from console.pages import message
 from console.state import state
 from desk import board, policy
 from desk.desk import ServiceDesk
@@ -122,12 +123,7 @@ async def board_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
         f = filters_of(request.query, items)
     except BadFilter as bad:
         log.info("board: bad filter from %s: %s", viewer.member.name, bad)
-        return aiohttp_jinja2.render_template(
-            "message.html",
-            request,
-            {"heading": "筛选条件有误", "text": str(bad), "viewer": viewer},
-            status=400,
-        )
+        return message(request, viewer, "筛选条件有误", str(bad), status=400)
     found = await _page(desk, viewer.scope, f)
     now = desk.clock()
     rows = [present.row(t, viewer.member, now, desk.tz, items) for t in found.tickets]

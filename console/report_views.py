@@ -15,9 +15,9 @@ from aiohttp import web
 
 from bot.report import HEADERS, TOTAL, UNASSIGNED, Report, cells, csv_text, gather, item_name
 from console.auth import Viewer, signed_in
+from console.pages import allowed_by, message
 from console.periods import BadPeriod, period_of
 from console.state import state
-from console.ticket_views import _refused as refused_page
 from desk import policy
 from desk.report import ReportRow
 from knowledge import Handbook
@@ -100,28 +100,21 @@ def _table(rows: list[ReportRow], name: Label) -> list[list[str]]:
 
 
 async def _report(request: web.Request, viewer: Viewer) -> tuple[Report, Handbook] | web.Response:
-    """The period's report, or the page that says why not (refused, or a bad date)."""
-    refused = policy.can_see_reports(viewer.member)
-    if refused is not None:
-        return await refused_page(request, viewer, refused, "")
+    """The period's report, or the page that says why not (a bad date)."""
     console = state(request)
     desk = console.desk()
     try:
         first, last = period_of(request.query, desk.now().date())
     except BadPeriod as bad:
         log.info("reports: bad period from %s: %s", viewer.member.name, bad)
-        return aiohttp_jinja2.render_template(
-            "message.html",
-            request,
-            {"heading": "日期有误", "text": str(bad), "viewer": viewer, "back": "/console/reports"},
-            status=400,
-        )
+        return message(request, viewer, "日期有误", str(bad), status=400, back="/console/reports")
     report = await gather(desk.database, first, last, desk.tz, desk.clock())
     return report, console.services().handbook
 
 
 @routes.get("/console/reports")
 @signed_in
+@allowed_by(policy.can_see_reports)
 async def reports_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     found = await _report(request, viewer)
     if isinstance(found, web.Response):
@@ -150,6 +143,7 @@ async def reports_page(request: web.Request, viewer: Viewer) -> web.StreamRespon
 
 @routes.get("/console/reports.csv")
 @signed_in
+@allowed_by(policy.can_see_reports)
 async def reports_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     """The page's figures as `baishitong report --csv` writes them: UTF-8 with a BOM for Excel."""
     found = await _report(request, viewer)

@@ -18,6 +18,7 @@ from console.auth import (
     signed_in,
     viewer_of,
 )
+from console.pages import message
 from console.state import state
 from desk import signin
 from desk.refusals import Refused
@@ -110,6 +111,4 @@ def see_other(location: str) -> web.Response:
 
 
 def _message(request: web.Request, heading: str, text: str, *, status: int) -> web.Response:
-    return aiohttp_jinja2.render_template(
-        "message.html", request, {"heading": heading, "text": text, "viewer": None}, status=status
-    )
+    return message(request, None, heading, text, status=status)

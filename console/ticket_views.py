@@ -11,28 +11,18 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from console import present
-from console.auth import Viewer, client_of, signed_in
+from console.auth import Viewer, signed_in
+from console.pages import allowed_by, refused_page
 from console.signin_views import see_other
 from console.state import state
 from desk import board, policy
 from desk.clocks import local
 from desk.refusals import Refused
 from desk.states import OPEN_STATES, TRANSITIONS
-from handlers.wording import ACTION_NAMES, STATE_NAMES, refusal
+from handlers.wording import ACTION_NAMES, STATE_NAMES
 
 log = logging.getLogger("baishitong.console")
 routes = web.RouteTableDef()
-# Refusals of the person, not of the ticket's state: 403, and kept in the audit log.
-FORBIDDEN = (
-    "not_for_you",
-    "secretary_only",
-    "leader_only",
-    "owner_only",
-    "owner_or_leader",
-    "reply_not_allowed",
-    "leader_or_secretary",
-)
-BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee", "unknown_staff")  # the form was wrong: 400
 DONE = {
     "claim": "已接单，居民会收到通知",
     "complete": "已办结，居民会收到通知并被请求评价",
@@ -60,37 +50,6 @@ def _actions(viewer: Viewer, state_: str) -> list[str]:
     return shown
 
 
-async def _refused(request: web.Request, viewer: Viewer, refused: Refused, number: str) -> web.Response:
-    status = (
-        404
-        if refused.reason == "unknown_ticket"
-        else 403
-        if refused.reason in FORBIDDEN
-        else 400
-        if refused.reason in BAD_INPUT
-        else 409
-    )
-    log.info(
-        "console: refused %s %s for %s: %s", request.method, request.path, viewer.member.name, refused.reason
-    )
-    if status == 403:
-        await (
-            state(request)
-            .desk()
-            .signin.refused(
-                "refused", viewer.member.name, client_of(request), path=request.path, reason=refused.reason
-            )
-        )
-    # Back to the ticket when the action was refused; to the board when the ticket itself was.
-    back = f"/console/t/{number}" if number and status in (400, 409) else "/console/"
-    return aiohttp_jinja2.render_template(
-        "message.html",
-        request,
-        {"heading": "不能这样做", "text": refusal(refused), "viewer": viewer, "back": back},
-        status=status,
-    )
-
-
 @routes.get("/console/t/{number}")
 @signed_in
 async def ticket_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
@@ -100,7 +59,7 @@ async def ticket_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
     try:
         ticket, events = await board.ticket(desk, viewer.scope, number)
     except Refused as refused:
-        return await _refused(request, viewer, refused, number)
+        return await refused_page(request, viewer, refused, number)
     items = console.services().handbook.items
     now = desk.clock()
     done = request.query.get("done", "")
@@ -153,7 +112,7 @@ async def ticket_action(request: web.Request, viewer: Viewer) -> web.StreamRespo
             claim_minutes_of=console.services().handbook.claim_minutes,
         )
     except Refused as refused:
-        return await _refused(request, viewer, refused, number)
+        return await refused_page(request, viewer, refused, number)
     log.info("console: %s %s %s", viewer.member.name, action, number)
     return see_other(f"/console/t/{number}?done={action}")
 
@@ -165,11 +124,9 @@ def _field(form: Any, name: str) -> str:
 
 @routes.get("/console/complaints")
 @signed_in
+@allowed_by(policy.can_see_complaints)
 async def complaints(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     """Complaints and follow-ups (回访), open ones first: the secretary's list."""
-    refused = policy.can_see_complaints(viewer.member)
-    if refused is not None:
-        return await _refused(request, viewer, refused, "")
     console = state(request)
     desk = console.desk()
     items = console.services().handbook.items
@@ -203,11 +160,9 @@ AUDIT_NAMES = {
 
 @routes.get("/console/audit")
 @signed_in
+@allowed_by(policy.can_see_audit)
 async def audit(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     """The last entries of the audit log, newest first: the secretary's."""
-    refused = policy.can_see_audit(viewer.member)
-    if refused is not None:
-        return await _refused(request, viewer, refused, "")
     desk = state(request).desk()
     rows = [
         {

@@ -14,10 +14,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from console.auth import Viewer, signed_in
+from console.pages import allowed_by, message
 from console.periods import DAY_CHOICES, BadPeriod, days_of, weeks_back
 from console.signin_views import see_other
 from console.state import state
-from console.ticket_views import _refused as refused_page
 from desk import policy
 from desk.answers import Answers, weekly
 from desk.unanswered import UnansweredGroup
@@ -63,21 +63,14 @@ def _weeks(weeks: list[Answers]) -> str:
 
 @routes.get("/console/unanswered")
 @signed_in
+@allowed_by(policy.can_review_unanswered)
 async def unanswered_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    refused = policy.can_review_unanswered(viewer.member)
-    if refused is not None:
-        return await refused_page(request, viewer, refused, "")
     console = state(request)
     desk = console.desk()
     try:
         days = days_of(request.query)
     except BadPeriod as bad:
-        return aiohttp_jinja2.render_template(
-            "message.html",
-            request,
-            {"heading": "筛选条件有误", "text": str(bad), "viewer": viewer, "back": "/console/unanswered"},
-            status=400,
-        )
+        return message(request, viewer, "筛选条件有误", str(bad), status=400, back="/console/unanswered")
     handbook = console.services().handbook
     groups = [_group(g, handbook) for g in await desk.unanswered.review(days, simplify)]
     weeks = await weekly(desk.database, *weeks_back(desk.now().date(), WEEKS), desk.tz)
@@ -99,11 +92,9 @@ async def unanswered_page(request: web.Request, viewer: Viewer) -> web.StreamRes
 
 @routes.post("/console/unanswered/dismiss")
 @signed_in
+@allowed_by(policy.can_review_unanswered)
 async def dismiss(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     """标记为非社区业务: the group leaves the list (and `nlu unanswered`), for good."""
-    refused = policy.can_review_unanswered(viewer.member)
-    if refused is not None:
-        return await refused_page(request, viewer, refused, "")
     desk = state(request).desk()
     form = await request.post()
     key = form.get("key", "")
@@ -114,16 +105,13 @@ async def dismiss(request: web.Request, viewer: Viewer) -> web.StreamResponse:
         days = 30
     known = {g.key for g in await desk.unanswered.review(REVIEW_DAYS, simplify)}
     if key not in known:
-        return aiohttp_jinja2.render_template(
-            "message.html",
+        return message(
             request,
-            {
-                "heading": "没有这一组",
-                "text": "没有找到这组未识别问题：可能已经标记过，或已超过一年。",
-                "viewer": viewer,
-                "back": f"/console/unanswered?days={days}",
-            },
+            viewer,
+            "没有这一组",
+            "没有找到这组未识别问题：可能已经标记过，或已超过一年。",
             status=400,
+            back=f"/console/unanswered?days={days}",
         )
     await desk.unanswered.dismiss(key, viewer.member.name)
     log.info("console: %s marked an unanswered group as not community business", viewer.member.name)

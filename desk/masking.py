@@ -58,6 +58,14 @@ def mask_text(text: str) -> str:
     return _LANDLINE.sub(_masked_landline, _MOBILE.sub(_masked_mobile, without_id_numbers(text)))
 
 
+# A contact number as intents.contact.read_mobile keeps it: a mobile, or a landline as 028-85551234.
+_CONTACT_NUMBER = re.compile(r"1[3-9]\d{9}|0(?:10|2\d|[3-9]\d\d)-\d{7,8}")
+
+
+def is_contact_number(value: str) -> bool:
+    return _CONTACT_NUMBER.fullmatch(value) is not None
+
+
 def mask_mobile(mobile: str) -> str:
     """A contact number as the group may see it: 138****5678, 028-****4321."""
     if len(mobile) == 11 and mobile.isdigit():

@@ -7,12 +7,11 @@ it. Only name, mobile and address are kept, and never a value holding an ID numb
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from desk.masking import mask_mobile, without_id_numbers
+from desk.masking import is_contact_number, mask_mobile, without_id_numbers
 from storage.db import Database
 from storage.residents import ResidentStore
 
@@ -39,16 +38,12 @@ class Profile:
         return any(getattr(self, f.name) for f in fields(self))
 
 
-# What intents.contact.read_mobile returns: a mobile, or a landline with its area code.
-_PHONE = re.compile(r"1[3-9]\d{9}|0(?:10|2\d|[3-9]\d\d)-\d{7,8}")
-
-
 def keepable(field: str, value: str) -> str:
     """The value as it may be kept: trimmed, capped, and empty when it holds an ID number."""
     value = (value or "").strip()[: _LIMITS[field]]
     if without_id_numbers(value) != value:
         return ""
-    if field == "mobile" and not _PHONE.fullmatch(value):
+    if field == "mobile" and not is_contact_number(value):
         return ""
     return value
 

@@ -7,6 +7,9 @@ time limit, where, online, hours); the words that ask for each are phrasings (as
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from handlers import render
 from handlers.types import Context
 from knowledge import Handbook, Item
@@ -31,9 +34,15 @@ def question_answer(ctx: Context, item: Item, text: str) -> str | None:
     normalize = ctx.services.classifier.lexicon.normalize
     plain = normalize(text).replace(" ", "")
     for question in item.questions:
-        if any(normalize(word).replace(" ", "") in plain for word in question.ask):
+        if any(word in plain for word in _asked_by(normalize, question.ask)):
             return f"【{item.title}】{question.answer}\n{MORE}"
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _asked_by(normalize: Callable[[str], str], ask: tuple[str, ...]) -> tuple[str, ...]:
+    """A question's ask words as messages are normalised: once per handbook, not per message."""
+    return tuple(normalize(word).replace(" ", "") for word in ask)
 
 
 def fact(item: Item, aspect: str, handbook: Handbook) -> str | None:

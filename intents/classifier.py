@@ -10,7 +10,7 @@ own order is not mistaken for a new question.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from intents.danger import DangerDetector
 from intents.directory import life_event_finder, referral_finder
@@ -28,6 +28,7 @@ KEYWORD_WEIGHT = 1
 ITEM_INTENTS = ("consult", "order")
 # What the learned model never changes (_arbitrate): the rules' cues are the whole answer, so it
 # is not even asked — a fifth of the messages classified without building its features.
+T = TypeVar("T")
 SETTLED_BY_RULES = ("greeting", "office", "human", "rate")
 # When the learned model overrides the rules: chosen on blind batch 2, then checked by 4-fold cross-
 # validation over the folded blind batches (grids over each threshold moved the figures < 1 point).
@@ -135,19 +136,18 @@ class Classifier:
     def life_event(self, norm: str) -> LifeEvent | None:
         """The life event a normalised message describes: a listed phrasing, else the model's guess."""
         found = self.life_events.find(norm)
-        if found is not None:
-            return found[0]
-        guess = self.learned.best("event", norm) if self.learned else None
-        return self._events.get(guess[0]) if guess and guess[1] >= SURE_EVENT else None
+        return found[0] if found is not None else self._guess(self._events, "event", norm, SURE_EVENT)
 
     def referral(self, norm: str, sure: float = 0.6) -> Referral | None:
         """The other agency a normalised message belongs to: a listed word, else the model's guess
         when it is at least `sure` of it."""
         found = self.referrals.find(norm)
-        if found is not None:
-            return found[0]
-        guess = self.learned.best("place", norm) if self.learned else None
-        return self._places.get(guess[0]) if guess and guess[1] >= sure else None
+        return found[0] if found is not None else self._guess(self._places, "place", norm, sure)
+
+    def _guess(self, entries: dict[str, T], head: str, norm: str, sure: float) -> T | None:
+        """The learned model's event or place, when it is at least `sure` of it."""
+        guess = self.learned.best(head, norm) if self.learned else None
+        return entries.get(guess[0]) if guess and guess[1] >= sure else None
 
     def tokens(self, text: str) -> list[str]:
         return self._segmenter.cut(self.normalize(text))
@@ -196,14 +196,25 @@ class Classifier:
         result = self._by_rules(text, norm, tokens)
         if self.learned is None or not norm:
             return result
-        if result.intent in SETTLED_BY_RULES and not (
+        if result.intent not in SETTLED_BY_RULES:
+            return self._arbitrate(result, norm, tokens)
+        if result.intent == "human":
             # "宽带老是断 打客服没人管": another company's customer service, not ours (blind batch 9)
-            result.intent == "human" and self.referrals.find(norm) is not None
-        ):
-            return result
-        return self._arbitrate(result, norm, tokens)
+            listed = self.referrals.find(norm)
+            if listed is not None:
+                return self._arbitrate(result, norm, tokens, listed)
+        return result
 
-    def _arbitrate(self, rules: Classification, norm: str, tokens: list[str]) -> Classification:
+    def _arbitrate(
+        self,
+        rules: Classification,
+        norm: str,
+        tokens: list[str],
+        listed: tuple[Referral, str] | Literal[False] | None = False,
+    ) -> Classification:
+        """`listed`: the referral finder's answer when the caller already asked it (False: not yet)."""
+        if listed is False:
+            listed = self.referrals.find(norm)
         intents, items = self.learned.predict(norm, tokens)  # type: ignore[union-attr]
         items = [pair for pair in items if pair[0] not in rules.excluded] or items
         learned_intent, intent_p = intents[0]
@@ -212,14 +223,12 @@ class Classifier:
         # "停水了 好久来水": the rules hear a question about progress, the model another agency's
         # business (cross-validated: out-of-scope recall 85.5% → 89.4%, intent +0.8).
         elsewhere = (  # a listed word only: "取消 10002" stays a cancel, whatever its digits look like
-            intent in ("status", "cancel", "human")
-            and learned_intent == "unknown"
-            and self.referrals.find(norm) is not None
+            intent in ("status", "cancel", "human") and learned_intent == "unknown" and listed is not None
         )
         if (
             not rules.names_any
             and (intent in (*ITEM_INTENTS, "unknown") or elsewhere)
-            and self.referral(norm, SURE_PLACE)
+            and (listed is not None or self._guess(self._places, "place", norm, SURE_PLACE) is not None)
         ):
             # Another agency's business (补办身份证, 公积金) and no service named: out of scope.
             return Classification(rules.text, "unknown", None, 0.8)

@@ -225,3 +225,15 @@ async def test_the_direct_answer_rate_counts_conversations_by_resident_and_day(
     report = await (await client.get("/console/reports?from=2026-11-28&to=2026-11-29")).text()
     assert 'data-rate="直接答复率">60%<' in report
     assert "居住证办理" in report.split("最常问的事项", 1)[1].split("</section>", 1)[0]
+
+
+async def test_unanswered_text_is_escaped_on_the_page(console: Console, say: Chat, clock: FakeClock) -> None:
+    """What residents wrote reaches staff escaped, here as on the ticket pages."""
+    client, desk = console.client, console.desk
+    await say("<script>alert(1)</script> 讲个笑话嘛 <img src=x onerror=alert(2)>", resident="r1")
+    clock.advance(minutes=1)
+    await sign_in(client, desk, "陈书记")
+    page = await (await client.get("/console/unanswered?days=7")).text()
+    assert "讲个笑话嘛" in page
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in page and "&lt;img" in page

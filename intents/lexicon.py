@@ -162,12 +162,20 @@ class Lexicon:
         return bool(self.status_alone.match(norm) or self.status.search(norm) or own.search(norm))
 
 
+def _normalised(words: tuple[str, ...], normalize: Normalizer) -> tuple[str, ...]:
+    """Words looked for in normalised, unspaced text, normalised the same way: 没得人说话 is read as
+    没有人说话 before they see it (blind batch 12)."""
+    compact = (normalize(word).replace(" ", "") for word in words)
+    return tuple(dict.fromkeys(word for word in compact if word))
+
+
 def compile_lexicon(phrasings: Phrasings) -> Lexicon:
     """Compile once at start-up; the loader has already checked every list and pattern."""
     cues = {name: any_of(*parts) for name, parts in phrasings.cues.items()}
     about = (cues["human"], cues["cancel"], cues["status"], cues["rate"])
+    normalize = Normalizer(phrasings.glosses, phrasings.fillers)
     return Lexicon(
-        normalize=Normalizer(phrasings.glosses, phrasings.fillers),
+        normalize=normalize,
         **cues,
         about_request_or_person=re.compile("|".join(p.pattern for p in about)),
         greeting_only=re.compile(f"({_words(phrasings.greeting_only)}|\\s)+"),
@@ -195,7 +203,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         rating_stars=tuple(sorted(phrasings.rating_stars.items(), key=lambda pair: -len(pair[0]))),
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,
-        lonely=tuple(lonely_word.replace(" ", "") for lonely_word in phrasings.lonely),
+        lonely=_normalised(phrasings.lonely, normalize),
         bye=phrasings.bye,
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),

@@ -132,3 +132,12 @@ def test_no_alias_names_two_items_once_normalised(handbook: Handbook, classifier
         for alias in item.aliases:
             term = classifier.normalize(alias).replace(" ", "")
             assert owners.setdefault(term, item.id) == item.id, (alias, owners[term], item.id)
+
+
+@pytest.mark.parametrize("word", PHRASINGS.lonely)
+def test_every_lonely_word_is_found_in_a_message_that_says_it(word: str) -> None:
+    """The lonely words are looked for in normalised text: a word with a glossed dialect form
+    (没得人说话 → 没有人说话) must still be found when a resident writes it (blind batch 12)."""
+    message = f"一天到黑{word}哦"
+    compact = LEXICON.normalize(message).replace(" ", "")
+    assert any(lonely in compact for lonely in LEXICON.lonely), message

@@ -408,6 +408,12 @@ async def amend_value(ctx: Context, amending: Amending) -> Reply | None:
     text = ctx.message.text.strip()
     if desk is None:
         return None
+    plain = ctx.services.classifier.normalize(text).replace(" ", "")
+    if ctx.services.classifier.lexicon.own_tickets["keep_as_is"].fullmatch(plain):
+        # "算了" to the question just asked drops the change, never the ticket (a trial resident's
+        # mediation was cancelled this way).
+        ctx.conversation.forget()
+        return Reply(f"好的，不改了，工单 {amending.number} 照旧。")
     other = read(ctx, text)
     if other is not None and other.action != "change":
         ctx.conversation.forget()

@@ -88,12 +88,18 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     if not text:
         return None
     field = "address" if looks_like_address(text) else "detail"
+    guide = ctx.services.handbook.emergency
+    if (
+        field == "detail"
+        and guide is not None
+        and re.search(guide.stand_down, ctx.services.classifier.normalize(text))
+    ):
+        return await _stand_down(ctx, reported, text)
     if field == "detail":
         result = ctx.services.classifier.classify(text)
         if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
             ctx.conversation.forget()
             return None  # a new question, or thanks: not more about the emergency
-    guide = ctx.services.handbook.emergency
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     if guide is None or hazard is None:
         ctx.conversation.forget()
@@ -124,6 +130,26 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         "有危险请先打 110 / 120。"
     )
     return Reply(f"{again}\n{acknowledged}" if asks_numbers else acknowledged)
+
+
+async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
+    """ "我没得事", "不是紧急情况", "取消": the duty staff are told on the ticket (and in the group),
+    who close it after checking — the bot does not cancel an emergency on one message — and the next
+    messages are the resident's own again. A lonely resident read as an emergency had six messages,
+    "取消 我不是紧急情况" among them, added to the ticket in a trial."""
+    ctx.conversation.forget()
+    desk = ctx.services.desk
+    if not reported.number or desk is None:
+        return Reply("好的，没事就好。有危险请随时打 110 / 120。")
+    try:
+        said = f"居民说没事／不是紧急情况：{text}"
+        await desk.add_detail(ctx.message.resident, reported.number, "detail", said)
+    except Refused:
+        return Reply("好的，没事就好。有危险请随时打 110 / 120。")
+    return Reply(
+        f"好的，已经告诉值班人员您说现在没事了（工单 {reported.number}）。"
+        "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
+    )
 
 
 async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:

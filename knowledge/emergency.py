@@ -54,6 +54,8 @@ class EmergencyGuide:
     # community to send someone ("社区能不能马上来个人").
     ask_numbers: str = "电话|号码"
     ask_someone: str = "派人|来人|来个人"
+    # After the first reply: it is over, or never was ("我没得事", "不是紧急情况", "取消").
+    stand_down: str = "没事了|不是紧急"
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
     sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
@@ -157,6 +159,8 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
         "ask_someone",
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
+    if raw.get("stand_down"):  # optional: a community's copy made before it existed keeps loading
+        alternations["stand_down"] = pattern(raw.get("stand_down"), "stand_down")
     words: dict[str, tuple[str, ...]] = {}
     for name in ("sound_alike", "sound_alike_keep"):
         value = raw.get(name, [])

@@ -47,6 +47,7 @@ OWN_TICKET_CUES = (
     "every",
     "week",
     "unsure",
+    "keep_as_is",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from desk import operations
@@ -46,6 +47,11 @@ async def report(
     now = desk.now()
     assignee, _, _, snap = await desk._route(emergency.category, now)
     clocks = desk._clocks(snap, emergency.category, now, limits) if assignee else {}
+    # An emergency does not wait for office hours: its claim is reminded and escalated (to the duty
+    # leaders, or every leader when none is on duty) N and 2N wall-clock minutes from now. A trial
+    # resident's 03:20 report was due to be reminded at 09:05.
+    limit = timedelta(minutes=limits.claim_minutes)
+    clocks |= {"claim_remind_at": utc(now + limit), "claim_escalate_at": utc(now + 2 * limit)}
     on_duty = {n for _, names in snap.rota.duty_at(now, desk.calendar) for n in names} if snap.rota else set()
     mentions = sorted(
         {m.wecom for m in snap.members.values() if m.wecom and (m.name in on_duty or "leader" in m.roles)}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,29 @@ async def test_the_community_acts_only_with_a_ticket(
         private = await Phone(client, "o-fall")("我妈摔倒了起不来 头在流血")
         assert "120" in private.splitlines()[0] and "紧急工单" not in private
         assert not await desk.tickets.list(resident="o-fall")
+    finally:
+        await client.close()
+
+
+async def test_at_night_the_emergency_names_the_duty_phone_and_its_clock_runs_at_once(
+    settings: Settings, desk_services: Services, desk, clock: FakeClock
+) -> None:
+    """03:20, nobody on duty: the reply gives the duty phone beside "社区会马上派人", and the claim is
+    reminded and escalated in wall-clock minutes, not when the office opens (session-6 trial)."""
+    clock.set(datetime(2026, 12, 3, 3, 20, tzinfo=SHANGHAI))
+    client = TestClient(TestServer(create_app(settings, desk_services, MemoryStore()), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        reply = await Phone(client, "o-night")("3栋2单元501的吴大爷一个人住 好几天没看到他了 敲门也没人应")
+        [ticket] = await desk.tickets.list(resident="o-night")
+        duty_phone = desk_services.handbook.office.duty_phone
+        assert "紧急工单" in reply and "现在不是值班时间" in reply and duty_phone in reply
+        minutes = (ticket.claim_remind_at - ticket.created_at).total_seconds() / 60
+        escalate = (ticket.claim_escalate_at - ticket.created_at).total_seconds() / 60
+        assert 0 < minutes <= 10 and 0 < escalate <= 20, (ticket.claim_remind_at, ticket.claim_escalate_at)
+        clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI))  # in office hours: no duty-phone line
+        day = await Phone(client, "o-day")("3栋2单元501的吴大爷一个人住 好几天没看到他了 敲门也没人应")
+        assert "紧急工单" in day and "现在不是值班时间" not in day
     finally:
         await client.close()
 

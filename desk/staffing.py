@@ -100,9 +100,9 @@ class StaffAdmin:
         refused = refused or policy.keeps_a_secretary(secretaries, spec.name, list(spec.roles))
         if refused is not None:
             raise refused
-        before = _spec_of(old) if old else None
+        before = _spec_of(old) if old else StaffSpec(spec.name)
         member = await self.desk.staff.add(spec)
-        changed = [f for f in FIELDS if before is None or getattr(before, f) != getattr(spec, f)]
+        changed = [f for f in FIELDS if getattr(before, f) != getattr(spec, f)]
         await self._audit(
             "staff_added" if new else "staff_edited",
             actor,

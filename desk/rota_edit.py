@@ -64,7 +64,13 @@ def duty_document(stored: Mapping[str, Any] | None, members: Iterable[Member]) -
     """The rota in the import format: staff from the staff table (the stored document's own list
     is as old as its last import), the duty parts from the stored document; no leave."""
     duty = {key: stored[key] for key in DUTY_KEYS if stored and key in stored}
-    return {"staff": [staff_entry(m) for m in members if m.active], **duty}
+    active = [m for m in members if m.active]
+    names = {m.name for m in active}
+    staff = [staff_entry(m) for m in active]
+    for entry in staff:  # a B角 who has left covers nobody (routing skips them too)
+        if entry.get("backup") and entry["backup"] not in names:
+            del entry["backup"]
+    return {"staff": staff, **duty}
 
 
 def fingerprint(document: Mapping[str, Any] | None) -> str:
@@ -75,7 +81,8 @@ def fingerprint(document: Mapping[str, Any] | None) -> str:
 
 
 def without(document: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """The document with `name` taken off every cell and out of every swap (someone who left)."""
+    """The document with `name` taken off every cell, out of every swap and off the staff list,
+    and no longer anyone's B角 (someone who left)."""
 
     def plan(raw: Any) -> Any:
         if not isinstance(raw, dict):
@@ -97,7 +104,11 @@ def without(document: Mapping[str, Any], name: str) -> dict[str, Any]:
             if not (isinstance(s, dict) and name in (str(s.get("from")), str(s.get("to"))))
         ]
     if isinstance(out.get("staff"), list):
-        out["staff"] = [s for s in out["staff"] if not (isinstance(s, dict) and s.get("name") == name)]
+        out["staff"] = [
+            {k: v for k, v in s.items() if not (k == "backup" and v == name)}
+            for s in out["staff"]
+            if isinstance(s, dict) and s.get("name") != name
+        ]
     return out
 
 

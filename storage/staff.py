@@ -267,13 +267,16 @@ class StaffDirectory:
         return True
 
     async def retire(self, name: str, rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> StaffMember:
-        """Someone who left, in one transaction: inactive, unbound, and taken off the rota document
-        (`rewrite`), so no cell or swap still names them."""
+        """Someone who left, in one transaction: inactive, unbound, no longer anyone's B角, and taken
+        off the rota document (`rewrite`), so no cell or swap still names them."""
         async with self._db.transaction() as session:
             member = await session.scalar(select(StaffMember).where(StaffMember.name == name.strip()))
             if member is None:
                 raise StaffError("unknown_staff", name=name.strip())
             member.active, member.openid = False, None
+            await session.execute(
+                update(StaffMember).where(StaffMember.backup == member.name).values(backup="")
+            )
             row = await session.scalar(select(RotaDocument).where(RotaDocument.id == 1).with_for_update())
             if row is not None:
                 row.document = rewrite(row.document)

@@ -263,6 +263,10 @@ async def test_invite_binds_unbind_ends_sessions_and_remove_hands_tickets_over(
     assert ticket.assignee == "李强" and not (await desk.staff.by_name("赵磊")).active
     document = await desk.staff.directory.rota_document()
     assert "赵磊" not in str(document["week"]) and document["swaps"] == []  # off every cell and swap
+    assert (await desk.staff.by_name("王芳")).backup == ""  # nobody's B角 any more
+    after = await place(desk, handbook, "facility_repair", "after-removal")  # routing reads the rota
+    assert (await desk.tickets.get(after)).assignee == "李强"
+    assert (await Rostering(desk).view()).rota is not None
     [removed] = await audits(desk, "staff_removed")
     assert removed.detail == {"name": "赵磊", "handed_to": "李强", "tickets": number}
     with pytest.raises(Refused) as refused:

@@ -122,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     importing = staff_commands.add_parser("import", help="load staff and the duty rota from YAML")
     importing.add_argument("file", help="e.g. examples/rota.yaml")
     importing.set_defaults(run=_staff_import)
+    exporting = staff_commands.add_parser(
+        "export", help="write the staff, duty rota and leave in the database as YAML (the import format)"
+    )
+    exporting.add_argument("file", help="where to write it ('-': standard output)")
+    exporting.set_defaults(run=_staff_export)
     adding = staff_commands.add_parser("add", help="add or update one staff member")
     adding.add_argument("name")
     adding.add_argument("--mobile", default="")
@@ -742,6 +747,33 @@ def _staff_import(args: argparse.Namespace) -> int:
             print(f"{len(exc.problems)} problem(s) found; nothing imported", file=sys.stderr)
             return 1
         print(f"imported {staff} staff, the duty rota and {leave} leave entr{'y' if leave == 1 else 'ies'}")
+        return 0
+
+    return _with_desk(run)
+
+
+def _staff_export(args: argparse.Namespace) -> int:
+    import yaml
+
+    from desk.rostering import Rostering
+
+    async def run(desk: ServiceDesk) -> int:
+        document = await Rostering(desk).export()
+        text = "# baishitong staff export: 人员、值班表、节假日值班、调班和请假（staff import 可读回）\n"
+        text += yaml.safe_dump(
+            document, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
+        )
+        if args.file == "-":
+            sys.stdout.write(text)
+        else:
+            try:
+                Path(args.file).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                print(f"error: cannot write {args.file}: {exc}", file=sys.stderr)
+                return 2
+            print(f"wrote {len(document['staff'])} staff and the duty rota to {args.file}", file=sys.stderr)
+        if "windows" not in document:
+            print("note: no duty rota in the database yet (baishitong staff import FILE)", file=sys.stderr)
         return 0
 
     return _with_desk(run)

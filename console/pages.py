@@ -31,6 +31,8 @@ FORBIDDEN = (
     "owner_or_leader",
     "reply_not_allowed",
     "leader_or_secretary",
+    "secretary_record",
+    "roles_secretary_only",
 )
 BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee", "unknown_staff")  # the form was wrong: 400
 

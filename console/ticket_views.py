@@ -155,6 +155,12 @@ AUDIT_NAMES = {
     "signout_all": "退出所有设备",
     "refused": "越权被拒",
     "csrf_refused": "缺少校验码被拒",
+    "rota_saved": "修改值班表",
+    "staff_added": "添加人员",
+    "staff_edited": "修改人员",
+    "staff_invited": "发绑定码",
+    "staff_unbound": "解除微信绑定",
+    "staff_removed": "停用人员",
 }
 
 

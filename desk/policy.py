@@ -226,3 +226,45 @@ def can_review_unanswered(actor: Actor) -> Refused | None:
     """未识别问题 (what residents asked that the bot could not answer) is the secretary's: she
     decides what the handbook learns and what is not community business."""
     return None if "secretary" in actor.roles else Refused("secretary_only", page="未识别问题")
+
+
+# ---- the console: the duty rota and the staff list --------------------------------------------
+
+ROTA_ROLES = frozenset({"leader", "secretary"})
+
+
+def can_edit_rota(actor: Actor) -> Refused | None:
+    """值班表 (the week's duty, holiday duty, swaps, leave): the duty leader's and the secretary's,
+    who arrange who is on duty; staff see their own duty in WeChat (值班)."""
+    return None if ROTA_ROLES & set(actor.roles) else Refused("leader_or_secretary", page="值班表")
+
+
+def can_manage_staff(actor: Actor) -> Refused | None:
+    """人员 (add, edit, invite, unbind, remove): the duty leader's and the secretary's."""
+    return None if ROTA_ROLES & set(actor.roles) else Refused("leader_or_secretary", page="人员")
+
+
+def can_change_member(actor: Actor, member: Actor, roles: list[str] | None = None) -> Refused | None:
+    """Who may change whom: roles (值班长, 书记) are given and taken by the secretary alone, and a
+    duty leader does not edit, unbind or remove the secretary (no one raises their own rights)."""
+    if "secretary" not in actor.roles:
+        if "secretary" in member.roles:
+            return Refused("secretary_record", name=member.name)
+        if roles is not None and sorted(roles) != sorted(member.roles):
+            return Refused("roles_secretary_only", name=member.name)
+    return None
+
+
+def keeps_a_secretary(secretaries: list[str], name: str, roles_after: list[str] | None) -> Refused | None:
+    """The console needs one active secretary: the last one is not removed or made staff.
+    `roles_after` None: `name` is being removed."""
+    leaving = roles_after is None or "secretary" not in roles_after
+    if secretaries == [name] and leaving:
+        return Refused("last_secretary", name=name)
+    return None
+
+
+def sees_staff_mobile(actor: Actor, member: Actor) -> bool:
+    """A colleague's mobile in full: the secretary (who keeps the staff list) and the person
+    themselves; a duty leader sees it masked (138****1001)."""
+    return "secretary" in actor.roles or actor.name == member.name

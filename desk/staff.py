@@ -15,6 +15,7 @@ from typing import Any
 from desk import binding
 from desk.refusals import Refused
 from desk.rota import DayCalendar, Rota, StaffSpec, jsonable, parse_rota, rota_from_document
+from desk.rota_edit import without
 from desk.routing import Person
 from desk.states import OPEN_STATES
 from storage.db import Database
@@ -77,8 +78,12 @@ class StaffDesk:
 
     async def remove(self, name: str) -> StaffMember:
         """Staff who leave: no longer routed, on duty or bound; their tickets and history stay."""
+        return await self.retire(name)
+
+    async def retire(self, name: str) -> StaffMember:
+        """Inactive and unbound, and off every cell and swap of the rota, in one transaction."""
         with _refusals():
-            return await self.directory.set_active(name, False)
+            return await self.directory.retire(name, lambda document: without(document, name.strip()))
 
     async def unbind(self, name: str) -> StaffMember:
         """A lost phone: the WeChat bound to them no longer acts as them until they bind again."""

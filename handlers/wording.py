@@ -66,6 +66,14 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "signin_link": lambda f: "登录链接无效、已用过或已过期，请向社区书记要一个新的。",
     "secretary_only": lambda f: f"只有社区书记能看{f.get('page', '投诉和回访')}。",
     "leader_or_secretary": lambda f: f"只有值班长和社区书记能看{f.get('page', '这一页')}。",
+    "secretary_record": lambda f: f"只有社区书记能修改{f['name']}（书记）的资料。",
+    "roles_secretary_only": lambda f: "只有社区书记能设置值班长和书记。",
+    "last_secretary": lambda f: f"{f['name']}是唯一的社区书记：请先让另一位同事担任书记。",
+    "holds_tickets": lambda f: (
+        f"{f['name']}手上还有 {len(f['numbers'])} 张未办完的工单（{'、'.join(f['numbers'])}），"
+        "请选一位同事接手后再停用。"
+    ),
+    "rota_changed": lambda f: "值班表刚被别人改过，请重新打开值班表再改（您这次的修改没有保存）。",
     "unknown_action": lambda f: "没有这个操作",
     "needs_text": lambda f: f"{ACTION_NAMES[f['action']]}需要写内容",
     "reply_not_allowed": lambda f: (

@@ -61,6 +61,18 @@ class RoutingRows:
     counts: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class LeaveEntry:
+    """A leave row as stored: `note` keeps its "rota:" tag when it came from a rota file; `id`
+    None for a row still to be written."""
+
+    id: int | None
+    name: str
+    first_day: date
+    last_day: date
+    note: str
+
+
 def _hash(code: str) -> str:
     """Codes are compared as typed without case, spaces or hyphens ("abcde fghjk" = "ABCDE-FGHJK")."""
     return hashlib.sha256("".join(c for c in code.upper() if c.isalnum()).encode()).hexdigest()
@@ -84,8 +96,13 @@ class StaffDirectory:
             await session.flush()
             ids = {m.name: m.id for m in await session.scalars(select(StaffMember))}
             await session.execute(delete(Leave).where(Leave.note.like("rota:%")))
+            # A file written by `staff export` lists leave kept untagged too: not a second copy.
+            kept = {
+                (r.staff_id, r.first_day, r.last_day, r.note) for r in await session.scalars(select(Leave))
+            }
             for entry in leave:
-                session.add(_leave_row(ids[entry.name], entry, "rota:"))
+                if (ids[entry.name], entry.first_day, entry.last_day, entry.note) not in kept:
+                    session.add(_leave_row(ids[entry.name], entry, "rota:"))
             row = await session.get(RotaDocument, 1)
             if row is None:
                 session.add(RotaDocument(id=1, document=document, imported_at=self._clock()))
@@ -200,6 +217,69 @@ class StaffDirectory:
             if other is not None and other.id != member.id:
                 raise StaffError("bound_elsewhere", name=other.name, wanted=member.name)
             member.openid = openid
+        return member
+
+    async def leave_rows(self, since: date | None = None) -> list[LeaveEntry]:
+        """Leave of active staff (ending on or after `since`), by start day."""
+        query = (
+            select(Leave.id, StaffMember.name, Leave.first_day, Leave.last_day, Leave.note)
+            .join(StaffMember, StaffMember.id == Leave.staff_id)
+            .where(StaffMember.active.is_(True))
+            .order_by(Leave.first_day, Leave.id)
+        )
+        if since is not None:
+            query = query.where(Leave.last_day >= since)
+        async with self._db.session() as session:
+            return [LeaveEntry(*row) for row in (await session.execute(query)).all()]
+
+    async def save_duty(
+        self,
+        document: dict[str, Any],
+        current: Callable[[dict[str, Any] | None], bool],
+        drop: Iterable[int],
+        leave: Iterable[LeaveEntry],
+    ) -> bool:
+        """Write the rota document and the leave changes in one transaction, if `current(the stored
+        document)` still holds (read under a row lock on PostgreSQL); False, and nothing written,
+        when it does not. Leave: rows `drop`ped, rows with an id updated, rows without one added."""
+        async with self._db.transaction() as session:
+            row = await session.scalar(select(RotaDocument).where(RotaDocument.id == 1).with_for_update())
+            if not current(row.document if row else None):
+                return False
+            ids = {m.name: m.id for m in await session.scalars(select(StaffMember))}
+            if drop := list(drop):
+                await session.execute(delete(Leave).where(Leave.id.in_(drop)))
+            for entry in leave:
+                values = {
+                    "staff_id": ids[entry.name],
+                    "first_day": entry.first_day,
+                    "last_day": entry.last_day,
+                    "note": entry.note,
+                }
+                if entry.id is None:
+                    session.add(Leave(**values))
+                else:
+                    await session.execute(update(Leave).where(Leave.id == entry.id).values(**values))
+            if row is None:
+                session.add(RotaDocument(id=1, document=document, imported_at=self._clock()))
+            else:
+                row.document, row.imported_at = document, self._clock()
+        return True
+
+    async def retire(self, name: str, rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> StaffMember:
+        """Someone who left, in one transaction: inactive, unbound, no longer anyone's B角, and taken
+        off the rota document (`rewrite`), so no cell or swap still names them."""
+        async with self._db.transaction() as session:
+            member = await session.scalar(select(StaffMember).where(StaffMember.name == name.strip()))
+            if member is None:
+                raise StaffError("unknown_staff", name=name.strip())
+            member.active, member.openid = False, None
+            await session.execute(
+                update(StaffMember).where(StaffMember.backup == member.name).values(backup="")
+            )
+            row = await session.scalar(select(RotaDocument).where(RotaDocument.id == 1).with_for_update())
+            if row is not None:
+                row.document = rewrite(row.document)
         return member
 
     async def rota_document(self) -> dict[str, Any] | None:

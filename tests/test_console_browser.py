@@ -326,6 +326,19 @@ def _reports_and_unanswered(served: Served, browser: Any, tmp_path: Path) -> Non
     assert total[0] == "合计" and "\t".join(total) in printed  # the CLI's 合计 line
     assert all("\t".join(row) in printed for row in items + by_staff)
     assert len(items) == 3 and page.locator("#total-tickets").inner_text() == total[1] == "10"
+    # The rate cards are the CLI's 合计 figures, and its direct-answer line.
+    labels = ("响应率", "办结率", "按时办结率", "满意率", "回访率", "直接答复率")
+    cards = {label: page.locator(f"[data-rate={label}]").inner_text() for label in labels}
+    direct = [line.split("\t")[1] for line in printed if line.startswith("直接答复率\t")]
+    assert cards == {
+        "响应率": total[11],
+        "办结率": total[12],
+        "按时办结率": total[5],
+        "满意率": total[13],
+        "回访率": total[14],
+        "直接答复率": direct[0],
+    }, (cards, total, direct)
+    assert cards["响应率"] != "-" and cards["满意率"] != "-"  # figures, not blanks, are compared
     assert page.locator(".chart svg").count() == 3  # rates, items, staff: drawn in the page
     assert page.locator(".chart svg text", has_text="养老金领取资格认证").count() == 1
     with page.expect_download() as download:

@@ -8,6 +8,7 @@ time limit, where, online, hours); the words that ask for each are phrasings (as
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from handlers import render
@@ -37,6 +38,20 @@ def question_answer(ctx: Context, item: Item, text: str) -> str | None:
         if any(word in plain for word in _asked_by(normalize, question.ask)):
             return f"【{item.title}】{question.answer}\n{MORE}"
     return None
+
+
+_YES_NO = re.compile(r"(不|吗|嘛|没|没有|不嘛)[?？。!！~]*$")
+
+
+def yes_no_question(ctx: Context, item: Item, text: str) -> str | None:
+    """The answer to one of the item's own questions asked yes-or-no, when the message reads as a
+    request: "老年证可以儿子帮我去办不", "签了以后医生能到屋头来看我妈不" ask whether, they do not
+    book (trial residents were walked into an order). Not a question about their own ticket."""
+    lexicon = ctx.services.classifier.lexicon
+    compact = lexicon.normalize(text).replace(" ", "")
+    if not _YES_NO.search(compact) or lexicon.own_request.search(compact):
+        return None
+    return question_answer(ctx, item, text)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -17,7 +17,7 @@ from typing import Any
 
 from desk.desk import Limits
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
-from handlers import consult, order, profile, render
+from handlers import consult, facts, order, profile, render
 from handlers.conversation import AFTER_ITEM, ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
@@ -60,6 +60,10 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         return await consult.ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(ctx.services.handbook))
+    asked = facts.yes_no_question(ctx, ctx.services.handbook.item(result.item), ctx.message.text or "")
+    if asked:  # "老年证可以儿子帮我去办不": whether a son may do it, not a booking
+        ctx.conversation.enter(AFTER_ITEM, result.item)
+        return Reply(asked)
     return await start(ctx, result.item, ctx.message.text)
 
 

@@ -8,7 +8,6 @@ others (an emergency) is one more line at the top of the list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -153,7 +152,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
     own_question = facts.question_answer(ctx, current, text) is not None
-    if own_question and result.intent == "order" and _YES_NO.search(compact) and not about_ticket:
+    if result.intent == "order" and facts.yes_no_question(ctx, current, text):
         # "签了以后医生能到屋头来看我妈不" after the family doctor: the item's own question, asked
         # yes-or-no, not a booking (a trial resident was walked into a home-visit order).
         return item, QUESTION
@@ -181,7 +180,6 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 
 
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
-_YES_NO = re.compile(r"(不|吗|嘛|没|没有|不嘛)[?？。!！~]*$")
 
 
 def _new_subject(classifier: Classifier, compact: str, item: Item) -> bool:

@@ -445,6 +445,7 @@ def _parse_questions(raw: dict[str, Any], ctx: _Ctx) -> tuple[Question, ...]:
         ctx.error("questions", "must be a non-empty list")
         return ()
     questions: list[Question] = []
+    asked: list[tuple[int, tuple[str, ...]]] = []  # each earlier question's index and ask words
     for index, entry in enumerate(value):
         prefix = f"questions[{index}]."
         if not isinstance(entry, dict):
@@ -457,9 +458,26 @@ def _parse_questions(raw: dict[str, Any], ctx: _Ctx) -> tuple[Question, ...]:
         answer = ctx.text(entry, "answer", prefix=prefix)
         if len(answer) > QUESTION_ANSWER_MAX:
             ctx.error(prefix + "answer", f"longer than {QUESTION_ANSWER_MAX} characters")
+        _check_not_shadowed(ctx, index, ask, asked)
+        asked.append((index, ask))
         if ask and answer:
             questions.append(Question(ask, answer))
     return tuple(questions)
+
+
+def _check_not_shadowed(
+    ctx: _Ctx, index: int, ask: tuple[str, ...], earlier: list[tuple[int, tuple[str, ...]]]
+) -> None:
+    """The first question whose word a message holds is the one answered: a word that holds an
+    earlier question's word (有车库 after 有车) would never ask its own question."""
+    for word in ask:
+        for before, words in earlier:
+            taken = next((w for w in words if w in word), None)
+            if taken is not None:
+                ctx.error(
+                    f"questions[{index}].ask",
+                    f"'{word}' is already asked by questions[{before}] ('{taken}' comes first)",
+                )
 
 
 PHRASINGS_FILE = "phrasings.yaml"

@@ -34,7 +34,11 @@ DATA = Path(__file__).parent / "data"
 # Files in this runner's format hold {"conversations": [...]}; others have runners of their own.
 SCRIPTS = [
     script
-    for pattern in ("conversations_orders*.yaml", "conversations_directions*.yaml")
+    for pattern in (
+        "conversations_orders*.yaml",
+        "conversations_directions*.yaml",
+        "conversations_questions*.yaml",
+    )
     for path in sorted(DATA.glob(pattern))
     if isinstance(loaded := yaml.safe_load(path.read_text(encoding="utf-8")), dict)
     and "conversations" in loaded

@@ -127,6 +127,7 @@ def test_item_questions_are_checked(data_copy: Path) -> None:
             {"ask": ["有车"]},
             {"ask": [], "answer": "太长" * 200},
             {"ask": ["有房"], "answer": "有房的一般不能办。", "why": "?"},
+            {"ask": ["有车库", "存款"], "answer": "车库算房产。"},  # 有车 (questions[0]) asks first
         ]
 
     _edit(data_copy / "items/subsistence_allowance.yaml", change)
@@ -136,6 +137,8 @@ def test_item_questions_are_checked(data_copy: Path) -> None:
     assert f"{where}[1].ask: must be a non-empty list" in problems
     assert f"{where}[1].answer: longer than 300 characters" in problems
     assert f"{where}[2].why: unknown field" in problems
+    assert f"{where}[3].ask: '有车库' is already asked by questions[0] ('有车' comes first)" in problems
+    assert not any(f"{where}[3].ask: '存款'" in p for p in problems)
 
 
 def test_phrasings_problems_are_reported_with_file_and_field(data_copy: Path) -> None:

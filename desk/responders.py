@@ -216,6 +216,13 @@ class ResponderDesk:
             )
         return signup
 
+    async def pending(self, actor: StaffMember) -> list[ResponderSignup]:
+        """报到申请: the sign-ups waiting for the secretary."""
+        refused = policy.can_approve_responders(actor)
+        if refused is not None:
+            raise refused
+        return await self.store.signups("pending")
+
     async def leave(self, responder: Responder, holding: list[str]) -> Responder:
         """退出: refused while they hold tasks (办结 them first, or ask the office to take them)."""
         if holding:

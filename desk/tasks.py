@@ -313,6 +313,8 @@ class TaskDesk:
         return task
 
     async def _task(self, number: str) -> CommunityTask:
+        if not is_task_number(number) or int(str(number).strip()) >= TASK_NUMBER_OFFSET + 2**31:
+            raise Refused("unknown_task", number=str(number).strip()[:12])
         task = await self.store.task(int(str(number).strip()) - TASK_NUMBER_OFFSET)
         if task is None:
             raise Refused("unknown_task", number=str(number).strip()[:12])

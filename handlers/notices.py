@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from desk.masking import mask_text
+from handlers import task_notices
 from handlers.wording import item_title
 from knowledge import Handbook
 
@@ -163,6 +164,8 @@ def handoff_markdown(payload: dict[str, Any]) -> str:
 
 def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
     """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
+    if event in task_notices.GROUP_EVENTS:
+        return task_notices.group_markdown(event, payload, handbook)
     if event == "complaint":
         return complaint_markdown(payload)
     if event == "handoff":
@@ -249,6 +252,8 @@ def digest_markdown(rows: list[tuple[str, dict[str, Any]]], handbook: Handbook) 
 
 
 def resident_text(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
+    if event in task_notices.RESIDENT_EVENTS:
+        return task_notices.resident_text(event, payload, handbook)
     title = _title(handbook, payload["item_id"])
     who = f"{payload.get('staff_surname', '')}老师" if payload.get("staff_surname") else "工作人员"
     if event == "staff_reply":

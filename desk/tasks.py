@@ -362,6 +362,10 @@ class TaskDesk:
         desk = self.desk
         ticket = await desk.tickets.get(offer.ticket_id + NUMBER_OFFSET)
         untaken = ticket.state == "open" if offer.stage == "groups" else ticket.state == "assigned"
+        if offer.stage == "grid" and untaken:
+            # Still with the grid's member (not handed over or transferred to someone else since).
+            members = {m for g in await self.grids() if g.name == offer.grid for m in g.members}
+            untaken = ticket.assignee in members
         if not untaken:
             return False
         now = desk.now()

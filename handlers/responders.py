@@ -11,16 +11,21 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from desk.refusals import Refused
 from desk.responders import KINDS, Group
+from desk.tasks import is_task_number
 from handlers import staff as staff_commands
 from handlers.conversation import ORDERING, REGISTERING, Signup
 from handlers.types import Context, Reply
 from handlers.wording import item_title, refusal
 from intents.contact import ContactError, read_mobile
 from intents.normalize import simplify
-from storage.models import CommunityTask, Responder, StaffMember
+
+if TYPE_CHECKING:
+    from desk.desk import StaffMember
+    from desk.tasks import CommunityTask, Responder, Ticket
 
 log = logging.getLogger("baishitong.desk")
 
@@ -114,16 +119,17 @@ async def _responder(ctx: Context, responder: Responder, command: Command) -> st
     assert desk is not None
     if command.verb == "接单":
         taken = await desk.tasks.take(responder, command.number)
-        if isinstance(taken, CommunityTask):
+        if is_task_number(command.number):
+            taken = cast("CommunityTask", taken)
             return (
                 f"报名成功：社区任务 {taken.number}【{taken.title}】，"
                 f"第 {taken.taken}/{taken.places} 个名额。\n"
                 f"{taken.detail}\n完成后回复：办结 {taken.number}".replace("\n\n", "\n")
             )
-        return staff_commands.claimed_text(ctx, taken)
+        return staff_commands.claimed_text(ctx, cast("Ticket", taken))
     if command.verb == "办结":
         done = await desk.tasks.complete(responder, command.number, command.rest)
-        if isinstance(done, CommunityTask):
+        if is_task_number(command.number):
             return f"社区任务 {done.number}【{done.title}】已记为完成，辛苦了！"
         return f"工单 {done.number} 已办结，已通知居民并请其评价。辛苦了！"
     tickets, places = await desk.tasks.holding(responder)

@@ -360,3 +360,14 @@ async def test_points_over_a_period_by_member_and_branch(
     assert branch.points == 46 and branch.tasks == 3
     december = await points_report(desk, date(2026, 12, 1), date(2026, 12, 31))
     assert [(t.key, t.points, t.rating_average) for t in december.members] == [("刘建国", 12.0, None)]
+
+
+async def test_a_grid_ticket_passed_on_by_its_member_is_not_taken_back(
+    desk: ServiceDesk, clock: FakeClock
+) -> None:
+    placed = await order(desk, "sanitation", "锦绣花园2栋")
+    assert placed.ticket.assignee == "王芳"
+    await desk.transfer(await desk.staff.by_name("王芳"), placed.ticket.number, "李强")
+    clock.advance(minutes=30)
+    assert await desk.tasks.escalate_due() == 0
+    assert (await desk.tickets.get(placed.ticket.number)).assignee == "李强"

@@ -155,6 +155,16 @@ class ResponderDesk:
     async def by_openid(self, openid: str) -> Responder | None:
         return await self.store.by_openid(openid)
 
+    async def may_register(self, openid: str) -> None:
+        """Refused when this WeChat is already a responder, or its 报到 still waits (one note to
+        the staff group per person, however often they send 报到)."""
+        existing = await self.store.by_openid(openid)
+        if existing is not None:
+            raise Refused("already_registered", name=existing.name)
+        pending = await self.store.pending_of(openid)
+        if pending is not None:
+            raise Refused("signup_pending", number=str(pending.id))
+
     async def register(self, openid: str, values: dict[str, Any]) -> ResponderSignup:
         """报到 from WeChat: a pending sign-up, and a note to the community group for the secretary
         (the mobile masked)."""
@@ -163,9 +173,7 @@ class ResponderDesk:
         person = person_values(values, roster.groups, "报到", problems)
         if problems:
             raise Refused("bad_signup", problems=problems)
-        existing = await self.store.by_openid(openid)
-        if existing is not None:
-            raise Refused("already_registered", name=existing.name)
+        await self.may_register(openid)
         signup = await self.store.add_signup(openid, person)
         group = roster.groups[person["group_key"]]
         payload = {

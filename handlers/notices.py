@@ -200,6 +200,10 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
     ]
     if payload.get("description"):
         lines.append(f"> 情况：{quoted(payload['description'])}")
+    if payload.get("grid"):  # a grid order: its grid member (网格员) first (desk/tasks.py)
+        lines.append(f"> 网格：{quoted(payload['grid'])}")
+    if payload.get("returned"):
+        lines.append("> 任务清单无人接单，转回社区值班")
     if event == "follow_up":
         lines.append(
             f"> 原工单 {payload.get('parent')} 评分 {payload.get('stars')}："

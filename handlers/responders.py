@@ -177,9 +177,7 @@ async def _office(ctx: Context, member: StaffMember, command: Command) -> str:
 async def _start(ctx: Context, text: str) -> Reply:
     desk = ctx.services.desk
     assert desk is not None
-    existing = await desk.responders.by_openid(ctx.message.resident)
-    if existing is not None:
-        return Reply(f"{existing.name}同志，您已经报到过了。回复“我的任务”查看手上的任务。")
+    await desk.responders.may_register(ctx.message.resident)
     if not (await desk.responders.roster()).groups:
         return Reply("社区还没有登记党支部和志愿服务队，暂时不能在线报到。请联系社区书记。")
     signup = Signup("kind")
@@ -321,7 +319,8 @@ _WORDS = {
     "still_holding": lambda f: (
         f"您手上还有任务 {'、'.join(f['numbers'])}，请先办结（回复“办结 编号”）再退出。"
     ),
-    "already_registered": lambda f: f"这个微信已经报到过了（{f['name']}）。",
+    "already_registered": lambda f: f"{f['name']}同志，您已经报到过了。回复“我的任务”查看手上的任务。",
+    "signup_pending": lambda f: f"您的报到（编号 {f['number']}）正在等社区书记审核，审核后会在这里通知您。",
     "unknown_signup": lambda f: f"没有编号为 {f['number']} 的报到申请。",
     "signup_decided": lambda f: f"报到 {f['number']} 已经处理过了。",
     "name_taken": lambda f: (

@@ -132,6 +132,14 @@ class ResponderStore:
         async with self._db.session() as session:
             return list(await session.scalars(query))
 
+    async def pending_of(self, openid: str) -> ResponderSignup | None:
+        async with self._db.session() as session:
+            return await session.scalar(
+                select(ResponderSignup).where(
+                    ResponderSignup.openid == openid, ResponderSignup.state == "pending"
+                )
+            )
+
     async def signup(self, signup_id: int) -> ResponderSignup | None:
         async with self._db.session() as session:
             return await session.get(ResponderSignup, signup_id)

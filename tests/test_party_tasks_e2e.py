@@ -147,7 +147,7 @@ async def test_an_errand_reaches_a_branch_one_member_takes_it_and_earns_the_poin
             assert (await desk.tickets.get(10002)).assignee == "王芳"
             await eventually(lambda: any("新工单 10002" in c for c in community.contents))
             push = next(c for c in community.contents if "新工单 10002" in c)
-            assert "<@wangfang>" in push and "138****5679" in push
+            assert "<@wangfang>" in push and "138****5679" in push and "网格：锦绣花园第一网格" in push
             assert all("10002" not in c for c in branch_robot.contents + team_robot.contents)
 
             # The monthly push on 1 December carries the branch's total and the member's points.

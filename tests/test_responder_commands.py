@@ -199,3 +199,14 @@ def test_staff_only_is_the_default_and_errands_are_open_to_party_members(service
         "staff",
     )
     assert set(items["home_visit"].order.takers) >= {"party_member", "volunteer", "grid"}  # type: ignore[union-attr]
+
+
+async def test_a_second_signup_while_one_waits_is_refused(desk_services: Services, desk: ServiceDesk) -> None:
+    await desk.responders.import_document(copy.deepcopy(DOCUMENT), set(desk_services.handbook.items))
+    say = Chat(desk_services)
+    await say("报到", "v3")
+    for answer in ("2", "吴刚", "1", "无", "幸福里", "跑腿", "晚上", "13900003002"):
+        await say(answer, "v3")
+    assert "已提交报到（编号 1）" in await say("确认", "v3")
+    assert "正在等社区书记审核" in await say("报到", "v3")
+    assert len([r for r in await desk.outbox.rows() if r.event == "responder_signup"]) == 1

@@ -69,7 +69,11 @@ def building_of(label: str) -> Building:
 
 def in_building(address: str, building: Building) -> bool:
     """Does `address` lie in `building`? The first building number of the address decides."""
-    text = normalise(address)
+    return _within(normalise(address), building)
+
+
+def _within(text: str, building: Building) -> bool:
+    """`in_building` for an address already normalised (grid_of normalises it once)."""
     if building.compound and building.compound not in text:
         return False
     if building.number is None:
@@ -84,10 +88,11 @@ def grid_of(address: str, grids: tuple[Grid, ...]) -> Grid | None:
     named by number alone, so 幸福里3栋 and 阳光苑3栋 can be in different grids."""
     if not address:
         return None
+    text = normalise(address)
     best: tuple[int, Grid] | None = None
     for grid in grids:
         for building in grid.buildings:
-            if in_building(address, building):
+            if _within(text, building):
                 score = len(building.compound) + (1 if building.number is not None else 0)
                 if best is None or score > best[0]:
                     best = (score, grid)

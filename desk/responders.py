@@ -212,6 +212,8 @@ class ResponderDesk:
         refused = policy.can_approve_responders(actor)
         if refused is not None:
             raise refused
+        if not note.strip():
+            raise Refused("needs_reason", number=str(number).strip()[:12])  # the person is told why
         try:
             signup = await self.store.reject(_signup_id(number), actor.name, note)
         except ResponderError as error:

@@ -322,6 +322,7 @@ _WORDS = {
     "already_registered": lambda f: f"{f['name']}同志，您已经报到过了。回复“我的任务”查看手上的任务。",
     "signup_pending": lambda f: f"您的报到（编号 {f['number']}）正在等社区书记审核，审核后会在这里通知您。",
     "unknown_signup": lambda f: f"没有编号为 {f['number']} 的报到申请。",
+    "needs_reason": lambda f: f"拒绝要写原因，会告诉本人：拒绝 {f['number']} 原因",
     "signup_decided": lambda f: f"报到 {f['number']} 已经处理过了。",
     "name_taken": lambda f: (
         f"已有人叫“{f['name']}”。请回复“通过 {f['number']} 姓名（单位）”换个名字通过，"

@@ -416,13 +416,14 @@ class ServiceDesk:
         resident's name, mobile and address, and numbers are sequential."""
         ticket = await operations.load(self.tickets, number)
         on_duty = await self._on_duty_qualified(member, ticket.category or "")
+        groups_told = await self.tasks.told_taken(ticket, member.name)  # offered to party groups
         return await operations.apply(
             self.tickets,
             number,
             "accept",
             actor=member.name,
             check=lambda t: policy.may_claim(member, t, on_duty_qualified=on_duty),
-            then=lambda t: [self._resident(t, "claimed", member.name)],
+            then=lambda t: [self._resident(t, "claimed", member.name), *groups_told(t)],
             values={"claimed_at": utc(self.now())},
         )
 

@@ -236,6 +236,28 @@ class TaskDesk:
             values={"claimed_at": now},
         )
 
+    async def told_taken(self, ticket: Ticket, taker: str) -> Callable[[Ticket], list[OutboxMessage]]:
+        """The groups a ticket was offered to hear it is taken — when staff claim it too."""
+        offer = await self.store.offer(ticket.id)
+        groups = (await self.responders.roster()).groups if offer and offer.groups else {}
+
+        def rows(t: Ticket) -> list[OutboxMessage]:
+            now = utc(self.desk.now())
+            payload = {"ticket": t.number, "ticket_id": t.id, "item_id": t.item_id, "taker": taker}
+            return [
+                outbox_row(
+                    "group",
+                    f"team:{key}",
+                    "task_taken",
+                    {**payload, "robot": groups[key].robot, "group": "社区工作人员", "kind": ""},
+                    now,
+                )
+                for key in (offer.groups if offer else ())
+                if key in groups
+            ]
+
+        return rows
+
     async def complete(self, responder: Responder, number: str, note: str) -> Ticket | CommunityTask:
         """办结 N: only the holder; the resident is told and asked to rate (as for staff)."""
         if is_task_number(number):

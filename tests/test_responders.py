@@ -371,3 +371,13 @@ async def test_a_grid_ticket_passed_on_by_its_member_is_not_taken_back(
     clock.advance(minutes=30)
     assert await desk.tasks.escalate_due() == 0
     assert (await desk.tickets.get(placed.ticket.number)).assignee == "李强"
+
+
+async def test_staff_taking_an_offered_task_tell_the_groups(desk: ServiceDesk, handbook) -> None:
+    await setup(desk, set(handbook.items))
+    placed = await order(desk, "home_visit", "幸福里小区5栋")
+    taken = await desk.claim(await desk.staff.by_name("李强"), placed.ticket.number)  # on duty, grade A
+    assert taken.assignee == "李强"
+    told = [r for r in await desk.outbox.rows() if r.event == "task_taken"]
+    assert sorted(r.target for r in told) == ["team:tax", "team:team"]
+    assert told[0].payload["group"] == "社区工作人员" and told[0].payload["taker"] == "李强"

@@ -261,8 +261,10 @@ def may_take_task(responder: ResponderFacts, ticket: TicketFacts, offer: OfferFa
     )
     if not offered:
         return Refused("task_not_for_you", number=ticket.number)
-    if ticket.state != "accepted" and offer is not None and offer.escalated_at is not None:
-        return Refused("task_returned", number=ticket.number)
+    if ticket.state == "accepted":
+        return can_claim(responder.name, ticket)  # already_claimed
+    if ticket.assignee is not None or (offer is not None and offer.escalated_at is not None):
+        return Refused("task_returned", number=ticket.number)  # back with the community's duty
     return can_claim(responder.name, ticket)
 
 

@@ -381,3 +381,25 @@ async def test_staff_taking_an_offered_task_tell_the_groups(desk: ServiceDesk, h
     told = [r for r in await desk.outbox.rows() if r.event == "task_taken"]
     assert sorted(r.target for r in told) == ["team:tax", "team:team"]
     assert told[0].payload["group"] == "社区工作人员" and told[0].payload["taker"] == "李强"
+
+
+def test_a_member_holding_an_offer_read_before_it_went_back_cannot_take_it() -> None:
+    """The offer was read before the escalation committed (escalated_at still unset), the ticket
+    after: it is with duty staff now, so the member is refused, not handed it."""
+    from types import SimpleNamespace
+
+    from desk import policy
+
+    member = SimpleNamespace(name="刘建国", kind="party_member", group_key="tax", active=True)
+    stale = SimpleNamespace(
+        stage="groups", groups=["tax"], takers=["staff", "party_member"], escalated_at=None
+    )
+    assigned = SimpleNamespace(number="10001", state="assigned", assignee="李强", resident="r")
+    refused = policy.may_take_task(member, assigned, stale)
+    assert refused is not None and refused.reason == "task_returned"
+    open_ticket = SimpleNamespace(number="10002", state="open", assignee=None, resident="r")
+    assert policy.may_take_task(member, open_ticket, stale) is None
+    accepted = SimpleNamespace(number="10003", state="accepted", assignee="王党员", resident="r")
+    assert policy.may_take_task(member, accepted, stale).reason == "already_claimed"  # type: ignore[union-attr]
+    other_kind = SimpleNamespace(name="周", kind="volunteer", group_key="tax", active=True)
+    assert policy.may_take_task(other_kind, open_ticket, stale).reason == "task_not_for_you"  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_responders import add_commands as add_responder_commands
 from bot.settings import Settings, SettingsError
 from desk.refusals import Refused
 from desk.rota import RotaError
@@ -177,6 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", help="CSV file to write (default: report-FROM-TO.csv)")
     report.add_argument("--png", help="chart to write (default: report-FROM-TO.png)")
     report.set_defaults(run=_report)
+
+    add_responder_commands(commands)  # responders …, tasks … (bot/cli_responders.py)
 
     db = commands.add_parser("db", help="database schema (DATABASE_URL)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -901,7 +904,8 @@ def _staff_duty(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bot.report import chart_png, csv_text, gather, table
+    from bot.report import chart_png, csv_text, gather, points_report, table
+    from desk.points import lines as points_lines
 
     if args.last < args.first:
         raise SettingsError("--to is before --from")
@@ -911,6 +915,7 @@ def _report(args: argparse.Namespace) -> int:
     async def run(desk: ServiceDesk) -> int:
         report = await gather(desk.database, args.first, args.last, desk.tz)
         print(table(report, handbook))
+        print("\n" + "\n".join(points_lines(await points_report(desk, args.first, args.last))))
         csv_path, png_path = args.csv or f"{stem}.csv", args.png or f"{stem}.png"
         with open(csv_path, "w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel opens it as UTF-8
             handle.write(csv_text(report, handbook))

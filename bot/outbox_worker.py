@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
+from collections.abc import Callable
 
 from bot.notify import NOT_NOW, CustomerService, SendResult, WeComRobot
 from handlers.notices import digest_markdown, group_markdown, resident_text
@@ -27,6 +28,8 @@ from storage.shared import RateLimiter
 log = logging.getLogger("baishitong.outbox")
 
 MAX_BACKOFF = 300.0
+# Pushes that are no ticket line: never folded into a digest, they wait for the next minute.
+UNFOLDED = ("monthly_report", "report_chart", "bind_guessing", "community_task", "responder_signup")
 
 
 def backoff(attempts: int) -> float:
@@ -45,6 +48,7 @@ class OutboxWorker:
         *,
         poll_seconds: float = 1.0,
         lease_seconds: float = 60.0,
+        robot_for: Callable[[str], WeComRobot] | None = None,
     ):
         self._outbox = outbox
         self._handbook = handbook
@@ -54,6 +58,8 @@ class OutboxWorker:
         self._store = store
         self._poll = poll_seconds
         self._lease = lease_seconds
+        # A party branch's or volunteer team's own robot, whose URL its pushes carry (desk/tasks.py).
+        self._robot_for = robot_for
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         # Without a robot, group pushes stay in the outbox untouched until WECOM_WEBHOOK_URL is set.
         self._channels = ("group", "resident") if robots else ("resident",)
@@ -61,7 +67,12 @@ class OutboxWorker:
             log.warning("WECOM_WEBHOOK_URL is not set: staff-group pushes wait in the outbox")
         self._stopping = asyncio.Event()
 
-    def _robot(self, target: str) -> tuple[str, WeComRobot] | None:
+    def _robot(self, target: str, url: str = "") -> tuple[str, WeComRobot] | None:
+        if url and self._robot_for is not None:
+            key = f"{target}@{url}"
+            if key not in self._robots:
+                self._robots[key] = self._robot_for(url)
+            return key, self._robots[key]
         key = target if target in self._robots else "default"
         robot = self._robots.get(key)
         return (key, robot) if robot else None
@@ -86,7 +97,7 @@ class OutboxWorker:
         done = 0
         for row in rows:
             if row.channel == "group":
-                found = self._robot(row.target)
+                found = self._robot(row.target, str(row.payload.get("robot") or ""))
                 if found is None:  # robots exist, but none for this group and no "default"
                     log.error("no robot for group %r (set a default in WECOM_WEBHOOK_URL)", row.target)
                     await self._outbox.retry(row, f"no robot for group {row.target!r}", MAX_BACKOFF)
@@ -109,7 +120,7 @@ class OutboxWorker:
         singles = rows if granted >= len(rows) else rows[: granted - 1]
         folded = [] if granted >= len(rows) else rows[granted - 1 :]
         # Reports and charts cannot be folded into a digest line: they wait for the next minute.
-        waiting = [r for r in folded if r.event in ("monthly_report", "report_chart", "bind_guessing")]
+        waiting = [r for r in folded if r.event in UNFOLDED]
         folded = [r for r in folded if r not in waiting]
         if waiting:
             await self._outbox.release([r.id for r in waiting])

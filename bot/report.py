@@ -12,11 +12,16 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from desk.answers import Answers, direct_answers
+from desk.points import STAFF_GROUP, PointsReport, tally
 from desk.report import ReportRow, build_report
 from knowledge import Handbook
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from desk.desk import ServiceDesk
 
 CHART_FONT = "Noto Sans CJK SC"  # the Simplified Chinese face of the packaged collection
 CHART_FAMILY = (CHART_FONT, "DejaVu Sans")
@@ -292,3 +297,30 @@ async def gather(
 def previous_month(today: date) -> tuple[date, date]:
     last = today.replace(day=1) - timedelta(days=1)
     return last.replace(day=1), last
+
+
+async def points_report(desk: ServiceDesk, first: date, last: date) -> PointsReport:
+    """Points and rating averages per member, branch and team for finished work from `first` to
+    `last` inclusive (by when it was done), by the responders document's points rule."""
+    since = datetime.combine(first, time(0), desk.tz)
+    until = datetime.combine(last + timedelta(days=1), time(0), desk.tz)
+    roster = await desk.responders.roster()
+    names = {g.key: g.name for g in roster.groups.values()}
+    group_of = {r.name: names.get(r.group_key, r.group_key) for r in await desk.responders.store.all()}
+    work = await desk.responders.store.done_work(since, until)
+    return tally(work, roster.rule, group_of)
+
+
+def points_markdown(points: PointsReport, most: int = 5) -> str:
+    """The monthly push's lines on 党员积分: each branch and team, and the members with most points."""
+    groups = [g for g in points.groups if g.group != STAFF_GROUP]
+    if not groups:
+        return ""
+    lines = ["", "**党员/志愿者积分**"]
+    for group in groups:
+        average = "-" if group.rating_average is None else f"{group.rating_average:.2f}"
+        lines.append(f"> {group.key}：完成 {group.tasks} 项，积分 {group.points:g}，平均评分 {average}")
+    top = [m for m in points.members if m.group != STAFF_GROUP][:most]
+    if top:
+        lines.append("> 积分前列：" + "、".join(f"{m.key}（{m.group}）{m.points:g} 分" for m in top))
+    return "\n".join(lines)

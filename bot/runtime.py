@@ -93,5 +93,6 @@ def build_outgoing(
         store,
         poll_seconds=settings.outbox_poll_seconds,
         lease_seconds=settings.outbox_lease_seconds,
+        robot_for=lambda url: WeComRobot(session, url),
     )
     return Outgoing(worker, session, client)

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from datetime import time
 
-from bot.report import chart_png, gather, previous_month, summary_markdown
+from bot.report import chart_png, gather, points_markdown, points_report, previous_month, summary_markdown
 from desk.deadlines import ClockKeeper, run_once
 from desk.desk import ServiceDesk
 from knowledge import Handbook
@@ -39,10 +39,10 @@ async def monthly_report(desk: ServiceDesk, handbook: Handbook) -> bool:
     report = await gather(desk.database, first, last, desk.tz)
     png = chart_png(report, handbook)
     created = desk.clock()
+    points = await points_report(desk, first, last)
+    text = summary_markdown(report, handbook) + points_markdown(points)
     rows = [
-        outbox_row(
-            "group", "default", "monthly_report", {"text": summary_markdown(report, handbook)}, created
-        ),
+        outbox_row("group", "default", "monthly_report", {"text": text}, created),
         outbox_row(
             "group",
             "default",
@@ -63,6 +63,9 @@ class Scheduler:
 
     async def tick(self) -> None:
         report = await self.keeper.tick()
+        # Task-list offers nobody took in the item's claim limit go back to duty (desk/tasks.py).
+        returned = await self.keeper.desk.tasks.escalate_due(self.keeper._claim_minutes_of)
+        report.add("task_returned", returned)
         if report.counts:
             log.info("clocks: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
         if self.handbook is not None and await monthly_report(self.keeper.desk, self.handbook):

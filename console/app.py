@@ -14,6 +14,7 @@ from bot.settings import Settings
 from console import (
     board_views,
     report_views,
+    responder_views,
     rota_views,
     signin_views,
     staff_views,
@@ -68,6 +69,7 @@ def setup(app: web.Application, settings: Settings, services: Callable[[], Servi
         unanswered_views.routes,
         rota_views.routes,
         staff_views.routes,
+        responder_views.routes,  # 党员报到 (the task list, issue 16)
     ):
         app.router.add_routes(table)
     app.router.add_static("/console/static", HERE / "static", name="console-static")

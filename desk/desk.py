@@ -38,11 +38,13 @@ from desk.handoff import Handoff
 from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.residents import ResidentDesk
+from desk.responders import ResponderDesk
 from desk.rota import DayCalendar
 from desk.routing import Person, choose
 from desk.signin import SignIn
 from desk.staff import RoutingSnapshot, StaffDesk, person
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
+from desk.tasks import TaskDesk
 from desk.unanswered import UnansweredLog
 from storage.db import Database
 from storage.models import OutboxMessage, SchedulerRun, StaffMember, Ticket, TicketEvent
@@ -69,6 +71,7 @@ class Placement:
     on_duty: bool  # the assignee is on duty now (pushed at once)
     opens_at: datetime | None  # otherwise: when the next duty window opens (pushed then)
     created: bool  # False: this request key had already placed the ticket
+    route: str = "duty"  # duty | grid (the building's grid member) | groups (party branches, teams)
 
 
 class ServiceDesk:
@@ -92,6 +95,9 @@ class ServiceDesk:
         self.signin = SignIn(database, clock)  # the staff console's sign-ins and sessions
         # Binding attempts are limited in-process; bot/runtime.py shares them through Redis.
         self.bind_guard = BindGuard.in_process(lambda: self.clock().timestamp())
+        # Party members and volunteers (双报到), grids and the task list (desk/tasks.py).
+        self.responders = ResponderDesk(database, clock)
+        self.tasks = TaskDesk(self, self.responders)
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
@@ -410,13 +416,14 @@ class ServiceDesk:
         resident's name, mobile and address, and numbers are sequential."""
         ticket = await operations.load(self.tickets, number)
         on_duty = await self._on_duty_qualified(member, ticket.category or "")
+        groups_told = await self.tasks.told_taken(ticket, member.name)  # offered to party groups
         return await operations.apply(
             self.tickets,
             number,
             "accept",
             actor=member.name,
             check=lambda t: policy.may_claim(member, t, on_duty_qualified=on_duty),
-            then=lambda t: [self._resident(t, "claimed", member.name)],
+            then=lambda t: [self._resident(t, "claimed", member.name), *groups_told(t)],
             values={"claimed_at": utc(self.now())},
         )
 

@@ -268,3 +268,76 @@ def sees_staff_mobile(actor: Actor, member: Actor) -> bool:
     """A colleague's mobile in full: the secretary (who keeps the staff list) and the person
     themselves; a duty leader sees it masked (138****1001)."""
     return "secretary" in actor.roles or actor.name == member.name
+
+
+# ---- party members and volunteers: the task list (任务清单) -------------------------------
+
+
+class ResponderFacts(Protocol):
+    name: str
+    kind: str  # party_member | volunteer
+    group_key: str
+    active: bool
+
+
+class OfferFacts(Protocol):
+    stage: str  # grid | groups
+    groups: list[str]
+    takers: list[str]
+    escalated_at: object | None
+
+
+def may_take_task(responder: ResponderFacts, ticket: TicketFacts, offer: OfferFacts | None) -> Refused | None:
+    """接单 by a party member or volunteer: a ticket routed to them (their grid), or one offered
+    to their branch or team that nobody holds and that has not gone back to the community. Anyone
+    else is refused before the state is looked at, so the refusal tells them nothing of it."""
+    if not responder.active:
+        return Refused("task_not_for_you", number=ticket.number)
+    if ticket.assignee == responder.name:
+        return can_claim(responder.name, ticket)
+    offered = (
+        offer is not None
+        and offer.stage == "groups"
+        and responder.kind in offer.takers
+        and responder.group_key in offer.groups
+    )
+    if not offered:
+        return Refused("task_not_for_you", number=ticket.number)
+    if ticket.state == "accepted":
+        return can_claim(responder.name, ticket)  # already_claimed
+    if ticket.assignee is not None or (offer is not None and offer.escalated_at is not None):
+        return Refused("task_returned", number=ticket.number)  # back with the community's duty
+    return can_claim(responder.name, ticket)
+
+
+class TaskFacts(Protocol):
+    number: str
+    takers: list[str]
+    groups: list[str]
+    closed_at: object | None
+
+
+def may_take_place(responder: ResponderFacts, task: TaskFacts) -> Refused | None:
+    """接单 a community task's place: members of the kinds (and groups, when named) it is for."""
+    if not responder.active or responder.kind not in task.takers:
+        return Refused("task_not_for_you", number=task.number)
+    if task.groups and responder.group_key not in task.groups:
+        return Refused("task_not_for_you", number=task.number)
+    if task.closed_at is not None:
+        return Refused("task_closed", number=task.number)
+    return None
+
+
+def can_approve_responders(actor: Actor) -> Refused | None:
+    """通过 N / 拒绝 N: the secretary decides who joins (双报到 is registered with the community
+    party organisation)."""
+    return None if "secretary" in actor.roles else Refused("secretary_only", page="报到审核")
+
+
+def can_post_task(actor: Actor) -> Refused | None:
+    """发布任务: the duty leader or the secretary posts the community's own tasks."""
+    return (
+        None
+        if {"leader", "secretary"} & set(actor.roles)
+        else Refused("leader_or_secretary", page="发布任务")
+    )

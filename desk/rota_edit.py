@@ -21,7 +21,7 @@ from desk.routing import Person, choose
 
 # The parts of the document the rota page edits or keeps as they are; staff and leave live in
 # their own tables and are written into the document from there.
-DUTY_KEYS = ("windows", "week", "workday_as", "holidays", "swaps")
+DUTY_KEYS = ("windows", "week", "workday_as", "holidays", "swaps", "grids")  # grids: kept, not edited here
 IMPORTED_LEAVE = "rota:"  # storage/staff.py tags leave rows that came from a rota file
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from desk import binding
+from desk.grids import GridError, parse_grids
 from desk.refusals import Refused
-from desk.rota import DayCalendar, Rota, StaffSpec, jsonable, parse_rota, rota_from_document
+from desk.rota import DayCalendar, Rota, RotaError, StaffSpec, jsonable, parse_rota, rota_from_document
 from desk.rota_edit import without
 from desk.routing import Person
 from desk.states import OPEN_STATES
@@ -60,6 +61,10 @@ class StaffDesk:
     async def import_rota(self, document: dict[str, Any]) -> tuple[int, int]:
         """Replace the rota and upsert its staff and leave. Returns (staff, leave entries)."""
         _, specs, leave = parse_rota(document)
+        try:
+            parse_grids(document.get("grids"))  # the grids (网格) are checked with the rota they ride in
+        except GridError as exc:
+            raise RotaError(exc.problems) from None
         await self.directory.save_rota(jsonable(document), specs, leave)
         return len(specs), len(leave)
 

@@ -9,6 +9,7 @@ enters a state with everything it needs and cannot leave a stale key of another 
   AFTER_ITEM  an item was just answered; "预约"/"材料" mean it (the item id)
   WHICH_TICKET  a numbered "which of your tickets?" waits      (Pending)
   AMENDING    a change of an own ticket waits for its new value (Amending)
+  REGISTERING a party member's or volunteer's 报到 is being filled in (Signup)
 
 Beside the state, `recent` keeps the resident's last few texts (phone and ID numbers masked),
 whatever the state: when they ask for a person, the staff member sees what they already said.
@@ -128,13 +129,44 @@ AMENDING: State[Amending] = State(
     lambda raw: Amending(str(raw["ticket"]), str(raw["field"])),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Signup:
+    """A 报到 being filled in (handlers/responders.py): the question asked and the answers so far."""
+
+    asking: str
+    answers: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: str) -> str:
+        return dict(self.answers).get(key, "")
+
+    def with_answer(self, key: str, value: str, asking: str) -> Signup:
+        return Signup(asking, (*((k, v) for k, v in self.answers if k != key), (key, value)))
+
+
+REGISTERING: State[Signup] = State(
+    "registering",
+    lambda s: {"asking": s.asking, "answers": [list(pair) for pair in s.answers]},
+    lambda raw: Signup(str(raw["asking"]), tuple((str(k), str(v)) for k, v in raw["answers"])),
+)
+
 REFERRED: State[str] = State(
     "referred", lambda place: {"referred": place}, lambda raw: str(raw["referred"])
 )  # the resident was just sent to another agency (referrals.yaml): "那去哪里办" is about it
 
 STATES: dict[str, State[Any]] = {
     state.name: state
-    for state in (ORDERING, CHOOSING, PLACED, AFTER_ITEM, EMERGENCY, WHICH_TICKET, AMENDING, REFERRED)
+    for state in (
+        ORDERING,
+        CHOOSING,
+        PLACED,
+        AFTER_ITEM,
+        EMERGENCY,
+        WHICH_TICKET,
+        AMENDING,
+        REFERRED,
+        REGISTERING,
+    )
 }
 # Version 1 had no state name: the key each state wrote tells it (checked in this order).
 _V1_KEYS = (("order", ORDERING), ("placed", PLACED), ("await_choice", CHOOSING), ("last_item", AFTER_ITEM))
@@ -169,7 +201,7 @@ class Conversation:
             return cls(changed=True, recent=recent)
         conversation = cls(state, value, recent=recent)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
-        if isinstance(value, Reported | Pending | Amending) or state is REFERRED:
+        if isinstance(value, Reported | Pending | Amending | Signup) or state is REFERRED:
             mentioned = ()
         if not all(item in items for item in mentioned):
             return cls(changed=True, recent=recent)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from desk.masking import mask_text
+from handlers import task_notices
 from handlers.wording import item_title
 from knowledge import Handbook
 
@@ -163,6 +164,8 @@ def handoff_markdown(payload: dict[str, Any]) -> str:
 
 def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
     """One ticket as a WeCom markdown message; the assignee is @-mentioned by WeCom user id."""
+    if event in task_notices.GROUP_EVENTS:
+        return task_notices.group_markdown(event, payload, handbook)
     if event == "complaint":
         return complaint_markdown(payload)
     if event == "handoff":
@@ -197,6 +200,10 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
     ]
     if payload.get("description"):
         lines.append(f"> 情况：{quoted(payload['description'])}")
+    if payload.get("grid"):  # a grid order: its grid member (网格员) first (desk/tasks.py)
+        lines.append(f"> 网格：{quoted(payload['grid'])}")
+    if payload.get("returned"):
+        lines.append("> 任务清单无人接单，转回社区值班")
     if event == "follow_up":
         lines.append(
             f"> 原工单 {payload.get('parent')} 评分 {payload.get('stars')}："
@@ -249,6 +256,8 @@ def digest_markdown(rows: list[tuple[str, dict[str, Any]]], handbook: Handbook) 
 
 
 def resident_text(event: str, payload: dict[str, Any], handbook: Handbook) -> str:
+    if event in task_notices.RESIDENT_EVENTS:
+        return task_notices.resident_text(event, payload, handbook)
     title = _title(handbook, payload["item_id"])
     who = f"{payload.get('staff_surname', '')}老师" if payload.get("staff_surname") else "工作人员"
     if event == "staff_reply":

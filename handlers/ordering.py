@@ -456,7 +456,9 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
     desk = ctx.services.desk
     assert desk is not None
     fields, window = draft.fields, draft.time
-    placement = await desk.place_order(
+    # Items open to grid members, party members or volunteers go through the task list (desk/tasks.py).
+    placement = await desk.tasks.place_order(
+        takers=item.order.takers if item.order else ("staff",),
         resident=ctx.message.resident,
         item_id=item.id,
         category=item.category,
@@ -474,7 +476,11 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
     if not placement.created:
         return Reply(f"这个预约已经提交过了，工单号 {number}。回复“进度”可以查看办理情况。")
     lines = [f"已提交！工单号 {number}（请记下，查进度时报这个号）。"]
-    if placement.assignee and placement.on_duty:
+    if placement.route == "grid":
+        lines.append(f"已派给您所在网格的{placement.assignee[:1]}老师（网格员），会尽快和您联系。")
+    elif placement.route == "groups":
+        lines.append("已发到社区党员和志愿者的接单群，有人接单后会通知您，并和您联系。")
+    elif placement.assignee and placement.on_duty:
         lines.append(f"已派给值班的{placement.assignee[:1]}老师，会尽快和您联系。")
     elif placement.opens_at is not None:
         opens = placement.opens_at.astimezone(ctx.services.tz)

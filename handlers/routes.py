@@ -21,6 +21,7 @@ from handlers import (
     own_tickets,
     privacy,
     rate,
+    responders,
     safety,
     staff,
 )
@@ -31,6 +32,7 @@ from handlers.conversation import (
     EMERGENCY,
     ORDERING,
     PLACED,
+    REGISTERING,
     WHICH_TICKET,
     Placed,
     State,
@@ -267,6 +269,8 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("emergency", danger_of, safety.answer),  # before everything: what to do now, whom to call
     Route("my_details", privacy.request_of, privacy.answer),  # 我的信息 / 删除我的信息, even mid-order
     Route("emergency_details", in_state(EMERGENCY), safety.add_details),  # the address, afterwards
+    Route("registering", in_state(REGISTERING), responders.answer),  # 报到, one question at a time
+    Route("responder", responders.command_of, responders.run),  # declines: 接单/办结 by staff
     Route("staff_command", staff_command, staff.run),  # declines: a resident asking 值班
     Route("order_draft", in_state(ORDERING), ordering.answer),
     Route("which_ticket", in_state(WHICH_TICKET), own_tickets.choose),  # declines: not a listed number

@@ -107,7 +107,7 @@ async def _sign_in(ctx: Context, desk: ServiceDesk, member: StaffMember, command
 
 
 async def _claim(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
-    return _claimed(ctx, await desk.claim(member, _number(command)))
+    return claimed_text(ctx, await desk.claim(member, _number(command)))
 
 
 async def _keep(ctx: Context, desk: ServiceDesk, member: StaffMember, command: StaffCommand) -> str:
@@ -158,7 +158,7 @@ VERBS: dict[str, Verb] = {
 }
 
 
-def _claimed(ctx: Context, ticket: Ticket) -> str:
+def claimed_text(ctx: Context, ticket: Ticket) -> str:
     """The full contact details go to the claiming staff member privately, never to the group."""
     lines = [
         f"接单成功：工单 {ticket.number}【{item_title(ctx.services.handbook.items, ticket.item_id)}】",

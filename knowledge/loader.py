@@ -22,6 +22,7 @@ from knowledge.models import (
     CUE_NAMES,
     ORDER_FIELDS,
     OWN_TICKET_CUES,
+    TAKERS,
     BookingHours,
     Calendar,
     Document,
@@ -368,11 +369,18 @@ def _parse_order(raw: dict[str, Any], ctx: _Ctx) -> OrderSpec | None:
     ):
         ctx.error("order.claim_minutes", "must be a whole number of minutes between 1 and 1440")
         claim_minutes = 15
+    takers = ctx.texts(value, "takers", required=False) or ("staff",)
+    for name in takers:
+        if name not in TAKERS:
+            ctx.error("order.takers", f"unknown taker '{name}' (known: {', '.join(TAKERS)})")
+    if "staff" not in takers:
+        ctx.error("order.takers", "must include staff (the community takes back what nobody else takes)")
     return OrderSpec(
         fields=fields,
         hours=ctx.text(value, "hours", prefix="order."),
         urgent=ctx.texts(value, "urgent", required=False),
         claim_minutes=claim_minutes,
+        takers=takers,
     )
 
 

@@ -31,6 +31,10 @@ class TimeLimit:
 
 
 ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
+# Who may take an item's orders (三单: 群众点单 → 社区派单 → 党员接单): community staff on duty,
+# the grid member of the resident's building (网格员/楼栋长), in-service party members (双报到)
+# and volunteers. Staff always may: they are the fallback when nobody else takes it.
+TAKERS = ("staff", "grid", "party_member", "volunteer")
 # Facts of an item a resident may ask about alone ("高龄津贴多少钱一个月"), in the order tried.
 ASPECTS = ("compare", "amount", "fee", "online", "duration", "where", "hours", "who")
 # phrasings.yaml own_tickets: what a message about one's own tickets asks, and what it names.
@@ -59,6 +63,9 @@ class OrderSpec:
     hours: str  # a key of Office.booking_hours
     urgent: tuple[str, ...] = ()  # words that mark a report a safety hazard (pushed as urgent)
     claim_minutes: int = 15  # duty minutes before an unclaimed ticket is reminded (2x: escalated)
+    # Who may take it (TAKERS); beyond staff, an unclaimed task returns to duty routing after
+    # claim_minutes. 政务 items keep the default: staff only.
+    takers: tuple[str, ...] = ("staff",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NUMBER_OFFSET = 10_000  # ticket numbers start at 10001: five digits a resident can read aloud
@@ -271,3 +282,118 @@ class UnansweredDismissed(Base):
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     dismissed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     staff: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
+# ---- responders beyond staff: 在职党员 (双报到) and volunteers, the task list (issue 16) --------
+
+
+class Responder(Base):
+    """An in-service party member (在职党员, registered at their home community: 双报到) or a
+    volunteer, in one party branch or volunteer team (a group of responders/groups). Their
+    WeChat identity is bound when the secretary approves their 报到; `left_at` set: left (退出)."""
+
+    __tablename__ = "responders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # party_member | volunteer
+    group_key: Mapped[str] = mapped_column(String(32), index=True)  # the branch or team
+    unit: Mapped[str] = mapped_column(String(64), default="")  # 工作单位 (在职党员)
+    community: Mapped[str] = mapped_column(String(64), default="")  # where they live
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[str] = mapped_column(String(64), default="")
+    mobile: Mapped[str] = mapped_column(String(20), default="")
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ResponderSignup(Base):
+    """A 报到 sent from WeChat, waiting for the secretary (通过 N / 拒绝 N)."""
+
+    __tablename__ = "responder_signups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(32))
+    group_key: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(64), default="")
+    community: Mapped[str] = mapped_column(String(64), default="")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[str] = mapped_column(String(64), default="")
+    mobile: Mapped[str] = mapped_column(String(20), default="")
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|approved|rejected
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(32), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ResponderConfig(Base):
+    """The imported responders document (groups with their robots, the points rule), as imported."""
+
+    __tablename__ = "responder_config"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TaskOffer(Base):
+    """A resident's ticket offered beyond duty routing: to the grid member of their building
+    (stage grid) or to party-branch and volunteer-team groups (stage groups). When nobody takes
+    it by `escalate_at`, it goes back to duty routing once (`escalated_at`, set atomically)."""
+
+    __tablename__ = "task_offers"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16))  # grid | groups
+    grid: Mapped[str] = mapped_column(String(64), default="")
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    takers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalate_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CommunityTask(Base):
+    """A task the community posts itself (a clean-up, visits to households in difficulty) with a
+    number of places; members take places with 接单 N until it is full. Numbered apart from
+    tickets (TASK_NUMBER_OFFSET + id) so 接单 N says which."""
+
+    __tablename__ = "community_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    places: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    takers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    posted_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    @property
+    def number(self) -> str:
+        return str(self.id + TASK_NUMBER_OFFSET)
+
+
+TASK_NUMBER_OFFSET = 800_000  # community tasks are 800001, 800002…: never a ticket a community reaches
+
+
+class TaskPlace(Base):
+    """One member's place on a community task; unique per task and member."""
+
+    __tablename__ = "task_places"
+    __table_args__ = (UniqueConstraint("task_id", "responder_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("community_tasks.id"), index=True)
+    responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id"), index=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")

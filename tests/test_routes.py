@@ -17,6 +17,8 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "emergency",
         "my_details",
         "emergency_details",
+        "registering",
+        "responder",
         "staff_command",
         "order_draft",
         "which_ticket",

@@ -215,9 +215,8 @@ class Classifier:
         """`listed`: the referral finder's answer when the caller already asked it (False: not yet)."""
         if listed is False:
             listed = self.referrals.find(norm)
-        intents, items = self.learned.predict(norm, tokens)  # type: ignore[union-attr]
+        (learned_intent, intent_p), items = self.learned.intent_and_items(norm, tokens)  # type: ignore[union-attr]
         items = [pair for pair in items if pair[0] not in rules.excluded] or items
-        learned_intent, intent_p = intents[0]
         learned_item, item_p = items[0]
         intent, item, confidence, named = rules.intent, rules.item, rules.confidence, rules.named
         # "停水了 好久来水": the rules hear a question about progress, the model another agency's

@@ -32,6 +32,7 @@ MODEL_FORMAT = "3"  # bump when Features or the heads change: old cache files ar
 # Scores are margins of a linear SVM; a softmax over them at this scale gives numbers that behave
 # like confidences (scale chosen on blind batches 2 and items-1 from 4, 8, 12, 16).
 SOFTMAX_SCALE = 8.0
+WORD = "w:"  # what marks a jieba word among the features (a character or bigram never has a colon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +67,26 @@ class Features:
             extend(part)  # unigrams: the padding spaces are not features
             extend([padded[i : i + 2] for i in range(len(padded) - 1)])
         words = self._tokenize(norm) if tokens is None else tokens  # the rules' tokens, when given
-        extend(["w:" + token for token in words if token.strip()])
+        extend([WORD + token for token in words if token.strip()])
         return out
+
+    def columns(self, vocabulary: Vocabulary, norm: str, tokens: list[str] | None = None) -> list[int | None]:
+        """The vocabulary column of each feature __call__ lists, in the same order (None: unknown).
+
+        What scoring uses instead of __call__ (which training needs, as strings): the same features
+        looked up as they are cut, words by the word itself, so no "w:" string is built per token
+        and no list of strings is kept (a fifth of the per-message cost of the model went there).
+        tests/test_learned.py checks both give the same vector on every labelled message.
+        """
+        column, word_column = vocabulary.column, vocabulary.word_column
+        found: list[int | None] = []
+        for part in norm.split():
+            padded = f" {part} "
+            found += map(column, part)
+            found += map(column, [padded[i : i + 2] for i in range(len(padded) - 1)])
+        words = self._tokenize(norm) if tokens is None else tokens
+        found += [word_column(token) for token in words if token.strip()]
+        return found
 
 
 class Vector(NamedTuple):
@@ -80,33 +99,39 @@ class Vector(NamedTuple):
 class Vocabulary:
     """Feature → column and idf weights, shared by every head (fitted once on all examples)."""
 
-    __slots__ = ("_columns", "_idf", "idf")
+    __slots__ = ("_columns", "_idf", "column", "idf", "word_column")
 
     def __init__(self, columns: dict[str, int], idf: np.ndarray):
         self._columns = columns
         self.idf = idf
         self._idf: list[float] = idf.tolist()  # a list indexes faster than an array, one at a time
+        self.column = columns.get
+        # Word features by the word alone: Features.columns looks tokens up without prefixing them.
+        words = {name.removeprefix(WORD): i for name, i in columns.items() if name.startswith(WORD)}
+        self.word_column = words.get
 
     def names(self) -> list[str]:
         return sorted(self._columns, key=self._columns.__getitem__)
 
     def vector(self, features: Sequence[str]) -> Vector:
-        """scikit-learn's TfidfVectorizer(sublinear_tf=True) transform, for one message. Counted
-        with a Counter and weighted in Python: for the hundred-odd features of one message this is
-        three times faster than numpy's unique (the throughput target is jieba's own rate)."""
-        get = self._columns.get
-        idf = self._idf
-        columns: list[int] = []
-        weights: list[float] = []
-        for feature, count in Counter(features).items():
-            column = get(feature)
-            if column is not None:
-                columns.append(column)
-                weights.append(idf[column] if count == 1 else (1.0 + math.log(count)) * idf[column])
-        if not columns:
+        """scikit-learn's TfidfVectorizer(sublinear_tf=True) transform, for one message."""
+        return self.weigh(list(map(self._columns.get, features)))
+
+    def weigh(self, found: list[int | None]) -> Vector:
+        """The tf-idf vector of a message from the columns of its features (None: not in the
+        vocabulary), columns in order of first occurrence. Counted with a Counter and weighted in
+        Python: for the hundred-odd features of one message this is three times faster than
+        numpy's unique (the throughput target is jieba's own rate)."""
+        counts = Counter(found)
+        counts.pop(None, None)
+        if not counts:
             return Vector(np.empty(0, dtype=np.intp), np.empty(0))
-        norm = math.sqrt(math.fsum(w * w for w in weights))
-        return Vector(np.array(columns, dtype=np.intp), np.array(weights) / norm)
+        idf = self._idf
+        weights = [
+            idf[column] if n == 1 else (1.0 + math.log(n)) * idf[column] for column, n in counts.items()
+        ]
+        norm = math.sqrt(math.fsum([w * w for w in weights]))
+        return Vector(np.array(list(counts), dtype=np.intp), np.array(weights) / norm)
 
 
 class LinearHead:
@@ -143,20 +168,28 @@ class LinearHead:
     def ranked_margins(self, margins: np.ndarray, top: int = TOP) -> list[tuple[str, float]]:
         """As ranked(), from this head's margins already computed (LearnedModel scores every head at once)."""
         probs = self._probabilities(margins)
-        order = np.argsort(-probs)[:top]
-        return [(self.classes[i], float(probs[i])) for i in order]
+        order = (-probs).argsort()[:top].tolist()
+        # Python floats and ints read once from the arrays: indexing an array item by item makes
+        # a numpy scalar each time (a third of this function's cost before).
+        p, classes = probs.tolist(), self.classes
+        return [(classes[i], p[i]) for i in order]
 
     def best_margin(self, margins: np.ndarray) -> tuple[str, float]:
         """The likeliest class and its confidence: ranked_margins(...)[0] without sorting."""
         probs = self._probabilities(margins)
-        best = int(np.argmax(probs))
-        return self.classes[best], float(probs[best])
+        best = int(probs.argmax())
+        return self.classes[best], probs.item(best)
 
     def _probabilities(self, margins: np.ndarray) -> np.ndarray:
         if len(self.classes) == 2:  # a binary LinearSVC has one margin: the second class's
             margins = np.array([-margins[0], margins[0]])
-        exp = np.exp(SOFTMAX_SCALE * (margins - margins.max()))
-        return exp / exp.sum()
+        # The ufuncs' reduce, not the arrays' max() and sum(): those pass through numpy's Python
+        # wrappers, a microsecond each, and a message asks this of two or three heads.
+        exp = np.exp(SOFTMAX_SCALE * (margins - _MAX(margins)))
+        return exp / _SUM(exp)
+
+
+_MAX, _SUM = np.maximum.reduce, np.add.reduce
 
 
 def _fit(matrix: Any, labels: list[str], c: float, balanced: bool = False) -> LinearHead:
@@ -216,7 +249,7 @@ class LearnedModel:
         last = self._last
         if last is not None and last[0] == norm:
             return last[1], last[2]
-        vector = self.vocabulary.vector(self.features(norm, tokens))
+        vector = self.vocabulary.weigh(self.features.columns(self.vocabulary, norm, tokens))
         if len(vector.columns):
             margins = vector.values @ self._weights[vector.columns] + self._bias
         else:
@@ -232,6 +265,17 @@ class LearnedModel:
         spans, heads = self._spans, self.heads
         return (
             heads["intent"].ranked_margins(margins[spans["intent"]]),
+            heads["item"].ranked_margins(margins[spans["item"]]),
+        )
+
+    def intent_and_items(
+        self, norm: str, tokens: list[str] | None = None
+    ) -> tuple[tuple[str, float], list[tuple[str, float]]]:
+        """predict() as the classifier reads it: only the likeliest intent (so no sort), items ranked."""
+        margins = self._scored(norm, tokens)[1]
+        spans, heads = self._spans, self.heads
+        return (
+            heads["intent"].best_margin(margins[spans["intent"]]),
             heads["item"].ranked_margins(margins[spans["item"]]),
         )
 

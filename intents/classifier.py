@@ -48,6 +48,12 @@ SURE_EVENT = 0.6  # the model's life event, when no listed phrasing is in the me
 SURE_PLACE = 0.9  # the model's referral place overrules a service found by keywords only
 
 
+def _with_intent(result: Classification, intent: str) -> Classification:
+    """`result` with this intent: itself when it already has it, as it mostly does (NamedTuple's
+    _replace rebuilds the tuple field by field in Python, a few microseconds a message)."""
+    return result if result.intent == intent else result._replace(intent=intent)
+
+
 def _likely(items: list[tuple[str, float]]) -> tuple[str, ...]:
     return tuple(item for item, p in items[:3] if p >= LIKELY_ITEM)
 
@@ -258,7 +264,7 @@ class Classifier:
             return Classification(rules.text, intent, None, round(confidence, 2))
         general = rules.intent in ITEM_INTENTS and item is None and item_p < RESCUE_ITEM
         if general:
-            return rules._replace(intent=intent)  # "你们能办哪些业务": a question about services in general
+            return _with_intent(rules, intent)  # "你们能办哪些业务": a question about services in general
         if item is None or (not named and item_p > OVERRIDE_WEAK_ITEM) or item_p > OVERRIDE_ITEM:
             if item_p < SURE_ITEM and not named:
                 likely = _likely(items)
@@ -266,7 +272,7 @@ class Classifier:
                     return Classification(rules.text, intent, likely[0], round(item_p, 2), likely)
             if item != learned_item:
                 return Classification(rules.text, intent, learned_item, round(item_p, 2), (learned_item,))
-        return rules._replace(intent=intent)
+        return _with_intent(rules, intent)
 
     def _by_rules(self, text: str, norm: str, tokens: list[str]) -> Classification:
         if not norm:

@@ -30,6 +30,15 @@ def syllable(char: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
 
 
+class _Syllables(dict[str, str]):
+    """Character → syllable, filled on first sight: map(table.__getitem__, text) reads a message's
+    syllables in C, where calling the cached syllable() per character costs a Python call each."""
+
+    def __missing__(self, char: str) -> str:
+        self[char] = reading = syllable(char)
+        return reading
+
+
 class HomophoneIndex:
     def __init__(self, aliases: Iterable[tuple[str, str]]):
         """aliases: (normalised alias, item id) pairs."""
@@ -42,12 +51,13 @@ class HomophoneIndex:
             self._aliases.setdefault(syllables, item_id)
             self._openings.add(syllables[:2])
         self._lengths = sorted({len(s) for s in self._aliases}, reverse=True)
+        self._syllables = _Syllables()
 
     def find(self, text: str) -> dict[str, int]:
         """Item ids whose alias sounds like part of `text`, with the matched alias length."""
         if len(text) < MIN_SYLLABLES:
             return {}
-        syllables = list(map(syllable, text))
+        syllables = list(map(self._syllables.__getitem__, text))
         found: dict[str, int] = {}
         for start in range(len(syllables) - MIN_SYLLABLES + 1):
             if (syllables[start], syllables[start + 1]) not in self._openings:

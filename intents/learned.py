@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from operator import add, mul
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -83,9 +84,9 @@ class Features:
         for part in norm.split():
             padded = f" {part} "
             found += map(column, part)
-            found += map(column, [padded[i : i + 2] for i in range(len(padded) - 1)])
-        words = self._tokenize(norm) if tokens is None else tokens
-        found += [word_column(token) for token in words if token.strip()]
+            found += map(column, map(add, padded, padded[1:]))  # the bigrams, joined in C
+        # Blank tokens, which __call__ skips, have no column: "w:" + "" and "w: " are never features.
+        found += map(word_column, self._tokenize(norm) if tokens is None else tokens)
         return found
 
 
@@ -126,12 +127,14 @@ class Vocabulary:
         counts.pop(None, None)
         if not counts:
             return Vector(np.empty(0, dtype=np.intp), np.empty(0))
-        idf = self._idf
-        weights = [
-            idf[column] if n == 1 else (1.0 + math.log(n)) * idf[column] for column, n in counts.items()
-        ]
-        norm = math.sqrt(math.fsum([w * w for w in weights]))
-        return Vector(np.array(list(counts), dtype=np.intp), np.array(weights) / norm)
+        columns = list(counts)
+        weights = list(map(self._idf.__getitem__, columns))
+        if len(columns) != len(found) - found.count(None):  # some feature occurs more than once
+            for i, n in enumerate(counts.values()):
+                if n > 1:
+                    weights[i] *= 1.0 + math.log(n)
+        norm = math.sqrt(math.fsum(map(mul, weights, weights)))
+        return Vector(np.array(columns, dtype=np.intp), np.array(weights) / norm)
 
 
 class LinearHead:
@@ -167,29 +170,36 @@ class LinearHead:
 
     def ranked_margins(self, margins: np.ndarray, top: int = TOP) -> list[tuple[str, float]]:
         """As ranked(), from this head's margins already computed (LearnedModel scores every head at once)."""
-        probs = self._probabilities(margins)
+        return self.ranked_exps(self.exps(margins), top)
+
+    def best_margin(self, margins: np.ndarray) -> tuple[str, float]:
+        """The likeliest class and its confidence: ranked_margins(...)[0] without sorting."""
+        return self.best_exp(self.exps(margins))
+
+    def exps(self, margins: np.ndarray) -> np.ndarray:
+        """The softmax's numerators, exp(scale · (margin − the largest)), one per class."""
+        if len(self.classes) == 2:  # a binary LinearSVC has one margin: the second class's
+            margins = np.array([-margins[0], margins[0]])
+        # The ufunc's reduce, not the array's max(): that passes through numpy's Python wrapper,
+        # a microsecond each time, and a message asks this of two or three heads.
+        return np.exp(SOFTMAX_SCALE * (margins - _MAX(margins)))
+
+    def ranked_exps(self, exps: np.ndarray, top: int = TOP) -> list[tuple[str, float]]:
+        """The `top` likeliest classes and their confidences, from this head's exps()."""
+        probs = exps / _SUM(exps)
         order = (-probs).argsort()[:top].tolist()
         # Python floats and ints read once from the arrays: indexing an array item by item makes
         # a numpy scalar each time (a third of this function's cost before).
         p, classes = probs.tolist(), self.classes
         return [(classes[i], p[i]) for i in order]
 
-    def best_margin(self, margins: np.ndarray) -> tuple[str, float]:
-        """The likeliest class and its confidence: ranked_margins(...)[0] without sorting."""
-        probs = self._probabilities(margins)
+    def best_exp(self, exps: np.ndarray) -> tuple[str, float]:
+        probs = exps / _SUM(exps)
         best = int(probs.argmax())
         return self.classes[best], probs.item(best)
 
-    def _probabilities(self, margins: np.ndarray) -> np.ndarray:
-        if len(self.classes) == 2:  # a binary LinearSVC has one margin: the second class's
-            margins = np.array([-margins[0], margins[0]])
-        # The ufuncs' reduce, not the arrays' max() and sum(): those pass through numpy's Python
-        # wrappers, a microsecond each, and a message asks this of two or three heads.
-        exp = np.exp(SOFTMAX_SCALE * (margins - _MAX(margins)))
-        return exp / _SUM(exp)
 
-
-_MAX, _SUM = np.maximum.reduce, np.add.reduce
+_MAX, _SUM, _MAX_EACH = np.maximum.reduce, np.add.reduce, np.maximum.reduceat
 
 
 def _fit(matrix: Any, labels: list[str], c: float, balanced: bool = False) -> LinearHead:
@@ -215,12 +225,28 @@ class LearnedModel:
         # of them (four heads asked in turn cost four times the numpy calls otherwise).
         self._weights = np.ascontiguousarray(np.hstack([head.weights for head in heads.values()]))
         self._bias = np.concatenate([head.bias for head in heads.values()])
-        self._spans: dict[str, slice] = {}
-        start = 0
+        self._spans: dict[str, slice] = {}  # each head's columns among the margins
+        self._classes: dict[str, slice] = {}  # each head's classes among the exps
+        start = first_class = 0
+        expand: list[int] = []  # margin column of each class, and its sign (binary heads)
+        signs: list[float] = []
         for name, head in heads.items():
-            self._spans[name] = slice(start, start + head.weights.shape[1])
-            start += head.weights.shape[1]
-        self._last: tuple[str, Vector, np.ndarray] | None = None
+            width = head.weights.shape[1]
+            self._spans[name] = slice(start, start + width)
+            columns = [start, start] if len(head.classes) == 2 else list(range(start, start + width))
+            self._classes[name] = slice(first_class, first_class + len(columns))
+            expand += columns
+            signs += [-1.0, 1.0] if len(head.classes) == 2 else [1.0] * width
+            start += width
+            first_class += len(columns)
+        # Every head's softmax numerators with one max, one subtraction, one product and one exp
+        # over all heads' margins, not four numpy calls per head: the same numbers, element for
+        # element, as LinearHead.exps (tests/test_learned.py); only each head's sum is its own.
+        binary = any(len(head.classes) == 2 for head in heads.values())
+        self._expand = (np.array(expand), np.array(signs)) if binary else None
+        self._firsts = np.array([span.start for span in self._classes.values()])
+        self._widths = np.array([span.stop - span.start for span in self._classes.values()])
+        self._last: tuple[str, Vector, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def train(cls, examples: Iterable[Example], features: Features, c: float = 0.5) -> LearnedModel:
@@ -244,39 +270,46 @@ class LearnedModel:
         """The message's vector (the last message's is kept: one message asks several heads in turn)."""
         return self._scored(norm, tokens)[0]
 
-    def _scored(self, norm: str, tokens: list[str] | None = None) -> tuple[Vector, np.ndarray]:
-        """The message's vector and every head's margins, computed once per message."""
+    def _scored(self, norm: str, tokens: list[str] | None = None) -> tuple[Vector, np.ndarray, np.ndarray]:
+        """The message's vector, every head's margins and softmax numerators, once per message."""
         last = self._last
         if last is not None and last[0] == norm:
-            return last[1], last[2]
+            return last[1], last[2], last[3]
         vector = self.vocabulary.weigh(self.features.columns(self.vocabulary, norm, tokens))
         if len(vector.columns):
             margins = vector.values @ self._weights[vector.columns] + self._bias
         else:
             margins = self._bias.copy()
-        self._last = (norm, vector, margins)
-        return vector, margins
+        exps = self._exps(margins)
+        self._last = (norm, vector, margins, exps)
+        return vector, margins, exps
+
+    def _exps(self, margins: np.ndarray) -> np.ndarray:
+        if self._expand is not None:
+            margins = margins[self._expand[0]] * self._expand[1]
+        largest = _MAX_EACH(margins, self._firsts).repeat(self._widths)
+        return np.exp(SOFTMAX_SCALE * (margins - largest))
 
     def predict(
         self, norm: str, tokens: list[str] | None = None
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(intents ranked, items ranked) for one normalised message (and its words, if known)."""
-        margins = self._scored(norm, tokens)[1]
-        spans, heads = self._spans, self.heads
+        exps = self._scored(norm, tokens)[2]
+        classes, heads = self._classes, self.heads
         return (
-            heads["intent"].ranked_margins(margins[spans["intent"]]),
-            heads["item"].ranked_margins(margins[spans["item"]]),
+            heads["intent"].ranked_exps(exps[classes["intent"]]),
+            heads["item"].ranked_exps(exps[classes["item"]]),
         )
 
     def intent_and_items(
         self, norm: str, tokens: list[str] | None = None
     ) -> tuple[tuple[str, float], list[tuple[str, float]]]:
         """predict() as the classifier reads it: only the likeliest intent (so no sort), items ranked."""
-        margins = self._scored(norm, tokens)[1]
-        spans, heads = self._spans, self.heads
+        exps = self._scored(norm, tokens)[2]
+        classes, heads = self._classes, self.heads
         return (
-            heads["intent"].best_margin(margins[spans["intent"]]),
-            heads["item"].ranked_margins(margins[spans["item"]]),
+            heads["intent"].best_exp(exps[classes["intent"]]),
+            heads["item"].ranked_exps(exps[classes["item"]]),
         )
 
     def best(self, head: str, norm: str) -> tuple[str, float] | None:
@@ -284,7 +317,7 @@ class LearnedModel:
         model = self.heads.get(head)
         if model is None:
             return None
-        label, p = model.best_margin(self._scored(norm)[1][self._spans[head]])
+        label, p = model.best_exp(self._scored(norm)[2][self._classes[head]])
         return None if label == NONE else (label, p)
 
     def arrays(self) -> dict[str, np.ndarray]:

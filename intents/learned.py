@@ -120,19 +120,20 @@ class Vocabulary:
 
     def weigh(self, found: list[int | None]) -> Vector:
         """The tf-idf vector of a message from the columns of its features (None: not in the
-        vocabulary), columns in order of first occurrence. Counted with a Counter and weighted in
-        Python: for the hundred-odd features of one message this is three times faster than
-        numpy's unique (the throughput target is jieba's own rate)."""
-        counts = Counter(found)
-        counts.pop(None, None)
-        if not counts:
+        vocabulary), columns in order of first occurrence (the order the product sums them in).
+        Weighted in Python with C-level maps: for the fifty-odd features of one message this is
+        three times faster than numpy's unique (the throughput target is jieba's own rate)."""
+        first = dict.fromkeys(found)  # distinct columns in order, in C (a Counter costs more)
+        first.pop(None, None)
+        if not first:
             return Vector(np.empty(0, dtype=np.intp), np.empty(0))
-        columns = list(counts)
+        columns = list(first)
         weights = list(map(self._idf.__getitem__, columns))
         if len(columns) != len(found) - found.count(None):  # some feature occurs more than once
-            for i, n in enumerate(counts.values()):
-                if n > 1:
-                    weights[i] *= 1.0 + math.log(n)
+            counts = Counter(found)
+            for i, column in enumerate(columns):
+                if counts[column] > 1:
+                    weights[i] *= 1.0 + math.log(counts[column])
         norm = math.sqrt(math.fsum(map(mul, weights, weights)))
         return Vector(np.array(columns, dtype=np.intp), np.array(weights) / norm)
 

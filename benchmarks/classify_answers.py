@@ -18,19 +18,7 @@ from typing import Any
 
 from intents import Classifier
 from knowledge import load_handbook
-from tests.messages import TRAINING
-
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
-
-
-def message_texts() -> list[str]:
-    """The first column of every labelled file, each text once, in file order."""
-    texts: dict[str, None] = {}
-    for path in (TRAINING, *sorted(DATA.glob("*.tsv"))):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line[:1] not in ("", "#"):
-                texts.setdefault(line.split("\t")[0])
-    return list(texts)
+from tests.messages import every_text
 
 
 def answer(classifier: Classifier, text: str) -> dict[str, Any]:
@@ -72,7 +60,7 @@ def answer(classifier: Classifier, text: str) -> dict[str, Any]:
 
 def answers(classifier: Classifier | None = None) -> list[dict[str, Any]]:
     classifier = classifier or Classifier(load_handbook())
-    return [answer(classifier, text) for text in message_texts()]
+    return [answer(classifier, text) for text in every_text()]
 
 
 def differences(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> list[str]:

@@ -221,13 +221,11 @@ class Classifier:
         """`listed`: the referral finder's answer when the caller already asked it (False: not yet)."""
         if listed is False:
             listed = self.referrals.find(norm)
-        if rules.intent in ("status", "cancel") and listed is None:
-            # Below, the model turns a status or cancel question only into another agency's business,
-            # and only beside a listed word: without one the answer is the rules', and the model is
-            # not asked (one message in thirteen of the labelled set).
+        if self._settled_without_model(rules, listed):
             return Classification(rules.text, rules.intent, None, round(rules.confidence, 2))
         (learned_intent, intent_p), items = self.learned.intent_and_items(norm, tokens)  # type: ignore[union-attr]
-        items = [pair for pair in items if pair[0] not in rules.excluded] or items
+        if rules.excluded:
+            items = [pair for pair in items if pair[0] not in rules.excluded] or items
         learned_item, item_p = items[0]
         intent, item, confidence, named = rules.intent, rules.item, rules.confidence, rules.named
         # "停水了 好久来水": the rules hear a question about progress, the model another agency's
@@ -278,6 +276,13 @@ class Classifier:
             if item != learned_item:
                 return Classification(rules.text, intent, learned_item, round(item_p, 2), (learned_item,))
         return _with_intent(rules, intent)
+
+    @staticmethod
+    def _settled_without_model(rules: Classification, listed: tuple[Referral, str] | None) -> bool:
+        """True when nothing in _arbitrate can change the rules' answer, so the model is not asked
+        (one message in thirteen of the labelled set): it turns a status or cancel question only
+        into another agency's business, and only beside a listed referral word."""
+        return rules.intent in ("status", "cancel") and listed is None
 
     def _by_rules(self, text: str, norm: str, tokens: list[str]) -> Classification:
         if not norm:

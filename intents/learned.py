@@ -128,12 +128,13 @@ class Vocabulary:
         if not first:
             return Vector(np.empty(0, dtype=np.intp), np.empty(0))
         columns = list(first)
-        weights = list(map(self._idf.__getitem__, columns))
-        if len(columns) != len(found) - found.count(None):  # some feature occurs more than once
+        idf = self._idf
+        if len(columns) == len(found) - found.count(None):  # no feature occurs twice: tf is 1
+            weights = list(map(idf.__getitem__, columns))
+        else:  # a Counter keeps the same first-occurrence order
             counts = Counter(found)
-            for i, column in enumerate(columns):
-                if counts[column] > 1:
-                    weights[i] *= 1.0 + math.log(counts[column])
+            del counts[None]
+            weights = [idf[c] if n == 1 else (1.0 + math.log(n)) * idf[c] for c, n in counts.items()]
         norm = math.sqrt(math.fsum(map(mul, weights, weights)))
         return Vector(np.array(columns, dtype=np.intp), np.array(weights) / norm)
 

@@ -278,13 +278,16 @@ class LearnedModel:
         if last is not None and last[0] == norm:
             return last[1], last[2], last[3]
         vector = self.vocabulary.weigh(self.features.columns(self.vocabulary, norm, tokens))
-        if len(vector.columns):
-            margins = vector.values @ self._weights[vector.columns] + self._bias
-        else:
-            margins = self._bias.copy()
+        margins = self._product(vector)
         exps = self._exps(margins)
         self._last = (norm, vector, margins, exps)
         return vector, margins, exps
+
+    def _product(self, vector: Vector) -> np.ndarray:
+        """Every head's margins: one gather of the message's rows and one product."""
+        if not len(vector.columns):
+            return self._bias.copy()
+        return vector.values @ self._weights[vector.columns] + self._bias
 
     def _exps(self, margins: np.ndarray) -> np.ndarray:
         if self._expand is not None:
@@ -307,7 +310,9 @@ class LearnedModel:
         self, norm: str, tokens: list[str] | None = None
     ) -> tuple[tuple[str, float], list[tuple[str, float]]]:
         """predict() as the classifier reads it: only the likeliest intent (so no sort), items ranked."""
-        exps = self._scored(norm, tokens)[2]
+        return self._heads_read(self._scored(norm, tokens)[2])
+
+    def _heads_read(self, exps: np.ndarray) -> tuple[tuple[str, float], list[tuple[str, float]]]:
         classes, heads = self._classes, self.heads
         return (
             heads["intent"].best_exp(exps[classes["intent"]]),

@@ -77,7 +77,7 @@ class Features:
         What scoring uses instead of __call__ (which training needs, as strings): the same features
         looked up as they are cut, words by the word itself, so no "w:" string is built per token
         and no list of strings is kept (a fifth of the per-message cost of the model went there).
-        tests/test_learned.py checks both give the same vector on every labelled message.
+        tests/test_classifier_fast_paths.py checks both give the same vector on every labelled message.
         """
         column, word_column = vocabulary.column, vocabulary.word_column
         found: list[int | None] = []
@@ -243,7 +243,8 @@ class LearnedModel:
             first_class += len(columns)
         # Every head's softmax numerators with one max, one subtraction, one product and one exp
         # over all heads' margins, not four numpy calls per head: the same numbers, element for
-        # element, as LinearHead.exps (tests/test_learned.py); only each head's sum is its own.
+        # element, as LinearHead.exps (tests/test_classifier_fast_paths.py). Each head's sum stays
+        # its own np.add.reduce: reduceat adds in another order and moves the last bit.
         binary = any(len(head.classes) == 2 for head in heads.values())
         self._expand = (np.array(expand), np.array(signs)) if binary else None
         self._firsts = np.array([span.start for span in self._classes.values()])
@@ -284,10 +285,11 @@ class LearnedModel:
         return vector, margins, exps
 
     def _product(self, vector: Vector) -> np.ndarray:
-        """Every head's margins: one gather of the message's rows and one product."""
+        """Every head's margins: one gather of the message's rows and one product (take() gathers
+        the same rows as indexing with the array, a quarter faster)."""
         if not len(vector.columns):
             return self._bias.copy()
-        return vector.values @ self._weights[vector.columns] + self._bias
+        return vector.values @ self._weights.take(vector.columns, axis=0) + self._bias
 
     def _exps(self, margins: np.ndarray) -> np.ndarray:
         if self._expand is not None:

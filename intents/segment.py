@@ -159,12 +159,12 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         tokens: list[str] = []
-        for block in _HAN_BLOCK.split(text):
-            if not block:
-                continue
-            if _HAN_BLOCK.match(block):
+        # The pattern's one group makes split() alternate: the text between blocks at even places,
+        # the blocks at odd ones, so no block is matched again to tell which it is.
+        for index, block in enumerate(_HAN_BLOCK.split(text)):
+            if index % 2:
                 self._cut_block(block, tokens)
-            else:
+            elif block and not block.isspace():  # mostly the one space between two blocks
                 tokens.extend(ch for ch in block if not ch.isspace())
         return tokens
 

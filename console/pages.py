@@ -32,7 +32,16 @@ FORBIDDEN = (
     "reply_not_allowed",
     "leader_or_secretary",
 )
-BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee", "unknown_staff")  # the form was wrong: 400
+BAD_INPUT = (
+    "unknown_action",
+    "needs_text",
+    "needs_assignee",
+    "unknown_staff",
+    "unknown_item",
+    "unknown_version",
+    "needs_phrase",
+    "phrase_known",
+)  # the form was wrong: 400
 
 
 def message(

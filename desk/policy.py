@@ -226,3 +226,9 @@ def can_review_unanswered(actor: Actor) -> Refused | None:
     """未识别问题 (what residents asked that the bot could not answer) is the secretary's: she
     decides what the handbook learns and what is not community business."""
     return None if "secretary" in actor.roles else Refused("secretary_only", page="未识别问题")
+
+
+def can_edit_handbook(actor: Actor) -> Refused | None:
+    """The 百事通 handbook (what residents are told, office data, phrasings) is the secretary's to
+    edit, publish and roll back; staff and duty leaders read it as residents do."""
+    return None if "secretary" in actor.roles else Refused("secretary_only", page="百事通手册")

@@ -1,0 +1,113 @@
+"""Change fields of one handbook YAML file and keep everything else as written: comments, key
+order, flow lists. A console edit of one item then shows in the version diff as the lines that
+changed, not as the whole file re-emitted (ruamel.yaml's round trip; pyyaml drops comments)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+DELETE = object()  # a value meaning "remove this key"
+
+
+class YamlEditError(ValueError):
+    """The file is not a YAML mapping (the validator words it for the file's editor)."""
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.width = 4096  # never re-wrap a long line nobody changed
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def load(text: str) -> CommentedMap:
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        raise YamlEditError(f"not valid YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(data, CommentedMap):
+        raise YamlEditError("must be a mapping of fields")
+    return data
+
+
+def dump(data: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(data, out)
+    return out.getvalue()
+
+
+def plain(value: Any) -> Any:
+    """The value as plain dicts, lists and scalars (what a form shows and compares)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def set_fields(text: str, values: dict[str, Any]) -> str:
+    """`text` with each top-level key of `values` set (DELETE removes it); unchanged values keep
+    their original lines. Mappings are merged key by key; a list that only grew is appended to."""
+    data = load(text)
+    _merge(data, values)
+    return dump(data)
+
+
+def parse_fragment(text: str) -> Any:
+    """One block of a form written as YAML (a list of documents, the order block …)."""
+    try:
+        return plain(_yaml().load(text)) if text.strip() else None
+    except YAMLError as exc:
+        raise YamlEditError(f"not valid YAML: {exc}".replace("\n", " ")) from None
+
+
+def fragment(value: Any) -> str:
+    """A block's value as YAML for a form's text box ('' for none)."""
+    if value is None:
+        return ""
+    return dump(value)
+
+
+def _merge(target: CommentedMap, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        old = target.get(key)
+        if value is DELETE:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(old, CommentedMap):
+            for gone in [k for k in old if k not in value]:
+                del old[gone]
+            _merge(old, value)
+        elif plain(old) == value and key in target:
+            continue
+        elif isinstance(value, list) and isinstance(old, CommentedSeq) and value[: len(old)] == plain(old):
+            old.extend(value[len(old) :])
+        else:
+            target[key] = _styled(value, old)
+
+
+def _styled(value: Any, old: Any) -> Any:
+    """A new list keeps the old one's style: flow ([a, b, c]) where it had it, unchanged entries as
+    written, and a mapping entry in flow style ({name: …, form: …}) like the entries it joins."""
+    if not isinstance(value, list) or not isinstance(old, CommentedSeq):
+        return value
+    flow_maps = any(isinstance(e, CommentedMap) and e.fa.flow_style() for e in old)
+    seq = CommentedSeq()
+    for index, entry in enumerate(value):
+        kept = old[index] if index < len(old) else None
+        if kept is not None and plain(kept) == entry:
+            seq.append(kept)
+        elif isinstance(entry, dict) and flow_maps:
+            mapping = CommentedMap(entry)
+            mapping.fa.set_flow_style()
+            seq.append(mapping)
+        else:
+            seq.append(entry)
+    if old.fa.flow_style():
+        seq.fa.set_flow_style()
+    return seq

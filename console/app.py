@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from bot.settings import Settings
-from console import board_views, report_views, signin_views, ticket_views, unanswered_views
+from console import board_views, handbook_views, report_views, signin_views, ticket_views, unanswered_views
 from console.live import Live
 from console.state import CONSOLE, ConsoleState
 from desk.desk import ServiceDesk
@@ -58,6 +58,7 @@ def setup(app: web.Application, settings: Settings, services: Callable[[], Servi
         ticket_views.routes,
         report_views.routes,
         unanswered_views.routes,
+        handbook_views.routes,
     ):
         app.router.add_routes(table)
     app.router.add_static("/console/static", HERE / "static", name="console-static")

@@ -127,29 +127,30 @@ class HandbookDesk:
         log.info("handbook: version %d published by %s: %s", number, author, note.strip() or "-")
         return Published(number, handbook)
 
-    async def edit_file(
+    async def edit_files(
         self,
         actor: policy.Actor,
-        path: str,
-        values: dict[str, Any],
+        changes: dict[str, dict[str, Any]],
         *,
         base: int,
         note: str,
         preview: bool = False,
     ) -> tuple[dict[str, str], Handbook | Published]:
-        """Set top-level fields of one file (comments and layout kept), validate the whole handbook,
-        and publish it unless `preview`. Returns the files and the loaded handbook (preview) or the
-        published version; Invalid with every problem when it would not load."""
+        """Set top-level fields of some files ({path: {key: value}}; comments and layout kept),
+        validate the whole handbook, and publish it unless `preview`. Returns the files and the
+        loaded handbook (preview) or the published version; Invalid with every problem when it
+        would not load, and nothing is written."""
         refused = policy.can_edit_handbook(actor)
         if refused is not None:
             raise refused
         files = dict((await self.version(base)).files)
-        if path not in files:
-            raise Refused("unknown_item", item=path)
-        try:
-            files[path] = set_fields(files[path], values)
-        except YamlEditError as exc:
-            raise Invalid([f"{path}: {exc}"]) from None
+        for path, values in changes.items():
+            if path not in files:
+                raise Refused("unknown_item", item=path)
+            try:
+                files[path] = set_fields(files[path], values)
+            except YamlEditError as exc:
+                raise Invalid([f"{path}: {exc}"]) from None
         if preview:
             return files, await validate(files)
         return files, await self.publish(actor, files, note, base=base)

@@ -68,9 +68,18 @@ def parse_fragment(text: str) -> Any:
 
 
 def fragment(value: Any) -> str:
-    """A block's value as YAML for a form's text box ('' for none)."""
+    """A block's value as YAML for a form's text box ('' for none): a list of mappings one entry a
+    line ({name: …, form: …}), as the handbook files write documents."""
     if value is None:
         return ""
+    if isinstance(value, list) and value and all(isinstance(e, dict) for e in value):
+        seq = CommentedSeq()
+        for entry in value:
+            mapping = CommentedMap(entry)
+            if all(not isinstance(v, (dict, list)) for v in entry.values()):
+                mapping.fa.set_flow_style()
+            seq.append(mapping)
+        return dump(seq)
     return dump(value)
 
 
@@ -80,9 +89,7 @@ def _merge(target: CommentedMap, values: dict[str, Any]) -> None:
         if value is DELETE:
             target.pop(key, None)
         elif isinstance(value, dict) and isinstance(old, CommentedMap):
-            for gone in [k for k in old if k not in value]:
-                del old[gone]
-            _merge(old, value)
+            _merge(old, value)  # keys not named stay as they are (DELETE removes one)
         elif plain(old) == value and key in target:
             continue
         elif isinstance(value, list) and isinstance(old, CommentedSeq) and value[: len(old)] == plain(old):

@@ -69,7 +69,8 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "unknown_action": lambda f: "没有这个操作",
     "needs_text": lambda f: f"{ACTION_NAMES[f['action']]}需要写内容",
     "handbook_changed": lambda f: (
-        f"手册刚被别人发布了新版本（第 {f['number']} 版），这次的修改没有发布。请重新打开这一页，在新版本上再改。"
+        f"手册刚被别人发布了新版本（第 {f['number']} 版），这次的修改没有发布。"
+        "请重新打开这一页，在新版本上再改。"
     ),
     "unknown_item": lambda f: f"手册里没有“{f['item']}”这个事项",
     "unknown_version": lambda f: f"没有第 {f['number']} 版手册",

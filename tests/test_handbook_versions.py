@@ -31,11 +31,11 @@ from tests.conftest import FakeClock
 SECRETARY_ID = 7
 
 
-def Secretary() -> SimpleNamespace:  # noqa: N802  (reads as the person acting)
+def Secretary() -> SimpleNamespace:
     return SimpleNamespace(id=SECRETARY_ID, name="陈书记", roles=["secretary", "leader"])
 
 
-def Staff() -> SimpleNamespace:  # noqa: N802
+def Staff() -> SimpleNamespace:
     return SimpleNamespace(id=8, name="李强", roles=[])
 
 

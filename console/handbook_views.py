@@ -30,7 +30,7 @@ from desk.clocks import local
 from desk.handbook import HandbookDesk, Invalid, Published, item_file, validate
 from desk.refusals import Refused
 from handlers.render import checklist, office_hours
-from knowledge import Handbook
+from knowledge import Handbook, Item
 from storage.models import HandbookVersion
 
 log = logging.getLogger("baishitong.console")
@@ -63,9 +63,22 @@ async def current(request: web.Request) -> tuple[HandbookVersion, Handbook]:
     return row, handbook
 
 
-def preview_of(text: str) -> dict[str, Any]:
-    size = len(text.encode("utf-8"))
-    return {"text": text, "bytes": size, "limit": WECHAT_TEXT_LIMIT, "over": size > WECHAT_TEXT_LIMIT}
+def preview_of(text: str, complete: str | None = None) -> dict[str, Any]:
+    """What a resident receives and its UTF-8 size; `complete`: the text before it was fitted into
+    one message (sections dropped or cut when it is over the limit)."""
+    whole = len((complete or text).encode("utf-8"))
+    return {
+        "text": text,
+        "bytes": len(text.encode("utf-8")),
+        "complete": whole,
+        "limit": WECHAT_TEXT_LIMIT,
+        "over": whole > WECHAT_TEXT_LIMIT,
+    }
+
+
+def item_preview(item: Item, handbook: Handbook) -> dict[str, Any]:
+    """The consult handler's own reply for the item (handlers/render.checklist)."""
+    return preview_of(checklist(item, handbook), checklist(item, handbook, complete=True))
 
 
 def _number(value: Any) -> int | None:
@@ -84,7 +97,7 @@ async def handbook_page(request: web.Request, viewer: Viewer) -> web.StreamRespo
             "category": handbook.categories.get(item.category, item.category),
             "documents": len(item.documents),
             "order": item.order is not None,
-            "bytes": len(checklist(item, handbook).encode("utf-8")),
+            "bytes": len(checklist(item, handbook, complete=True).encode("utf-8")),
         }
         for item in handbook.items.values()
     ]
@@ -148,7 +161,7 @@ async def item_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
         base=row.number,
         values=values_of(ITEM_SECTIONS, row.files, item_file(item.id)),
         extra={"item": item, "action": f"/console/handbook/item/{item.id}"},
-        preview=preview_of(checklist(item, handbook)),
+        preview=item_preview(item, handbook),
     )
 
 
@@ -165,7 +178,7 @@ async def item_post(request: web.Request, viewer: Viewer) -> web.StreamResponse:
 
     def show(candidate: Handbook) -> dict[str, Any] | None:
         found = candidate.items.get(item.id)
-        return preview_of(checklist(found, candidate)) if found else None
+        return item_preview(found, candidate) if found else None
 
     return await _edit(
         request,

@@ -18,11 +18,16 @@ class YamlEditError(ValueError):
     """The file is not a YAML mapping (the validator words it for the file's editor)."""
 
 
-def _yaml() -> YAML:
+def _yaml(*, top_level: bool = False) -> YAML:
+    """The handbook's layout: lists indented under their key; `top_level`: a form's block, whose
+    list starts at the left margin."""
     yaml = YAML()
     yaml.width = 4096  # never re-wrap a long line nobody changed
     yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    if top_level:
+        yaml.indent(mapping=2, sequence=2, offset=0)
+    else:
+        yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
 
 
@@ -36,9 +41,9 @@ def load(text: str) -> CommentedMap:
     return data
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, *, top_level: bool = False) -> str:
     out = io.StringIO()
-    _yaml().dump(data, out)
+    _yaml(top_level=top_level).dump(data, out)
     return out.getvalue()
 
 
@@ -79,8 +84,8 @@ def fragment(value: Any) -> str:
             if all(not isinstance(v, (dict, list)) for v in entry.values()):
                 mapping.fa.set_flow_style()
             seq.append(mapping)
-        return dump(seq)
-    return dump(value)
+        return dump(seq, top_level=True)
+    return dump(value, top_level=True)
 
 
 def _merge(target: CommentedMap, values: dict[str, Any]) -> None:

@@ -359,15 +359,28 @@ def _database_handbook(settings: Settings) -> tuple[Handbook, int]:
     them) and imported as version 1."""
     from bot.runtime import database_handbook
     from desk.handbook import Invalid
+    from knowledge.files import read_files
     from storage.db import Database
     from storage.handbook import HandbookVersions
 
     async def read() -> tuple[Handbook, int]:
         database = Database(settings.database_url)
         try:
-            if not await HandbookVersions(database).latest_number():
+            versions = HandbookVersions(database)
+            if not await versions.latest_number():
                 _open_handbook(settings, announce=False)  # a broken directory: its problems, listed
-            return await database_handbook(settings, database)
+            handbook, number = await database_handbook(settings, database)
+            if settings.handbook_dir:
+                newest = await versions.get(number)
+                if newest is not None and read_files(settings.handbook_path) != newest.files:
+                    print(
+                        f"handbook: HANDBOOK_DIR {settings.handbook_path} differs from version {number} in "
+                        f"the database, which is the one used; `baishitong handbook import "
+                        f"{settings.handbook_path}` publishes the directory",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            return handbook, number
         finally:
             await database.close()
 

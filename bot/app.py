@@ -272,11 +272,11 @@ def create_app(
             closing.append(current.desk.conversations.flush)
             closing.append(database.close)
         if isinstance(current.desk, ServiceDesk) and settings.handbook_poll_seconds > 0:
+            versions = HandbookVersions(current.desk.database, current.desk.clock)
+            if webhook.handbook_version is None:  # read before the first request is served
+                webhook.handbook_version = await versions.latest_number()
             watcher = HandbookWatcher(
-                HandbookVersions(current.desk.database, current.desk.clock),
-                handbook_version,
-                use_version,
-                settings.handbook_poll_seconds,
+                versions, webhook.handbook_version, use_version, settings.handbook_poll_seconds
             )
             watcher.start()
             closing.insert(0, watcher.close)

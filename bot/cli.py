@@ -961,17 +961,20 @@ def _report(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """The outbox worker alone, for deployments that keep it out of the web processes."""
+    from bot.handbook_reload import HandbookWatcher
     from bot.runtime import build_outgoing, build_services, build_store, open_desk
     from bot.scheduler import Scheduler, clock_keeper
+    from storage.handbook import HandbookVersions
 
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
-    handbook = _open_handbook(settings, announce=False)
-    logging.getLogger("baishitong").info("%s", _handbook_where(settings)[1])
+    asyncio.run(_migrate(settings.database_url))
+    handbook, version = _database_handbook(settings)
+    logging.getLogger("baishitong").info("handbook: database version %d", version)
 
     async def run() -> None:
         store = build_store(settings)
-        services, database = await open_desk(settings, build_services(settings, handbook))
+        services, database = await open_desk(settings, build_services(settings, handbook), migrate=False)
         outgoing = build_outgoing(settings, services, store)
         logging.getLogger("baishitong").info(
             "outbox worker %s: %d robot(s); customer-service notices %s",
@@ -980,12 +983,24 @@ def _worker(args: argparse.Namespace) -> int:
             "on" if settings.wechat_app_secret else "kept for the resident's next message",
         )
         assert services.desk is not None
-        scheduler = Scheduler(
-            clock_keeper(services.desk, services.handbook), settings.scheduler_seconds, services.handbook
-        )
+        desk = services.desk
+        keeper = clock_keeper(desk, services.handbook)
+        scheduler = Scheduler(keeper, settings.scheduler_seconds, services.handbook)
+
+        def use(new: Handbook, classifier: Any, number: int) -> None:
+            """A newer handbook version: item titles, claim minutes and the calendar from it."""
+            outgoing.worker.use_handbook(new)
+            scheduler.handbook = new
+            keeper.claim_minutes_of = new.claim_minutes
+            desk.calendar = new.calendar
+
+        watcher = HandbookWatcher(HandbookVersions(database), version, use, settings.handbook_poll_seconds)
+        if settings.handbook_poll_seconds > 0:
+            watcher.start()
         try:
             await asyncio.gather(outgoing.worker.run(), scheduler.run())
         finally:
+            await watcher.close()
             scheduler.stop()
             await outgoing.close()
             await database.close()

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from multidict import MultiMapping
+
 from knowledge import Handbook
 from knowledge.loader import DOCUMENT_FORMS, PLACES, TIME_LIMIT_KINDS
 from knowledge.models import ORDER_FIELDS
@@ -227,7 +229,7 @@ class Posted:
     problems: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read_form(sections: tuple[Section, ...], form: Mapping[str, Any], own: str) -> Posted:
+def read_form(sections: tuple[Section, ...], form: MultiMapping[Any], own: str) -> Posted:
     """The changes a posted form asks for. An empty field removes its key (the validator then says
     "missing" where it is required); a number that is not one is passed on as written, so the
     validator's own words name the problem."""
@@ -237,12 +239,8 @@ def read_form(sections: tuple[Section, ...], form: Mapping[str, Any], own: str) 
         for f in section.fields:
             path = f.file or own
             changes = posted.changes.setdefault(path, {})
-            if f.kind == "choices":
-                raw: Any = (
-                    [v for v in form.getall(f.name, []) if isinstance(v, str)]
-                    if hasattr(form, "getall")
-                    else list(form.get(f.name, []))
-                )
+            if f.kind == "choices":  # a checkbox group: every checked value, in page order
+                raw: Any = [v for v in form.getall(f.name, []) if isinstance(v, str)]
             else:
                 value = form.get(f.name, "")
                 raw = value if isinstance(value, str) else ""

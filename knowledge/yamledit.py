@@ -56,6 +56,18 @@ def plain(value: Any) -> Any:
     return value
 
 
+def same(old: Any, new: Any) -> bool:
+    """Equal as the handbook reads them: a form sends text, so 3600 in a file and "3600" from the
+    form are the same keyword (the loader reads both as text); true and "true" are not."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(same(old[k], new[k]) for k in old)
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(same(a, b) for a, b in zip(old, new, strict=True))
+    if isinstance(new, str) and isinstance(old, (int, float)) and not isinstance(old, bool):
+        return str(old) == new
+    return bool(plain(old) == new)
+
+
 def set_fields(text: str, values: dict[str, Any]) -> str:
     """`text` with each top-level key of `values` set (DELETE removes it); unchanged values keep
     their original lines. Mappings are merged key by key; a list that only grew is appended to."""
@@ -93,11 +105,13 @@ def _merge(target: CommentedMap, values: dict[str, Any]) -> None:
         old = target.get(key)
         if value is DELETE:
             target.pop(key, None)
-        elif isinstance(value, dict) and isinstance(old, CommentedMap):
+        elif isinstance(value, dict):
+            if not isinstance(old, CommentedMap):  # a block the file did not have (or not as a mapping)
+                old = target[key] = CommentedMap()
             _merge(old, value)  # keys not named stay as they are (DELETE removes one)
-        elif plain(old) == value and key in target:
+        elif key in target and same(old, value):
             continue
-        elif isinstance(value, list) and isinstance(old, CommentedSeq) and value[: len(old)] == plain(old):
+        elif isinstance(value, list) and isinstance(old, CommentedSeq) and same(old, value[: len(old)]):
             old.extend(value[len(old) :])
         else:
             target[key] = _styled(value, old)
@@ -112,7 +126,7 @@ def _styled(value: Any, old: Any) -> Any:
     seq = CommentedSeq()
     for index, entry in enumerate(value):
         kept = old[index] if index < len(old) else None
-        if kept is not None and plain(kept) == entry:
+        if kept is not None and same(kept, entry):
             seq.append(kept)
         elif isinstance(entry, dict) and flow_maps:
             mapping = CommentedMap(entry)

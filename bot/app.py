@@ -274,7 +274,10 @@ def create_app(
         if isinstance(current.desk, ServiceDesk) and settings.handbook_poll_seconds > 0:
             versions = HandbookVersions(current.desk.database, current.desk.clock)
             if webhook.handbook_version is None:  # read before the first request is served
-                webhook.handbook_version = await versions.latest_number()
+                try:
+                    webhook.handbook_version = await versions.latest_number()
+                except Exception as exc:  # a database down at start-up: the watcher reads it later
+                    log.warning("handbook version not read at start-up: %s", exc)
             watcher = HandbookWatcher(
                 versions, webhook.handbook_version, use_version, settings.handbook_poll_seconds
             )

@@ -447,7 +447,7 @@ def _chat(args: argparse.Namespace) -> int:
         while True:
             if interactive:
                 print("> ", end="", flush=True)
-            line = sys.stdin.readline()
+            line = await asyncio.to_thread(sys.stdin.readline)  # the handbook watcher runs meanwhile
             if not line or line.strip() in ("退出", "exit", "quit"):
                 return
             count += 1

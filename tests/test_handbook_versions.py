@@ -239,3 +239,61 @@ def test_handbook_import_and_export_commands(tmp_path: Path, monkeypatch, capsys
 def test_diff_names_added_and_removed_files() -> None:
     lines = diff_files({"a.yaml": "x: 1\n"}, {"b.yaml": "y: 2\n"}, "第1版", "第2版")
     assert "--- 第1版/a.yaml" in lines and "+++ /dev/null" in lines and "+++ 第2版/b.yaml" in lines
+
+
+def test_a_running_chat_answers_from_a_version_published_meanwhile(tmp_path: Path) -> None:
+    """`chat` on SQLite: version 1 from the bundled files, then a version imported by another
+    process while it waits for the next line is the one that answers it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        "HANDBOOK_DIR": "",
+        "HANDBOOK_POLL_SECONDS": "0.2",
+        "REDIS_URL": "",
+    }
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert chat.stdin is not None and chat.stdout is not None
+
+    def reply(text: str) -> str:
+        chat.stdin.write(text + "\n")
+        chat.stdin.flush()
+        lines = []
+        while (line := chat.stdout.readline()) not in ("\n", ""):
+            lines.append(line)
+        return "".join(lines)
+
+    try:
+        assert reply("办居住证要带啥子").startswith("【居住证办理】")
+        source = tmp_path / "edited"
+        write_files(read_files(default_data_dir()), source)
+        item = source / "items" / "residence_permit.yaml"
+        item.write_text(
+            item.read_text(encoding="utf-8").replace("title: 居住证办理", "title: 居住证办理（新）"),
+            encoding="utf-8",
+        )
+        imported = subprocess.run(
+            [sys.executable, "-m", "bot", "handbook", "import", str(source)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert imported.returncode == 0, imported.stderr
+        deadline = time.monotonic() + 60
+        while not (answer := reply("办居住证要带啥子")).startswith("【居住证办理（新）】"):
+            assert time.monotonic() < deadline, answer
+            time.sleep(0.5)
+    finally:
+        chat.stdin.close()
+        chat.wait(30)
+    assert "handbook: database version 1" in chat.stderr.read()  # started on version 1

@@ -114,7 +114,12 @@ ITEM_SECTIONS = (
                 "办公信息页的“可预约时段”里的一组",
                 options=lambda handbook: [(k, k) for k in handbook.office.booking_hours],
             ),
-            Field("order.claim_minutes", "接单时限（分钟）", "number", "在班时间内多少分钟没人接单就提醒"),
+            Field(
+                "order.claim_minutes",
+                "接单时限（分钟）",
+                "number",
+                "在班时间内多少分钟没人接单就提醒；不写：15 分钟",
+            ),
             Field("order.urgent", "紧急词", "lines", "每行一个：居民说到就按紧急工单推送（燃气味、井盖）"),
         ),
         block="order",

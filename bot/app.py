@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -15,13 +16,18 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from bot.handbook_reload import HandbookWatcher
 from bot.pipeline import Pipeline, StoreUnavailable
 from bot.runtime import build_outgoing, open_desk
 from bot.scheduler import Scheduler, clock_keeper
 from bot.settings import Settings
 from bot.wechat import SUCCESS, Rejected, WeChatCodec, dedup_key, describe, render_reply, to_message
+from desk.desk import ServiceDesk
 from handlers import Services
+from intents import Classifier
+from knowledge import Handbook
 from storage import Store
+from storage.handbook import HandbookVersions
 
 log = logging.getLogger("baishitong.webhook")
 
@@ -37,6 +43,7 @@ class Webhook:
         self.pipeline = Pipeline(
             services, store, deadline=settings.reply_deadline, max_in_flight=settings.max_in_flight
         )
+        self.handbook_version: int | None = None  # the database version answered from (None: files)
 
     @property
     def services(self) -> Services:
@@ -126,6 +133,7 @@ class Webhook:
             # Pushes and notices not yet delivered: growing means WeCom or WeChat is not reachable.
             "outbox_pending": pending,
             "handbook_items": len(self._services.handbook.items),
+            "handbook_version": self.handbook_version,
             "pid": os.getpid(),  # tells workers apart behind one port
         }
         if not healthy:
@@ -229,9 +237,12 @@ def create_app(
     *,
     open_database: bool = False,
     run_worker: bool = False,
+    handbook_version: int | None = None,
 ) -> web.Application:
     """The webhook app. `open_database`: connect and migrate DATABASE_URL at start-up (online
-    ordering on); `run_worker`: drain the outbox in this process too."""
+    ordering on); `run_worker`: drain the outbox in this process too; `handbook_version`: the
+    database version `services` were built from (None: the newest at start-up is taken as the one
+    in use). With a database, newer handbook versions are swapped in as they are published."""
     # client_max_size makes aiohttp refuse larger bodies while streaming them in (413 above).
     app = web.Application(client_max_size=settings.max_body_bytes)
     webhook = Webhook(settings, services, store, codec)
@@ -239,6 +250,18 @@ def create_app(
     app.router.add_post("/wechat", webhook.receive)
     app.router.add_get("/healthz", webhook.health)
     closing: list[Callable[[], Awaitable[None]]] = []
+    # Whatever else keeps a handbook (the outbox worker, the scheduler) is told of a new version.
+    handbook_users: list[Callable[[Handbook], None]] = []
+    webhook.handbook_version = handbook_version
+
+    def use_version(handbook: Handbook, classifier: Classifier, number: int) -> None:
+        current = replace(webhook.services, handbook=handbook, classifier=classifier)
+        if current.desk is not None:
+            current.desk.calendar = handbook.calendar  # holidays and make-up working days
+        webhook.use(current)
+        webhook.handbook_version = number
+        for user in handbook_users:
+            user(handbook)
 
     async def startup(app: web.Application) -> None:
         current = services
@@ -248,11 +271,25 @@ def create_app(
             webhook.use(current)
             closing.append(current.desk.conversations.flush)
             closing.append(database.close)
+        if isinstance(current.desk, ServiceDesk) and settings.handbook_poll_seconds > 0:
+            versions = HandbookVersions(current.desk.database, current.desk.clock)
+            if webhook.handbook_version is None:  # read before the first request is served
+                try:
+                    webhook.handbook_version = await versions.latest_number()
+                except Exception as exc:  # a database down at start-up: the watcher reads it later
+                    log.warning("handbook version not read at start-up: %s", exc)
+            watcher = HandbookWatcher(
+                versions, webhook.handbook_version, use_version, settings.handbook_poll_seconds
+            )
+            watcher.start()
+            closing.insert(0, watcher.close)
         if run_worker and current.desk is not None:
             outgoing = build_outgoing(settings, current, store)
-            scheduler = Scheduler(
-                clock_keeper(current.desk, current.handbook), settings.scheduler_seconds, current.handbook
-            )
+            keeper = clock_keeper(current.desk, current.handbook)
+            keeper.claim_minutes_of = lambda item_id: webhook.services.handbook.claim_minutes(item_id)
+            scheduler = Scheduler(keeper, settings.scheduler_seconds, current.handbook)
+            handbook_users.append(outgoing.worker.use_handbook)
+            handbook_users.append(lambda handbook: setattr(scheduler, "handbook", handbook))
             tasks = {
                 asyncio.create_task(outgoing.worker.run(), name="outbox-worker"),
                 asyncio.create_task(scheduler.run(), name="ticket-clocks"),

@@ -1,4 +1,4 @@
-"""`baishitong` command line: serve, chat, classify, nlu report, handbook init/check/show."""
+"""`baishitong` command line: serve, chat, classify, nlu report, handbook init/check/show/import/export."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.cli_responders import add_commands as add_responder_commands
 from bot.settings import Settings, SettingsError
@@ -234,6 +234,19 @@ def _parser() -> argparse.ArgumentParser:
         "--dir", default=None, help="handbook data directory (default: HANDBOOK_DIR or bundled)"
     )
     check.set_defaults(run=_handbook_check)
+    importing = handbook_commands.add_parser(
+        "import", help="publish DIR's files as the next handbook version in DATABASE_URL (validated first)"
+    )
+    importing.add_argument("dir")
+    importing.add_argument("--note", default="", help="why (shown in the console's history)")
+    importing.set_defaults(run=_handbook_import)
+    exporting = handbook_commands.add_parser(
+        "export", help="write the newest handbook version's files from DATABASE_URL into DIR"
+    )
+    exporting.add_argument("dir")
+    exporting.add_argument("--version", type=int, default=None, help="an older version (default: newest)")
+    exporting.add_argument("--force", action="store_true", help="replace the data files of a non-empty DIR")
+    exporting.set_defaults(run=_handbook_export)
     show = handbook_commands.add_parser("show", help="print one item and its checklist")
     show.add_argument("item_id", help="title, alias (居住证) or id")
     show.add_argument(
@@ -290,9 +303,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and not settings.redis_url:
         raise SettingsError("--workers above 1 needs REDIS_URL: the in-process store cannot be shared")
     _configure_logging(settings.log_level)
-    handbook_line = _handbook_where(settings)[1]
-    services = build_services(settings, _open_handbook(settings, announce=False))
     asyncio.run(_migrate(settings.database_url))
+    handbook, version = _database_handbook(settings)
+    handbook_line = (
+        f"handbook: database version {version} (`baishitong handbook export DIR` writes its files)"
+    )
+    services = build_services(settings, handbook)
     # Start-up built a large, permanent heap (jieba's prefix dictionary, the handbook, modules).
     # Freezing it keeps full garbage collections from rescanning it mid-request (and keeps it
     # shared between forked workers).
@@ -318,6 +334,7 @@ def _serve(args: argparse.Namespace) -> int:
                 build_store(settings),
                 open_database=True,
                 run_worker=settings.outbox_worker,
+                handbook_version=version,
             ),
             host=args.host,
             port=args.port,
@@ -344,6 +361,43 @@ async def _migrate(url: str) -> None:
         await database.close()
 
 
+def _database_handbook(settings: Settings) -> tuple[Handbook, int]:
+    """The newest handbook version in DATABASE_URL (migrated already) and its number. With no
+    version yet, the handbook directory is checked (its problems named as `handbook check` names
+    them) and imported as version 1."""
+    from bot.runtime import database_handbook
+    from desk.handbook import Invalid
+    from knowledge.files import read_files
+    from storage.db import Database
+    from storage.handbook import HandbookVersions
+
+    async def read() -> tuple[Handbook, int]:
+        database = Database(settings.database_url)
+        try:
+            versions = HandbookVersions(database)
+            if not await versions.latest_number():
+                _open_handbook(settings, announce=False)  # a broken directory: its problems, listed
+            handbook, number = await database_handbook(settings, database)
+            if settings.handbook_dir:
+                newest = await versions.get(number)
+                if newest is not None and read_files(settings.handbook_path) != newest.files:
+                    print(
+                        f"handbook: HANDBOOK_DIR {settings.handbook_path} differs from version {number} in "
+                        f"the database, which is the one used; `baishitong handbook import "
+                        f"{settings.handbook_path}` publishes the directory",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            return handbook, number
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(read())
+    except Invalid as exc:
+        raise HandbookError(exc.problems) from None
+
+
 def _event_loop(choice: str) -> asyncio.AbstractEventLoop:
     """uvloop where installed (Linux, macOS): its C event loop costs less per request than asyncio's."""
     if choice == "asyncio":
@@ -359,12 +413,18 @@ def _event_loop(choice: str) -> asyncio.AbstractEventLoop:
 
 def _chat(args: argparse.Namespace) -> int:
     """The webhook's pipeline without WeChat: the same handlers, state and per-resident turns."""
+    from dataclasses import replace
+
+    from bot.handbook_reload import HandbookWatcher
     from bot.pipeline import Pipeline
     from bot.runtime import build_services, build_store, open_desk
     from handlers import Message
+    from storage.handbook import HandbookVersions
 
     settings = Settings.from_env()
-    handbook = _open_handbook(settings)
+    asyncio.run(_migrate(settings.database_url))
+    handbook, version = _database_handbook(settings)
+    print(f"handbook: database version {version}", file=sys.stderr, flush=True)
     store = build_store(settings, embedded=True)
     interactive = sys.stdin.isatty()
     if interactive:
@@ -372,12 +432,21 @@ def _chat(args: argparse.Namespace) -> int:
 
     async def conversation() -> None:
         # Orders placed here are real tickets in DATABASE_URL (SQLite by default); pushes wait in
-        # the outbox for `baishitong worker` or `serve`.
-        services, database = await open_desk(settings, build_services(settings, handbook))
+        # the outbox for `baishitong worker` or `serve`. A handbook published meanwhile (from the
+        # console) is used from the next message on, as in `serve`.
+        services, database = await open_desk(settings, build_services(settings, handbook), migrate=False)
         pipeline = Pipeline(services, store, deadline=60.0)
+
+        def use(new: Handbook, classifier: Any, number: int) -> None:
+            pipeline.services = replace(pipeline.services, handbook=new, classifier=classifier)
+
+        watcher = HandbookWatcher(HandbookVersions(database), version, use, settings.handbook_poll_seconds)
+        if settings.handbook_poll_seconds > 0:
+            watcher.start()
         try:
             await talk(pipeline)
         finally:
+            await watcher.close()
             await services.desk.conversations.flush()
             await database.close()
 
@@ -386,7 +455,7 @@ def _chat(args: argparse.Namespace) -> int:
         while True:
             if interactive:
                 print("> ", end="", flush=True)
-            line = sys.stdin.readline()
+            line = await asyncio.to_thread(sys.stdin.readline)  # the handbook watcher runs meanwhile
             if not line or line.strip() in ("退出", "exit", "quit"):
                 return
             count += 1
@@ -929,17 +998,20 @@ def _report(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """The outbox worker alone, for deployments that keep it out of the web processes."""
+    from bot.handbook_reload import HandbookWatcher
     from bot.runtime import build_outgoing, build_services, build_store, open_desk
     from bot.scheduler import Scheduler, clock_keeper
+    from storage.handbook import HandbookVersions
 
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
-    handbook = _open_handbook(settings, announce=False)
-    logging.getLogger("baishitong").info("%s", _handbook_where(settings)[1])
+    asyncio.run(_migrate(settings.database_url))
+    handbook, version = _database_handbook(settings)
+    logging.getLogger("baishitong").info("handbook: database version %d", version)
 
     async def run() -> None:
         store = build_store(settings)
-        services, database = await open_desk(settings, build_services(settings, handbook))
+        services, database = await open_desk(settings, build_services(settings, handbook), migrate=False)
         outgoing = build_outgoing(settings, services, store)
         logging.getLogger("baishitong").info(
             "outbox worker %s: %d robot(s); customer-service notices %s",
@@ -948,12 +1020,24 @@ def _worker(args: argparse.Namespace) -> int:
             "on" if settings.wechat_app_secret else "kept for the resident's next message",
         )
         assert services.desk is not None
-        scheduler = Scheduler(
-            clock_keeper(services.desk, services.handbook), settings.scheduler_seconds, services.handbook
-        )
+        desk = services.desk
+        keeper = clock_keeper(desk, services.handbook)
+        scheduler = Scheduler(keeper, settings.scheduler_seconds, services.handbook)
+
+        def use(new: Handbook, classifier: Any, number: int) -> None:
+            """A newer handbook version: item titles, claim minutes and the calendar from it."""
+            outgoing.worker.use_handbook(new)
+            scheduler.handbook = new
+            keeper.claim_minutes_of = new.claim_minutes
+            desk.calendar = new.calendar
+
+        watcher = HandbookWatcher(HandbookVersions(database), version, use, settings.handbook_poll_seconds)
+        if settings.handbook_poll_seconds > 0:
+            watcher.start()
         try:
             await asyncio.gather(outgoing.worker.run(), scheduler.run())
         finally:
+            await watcher.close()
             scheduler.stop()
             await outgoing.close()
             await database.close()
@@ -977,6 +1061,78 @@ def _handbook_init(args: argparse.Namespace) -> int:
     print("edit it there, check it with `baishitong handbook check`, and set for serve, chat and worker:")
     print(f"HANDBOOK_DIR={target}")
     return 0
+
+
+def _handbook_versions(action: Callable[[Any], Awaitable[int]]) -> int:
+    """Run `action(HandbookDesk)` against DATABASE_URL, migrated first."""
+    from desk.handbook import HandbookDesk
+    from storage.db import Database
+
+    settings = Settings.from_env()
+
+    async def run() -> int:
+        database = Database(settings.database_url)
+        try:
+            await database.upgrade()
+            return await action(HandbookDesk(database))
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
+
+
+def _handbook_import(args: argparse.Namespace) -> int:
+    from desk.handbook import Invalid
+
+    directory = Path(os.path.abspath(os.path.expanduser(args.dir)))
+    if not directory.is_dir():
+        print(f"error: no handbook directory at {directory}", file=sys.stderr)
+        return 2
+
+    async def run(versions: Any) -> int:
+        try:
+            published = await versions.import_directory(directory, args.note)
+        except Invalid as exc:
+            for problem in exc.problems:
+                print(problem)
+            print(f"{len(exc.problems)} problem(s) in {directory}: nothing imported", file=sys.stderr)
+            return 1
+        print(f"imported {directory} as handbook version {published.number}")
+        print("every running serve and chat answers from it within a few seconds")
+        return 0
+
+    return _handbook_versions(run)
+
+
+def _handbook_export(args: argparse.Namespace) -> int:
+    from knowledge.files import SUFFIXES, write_files
+
+    target = Path(os.path.abspath(os.path.expanduser(args.dir)))
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not args.force)):
+        print(
+            f"error: {target} already exists and is not empty (--force replaces its data files)",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def run(versions: Any) -> int:
+        number = args.version or await versions.versions.latest_number()
+        row = await versions.versions.get(number) if number else None
+        if row is None:
+            print(
+                f"error: no handbook version {number or ''} in the database "
+                "(serve, chat or `handbook import` makes version 1)".replace("  ", " "),
+                file=sys.stderr,
+            )
+            return 2
+        if target.exists():
+            for old in [p for p in target.rglob("*") if p.is_file() and p.suffix in SUFFIXES]:
+                old.unlink()
+        written = write_files(row.files, target)
+        print(f"wrote handbook version {row.number} ({len(written)} files) to {target}")
+        return 0
+
+    return _handbook_versions(run)
 
 
 def _handbook_check(args: argparse.Namespace) -> int:

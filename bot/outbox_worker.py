@@ -90,6 +90,10 @@ class OutboxWorker:
     def stop(self) -> None:
         self._stopping.set()
 
+    def use_handbook(self, handbook: Handbook) -> None:
+        """A newer handbook version is in use: item titles in pushes come from it from now on."""
+        self._handbook = handbook
+
     async def drain_once(self) -> int:
         """One pass over due rows; returns how many were delivered (or kept for the resident)."""
         rows = await self._outbox.lease(self.name, lease_seconds=self._lease, channels=self._channels)

@@ -12,6 +12,7 @@ from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
 from desk.binding import BindGuard
 from desk.desk import ServiceDesk
+from desk.handbook import HandbookDesk, validate
 from handlers import Services
 from intents import Classifier
 from knowledge import Handbook, load_handbook
@@ -26,6 +27,15 @@ def build_services(settings: Settings, handbook: Handbook | None = None) -> Serv
         handbook = load_handbook(settings.handbook_path)
     # The classifier loads jieba and the homophone index now, not on the first message.
     return Services(handbook, Classifier(handbook), tz=settings.tz)
+
+
+async def database_handbook(settings: Settings, database: Database) -> tuple[Handbook, int]:
+    """The newest handbook version in the database and its number; an empty table first gets the
+    handbook directory (HANDBOOK_DIR, else the bundled copy) as version 1."""
+    versions = HandbookDesk(database)
+    number = await versions.ensure_first(settings.handbook_path)
+    row = await versions.version(number)
+    return await validate(row.files, f"database version {number}"), number
 
 
 def build_store(settings: Settings, *, embedded: bool = False) -> Store:

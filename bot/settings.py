@@ -54,6 +54,9 @@ class Settings:
     scheduler_seconds: float = 30.0  # how often the ticket clocks are checked (0 in OUTBOX_WORKER=off)
     console: bool = True  # the staff console at /console (CONSOLE=off: the webhook only)
     console_session_hours: float = 12.0  # a console sign-in lasts this long
+    # How often each process asks the database for a newer handbook version (0: never; the
+    # handbook then changes only at restart).
+    handbook_poll_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.message_mode:  # frozen: resolve the default once, here
@@ -95,6 +98,7 @@ class Settings:
             outbox_worker=_on(env, "OUTBOX_WORKER"),
             console=_on(env, "CONSOLE"),
             console_session_hours=_float(env, "CONSOLE_SESSION_HOURS", 12.0),
+            handbook_poll_seconds=_float(env, "HANDBOOK_POLL_SECONDS", 1.0),
         )
         settings.validate()
         return settings

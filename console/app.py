@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.settings import Settings
 from console import (
     board_views,
+    handbook_views,
     report_views,
     responder_views,
     rota_views,
@@ -70,6 +71,7 @@ def setup(app: web.Application, settings: Settings, services: Callable[[], Servi
         rota_views.routes,
         staff_views.routes,
         responder_views.routes,  # 党员报到 (the task list, issue 16)
+        handbook_views.routes,
     ):
         app.router.add_routes(table)
     app.router.add_static("/console/static", HERE / "static", name="console-static")

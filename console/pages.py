@@ -34,7 +34,16 @@ FORBIDDEN = (
     "secretary_record",
     "roles_secretary_only",
 )
-BAD_INPUT = ("unknown_action", "needs_text", "needs_assignee", "unknown_staff")  # the form was wrong: 400
+BAD_INPUT = (
+    "unknown_action",
+    "needs_text",
+    "needs_assignee",
+    "unknown_staff",
+    "unknown_item",
+    "unknown_version",
+    "needs_phrase",
+    "phrase_known",
+)  # the form was wrong: 400
 
 
 def message(

@@ -341,3 +341,9 @@ def can_post_task(actor: Actor) -> Refused | None:
         if {"leader", "secretary"} & set(actor.roles)
         else Refused("leader_or_secretary", page="发布任务")
     )
+
+
+def can_edit_handbook(actor: Actor) -> Refused | None:
+    """The 百事通 handbook (what residents are told, office data, phrasings) is the secretary's to
+    edit, publish and roll back; staff and duty leaders read it as residents do."""
+    return None if "secretary" in actor.roles else Refused("secretary_only", page="百事通手册")

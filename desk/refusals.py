@@ -5,7 +5,8 @@ templates. Reasons: unknown_ticket, not_your_ticket, unknown_staff, wrong_state,
 owner_only, owner_or_leader, leader_only, not_holder, already_with, needs_assignee, busy,
 bad_stars, bad_code, bound_elsewhere, bad_leave, reply_not_allowed, not_for_you, not_qualified,
 bind_locked, bind_paused; the console: signin_code, signin_locked, signin_expired, signin_link,
-secretary_only, leader_or_secretary.
+secretary_only, leader_or_secretary; the handbook: handbook_changed, unknown_item,
+unknown_version, phrase_known, needs_phrase.
 """
 
 from __future__ import annotations

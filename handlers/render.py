@@ -40,11 +40,12 @@ def time_limit_text(item: Item) -> str:
     return f"{base}，{limit.note}" if limit.note else base
 
 
-def checklist(item: Item, handbook: Handbook) -> str:
+def checklist(item: Item, handbook: Handbook, *, complete: bool = False) -> str:
     """The one-time checklist (一次性告知): complete, in one message, within WeChat's byte limit.
 
     Sections are dropped from the least to the most essential until it fits; the list of what to
-    bring, where, when, time limit and fee are never dropped.
+    bring, where, when, time limit and fee are never dropped. `complete`: every section, whatever
+    its size (the console's preview compares it with the limit).
     """
     office = handbook.office
 
@@ -83,6 +84,8 @@ def checklist(item: Item, handbook: Handbook) -> str:
         lambda: build(notes=False, steps=False, eligibility=0, doc_notes=True, online=False),
         lambda: build(notes=False, steps=False, eligibility=0, doc_notes=False, online=False),
     ]
+    if complete:
+        return variants[0]()
     for variant in variants:
         text = variant()
         if fits(text):

@@ -76,6 +76,14 @@ _REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
     "rota_changed": lambda f: "值班表刚被别人改过，请重新打开值班表再改（您这次的修改没有保存）。",
     "unknown_action": lambda f: "没有这个操作",
     "needs_text": lambda f: f"{ACTION_NAMES[f['action']]}需要写内容",
+    "handbook_changed": lambda f: (
+        f"手册刚被别人发布了新版本（第 {f['number']} 版），这次的修改没有发布。"
+        "请重新打开这一页，在新版本上再改。"
+    ),
+    "unknown_item": lambda f: f"手册里没有“{f['item']}”这个事项",
+    "unknown_version": lambda f: f"没有第 {f['number']} 版手册",
+    "phrase_known": lambda f: f"“{f['phrase']}”已经在“{f['title']}”的居民说法里了",
+    "needs_phrase": lambda f: "请写要加的说法",
     "reply_not_allowed": lambda f: (
         f"工单 {f['number']} 由 {f['assignee'] or '（未派）'} 负责，只有负责人、值班长或书记能回复居民"
     ),

@@ -397,3 +397,18 @@ class TaskPlace(Base):
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class HandbookVersion(Base):
+    """One published version of the 百事通 handbook: the whole data directory as {relative path:
+    text} (YAML stays the exchange format), who published it and why. Never changed once written;
+    a rollback publishes an old version's files as a new number."""
+
+    __tablename__ = "handbook_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    author_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # staff.id; None: CLI, first import
+    author: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    files: Mapped[dict[str, str]] = mapped_column(JSON)

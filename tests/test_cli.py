@@ -312,8 +312,22 @@ def test_handbook_init_gives_one_editable_directory_that_every_command_reads(tmp
     office.write_text(office.read_text(encoding="utf-8").replace("phone:", "fone:", 1), encoding="utf-8")
     broken = run("handbook", "check", env=env)
     assert broken.returncode == 1 and "office.yaml" in broken.stdout and str(directory) in broken.stderr
+    # The directory is the first version of the handbook in the database: a broken one is refused.
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'handbook.db'}"
     chat = run("chat", stdin="退出\n", env=env)
     assert chat.returncode == 2 and str(directory) in chat.stderr
+    office.write_text(office.read_text(encoding="utf-8").replace("fone:", "phone:", 1), encoding="utf-8")
+    chat = run("chat", stdin="办居住证要带啥子\n退出\n", env=env)
+    assert chat.returncode == 0 and "【居住证办理（本社区）】" in chat.stdout
+    assert "database version 1" in chat.stderr and "differs" not in chat.stderr
+    # Later edits of the directory are not read behind the console's back: chat says so.
+    item.write_text(text.replace("title: 居住证办理", "title: 居住证办理（新）"), encoding="utf-8")
+    chat = run("chat", stdin="办居住证要带啥子\n退出\n", env=env)
+    assert "【居住证办理（本社区）】" in chat.stdout and "differs from version 1" in chat.stderr
+    assert run("handbook", "import", str(directory), env=env).returncode == 0
+    chat = run("chat", stdin="办居住证要带啥子\n退出\n", env=env)
+    assert "【居住证办理（新）】" in chat.stdout and "database version 2" in chat.stderr
+    env.pop("DATABASE_URL")
 
     # Without HANDBOOK_DIR the bundled copy is used, and the messages say so and how to edit.
     bundled = run("handbook", "check", env={"HANDBOOK_DIR": ""})

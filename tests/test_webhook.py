@@ -312,6 +312,7 @@ async def test_healthz_reports_the_store(make_client, store_kind, request) -> No
         "database_ok": None,
         "outbox_pending": None,
         "handbook_items": 52,
+        "handbook_version": None,  # no database: the handbook the app was given
         "pid": os.getpid(),
     }
 

@@ -103,13 +103,14 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     text = ctx.message.text.strip()
     if not text:
         return None
-    field = "address" if looks_like_address(text) else "detail"
     guide = ctx.services.handbook.emergency
-    if (
-        field == "detail"
-        and guide is not None
-        and re.search(guide.stand_down, ctx.services.classifier.normalize(text))
-    ):
+    norm = ctx.services.classifier.normalize(text)
+    lexicon = ctx.services.classifier.lexicon
+    asks_arrival = lexicon.asks_progress(norm) or bool(guide and re.search(guide.ask_arrival, norm))
+    # A question is not the address, though it names a place ("好久能到 我在楼下等" had replaced
+    # the real address on a trial's emergency ticket).
+    field = "address" if looks_like_address(text) and not asks_arrival else "detail"
+    if field == "detail" and guide is not None and re.search(guide.stand_down, norm):
         return await _stand_down(ctx, reported, text)
     if field == "detail":
         result = ctx.services.classifier.classify(text)
@@ -133,13 +134,14 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
     what = "地址" if field == "address" else "情况"
-    lexicon = ctx.services.classifier.lexicon
-    if field == "detail" and lexicon.asks_progress(lexicon.normalize(text)):
+    if asks_arrival:
         # "有人去了没": where the emergency ticket is, not the same acknowledgement again.
         holder = f"，{ticket.assignee[:1]}老师在负责" if ticket.assignee else ""
+        office = ctx.services.handbook.office
         return Reply(
             f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
-            "您说的也已经加进去了，值班人员会尽快赶到。有危险请先打 110 / 120。"
+            f"您说的也已经加进去了，值班人员会尽快赶到；急的话直接打社区值班手机 {office.duty_phone}。"
+            "有危险请先打 110 / 120。"
         )
     acknowledged = (
         f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！"

@@ -56,6 +56,8 @@ class EmergencyGuide:
     ask_someone: str = "派人|来人|来个人"
     # After the first reply: it is over, or never was ("我没得事", "不是紧急情况", "取消").
     stand_down: str = "没事了|不是紧急"
+    # After the first reply: when will someone come ("社区的人好久能到") — where the ticket is.
+    ask_arrival: str = "好久(能)?到|多久(能)?到|来了没"
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
     sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
@@ -159,8 +161,9 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
         "ask_someone",
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
-    if raw.get("stand_down"):  # optional: a community's copy made before it existed keeps loading
-        alternations["stand_down"] = pattern(raw.get("stand_down"), "stand_down")
+    for optional in ("stand_down", "ask_arrival"):  # a community's copy made before them keeps loading
+        if raw.get(optional):
+            alternations[optional] = pattern(raw.get(optional), optional)
     words: dict[str, tuple[str, ...]] = {}
     for name in ("sound_alike", "sound_alike_keep"):
         value = raw.get(name, [])

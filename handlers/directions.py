@@ -68,6 +68,8 @@ def lonely_words(ctx: Context) -> bool | None:
     compact = classifier.normalize(text).replace(" ", "")
     if not any(word in compact for word in classifier.lexicon.lonely):
         return None
+    if classifier.life_event(classifier.normalize(text)) is not None:
+        return None  # "就我一个人挣钱…撑不下去了": hardship, not loneliness (session-6 trial)
     result = classifier.classify(text)
     if result.item is not None and result.named:
         return None  # "一个人住 想申请居家养老": a service

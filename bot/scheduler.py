@@ -64,7 +64,7 @@ class Scheduler:
     async def tick(self) -> None:
         report = await self.keeper.tick()
         # Task-list offers nobody took in the item's claim limit go back to duty (desk/tasks.py).
-        returned = await self.keeper.desk.tasks.escalate_due(self.keeper._claim_minutes_of)
+        returned = await self.keeper.desk.tasks.escalate_due(self.keeper.claim_minutes_of)
         report.add("task_returned", returned)
         if report.counts:
             log.info("clocks: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))

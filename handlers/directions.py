@@ -68,9 +68,11 @@ def lonely_words(ctx: Context) -> bool | None:
     compact = classifier.normalize(text).replace(" ", "")
     if not any(word in compact for word in classifier.lexicon.lonely):
         return None
-    if classifier.life_event(classifier.normalize(text)) is not None:
-        return None  # "就我一个人挣钱…撑不下去了": hardship, not loneliness (session-6 trial)
     result = classifier.classify(text)
+    if result.item is not None and classifier.life_event(classifier.normalize(text)) is not None:
+        # "就我一个人挣钱…撑不下去了 有啥子补助": a life event and a service asked for — the event's
+        # list, not the lonely one (session-6 trial); "老伴走了好几年 冷清得很" asks nothing: lonely.
+        return None
     if result.item is not None and result.named:
         return None  # "一个人住 想申请居家养老": a service
     return True

@@ -12,6 +12,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
+from console.problem_words import HANDBOOK, worded
 from knowledge import Handbook
 from knowledge.loader import DOCUMENT_FORMS, PLACES, TIME_LIMIT_KINDS
 from knowledge.models import ORDER_FIELDS, TAKERS
@@ -323,8 +324,9 @@ def place_problems(
         key, _, message = rest.partition(": ")
         target = _field_for(fields, path, key, own)
         if target is None or not message:
-            elsewhere.append(problem)
+            elsewhere.append(f"{path}: {key}: {worded(message, HANDBOOK)}" if message else problem)
         else:
+            message = worded(message, HANDBOOK)
             beside.setdefault(target.name, []).append(f"{key}: {message}" if key != target.key else message)
     return beside, elsewhere
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.problem_words import ROTA, worded
 from desk.rostering import LeaveRow, RotaEdit, RotaView
 from desk.rota import WEEKDAYS, DutyWindow
 from desk.rota_edit import names_in
@@ -21,33 +22,6 @@ BLANK_ROWS = 2  # empty rows under each list, for adding
 MAX_ROWS = 200  # rows read from one form, per list
 DAY_NAMES = dict(zip(WEEKDAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日"), strict=True))
 WEEKEND = ("sat", "sun")
-
-# parse_rota's problems (desk/rota.py, in English for the CLI) in the words the page uses.
-WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), words)
-    for pattern, words in (
-        (r"unknown staff member '(.*)'", "没有这位工作人员：{0}（先在“人员”页添加）"),
-        (r"'(.*)' is not a date like", "“{0}”不是日期，请写成 2026-10-01"),
-        (r"unknown window", "没有这个时段"),
-        (r"ends before it starts", "结束日期早于开始日期"),
-        (r"must be A", "等级只能是 A（全岗通）或 B"),
-        (r"'(.*)' is not an 11-digit mobile", "“{0}”不是 11 位手机号"),
-        (r"grade B needs", "B 级（非全岗通）需要勾选能办的类别"),
-        (r"unknown role '(.*)'", "没有这个角色：{0}"),
-        (r"'(.*)' listed twice", "已经有一位叫“{0}”的工作人员"),
-        (r"^missing", "必填"),
-        (r"unknown day", "没有这一天"),
-    )
-)
-
-
-def worded(problem: str) -> str:
-    """One problem's text (after 'where: ') in Chinese; an unknown one as it is."""
-    for pattern, words in WORDS:
-        found = pattern.search(problem)
-        if found:
-            return words.format(*found.groups())
-    return problem
 
 
 def placed(problems: list[str], fields: Mapping[str, str]) -> dict[str, list[str]]:
@@ -60,7 +34,7 @@ def placed(problems: list[str], fields: Mapping[str, str]) -> dict[str, list[str
         path = where
         while path and path not in fields:
             path = re.sub(r"(\.[^.\[\]]*|\[\d+\])$", "", path) if re.search(r"[.\[]", path) else ""
-        out.setdefault(fields.get(path, ""), []).append(worded(text))
+        out.setdefault(fields.get(path, ""), []).append(worded(text, ROTA))
     return out
 
 

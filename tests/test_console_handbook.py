@@ -189,9 +189,9 @@ async def test_a_problem_is_shown_beside_its_field_and_nothing_is_published(cons
     response = await client.post(f"/console/handbook/item/{ITEM}", data=as_data(bad))
     page = await response.text()
     assert response.status == 400 and "没有发布" in page
-    assert beside(page, "documents") == "documents[0].count: must be a positive integer"
-    assert beside(page, "fee") == "missing"
-    assert "between 1 and 1440" in beside(page, "order.claim_minutes")
+    assert beside(page, "documents") == "documents[0].count: 要写正整数"
+    assert beside(page, "fee") == "必填"
+    assert "1 到 1440 之间的分钟数" in beside(page, "order.claim_minutes")
     assert beside(page, "title") == ""
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert 'value="半小时"' in page  # what she typed is kept
@@ -206,7 +206,7 @@ async def test_a_problem_is_shown_beside_its_field_and_nothing_is_published(cons
         data=as_data({**form, "aliases": f"{form['aliases']}\n老年证", "action": "publish"}),
     )
     text = html.unescape(await clash.text())
-    assert clash.status == 400 and "'老年证' is already claimed by" in text
+    assert clash.status == 400 and "“老年证”已经是事项 elderly_card 的别名" in text
     assert await latest(desk) == 1
 
 
@@ -281,7 +281,7 @@ async def test_the_office_page_edits_office_data_and_emergency_numbers(console: 
         "/console/handbook/office",
         data=as_data({**form, "base": "2", "office.yaml:hours.weekdays": "", "action": "publish"}),
     )
-    assert missing.status == 400 and beside(await missing.text(), "office.yaml:hours.weekdays") == "missing"
+    assert missing.status == 400 and beside(await missing.text(), "office.yaml:hours.weekdays") == "必填"
     assert await latest(desk) == 2
 
 

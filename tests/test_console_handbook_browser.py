@@ -141,8 +141,8 @@ def test_materials_edited_in_the_browser_reach_every_process_and_rollback_restor
         page.click("#publish")
         page.wait_for_selector("#not-published")
         field = page.locator('[data-field="documents"]')
-        assert "documents[0].count: must be a positive integer" in field.locator(".problems").inner_text()
-        assert page.locator('[data-field="fee"] .problems').inner_text() == "missing"
+        assert "documents[0].count: 要写正整数" in field.locator(".problems").inner_text()
+        assert page.locator('[data-field="fee"] .problems').inner_text() == "必填"
         assert page.locator('[data-field="title"] .problems').count() == 0
         assert "count: 0}" in page.locator("textarea[name=documents]").input_value()
         screenshots(page, "handbook-invalid")

@@ -76,7 +76,7 @@ def test_problems_land_beside_their_fields() -> None:
         raise AssertionError("the handbook loaded")
     beside, elsewhere = place_problems(ITEM_SECTIONS, problems, path)
     assert set(beside) == {"time_limit.days", "order.fields", "where.place"} and elsewhere == []
-    assert beside["time_limit.days"] == ["must be a positive integer for working_days"]
-    assert beside["order.fields"][0].startswith("unknown field 'age'")
+    assert beside["time_limit.days"] == ["工作日天数要写正整数"]  # the validator's words, in Chinese
+    assert beside["order.fields"][0] == "没有这项信息：age"
     unknown_file = place_problems(ITEM_SECTIONS, ["items/other.yaml: aliases: x"], path)
     assert unknown_file == ({}, ["items/other.yaml: aliases: x"])

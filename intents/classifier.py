@@ -9,6 +9,7 @@ own order is not mistaken for a new question.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -121,6 +122,7 @@ class Classifier:
             if w == ALIAS_WEIGHT
         )
         self._last: Classification | None = None
+        self._said_exactly = _phrasing_owners(handbook, self.normalize)
         self._events = {event.id: event for event in handbook.life_events}
         self._places = {place.id: place for place in handbook.referrals}
         self.referrals = referral_finder(handbook.referrals, self.normalize)
@@ -198,6 +200,12 @@ class Classifier:
 
     def _classify(self, text: str) -> Classification:
         norm = self.normalize(text)
+        owner = self._said_exactly.get(norm)
+        if owner is not None:
+            # Word for word a phrasing the handbook gives one item (a sentence the secretary added
+            # from 未识别问题): that item, whatever the model learned — the community taught it.
+            intent = self._consult_or_order(norm, self._items[owner])
+            return Classification(text, intent, owner, 0.95, (owner,), named=True, names_any=True)
         tokens = self._segmenter.cut(norm) if norm else []
         result = self._by_rules(text, norm, tokens)
         if self.learned is None or not norm:
@@ -451,6 +459,17 @@ class _WeakEvidenceRule:
                 for pattern in (lexicon.question, lexicon.order_weak, lexicon.order_strong, lexicon.problem)
             )
         return self._asks
+
+
+def _phrasing_owners(handbook: Handbook, normalize: Callable[[str], str]) -> dict[str, str]:
+    """Each item's own phrasings, normalised, to their item; one two items share belongs to neither."""
+    owners: dict[str, str | None] = {}
+    for item in handbook.items.values():
+        for phrasing in item.phrasings:
+            norm = normalize(phrasing)
+            if norm:
+                owners[norm] = item.id if owners.get(norm, item.id) == item.id else None
+    return {norm: owner for norm, owner in owners.items() if owner is not None}
 
 
 def _rank_key(pair: tuple[str, _Evidence]) -> tuple[int, int, int, int]:

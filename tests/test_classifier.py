@@ -231,3 +231,24 @@ def test_fee_hearsay_and_submitted_papers_read_as_residents_mean_them(
     classifier: Classifier, text: str, intent: str
 ) -> None:
     assert classifier.classify(text).intent == intent
+
+
+def test_a_phrasing_the_community_added_to_an_item_is_that_item_word_for_word(handbook: Handbook) -> None:
+    """未识别问题's 加到事项的居民说法 adds the sentence to the item's phrasings: from then on that
+    sentence is the item's, whatever the model makes of it (a "which one?" offer of the one item
+    was seen after the model was retrained on more data)."""
+    from dataclasses import replace
+
+    sentence = "屋头的猫要办个身份证"
+    before = Classifier(handbook).classify(sentence)
+    assert before.item != "pet_registration" or not before.named
+    pets = handbook.items["pet_registration"]
+    taught = replace(
+        handbook, items={**handbook.items, pets.id: replace(pets, phrasings=(*pets.phrasings, sentence))}
+    )
+    after = Classifier(taught).classify(sentence)
+    assert (after.intent, after.item, after.named) == ("consult", "pet_registration", True)
+    untaught = Classifier(handbook).classify("屋头的猫要打疫苗")
+    assert (
+        Classifier(taught).classify("屋头的猫要打疫苗").intent == untaught.intent
+    )  # only the sentence itself

@@ -85,7 +85,27 @@ def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
         return f"在哪办：{render.place_text(item, handbook.office)}"
     if aspect == "hours":
         return f"办理时间：{render.hours_text(item, handbook.office)}"
+    if aspect == "proxy":
+        return _proxy_line(item)
     return None
+
+
+_PROXY_WORDS = ("代办", "代领", "代理", "委托", "家属", "监护人")
+
+
+def _proxy_line(item: Item) -> str:
+    """Whether someone else may do it, read from the item's own documents: the card already says
+    what a proxy brings ("代办人身份证：家属代办时带"); a trial resident asking "我儿子可以帮我去办不"
+    after the card got an apology."""
+    brought = [
+        f"{d.name}（{d.note}）" if d.note else d.name
+        for d in item.documents
+        if any(word in d.name + (d.note or "") for word in _PROXY_WORDS)
+    ]
+    if brought:
+        return "可以请家属或别人代办，代办时要带：" + "；".join(brought) + "。以当地为准。"
+    visit = "行动不便的可以回复“预约”请工作人员上门。" if item.home_visit else ""
+    return f"材料里没写代办，一般要本人去办；{visit}能不能代办请先打社区电话问一下，以当地为准。"
 
 
 def compare(items: list[Item]) -> str:

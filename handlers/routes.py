@@ -162,6 +162,8 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
     elif result.intent == "office" and aspect == "hours":
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
+    elif result.intent == "greeting" and aspect == "proxy":
+        pass  # "可以找人代申请不" after 临时救助: who may apply, not small talk (session-6 trial)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
     if own_question:

@@ -20,6 +20,7 @@ from knowledge.emergency import EmergencyGuide, parse_emergency
 from knowledge.models import (
     ASPECTS,
     CUE_NAMES,
+    OPTIONAL_ASPECTS,
     ORDER_FIELDS,
     OWN_TICKET_CUES,
     TAKERS,
@@ -565,7 +566,12 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
         lonely=ctx.words(smalltalk, "lonely", prefix="smalltalk.") if "lonely" in smalltalk else (),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
-        aspects={name: ctx.words(aspects, name, prefix="aspects.") for name in ASPECTS},
+        aspects={
+            name: ctx.words(aspects, name, prefix="aspects.")
+            if name in aspects or name not in OPTIONAL_ASPECTS
+            else ()
+            for name in ASPECTS
+        },
         office_only=ctx.words(raw, "office_only"),
         open_question=ctx.words(raw, "open_question"),
         life_event_asks=ctx.words(raw, "life_event_asks") if "life_event_asks" in raw else (),

@@ -435,14 +435,19 @@ class ServiceDesk:
 
     async def complete(self, member: StaffMember, number: str | int, note: str) -> Ticket:
         """办结: only the owner may; the resident is told and asked for a rating."""
+        return await self.complete_by(member.name, number, note)
+
+    async def complete_by(self, holder: str, number: str | int, note: str) -> Ticket:
+        """办结 by whoever holds the ticket under `holder`: a staff member, or a party member or
+        volunteer who took it from the task list (desk/tasks.py)."""
         return await operations.apply(
             self.tickets,
             number,
             "complete",
-            actor=member.name,
-            check=lambda t: policy.can_complete(member.name, t),
+            actor=holder,
+            check=lambda t: policy.can_complete(holder, t),
             note=note,
-            then=lambda t: [self._resident(t, "done", member.name, note=note)],
+            then=lambda t: [self._resident(t, "done", holder, note=note)],
             values={"done_at": utc(self.now())},
         )
 

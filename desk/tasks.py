@@ -265,17 +265,7 @@ class TaskDesk:
             if not await self.store.complete_place(task.id, responder.id, note):
                 raise Refused("no_place", number=task.number)
             return task
-        desk = self.desk
-        return await operations.apply(
-            desk.tickets,
-            number,
-            "complete",
-            actor=responder.name,
-            check=lambda t: policy.can_complete(responder.name, t),
-            note=note,
-            then=lambda t: [desk._resident(t, "done", responder.name, note=note)],
-            values={"done_at": utc(desk.now())},
-        )
+        return await self.desk.complete_by(responder.name, number, note)
 
     async def holding(self, responder: Responder) -> tuple[list[Ticket], list[CommunityTask]]:
         """我的任务: the tickets they hold and the community-task places not yet done."""

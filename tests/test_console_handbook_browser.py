@@ -15,46 +15,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from desk.handbook import HandbookDesk
-from knowledge import Handbook
+from tests import test_console_browser
 from tests.browser import (
     Served,
     _wait_healthy,
     eventually,
     free_port,
-    launch,
-    require_chromium,
     screenshots,
-    serve,
 )
 
+served, browser = test_console_browser.served, test_console_browser.browser  # shared fixtures
+new_page = test_console_browser.new_page
 ASKED = "办居住证要带啥子"
 NEW_DOCUMENT = "本人居民身份证或临时身份证"
 UNKNOWN = "屋头的猫要办个身份证"  # out of scope today; 犬只登记 once it is one of its phrasings
-
-
-@pytest.fixture
-def served(tmp_path: Path, handbook: Handbook) -> Iterator[Served]:
-    require_chromium()
-    yield from serve(tmp_path, handbook)
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright, tmp_path)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @contextmanager
@@ -105,11 +82,6 @@ def wait_for_version(number: int, *processes: Served) -> float:
 
 def latest(served: Served) -> int:
     return served.run(HandbookDesk(served.desk.database).versions.latest_number())
-
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    return context.new_page()
 
 
 def test_materials_edited_in_the_browser_reach_every_process_and_rollback_restores_them(

@@ -120,3 +120,35 @@ def test_the_staff_page_invites_a_member_whose_code_binds_through_the_account(
     assert "绑定成功，赵磊" in served.say(ZHAO, f"绑定 {code}")
     page.goto(served.url + "/console/staff")
     assert "已绑定" in page.locator("#staff tr", has_text="赵磊").inner_text()
+
+
+def test_the_secretary_approves_a_party_member_in_the_browser(
+    served: Served, browser: Any, handbook: Handbook
+) -> None:
+    """党员报到 in Chromium: a 报到 waiting (its name escaped, its mobile masked) is approved with 通过
+    and the member appears on the roster, bound to their WeChat."""
+    import copy
+
+    from tests.test_responder_commands import DOCUMENT
+
+    responders = served.desk.responders
+    served.run(responders.import_document(copy.deepcopy(DOCUMENT), set(handbook.items)))
+    served.run(
+        responders.register("o-party-wu", {"name": "<b>吴刚</b>", "group": "tax", "mobile": "13900003001"})
+    )
+    page = new_page(browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served.link("陈书记"))
+    page.click("header nav >> text=党员报到")
+    page.wait_for_url(served.url + "/console/responders")
+    body = page.locator("main").inner_text()
+    assert "<b>吴刚</b>" in body and "139****3001" in body and "13900003001" not in body
+    assert page.locator("main b").count() == 0  # shown as text, not markup
+    screenshots(page, "responders")
+    page.locator("button", has_text="通过").first.click()
+    page.wait_for_selector(".flash")
+    assert "已通过" in page.locator(".flash").inner_text()
+    assert "已绑定微信" in page.locator("main").inner_text()
+    assert served.run(responders.by_openid("o-party-wu")) is not None
+    assert not errors, errors

@@ -326,9 +326,14 @@ class Classifier:
         evidence: dict[str, _Evidence] = {}
         seen: set[str] = set()
         denied: set[str] = set()
+        withdrawn = self._retracted(tokens, norm)
         for position, token in enumerate(tokens):
             owners = self._terms.get(token)
             if owners is None or token in seen:
+                continue
+            if position < withdrawn:
+                # "就业创业证 不对 是失业登记": said, then taken back for the service named after.
+                denied.update(item_id for item_id, _ in owners)
                 continue
             seen.add(token)
             if position and lexicon.negation.intersection(tokens[max(0, position - 2) : position]):
@@ -373,6 +378,25 @@ class Classifier:
             ranked.sort(key=_rank_key, reverse=True)
         return ranked, frozenset(denied)
 
+    def _retracted(self, tokens: list[str], norm: str) -> int:
+        """How many leading tokens a spoken self-correction takes back: those before the last
+        retract word (不对, 我是说), when a service is named after it; else 0."""
+        retract = self.lexicon.retract
+        if not retract:
+            return 0
+        compact = norm.replace(" ", "")
+        cut = max((compact.rfind(word) + len(word) for word in retract if word in compact), default=0)
+        if not cut:
+            return 0
+        offset = 0
+        for index, token in enumerate(tokens):
+            if offset >= cut:
+                later = (weight for token in tokens[index:] for _, weight in self._terms.get(token, ()))
+                named_after = ALIAS_WEIGHT in later
+                return index if named_after else 0
+            offset += len(token)
+        return 0
+
     def _intent(self, norm: str, ranked: list[tuple[str, _Evidence]]) -> tuple[str, float]:
         lexicon = self.lexicon
         has_item = bool(ranked)
@@ -402,8 +426,10 @@ class Classifier:
     def _about_earlier_request(self, norm: str, has_item: bool) -> str | None:
         """cancel, status or rate: about something already requested or received."""
         lexicon = self.lexicon
-        if lexicon.cancel.search(norm) and (
-            not has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm)
+        if (
+            lexicon.cancel.search(norm)
+            and (not has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm))
+            and not (has_item and lexicon.in_general.search(norm))  # "如果去不了 要怎么取消": the rule
         ):
             return "cancel"
         own = lexicon.own_request.search(norm) is not None

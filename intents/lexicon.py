@@ -146,6 +146,7 @@ class Lexicon:
     unhappy: tuple[str, ...]
     thanks: tuple[str, ...]
     lonely: tuple[str, ...]
+    retract: tuple[str, ...]  # normalised, unspaced: a self-correction after a named service
     bye: tuple[str, ...]
     complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
@@ -204,6 +205,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         unhappy=phrasings.unhappy,
         thanks=phrasings.thanks,
         lonely=_normalised(phrasings.lonely, normalize),
+        retract=_normalised(phrasings.retract, normalize),
         bye=phrasings.bye,
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),

@@ -495,7 +495,7 @@ _PHRASING_GROUPS = {
     "fillers": (),
     "cues": CUE_NAMES,
     "greeting_only": (),
-    "item_context": ("negation", "before", "after"),
+    "item_context": ("negation", "before", "after", "retract"),
     "after_item": ("order", "checklist"),
     "menu": (),
     "ordering": (
@@ -576,6 +576,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         open_question=ctx.words(raw, "open_question"),
         life_event_asks=ctx.words(raw, "life_event_asks") if "life_event_asks" in raw else (),
         about_community=ctx.words(raw, "about_community") if "about_community" in raw else (),
+        retract=(  # optional: handbook versions written before it still load
+            ctx.words(item_context, "retract", prefix="item_context.") if "retract" in item_context else ()
+        ),
         complaint=ctx.words(complaints, "complaint", prefix="complaints.", regex=True),
         neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),
         handoff=ctx.words(complaints, "handoff", prefix="complaints.", regex=True),

@@ -244,6 +244,9 @@ class Phrasings:
     profile_show: tuple[str, ...] = ()  # regex parts, the whole message: show them (mobile masked)
     life_event_asks: tuple[str, ...] = ()  # "要办些啥": a life event's whole list, even if an item is named
     about_community: tuple[str, ...] = ()  # 社区, 工作人员: a complaint word about us, not another agency
+    # A spoken self-correction ("就业创业证 不对 是失业登记"): a service named before the last one
+    # is withdrawn when another is named after it.
+    retract: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

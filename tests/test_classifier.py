@@ -252,3 +252,45 @@ def test_a_phrasing_the_community_added_to_an_item_is_that_item_word_for_word(ha
     assert (
         Classifier(taught).classify("屋头的猫要打疫苗").intent == untaught.intent
     )  # only the sentence itself
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("老年证 不对 是高龄津贴 咋个领", "elderly_allowance"),
+        ("居住证那个 说错了 我是说居住登记 在哪办", "residence_registration"),
+        ("低保要带啥子 不对吗", "subsistence_allowance"),  # nothing named after it: nothing taken back
+    ],
+)
+def test_a_spoken_self_correction_takes_back_the_service_named_before(
+    classifier: Classifier, text: str, item: str
+) -> None:
+    """Voice-to-text run-ons correct themselves mid-sentence (blind batch 13)."""
+    assert classifier.classify(text).item == item
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我妈中风了话都说不清楚 能评残疾证不", "consult"),  # describing a patient, not asking for a person
+        ("居住证申请下来要几天", "consult"),  # 申请 holds 请, which is no request
+        ("养老认证上门的那个先别来了", "cancel"),
+        ("楼道灯坏了 你们好久能来看一下", "order"),
+        ("我爸一个人住 想请人上门煮饭 社区有这种服务没得", "consult"),
+    ],
+)
+def test_cues_of_blind_batch_13_read_as_residents_mean_them(
+    classifier: Classifier, text: str, intent: str
+) -> None:
+    assert classifier.classify(text).intent == intent
+
+
+def test_the_rules_read_a_cancel_in_a_hypothetical_as_a_question(classifier: Classifier) -> None:
+    text = "万一那天去不了 预约的活动室咋个取消"
+    norm = classifier.normalize(text)
+    assert classifier._by_rules(text, norm, classifier._segmenter.cut(norm)).intent == "consult"
+
+
+def test_an_old_neighbour_with_no_sound_for_days_is_an_emergency(classifier: Classifier) -> None:
+    danger = classifier.danger.detect("楼上孙婆婆一个人住 这几天一点动静都没有")
+    assert danger is not None and danger.hazard.kind == "alone"

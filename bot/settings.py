@@ -76,7 +76,7 @@ class Settings:
             message_mode=env.get("WECHAT_MESSAGE_MODE", "").strip().lower(),
             redis_url=env.get("REDIS_URL", "").strip(),
             redis_max_connections=_int(env, "REDIS_MAX_CONNECTIONS", 64),
-            database_url=env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///baishitong.db",
+            database_url=_database_url(env.get("DATABASE_URL", "")),
             handbook_dir=_directory(env.get("HANDBOOK_DIR", "")),
             timestamp_window=_int(env, "WECHAT_TIMESTAMP_WINDOW", 300),
             reply_deadline=_float(env, "REPLY_DEADLINE_SECONDS", 4.5),
@@ -155,6 +155,37 @@ def _directory(raw: str) -> str:
     """An absolute path, so every message names the same place whatever the working directory."""
     raw = raw.strip()
     return os.path.abspath(os.path.expanduser(raw)) if raw else ""
+
+
+# The drivers the bot runs on (it is async throughout), by the dialect a URL names.
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def _database_url(raw: str) -> str:
+    """DATABASE_URL as written in most guides (sqlite:///f.db, postgresql://…, postgres://…) with
+    the async driver the bot needs; a sync driver or another database is a clear error, not a
+    traceback from deep inside SQLAlchemy (a trial resident's first command crashed that way)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = raw.strip() or "sqlite+aiosqlite:///baishitong.db"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL is not a database URL: use sqlite:///FILE.db or postgresql://USER@HOST/NAME"
+        ) from None
+    dialect, _, driver_named = url.drivername.partition("+")
+    dialect = "postgresql" if dialect == "postgres" else dialect
+    driver = ASYNC_DRIVERS.get(dialect)
+    if driver is None:
+        raise SettingsError(f"DATABASE_URL: {dialect} is not supported; use sqlite:/// or postgresql://")
+    if driver_named not in ("", driver):
+        raise SettingsError(
+            f"DATABASE_URL: the {driver_named} driver is not supported; "
+            f"write {dialect}:// (the bot uses {driver})"
+        )
+    return url.set(drivername=f"{dialect}+{driver}").render_as_string(hide_password=False)
 
 
 def _on(env: Mapping[str, str], name: str) -> bool:

@@ -45,6 +45,33 @@ def test_malformed_values_name_the_variable(env: dict[str, str], message: str) -
         Settings.from_env(env)
 
 
+@pytest.mark.parametrize(
+    ("written", "used"),
+    [
+        ("", "sqlite+aiosqlite:///baishitong.db"),
+        ("sqlite:////srv/bst/bot.db", "sqlite+aiosqlite:////srv/bst/bot.db"),
+        ("postgresql://bst:pw@db:5432/bst", "postgresql+asyncpg://bst:pw@db:5432/bst"),
+        ("postgres://bst@db/bst", "postgresql+asyncpg://bst@db/bst"),
+        ("postgresql+asyncpg://bst@db/bst", "postgresql+asyncpg://bst@db/bst"),
+    ],
+)
+def test_database_urls_as_guides_write_them_get_the_async_driver(written: str, used: str) -> None:
+    assert Settings.from_env({"DATABASE_URL": written}).database_url == used
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("postgresql+psycopg2://bst@db/bst", "psycopg2 driver is not supported"),
+        ("mysql://bst@db/bst", "mysql is not supported"),
+        ("baishitong.db", "not a database URL"),
+    ],
+)
+def test_a_database_url_the_bot_cannot_use_is_a_clear_error(written: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=f"DATABASE_URL.*{message}"):
+        Settings.from_env({"DATABASE_URL": written})
+
+
 def test_serve_requires_a_token() -> None:
     with pytest.raises(SettingsError, match="WECHAT_TOKEN is required"):
         Settings.from_env({}).require_token()

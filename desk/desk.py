@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from desk import amend, complaints, emergencies, handoff, operations, policy
+from desk import amend, complaints, emergencies, handoff, hurry, operations, policy
 from desk.amend import Amendment
 from desk.binding import BindGuard
 from desk.clocks import (
@@ -271,6 +271,10 @@ class ServiceDesk:
     async def add_detail(self, resident: str, number: str | int, field: str, text: str) -> Ticket:
         """The resident adds the address or more of what happened to their open ticket."""
         return await emergencies.add_detail(self, resident, number, field, text)
+
+    async def hurry(self, resident: str, number: str | int, text: str) -> tuple[Ticket, bool]:
+        """The resident says their open ticket is urgent now: marked so, the group told (desk/hurry.py)."""
+        return await hurry.hurry(self, resident, number, text)
 
     async def complain(self, resident: str, text: str, parent: Ticket | None, request_key: str) -> Lodged:
         """A complaint ticket for the secretary, answered within three working days (desk/complaints.py)."""

@@ -29,6 +29,7 @@ GROUP_TITLES = {
     "appointment": "明日预约提醒",
     "emergency": "紧急情况",
     "detail": "工单补充",
+    "hurried": "居民说情况紧急",
     "complaint": "居民投诉",
     "handoff": "转人工",
     "amended": "居民修改了工单",
@@ -134,6 +135,20 @@ def emergency_markdown(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def hurried_markdown(handbook: Handbook, payload: dict[str, Any]) -> str:
+    """A resident says an open ticket became urgent (desk/hurry.py): marked urgent, its words quoted."""
+    mentions = " ".join(f"<@{m}>" for m in payload.get("mentions", ()))
+    holder = payload.get("assignee") or "无"
+    lines = [
+        f'<font color="warning">【居民说情况紧急】</font>**工单 {payload["ticket"]}**',
+        f"> 事项：{_title(handbook, payload['item_id'])}",
+        f"> 居民说：{quoted(payload.get('text', ''))}",
+        f"> 联系电话：{payload.get('mobile', '****')}",
+        f"{mentions} 工单已标为紧急，请尽快处理（负责人 {holder}）".strip(),
+    ]
+    return "\n".join(lines)
+
+
 def complaint_markdown(payload: dict[str, Any]) -> str:
     """A complaint for the secretary (责任追究): the resident's words, escaped, and the ticket it is about."""
     who = f"<@{payload['wecom']}>" if payload.get("wecom") else (payload.get("assignee") or "社区书记")
@@ -183,6 +198,8 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
         )
     if event == "emergency":
         return emergency_markdown(payload)
+    if event == "hurried":
+        return hurried_markdown(handbook, payload)
     if event == "detail":
         label = {"address": "地址", "detail": "补充情况"}.get(payload.get("field", ""), "补充")
         mention = f"<@{payload['wecom']}> " if payload.get("wecom") else ""

@@ -63,7 +63,7 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change
+    action: str  # status | cancel | change | hurry
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -90,6 +90,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif own["change"].search(norm) and (fields := _fields(ctx, norm, text)):
         action = "change"
+    elif "hurry" in own and own["hurry"].search(norm):
+        action = "hurry"  # "漏得越来越凶了 快点来": the ticket they have, now urgent
     elif lexicon.asks_progress(norm):
         action = "status"
     elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
@@ -171,6 +173,11 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     ctx.conversation.forget()
     if request.action == "status":
         return Reply("\n".join([*(status_line(ctx, t) for t in chosen), _STATUS_FOOTER]))
+    if request.action == "hurry" and len(chosen) > 1:
+        undated = [t for t in chosen if t.wanted_start is None]  # a repair or report, not a booking
+        chosen = undated if len(undated) == 1 else chosen
+    if request.action == "hurry" and len(chosen) == 1:
+        return await _hurry(ctx, request, chosen[0])
     if request.action == "cancel" and request.every:
         return await _cancel(ctx, chosen)
     if len(chosen) > 1:
@@ -194,7 +201,9 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
         by_item = [t for t in candidates if t.item_id in items]
         if by_item:
             candidates = by_item
-        elif request.action != "change" and not request.own and not request.kind:
+        elif request.action == "hurry" or (
+            request.action != "change" and not request.own and not request.kind
+        ):
             return None  # it names another service: a question about that, not about these tickets
     if request.kind and len(candidates) > 1:
         booking = request.kind == "booking"
@@ -260,8 +269,27 @@ def status_line(ctx: Context, ticket: Ticket) -> str:
     return "\n".join(lines)
 
 
+async def _hurry(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
+    """Mark the ticket urgent (desk/hurry.py) and say so, with where it stands."""
+    desk = ctx.services.desk
+    assert desk is not None
+    try:
+        updated, told = await desk.hurry(ctx.message.resident, ticket.number, request.text)
+    except Refused as refused:
+        return Reply(refusal(refused))
+    head = (
+        "收到，已把您的工单标为紧急，马上发到了社区工作人员的群里。"
+        if told
+        else "刚才已经告诉社区工作人员了，您的工单是紧急的，他们会尽快处理。"
+    )
+    return Reply("\n".join([head, status_line(ctx, updated), _HURRY_FOOTER]))
+
+
+_HURRY_FOOTER = "如果有人受伤、有危险，请先打 120（急救）、119（消防）或 110（报警），不要等我们。"
+
+
 def _ask_which(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply:
-    verb = {"cancel": "取消", "change": "修改", "status": "查看"}[request.action]
+    verb = {"cancel": "取消", "change": "修改", "status": "查看", "hurry": "催办"}[request.action]
     lines = [f"您有 {len(tickets)} 张未办结的工单，要{verb}哪一张？请回复序号："]
     for index, ticket in enumerate(tickets, 1):
         window = _window(ctx, ticket)

@@ -21,6 +21,7 @@ from knowledge.models import (
     ASPECTS,
     CUE_NAMES,
     OPTIONAL_ASPECTS,
+    OPTIONAL_OWN_TICKET_CUES,
     ORDER_FIELDS,
     OWN_TICKET_CUES,
     TAKERS,
@@ -583,7 +584,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),
         handoff=ctx.words(complaints, "handoff", prefix="complaints.", regex=True),
         own_tickets={
-            name: ctx.words(own, name, prefix="own_tickets.", regex=True) for name in OWN_TICKET_CUES
+            name: ctx.words(own, name, prefix="own_tickets.", regex=True)
+            for name in OWN_TICKET_CUES
+            if name in own or name not in OPTIONAL_OWN_TICKET_CUES
         },
         profile_keep=ctx.words(profile, "keep", prefix="profile."),
         profile_change=ctx.words(profile, "change", prefix="profile."),

@@ -53,7 +53,9 @@ OWN_TICKET_CUES = (
     "week",
     "unsure",
     "keep_as_is",
+    "hurry",
 )
+OPTIONAL_OWN_TICKET_CUES = ("hurry",)  # a handbook version written before it still loads
 
 
 @dataclass(frozen=True, slots=True)

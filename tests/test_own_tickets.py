@@ -4,7 +4,7 @@ webhook, and the amend operation on both databases."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import yaml
 
 from bot.settings import Settings
 from desk.amend import Amendment
+from desk.clocks import local
 from desk.desk import ServiceDesk
 from desk.refusals import Refused
 from handlers import Services
@@ -93,6 +94,7 @@ async def test_conversations_about_own_tickets_through_the_webhook(
                 "address": (ticket.fields or {}).get("address"),
                 "mobile": ticket.contact_mobile,
                 "name": ticket.contact_name,
+                "urgent": str(bool(ticket.urgent)),
             }
             assert {key: seen[key] for key in expected} == {k: str(v) for k, v in expected.items()}
         push = script.get("push")
@@ -132,3 +134,31 @@ async def test_amend_is_one_logged_operation_for_the_owner_only(
     with pytest.raises(Refused) as refused:
         await desk.amend("r-amend", 10002, Amendment(address="5栋"))
     assert refused.value.reason == "wrong_state"
+
+
+async def test_urgency_marks_the_ticket_once_and_pulls_its_claim_forward(
+    desk: ServiceDesk, desk_services: Services, clock: FakeClock
+) -> None:
+    """desk/hurry.py: a repair said to be urgent is marked so, its unclaimed claim reminded within
+    ten minutes; said again soon after, it is logged without a second push; nobody else may."""
+    clock.set(WEDNESDAY)
+    await place_two(desk, desk_services, "r-hurry")
+    before = await desk.tickets.get(10002)
+    assert not before.urgent and before.state == "assigned"
+    pushes = len(await desk.outbox.rows())
+    ticket, told = await desk.hurry("r-hurry", 10002, "水一直在滴 电话13811112222 快点来")
+    assert told and ticket.urgent
+    assert local(ticket.claim_remind_at, SHANGHAI) <= WEDNESDAY + timedelta(minutes=10)
+    rows = await desk.outbox.rows()
+    assert len(rows) == pushes + 1 and rows[-1].event == "hurried"
+    assert "13811112222" not in str(rows[-1].payload) and "138****2222" in rows[-1].payload["text"]
+    clock.set(WEDNESDAY + timedelta(minutes=3))
+    _, told_again = await desk.hurry("r-hurry", 10002, "还没来啊 急得很")
+    assert not told_again and len(await desk.outbox.rows()) == pushes + 1
+    notes = [e for e in await desk.tickets.events(10002) if e.action == "note"]
+    assert len(notes) == 2 and "急得很" in str(notes[-1].detail)
+    with pytest.raises(Refused):
+        await desk.hurry("someone-else", 10002, "很急")
+    await desk.cancel("r-hurry", 10002)
+    with pytest.raises(Refused):
+        await desk.hurry("r-hurry", 10002, "很急")

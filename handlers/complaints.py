@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from desk import complaints
+from desk.clocks import local
 from desk.masking import mask_text
+from desk.states import OPEN_STATES
 from handlers import rate
 from handlers.types import Context, Reply
 from intents.normalize import simplify
@@ -69,6 +71,47 @@ def complaint_of(ctx: Context) -> Complaint | None:
     if elsewhere and lexicon.about_community.search(plain) is None:
         return None
     return Complaint(text, strong, found.group(1) if found else None)
+
+
+def withdrawal_of(ctx: Context) -> str | None:
+    """ "我不是投诉社区 我是说物业…": said after a complaint was lodged, it is not one (the handler
+    checks there is one; a session-6 trial resident's correction was added to the complaint)."""
+    text = ctx.message.text.strip()
+    plain = ctx.services.classifier.lexicon.normalize(text)
+    return text if _NOT_A_COMPLAINT.search(plain) else None
+
+
+async def withdraw(ctx: Context, text: str) -> str | None:
+    """Tell the secretary on the resident's complaint of today that it is not one; the line to say
+    to the resident, or None when they have no open complaint from today."""
+    desk, resident = ctx.services.desk, ctx.message.resident
+    if desk is None:
+        return None
+    today = ctx.services.now().date()
+    tickets = await desk.resident_tickets(resident, limit=20)
+    lodged = [
+        t
+        for t in tickets
+        if t.kind == "complaint"
+        and t.state in OPEN_STATES
+        and local(t.created_at, ctx.services.tz).date() == today
+    ]
+    if not lodged:
+        return None
+    complaint = lodged[0]  # newest first
+    await desk.add_detail(resident, complaint.number, "not_complaint", text)
+    return (
+        f"明白了，您说的不是投诉社区。已告诉社区负责人（投诉编号 {complaint.number}），"
+        "他们核实后会撤掉这条投诉。"
+    )
+
+
+def said_besides_withdrawal(ctx: Context, text: str) -> bool:
+    """Whether the message says more than "我不是投诉(社区)" (then that is answered too)."""
+    plain = ctx.services.classifier.lexicon.normalize(text)
+    rest = _NOT_A_COMPLAINT.sub("", plain)
+    rest = re.sub(r"^[\s，,。]*(社区|你们|工作人员)?", "", rest)
+    return len(rest.replace(" ", "")) >= 4
 
 
 def handoff_word(ctx: Context) -> str | None:

@@ -201,7 +201,9 @@ def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> s
     if event == "hurried":
         return hurried_markdown(handbook, payload)
     if event == "detail":
-        label = {"address": "地址", "detail": "补充情况"}.get(payload.get("field", ""), "补充")
+        label = {"address": "地址", "detail": "补充情况", "not_complaint": "居民说不是投诉"}.get(
+            payload.get("field", ""), "补充"
+        )
         mention = f"<@{payload['wecom']}> " if payload.get("wecom") else ""
         return (
             f"**工单补充 {payload['ticket']}**\n> {label}：{quoted(payload.get('text', ''))}\n{mention}请查看"

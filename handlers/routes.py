@@ -263,6 +263,19 @@ def bare_score(ctx: Context) -> tuple[int, str] | None:
     return rate.stars_of(text, ctx.services.classifier.lexicon) if rate.looks_like_rating(text) else None
 
 
+async def not_a_complaint(ctx: Context, text: str) -> Reply | None:
+    """ "我不是投诉社区 我是说物业 电梯坏了": the secretary is told on today's complaint, and the rest
+    of the message is answered as if the complaint had not been mentioned."""
+    said = await complaints.withdraw(ctx, text)
+    if said is None:
+        return None  # no complaint of theirs today: an ordinary message
+    if not complaints.said_besides_withdrawal(ctx, text):
+        return Reply(said)
+    names = [route.name for route in TEXT_ROUTES]
+    rest = await first_reply(TEXT_ROUTES[names.index("own_tickets") :], ctx)
+    return Reply(said if rest is None or rest.text is None else f"{said}\n\n{rest.text}")
+
+
 def classify(ctx: Context) -> Classification:
     return ctx.services.classifier.classify(_text(ctx))
 
@@ -277,6 +290,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("order_draft", in_state(ORDERING), ordering.answer),
     Route("which_ticket", in_state(WHICH_TICKET), own_tickets.choose),  # declines: not a listed number
     Route("ticket_change_value", in_state(AMENDING), own_tickets.amend_value),  # the new time, address…
+    Route("not_a_complaint", complaints.withdrawal_of, not_a_complaint),  # declines: no complaint today
     Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
     Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant

@@ -41,7 +41,9 @@ from knowledge import Item
 NO_NAME = "（未留称呼）"
 _NAME_SAID = re.compile(r"我叫|我是|叫我|我姓")
 # Words that ask for the service and say nothing of the problem ("我要报修" is not a description).
-_REQUEST_WORDS = re.compile(r"我要|我想|想要|帮我|麻烦|请|报修|预约|申请|办理|反映|一下|上门|社区|你们|了|的")
+_REQUEST_WORDS = re.compile(
+    r"我要|我想|想要|帮我|麻烦|请|报修|预约|约|申请|办理|反映|一下|一趟|一次|过来|上门|社区|你们|工作人员|的人|个人|了|的"
+)
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址", "time": "时间", "description": "情况"}
 QUESTIONS = {
     "name": "请问怎么称呼您？（姓名）",
@@ -439,7 +441,18 @@ def _ask(ctx: Context, draft: OrderDraft, field: str, lines: list[str]) -> Reply
     ctx.conversation.enter(ORDERING, draft)
     if field in ("confirm", "confirm_again"):
         return Reply("\n".join(lines))
-    return Reply("\n".join([*lines, QUESTIONS[field] + _FOOTER]))
+    question = QUESTIONS[field]
+    item = ctx.services.handbook.items.get(draft.item)
+    if field == "description" and item is not None and item.order and "time" in item.order.fields:
+        question = BOOKING_REASON  # an appointment: what it is for, not "what is broken"
+    return Reply("\n".join([*lines, question + _FOOTER]))
+
+
+# The description asked of an appointment (home visits, mediation, the lawyer): staff bring the right
+# papers (a session-6 trial's home visit went in without saying what it was for).
+BOOKING_REASON = (
+    "这次是办什么事？简单说一下（比如给老人办认证、帮忙填表、想咨询的问题），工作人员好提前准备。"
+)
 
 
 def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:

@@ -12,10 +12,13 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
+from desk.clocks import local
 from desk.desk import Limits
 from desk.emergencies import Emergency
 from desk.refusals import Refused
+from desk.states import OPEN_STATES
 from handlers.conversation import EMERGENCY, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
@@ -159,15 +162,31 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     desk = ctx.services.desk
     if not reported.number or desk is None:
         return Reply("好的，没事就好。有危险请随时打 110 / 120。")
-    try:
-        said = f"居民说没事／不是紧急情况：{text}"
-        await desk.add_detail(ctx.message.resident, reported.number, "detail", said)
-    except Refused:
+    said = f"居民说没事／不是紧急情况：{text}"
+    # Every emergency of theirs from the last hour, not only the latest: a trial resident's worried
+    # second message had opened another, and "搞错了 不是紧急情况" stood down only that one.
+    since = ctx.services.now() - STAND_DOWN_REACH
+    recent = [
+        t.number
+        for t in await desk.resident_tickets(ctx.message.resident, limit=10)
+        if t.kind == "emergency" and t.state in OPEN_STATES and local(t.created_at, ctx.services.tz) >= since
+    ]
+    told = []
+    for number in dict.fromkeys(str(n) for n in (reported.number, *recent)):
+        try:
+            await desk.add_detail(ctx.message.resident, number, "detail", said)
+        except Refused:
+            continue
+        told.append(number)
+    if not told:
         return Reply("好的，没事就好。有危险请随时打 110 / 120。")
     return Reply(
-        f"好的，已经告诉值班人员您说现在没事了（工单 {reported.number}）。"
+        f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"
         "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
     )
+
+
+STAND_DOWN_REACH = timedelta(hours=1)
 
 
 async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:

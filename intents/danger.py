@@ -154,9 +154,16 @@ class DangerDetector:
         return False
 
     def _supposed(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:
-        """A hypothetical word before the first hazard word: "万一老人走丢", "担心煤气泄漏"."""
-        first = min(start for _, _, start in found)
-        return bool(self._hypothetical.search(text, max(0, first - _SUPPOSE_REACH), first))
+        """A hypothetical word before the first hazard word ("万一老人走丢", "担心煤气泄漏") or inside
+        the words that make it ("电梯响得恼火 会不会掉下去": a worry about a noisy lift, which
+        paged every duty officer in a session-7 trial)."""
+        first, said = min((start, said) for _, said, start in found)
+        if self._hypothetical.search(text, max(0, first - _SUPPOSE_REACH), first):
+            return True
+        # Inside the hazard's words only a word of two characters or more: "学" (学一下急救) and "怕"
+        # are too common there ("娃儿放学没回家" is a missing child).
+        inside = self._hypothetical.finditer(text, first, first + len(said))
+        return any(len(match.group()) >= 2 for match in inside)
 
     def _negated(self, text: str, start: int) -> bool:
         before = text[max(0, start - _NEGATION_REACH) : start].replace(" ", "")

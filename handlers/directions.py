@@ -65,8 +65,10 @@ def lonely_words(ctx: Context) -> bool | None:
     """Small talk of someone alone ("一个人在屋头好无聊"), not a question about a service."""
     classifier = ctx.services.classifier
     text = ctx.message.text or ""
-    compact = classifier.normalize(text).replace(" ", "")
-    if not any(word in compact for word in classifier.lexicon.lonely):
+    # Clause by clause: across a space "派人来看 我住8栋" would read as 来看我 (a session-7 trial
+    # resident reporting a leak got the lonely list).
+    clauses = classifier.normalize(text).split()
+    if not any(word in clause for clause in clauses for word in classifier.lexicon.lonely):
         return None
     result = classifier.classify(text)
     if result.item is not None and classifier.life_event(classifier.normalize(text)) is not None:

@@ -136,6 +136,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
         lines, settled = profile.settle(ctx, draft, text)
         return _next(ctx, item, draft, lines) if settled else profile.ask(ctx, draft, lines)
+    wrong = _wrong_service(ctx, item, draft, text)
+    if wrong is not None:
+        return wrong
     if lexicon.correction.search(plain):
         return _correct(ctx, item, draft, plain)
     if draft.asking in ("confirm", "confirm_again"):
@@ -167,6 +170,38 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [str(exc)])
     return _next(ctx, item, draft, [])
+
+
+# "不是调解 是房子漏水要修", "事项也错了 是报修": the resident says the service is not this one.
+_NOT_THIS = re.compile(r"不是|不要|(事项|业务|办的事).{0,2}(错|不对)|搞错|弄错")
+
+
+def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
+    """Mid-order, the service itself corrected: the order goes on as the service named instead,
+    keeping the answers given; with none named, the form is dropped and the resident asked what
+    it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
+    if not _NOT_THIS.search(simplify(text)):
+        return None
+    classifier = ctx.services.classifier
+    result = classifier.classify(text)
+    named = result.item if result.names_any and result.item not in (None, item.id) else None
+    if named is None and item.id not in result.excluded:
+        return None  # "不是这个电话": a field, not the service
+    new = ctx.services.handbook.items.get(named or "")
+    if new is None or new.order is None:
+        ctx.conversation.enter(AFTER_ITEM, item.id)
+        return Reply(
+            f"好的，不是【{item.title}】，这张单子先不提交。您要办的是什么事？"
+            "直接说就行，比如“楼顶漏水要报修”“约个时间办养老认证”。"
+        )
+    kept = {k: v for k, v in draft.fields.items() if k in new.order.fields and k != "description"}
+    switched = replace(draft, item=new.id, fields=kept, asking="")
+    if "time" not in new.order.fields:
+        switched.time = None
+    with contextlib.suppress(ContactError):
+        if _NAME_SAID.search(text):
+            switched.fields["name"] = read_name(text)
+    return _next(ctx, new, switched, [f"好的，改成【{new.title}】。"])
 
 
 def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:

@@ -79,9 +79,18 @@ def _one_name(clause: str, *, surname_alone: bool) -> str | None:
     if surname:
         return surname.group(1) if surname_alone else None
     name = _NAME_SUFFIX.sub("", _POLITE_END.sub("", _NAME_PREFIX.sub("", clause))).strip()
-    if not _NAME.match(name) or any(ch.isdigit() for ch in name):
+    if surname_alone and _ONE_CHARACTER.match(name):
+        return name  # "冯": asked how to address them, a surname alone (a trial resident was refused)
+    if not _NAME.match(name) or any(ch.isdigit() for ch in name) or _NOT_A_NAME.search(name):
         return None
     return name
+
+
+# Written by hand: no library tells a Chinese name from a short phrase. A name never starts with a
+# negation and never holds these particles; "不是调解" and "错了" were kept as names in a trial.
+_NOT_A_NAME = re.compile(r"^(不|没|是|要|我|你|在)|[了吗呢也啥么错吧]|什么|怎么|事项|不是")
+# One character that can be a surname, not a reply word ("是", "好", "对", "嗯").
+_ONE_CHARACTER = re.compile(r"^(?![是好对嗯哦啊行不没有要在我你他她它的了吗呢吧嘛哈喂])[\u4e00-\u9fff]$")
 
 
 # Words that make a message an address: building, unit, room, courtyard, road, or a compound name.

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # What the community offers someone who is lonely, in the order offered (handbook item ids).
 COMPANY_ITEMS = ("community_activities", "home_care", "elderly_visiting")
+VISIT_ITEM = "elderly_visiting"  # what a lonely resident asking for company is signed up for
 HOTLINE = "12345"
 
 
@@ -82,6 +83,13 @@ def lonely_words(ctx: Context) -> bool | None:
 
 async def keep_company(ctx: Context, _: bool) -> Reply:
     handbook = ctx.services.handbook
+    lexicon = ctx.services.classifier.lexicon
+    clauses = lexicon.normalize(ctx.message.text).split()
+    if VISIT_ITEM in handbook.items and any(w in c for c in clauses for w in lexicon.visit_wish):
+        # "就想有个人来屋头看看我": a visit, arranged now — not the list again (session-7 trial).
+        from handlers import ordering  # ordering reaches directions through consult
+
+        return await ordering.start(ctx, VISIT_ITEM, ctx.message.text)
     offers = tuple(item_id for item_id in COMPANY_ITEMS if item_id in handbook.items)
     offered = ctx.conversation.get(CHOOSING)
     if offered is not None and offered.options == offers:

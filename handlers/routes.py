@@ -23,6 +23,7 @@ from handlers import (
     rate,
     responders,
     safety,
+    smalltalk,
     staff,
 )
 from handlers.by_intent import INTENT_HANDLERS, by_intent
@@ -304,6 +305,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
+    Route("who", smalltalk.who_asked, smalltalk.say_who),  # "你是机器人还是人"
     Route("lonely", directions.lonely_words, directions.keep_company),  # "一个人好无聊": a warm word
     Route("life_event", directions.life_event_of, directions.life_event),  # "老人走了": its items
     Route("classify", classify, by_intent),

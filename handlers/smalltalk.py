@@ -19,3 +19,20 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
 
 def empty() -> Reply:
     return Reply("您好像没有输入内容。请直接打字说您想办的事，比如“办居住证要带什么”。")
+
+
+def who_asked(ctx: Context) -> bool | None:
+    """ "你是哪个哦 是机器人还是人嘛": the resident wants to know who answers (a trial resident got
+    the out-of-scope apology)."""
+    lexicon = ctx.services.classifier.lexicon
+    clauses = lexicon.normalize(ctx.message.text).split()
+    return True if any(word in clause for clause in clauses for word in lexicon.who) else None
+
+
+async def say_who(ctx: Context, _: bool) -> Reply:
+    office = ctx.services.handbook.office
+    return Reply(
+        f"我是{office.name}的“社区百事通”，是自动回复的小助手，白天晚上都在。"
+        "办事要带什么、预约、报修、查进度都可以问我。\n"
+        "想跟工作人员说话，回复“人工”，他们会在这里回复您或者给您打电话。"
+    )

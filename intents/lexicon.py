@@ -147,6 +147,8 @@ class Lexicon:
     thanks: tuple[str, ...]
     lonely: tuple[str, ...]
     retract: tuple[str, ...]  # normalised, unspaced: a self-correction after a named service
+    visit_wish: tuple[str, ...]  # normalised, unspaced: a lonely resident asking for someone to come
+    who: tuple[str, ...]  # normalised, unspaced: "你是机器人还是人"
     bye: tuple[str, ...]
     complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
@@ -206,6 +208,8 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         thanks=phrasings.thanks,
         lonely=_normalised(phrasings.lonely, normalize),
         retract=_normalised(phrasings.retract, normalize),
+        visit_wish=_normalised(phrasings.visit, normalize),
+        who=_normalised(phrasings.who, normalize),
         bye=phrasings.bye,
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),

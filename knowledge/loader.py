@@ -511,7 +511,7 @@ _PHRASING_GROUPS = {
         "question",
     ),
     "rating": ("stars", "unhappy"),
-    "smalltalk": ("thanks", "bye", "lonely"),
+    "smalltalk": ("thanks", "bye", "lonely", "visit", "who"),
     "aspects": ASPECTS,
     "office_only": (),
     "open_question": (),
@@ -566,6 +566,8 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         unhappy=ctx.words(rating, "unhappy", prefix="rating."),
         thanks=ctx.words(smalltalk, "thanks", prefix="smalltalk."),
         lonely=ctx.words(smalltalk, "lonely", prefix="smalltalk.") if "lonely" in smalltalk else (),
+        visit=ctx.words(smalltalk, "visit", prefix="smalltalk.") if "visit" in smalltalk else (),
+        who=ctx.words(smalltalk, "who", prefix="smalltalk.") if "who" in smalltalk else (),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
         aspects={
             name: ctx.words(aspects, name, prefix="aspects.")

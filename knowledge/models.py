@@ -232,6 +232,8 @@ class Phrasings:
     thanks: tuple[str, ...]  # in a greeting: answer "不客气"
     bye: tuple[str, ...]  # in a greeting: answer "再见"
     lonely: tuple[str, ...] = ()  # small talk of a lonely resident: answer warmly, say what is on offer
+    visit: tuple[str, ...] = ()  # a lonely resident asking for someone to come: a visit is arranged
+    who: tuple[str, ...] = ()  # "你是机器人还是人": say what the bot is and how to reach a person
     # complaints section: regex parts. A complaint goes to the secretary; neglect words count as a
     # complaint about the resident's own open ticket only; handoff asks for a person.
     complaint: tuple[str, ...] = ()

@@ -7,6 +7,7 @@ import re
 
 from desk.refusals import Refused
 from desk.states import CANCELLABLE
+from handlers import consult
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
@@ -39,6 +40,7 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
 
 
 async def handle_cancel(ctx: Context, result: Classification) -> Reply:
+    discussed = ctx.conversation.item
     ctx.conversation.forget()
     office = ctx.services.handbook.office
     desk = ctx.services.desk
@@ -51,6 +53,9 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
     else:
         tickets = [t for t in await desk.resident_tickets(ctx.message.resident) if t.state in CANCELLABLE]
         if not tickets:
+            asked = await _question_instead(ctx, result, discussed)
+            if asked is not None:
+                return asked
             return Reply("您现在没有可以取消的预约。")
         if len(tickets) > 1:
             listed = "、".join(t.number for t in tickets)
@@ -64,3 +69,16 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
         log.info("refused cancel %s for %s: %s", number[:24], ctx.message.resident, refused.reason)
         return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")
+
+
+async def _question_instead(ctx: Context, result: Classification, discussed: str | None) -> Reply | None:
+    """With nothing to cancel, "本人去不了…电话多少？" asks about the service (去不了 read as a
+    cancel gave a session-7 trial resident "您现在没有可以取消的预约"): the consult answer for the
+    item named, or the one just discussed; None when it asks nothing."""
+    lexicon = ctx.services.classifier.lexicon
+    if lexicon.question.search(lexicon.normalize(ctx.message.text)) is None:
+        return None
+    item = result.item or next(iter(ctx.services.classifier.items_in(ctx.message.text)), None) or discussed
+    if item is None or item not in ctx.services.handbook.items:
+        return None
+    return await consult.handle(ctx, result._replace(intent="consult", item=item, candidates=(item,)))

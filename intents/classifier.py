@@ -251,11 +251,14 @@ class Classifier:
         # The model corrects consult/order into status, cancel, unknown…; between consult and order
         # the rules' request cues decide (cross-validated: the model's swaps gained nothing, and it
         # ties intent to item, reading "社保卡 预约" as a question because 社保卡 cannot be booked).
+        to_unknown = named and learned_intent == "unknown"
         overridden = (
             intent in ITEM_INTENTS
             and learned_intent not in ITEM_INTENTS
-            and intent_p
-            > (OVERRIDE_NAMED_TO_UNKNOWN if named and learned_intent == "unknown" else OVERRIDE_INTENT)
+            and intent_p > (OVERRIDE_NAMED_TO_UNKNOWN if to_unknown else OVERRIDE_INTENT)
+            # A service named and asked about in so many words ("生育登记要带结婚证吗") stays ours,
+            # whatever another agency's word in it makes the model think.
+            and not (to_unknown and self.lexicon.asking.search(norm))
         )
         if overridden or (
             intent == "unknown"

@@ -125,6 +125,26 @@ async def start_order(ctx: Context, item: str) -> Reply:
     return await ordering.start(ctx, item, _text(ctx))
 
 
+def current_item_request(ctx: Context) -> str | None:
+    """After an item, a request to act that names no other service ("那我就在这里反映 你们找人去
+    说一下"): an order of that item (a session-7 trial resident got small talk back)."""
+    item = ctx.conversation.item
+    if not item:
+        return None
+    classifier = ctx.services.classifier
+    text = _text(ctx)
+    result = classifier.classify(text)
+    elsewhere = result.item not in (None, item) and result.named
+    if result.intent not in ("consult", "order", "unknown") or elsewhere:
+        return None
+    norm = classifier.normalize(text)
+    if classifier.lexicon.question.search(norm) or classifier.lexicon.availability.search(norm):
+        return None  # "我儿子可以帮我去办不": a question about the item, for item_follow_up
+    if facts.aspect_of(ctx, text) is not None:
+        return None
+    return item if classifier.asks_to_act(text, item) else None
+
+
 def checklist_word(ctx: Context) -> str | None:
     """After an item, "材料", "清单"…: the item whose checklist to show."""
     item = ctx.conversation.item
@@ -300,6 +320,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
+    Route("item_request", current_item_request, start_order),  # "那就在这里反映 你们找人去说一下"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),

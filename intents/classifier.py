@@ -445,6 +445,18 @@ class Classifier:
             return "status"
         return "rate" if lexicon.rate.search(norm) else None
 
+    def asks_to_act(self, text: str, item_id: str) -> bool:
+        """Would `text` be a request (not a question) if it were about `item_id`? A cue must say so:
+        "那我就在这里反映嘛 你们找人去跟202说一下" right after the mediation card names no service
+        but asks the community to act on it."""
+        item = self._items.get(item_id)
+        norm = self.normalize(text)
+        if item is None or not norm:
+            return False
+        lexicon = self.lexicon
+        cue = lexicon.order_strong.search(norm) or lexicon.order_weak.search(norm)
+        return bool(cue) and self._consult_or_order(norm, item) == "order"
+
     def _consult_or_order(self, norm: str, item: Item) -> str:
         lexicon = self.lexicon
         if lexicon.availability.search(norm) or lexicon.asking.search(norm):

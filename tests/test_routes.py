@@ -32,6 +32,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "follow_up",
         "checklist",
         "item_follow_up",
+        "item_request",
         "referral_follow_up",
         "menu",
         "office_word",

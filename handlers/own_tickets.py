@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from desk.amend import Amendment
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
-from handlers import ordering
+from handlers import facts, ordering
 from handlers.conversation import AMENDING, WHICH_TICKET, Amending, Pending
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
@@ -96,6 +96,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "status"
     elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
         action = "status"  # "工单号10001", "10001": the ticket itself (a trial got a phone company)
+    elif _NUMBER.search(simplify(text)) and lexicon.question.search(norm):
+        action = "status"  # "10001那个一般好多天能修好嘛": a question about that ticket (session-7 trial)
     else:
         return None
     reference, value = norm, ""
@@ -172,7 +174,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         chosen = picked
     ctx.conversation.forget()
     if request.action == "status":
-        return Reply("\n".join([*(status_line(ctx, t) for t in chosen), _STATUS_FOOTER]))
+        asked = _asked_fact(ctx, request.text, chosen)
+        return Reply("\n".join([*(status_line(ctx, t) for t in chosen), *asked, _STATUS_FOOTER]))
     if request.action == "hurry" and len(chosen) > 1:
         undated = [t for t in chosen if t.wanted_start is None]  # a repair or report, not a booking
         chosen = undated if len(undated) == 1 else chosen
@@ -247,6 +250,17 @@ def _moment(ctx: Context, moment: datetime) -> str:
 
 
 _STATUS_FOOTER = "要改时间、地址或电话，直接说“改到礼拜五下午”“电话改成…”；不办了回复“取消 工单号”。"
+
+
+def _asked_fact(ctx: Context, text: str, tickets: list[Ticket]) -> list[str]:
+    """ "10001 一般好多天能修好": besides where the ticket is, the fact asked of its item (its time
+    limit, fee, hours…), from the handbook."""
+    aspect = facts.aspect_of(ctx, text)
+    if aspect is None or len(tickets) != 1:
+        return []
+    item = ctx.services.handbook.items.get(tickets[0].item_id)
+    line = facts.fact(item, aspect, ctx.services.handbook) if item is not None else None
+    return [line] if line else []
 
 
 def status_line(ctx: Context, ticket: Ticket) -> str:

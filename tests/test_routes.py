@@ -28,6 +28,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "handoff",
         "own_tickets",
         "placed_again",
+        "several_chosen",
         "numbered_choice",
         "follow_up",
         "checklist",

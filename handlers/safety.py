@@ -130,7 +130,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         return await _without_ticket(ctx, hazard, again, plain)
     if desk is None:
         return None
-    asks_numbers = re.search(guide.ask_numbers, plain) is not None
+    # "电话13688997766": giving their number, not asking for ours (the advice was repeated in a trial).
+    asks_numbers = re.search(guide.ask_numbers, plain) is not None and not _GIVES_NUMBER.search(plain)
     try:
         ticket = await desk.add_detail(ctx.message.resident, reported.number, field, text)
     except Refused:
@@ -187,6 +188,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
 
 
 STAND_DOWN_REACH = timedelta(hours=1)
+_GIVES_NUMBER = re.compile(r"\d{7,}")
 
 
 async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:

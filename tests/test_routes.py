@@ -29,6 +29,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "own_tickets",
         "placed_again",
         "numbered_choice",
+        "choice_question",
         "follow_up",
         "checklist",
         "item_follow_up",

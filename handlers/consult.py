@@ -6,8 +6,9 @@ import re
 
 from handlers import directions, facts, render
 from handlers.conversation import AFTER_ITEM, CHOOSING, Choice
-from handlers.types import Context, Reply
+from handlers.types import MAX_REPLY_BYTES, Context, Reply
 from intents import Classification
+from knowledge import Item
 
 _NUMBER = re.compile(r"^\s*(?:第)?([0-9１-９一二三四五六七八九])\s*(?:个|项|号)?\s*[。.!！]?\s*$")
 _CHINESE_DIGITS = {c: i + 1 for i, c in enumerate("一二三四五六七八九")}
@@ -28,7 +29,12 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         ctx.conversation.enter(CHOOSING, Choice(options, "consult"))
         return Reply(facts.compare([handbook.item(i) for i in options]))
     if result.ambiguous:
-        return await ask_which(ctx, result.intent, result.candidates)
+        asked = None
+        if facts.own_answer(ctx, handbook.item(result.candidates[0]), ctx.message.text or ""):
+            # The likeliest item answers it: so do the others that do (not a lesser one alone —
+            # "社区的暑假班什么时候报名" is not the conscription's 什么时候报名).
+            asked = answer_questions(ctx, result.candidates[:5], ctx.message.text or "", result.intent)
+        return asked or await ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(handbook))
     asked = facts.question_answer(ctx, handbook.item(result.item), ctx.message.text or "")
@@ -41,6 +47,34 @@ async def handle(ctx: Context, result: Classification) -> Reply:
             ctx.conversation.enter(AFTER_ITEM, result.item)
             return Reply(answered)
     return answer(ctx, result.item)
+
+
+def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: str) -> Reply | None:
+    """The own questions (handbook `questions`) the message asks of the items it could be about:
+    "我父亲户口在老家…能用这边的老年食堂和日间照料吗" is answered for both, not met with "which
+    one?" (a session-7 trial resident then got the residence permit). One item answering: its answer,
+    and follow-ups are about it; several: each answer (as many as fit in one reply), and a number
+    then shows that item's checklist. None when the message asks none of them."""
+    handbook = ctx.services.handbook
+    answered: list[tuple[Item, str]] = []
+    for item in (handbook.item(item_id) for item_id in options):
+        line = facts.own_answer(ctx, item, text)
+        if line and len(_several([*answered, (item, line)]).encode("utf-8")) <= MAX_REPLY_BYTES:
+            answered.append((item, line))
+    if not answered:
+        return None
+    if len(answered) == 1:
+        item, line = answered[0]
+        ctx.conversation.enter(AFTER_ITEM, item.id)
+        return Reply(f"【{item.title}】{line}\n{facts.MORE}")
+    ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), intent))
+    return Reply(_several(answered))
+
+
+def _several(answered: list[tuple[Item, str]]) -> str:
+    answers = "\n\n".join(f"【{item.title}】{line}" for item, line in answered)
+    numbered = [f"{n}. {item.title}" for n, (item, _) in enumerate(answered, 1)]
+    return "\n".join([answers, "想看哪一项的完整清单，请回复数字：", *numbered])
 
 
 async def ask_which(ctx: Context, intent: str, options: tuple[str, ...]) -> Reply:

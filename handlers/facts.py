@@ -30,26 +30,61 @@ def aspect_of(ctx: Context, text: str) -> str | None:
 
 def question_answer(ctx: Context, item: Item, text: str) -> str | None:
     """The answer to one of the item's own questions (handbook `questions`) the message asks."""
+    line = own_answer(ctx, item, text)
+    return f"【{item.title}】{line}\n{MORE}" if line else None
+
+
+# Card facts a message may ask beside an item's own question, added after its answer ("我也算家庭
+# 成员吗…还有审批下来要多久" got the member answer and no time in a session-7 trial). Not who,
+# where, amount or fee: their words ask the question itself too often ("外地户口能领不", "一顿多少钱");
+# the time limit only when the wait for the item itself is asked, not any 多久 ("居住证要满多久").
+_ALSO_ASKED = ("duration", "hours", "online")
+_WAIT_ASKED = re.compile(r"(批|审|下来|办好|办完|拿到|领到|到账|出结果).{0,4}(多久|几天|几个工作日)")
+
+
+def own_answer(ctx: Context, item: Item, text: str) -> str | None:
+    """The item's own question the message asks, answered (no title, no footer); with the time
+    limit, hours or online channel after it when the rest of the message asks that too."""
     if not item.questions:
         return None
-    normalize = ctx.services.classifier.lexicon.normalize
-    plain = normalize(text).replace(" ", "")
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(text).replace(" ", "")
     for question in item.questions:
-        if any(word in plain for word in _asked_by(normalize, question.ask)):
-            return f"【{item.title}】{question.answer}\n{MORE}"
+        words = [word for word in _asked_by(lexicon.normalize, question.ask) if word and word in plain]
+        if not words:
+            continue
+        rest = plain
+        for word in words:
+            rest = rest.replace(word, " ")
+        also = _also_asked(lexicon.aspects, rest)
+        line = _line(item, also, ctx.services.handbook) if also else None
+        return f"{question.answer}\n{line}" if line else question.answer
     return None
 
 
+def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> str | None:
+    """The card fact the rest of the message (the question's words taken out) asks, if any."""
+    asked = (a for a, pattern in aspects if a in _ALSO_ASKED and pattern.search(rest))
+    return next((a for a in asked if a != "duration" or _WAIT_ASKED.search(rest)), None)
+
+
 _YES_NO = re.compile(r"(不|吗|嘛|没|没有|不嘛)[?？。!！~]*$")
+# 吗 asks yes-or-no wherever it stands: "低保我可以替我妈去社区申请吗她身体不好不方便出门" goes on
+# after the question without a stop (a session-7 trial resident was walked into a booking).
+_ASKS_WHETHER = re.compile(r"吗(?!啡)")
 
 
 def yes_no_question(ctx: Context, item: Item, text: str) -> str | None:
     """The answer to one of the item's own questions asked yes-or-no, when the message reads as a
     request: "老年证可以儿子帮我去办不", "签了以后医生能到屋头来看我妈不" ask whether, they do not
-    book (trial residents were walked into an order). Not a question about their own ticket."""
+    book (trial residents were walked into an order). A clause of the message may ask it ("可以帮我
+    去办不 我腿脚不方便"). Not a question about their own ticket."""
     lexicon = ctx.services.classifier.lexicon
-    compact = lexicon.normalize(text).replace(" ", "")
-    if not _YES_NO.search(compact) or lexicon.own_request.search(compact):
+    normalized = lexicon.normalize(text)
+    compact = normalized.replace(" ", "")
+    if lexicon.own_request.search(compact):
+        return None
+    if not _ASKS_WHETHER.search(compact) and not any(_YES_NO.search(c) for c in normalized.split()):
         return None
     return question_answer(ctx, item, text)
 

@@ -37,6 +37,7 @@ from handlers.conversation import (
     PLACED,
     REGISTERING,
     WHICH_TICKET,
+    Choice,
     Placed,
     State,
 )
@@ -158,6 +159,34 @@ async def answer_several(ctx: Context, found: tuple[tuple[str, ...], str]) -> Re
 async def picked_option(ctx: Context, result: Classification) -> Reply:
     await directions.picked(ctx, result)
     return await by_intent(ctx, result)
+
+
+_PICKED_NUMBER = re.compile(r"(?<![0-9])[1-9](?![0-9])")
+
+
+def options_asked(ctx: Context) -> tuple[tuple[str, ...], Choice] | None:
+    """While a numbered question waits, a message that is no number but may ask the listed items'
+    own questions ("1和2都想知道，外地户口能不能用" — a session-7 trial resident got the residence
+    permit): the items it is about — the numbers it names, else the listed items it names, else all
+    of them. None when it names a service that was not listed."""
+    choice = ctx.conversation.get(CHOOSING)
+    if choice is None or choice.intent not in INTENT_HANDLERS:
+        return None
+    text = _text(ctx)
+    options = choice.options
+    numbers = [int(n) for n in _PICKED_NUMBER.findall(text) if int(n) <= len(options)]
+    if numbers:
+        return tuple(options[n - 1] for n in dict.fromkeys(numbers)), choice
+    result = ctx.services.classifier.classify(text)
+    if result.named and result.item not in options:
+        return None  # "外地户口能办居住证吗": that service, not the ones listed
+    named = tuple(item for item in result.candidates or (result.item,) if item in options)
+    return named or options, choice
+
+
+async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) -> Reply | None:
+    items, choice = found
+    return consult.answer_questions(ctx, items, _text(ctx), choice.intent)  # None: not their question
 
 
 def follow_up_word(ctx: Context) -> str | None:
@@ -364,6 +393,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("several_chosen", several_chosen, answer_several),  # "1和2都想知道 外地户口能用不"
     Route("numbered_choice", chosen_option, picked_option),
+    Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item

@@ -30,6 +30,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "placed_again",
         "several_chosen",
         "numbered_choice",
+        "choice_question",
         "follow_up",
         "checklist",
         "item_follow_up",

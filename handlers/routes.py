@@ -29,7 +29,6 @@ from handlers import (
 )
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import (
-    AFTER_ITEM,
     AMENDING,
     CHOOSING,
     EMERGENCY,
@@ -41,11 +40,9 @@ from handlers.conversation import (
     Placed,
     State,
 )
-from handlers.facts import MORE
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from intents.danger import Danger
-from intents.normalize import simplify
 from intents.when import WhenError, read_window
 from knowledge import Item
 
@@ -112,48 +109,6 @@ def chosen_option(ctx: Context) -> Classification | None:
     text = _text(ctx)
     item = consult.chosen_option(text, list(choice.options))
     return None if item is None else Classification(text, choice.intent, item, 1.0, (item,))
-
-
-_SEVERAL = re.compile(
-    r"^\s*([1-9])\s*(?:和|跟|与|、|,|，|\s)\s*([1-9])(?:\s*(?:和|跟|与|、|,|，)\s*([1-9]))?"
-)
-
-
-def several_chosen(ctx: Context) -> tuple[tuple[str, ...], str] | None:
-    """ "1和2都想知道，外地户口能不能用" while a numbered list waits: the items picked and what is
-    asked of them (a session-7 trial resident got the 居住证 card)."""
-    choice = ctx.conversation.get(CHOOSING)
-    if choice is None:
-        return None
-    text = _text(ctx)
-    picked = _SEVERAL.match(simplify(text))
-    if picked is None:
-        return None
-    numbers = [int(n) for n in picked.groups() if n]
-    if any(n > len(choice.options) for n in numbers):
-        return None
-    return tuple(dict.fromkeys(choice.options[n - 1] for n in numbers)), text[picked.end() :]
-
-
-async def answer_several(ctx: Context, found: tuple[tuple[str, ...], str]) -> Reply:
-    """Each picked item's answer to the question asked (its own question, else the fact asked),
-    or, when nothing is asked, where to find each card."""
-    items, rest = found
-    handbook = ctx.services.handbook
-    aspect = facts.aspect_of(ctx, rest) if rest.strip() else None
-    lines = []
-    for item_id in items:
-        item = handbook.item(item_id)
-        answered = facts.question_answer(ctx, item, rest) if rest.strip() else None
-        if answered is None and aspect not in (None, "compare"):
-            answered = facts.fact(item, aspect, handbook)
-        lines.append(
-            (answered or facts.fact(item, "where", handbook) or f"【{item.title}】").replace(MORE, "")
-        )
-    ctx.conversation.forget()
-    ctx.conversation.enter(AFTER_ITEM, items[0])
-    lines.append(f"要看完整清单，回复事项名称加“材料”，比如“{handbook.item(items[0]).title} 材料”。")
-    return Reply("\n\n".join(line.strip() for line in lines))
 
 
 async def picked_option(ctx: Context, result: Classification) -> Reply:
@@ -391,7 +346,6 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
-    Route("several_chosen", several_chosen, answer_several),  # "1和2都想知道 外地户口能用不"
     Route("numbered_choice", chosen_option, picked_option),
     Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs
     Route("follow_up", follow_up_word, start_order),

@@ -28,7 +28,6 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "handoff",
         "own_tickets",
         "placed_again",
-        "several_chosen",
         "numbered_choice",
         "choice_question",
         "follow_up",

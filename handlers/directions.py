@@ -159,6 +159,31 @@ def _chat(classifier: Classifier, text: str) -> bool:
 _ASKS_HOW = re.compile(r"哪里|哪儿|怎么|电话|多少|要带|带什么|几点|网上|手机|什么时候|号码")
 
 
+_TO_US = re.compile(r"反映|催|(你们|社区).{0,4}(帮|管|出面|协调|找)")
+
+
+def referral_taken_up(ctx: Context) -> str | None:
+    """Right after a referral whose agency the community takes up when it does not act ("物业不处理的，
+    可向社区反映"), asking the community to act ("你们社区帮我们催一下嘛", "我是要向社区反映") is that
+    item's order (a session-7 trial resident was told twice to go to the estate's management)."""
+    place_id = ctx.conversation.get(REFERRED)
+    if place_id is None:
+        return None
+    place = next((p for p in ctx.services.handbook.referrals if p.id == place_id), None)
+    if place is None or not place.community_item or place.community_item not in ctx.services.handbook.items:
+        return None
+    classifier = ctx.services.classifier
+    norm = classifier.normalize(ctx.message.text or "")
+    asks = _TO_US.search(norm) or classifier.lexicon.order_strong.search(norm)
+    return place.community_item if asks else None
+
+
+async def take_up(ctx: Context, item_id: str) -> Reply:
+    from handlers import ordering  # ordering reaches directions through consult
+
+    return await ordering.start(ctx, item_id, ctx.message.text or "")
+
+
 def referral_follow_up(ctx: Context) -> Referral | None:
     """Right after a referral, "那要去哪里换" or "电话多少" is about that agency: say again how to
     reach it, rather than an apology (seen in a trial)."""

@@ -352,6 +352,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("checklist", checklist_word, checklist),
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
     Route("item_request", current_item_request, start_order),  # "那就在这里反映 你们找人去说一下"
+    Route("referral_taken_up", directions.referral_taken_up, directions.take_up),  # "社区帮我们催一下物业"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),

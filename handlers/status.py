@@ -26,6 +26,10 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
     desk = ctx.services.desk
     tickets = await desk.resident_tickets(ctx.message.resident) if desk else []
     if not tickets:
+        # "单位已经给我报了 那我养老金啥时候到账": nothing of theirs here, a question about the service.
+        asked = await _question_instead(ctx, result, None)  # only a service the message names
+        if asked is not None:
+            return asked
         return Reply(
             f"您还没有在这里提交过预约或报修。之前打电话办的，请拨打 {office.phone}（值班手机 "
             f"{office.duty_phone}）查询。"
@@ -72,9 +76,9 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
 
 
 async def _question_instead(ctx: Context, result: Classification, discussed: str | None) -> Reply | None:
-    """With nothing to cancel, "本人去不了…电话多少？" asks about the service (去不了 read as a
-    cancel gave a session-7 trial resident "您现在没有可以取消的预约"): the consult answer for the
-    item named, or the one just discussed; None when it asks nothing."""
+    """With nothing to cancel or to check, "本人去不了…电话多少？" or "养老金啥时候到账" asks about the
+    service (a session-7 trial resident got "您现在没有可以取消的预约", another "您还没有…提交过"):
+    the consult answer for the item named, or the one just discussed; None when it asks nothing."""
     lexicon = ctx.services.classifier.lexicon
     if lexicon.question.search(lexicon.normalize(ctx.message.text)) is None:
         return None

@@ -121,6 +121,7 @@ class Lexicon:
     general_consult: re.Pattern[str]
     greeting: re.Pattern[str]
     greeting_only: re.Pattern[str]  # fullmatch
+    greeting_lead: re.Pattern[str]  # greeting words that open a longer message ("你好 我想办护照")
     out_of_scope: re.Pattern[str]
     negation: frozenset[str]
     context_before: frozenset[str]
@@ -182,6 +183,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         **cues,
         about_request_or_person=re.compile("|".join(p.pattern for p in about)),
         greeting_only=re.compile(f"({_words(phrasings.greeting_only)}|\\s)+"),
+        greeting_lead=re.compile(f"^(?:(?:{_words(phrasings.greeting_only)})\\s+)+"),
         negation=frozenset(phrasings.negation),
         context_before=frozenset(phrasings.context_before),
         context_after=frozenset(phrasings.context_after),

@@ -33,7 +33,7 @@ def _texts(value: Any) -> tuple[str, ...] | None:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def parse_referrals(root: Path, problems: list[str]) -> tuple[Referral, ...]:
+def parse_referrals(root: Path, problems: list[str], items: set[str] | None = None) -> tuple[Referral, ...]:
     raw = _optional_yaml(root / REFERRALS_FILE, problems)
     if raw is None:
         return ()
@@ -68,9 +68,18 @@ def parse_referrals(root: Path, problems: list[str]) -> tuple[Referral, ...]:
                 how=str(entry["how"]).strip(),
                 phone=str(entry.get("phone") or "").strip(),
                 words=words,
+                community_item=_community_item(entry, where, items, problems),
             )
         )
     return tuple(places)
+
+
+def _community_item(entry: dict, where: str, items: set[str] | None, problems: list[str]) -> str:
+    item = str(entry.get("community_item") or "").strip()
+    if item and items is not None and item not in items:
+        problems.append(f"{where}.community_item: '{item}' is not an item of the catalogue")
+        return ""
+    return item
 
 
 def parse_life_events(root: Path, items: set[str], problems: list[str]) -> tuple[LifeEvent, ...]:

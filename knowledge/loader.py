@@ -125,7 +125,7 @@ def _load(root: Path) -> Handbook:
     calendar = _parse_calendar(root / "calendar.yaml", problems)
     phrasings = _parse_phrasings(root / PHRASINGS_FILE, problems)
     emergency = _parse_emergency_file(root / EMERGENCY_FILE, catalog_items, problems)
-    referrals = parse_referrals(root, problems)
+    referrals = parse_referrals(root, problems, set(catalog_items))
     life_events = parse_life_events(root, set(catalog_items), problems)
     training = parse_training(root, set(catalog_items), problems)
     if problems:

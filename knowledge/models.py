@@ -264,6 +264,9 @@ class Referral:
     how: str
     phone: str = ""
     words: tuple[str, ...] = ()
+    # The community item that takes it up when the agency does not ("物业不处理的，可向社区反映"):
+    # a resident asking the community to act after the referral is signed up for it.
+    community_item: str = ""
 
 
 @dataclass(frozen=True, slots=True)

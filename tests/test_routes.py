@@ -34,6 +34,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "checklist",
         "item_follow_up",
         "item_request",
+        "referral_taken_up",
         "referral_follow_up",
         "menu",
         "office_word",

@@ -384,12 +384,25 @@ def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
     return item.order_fields(draft.visit)
 
 
+_LOCAL_NUMBER = re.compile(r"^\D{0,12}?([2-9]\d{6,7})\D{0,6}$")  # 85123456, 座机8512 3456
+_AREA_CODE = re.compile(r"^(0\d{2,3})[-\s]")
+
+
+def _local_landline(ctx: Context, text: str) -> str | None:
+    """A home phone given without its area code, as residents dial it locally ("85123456"): the
+    community's own area code (from the office phone) before it — an 81-year-old in a session-7
+    trial was refused until she added 028."""
+    local = _LOCAL_NUMBER.match(re.sub(r"[\s\-–—]", "", simplify(text)))
+    area = _AREA_CODE.match(ctx.services.handbook.office.phone)
+    return f"{area.group(1)}-{local.group(1)}" if local and area else None
+
+
 def _take(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str) -> None:
     """Read `text` as `field` into the draft; raises ContactError/WhenError saying why not."""
     if field == "name":
         draft.fields["name"] = read_name(text)
     elif field == "mobile":
-        mobile = read_mobile(text)
+        mobile = _local_landline(ctx, text) or read_mobile(text)
         if mobile is None:
             raise ContactError(
                 "没看到电话号码。请发 11 位手机号，比如 13812345678；"

@@ -294,3 +294,11 @@ def test_the_rules_read_a_cancel_in_a_hypothetical_as_a_question(classifier: Cla
 def test_an_old_neighbour_with_no_sound_for_days_is_an_emergency(classifier: Classifier) -> None:
     danger = classifier.danger.detect("楼上孙婆婆一个人住 这几天一点动静都没有")
     assert danger is not None and danger.hazard.kind == "alone"
+
+
+def test_another_agencys_number_asked_for_is_not_the_office(classifier: Classifier) -> None:
+    """ "打哪个电话" about yellow tap water is the water company's number (blind batch 14)."""
+    result = classifier.classify("家里水龙头出来的水是黄的，打哪个电话")
+    assert result.intent == "unknown"
+    assert classifier.referral(classifier.normalize(result.text)).id == "water_company"
+    assert classifier.classify("你们社区电话多少").intent == "office"

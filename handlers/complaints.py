@@ -47,7 +47,10 @@ class Complaint:
 
 
 _NOT_A_COMPLAINT = re.compile(r"(不是|没有|没说|不想|不要)(要)?投诉")
-_CHECK = re.compile(r"查(一)?下|查查|查询|进度|到哪(一步|步)了")
+# Asking where a request stands, even with a neglect word in it ("现在什么情况了 有没有人管嘛"): progress,
+# for the own-tickets route — a session-7 trial resident's question minutes after reporting was filed
+# as a complaint.
+_CHECK = re.compile(r"查(一)?下|查查|查询|进度|到哪(一步|步)了|什么情况|怎么样了|有没有人(管|来|处理)")
 
 
 def complaint_of(ctx: Context) -> Complaint | None:

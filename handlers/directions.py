@@ -72,9 +72,17 @@ def lonely_words(ctx: Context) -> bool | None:
     if not any(word in clause for clause in clauses for word in classifier.lexicon.lonely):
         return None
     result = classifier.classify(text)
-    if result.item is not None and classifier.life_event(classifier.normalize(text)) is not None:
+    norm = classifier.normalize(text)
+    lexicon = classifier.lexicon
+    asks = (
+        lexicon.question.search(norm)
+        or lexicon.availability.search(norm)
+        or lexicon.life_event_asks.search(norm)
+    )
+    if result.item is not None and asks and classifier.life_event(norm) is not None:
         # "就我一个人挣钱…撑不下去了 有啥子补助": a life event and a service asked for — the event's
-        # list, not the lonely one (session-6 trial); "老伴走了好几年 冷清得很" asks nothing: lonely.
+        # list, not the lonely one (session-6 trial); "老伴前年走了…没得人说话 闷得很" asks nothing:
+        # lonely (a session-7 trial widower got the death-registration list).
         return None
     if result.item is not None and result.named:
         return None  # "一个人住 想申请居家养老": a service

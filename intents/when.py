@@ -246,6 +246,10 @@ def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SER
         return Window(start, datetime.combine(day, time(end_hour, end_minute), tz))
     if part:
         begin, end = PARTS[part]
+        if day == now.date() and _ANY_TIME.search(text) and datetime.combine(day, end, tz) <= now:
+            # "哪天都可以 上午好些" after this morning is over: any day's morning, so the next one (a
+            # session-7 trial resident was told 09:00 had passed).
+            day += timedelta(days=1)
         return Window(datetime.combine(day, begin, tz), datetime.combine(day, end, tz))
     return Window(datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz))
 

@@ -169,7 +169,28 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [str(exc)])
-    return _next(ctx, item, draft, [])
+    notes = _also_said(ctx, item, draft, text) if draft.asking == "name" else []
+    return _next(ctx, item, draft, notes)
+
+
+def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
+    """A name answered with the time or the phone beside it ("许文 下周四下午吧"): those are kept
+    too, not asked for again (a session-7 trial resident had to say the time twice)."""
+    fields = _fields(item, draft)
+    notes: list[str] = []
+    with contextlib.suppress(ContactError):
+        mobile = read_mobile(text)
+        if mobile and "mobile" in fields and not draft.has("mobile"):
+            draft.fields["mobile"] = mobile
+    if "time" in fields and not draft.has("time"):
+        try:
+            window = _window(ctx, item, text)
+        except WhenError as exc:
+            notes.append(str(exc))
+        else:
+            if window:
+                draft.time = window
+    return notes
 
 
 # "不是调解 是房子漏水要修", "事项也错了 是报修": the resident says the service is not this one.

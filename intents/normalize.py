@@ -56,5 +56,15 @@ class Normalizer:
         text = unicodedata.normalize("NFKC", text)
         text = _T2S.convert(text).lower()
         text = _BREAKS.sub(" ", text)
+        text = _SPACED.sub(_join_spaced, text)
         text = self._words_re.sub(self._replace_word, text)
         return " ".join(text.split())
+
+
+# "社 区 有 没 得 啥 子 活 动": a character at a time, spaced out (some elderly residents type so; a
+# session-7 trial resident got the apology). Four or more single characters in a row are one run.
+_SPACED = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff](?: [\u4e00-\u9fff](?![\u4e00-\u9fff])){3,}")
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    return match.group().replace(" ", "")

@@ -302,3 +302,9 @@ def test_another_agencys_number_asked_for_is_not_the_office(classifier: Classifi
     assert result.intent == "unknown"
     assert classifier.referral(classifier.normalize(result.text)).id == "water_company"
     assert classifier.classify("你们社区电话多少").intent == "office"
+
+
+def test_characters_typed_one_at_a_time_are_joined(classifier: Classifier) -> None:
+    """Some elderly residents space out every character (session-7 trial); words stay apart."""
+    assert classifier.normalize("社 区 有 没 得 啥 子 活 动") == "社区有没有什么活动"
+    assert classifier.normalize("你好 我想问 居住证 要带啥") == "你好 我想问 居住证 要带什么"

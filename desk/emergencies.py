@@ -52,7 +52,7 @@ async def report(
     # resident's 03:20 report was due to be reminded at 09:05.
     limit = timedelta(minutes=limits.claim_minutes)
     clocks |= {"claim_remind_at": utc(now + limit), "claim_escalate_at": utc(now + 2 * limit)}
-    on_duty = {n for _, names in snap.rota.duty_at(now, desk.calendar) for n in names} if snap.rota else set()
+    on_duty = snap.on_duty(now, desk.calendar)
     mentions = sorted(
         {m.wecom for m in snap.members.values() if m.wecom and (m.name in on_duty or "leader" in m.roles)}
     )

@@ -73,7 +73,7 @@ async def _mentions(desk: ServiceDesk, ticket: Ticket, now: datetime) -> list[st
     holder = snap.members.get(ticket.assignee) if ticket.assignee else None
     if holder is not None and holder.wecom and ticket.state not in UNCLAIMED_STATES:
         return [holder.wecom]
-    on_duty = {n for _, names in snap.rota.duty_at(now, desk.calendar) for n in names} if snap.rota else set()
+    on_duty = snap.on_duty(now, desk.calendar)
     if ticket.assignee:
         on_duty.add(ticket.assignee)
     return sorted({m.wecom for m in snap.members.values() if m.wecom and m.name in on_duty})

@@ -43,6 +43,10 @@ class RoutingSnapshot:
     leave: dict[str, set[date]]
     open_counts: dict[str, int]
 
+    def on_duty(self, at: datetime, calendar: DayCalendar) -> set[str]:
+        """Names in a duty window open at `at` (leave not applied): whom an urgent push mentions."""
+        return {n for _, names in self.rota.duty_at(at, calendar) for n in names} if self.rota else set()
+
 
 @contextmanager
 def _refusals() -> Iterator[None]:

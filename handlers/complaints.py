@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from desk import complaints
-from desk.clocks import local
 from desk.masking import mask_text
 from desk.states import OPEN_STATES
 from handlers import rate
@@ -90,18 +89,16 @@ async def withdraw(ctx: Context, text: str) -> str | None:
     desk, resident = ctx.services.desk, ctx.message.resident
     if desk is None:
         return None
-    today = ctx.services.now().date()
-    tickets = await desk.resident_tickets(resident, limit=20)
+    now = ctx.services.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     lodged = [
         t
-        for t in tickets
-        if t.kind == "complaint"
-        and t.state in OPEN_STATES
-        and local(t.created_at, ctx.services.tz).date() == today
+        for t in await desk.tickets_since(resident, midnight)
+        if t.kind == "complaint" and t.state in OPEN_STATES
     ]
     if not lodged:
         return None
-    complaint = lodged[0]  # newest first
+    complaint = lodged[-1]  # the newest (tickets_since lists oldest first)
     await desk.add_detail(resident, complaint.number, "not_complaint", text)
     return (
         f"明白了，您说的不是投诉社区。已告诉社区负责人（投诉编号 {complaint.number}），"

@@ -68,12 +68,11 @@ def lonely_words(ctx: Context) -> bool | None:
     text = ctx.message.text or ""
     # Clause by clause: across a space "派人来看 我住8栋" would read as 来看我 (a session-7 trial
     # resident reporting a leak got the lonely list).
-    clauses = classifier.normalize(text).split()
-    if not any(word in clause for clause in clauses for word in classifier.lexicon.lonely):
-        return None
-    result = classifier.classify(text)
     norm = classifier.normalize(text)
     lexicon = classifier.lexicon
+    if not any(word in clause for clause in norm.split() for word in lexicon.lonely):
+        return None
+    result = classifier.classify(text)
     asks = (
         lexicon.question.search(norm)
         or lexicon.availability.search(norm)

@@ -174,8 +174,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
 
 
 def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
-    """A name answered with the time or the phone beside it ("许文 下周四下午吧"): those are kept
-    too, not asked for again (a session-7 trial resident had to say the time twice)."""
+    """A phone or time said in `text` that the draft does not have yet: kept, not asked for again —
+    in a first message, or beside a name ("许文 下周四下午吧": a session-7 trial resident had to say
+    the time twice). A time that cannot be served is explained, not silently dropped."""
     fields = _fields(item, draft)
     notes: list[str] = []
     with contextlib.suppress(ContactError):
@@ -464,23 +465,10 @@ def _window(ctx: Context, item: Item, text: str) -> Window | None:
 
 def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
     """Keep what the first message already says; a wrong time is explained, not silently dropped."""
-    notes: list[str] = []
     fields = _fields(item, draft)
     if not text:
-        return notes
-    try:
-        mobile = read_mobile(text)
-        if mobile and "mobile" in fields:
-            draft.fields["mobile"] = mobile
-    except ContactError:
-        pass
-    if "time" in fields:
-        try:
-            window = _window(ctx, item, text)
-            if window:
-                draft.time = window
-        except WhenError as exc:
-            notes.append(str(exc))
+        return []
+    notes = _also_said(ctx, item, draft, text)
     place = place_in(text) if "address" in fields else None
     if place:  # "3栋2单元楼道灯坏了": the address is not asked again
         draft.fields["address"] = place

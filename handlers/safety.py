@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 
-from desk.clocks import local
 from desk.desk import Limits
 from desk.emergencies import Emergency
 from desk.refusals import Refused
@@ -169,8 +168,8 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     since = ctx.services.now() - STAND_DOWN_REACH
     recent = [
         t.number
-        for t in await desk.resident_tickets(ctx.message.resident, limit=10)
-        if t.kind == "emergency" and t.state in OPEN_STATES and local(t.created_at, ctx.services.tz) >= since
+        for t in await desk.tickets_since(ctx.message.resident, since)
+        if t.kind == "emergency" and t.state in OPEN_STATES
     ]
     told = []
     for number in dict.fromkeys(str(n) for n in (reported.number, *recent)):

@@ -114,6 +114,7 @@ class Lexicon:
     availability: re.Pattern[str]
     asking: re.Pattern[str]
     in_general: re.Pattern[str]  # "一般好久到账": how it usually goes, not where their own request is
+    demanded_by: re.Pattern[str]  # "银行要证明…": another agency asks for our paper, it is not the subject
     order_strong: re.Pattern[str]
     order_weak: re.Pattern[str]
     problem: re.Pattern[str]

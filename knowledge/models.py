@@ -187,6 +187,7 @@ CUE_NAMES = (
     "availability",
     "asking",
     "in_general",
+    "demanded_by",
     "order_strong",
     "order_weak",
     "problem",

@@ -24,6 +24,7 @@ from handlers.types import Context, Reply
 from intents import Classification
 from intents.contact import (
     ContactError,
+    introduced_name,
     looks_like_address,
     place_in,
     read_address,
@@ -183,6 +184,10 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[s
         mobile = read_mobile(text)
         if mobile and "mobile" in fields and not draft.has("mobile"):
             draft.fields["mobile"] = mobile
+    if "name" in fields and not draft.has("name") and draft.asking != "name":
+        name = introduced_name(text)  # "我是王秀英 想预约…": not asked again
+        if name:
+            draft.fields["name"] = name
     if "time" in fields and not draft.has("time"):
         try:
             window = _window(ctx, item, text)

@@ -73,6 +73,38 @@ def read_name(text: str) -> str:
 
 _CLAUSES = re.compile(r"[，,；;。\s]+")
 
+# "我是王秀英 想预约…", "本人李德明，要开个证明": a name introduced inside a longer first message.
+_INTRODUCED = re.compile(r"(?:我叫|我的?名字(?:叫|是)|我是|我姓|本人|免贵姓)\s*")
+
+
+def introduced_name(text: str) -> str | None:
+    """The name a resident introduces themselves with in a longer message, or None.
+
+    Only what jieba's part-of-speech tagger reads as a person's name right after the introduction
+    counts ("我是想问一下" names nobody): a session-7 trial resident who opened with her name was
+    asked for it again. The tagger loads jieba's full dictionary on first use (about a second).
+    """
+    plain = simplify(text)
+    for match in _INTRODUCED.finditer(plain):
+        rest = _CLAUSES.split(plain[match.end() :], maxsplit=1)[0]
+        if not rest:
+            continue
+        import jieba.posseg  # lazily: only orders that open with an introduction pay for its dictionary
+
+        words = []
+        for pair in jieba.posseg.lcut(rest):
+            if pair.flag != "nr":  # not nrfg ("陈家") nor nrt
+                break
+            words.append(pair.word)
+        said = "".join(words)
+        if match.group().strip() in ("我姓", "免贵姓") and said:
+            said = said[:1] if len(said) > 3 else said
+        if said:
+            with_suffix = _one_name(said, surname_alone=True)
+            if with_suffix:
+                return with_suffix
+    return None
+
 
 def _one_name(clause: str, *, surname_alone: bool) -> str | None:
     surname = _SURNAME.match(clause)

@@ -211,6 +211,49 @@ def _names_a_moment(text: str, now: datetime) -> bool:
 _CLOCK_HINT = re.compile(r"\d{1,2}\s*[点:：时]|[一二三四五六七八九十]{1,3}点")
 
 
+# Said about a day rather than choosing it: "今天就是周四" (what today is), "今天不行" (refused).
+_DAY_STATED = re.compile(r"(今天|今儿|今日|明天|后天)(就|已经|才|刚好)?是(周|星期|礼拜|\d|[一二三四五六七八九十])")
+_DAY_REFUSED = re.compile(r"不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
+# "明天上午 不对 后天上午", "改成周五": what is said after the correction is the moment meant.
+_CORRECTED = re.compile(r"不对|说错了|搞错了|改成|改到|换成|还是改|算了")
+_CLAUSE = re.compile(r"[\s,，。;；!！?？、]+")
+
+
+def _the_moment_meant(text: str, now: datetime) -> str:
+    """The part of `text` that names the moment wanted, when it says more than one.
+
+    Written by hand: the date parsers (jionlp, lunar-python) read one expression at a time; none
+    knows that in "今天就是周四 那下周一上午" or "今天不行 明天吧" the first day is not the one asked
+    for (session-7 trial: booked for today). Two different days both offered are asked again,
+    never guessed (WhenUnclear).
+    """
+    corrections = list(_CORRECTED.finditer(text))
+    if corrections:
+        after = text[corrections[-1].end() :]
+        if _names_a_moment(after, now):
+            return after
+    clauses = [c for c in _CLAUSE.split(text) if c]
+    if len(clauses) < 2:
+        return text
+    today = now.date()
+    kept: list[str] = []
+    days: dict[date, str] = {}
+    for clause in clauses:
+        if _DAY_STATED.search(clause) or (_DAY_REFUSED.search(clause) and _names_a_moment(clause, now)):
+            continue
+        kept.append(clause)
+        try:
+            day = _read_day(clause, today)
+        except WhenError:
+            return text  # an impossible date: read_window says what is wrong with it
+        if day is not None:
+            days.setdefault(day, clause)
+    if len(days) > 1:
+        first, second = list(days.values())[:2]
+        raise WhenUnclear(f"您说了“{first}”和“{second}”，约哪一天？请说一个日子，{EXAMPLES}。")
+    return " ".join(kept) if kept and len(kept) < len(clauses) else text
+
+
 def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SERVICE_HOURS) -> Window | None:
     """The window a message names, or None when it names no day, part of day or time.
 
@@ -218,7 +261,7 @@ def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SER
     from then; a range ("2点到4点") is kept as given. Raises WhenError for dates that do not exist
     (2月30日) and WhenUnclear for times that must be asked again (过几天, a bare 8点).
     """
-    text = _digits(simplify(text))
+    text = _the_moment_meant(_digits(simplify(text)), now)
     tz = now.tzinfo
     if _ASAP.search(text) and not _names_a_moment(text, now):
         # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).

@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 import pytest
 
-from intents.contact import ContactError, read_address, read_mobile, read_name
+from intents.contact import ContactError, introduced_name, read_address, read_mobile, read_name
 from intents.when import WhenError, WhenUnclear, Window, first_fit, fit_window, read_window
 from knowledge import Handbook
 from tests.conftest import SHANGHAI
@@ -140,3 +140,21 @@ def test_names_and_addresses() -> None:
     assert read_name("冯") == "冯" and read_name("名字错了 我姓何 事项也错了") == "何"
     with pytest.raises(ContactError):
         read_address("3")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我是王秀英 想预约上门办老年证 电话13908081234", "王秀英"),
+        ("本人李德明，要开个证明", "李德明"),
+        ("我姓李 想约个调解", "李"),
+        ("我是王老师 帮我约一下", "王老师"),
+        ("我是想问一下老年证", None),
+        ("我是他儿子 帮他约个上门", None),
+        ("我是陈家的 帮我报个修", None),
+        ("是这样的 我是社区居民", None),
+    ],
+)
+def test_a_name_introduced_in_a_longer_message(text: str, name: str | None) -> None:
+    """A session-7 trial resident who opened with her name was asked for it again."""
+    assert introduced_name(text) == name

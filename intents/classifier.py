@@ -311,7 +311,7 @@ class Classifier:
         overridden = (
             intent in ITEM_INTENTS
             and learned_intent not in ITEM_INTENTS
-            and intent_p > (OVERRIDE_NAMED_TO_UNKNOWN if to_unknown else OVERRIDE_NAMED if named else OVERRIDE_INTENT)
+            and intent_p > _override_floor(named, to_unknown)
             # A service named and asked about in so many words ("生育登记要带结婚证吗") stays ours,
             # whatever another agency's word in it makes the model think.
             and not (to_unknown and self.lexicon.asking.search(norm))
@@ -569,6 +569,13 @@ def _phrasing_owners(handbook: Handbook, normalize: Callable[[str], str]) -> dic
             if norm:
                 owners[norm] = item.id if owners.get(norm, item.id) == item.id else None
     return {norm: owner for norm, owner in owners.items() if owner is not None}
+
+
+def _override_floor(named: bool, to_unknown: bool) -> float:
+    """How sure the model must be to take a consult or order the rules found to another intent."""
+    if to_unknown:
+        return OVERRIDE_NAMED_TO_UNKNOWN
+    return OVERRIDE_NAMED if named else OVERRIDE_INTENT
 
 
 def _rank_key(pair: tuple[str, _Evidence]) -> tuple[int, int, int, int]:

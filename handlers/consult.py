@@ -42,7 +42,8 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         ctx.conversation.enter(AFTER_ITEM, result.item)
         return Reply(asked)
     if aspect is not None and aspect != "compare":
-        answered = facts.fact(handbook.item(result.item), aspect, handbook)
+        also = facts.aspects_of(ctx, ctx.message.text or "")
+        answered = facts.fact(handbook.item(result.item), aspect, handbook, also)
         if answered:
             ctx.conversation.enter(AFTER_ITEM, result.item)
             return Reply(answered)

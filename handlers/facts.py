@@ -19,13 +19,17 @@ MORE = "回复“材料”看完整清单。"
 
 
 def aspect_of(ctx: Context, text: str) -> str | None:
-    """Which single fact the message asks about, or None (then the whole checklist is the answer)."""
+    """Which fact the message asks about first, or None (then the whole checklist is the answer)."""
+    asked = aspects_of(ctx, text)
+    return asked[0] if asked else None
+
+
+def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
+    """Every fact the message asks about, in the phrasings' order: "一个月好多钱 要本人去不" asks
+    the amount and whether a proxy may go (a session-7 trial resident got only the first answer)."""
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
-    for aspect, words in lexicon.aspects:
-        if words.search(plain):
-            return aspect
-    return None
+    return tuple(aspect for aspect, words in lexicon.aspects if words.search(plain))
 
 
 def question_answer(ctx: Context, item: Item, text: str) -> str | None:
@@ -95,10 +99,15 @@ def _asked_by(normalize: Callable[[str], str], ask: tuple[str, ...]) -> tuple[st
     return tuple(normalize(word).replace(" ", "") for word in ask)
 
 
-def fact(item: Item, aspect: str, handbook: Handbook) -> str | None:
-    """One or two lines with the fact, then where to see the rest; None when the item has no such fact."""
+def fact(item: Item, aspect: str, handbook: Handbook, also: tuple[str, ...] = ()) -> str | None:
+    """One or two lines with the fact (and each fact in `also` the same message asked), then where
+    to see the rest; None when the item has no such fact."""
     line = _line(item, aspect, handbook)
-    return f"【{item.title}】{line}\n{MORE}" if line else None
+    if not line:
+        return None
+    more = (_line(item, other, handbook) for other in also if other not in (aspect, "compare"))
+    lines = list(dict.fromkeys([line, *(extra for extra in more if extra)]))
+    return f"【{item.title}】" + "\n".join(lines) + f"\n{MORE}"
 
 
 def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:

@@ -271,7 +271,8 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
     if aspect == QUESTION:
         answered = facts.question_answer(ctx, handbook.item(item_id), _text(ctx))
     else:
-        answered = facts.fact(handbook.item(item_id), aspect, handbook) if aspect else None
+        also = facts.aspects_of(ctx, _text(ctx))
+        answered = facts.fact(handbook.item(item_id), aspect, handbook, also) if aspect else None
     if answered is None:
         return consult.answer(ctx, item_id)
     return Reply(answered)

@@ -215,7 +215,7 @@ _CLOCK_HINT = re.compile(r"\d{1,2}\s*[点:：时]|[一二三四五六七八九�
 _DAY_STATED = re.compile(
     r"(今天|今儿|今日|明天|后天)(就|已经|才|刚好)?是(周|星期|礼拜|\d|[一二三四五六七八九十])"
 )
-_DAY_REFUSED = re.compile(r"不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
+_DAY_REFUSED = re.compile(r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
 # "明天上午 不对 后天上午", "改成周五": what is said after the correction is the moment meant.
 _CORRECTED = re.compile(r"不对|说错了|搞错了|改成|改到|换成|还是改|算了")
 _CLAUSE = re.compile(r"[\s,，。;；!！?？、]+")

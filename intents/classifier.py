@@ -344,9 +344,10 @@ class Classifier:
                     return Classification(rules.text, intent, likely[0], round(item_p, 2), likely)
             if item != learned_item:
                 return Classification(rules.text, intent, learned_item, round(item_p, 2), (learned_item,))
-        if len(rules.candidates) > 1 and not rules.names_any and item == learned_item and item_p > OVERRIDE_ITEM:
-            # "楼道顶上漏水 帮我报个修": 漏水 is a keyword of a repair and of a dispute; the rules tie, the model
-            # is sure — one service, not a choice to make (a session-8 check offered both).
+        keyword_tie = len(rules.candidates) > 1 and not rules.names_any
+        if keyword_tie and item == learned_item and item_p > OVERRIDE_ITEM:
+            # "楼道顶上漏水 帮我报个修": 漏水 is a keyword of a repair and of a dispute; the rules tie,
+            # the model is sure — one service, not a choice to make (a session-8 check offered both).
             return rules._replace(intent=intent, candidates=(item,), confidence=round(item_p, 2))
         return _with_intent(rules, intent)
 

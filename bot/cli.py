@@ -415,17 +415,22 @@ def _chat(args: argparse.Namespace) -> int:
     """The webhook's pipeline without WeChat: the same handlers, state and per-resident turns."""
     from dataclasses import replace
 
+    from bot import chat_state
     from bot.handbook_reload import HandbookWatcher
     from bot.pipeline import Pipeline
     from bot.runtime import build_services, build_store, open_desk
     from handlers import Message
     from storage.handbook import HandbookVersions
+    from storage.memory import MemoryStore
 
     settings = Settings.from_env()
     asyncio.run(_migrate(settings.database_url))
     handbook, version = _database_handbook(settings)
     print(f"handbook: database version {version}", file=sys.stderr, flush=True)
-    store = build_store(settings, embedded=True)
+    # Redis when configured, as `serve` (the same conversation whichever answers); otherwise the
+    # embedded store, with the resident's state kept between runs (bot/chat_state.py).
+    store = build_store(settings)
+    kept_in = None if settings.redis_url else chat_state.state_file(settings.database_url)
     interactive = sys.stdin.isatty()
     if interactive:
         print("社区百事通（输入“退出”结束）")
@@ -443,9 +448,14 @@ def _chat(args: argparse.Namespace) -> int:
         watcher = HandbookWatcher(HandbookVersions(database), version, use, settings.handbook_poll_seconds)
         if settings.handbook_poll_seconds > 0:
             watcher.start()
+        if kept_in is not None and isinstance(store, MemoryStore):
+            state, left = chat_state.load(kept_in, args.resident)
+            await store.put_state(args.resident, state, left)
         try:
             await talk(pipeline)
         finally:
+            if kept_in is not None:
+                chat_state.save(kept_in, args.resident, await store.get_state(args.resident), store.state_ttl)
             await watcher.close()
             await services.desk.conversations.flush()
             await database.close()

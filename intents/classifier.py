@@ -9,6 +9,7 @@ own order is not mistaken for a new question.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -49,6 +50,8 @@ OVERRIDE_NAMED = 0.8
 # cross-validation over blind batches 1-15 gains 0.9 points of intent and the frozen part loses none
 # (at 0.9 and 0.97 the frozen part loses 1.8 and 1.1 points) — session 8.
 SWAP_CONSULT_ORDER = 0.99
+SHORT_BOOKING = 8  # characters: "社保卡 预约" is a request, whatever the model says (_booked_outright)
+_BOOKING = re.compile("预约|报名|报修|上门")
 RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an intent …
 RESCUE_ITEM = 0.7  # … and, for consult/order, this sure of the item
 OVERRIDE_ITEM = 0.9  # the rules named an item, the model is this sure of another one
@@ -332,7 +335,11 @@ class Classifier:
             return Classification(rules.text, "unknown", None, round(confidence, 2), _likely(items))
         if intent not in ITEM_INTENTS:
             return Classification(rules.text, intent, None, round(confidence, 2))
-        if learned_intent in ITEM_INTENTS and intent_p >= SWAP_CONSULT_ORDER:
+        if (
+            learned_intent in ITEM_INTENTS
+            and intent_p >= SWAP_CONSULT_ORDER
+            and not self._booked_outright(norm, intent)
+        ):
             intent = learned_intent
         general = rules.intent in ITEM_INTENTS and item is None and item_p < RESCUE_ITEM
         if general:
@@ -350,6 +357,15 @@ class Classifier:
             # the model is sure — one service, not a choice to make (a session-8 check offered both).
             return rules._replace(intent=intent, candidates=(item,), confidence=round(item_p, 2))
         return _with_intent(rules, intent)
+
+    @staticmethod
+    def _booked_outright(norm: str, intent: str) -> bool:
+        """A few characters with a booking word ("社保卡 预约"): a request whatever the model thinks —
+        the reply then says if the item cannot be booked and what to do instead. Longer messages
+        with such a word are questions often enough that the model decides (cross-validation)."""
+        return (
+            intent == "order" and len(norm.replace(" ", "")) <= SHORT_BOOKING and bool(_BOOKING.search(norm))
+        )
 
     @staticmethod
     def _settled_without_model(rules: Classification, listed: tuple[Referral, str] | None) -> bool:

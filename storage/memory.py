@@ -97,6 +97,13 @@ class MemoryStore(Store):
             return {}
         return dict(entry[0])
 
+    async def put_state(self, resident: str, state: State, ttl: float | None = None) -> None:
+        """Set the resident's state outside a turn (`baishitong chat` restoring an earlier run's)."""
+        if state:
+            self._state[resident] = (dict(state), self._clock() + (self.state_ttl if ttl is None else ttl))
+        else:
+            self._state.pop(resident, None)
+
     async def ping(self) -> bool:
         return True
 

@@ -458,3 +458,19 @@ def test_console_link_prints_a_one_time_link_for_a_named_staff_member(tmp_path) 
     assert re.fullmatch(r"https://office\.example/console/link/[A-Za-z0-9_-]{43}", printed.stdout.strip())
     missing = run("console", "link", "无此人", env=env)
     assert missing.returncode == 2 and "没有叫“无此人”的工作人员" in missing.stderr
+
+
+def test_chat_run_once_per_message_keeps_the_conversation(tmp_path) -> None:
+    """A session-8 trial ran `chat` once per message: every form stopped at its first question."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
+    first = run("chat", "--resident", "r1", stdin="帮我约个调解 邻居占我车位\n", env=env)
+    assert "怎么称呼" in first.stdout
+    second = run("chat", "--resident", "r1", stdin="王建国\n", env=env)
+    assert "手机号码" in second.stdout and "我在呢" not in second.stdout
+    other = run("chat", "--resident", "r2", stdin="王建国\n", env=env)
+    assert "手机号码" not in other.stdout  # another resident has no form going
+    kept = tmp_path / "chat.db.chat-state.json"
+    assert "r1" in kept.read_text(encoding="utf-8")
+    run("chat", "--resident", "r1", stdin="取消\n", env=env)
+    after = run("chat", "--resident", "r1", stdin="王建国\n", env=env)
+    assert "手机号码" not in after.stdout  # the cancelled form is not resumed by a later run

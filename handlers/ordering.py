@@ -174,7 +174,15 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     return _next(ctx, item, draft, notes)
 
 
-def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
+# A first message's clock time is the one wanted only beside a day or a wish for a visit: in "楼上
+# 天天晚上12点过了还在跺脚" it describes the trouble (a session-8 trial resident was told 12:00 had passed).
+_TIME_WANTED = re.compile(
+    r"今天|明天|后天|大后天|周[一二三四五六日天末]|星期|礼拜|下周|\d+\s*[号日]|[月]\s*\d+|"
+    r"约|上门|过来|来一趟|来家|来我家|有空|方便|安排|到时候"
+)
+
+
+def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first: bool = False) -> list[str]:
     """A phone or time said in `text` that the draft does not have yet: kept, not asked for again —
     in a first message, or beside a name ("许文 下周四下午吧": a session-7 trial resident had to say
     the time twice). A time that cannot be served is explained, not silently dropped."""
@@ -188,7 +196,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[s
         name = introduced_name(text)  # "我是王秀英 想预约…": not asked again
         if name:
             draft.fields["name"] = name
-    if "time" in fields and not draft.has("time"):
+    if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
         try:
             window = _window(ctx, item, text)
         except WhenError as exc:
@@ -473,7 +481,7 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
     fields = _fields(item, draft)
     if not text:
         return []
-    notes = _also_said(ctx, item, draft, text)
+    notes = _also_said(ctx, item, draft, text, first=True)
     place = place_in(text) if "address" in fields else None
     if place:  # "3栋2单元楼道灯坏了": the address is not asked again
         draft.fields["address"] = place

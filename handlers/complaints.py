@@ -25,6 +25,7 @@ from desk.states import OPEN_STATES
 from handlers import rate
 from handlers.types import Context, Reply
 from intents.normalize import simplify
+from knowledge import Office
 
 if TYPE_CHECKING:
     from desk.desk import Ticket
@@ -179,13 +180,22 @@ async def lodge_text(ctx: Context, text: str, parent: Ticket | None = None) -> R
     by = f"，{_day(lodged.due)}前给您答复" if lodged.due is not None else "，会尽快给您答复"
     if lodged.added:
         return Reply(
-            f"收到，已补充到您今天的投诉（编号 {lodged.ticket.number}）{about}。\n由{who}负责处理{by}。"
+            f"收到，已补充到您今天的投诉（编号 {lodged.ticket.number}）{about}。\n由{who}负责处理{by}。\n"
+            + _further(office)
         )
     return Reply(
         f"非常抱歉给您带来不好的体验。您的投诉已登记{about}，投诉编号 {lodged.ticket.number}。\n"
         f"由{who}负责处理{by}。\n"
-        f"着急的话也可以拨打社区电话 {office.phone}。"
+        f"着急的话也可以拨打社区电话 {office.phone}。\n" + _further(office)
     )
+
+
+def _further(office: Office) -> str:
+    """Where to go when the community's answer does not satisfy: a session-8 trial resident asked
+    "社区处理不好的话 我还可以找哪个投诉" twice and was only told his complaint was added to."""
+    street = office.places.get("street")
+    above = f"{street.name}（{street.address}）" if street is not None else "街道办事处"
+    return f"对处理结果不满意，可以向{above}反映，或拨打 12345 政务服务便民热线。"
 
 
 async def hand_off(ctx: Context, text: str) -> Reply | None:

@@ -277,6 +277,9 @@ def status_line(ctx: Context, ticket: Ticket) -> str:
         lines.append(f"{teacher}已接单负责{due}。")
     elif ticket.state == "done":
         lines.append(f"{teacher}已办好，请给这次服务打个分（1-5分）。")
+    if ticket.kind == "complaint" and ticket.done_due_at and ticket.state in ("open", "assigned"):
+        # "好多天之内给答复": a complaint's promise is its answer, not when someone takes it (session 8)
+        lines.append(f"按规定 {_moment(ctx, ticket.done_due_at)} 前给您答复。")
     window = _window(ctx, ticket)
     if window is not None and ticket.state in OPEN_STATES:
         lines.append(f"预约时间：{window.describe()}")

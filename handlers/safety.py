@@ -95,6 +95,9 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
     return str(ticket.number)
 
 
+_PLACED = re.compile(r"\d|[一二三四五六七八九十百]+\s*(?:栋|幢|单元|号|楼|层)|小区|花园|家园|新村|公寓|大厦|苑|院|村|路|街|巷")
+
+
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     """After an emergency, what the resident writes next is about it — the address, a name, "警察说要
     等一哈", "社区的人好久到" — and goes onto its ticket, until they ask about a service by name or
@@ -111,7 +114,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     asks_arrival = lexicon.asks_progress(norm) or bool(guide and re.search(guide.ask_arrival, norm))
     # A question is not the address, though it names a place ("好久能到 我在楼下等" had replaced
     # the real address on a trial's emergency ticket).
-    field = "address" if looks_like_address(text) and not asks_arrival else "detail"
+    # "社区能不能帮忙联系楼上业主" names 楼上, not where they are: an address has a number or a place name.
+    placed = looks_like_address(text) and _PLACED.search(text) is not None
+    field = "address" if placed and not asks_arrival else "detail"
     if field == "detail" and guide is not None and re.search(guide.stand_down, norm):
         return await _stand_down(ctx, reported, text)
     if field == "detail":

@@ -95,7 +95,9 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
     return str(ticket.number)
 
 
-_PLACED = re.compile(r"\d|[一二三四五六七八九十百]+\s*(?:栋|幢|单元|号|楼|层)|小区|花园|家园|新村|公寓|大厦|苑|院|村|路|街|巷")
+_PLACED = re.compile(
+    r"\d|[一二三四五六七八九十百]+\s*(?:栋|幢|单元|号|楼|层)|小区|花园|家园|新村|公寓|大厦|苑|院|村|路|街|巷"
+)
 
 
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:

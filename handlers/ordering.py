@@ -143,10 +143,18 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if lexicon.correction.search(plain):
         return _correct(ctx, item, draft, plain)
     if draft.asking in ("confirm", "confirm_again"):
-        if lexicon.order_confirm.match(plain):
+        head, _, rest = _first_clause(plain)
+        confirmed_and_asks = bool(rest) and asks and lexicon.order_confirm.match(head) is not None
+        if lexicon.order_confirm.match(plain) or confirmed_and_asks:
             if draft.asking == "confirm" and (earlier := await _same_item_lately(ctx, draft)):
                 return _ask(ctx, draft, "confirm_again", [earlier])
-            return await _place(ctx, item, draft)
+            placed = await _place(ctx, item, draft)
+            if not confirmed_and_asks:
+                return placed
+            # "确认。要带啥子？": submitted, and the question answered for this item (a session-8
+            # trial resident got the form read back again, with another item's documents).
+            answered = _brief_answer(ctx, item, "confirm", rest).replace("提交后回复", "回复")
+            return replace(placed, text=f"{placed.text}\n{answered}")
         changed = _changes_at_read_back(ctx, item, draft, text)
         if changed:
             return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。"])
@@ -355,6 +363,18 @@ _WHY = {
 }
 
 
+SURE_OTHER_ITEM = 0.9
+_CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
+
+
+def _first_clause(plain: str) -> tuple[str, str, str]:
+    """(first clause, the break, the rest) of a message."""
+    found = _CLAUSE_BREAK.search(plain)
+    if found is None:
+        return plain, "", ""
+    return plain[: found.start()], found.group(), plain[found.end() :]
+
+
 def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     """One or two lines for a question asked in the middle of an order, then the question again."""
     lexicon = ctx.services.classifier.lexicon
@@ -368,7 +388,10 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
         return f"社区电话 {office.phone}，{office.hours.get('weekdays', '')}。"
-    asked = ctx.services.handbook.items.get(result.item or "") or item
+    # Another item only when named or sure ("户口要咋个销" mid-way through the funeral grant): "确认
+    # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
+    other = result.named or result.confidence >= SURE_OTHER_ITEM
+    asked = (ctx.services.handbook.items.get(result.item or "") if other else None) or item
     if intent in ("consult", "order"):
         documents = "、".join(d.name for d in asked.documents[:3])
         more = "等" if len(asked.documents) > 3 else ""

@@ -117,7 +117,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # A question is not the address, though it names a place ("好久能到 我在楼下等" had replaced
     # the real address on a trial's emergency ticket).
     # "社区能不能帮忙联系楼上业主" names 楼上, not where they are: an address has a number or a place name.
+    # A question is an address only with a place that can be found ("要不要去敲三楼的门" is not one).
     placed = looks_like_address(text) and _PLACED.search(text) is not None
+    if placed and lexicon.question.search(norm) and not names_a_findable_place(text):
+        placed = False
     field = "address" if placed and not asks_arrival else "detail"
     if field == "detail" and guide is not None and re.search(guide.stand_down, norm):
         return await _stand_down(ctx, reported, text)
@@ -157,7 +160,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！"
         "有危险请先打 110 / 120。"
     )
-    return Reply(f"{again}\n{acknowledged}" if asks_numbers else acknowledged)
+    # "要不要去敲三楼的门", "可以把她扶到床上不": a question while it goes on gets what to do again,
+    # not only "收到" (a session-8 trial resident asked four times and got the same line).
+    asks = asks_numbers or lexicon.question.search(norm) is not None
+    return Reply(f"{again}\n{acknowledged}" if asks else acknowledged)
 
 
 async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:

@@ -61,6 +61,7 @@ class DangerDetector:
         self._jokes = re.compile(guide.jokes)
         self._near = re.compile(guide.now_near)
         self._over = re.compile(guide.resolved)
+        self._over_before = re.compile(guide.over_before)
         self._sounds = SoundAlike(guide.sound_alike, guide.sound_alike_keep)
 
     def detect(self, text: str) -> Danger | None:
@@ -139,8 +140,12 @@ class DangerDetector:
         return False
 
     def _resolved(self, text: str, match: re.Match[str]) -> bool:
-        """ "走丢 后来找到了", "火是灭了": the words right after a hazard say it is over."""
-        return bool(self._over.search(text, match.end(), match.end() + _RESOLVED_REACH))
+        """ "走丢 后来找到了", "火是灭了": the words right after a hazard say it is over; "120把婆婆
+        拉到医院了，医生说是骨折": words before it say it was handled (a session-8 trial resident
+        asking about an alarm button afterwards got the 120 script again)."""
+        if self._over.search(text, match.end(), match.end() + _RESOLVED_REACH):
+            return True
+        return self._over_before.search(text, 0, match.start()) is not None
 
     def _past_near(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:
         """昨天 / 以前 just before a hazard word or in its clause, for hazards that do not last."""

@@ -58,6 +58,8 @@ class EmergencyGuide:
     stand_down: str = "没事了|不是紧急"
     # After the first reply: when will someone come ("社区的人好久能到") — where the ticket is.
     ask_arrival: str = "好久(能)?到|多久(能)?到|来了没"
+    # Anywhere before a hazard word: it was handled already ("120把婆婆拉到医院了，医生说是骨折").
+    over_before: str = "(?!)"
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
     sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
@@ -161,7 +163,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
         "ask_someone",
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
-    for optional in ("stand_down", "ask_arrival"):  # a community's copy made before them keeps loading
+    for optional in ("stand_down", "ask_arrival", "over_before"):  # a community's copy made before them keeps loading
         if raw.get(optional):
             alternations[optional] = pattern(raw.get(optional), optional)
     words: dict[str, tuple[str, ...]] = {}

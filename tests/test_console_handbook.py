@@ -256,8 +256,8 @@ async def test_the_office_page_edits_office_data_and_emergency_numbers(console: 
     await sign_in(client, desk, "陈书记")
     page = await (await client.get("/console/handbook/office")).text()
     form = item_form(page)
-    assert form["office.yaml:phone"] == "028-8888 6666" and "96777" in form["emergency.yaml:numbers"]
-    numbers = str(form["emergency.yaml:numbers"]).replace("96777", "96788")
+    assert form["office.yaml:phone"] == "028-8888 6666" and "96432" in form["emergency.yaml:numbers"]
+    numbers = str(form["emergency.yaml:numbers"]).replace("96432", "96788")
     done = await client.post(
         "/console/handbook/office",
         data=as_data(

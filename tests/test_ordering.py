@@ -134,7 +134,7 @@ async def test_quitting_at_any_step_and_idle_expiry(say, desk, clock: FakeClock)
 async def test_a_hazard_report_is_an_emergency_before_it_is_an_order(say, desk) -> None:
     # Issue 9: the advice and the ticket come first, not "请问怎么称呼您？" five messages before 确认.
     first = await say("3栋楼下井盖坏了，有燃气味")
-    assert first.startswith("【紧急】") and "96777" in first and "119" in first
+    assert first.startswith("【紧急】") and "96432" in first and "119" in first
     assert "怎么称呼" not in first and "请回复具体地址" not in first  # the place is in the message
     ticket = await desk.tickets.get(10001)
     assert ticket.urgent and ticket.kind == "emergency" and ticket.item_id == "facility_repair"

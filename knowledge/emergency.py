@@ -163,7 +163,8 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
         "ask_someone",
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
-    for optional in ("stand_down", "ask_arrival", "over_before"):  # a community's copy made before them keeps loading
+    # A community's copy made before these were added keeps loading.
+    for optional in ("stand_down", "ask_arrival", "over_before"):
         if raw.get(optional):
             alternations[optional] = pattern(raw.get(optional), optional)
     words: dict[str, tuple[str, ...]] = {}

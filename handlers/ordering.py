@@ -225,10 +225,9 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
     if not _NOT_THIS.search(simplify(text)):
         return None
-    classifier = ctx.services.classifier
-    result = classifier.classify(text)
-    named = result.item if result.names_any and result.item not in (None, item.id) else None
-    if named is None and item.id not in result.excluded:
+    said, excluded = ctx.services.classifier.service_said(text)
+    named = said if said != item.id else None
+    if named is None and item.id not in excluded:
         return None  # "不是这个电话": a field, not the service
     new = ctx.services.handbook.items.get(named or "")
     if new is None or new.order is None:

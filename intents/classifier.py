@@ -185,6 +185,17 @@ class Classifier:
                 evidence[item_id] = evidence.get(item_id, 0) + weight
         return tuple(sorted(evidence, key=lambda item_id: -evidence[item_id]))
 
+    def service_said(self, text: str) -> tuple[str | None, frozenset[str]]:
+        """The service a message names outright, by the rules alone, and the ones it denies: what a
+        correction mid-order ("名字错了…是报修不是调解") says, whatever intent the whole reads as
+        (the model read that one as a cancel)."""
+        norm = self.normalize(text)
+        if not norm:
+            return None, frozenset()
+        ranked, excluded = self._rank_items(self._segmenter.cut(norm), norm)
+        named = ranked[0][0] if ranked and ranked[0][1].aliases else None
+        return named, excluded
+
     def names_part_of(self, text: str, item_id: str) -> bool:
         """True when every service name in `text` is part of one of `item_id`'s own names: after
         退役军人优待证, "优待证咋个办" still means it, though 优待证 alone names the elderly card."""

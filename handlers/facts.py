@@ -26,10 +26,17 @@ def aspect_of(ctx: Context, text: str) -> str | None:
 
 def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
     """Every fact the message asks about, in the phrasings' order: "一个月好多钱 要本人去不" asks
-    the amount and whether a proxy may go (a session-7 trial resident got only the first answer)."""
+    the amount and whether a proxy may go (a session-7 trial resident got only the first answer);
+    beside one of them, "要准备啥子" asks for the documents too (DOCUMENTS)."""
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
-    return tuple(aspect for aspect, words in lexicon.aspects if words.search(plain))
+    asked = tuple(aspect for aspect, words in lexicon.aspects if words.search(plain))
+    if asked and any(word in plain for word in lexicon.checklist):
+        asked = (DOCUMENTS, *asked)
+    return asked
+
+
+DOCUMENTS = "documents"  # not a phrasings aspect: alone, "要带什么" gets the whole checklist
 
 
 def question_answer(ctx: Context, item: Item, text: str) -> str | None:
@@ -131,6 +138,9 @@ def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
         return f"办理时间：{render.hours_text(item, handbook.office)}"
     if aspect == "proxy":
         return _proxy_line(item)
+    if aspect == DOCUMENTS:
+        names = "、".join(d.name for d in item.documents)
+        return f"要带：{names}" if names else "不用带材料。"
     return None
 
 

@@ -20,10 +20,11 @@ from desk.amend import Amendment
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
 from handlers import facts, ordering
-from handlers.conversation import AMENDING, WHICH_TICKET, Amending, Pending
+from handlers.conversation import AFTER_ITEM, AMENDING, WHICH_TICKET, Amending, Pending
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents.contact import ContactError, read_address, read_mobile, read_name
+from intents.lexicon import Lexicon
 from intents.normalize import simplify
 from intents.when import WhenError, Window, read_window
 
@@ -75,6 +76,7 @@ class OwnRequest:
     value: str = ""  # change: the words after the change cue (the new value)
 
 
+_NO_CHANGE = re.compile(r"^(不改|不用改|不要改|不是要改|没说要改|没有要改|不是改)")
 # What may stand around a ticket number when the message is only the number.
 _BARE_NUMBER_WORDS = re.compile(r"工单|单号|单子|编号|号码|号|我的|那个|这个|是|的|查|一下|\d+")
 
@@ -88,7 +90,11 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         return None  # a person, a complaint or a rating: their own routes
     if lexicon.cancel.search(norm) or own["cancel"].search(norm):
         action = "cancel"
-    elif own["change"].search(norm) and (fields := _fields(ctx, norm, text)):
+    elif (
+        own["change"].search(norm)
+        and not _asks_what_to_bring(lexicon, norm)
+        and (fields := _fields(ctx, norm, text))
+    ):
         action = "change"
     elif "hurry" in own and own["hurry"].search(norm):
         action = "hurry"  # "漏得越来越凶了 快点来": the ticket they have, now urgent
@@ -121,6 +127,13 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         fields if action == "change" else (),
         value,
     )
+
+
+def _asks_what_to_bring(lexicon: Lexicon, norm: str) -> bool:
+    """ "那天上门我要提前准备啥子": 提前 there is not moving the visit (a session-8 trial resident was
+    walked into changing its time)."""
+    compact = norm.replace(" ", "")
+    return any(word in compact for word in lexicon.checklist)
 
 
 def own_request(ctx: Context) -> OwnRequest | None:
@@ -498,6 +511,10 @@ async def amend_value(ctx: Context, amending: Amending) -> Reply | None:
         amendment = _take(ctx, ticket, amending.field, request, Amendment())
     except (ContactError, WhenError) as exc:
         return Reply(f"{exc}\n{QUESTIONS[amending.field]}（不改了回复“算了”）")
+    if not amendment and _NO_CHANGE.match(plain):
+        # "不改时间！我是问要准备啥子": no change; the rest is a question about the ticket's item.
+        ctx.conversation.enter(AFTER_ITEM, ticket.item_id)
+        return None
     if not amendment:
         if ctx.services.classifier.classify(text).intent not in ("unknown", "greeting"):
             ctx.conversation.forget()

@@ -223,7 +223,10 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         return item, QUESTION
     if _new_subject(classifier, compact, current):
         return None  # "打预防针的本本在哪里办" after 生育津贴: another place's business
-    if result.named and result.item != item:
+    named_other = result.named and result.item != item
+    if named_other and ctx.services.handbook.item(result.item or item).fallback:
+        named_other = False  # "那天上门要准备啥子" after a home visit for 高龄津贴: still that item
+    if named_other:
         if not classifier.names_part_of(text, item):
             return None  # another service named
         asks = True  # "优待证咋个办" after 退役军人优待证: a word of this item's own name

@@ -127,7 +127,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         lexicon.order_question.search(plain)
         or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
     )
-    if lexicon.order_cancel.match(plain):
+    if lexicon.order_cancel.match(plain) or _CANCELLED_AT_END.search(plain):
         # The form is dropped but not the subject: "好久能拿到" next is still about this item.
         ctx.conversation.enter(AFTER_ITEM, draft.item)
         return Reply(
@@ -343,7 +343,10 @@ def _reads_as(ctx: Context, item: Item, field: str, text: str) -> bool:
     """Would `text` be a valid answer for `field`? ("明天上午可以吗" is a time, not only a question.)"""
     try:
         if field == "name":
-            return False  # a question is never a name
+            # A question is never a name; "冯孃孃 刚才都说了的嘛" is a name said crossly, not a question
+            # (a session-8 trial resident was answered "这个问题提交后可以再问我").
+            head = _first_clause(simplify(text).strip())[0]
+            return not _ASKS_SOMETHING.search(text) and head != text.strip() and bool(read_name(head))
         if field == "mobile":
             return read_mobile(text) is not None
         if field == "time":
@@ -363,6 +366,12 @@ _WHY = {
 
 
 SURE_OTHER_ITEM = 0.9
+# "…他们今天下午来给我道歉了 不用来了 取消嘛": the cancel said last (a session-8 trial resident's
+# was ignored).
+_CANCELLED_AT_END = re.compile(
+    r"(取消|不用来了|不用了|不办了|不要了|不约了|不弄了)(嘛|吧|哈|了|啦|哦)?[。.!！~\s]*$"
+)
+_ASKS_SOMETHING = re.compile(r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好多|几|谁|为什么|为啥|能不能|可不可以")
 _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
 
 

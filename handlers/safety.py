@@ -175,7 +175,10 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     desk = ctx.services.desk
     if not reported.number or desk is None:
         return Reply("好的，没事就好。有危险请随时打 110 / 120。")
-    said = f"居民说没事／不是紧急情况：{text}"
+    # "婆婆摔倒了…120已经拉走了": taken to hospital is not "nothing happened" — staff follow it up
+    # (a session-8 trial resident's report was logged as 没事了).
+    to_hospital = _TO_HOSPITAL.search(text) is not None
+    said = f"居民说已送医院：{text}" if to_hospital else f"居民说没事／不是紧急情况：{text}"
     # Every emergency of theirs from the last hour, not only the latest: a trial resident's worried
     # second message had opened another, and "搞错了 不是紧急情况" stood down only that one.
     since = ctx.services.now() - STAND_DOWN_REACH
@@ -193,6 +196,11 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
         told.append(number)
     if not told:
         return Reply("好的，没事就好。有危险请随时打 110 / 120。")
+    if to_hospital:
+        return Reply(
+            f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
+            "有别的事直接跟我说。"
+        )
     return Reply(
         f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"
         "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
@@ -200,6 +208,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
 
 
 STAND_DOWN_REACH = timedelta(hours=1)
+_TO_HOSPITAL = re.compile(r"医院|120|救护车")
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 
 

@@ -388,6 +388,9 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     lexicon = ctx.services.classifier.lexicon
     if lexicon.why_asked.search(plain) and field in _WHY:
         return f"{_WHY[field]}，只用于这次办事，不会给别人。"
+    own = facts.own_answer(ctx, item, plain)
+    if own:  # "好久开始送 钱咋个给" while booking meals: the item's own answer (session-8 trial G)
+        return f"【{item.title}】{own}"
     result = ctx.services.classifier.classify(plain)
     office = ctx.services.handbook.office
     intent = result.intent

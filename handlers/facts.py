@@ -16,6 +16,9 @@ from handlers.types import Context
 from knowledge import Handbook, Item
 
 MORE = "回复“材料”看完整清单。"
+# A follow-up (after a card, or in the middle of an order) is about another item than the current
+# one only when it names it or the classifier is this sure of it (routes, ordering).
+SURE_OTHER_ITEM = 0.9
 
 
 def aspect_of(ctx: Context, text: str) -> str | None:
@@ -31,7 +34,7 @@ def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     asked = tuple(aspect for aspect, words in lexicon.aspects if words.search(plain))
-    if asked and any(word in plain for word in lexicon.checklist):
+    if asked and lexicon.asks_documents(plain):
         asked = (DOCUMENTS, *asked)
     return asked
 

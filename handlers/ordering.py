@@ -143,7 +143,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if lexicon.correction.search(plain):
         return _correct(ctx, item, draft, plain)
     if draft.asking in ("confirm", "confirm_again"):
-        head, _, rest = _first_clause(plain)
+        head, rest = _first_clause(plain)
         confirmed_and_asks = bool(rest) and asks and lexicon.order_confirm.match(head) is not None
         if lexicon.order_confirm.match(plain) or confirmed_and_asks:
             if draft.asking == "confirm" and (earlier := await _same_item_lately(ctx, draft)):
@@ -365,7 +365,6 @@ _WHY = {
 }
 
 
-SURE_OTHER_ITEM = 0.9
 # "…他们今天下午来给我道歉了 不用来了 取消嘛": the cancel said last (a session-8 trial resident's
 # was ignored).
 _CANCELLED_AT_END = re.compile(
@@ -375,12 +374,12 @@ _ASKS_SOMETHING = re.compile(r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好�
 _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
 
 
-def _first_clause(plain: str) -> tuple[str, str, str]:
-    """(first clause, the break, the rest) of a message."""
+def _first_clause(plain: str) -> tuple[str, str]:
+    """(first clause, the rest) of a message."""
     found = _CLAUSE_BREAK.search(plain)
     if found is None:
-        return plain, "", ""
-    return plain[: found.start()], found.group(), plain[found.end() :]
+        return plain, ""
+    return plain[: found.start()], plain[found.end() :]
 
 
 def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
@@ -395,13 +394,13 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     office = ctx.services.handbook.office
     intent = result.intent
     spoken = lexicon.normalize(plain).replace(" ", "")
-    if intent != "office" and any(word in plain or word in spoken for word in lexicon.checklist):
+    if intent != "office" and (lexicon.asks_documents(plain) or lexicon.asks_documents(spoken)):
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
         return f"社区电话 {office.phone}，{office.hours.get('weekdays', '')}。"
     # Another item only when named or sure ("户口要咋个销" mid-way through the funeral grant): "确认
     # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
-    other = result.named or result.confidence >= SURE_OTHER_ITEM
+    other = result.named or result.confidence >= facts.SURE_OTHER_ITEM
     asked = (ctx.services.handbook.items.get(result.item or "") if other else None) or item
     if intent in ("consult", "order"):
         documents = "、".join(d.name for d in asked.documents[:3])

@@ -24,7 +24,6 @@ from handlers.conversation import AFTER_ITEM, AMENDING, WHICH_TICKET, Amending, 
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents.contact import ContactError, read_address, read_mobile, read_name
-from intents.lexicon import Lexicon
 from intents.normalize import simplify
 from intents.when import WhenError, Window, read_window
 
@@ -92,7 +91,9 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif (
         own["change"].search(norm)
-        and not _asks_what_to_bring(lexicon, norm)
+        # "那天上门我要提前准备啥子": 提前 there is not moving the visit (a session-8 trial resident
+        # was walked into changing its time).
+        and not lexicon.asks_documents(norm.replace(" ", ""))
         and (fields := _fields(ctx, norm, text))
     ):
         action = "change"
@@ -127,13 +128,6 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         fields if action == "change" else (),
         value,
     )
-
-
-def _asks_what_to_bring(lexicon: Lexicon, norm: str) -> bool:
-    """ "那天上门我要提前准备啥子": 提前 there is not moving the visit (a session-8 trial resident was
-    walked into changing its time)."""
-    compact = norm.replace(" ", "")
-    return any(word in compact for word in lexicon.checklist)
 
 
 def own_request(ctx: Context) -> OwnRequest | None:

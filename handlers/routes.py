@@ -186,9 +186,6 @@ async def checklist(ctx: Context, item: str) -> Reply:
     return consult.answer(ctx, item)
 
 
-SURE_OTHER_ITEM = 0.9  # the classifier's confidence in another item that takes a follow-up away
-
-
 def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     """After an item, a follow-up that names no other service: "一个月好多钱", "要好久才拿得到",
     "要带啥子材料" — about that item (a trial resident got apologies for these). The fact asked,
@@ -201,7 +198,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     current = ctx.services.handbook.item(item)
     aspect = facts.aspect_of(ctx, text)
     compact = classifier.lexicon.normalize(text).replace(" ", "")
-    asks = aspect not in (None, "compare") or any(word in compact for word in classifier.lexicon.checklist)
+    asks = aspect not in (None, "compare") or classifier.lexicon.asks_documents(compact)
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
     own_question = facts.question_answer(ctx, current, text) is not None
@@ -230,7 +227,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         if not classifier.names_part_of(text, item):
             return None  # another service named
         asks = True  # "优待证咋个办" after 退役军人优待证: a word of this item's own name
-    elif result.item not in (None, item) and result.confidence >= SURE_OTHER_ITEM:
+    elif result.item not in (None, item) and result.confidence >= facts.SURE_OTHER_ITEM:
         return None  # "户口要销户吗 在哪里销" after the funeral grant: surely another service
     if not asks:
         return None

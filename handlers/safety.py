@@ -21,7 +21,7 @@ from desk.states import OPEN_STATES
 from handlers.conversation import EMERGENCY, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
-from intents.contact import looks_like_address, names_a_findable_place
+from intents.contact import looks_like_address, names_a_findable_place, names_a_place
 from intents.danger import Danger
 from knowledge.emergency import EmergencyNumber, Hazard
 
@@ -95,11 +95,6 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
     return str(ticket.number)
 
 
-_PLACED = re.compile(
-    r"\d|[一二三四五六七八九十百]+\s*(?:栋|幢|单元|号|楼|层)|小区|花园|家园|新村|公寓|大厦|苑|院|村|路|街|巷"
-)
-
-
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     """After an emergency, what the resident writes next is about it — the address, a name, "警察说要
     等一哈", "社区的人好久到" — and goes onto its ticket, until they ask about a service by name or
@@ -118,7 +113,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # the real address on a trial's emergency ticket).
     # "社区能不能帮忙联系楼上业主" names 楼上, not where they are: an address has a number or a place name.
     # A question is an address only with a place that can be found ("要不要去敲三楼的门" is not one).
-    placed = looks_like_address(text) and _PLACED.search(text) is not None
+    placed = looks_like_address(text) and names_a_place(text)
     if placed and lexicon.question.search(norm) and not names_a_findable_place(text):
         placed = False
     field = "address" if placed and not asks_arrival else "detail"

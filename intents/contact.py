@@ -100,9 +100,9 @@ def introduced_name(text: str) -> str | None:
         if match.group().strip() in ("我姓", "免贵姓") and said:
             said = said[:1] if len(said) > 3 else said
         if said:
-            with_suffix = _one_name(said, surname_alone=True)
-            if with_suffix:
-                return with_suffix
+            name = _one_name(said, surname_alone=True)
+            if name:
+                return name
     return None
 
 
@@ -141,6 +141,18 @@ def looks_like_address(text: str) -> bool:
 _FINDABLE = re.compile(
     r"\d+\s*(?:栋|幢|号楼|单元|室|号)|[一二三四五六七八九十]+(?:栋|幢|号楼|单元)|小区|花园|家园|新村|公寓|大厦|苑"
 )
+
+
+# Looser than _FINDABLE, stricter than _ADDRESS: a number or a place's name, not only 楼上/楼道.
+_PLACE_NAMED = re.compile(
+    r"\d|[一二三四五六七八九十百]+\s*(?:栋|幢|单元|号|楼|层)|小区|花园|家园|新村|公寓|大厦|苑|院|村|路|街|巷"
+)
+
+
+def names_a_place(text: str) -> bool:
+    """A number or a place's name, not only where it is from here: "社区能不能帮忙联系楼上业主"
+    names 楼上, which is no address for an emergency ticket (a session-8 trial)."""
+    return _PLACE_NAMED.search(text) is not None
 
 
 def names_a_findable_place(text: str) -> bool:

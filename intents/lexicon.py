@@ -161,6 +161,10 @@ class Lexicon:
     profile_erase: re.Pattern[str]  # search
     profile_show: re.Pattern[str]  # fullmatch
 
+    def asks_documents(self, compact: str) -> bool:
+        """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""
+        return any(word in compact for word in self.checklist)
+
     def asks_progress(self, norm: str) -> bool:
         """A question about where something already asked for stands ("批了没得", "有人来了没")."""
         own = self.own_tickets["status"]

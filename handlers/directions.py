@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # What the community offers someone who is lonely, in the order offered (handbook item ids).
 COMPANY_ITEMS = ("community_activities", "home_care", "elderly_visiting")
+# What "预约" alone, with no item talked about, most often means (handbook item ids, in order).
+BOOKED_MOST = ("home_visit", "facility_repair", "venue_booking", "community_activities", "dispute_mediation")
 VISIT_ITEM = "elderly_visiting"  # what a lonely resident asking for company is signed up for
 HOTLINE = "12345"
 
@@ -248,3 +250,23 @@ async def record(ctx: Context, outcome: str, offered: tuple[str, ...]) -> None:
         await desk.unanswered.record(ctx.message.resident, ctx.message.text or "", outcome, offered)
     except Exception:
         log.exception("could not record an unanswered question (%s)", outcome)
+
+
+def booking_without_item(ctx: Context) -> tuple[str, ...] | None:
+    """ "预约" alone with no item being talked about: which of the listed items (after a life event's
+    list) or of the usual bookings to book, asked as numbers. It used to book a meeting room (a
+    session-9 check: "预约" after the elderly-care list)."""
+    if ctx.conversation.item:
+        return None  # the item's own booking (routes.follow_up_word)
+    lexicon = ctx.services.classifier.lexicon
+    if lexicon.normalize(ctx.message.text or "") not in lexicon.follow_up:
+        return None
+    handbook = ctx.services.handbook
+    choice = ctx.conversation.get(CHOOSING)
+    listed = choice.options if choice is not None else BOOKED_MOST
+    options = tuple(i for i in listed if i in handbook.items and handbook.item(i).bookable)
+    return options or None
+
+
+async def ask_what_to_book(ctx: Context, options: tuple[str, ...]) -> Reply:
+    return await offer(ctx, "choice", options, "您要预约哪一项？", ["请回复数字。"], "order")

@@ -29,6 +29,7 @@ from handlers import (
 )
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import (
+    AFTER_ITEM,
     AMENDING,
     CHOOSING,
     EMERGENCY,
@@ -328,6 +329,22 @@ async def not_a_complaint(ctx: Context, text: str) -> Reply | None:
     return Reply(said if rest is None or rest.text is None else f"{said}\n\n{rest.text}")
 
 
+def anywhere_question(ctx: Context) -> tuple[str, str] | None:
+    """A question marked `anywhere` in the handbook ("我妈老年痴呆 有没有防走失手环"): answered by
+    its own item before a life event or another item's checklist takes the message. Only when the
+    message asks (a request to book goes on to the order)."""
+    text = _text(ctx)
+    if ctx.services.classifier.classify(text).intent not in ("consult", "unknown"):
+        return None
+    return facts.anywhere_answer(ctx, text, besides="")
+
+
+async def answer_anywhere(ctx: Context, answered: tuple[str, str]) -> Reply:
+    item_id, line = answered
+    ctx.conversation.enter(AFTER_ITEM, item_id)
+    return Reply(line)
+
+
 def classify(ctx: Context) -> Classification:
     return ctx.services.classifier.classify(_text(ctx))
 
@@ -348,6 +365,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("numbered_choice", chosen_option, picked_option),
+    Route("book_which", directions.booking_without_item, directions.ask_what_to_book),  # "预约" alone
     Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
@@ -360,6 +378,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
     Route("who", smalltalk.who_asked, smalltalk.say_who),  # "你是机器人还是人"
+    Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆
     Route("lonely", directions.lonely_words, directions.keep_company),  # "一个人好无聊": a warm word
     Route("life_event", directions.life_event_of, directions.life_event),  # "老人走了": its items
     Route("classify", classify, by_intent),

@@ -462,7 +462,7 @@ def _parse_questions(raw: dict[str, Any], ctx: _Ctx) -> tuple[Question, ...]:
             ctx.error(f"questions[{index}]", "must be a mapping with ask and answer")
             continue
         for key in entry:
-            if key not in ("ask", "answer"):
+            if key not in ("ask", "answer", "anywhere"):
                 ctx.error(prefix + str(key), "unknown field")
         ask = ctx.texts(entry, "ask", prefix=prefix)
         answer = ctx.text(entry, "answer", prefix=prefix)
@@ -470,8 +470,12 @@ def _parse_questions(raw: dict[str, Any], ctx: _Ctx) -> tuple[Question, ...]:
             ctx.error(prefix + "answer", f"longer than {QUESTION_ANSWER_MAX} characters")
         _check_not_shadowed(ctx, index, ask, asked)
         asked.append((index, ask))
+        anywhere = entry.get("anywhere", False)
+        if not isinstance(anywhere, bool):
+            ctx.error(prefix + "anywhere", "must be true or false")
+            anywhere = False
         if ask and answer:
-            questions.append(Question(ask, answer))
+            questions.append(Question(ask, answer, anywhere))
     return tuple(questions)
 
 
@@ -681,6 +685,22 @@ def _check_alias_owners(items: Iterable[Item], problems: list[str]) -> None:
                         f"items/{item.id}.yaml: {field}: '{sentence}' is already claimed by '{other}'"
                     )
                 sentences[sentence] = item.id
+    # A question answered whichever item a message is read as must be the only one its words ask:
+    # otherwise which item answers would depend on the order of the files.
+    asked: dict[str, str] = {}
+    for item in items:
+        for question in item.questions:
+            for word in question.ask:
+                asked.setdefault(word, item.id)
+    for item in items:
+        for question in (q for q in item.questions if q.anywhere):
+            for word in question.ask:
+                other = next((o for w, o in asked.items() if o != item.id and (word in w or w in word)), None)
+                if other:
+                    problems.append(
+                        f"items/{item.id}.yaml: questions: '{word}' is asked anywhere "
+                        f"but '{other}' asks it too"
+                    )
 
 
 def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:

@@ -78,6 +78,9 @@ class Question:
 
     ask: tuple[str, ...]
     answer: str
+    # Asked by words specific enough to answer whichever item the message was read as ("我妈老年痴呆
+    # 有没有防走失手环" reads as long-term care; the wristband is the visiting item's answer).
+    anywhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,13 +144,20 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         return _correct(ctx, item, draft, plain)
     if draft.asking in ("confirm", "confirm_again"):
         head, rest = _first_clause(plain)
-        confirmed_and_asks = bool(rest) and asks and lexicon.order_confirm.match(head) is not None
-        if lexicon.order_confirm.match(plain) or confirmed_and_asks:
+        confirmed_first = bool(rest) and lexicon.order_confirm.match(head) is not None
+        confirmed_and_asks = confirmed_first and asks
+        if lexicon.order_confirm.match(plain) or confirmed_first:
             if draft.asking == "confirm" and (earlier := await _same_item_lately(ctx, draft)):
                 return _ask(ctx, draft, "confirm_again", [earlier])
+            if confirmed_first:
+                # "确认 对了残疾人是我弟弟马超": submitted, and what was said after it goes to staff on
+                # the ticket (a session-9 trial resident was asked to confirm again and lost the note).
+                _add_note(draft, rest)
             placed = await _place(ctx, item, draft)
-            if not confirmed_and_asks:
+            if not confirmed_first:
                 return placed
+            if not confirmed_and_asks:
+                return replace(placed, text=f"{placed.text}\n您补充的情况已写进工单。")
             # "确认。要带啥子？": submitted, and the question answered for this item (a session-8
             # trial resident got the form read back again, with another item's documents).
             answered = _brief_answer(ctx, item, "confirm", rest).replace("提交后回复", "回复")
@@ -372,6 +379,15 @@ _CANCELLED_AT_END = re.compile(
 )
 _ASKS_SOMETHING = re.compile(r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好多|几|谁|为什么|为啥|能不能|可不可以")
 _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
+
+
+def _add_note(draft: OrderDraft, said: str) -> None:
+    """What the resident added when confirming, kept in the ticket's description for staff."""
+    said = said.strip(" ，,。.!！")
+    if not said:
+        return
+    before = draft.fields.get("description", "")
+    draft.fields["description"] = f"{before}；补充：{said}" if before else f"补充：{said}"
 
 
 def _first_clause(plain: str) -> tuple[str, str]:

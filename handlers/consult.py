@@ -41,10 +41,6 @@ async def handle(ctx: Context, result: Classification) -> Reply:
     if asked:  # "家里有车能吃低保不": the handbook's own answer to that question
         ctx.conversation.enter(AFTER_ITEM, result.item)
         return Reply(asked)
-    elsewhere = facts.anywhere_answer(ctx, ctx.message.text or "", result.item)
-    if elsewhere:  # "我妈老年痴呆 有没有防走失手环": the wristband, not the long-term-care card
-        ctx.conversation.enter(AFTER_ITEM, elsewhere[0])
-        return Reply(elsewhere[1])
     if aspect is not None and aspect != "compare":
         also = facts.aspects_of(ctx, ctx.message.text or "")
         answered = facts.fact(handbook.item(result.item), aspect, handbook, also)

@@ -48,17 +48,17 @@ def question_answer(ctx: Context, item: Item, text: str) -> str | None:
     return f"【{item.title}】{line}\n{MORE}" if line else None
 
 
-def anywhere_answer(ctx: Context, text: str, besides: str) -> tuple[str, str] | None:
-    """(item id, answer) of another item's question marked `anywhere` that the message asks: its
-    words name that item's matter whatever the message was read as (handbook check keeps them one
-    item's). None when no such question is asked."""
+def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
+    """(item id, answer) of a question marked `anywhere` that the message asks: its words name
+    that item's matter whatever the message was read as (handbook check keeps them one item's).
+    None when no such question is asked."""
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     for item in ctx.services.handbook.items.values():
-        if item.id == besides or not any(q.anywhere for q in item.questions):
-            continue
-        for question in (q for q in item.questions if q.anywhere):
-            if any(word and word in plain for word in _asked_by(lexicon.normalize, question.ask)):
+        for question in item.questions:
+            if question.anywhere and any(
+                w and w in plain for w in _asked_by(lexicon.normalize, question.ask)
+            ):
                 return item.id, f"【{item.title}】{question.answer}\n{MORE}"
     return None
 

@@ -336,7 +336,7 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
     text = _text(ctx)
     if ctx.services.classifier.classify(text).intent not in ("consult", "unknown"):
         return None
-    return facts.anywhere_answer(ctx, text, besides="")
+    return facts.anywhere_answer(ctx, text)
 
 
 async def answer_anywhere(ctx: Context, answered: tuple[str, str]) -> Reply:

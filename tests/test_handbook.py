@@ -141,6 +141,18 @@ def test_item_questions_are_checked(data_copy: Path) -> None:
     assert not any(f"{where}[3].ask: '存款'" in p for p in problems)
 
 
+def test_a_question_asked_anywhere_is_asked_by_no_other_item(data_copy: Path) -> None:
+    # elderly_visiting asks 防走失 anywhere and its file is read before home_care's: the same word
+    # asked by the later item is reported, whichever item claimed it first.
+    def change(d):
+        d["questions"].append({"ask": ["防走失"], "answer": "问社区。"})
+
+    _edit(data_copy / "items/home_care.yaml", change)
+    problems = _problems(data_copy)
+    where = "items/elderly_visiting.yaml: questions"
+    assert f"{where}: '防走失' is asked anywhere but 'home_care' asks it too" in problems, problems
+
+
 def test_phrasings_problems_are_reported_with_file_and_field(data_copy: Path) -> None:
     def change(d):
         d["cues"]["cancel"] = []  # emptied

@@ -37,6 +37,8 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     asks_all = classifier.lexicon.life_event_asks.search(norm.replace(" ", "")) is not None
     if result.item is not None and result.named and not asks_all:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
+    if result.intent == "unknown" and not asks_all and classifier.referrals.find(norm) is not None:
+        return None  # "我爸走了 燃气户头要过户": another agency's matter, named — say where to go
     return event, result
 
 

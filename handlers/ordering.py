@@ -185,7 +185,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [str(exc)])
-    notes = _also_said(ctx, item, draft, text) if draft.asking == "name" else []
+    notes = _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address") else []
     return _next(ctx, item, draft, notes)
 
 
@@ -198,9 +198,10 @@ _TIME_WANTED = re.compile(
 
 
 def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first: bool = False) -> list[str]:
-    """A phone or time said in `text` that the draft does not have yet: kept, not asked for again —
-    in a first message, or beside a name ("许文 下周四下午吧": a session-7 trial resident had to say
-    the time twice). A time that cannot be served is explained, not silently dropped."""
+    """A phone, address or time said in `text` that the draft does not have yet: kept, not asked for
+    again — in a first message, or beside a name, phone or address ("许文 下周四下午吧": a session-7
+    trial resident had to say the time twice). A time that cannot be served is explained, not
+    silently dropped."""
     fields = _fields(item, draft)
     notes: list[str] = []
     with contextlib.suppress(ContactError):
@@ -211,6 +212,10 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         name = introduced_name(text)  # "我是王秀英 想预约…": not asked again
         if name:
             draft.fields["name"] = name
+    if "address" in fields and not draft.has("address") and draft.asking in ("name", "mobile"):
+        place = place_in(text)  # "我叫李明 住5栋2单元302": not asked again (session-9 trial H, r7 and r8)
+        if place:
+            draft.fields["address"] = place
     if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
         try:
             window = _window(ctx, item, text)

@@ -51,7 +51,7 @@ OVERRIDE_NAMED = 0.8
 # (at 0.9 and 0.97 the frozen part loses 1.8 and 1.1 points) — session 8.
 SWAP_CONSULT_ORDER = 0.99
 SHORT_BOOKING = 8  # characters: "社保卡 预约" is a request, whatever the model says (_booked_outright)
-_BOOKING = re.compile("预约|报名|报修|上门")
+_BOOKING = re.compile("预约|报名|报修|上门|代缴|代办")
 RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an intent …
 RESCUE_ITEM = 0.7  # … and, for consult/order, this sure of the item
 OVERRIDE_ITEM = 0.9  # the rules named an item, the model is this sure of another one
@@ -298,6 +298,8 @@ class Classifier:
             listed = self.referrals.find(norm)
         if listed is not None and rules.item is not None and self.lexicon.demanded_by.search(norm):
             listed = None  # "银行要证明…社区开得了不": the bank wants our paper; the paper is asked about
+        if listed is not None and rules.named and self._inside_alias(norm, rules.item, listed[1]):
+            listed = None  # "防诈骗讲座": the agency's word (诈骗) is part of our service's name (batch 19)
         if self._settled_without_model(rules, listed):
             return Classification(rules.text, rules.intent, None, round(rules.confidence, 2))
         (learned_intent, intent_p), items = self.learned.intent_and_items(norm, tokens)  # type: ignore[union-attr]
@@ -329,6 +331,9 @@ class Classifier:
             # A service named and asked about in so many words ("生育登记要带结婚证吗") stays ours,
             # whatever another agency's word in it makes the model think.
             and not (to_unknown and self.lexicon.asking.search(norm))
+            # "助餐几点到几点": a named service's hours are that service's, not the office's
+            # (session-9 trial H: a resident asking about meals got the office hours).
+            and not (named and learned_intent == "office")
         )
         if overridden or (
             intent == "unknown"
@@ -350,6 +355,7 @@ class Classifier:
             learned_intent in ITEM_INTENTS
             and intent_p >= SWAP_CONSULT_ORDER
             and not self._booked_outright(norm, intent)
+            and not (intent == "order" and self.lexicon.asked_to_act.search(norm))
         ):
             intent = learned_intent
         general = rules.intent in ITEM_INTENTS and item is None and item_p < RESCUE_ITEM
@@ -368,6 +374,24 @@ class Classifier:
             # the model is sure — one service, not a choice to make (a session-8 check offered both).
             return rules._replace(intent=intent, candidates=(item,), confidence=round(item_p, 2))
         return _with_intent(rules, intent)
+
+    def _inside_alias(self, norm: str, item_id: str | None, word: str) -> bool:
+        """Is every mention of `word` in `norm` part of one of the item's names said there?"""
+        item = self._items.get(item_id) if item_id else None
+        if item is None:
+            return False
+        compact = norm.replace(" ", "")
+        covered = [False] * len(compact)
+        for alias in item.aliases:
+            name = self.normalize(alias).replace(" ", "")
+            if word not in name or not name:
+                continue
+            start = compact.find(name)
+            while start >= 0:
+                covered[start : start + len(name)] = [True] * len(name)
+                start = compact.find(name, start + 1)
+        starts = [i for i in range(len(compact)) if compact.startswith(word, i)]
+        return bool(starts) and all(all(covered[i : i + len(word)]) for i in starts)
 
     @staticmethod
     def _booked_outright(norm: str, intent: str) -> bool:

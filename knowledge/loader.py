@@ -686,12 +686,13 @@ def _check_alias_owners(items: Iterable[Item], problems: list[str]) -> None:
                     )
                 sentences[sentence] = item.id
     # A question answered whichever item a message is read as must be the only one its words ask:
-    # otherwise which item answers would depend on the order of the files.
+    # otherwise which item answers would depend on the order of the files. Another item's shorter
+    # word inside it ("租房" in "租房备案") is no clash: the longer, anywhere one is the more specific.
     asked = [(word, item.id) for item in items for question in item.questions for word in question.ask]
     for item in items:
         for question in (q for q in item.questions if q.anywhere):
             for word in question.ask:
-                other = next((o for w, o in asked if o != item.id and (word in w or w in word)), None)
+                other = next((o for w, o in asked if o != item.id and word in w), None)
                 if other:
                     problems.append(
                         f"items/{item.id}.yaml: questions: '{word}' is asked anywhere "

@@ -191,6 +191,7 @@ CUE_NAMES = (
     "asking",
     "in_general",
     "demanded_by",
+    "asked_to_act",
     "order_strong",
     "order_weak",
     "problem",

@@ -119,17 +119,20 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     field = "address" if placed and not asks_arrival else "detail"
     if field == "detail" and guide is not None and re.search(guide.stand_down, norm):
         return await _stand_down(ctx, reported, text)
-    if field == "detail":
+    hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
+    if field == "detail" and not (hazard and hazard_answer(hazard, norm.replace(" ", ""))):
         result = ctx.services.classifier.classify(text)
         if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
             ctx.conversation.forget()
             return None  # a new question, or thanks: not more about the emergency
-    hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     if guide is None or hazard is None:
         ctx.conversation.forget()
         return None
     plain = ctx.services.classifier.normalize(text).replace(" ", "")
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
+    answer = hazard_answer(hazard, plain)
+    if answer:
+        again = f"{answer}\n{again}"
     if not reported.number:
         return await _without_ticket(ctx, hazard, again, plain)
     if desk is None:
@@ -157,7 +160,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     )
     # "要不要去敲三楼的门", "可以把她扶到床上不": a question while it goes on gets what to do again,
     # not only "收到" (a session-8 trial resident asked four times and got the same line).
-    asks = asks_numbers or lexicon.question.search(norm) is not None
+    asks = asks_numbers or answer is not None or lexicon.question.search(norm) is not None
     return Reply(f"{again}\n{acknowledged}" if asks else acknowledged)
 
 
@@ -200,6 +203,11 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
         f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"
         "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
     )
+
+
+def hazard_answer(hazard: Hazard, plain: str) -> str | None:
+    """The emergency's own answer to what was asked ("能不能给他喝水"), or None."""
+    return next((answer for ask, answer in hazard.questions if re.search(ask, plain)), None)
 
 
 STAND_DOWN_REACH = timedelta(hours=1)

@@ -35,6 +35,9 @@ class Hazard:
     # A look-alike: when this matches the message, its words mean something else ("楼上那家人喊不应"
     # about a leak is a neighbour not answering the door, not someone unconscious).
     unless: str = ""
+    # What residents ask while it goes on ("能不能给他喝水", "等120还是自己送"): (pattern, answer),
+    # answered before the advice is repeated (a session-10 trial resident's stroke questions were not).
+    questions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,17 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
             error(f"{where}.item", "missing: the catalogue item the community's ticket is filed under")
         if acts not in ACTS:
             error(f"{where}.community_acts", f"must be one of {', '.join(ACTS)}")
+        questions: list[tuple[str, str]] = []
+        raw_questions = entry.get("questions", [])
+        if not isinstance(raw_questions, list):
+            error(f"{where}.questions", "must be a list of {ask, answer}")
+            raw_questions = []
+        for number, question in enumerate(raw_questions):
+            if not isinstance(question, dict) or not str(question.get("answer", "")).strip():
+                error(f"{where}.questions[{number}]", "needs ask (a regular expression) and answer")
+                continue
+            ask = pattern(question.get("ask"), f"{where}.questions[{number}].ask")
+            questions.append((ask, str(question["answer"]).strip()))
         minutes = entry.get("claim_minutes", 5)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
             error(f"{where}.claim_minutes", "must be a positive whole number")
@@ -147,6 +161,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
                 item=str(entry.get("item", "") or ""),
                 ongoing=entry.get("ongoing") is True,
                 unless=pattern(entry.get("unless"), f"{where}.unless") if entry.get("unless") else "",
+                questions=tuple(questions),
             )
         )
     fields = (

@@ -153,6 +153,33 @@ def test_a_question_asked_anywhere_is_asked_by_no_other_item(data_copy: Path) ->
     assert f"{where}: '防走失' is asked anywhere but 'home_care' asks it too" in problems, problems
 
 
+def test_a_longer_word_asked_anywhere_is_no_clash_with_a_shorter_one_elsewhere(data_copy: Path) -> None:
+    # residence_registration asks 租房备案 anywhere; childcare_tutoring's 租房 inside it is the less
+    # specific question, so it is no clash — but another item asking 租房备案 itself is.
+    load_handbook(data_copy)
+
+    def change(d):
+        d.setdefault("questions", []).append({"ask": ["租房备案"], "answer": "问社区。"})
+
+    _edit(data_copy / "items/venue_booking.yaml", change)
+    problems = _problems(data_copy)
+    where = "items/residence_registration.yaml: questions"
+    assert problems == [f"{where}: '租房备案' is asked anywhere but 'venue_booking' asks it too"], problems
+
+
+def test_emergency_questions_are_checked(data_copy: Path) -> None:
+    def change(d):
+        medical = next(h for h in d["hazards"] if h["kind"] == "medical")
+        medical["questions"].append({"ask": "(喝水", "answer": "先不要喂水。"})
+        medical["questions"].append({"ask": "喝水"})
+
+    _edit(data_copy / "emergency.yaml", change)
+    problems = _problems(data_copy)
+    bad_pattern = "questions[3].ask: not a valid"
+    assert any(p.startswith("emergency.yaml: hazards[") and bad_pattern in p for p in problems), problems
+    assert any("questions[4]: needs ask (a regular expression) and answer" in p for p in problems), problems
+
+
 def test_phrasings_problems_are_reported_with_file_and_field(data_copy: Path) -> None:
     def change(d):
         d["cues"]["cancel"] = []  # emptied

@@ -23,6 +23,7 @@ from desk import complaints
 from desk.masking import mask_text
 from desk.states import OPEN_STATES
 from handlers import rate
+from handlers.conversation import HANDED_OFF
 from handlers.types import Context, Reply
 from intents.normalize import simplify
 from knowledge import Office
@@ -211,6 +212,7 @@ async def hand_off(ctx: Context, text: str) -> Reply | None:
         log.exception("handoff could not be opened")
         return None
     number = handoff.ticket.number
+    ctx.conversation.enter(HANDED_OFF, str(number))
     fallback = f"着急的话请拨打社区电话 {office.phone}（值班手机 {office.duty_phone}）。"
     if handoff.assignee is None:
         return Reply(f"已经记下了（工单 {number}），工作人员上班后会在这里回复您。{fallback}")

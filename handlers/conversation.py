@@ -150,6 +150,10 @@ REGISTERING: State[Signup] = State(
     lambda raw: Signup(str(raw["asking"]), tuple((str(k), str(v)) for k, v in raw["answers"])),
 )
 
+HANDED_OFF: State[str] = State(
+    "handed_off", lambda number: {"handoff": number}, lambda raw: str(raw["handoff"])
+)  # a person was just asked to answer: what the bot cannot place next goes to them too
+
 REFERRED: State[str] = State(
     "referred", lambda place: {"referred": place}, lambda raw: str(raw["referred"])
 )  # the resident was just sent to another agency (referrals.yaml): "那去哪里办" is about it
@@ -166,6 +170,7 @@ STATES: dict[str, State[Any]] = {
         AMENDING,
         REFERRED,
         REGISTERING,
+        HANDED_OFF,
     )
 }
 # Version 1 had no state name: the key each state wrote tells it (checked in this order).
@@ -201,7 +206,7 @@ class Conversation:
             return cls(changed=True, recent=recent)
         conversation = cls(state, value, recent=recent)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
-        if isinstance(value, Reported | Pending | Amending | Signup) or state is REFERRED:
+        if isinstance(value, Reported | Pending | Amending | Signup) or state in (REFERRED, HANDED_OFF):
             mentioned = ()
         if not all(item in items for item in mentioned):
             return cls(changed=True, recent=recent)

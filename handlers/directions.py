@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 
-from handlers.conversation import CHOOSING, REFERRED, Choice
+from handlers.conversation import CHOOSING, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from knowledge.models import LifeEvent, Referral
@@ -138,6 +138,14 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         ctx.conversation.enter(REFERRED, place.id)
         await record(ctx, f"referral:{place.id}", ())
         return Reply(referral_text(place))
+    if ctx.conversation.get(HANDED_OFF) is not None:
+        # Right after a person was asked to answer, "我叫蒋德福 你们给我查一下嘛" is more for them, not
+        # something to turn down (a session-10 trial resident got the apology there).
+        from handlers import complaints  # complaints reaches directions through rate and consult
+
+        passed = await complaints.hand_off(ctx, ctx.message.text or "")
+        if passed is not None:
+            return passed
     if _chat(classifier, ctx.message.text or ""):
         # Not a question nor a request ("今天好冷哦", "妹儿 在不在嘛"): chat, not something to turn down.
         await record(ctx, "chat", ())
@@ -206,6 +214,9 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     compact = classifier.normalize(text).replace(" ", "")
     if not _ASKS_HOW.search(compact):
         return None
+    lexicon = classifier.lexicon
+    if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
+        return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time
     other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
     if classifier.classify(text).named or (other is not None and other[0].id != place_id):
         return None  # a service, or another agency, named: a new question

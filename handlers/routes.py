@@ -209,7 +209,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         return item, QUESTION
     if result.intent == "status" and aspect is not None and not about_ticket:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
-    elif result.intent == "office" and aspect == "hours":
+    elif result.intent == "office" and aspect == "hours" and not _asks_the_centre(ctx, current, compact):
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
     elif result.intent == "greeting" and aspect == "proxy":
         pass  # "可以找人代申请不" after 临时救助: who may apply, not small talk (session-6 trial)
@@ -236,6 +236,13 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 
 
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
+
+
+def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:
+    """ "你们几点下班" after the health centre's address: an item done elsewhere, and the message
+    speaks of us — the community centre's hours, not that office's."""
+    about_us = ctx.services.classifier.lexicon.about_community
+    return item.where.place == "external" and about_us is not None and about_us.search(compact) is not None
 
 
 def _new_subject(classifier: Classifier, compact: str, item: Item) -> bool:
@@ -332,11 +339,17 @@ async def not_a_complaint(ctx: Context, text: str) -> Reply | None:
 def anywhere_question(ctx: Context) -> tuple[str, str] | None:
     """A question marked `anywhere` in the handbook ("我妈老年痴呆 有没有防走失手环"): answered by
     its own item before a life event or another item's checklist takes the message. Only when the
-    message asks (a request to book goes on to the order)."""
+    message asks: a request to book goes on to the order, unless the item cannot be booked anyway
+    ("能不能帮我转诊到华西" is answered, not told that family doctors are not booked here); a
+    question read as the office's ("社区卫生服务中心在哪条街 几点开门") is answered too."""
     text = _text(ctx)
-    if ctx.services.classifier.classify(text).intent not in ("consult", "unknown"):
+    intent = ctx.services.classifier.classify(text).intent
+    if intent not in ("consult", "unknown", "office", "order"):
         return None
-    return facts.anywhere_answer(ctx, text)
+    answered = facts.anywhere_answer(ctx, text)
+    if answered is not None and intent == "order" and ctx.services.handbook.item(answered[0]).bookable:
+        return None
+    return answered
 
 
 async def answer_anywhere(ctx: Context, answered: tuple[str, str]) -> Reply:
@@ -373,12 +386,12 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("item_request", current_item_request, start_order),  # "那就在这里反映 你们找人去说一下"
     Route("referral_taken_up", directions.referral_taken_up, directions.take_up),  # "社区帮我们催一下物业"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
+    Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
     Route("who", smalltalk.who_asked, smalltalk.say_who),  # "你是机器人还是人"
-    Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆
     Route("lonely", directions.lonely_words, directions.keep_company),  # "一个人好无聊": a warm word
     Route("life_event", directions.life_event_of, directions.life_event),  # "老人走了": its items
     Route("classify", classify, by_intent),

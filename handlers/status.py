@@ -7,7 +7,7 @@ import re
 
 from desk.refusals import Refused
 from desk.states import CANCELLABLE
-from handlers import consult
+from handlers import complaints, consult
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
@@ -18,6 +18,8 @@ log = logging.getLogger("baishitong.desk")
 # A ticket number is any run of five or more digits, whatever its first digit ("取消 25000", "取消 99999");
 # "取消 9" alone is read as a number too. Tickets are numbered from 10001, but a person may mistype.
 _NUMBER = re.compile(r"(?<!\d)(\d{5,})(?!\d)")
+# "在窗口交的", "打电话报的", "低保申请": a request made some other way than here, to be looked up.
+_MADE_ELSEWHERE = re.compile(r"窗口|柜台|现场|打电话|电话里|交了|交的|递了|递的|申请|报的|报了")
 _ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
 
 
@@ -30,6 +32,14 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
         asked = await _question_instead(ctx, result, None)  # only a service the message names
         if asked is not None:
             return asked
+        text = ctx.message.text
+        elsewhere = _MADE_ELSEWHERE.search(text) or ctx.services.classifier.items_in(text)
+        checked = await complaints.hand_off(ctx, ctx.message.text) if elsewhere else None
+        if checked is not None:
+            # "十月底在窗口交的低保申请…到底批没批": made at the window or by phone, so nothing here to
+            # show — a person looks it up (a session-10 trial resident was sent back to the phone he
+            # had just said nobody answered).
+            return Reply(f"这件事不是在这里提交的，我这里查不到进度，已经请工作人员帮您查。\n{checked.text}")
         return Reply(
             f"您还没有在这里提交过预约或报修。之前打电话办的，请拨打 {office.phone}（值班手机 "
             f"{office.duty_phone}）查询。"

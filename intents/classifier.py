@@ -474,8 +474,9 @@ class Classifier:
                 else:
                     ev.keywords += 1
                 ev.longest = max(ev.longest, len(token))
-        if not any(ev.aliases for ev in evidence.values()):
-            # No service named exactly: maybe one typed with a wrong character of the same sound.
+        if not any(ev.aliases for item_id, ev in evidence.items() if not self._items[item_id].fallback):
+            # No service named exactly (上门 names only the catch-all: "生存认怔可以喊你们上门来帮我老伴
+            # 做不", blind batch 20): maybe one typed with a wrong character of the same sound.
             for item_id, length in self._homophones.find(norm).items():
                 if item_id in denied:  # denied or mentioned as context: not evidence by sound either
                     continue
@@ -532,6 +533,9 @@ class Classifier:
         if has_item:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
         out_of_scope = lexicon.out_of_scope.search(norm) is not None
+        closing = lexicon.closing.search(norm)
+        if closing and not lexicon.question.search(norm[: closing.start()].strip()):
+            return "greeting", 0.9  # what comes before the thanks asks nothing: a goodbye
         if not out_of_scope and lexicon.office.search(norm):
             return "office", 0.9
         if lexicon.general_consult.search(norm):

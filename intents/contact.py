@@ -189,7 +189,10 @@ def read_description(text: str) -> str:
 # street number. A bare floor or number ("3楼", "2号") is not: it may be a date or part of a question.
 _PLACE_SPECIFIC = re.compile(
     r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|室)|"
-    r"[\u4e00-\u9fff]{2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑)|[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号"
+    # A compound's own name before 小区, not "我们这个老小区" (a session-10 trial order got "们这个老小区"
+    # as its address and never asked for one).
+    r"(?:(?![这那个们我你他她的哪该此本])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑)|"
+    r"[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号"
 )
 # What may follow it and still be the place (楼道 of 2单元, 门口 of 5栋, the room 501).
 _PLACE_PART = re.compile(

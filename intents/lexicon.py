@@ -122,6 +122,7 @@ class Lexicon:
     office: re.Pattern[str]
     general_consult: re.Pattern[str]
     greeting: re.Pattern[str]
+    closing: re.Pattern[str]  # thanks that end a message: a goodbye, whatever office word came before
     greeting_only: re.Pattern[str]  # fullmatch
     greeting_lead: re.Pattern[str]  # greeting words that open a longer message ("你好 我想办护照")
     out_of_scope: re.Pattern[str]

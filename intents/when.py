@@ -133,7 +133,11 @@ _WEEKDAY = re.compile(
 )
 _WEEKEND = re.compile(r"(下下个?|下个?|这个?|本)?周末")
 _RELATIVE = re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))
-_FESTIVAL = re.compile("|".join(sorted(_FESTIVALS, key=len, reverse=True)))
+# "排元旦节目", "中秋晚会": what the booking is for, not the day it is wanted (a session-10 trial choir
+# booking for next Tuesday was asked which day it meant).
+_FESTIVAL = re.compile(
+    f"(?:{'|'.join(sorted(_FESTIVALS, key=len, reverse=True))})(?!节目|晚会|演出|联欢|汇演|表演|文艺|的节目)"
+)
 _PART = re.compile("|".join(sorted([*PARTS, *_DAY_PARTS], key=len, reverse=True)))
 _CLOCK = r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2})?\s*分?)"
 _CLOCK_RE = re.compile(_CLOCK)
@@ -256,12 +260,20 @@ def _the_moment_meant(text: str, now: datetime) -> str:
     return " ".join(kept) if kept and len(kept) < len(clauses) else text
 
 
-def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SERVICE_HOURS) -> Window | None:
+def read_window(
+    text: str,
+    now: datetime,
+    service_hours: tuple[time, time] = SERVICE_HOURS,
+    *,
+    unsaid_day: date | None = None,
+) -> Window | None:
     """The window a message names, or None when it names no day, part of day or time.
 
     A day alone is the whole day (fit_window clips it to service hours); a clock time is one hour
     from then; a range ("2点到4点") is kept as given. Raises WhenError for dates that do not exist
-    (2月30日) and WhenUnclear for times that must be asked again (过几天, a bare 8点).
+    (2月30日) and WhenUnclear for times that must be asked again (过几天, a bare 8点). `unsaid_day`
+    is the day meant when none is said: a booking's own day when only its hours are changed
+    ("改时间 是下午两点到五点" moved a session-10 trial booking from Tuesday to today).
     """
     text = _the_moment_meant(_digits(simplify(text)), now)
     tz = now.tzinfo
@@ -282,7 +294,7 @@ def read_window(text: str, now: datetime, service_hours: tuple[time, time] = SER
         if _ANY_TIME.search(text):
             raise WhenUnclear(f"好的，请定一个您方便的日子，{EXAMPLES}；想越快越好就说“尽快”。")
         return None
-    day = day or now.date()
+    day = day or unsaid_day or now.date()
     if span is not None:
         (start_hour, start_minute), (end_hour, end_minute) = span
         start = datetime.combine(day, time(start_hour, start_minute), tz)

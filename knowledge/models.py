@@ -198,6 +198,7 @@ CUE_NAMES = (
     "office",
     "general_consult",
     "greeting",
+    "closing",
     "out_of_scope",
 )
 

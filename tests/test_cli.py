@@ -57,7 +57,7 @@ def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subpro
 def test_handbook_check_prints_summary() -> None:
     result = run("handbook", "check")
     assert result.returncode == 0
-    assert "53 items in 6 categories" in result.stdout
+    assert "54 items in 6 categories" in result.stdout
 
 
 def test_handbook_check_prints_errors_for_broken_data(tmp_path) -> None:

@@ -139,7 +139,7 @@ async def test_the_list_and_the_preview_are_what_residents_receive(
     listing = await client.get("/console/handbook")
     page = await listing.text()
     assert listing.status == 200 and "第 1 版" in page
-    assert len(re.findall(r'<tr id="item-', page)) == len(handbook.items) == 53
+    assert len(re.findall(r'<tr id="item-', page)) == len(handbook.items) == 54
     item = handbook.item(ITEM)
     reply = checklist(item, handbook)
     size = len(reply.encode("utf-8"))

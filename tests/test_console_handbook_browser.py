@@ -99,7 +99,7 @@ def test_materials_edited_in_the_browser_reach_every_process_and_rollback_restor
         page.goto(served.link("陈书记"))
         page.click("header nav >> text=手册")
         page.wait_for_url(served.url + "/console/handbook")
-        assert page.locator("#handbook-items tbody tr").count() == 53
+        assert page.locator("#handbook-items tbody tr").count() == 54
         screenshots(page, "handbook")
         page.click("#item-residence_permit a")
         page.wait_for_url(served.url + "/console/handbook/item/residence_permit")

@@ -311,7 +311,7 @@ async def test_healthz_reports_the_store(make_client, store_kind, request) -> No
         "store_ok": True,
         "database_ok": None,
         "outbox_pending": None,
-        "handbook_items": 53,
+        "handbook_items": 54,
         "handbook_version": None,  # no database: the handbook the app was given
         "pid": os.getpid(),
     }

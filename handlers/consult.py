@@ -47,7 +47,42 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         if answered:
             ctx.conversation.enter(AFTER_ITEM, result.item)
             return Reply(answered)
+    if _card_just_sent(ctx, result.item) and not _asks_documents(ctx.message.text or "", ctx):
+        return await _not_again(ctx, result.item)
     return answer(ctx, result.item)
+
+
+def _asks_documents(text: str, ctx: Context) -> bool:
+    lexicon = ctx.services.classifier.lexicon
+    return lexicon.asks_documents(lexicon.normalize(text).replace(" ", ""))
+
+
+def _card_just_sent(ctx: Context, item_id: str) -> bool:
+    """Was the reply to the resident's last message this item's whole checklist? It was when that
+    message, too, was about this item and asked none of its facts or questions."""
+    if ctx.conversation.get(AFTER_ITEM) != item_id or not ctx.conversation.recent:
+        return False
+    previous = ctx.conversation.recent[-1]
+    before = ctx.services.classifier.classify(previous)
+    if before.intent != "consult" or before.item != item_id:
+        return False
+    item = ctx.services.handbook.item(item_id)
+    return facts.aspect_of(ctx, previous) is None and facts.own_answer(ctx, item, previous) is None
+
+
+async def _not_again(ctx: Context, item_id: str) -> Reply:
+    """The same item's whole checklist right after it was sent: the resident asked something the
+    card does not say plainly (session-10 trial I: "the same 30-line wall three times" was a dead end
+    in many conversations). Say which points can be asked, offer a person, and record the message
+    for the staff's review of unanswered questions."""
+    ctx.conversation.enter(AFTER_ITEM, item_id)
+    await directions.record(ctx, "again", (item_id,))
+    title = ctx.services.handbook.item(item_id).title
+    return Reply(
+        f"【{title}】上面的清单就是一般的要求，您问的这一点清单里可能没写清楚。\n"
+        "可以直接问其中一点，比如“要带什么”“在哪办”“要多久”“多少钱”“能不能上门”“可以代办不”；"
+        "想看完整清单回复“材料”；回复“人工”，请工作人员来回答您这个问题。"
+    )
 
 
 def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: str) -> Reply | None:

@@ -99,6 +99,7 @@ OUTCOME_NAMES = {
     "lonely": "陪伴",
     "referral": "转介",
     "life": "人生大事",
+    "again": "同一清单又问",
 }
 
 

@@ -131,3 +131,11 @@ async def test_calling_out_is_answered_warmly(say) -> None:
 async def test_a_question_or_request_outside_services_names_the_hotline(say, text) -> None:
     reply = await say(text)
     assert "12345" in reply and "我在呢" not in reply
+
+
+async def test_the_same_checklist_asked_again_is_recorded_for_review(say, desk, classifier) -> None:
+    assert "一次性告知" in await say("娃儿生了上户口要带啥子")
+    reply = await say("你还是没说清楚 我问的是娃儿户口在哪边派出所办 我们都不是本地人")
+    assert "一次性告知" not in reply and "人工" in reply
+    [group] = await recorded(desk, classifier)
+    assert group.outcome == "again" and group.count == 1

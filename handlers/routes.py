@@ -211,8 +211,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
     elif result.intent == "office" and aspect == "hours" and not _asks_the_centre(ctx, current, compact):
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
-    elif result.intent == "greeting" and aspect == "proxy":
-        pass  # "可以找人代申请不" after 临时救助: who may apply, not small talk (session-6 trial)
+    elif result.intent == "greeting" and (aspect == "proxy" or own_question):
+        pass  # "可以找人代申请不" after 临时救助: who may apply, not small talk (session-6 trial); "晓得了
+        # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
     if own_question:

@@ -117,7 +117,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     if placed and lexicon.question.search(norm) and not names_a_findable_place(text):
         placed = False
     field = "address" if placed and not asks_arrival else "detail"
-    if field == "detail" and guide is not None and re.search(guide.stand_down, norm):
+    # "消防来了…120拉到医院去了 现在窗子都开了 没事了" names places but says it is over (a session-10
+    # trial resident's was added to the ticket as the address).
+    if guide is not None and re.search(guide.stand_down, norm) and not asks_arrival:
         return await _stand_down(ctx, reported, text)
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     if field == "detail" and not (hazard and hazard_answer(hazard, norm.replace(" ", ""))):

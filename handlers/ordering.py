@@ -127,6 +127,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         lexicon.order_question.search(plain)
         or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
     )
+    if _GIVE_UP_THEN_CONFIRM.match(plain):
+        plain = _GIVE_UP_THEN_CONFIRM.sub("", plain, count=1)  # "算了确认": 算了 (never mind), then 确认
     if lexicon.order_cancel.match(plain) or _CANCELLED_AT_END.search(plain):
         # The form is dropped but not the subject: "好久能拿到" next is still about this item.
         ctx.conversation.enter(AFTER_ITEM, draft.item)
@@ -328,6 +330,9 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
     return None
 
 
+# "算了确认 你们自己看地址那栏嘛": 算了 gives up arguing, 确认 submits (a session-10 trial resident's
+# repair was dropped as cancelled).
+_GIVE_UP_THEN_CONFIRM = re.compile(r"^(算了|好嘛|行嘛|随便)[\s,，。!！]*(?=确认|提交)")
 _DIGITS = re.compile(r"[\d\-–— ]{7,}")
 _CLAUSE = re.compile(r"[，,；;。\s]+")
 # "我是他女儿 电话139…": who they are to the person, not a name.

@@ -23,6 +23,7 @@ from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
 from intents.contact import looks_like_address, names_a_findable_place, names_a_place
 from intents.danger import Danger
+from intents.normalize import simplify
 from knowledge.emergency import EmergencyNumber, Hazard
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,13 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
     """The advice first; then, when the community acts, the ticket that backs the promise. Either
     way the next messages stay with the emergency (add_details): a trial resident who smelt gas at
     home asked for the number again and for someone to come, and got the office hours."""
+    reported = ctx.conversation.get(EMERGENCY)
+    if reported is not None and reported.kind == danger.hazard.kind:
+        # "120打了…是不是中风了 我要不要给他吃点速效救心丸": the same emergency, talked about again —
+        # its question answered and its ticket added to, not the first reply again (session-10 trial J).
+        followed = await add_details(ctx, reported)
+        if followed is not None:
+            return followed
     lines = [first_lines(danger)]
     ticket_number = await _open_ticket(ctx, danger.hazard) if danger.community_acts else None
     if ticket_number is not None:
@@ -122,7 +130,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     if guide is not None and re.search(guide.stand_down, norm) and not asks_arrival:
         return await _stand_down(ctx, reported, text)
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
-    if field == "detail" and not (hazard and hazard_answer(hazard, norm.replace(" ", ""))):
+    if field == "detail" and not (hazard and hazard_answer(hazard, norm.replace(" ", ""), simplify(text))):
         result = ctx.services.classifier.classify(text)
         if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
             ctx.conversation.forget()
@@ -132,7 +140,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         return None
     plain = ctx.services.classifier.normalize(text).replace(" ", "")
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
-    answer = hazard_answer(hazard, plain)
+    answer = hazard_answer(hazard, plain, simplify(text).replace(" ", ""))
     if answer:
         again = f"{answer}\n{again}"
     if not reported.number:
@@ -207,9 +215,12 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     )
 
 
-def hazard_answer(hazard: Hazard, plain: str) -> str | None:
-    """The emergency's own answer to what was asked ("能不能给他喝水"), or None."""
-    return next((answer for ask, answer in hazard.questions if re.search(ask, plain)), None)
+def hazard_answer(hazard: Hazard, *texts: str) -> str | None:
+    """The emergency's own answer to what was asked ("能不能给他喝水"), or None. Asked of the
+    normalised text and of the text as written: normalising drops 喂 as a filler ("救心丸到底喂不喂")."""
+    return next(
+        (answer for ask, answer in hazard.questions if any(re.search(ask, text) for text in texts)), None
+    )
 
 
 STAND_DOWN_REACH = timedelta(hours=1)

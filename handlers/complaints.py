@@ -23,10 +23,10 @@ from desk import complaints
 from desk.masking import mask_text
 from desk.states import OPEN_STATES
 from handlers import rate
-from handlers.conversation import HANDED_OFF
+from handlers.conversation import AFTER_ITEM, HANDED_OFF
 from handlers.types import Context, Reply
 from intents.normalize import simplify
-from knowledge import Office
+from knowledge import Item, Office
 
 if TYPE_CHECKING:
     from desk.desk import Ticket
@@ -165,7 +165,27 @@ async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
         if item is not None and waiting[0].item_id != item:
             return None  # "单元门口垃圾好几天没人收" while a light repair waits: a new report
         parent = waiting[0]
-    return await lodge_text(ctx, complaint.text, parent)
+    lodged = await lodge_text(ctx, complaint.text, parent)
+    fix = _problem_to_fix(ctx, complaint.text) if parent is None else None
+    if fix is None:
+        return lodged
+    # "下水道堵了 粪水从地漏冒出来 你们到底管不管": the complaint goes to the secretary, and the
+    # problem itself can be fixed now — a reply away (a trial-J resident waited five days for an
+    # answer to a complaint while the sewage kept rising).
+    ctx.conversation.enter(AFTER_ITEM, fix.id)
+    return Reply(f"{lodged.text}\n问题还没解决的，回复“报修”，马上帮您登记【{fix.title}】派人处理。")
+
+
+def _problem_to_fix(ctx: Context, text: str) -> Item | None:
+    """The repair-type item (problem reports: default_intent order) a complaint's own problem is."""
+    classifier = ctx.services.classifier
+    result = classifier.classify(text)
+    items = ctx.services.handbook.items
+    found = (items[i] for i in classifier.items_in(text) if i in items)
+    item = items.get(result.item or "") or next(found, None)
+    if item is None or item.default_intent != "order" or item.order is None:
+        return None
+    return item if classifier.lexicon.problem.search(classifier.normalize(text)) else None
 
 
 async def lodge_text(ctx: Context, text: str, parent: Ticket | None = None) -> Reply:

@@ -274,6 +274,8 @@ def booking_without_item(ctx: Context) -> tuple[str, ...] | None:
     lexicon = ctx.services.classifier.lexicon
     if lexicon.normalize(ctx.message.text or "") not in lexicon.follow_up:
         return None
+    if ctx.services.classifier.classify(ctx.message.text or "").named:
+        return None  # "报修" alone names its service: the repair order, not "which one?"
     handbook = ctx.services.handbook
     choice = ctx.conversation.get(CHOOSING)
     listed = choice.options if choice is not None else BOOKED_MOST

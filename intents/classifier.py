@@ -334,6 +334,15 @@ class Classifier:
             # "助餐几点到几点": a named service's hours are that service's, not the office's
             # (session-9 trial H: a resident asking about meals got the office hours).
             and not (named and learned_intent == "office")
+            # "粪水还在冒 我要的是马上来人通": a problem happening now, in a repair item's words, with no
+            # other agency's word — a report, however unsure the model is of its wording (trial J).
+            and not (
+                learned_intent == "unknown"
+                and listed is None
+                and item is not None
+                and self._items[item].default_intent == "order"
+                and self.lexicon.problem.search(norm) is not None
+            )
         )
         if overridden or (
             intent == "unknown"

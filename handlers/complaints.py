@@ -166,7 +166,7 @@ async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
             return None  # "单元门口垃圾好几天没人收" while a light repair waits: a new report
         parent = waiting[0]
     lodged = await lodge_text(ctx, complaint.text, parent)
-    fix = _problem_to_fix(ctx, complaint.text) if parent is None else None
+    fix = _problem_to_fix(ctx, complaint.text, named) if parent is None else None
     if fix is None:
         return lodged
     # "下水道堵了 粪水从地漏冒出来 你们到底管不管": the complaint goes to the secretary, and the
@@ -176,12 +176,13 @@ async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:
     return Reply(f"{lodged.text}\n问题还没解决的，回复“报修”，马上帮您登记【{fix.title}】派人处理。")
 
 
-def _problem_to_fix(ctx: Context, text: str) -> Item | None:
-    """The repair-type item (problem reports: default_intent order) a complaint's own problem is."""
+def _problem_to_fix(ctx: Context, text: str, named: tuple[str, ...]) -> Item | None:
+    """The repair-type item (problem reports: default_intent order) a complaint's own problem is;
+    `named`: the items the complaint's words name (items_in, already read by lodge)."""
     classifier = ctx.services.classifier
     result = classifier.classify(text)
     items = ctx.services.handbook.items
-    found = (items[i] for i in classifier.items_in(text) if i in items)
+    found = (items[i] for i in named if i in items)
     item = items.get(result.item or "") or next(found, None)
     if item is None or item.default_intent != "order" or item.order is None:
         return None

@@ -130,7 +130,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     if guide is not None and re.search(guide.stand_down, norm) and not asks_arrival:
         return await _stand_down(ctx, reported, text)
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
-    if field == "detail" and not (hazard and hazard_answer(hazard, norm.replace(" ", ""), simplify(text))):
+    plain = norm.replace(" ", "")
+    answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
+    if field == "detail" and answer is None:
         result = ctx.services.classifier.classify(text)
         if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
             ctx.conversation.forget()
@@ -138,9 +140,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     if guide is None or hazard is None:
         ctx.conversation.forget()
         return None
-    plain = ctx.services.classifier.normalize(text).replace(" ", "")
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
-    answer = hazard_answer(hazard, plain, simplify(text).replace(" ", ""))
     if answer:
         again = f"{answer}\n{again}"
     if not reported.number:

@@ -34,7 +34,7 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
             return asked
         text = ctx.message.text
         elsewhere = _MADE_ELSEWHERE.search(text) or ctx.services.classifier.items_in(text)
-        checked = await complaints.hand_off(ctx, ctx.message.text) if elsewhere else None
+        checked = await complaints.hand_off(ctx, text) if elsewhere else None
         if checked is not None:
             # "十月底在窗口交的低保申请…到底批没批": made at the window or by phone, so nothing here to
             # show — a person looks it up (a session-10 trial resident was sent back to the phone he

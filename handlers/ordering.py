@@ -186,12 +186,19 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             return declined
     if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft.asking, text)):
         return _ask(ctx, draft, draft.asking, [_brief_answer(ctx, item, draft.asking, plain)])
+    # "你们周六上班不" at the time question names a day and asks about the office: read as the
+    # time wanted (the read-back lets them change it) and the question answered too.
+    aside = (
+        [_brief_answer(ctx, item, draft.asking, plain)]
+        if asks and draft.asking == "time" and ctx.services.classifier.classify(plain).intent == "office"
+        else []
+    )
     try:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
-        return _ask(ctx, draft, draft.asking, [str(exc)])
+        return _ask(ctx, draft, draft.asking, [*aside, str(exc)])
     notes = _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address") else []
-    return _next(ctx, item, draft, notes)
+    return _next(ctx, item, draft, [*aside, *notes])
 
 
 # A first message's clock time is the one wanted only beside a day or a wish for a visit: in "楼上
@@ -463,16 +470,39 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     if intent != "office" and (lexicon.asks_documents(plain) or lexicon.asks_documents(spoken)):
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
-        return f"社区电话 {office.phone}，{office.hours.get('weekdays', '')}。"
+        return _office_line(office, spoken)
     # Another item only when named or sure ("户口要咋个销" mid-way through the funeral grant): "确认
     # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
     other = result.named or result.confidence >= facts.SURE_OTHER_ITEM
     asked = (ctx.services.handbook.items.get(result.item or "") if other else None) or item
+    # The fact asked ("是不是要住满半年", "要好久才办得下来"), not always the documents: a trial
+    # resident asking who qualifies mid-booking was told what to bring; a wait asked before anything
+    # is submitted is this item's time limit, not a progress question.
+    aspects = facts.aspects_of(ctx, plain)
+    if intent in ("consult", "order", "status", "unknown") and aspects and aspects[0] != facts.DOCUMENTS:
+        answered = facts.fact(asked, aspects[0], ctx.services.handbook, aspects[1:])
+        if answered:
+            return answered.replace(facts.MORE, "提交后" + facts.MORE)
     if intent in ("consult", "order"):
         documents = "、".join(d.name for d in asked.documents[:3])
         more = "等" if len(asked.documents) > 3 else ""
         return f"【{asked.title}】要带：{documents}{more}。提交后回复“材料”看完整清单。"
     return f"这个问题提交后可以再问我，或打社区电话 {office.phone}。"
+
+
+# "你们周六上班不" mid-booking asks about the weekend: its duty hours are the answer, not only the weekdays'.
+_ASKS_WEEKEND = re.compile(r"周六|周日|周天|周末|星期[六天日]|礼拜[六天日]")
+_ASKS_LUNCH = re.compile(r"中午|午休")
+
+
+def _office_line(office: Any, spoken: str) -> str:
+    """The office's phone and the hours the question is about (weekdays; weekend or lunch duty)."""
+    hours = [office.hours.get("weekdays", "")]
+    if _ASKS_WEEKEND.search(spoken) and office.hours.get("weekend_duty"):
+        hours.append(office.hours["weekend_duty"])
+    if _ASKS_LUNCH.search(spoken) and office.hours.get("lunch_duty"):
+        hours.append(office.hours["lunch_duty"])
+    return f"社区电话 {office.phone}，{'；'.join(h for h in hours if h)}。"
 
 
 def _declined_name(ctx: Context, draft: OrderDraft, plain: str) -> Reply | None:

@@ -161,6 +161,10 @@ class Classifier:
         found = self.life_events.find(norm)
         return found[0] if found is not None else self._guess(self._events, "event", norm, SURE_EVENT)
 
+    def _life_situation(self, norm: str) -> bool:
+        """A life event listed in so many words (or guessed) and no other agency's word beside it."""
+        return self.life_event(norm) is not None and self.referrals.find(norm) is None
+
     def referral(self, norm: str, sure: float = 0.6) -> Referral | None:
         """The other agency a normalised message belongs to: a listed word, else the model's guess
         when it is at least `sure` of it."""
@@ -227,6 +231,10 @@ class Classifier:
     def _classify(self, text: str) -> Classification:
         norm = self.normalize(text)
         result = self._read(text, norm)
+        if result.intent == "unknown" and self._life_situation(norm):
+            # "刚生了娃", "屋头老人越来越糊涂了…不晓得咋个办": a life event is a question about our
+            # services (its list of items answers it), not another agency's business (blind batch 22).
+            return Classification(text, "consult", None, result.confidence)
         lead = self.lexicon.greeting_lead.match(norm)
         if result.intent != "greeting" or lead is None or lead.end() >= len(norm):
             return result

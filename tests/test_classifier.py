@@ -285,6 +285,27 @@ def test_cues_of_blind_batch_13_read_as_residents_mean_them(
     assert classifier.classify(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("活动室不订了", "cancel"),  # saying they no longer want it: their own booking
+        ("托管班不报了 娃儿外婆过来带", "cancel"),
+        ("就业创业证办起没", "status"),  # 办起 = 办好
+        ("电子阅览室可以直接去不 要不要预约", "consult"),  # 要不要 asks; it cancels nothing
+        ("跟物业扯皮扯了半年了 社区能调解这种不", "consult"),  # 能…不 asks whether
+        ("请问上门办事的话周末来不来", "consult"),  # 来不来 asks
+        ("独居老人探访是好久来一次", "consult"),  # how often, not when their visit comes
+        ("我要签家庭医生", "order"),
+        ("刚生了娃", "consult"),  # a life event: our services, not another agency's business
+        ("能不能帮我约个上门", "order"),  # a polite request stays a request
+    ],
+)
+def test_cues_of_blind_batch_22_read_as_residents_mean_them(
+    classifier: Classifier, text: str, intent: str
+) -> None:
+    assert classifier.classify(text).intent == intent
+
+
 def test_the_rules_read_a_cancel_in_a_hypothetical_as_a_question(classifier: Classifier) -> None:
     text = "万一那天去不了 预约的活动室咋个取消"
     norm = classifier.normalize(text)

@@ -92,7 +92,9 @@ def classifier(handbook: Handbook) -> Classifier:
 
 @pytest.fixture(scope="session")
 def services(handbook: Handbook, classifier: Classifier) -> Services:
-    return Services(handbook, classifier)
+    """On a weekday morning, whatever the machine's clock says: answers about today ("中午能办吗")
+    depend on the day, and a run after midnight Beijing time on a Friday read Saturday's duty."""
+    return Services(handbook, classifier, clock=lambda: WEDNESDAY_MORNING.astimezone(UTC))
 
 
 def _redis_problem() -> str | None:
@@ -331,6 +333,7 @@ class FakeClock:
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Saturday lunchtime: weekend duty (5+2) is on; the example rota swaps 王芳 for 赵磊 that day.
 SATURDAY_LUNCH = datetime(2026, 11, 28, 12, 30, tzinfo=SHANGHAI)
+WEDNESDAY_MORNING = datetime(2026, 12, 2, 10, 15, tzinfo=SHANGHAI)
 EXAMPLE_ROTA = Path(__file__).resolve().parents[1] / "examples" / "rota.yaml"
 
 

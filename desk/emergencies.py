@@ -37,6 +37,15 @@ class Emergency:
     description: str  # the resident's own words
 
 
+KEY_PREFIX = "sos-"  # an emergency ticket's request key starts with this
+
+
+def is_emergency(ticket: Ticket) -> bool:
+    """Opened by an emergency report, not by an order: a booking of the same item minutes later is
+    not a second copy of it (a trial resident's false alarm blocked his real visit booking)."""
+    return (ticket.request_key or "").startswith(KEY_PREFIX)
+
+
 async def report(
     desk: ServiceDesk, resident: str, emergency: Emergency, limits: Limits, request_key: str
 ) -> Ticket:

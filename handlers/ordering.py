@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from desk import emergencies
 from desk.desk import Limits
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from handlers import consult, facts, order, profile, render
@@ -533,7 +534,7 @@ async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
     open_ones = [
         t
         for t in await desk.tickets_since(ctx.message.resident, since, draft.item)
-        if t.state in OPEN_STATES and t.request_key != draft.key
+        if t.state in OPEN_STATES and t.request_key != draft.key and not emergencies.is_emergency(t)
     ]
     if not open_ones:
         return None

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 
+from desk import emergencies
 from desk.desk import Limits
 from desk.emergencies import Emergency
 from desk.refusals import Refused
@@ -95,7 +96,10 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
     key = hashlib.sha256(f"{ctx.message.resident}\n{ctx.message.text}".encode()).hexdigest()[:32]
     try:
         ticket = await desk.report_emergency(
-            ctx.message.resident, emergency, Limits(claim_minutes=hazard.claim_minutes), "sos-" + key
+            ctx.message.resident,
+            emergency,
+            Limits(claim_minutes=hazard.claim_minutes),
+            emergencies.KEY_PREFIX + key,
         )
     except Exception:  # the advice must reach the resident even when the database does not answer
         log.exception("emergency ticket for %s could not be opened", hazard.kind)

@@ -390,6 +390,29 @@ def _minutes(text: str | None) -> int:
 
 
 def _read_day(text: str, today: date) -> date | None:
+    """The day a message names; a weekday said beside a date or 明天 that it contradicts ("明天星期六"
+    said after midnight on Saturday: a trial resident was answered for Sunday) is asked again."""
+    weekday = _WEEKDAY.search(text)
+    if weekday is None or _WEEKDAY.search(text[weekday.end() :]):
+        return _named_day(text, today)
+    said = _weekday(today, weekday.group(1) or "", _WEEKDAY_NUMBER[weekday.group(2)])
+    day = _named_day(text[: weekday.start()] + " " + text[weekday.end() :], today)
+    if day is None:
+        return said  # the weekday is the only day named: "周六上午"
+    if said.weekday() != day.weekday():
+        raise WhenUnclear(
+            f"{_day_text(day, today)}是周{WEEKDAY_NAMES[day.weekday()]}，“{weekday.group()}”是"
+            f"{_day_text(said, today)}，您要约哪一天？请说一个日子，{EXAMPLES}。"
+        )
+    return day
+
+
+def _day_text(day: date, today: date) -> str:
+    relative = {0: "（今天）", 1: "（明天）", 2: "（后天）"}.get((day - today).days, "")
+    return f"{day.month}月{day.day}日{relative}"
+
+
+def _named_day(text: str, today: date) -> date | None:
     match = _FULL_DATE.search(text)
     if match:
         return _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))

@@ -94,7 +94,9 @@ def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: 
     handbook = ctx.services.handbook
     answered: list[tuple[Item, str]] = []
     for item in (handbook.item(item_id) for item_id in options):
-        line = facts.own_answer(ctx, item, text)
+        # The item's own question, else the documents of it the message asks about ("只有个租房合同
+        # 行不行" after the moving-in list: trial K).
+        line = facts.own_answer(ctx, item, text) or "\n".join(facts.documents_named(ctx, item, text))
         if line and len(_several([*answered, (item, line)]).encode("utf-8")) <= MAX_REPLY_BYTES:
             answered.append((item, line))
     if not answered:

@@ -91,6 +91,18 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     return None
 
 
+def asked_words(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
+    """The ask words of the item's own questions that the message says (normalised)."""
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(text).replace(" ", "")
+    return tuple(
+        word
+        for question in item.questions
+        for word in _asked_by(lexicon.normalize, question.ask)
+        if word and word in plain
+    )
+
+
 def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> str | None:
     """The card fact the rest of the message (the question's words taken out) asks, if any."""
     asked = (a for a, pattern in aspects if a in _ALSO_ASKED and pattern.search(rest))
@@ -116,6 +128,41 @@ def yes_no_question(ctx: Context, item: Item, text: str) -> str | None:
     if not _ASKS_WHETHER.search(compact) and not any(_YES_NO.search(c) for c in normalized.split()):
         return None
     return question_answer(ctx, item, text)
+
+
+# Words too general to name one document ("证明" is in half the lists); a document is named by its
+# own words (租房合同, 房产证, 结婚证).
+_NOT_A_DOCUMENT_WORD = frozenset(
+    {"证明", "复印件", "原件", "材料", "证件", "资料", "一份", "本人", "要带", "带上"}
+)
+# The message asks about a document, or says it lacks one: "光有租房合同可不可以办", "房产证我莫得".
+_ASKS_ABOUT_A_DOCUMENT = re.compile(
+    r"[?？]|吗|不$|不[，,。 ]|行不行|可不可以|可以不|能不能|要不要|够不够|算不算|怎么|咋"
+    r"|只有|光有|没有|没得|莫得|丢了|掉了"
+)
+
+
+def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
+    """The item's documents that a question names, each as the checklist lists it with what may
+    stand in for it: "光有租房合同可不可以办", "房东的房产证复印件我莫得" after the residence
+    registration (trial K: the first got the whole checklist again, the second the property item)."""
+    classifier = ctx.services.classifier
+    compact = classifier.lexicon.normalize(text).replace(" ", "")
+    if not item.documents or not _ASKS_ABOUT_A_DOCUMENT.search(compact):
+        return []
+    words = {w for w in classifier.tokens(text) if len(w) >= 2 and w not in _NOT_A_DOCUMENT_WORD}
+    longest = {
+        index: max((len(w) for w in words if w in d.name or w in (d.note or "")), default=0)
+        for index, d in enumerate(item.documents)
+    }
+    # Only the documents the most telling word names: 房产证 names the proof of address, while 合同
+    # alone would add the employment proof (劳动合同) to it.
+    best = max(longest.values(), default=0)
+    return [render.document_line(d) for i, d in enumerate(item.documents) if best and longest[i] == best]
+
+
+def document_answer(item: Item, lines: list[str]) -> str:
+    return f"【{item.title}】要带的材料里：\n" + "\n".join(lines) + f"\n{MORE}"
 
 
 @functools.lru_cache(maxsize=1024)

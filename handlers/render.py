@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.types import MAX_REPLY_BYTES
-from knowledge import Handbook, Item, Office
+from knowledge import Document, Handbook, Item, Office
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 
@@ -31,7 +31,20 @@ def hours_text(item: Item, office: Office) -> str:
     """When it can be done. Lunchtime and weekend duty are the community station's: said only for
     items done there (a trial saw "中午、周末有人值班" after a police station's and a school's hours)."""
     when = item.when or office.hours["weekdays"]
-    return f"{when}；中午、周末有人值班" if item.where.place == "community" else when
+    if item.where.place != "community":
+        return when
+    # Whether the duty staff can finish it, not only that someone is there: "周末值班的人能不能给我
+    # 办登记" was answered twice with "有人值班" (trial K). Items done on the spot can be; the rest
+    # are taken in and done on a working day.
+    if item.time_limit.kind == "immediate":
+        return f"{when}；中午、周末值班时也能办"
+    return f"{when}；中午、周末有人值班，可以先交材料"
+
+
+def document_line(document: Document, *, with_note: bool = True) -> str:
+    """One document as the checklist lists it: name, form and count, then what may stand in for it."""
+    line = f"{document.name}（{document.form}{document.count}份）"
+    return line + (f"：{document.note}" if with_note and document.note else "")
 
 
 def time_limit_text(item: Item) -> str:
@@ -52,12 +65,7 @@ def checklist(item: Item, handbook: Handbook, *, complete: bool = False) -> str:
     def documents(with_notes: bool) -> list[str]:
         if not item.documents:
             return ["不用带材料，说清楚位置和情况就行"]
-        return numbered(
-            [
-                f"{d.name}（{d.form}{d.count}份）" + (f"：{d.note}" if with_notes and d.note else "")
-                for d in item.documents
-            ]
-        )
+        return numbered([document_line(d, with_note=with_notes) for d in item.documents])
 
     def build(*, notes: bool, steps: bool, eligibility: int, doc_notes: bool, online: bool) -> str:
         parts = [f"【{item.title}】一次性告知", "一、要带的材料：", *documents(doc_notes)]

@@ -216,10 +216,15 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
-    if own_question:
+    if own_question and not _named_outside(ctx, result, item, facts.asked_words(ctx, current, text)):
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
-        # item's word (户口) in passing.
+        # item's word (户口) in passing; not when another service is named beside the question's
+        # words ("我是问居住登记 光有租房合同可不可以办" after school enrolment: trial K).
         return item, QUESTION
+    if facts.documents_named(ctx, current, text) and not facts.aspects_of(ctx, text):
+        # "光有租房合同可不可以办", "房产证复印件我莫得": a document of this item, even one that is
+        # another item's name (房产证), asked about (trial K).
+        return item, DOCUMENT
     if _new_subject(classifier, compact, current):
         return None  # "打预防针的本本在哪里办" after 生育津贴: another place's business
     named_other = result.named and result.item != item
@@ -237,6 +242,17 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 
 
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
+DOCUMENT = "document"  # the aspect of a follow-up that names one of the item's documents
+
+
+def _named_outside(ctx: Context, result: Classification, item: str, words: tuple[str, ...]) -> bool:
+    """Does the message name another service by a name that is not part of the question's words?"""
+    if not result.named or result.item in (None, item):
+        return False
+    normalize = ctx.services.classifier.normalize
+    compact = normalize(result.text).replace(" ", "")
+    names = (normalize(alias).replace(" ", "") for alias in ctx.services.handbook.item(result.item).aliases)
+    return any(name and name in compact and not any(name in word for word in words) for name in names)
 
 
 def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:
@@ -279,6 +295,9 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
     handbook = ctx.services.handbook
     if aspect == QUESTION:
         answered = facts.question_answer(ctx, handbook.item(item_id), _text(ctx))
+    elif aspect == DOCUMENT:
+        item = handbook.item(item_id)
+        answered = facts.document_answer(item, facts.documents_named(ctx, item, _text(ctx)))
     else:
         also = facts.aspects_of(ctx, _text(ctx))
         answered = facts.fact(handbook.item(item_id), aspect, handbook, also) if aspect else None

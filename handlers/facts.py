@@ -91,18 +91,6 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     return None
 
 
-def asked_words(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
-    """The ask words of the item's own questions that the message says (normalised)."""
-    lexicon = ctx.services.classifier.lexicon
-    plain = lexicon.normalize(text).replace(" ", "")
-    return tuple(
-        word
-        for question in item.questions
-        for word in _asked_by(lexicon.normalize, question.ask)
-        if word and word in plain
-    )
-
-
 def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> str | None:
     """The card fact the rest of the message (the question's words taken out) asks, if any."""
     asked = (a for a, pattern in aspects if a in _ALSO_ASKED and pattern.search(rest))
@@ -135,6 +123,9 @@ def yes_no_question(ctx: Context, item: Item, text: str) -> str | None:
 _NOT_A_DOCUMENT_WORD = frozenset(
     {"证明", "复印件", "原件", "材料", "证件", "资料", "一份", "本人", "要带", "带上"}
 )
+# A word names a paper by its head noun (房产证, 租房合同, 社保卡, 户口簿, 照片); "没有", "可以" in a
+# document's note name none (a trial resident's "冰箱头啥子都莫得" got the pension documents).
+_DOCUMENT_HEAD = re.compile(r"(证|卡|簿|本|书|单|表|照|照片|合同|协议|凭证|发票|存折|病历|报告)$")
 # The message asks about a document, or says it lacks one: "光有租房合同可不可以办", "房产证我莫得".
 _ASKS_ABOUT_A_DOCUMENT = re.compile(
     r"[?？]|吗|不$|不[，,。 ]|行不行|可不可以|可以不|能不能|要不要|够不够|算不算|怎么|咋"
@@ -150,7 +141,15 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
     compact = classifier.lexicon.normalize(text).replace(" ", "")
     if not item.documents or not _ASKS_ABOUT_A_DOCUMENT.search(compact):
         return []
-    words = {w for w in classifier.tokens(text) if len(w) >= 2 and w not in _NOT_A_DOCUMENT_WORD}
+    own_names = [classifier.normalize(alias).replace(" ", "") for alias in (item.title, *item.aliases)]
+    words = {
+        w
+        for w in classifier.tokens(text)
+        if len(w) >= 2
+        and w not in _NOT_A_DOCUMENT_WORD
+        and _DOCUMENT_HEAD.search(w)
+        and not any(w in name for name in own_names)  # "房产证咋个办": the item itself, not its papers
+    }
     longest = {
         index: max((len(w) for w in words if w in d.name or w in (d.note or "")), default=0)
         for index, d in enumerate(item.documents)

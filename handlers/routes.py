@@ -216,10 +216,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
-    if own_question and not _named_outside(ctx, result, item, facts.asked_words(ctx, current, text)):
+    if own_question:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
-        # item's word (户口) in passing; not when another service is named beside the question's
-        # words ("我是问居住登记 光有租房合同可不可以办" after school enrolment: trial K).
+        # item's word (户口) in passing.
         return item, QUESTION
     if facts.documents_named(ctx, current, text) and not facts.aspects_of(ctx, text):
         # "光有租房合同可不可以办", "房产证复印件我莫得": a document of this item, even one that is
@@ -243,16 +242,6 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
 DOCUMENT = "document"  # the aspect of a follow-up that names one of the item's documents
-
-
-def _named_outside(ctx: Context, result: Classification, item: str, words: tuple[str, ...]) -> bool:
-    """Does the message name another service by a name that is not part of the question's words?"""
-    if not result.named or result.item in (None, item):
-        return False
-    normalize = ctx.services.classifier.normalize
-    compact = normalize(result.text).replace(" ", "")
-    names = (normalize(alias).replace(" ", "") for alias in ctx.services.handbook.item(result.item).aliases)
-    return any(name and name in compact and not any(name in word for word in words) for name in names)
 
 
 def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:

@@ -344,7 +344,9 @@ _GIVE_UP_THEN_CONFIRM = re.compile(r"^(算了|好嘛|行嘛|随便)[\s,，。!�
 _DIGITS = re.compile(r"[\d\-–— ]{7,}")
 _CLAUSE = re.compile(r"[，,；;。\s]+")
 # "我是他女儿 电话139…": who they are to the person, not a name.
-_NOT_A_NAME = re.compile(r"^(他|她|我|你)|女儿|儿子|家属|亲戚|孙|老伴|邻居|朋友|电话|手机|号码|地址|住")
+_NOT_A_NAME = re.compile(
+    r"^(他|她|我|你)|女儿|儿子|家属|亲戚|孙(子|女|儿)|老伴|邻居|朋友|电话|手机|号码|地址|住"
+)
 
 
 def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:

@@ -60,10 +60,11 @@ def read_name(text: str) -> str:
     # "我叫刘建华，我爸叫刘德贵" / "我姓周 周德明": the resident's own name is the first clause that
     # is one (a trial resident was asked again for both).
     clauses = (plain, *_CLAUSES.split(plain))
-    for clause in clauses:  # a whole name first ("我姓周 周德明" → 周德明), then a surname alone
-        name = _one_name(clause, surname_alone=False)
-        if name:
-            return name
+    # A whole name first ("我姓周 周德明" → 周德明), then a surname alone; a full name before a
+    # familiar one said beside it ("老赵 赵国强": a trial ticket was made out to 老赵).
+    names = [name for clause in clauses if (name := _one_name(clause, surname_alone=False))]
+    if names:
+        return next((name for name in names if not _FAMILIAR.match(name)), names[0])
     for clause in clauses:
         name = _one_name(clause, surname_alone=True)
         if name:
@@ -72,6 +73,9 @@ def read_name(text: str) -> str:
 
 
 _CLAUSES = re.compile(r"[，,；;。\s]+")
+_FAMILIAR = re.compile(
+    r"^(老|小|阿)[\u4e00-\u9fff]$|(阿姨|大爷|大妈|孃孃|嬢嬢|婆婆|爷爷|奶奶|师傅|大哥|大姐)$"
+)
 
 # "我是王秀英 想预约…", "本人李德明，要开个证明": a name introduced inside a longer first message.
 _INTRODUCED = re.compile(r"(?:我叫|我的?名字(?:叫|是)|我是|我姓|本人|免贵姓)\s*")
@@ -161,8 +165,12 @@ def names_a_findable_place(text: str) -> bool:
 
 
 # The words around an answer ("地址改一下，是阳光苑3栋", "我住在…", "情况是…"): staff get the value only.
+# "刚才说了的嘛 幸福小区5栋…" (said crossly) leads in too; "下" alone does not: it begins 下水道
+# (a trial ticket read "水道堵了").
 _LEAD_IN = re.compile(
-    r"^[\s，,。：:、了啦的吧呢啊一下]*(?:(?:我家?|家里?)?(?:住在|住|在)|地址(?:是|在)?|住址(?:是)?|情况是|是在|是|就是)?[\s，,。：:、]*"
+    r"^(?:[\s，,。：:、了啦的吧呢啊]|一下(?!子))*"
+    r"(?:(?:刚才|前面|之前|上面|早就)(?:都|已经)?(?:说|讲|发)(?:了|过)(?:的)?(?:嘛|噻|啊|呀|哦|撒)?[\s，,。：:、]*)?"
+    r"(?:(?:我家?|家里?)?(?:住在|住|在)|地址(?:是|在)?|住址(?:是)?|情况是|是在|是|就是)?[\s，,。：:、]*"
 )
 
 

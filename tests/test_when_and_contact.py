@@ -6,7 +6,14 @@ from datetime import datetime, time
 
 import pytest
 
-from intents.contact import ContactError, introduced_name, read_address, read_mobile, read_name
+from intents.contact import (
+    ContactError,
+    introduced_name,
+    read_address,
+    read_description,
+    read_mobile,
+    read_name,
+)
 from intents.when import WhenError, WhenUnclear, Window, first_fit, fit_window, read_window
 from knowledge import Handbook
 from tests.conftest import SHANGHAI
@@ -158,3 +165,13 @@ def test_names_and_addresses() -> None:
 def test_a_name_introduced_in_a_longer_message(text: str, name: str | None) -> None:
     """A session-7 trial resident who opened with her name was asked for it again."""
     assert introduced_name(text) == name
+
+
+def test_values_keep_their_words_and_lose_only_the_lead_in() -> None:
+    """Trial K: a ticket read "水道堵了", an address began "刚才说了的嘛", a name was the nickname."""
+    assert read_description("下水道堵了 污水漫出来") == "下水道堵了 污水漫出来"
+    assert read_description("一下子就坏了") == "一下子就坏了"
+    assert read_address("刚才说了的嘛 幸福小区5栋1单元102") == "幸福小区5栋1单元102"
+    assert read_address("我住在阳光苑3栋") == "阳光苑3栋"
+    assert read_name("老赵 赵国强") == "赵国强"
+    assert read_name("老赵") == "老赵"

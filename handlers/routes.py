@@ -88,12 +88,27 @@ def staff_command(ctx: Context) -> staff.StaffCommand | None:
 
 
 def danger_of(ctx: Context) -> Danger | None:
-    """Danger to life or property in the message; never a staff command ("办结 N 燃气已关")."""
+    """Danger to life or property in the message; never a staff command ("办结 N 燃气已关"). During
+    an emergency, a question its own advice answers ("要不要把门撬开" about the gas next door) or a
+    fear of another danger ("会不会在屋头晕倒了") is about that emergency: the details route answers
+    it (trial K: a resident asking whether to force the door got the fall script twice)."""
     detector = ctx.services.classifier.danger
     text = _text(ctx)
     if detector is None or staff.parse(text) is not None:
         return None
-    return detector.detect(text)
+    found = detector.detect(text)
+    reported = ctx.conversation.get(EMERGENCY)
+    if found is None or reported is None:
+        return found
+    if safety.answers_question(ctx, reported.kind, text) or (
+        found.hazard.kind != reported.kind and _FEARED.search(text)
+    ):
+        return None
+    return found
+
+
+# "会不会在屋头晕倒了", "怕是": a danger feared during an emergency, not a second one reported.
+_FEARED = re.compile(r"会不会|是不是|万一|怕是|怕他|怕她|担心|可能")
 
 
 def confirmed_again(ctx: Context) -> Placed | None:

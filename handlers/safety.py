@@ -185,11 +185,15 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     "取消 我不是紧急情况" among them, added to the ticket in a trial."""
     ctx.conversation.forget()
     desk = ctx.services.desk
-    if not reported.number or desk is None:
-        return Reply("好的，没事就好。有危险请随时打 110 / 120。")
     # "婆婆摔倒了…120已经拉走了": taken to hospital is not "nothing happened" — staff follow it up
     # (a session-8 trial resident's report was logged as 没事了).
     to_hospital = _TO_HOSPITAL.search(text) is not None
+    if not reported.number or desk is None:
+        if to_hospital:  # "120到了…要送华西" was answered "没事就好" (trial K)
+            return Reply(
+                "好的，医生到了就好，祝早日康复。之后要社区帮忙（联系家属、出院后照料），随时跟我说。"
+            )
+        return Reply("好的，没事就好。有危险请随时打 110 / 120。")
     said = f"居民说已送医院：{text}" if to_hospital else f"居民说没事／不是紧急情况：{text}"
     # Every emergency of theirs from the last hour, not only the latest: a trial resident's worried
     # second message had opened another, and "搞错了 不是紧急情况" stood down only that one.
@@ -217,6 +221,16 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
         f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"
         "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
     )
+
+
+def answers_question(ctx: Context, kind: str, text: str) -> bool:
+    """Does the reported emergency's own advice answer what this message asks?"""
+    guide = ctx.services.handbook.emergency
+    hazard = next((h for h in guide.hazards if h.kind == kind), None) if guide else None
+    if hazard is None:
+        return False
+    plain = ctx.services.classifier.normalize(text).replace(" ", "")
+    return hazard_answer(hazard, plain, simplify(text).replace(" ", "")) is not None
 
 
 def hazard_answer(hazard: Hazard, *texts: str) -> str | None:

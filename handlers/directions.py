@@ -225,7 +225,27 @@ def referral_follow_up(ctx: Context) -> Referral | None:
 
 async def referral_again(ctx: Context, place: Referral) -> Reply:
     ctx.conversation.enter(REFERRED, place.id)  # a third question is still about it
+    compact = ctx.services.classifier.normalize(ctx.message.text or "").replace(" ", "")
+    if _ASKS_LOCAL.search(compact) or (_ASKS_NUMBER.search(compact) and not place.phone):
+        # "我们这片归哪个派出所管 在哪点 电话好多", "你们就不晓得自来水公司电话": which branch and its
+        # number are not in the directory — say so and who can find out, instead of the same paragraph
+        # a third time (trial K).
+        office = ctx.services.handbook.office
+        return Reply(
+            f"这件事要找{place.name}，社区这边办不了。\n"
+            f"本片{place.name}的具体地址、电话我这里查不到：可以打社区电话 {office.phone}"
+            f"（值班手机 {office.duty_phone}），工作人员帮您查；也可以拨 12345 问。"
+            + (f"\n全国统一的号码：{place.phone}" if place.phone else "")
+        )
     return Reply(referral_text(place, again=True))
+
+
+# Which office of the agency serves them, or where it is: the directory knows only the agency.
+_ASKS_LOCAL = re.compile(
+    r"(哪个|哪家|哪一个)[^ ]{0,6}(管|负责)|归哪|这片|这一片|附近|最近|离我|地址"
+    r"|在哪(点|里|儿)?(嘛|哦|呢)?[?？]?$"
+)
+_ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
 
 
 def referral_text(place: Referral, *, again: bool = False) -> str:

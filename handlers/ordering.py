@@ -110,6 +110,19 @@ async def placed_again(ctx: Context, placed: Placed) -> Reply:
     return Reply(f"这个预约已经提交过了，工单号 {placed.number}。回复“进度”可以查看办理情况。")
 
 
+async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:
+    """When the order just placed is taken up, and who to ring when it cannot wait."""
+    item = ctx.services.handbook.item(placed.item)
+    office = ctx.services.handbook.office
+    ctx.conversation.enter(PLACED, placed)  # a further 确认 is still the same order
+    return Reply(
+        f"您的【{item.title}】已经提交（工单 {placed.number}），值班工作人员会和您联系，"
+        f"定好从什么时候开始。一般：{render.time_limit_text(item)}。\n"
+        f"今天就等着要、不能等的，请直接打社区值班手机 {office.duty_phone}，工作人员尽量当天帮您安排。"
+        "查进度回复“进度”。"
+    )
+
+
 async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     """The resident's answer to the pending question, checked against what was asked.
 

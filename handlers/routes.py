@@ -117,6 +117,32 @@ def confirmed_again(ctx: Context) -> Placed | None:
     return placed if placed is not None and ordering.confirms(ctx, _text(ctx)) else None
 
 
+def placed_question(ctx: Context) -> Placed | None:
+    """Right after an order went in, "那今天中午就能送来了嘛" asks when it starts: about that order
+    (trial K: a resident with an empty fridge got "我不太确定您问的是哪一项"). Not a question that
+    names another service, nor one about their tickets in general (those routes come later)."""
+    placed = ctx.conversation.get(PLACED)
+    if placed is None:
+        return None
+    text = _text(ctx)
+    classifier = ctx.services.classifier
+    compact = classifier.normalize(text).replace(" ", "")
+    if not _ASKS_WHEN_IT_STARTS.search(compact):
+        return None
+    result = classifier.classify(text)
+    if result.named and result.item != placed.item:
+        return None
+    if result.intent not in ("unknown", "consult", "order", "status"):
+        return None
+    return placed
+
+
+# When the service just ordered starts or comes: "今天中午就能送来了嘛", "好久来", "明天能开始不".
+_ASKS_WHEN_IT_STARTS = re.compile(
+    r"(今天|马上|现在|好久|多久|什么时候|几点|明天|哪天)[^ ]{0,6}(送|来|到|开始|上门|安排|联系)"
+)
+
+
 def chosen_option(ctx: Context) -> Classification | None:
     """A valid number while a numbered question waits: the chosen item, under the question's intent."""
     choice = ctx.conversation.get(CHOOSING)
@@ -401,6 +427,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
+    Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"
     Route("numbered_choice", chosen_option, picked_option),
     Route("book_which", directions.booking_without_item, directions.ask_what_to_book),  # "预约" alone
     Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs

@@ -28,6 +28,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "handoff",
         "own_tickets",
         "placed_again",
+        "placed_question",
         "numbered_choice",
         "book_which",
         "choice_question",

@@ -17,6 +17,7 @@ from typing import Any
 
 from desk import emergencies
 from desk.desk import Limits
+from desk.refusals import Refused
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
 from handlers import consult, facts, order, profile, render
 from handlers.conversation import AFTER_ITEM, ORDERING, PLACED, Placed
@@ -61,7 +62,10 @@ SAME_ITEM_MINUTES = 30  # a second order of one item within this asks before it 
 async def handle(ctx: Context, result: Classification) -> Reply:
     """Intent `order`: start the conversation for the item (or show the menu when none was named)."""
     if result.ambiguous:
-        return await consult.ask_which(ctx, result.intent, result.candidates)
+        together = _ordered_together(ctx, result)
+        if together is None:
+            return await consult.ask_which(ctx, result.intent, result.candidates)
+        return await start(ctx, together, ctx.message.text)
     if result.item is None:
         return Reply(render.service_menu(ctx.services.handbook))
     asked = facts.yes_no_question(ctx, ctx.services.handbook.item(result.item), ctx.message.text or "")
@@ -84,6 +88,14 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
+    also = _also_named(ctx, item, text)
+    if also:
+        # "长护险和残疾证一起帮我弄": one ticket, and the other matters go on it for staff (its text
+        # is kept on the ticket); said, so the resident knows they were heard (trial K: only the
+        # disability card was mentioned back).
+        draft.fields["said"] = draft.fields.get("said") or text.strip()[:300]
+        titles = "、".join(f"【{ctx.services.handbook.item(other).title}】" for other in also)
+        notes.append(f"您说的{titles}也写在这张单上，工作人员联系您时一起安排。")
     # 预约 when a time is booked; 报修 only for a problem report (a repair, a sanitation problem);
     # a sign-up with no time (meal assistance, an activity) is 登记 — a trial resident read
     # "帮您报修【老年助餐】".
@@ -101,6 +113,28 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     return _next(ctx, item, draft, [intro, *notes])
 
 
+def _ordered_together(ctx: Context, result: Classification) -> str | None:
+    """ "长护险和残疾证一起帮我弄": both named and asked for together — one order for the first that
+    can be ordered, the other written on it (trial K: the resident was asked to pick one and the
+    other was lost). None when they are alternatives ("哪个")."""
+    text = ctx.message.text or ""
+    names = ctx.services.classifier.names_in(text)
+    if len(names) < 2 or not set(result.candidates) <= set(names) or not TOGETHER.search(text):
+        return None
+    items = ctx.services.handbook.items
+    return next((name for name in names if items[name].order is not None), None)
+
+
+TOGETHER = re.compile(r"一起|一并|都要|都帮|顺便|还有|同时|和.{0,8}都")  # asked for together
+
+
+def _also_named(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
+    """Other services the first message names by name, besides the one ordered."""
+    if not text:
+        return ()
+    return tuple(other for other in ctx.services.classifier.names_in(text) if other != item.id)[:2]
+
+
 def confirms(ctx: Context, text: str) -> bool:
     return ctx.services.classifier.lexicon.order_confirm.match(simplify(text).strip()) is not None
 
@@ -108,6 +142,26 @@ def confirms(ctx: Context, text: str) -> bool:
 async def placed_again(ctx: Context, placed: Placed) -> Reply:
     """A second 确认 right after an order went in: say it is in, rather than "I don't understand"."""
     return Reply(f"这个预约已经提交过了，工单号 {placed.number}。回复“进度”可以查看办理情况。")
+
+
+async def also_on_placed(ctx: Context, found: tuple[Placed, str]) -> Reply:
+    """Another service to be done with the order just placed: written onto its ticket for staff."""
+    placed, other_id = found
+    desk = ctx.services.desk
+    other = ctx.services.handbook.item(other_id)
+    ctx.conversation.enter(PLACED, placed)
+    if desk is None:
+        return order.book(ctx, other_id)
+    try:
+        await desk.add_detail(ctx.message.resident, placed.number, "also", ctx.message.text.strip()[:300])
+    except Refused:
+        return await start(ctx, other_id, ctx.message.text)  # that ticket is closed: a new order
+    documents = "、".join(d.name for d in other.documents[:3]) or "不用带材料"
+    return Reply(
+        f"好的，【{other.title}】也写进工单 {placed.number} 了，工作人员联系您时一起安排，"
+        "能一起办的上门时一起办。\n"
+        f"【{other.title}】要带：{documents}。回复“材料”看完整清单。"
+    )
 
 
 async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:

@@ -137,6 +137,21 @@ def placed_question(ctx: Context) -> Placed | None:
     return placed
 
 
+def placed_also(ctx: Context) -> tuple[Placed, str] | None:
+    """Right after an order went in, "上门来的人能不能把停养老金那个也一起帮我们办了": another service
+    to be done on the same visit, written onto that ticket (trial K: a second booking was begun)."""
+    placed = ctx.conversation.get(PLACED)
+    if placed is None:
+        return None
+    text = _text(ctx)
+    if not ordering.TOGETHER.search(text):
+        return None
+    result = ctx.services.classifier.classify(text)
+    if result.intent not in ("consult", "order") or result.item in (None, placed.item):
+        return None
+    return placed, result.item
+
+
 # When the service just ordered starts or comes: "今天中午就能送来了嘛", "好久来", "明天能开始不".
 _ASKS_WHEN_IT_STARTS = re.compile(
     r"(今天|马上|现在|好久|多久|什么时候|几点|明天|哪天)[^ ]{0,6}(送|来|到|开始|上门|安排|联系)"
@@ -428,6 +443,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"
+    Route("placed_also", placed_also, ordering.also_on_placed),  # "…那个也一起帮我们办了"
     Route("numbered_choice", chosen_option, picked_option),
     Route("book_which", directions.booking_without_item, directions.ask_what_to_book),  # "预约" alone
     Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs

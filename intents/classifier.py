@@ -189,6 +189,16 @@ class Classifier:
                 evidence[item_id] = evidence.get(item_id, 0) + weight
         return tuple(sorted(evidence, key=lambda item_id: -evidence[item_id]))
 
+    def names_in(self, text: str) -> tuple[str, ...]:
+        """Every non-catch-all item a word of `text` names by one of its names (not a keyword), in
+        the order said: "长护险和残疾证一起帮我弄" names two."""
+        found: dict[str, None] = {}
+        for token in self.tokens(text):
+            for item_id, weight in self._terms.get(token, ()):
+                if weight == ALIAS_WEIGHT and not self._items[item_id].fallback:
+                    found.setdefault(item_id)
+        return tuple(found)
+
     def service_said(self, text: str) -> tuple[str | None, frozenset[str]]:
         """The service a message names outright, by the rules alone, and the ones it denies: what a
         correction mid-order ("名字错了…是报修不是调解") says, whatever intent the whole reads as

@@ -29,6 +29,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "own_tickets",
         "placed_again",
         "placed_question",
+        "placed_also",
         "numbered_choice",
         "book_which",
         "choice_question",

@@ -34,6 +34,7 @@ async def handle(ctx: Context, result: Classification) -> Reply:
             # The likeliest item answers it: so do the others that do (not a lesser one alone —
             # "社区的暑假班什么时候报名" is not the conscription's 什么时候报名).
             asked = answer_questions(ctx, result.candidates[:5], ctx.message.text or "", result.intent)
+        asked = asked or _facts_of_each(ctx, result, aspect)
         return asked or await ask_which(ctx, result.intent, result.candidates)
     if result.item is None:
         return Reply(render.service_menu(handbook))
@@ -106,6 +107,33 @@ def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: 
         ctx.conversation.enter(AFTER_ITEM, item.id)
         return Reply(f"【{item.title}】{line}\n{facts.MORE}")
     ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), intent))
+    return Reply(_several(answered))
+
+
+def _facts_of_each(ctx: Context, result: Classification, aspect: str | None) -> Reply | None:
+    """ "活动室在哪点 几点开门 还有志愿者上门探访的": two services named, a fact asked — that fact of
+    each, not "which one?" (trial K: a lonely pensioner got a numbered menu). None unless at least
+    two candidates are named outright and a fact is asked."""
+    if aspect is None or aspect == "compare":
+        return None
+    text = ctx.message.text or ""
+    named = ctx.services.classifier.names_in(text)
+    options = [item_id for item_id in result.candidates if item_id in named]
+    if len(options) < 2:
+        return None
+    handbook = ctx.services.handbook
+    also = facts.aspects_of(ctx, text)
+    answered: list[tuple[Item, str]] = []
+    for item in (handbook.item(item_id) for item_id in options[:3]):
+        line = facts.fact(item, aspect, handbook, also)
+        line = (
+            line.split("】", 1)[1].replace(f"\n{facts.MORE}", "") if line else render.checklist_summary(item)
+        )
+        if len(_several([*answered, (item, line)]).encode("utf-8")) <= MAX_REPLY_BYTES:
+            answered.append((item, line))
+    if len(answered) < 2:
+        return None
+    ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), result.intent))
     return Reply(_several(answered))
 
 

@@ -47,6 +47,12 @@ def document_line(document: Document, *, with_note: bool = True) -> str:
     return line + (f"：{document.note}" if with_note and document.note else "")
 
 
+def checklist_summary(item: Item) -> str:
+    """Two lines of an item for a reply that answers several: what to bring, and where."""
+    names = "、".join(d.name for d in item.documents[:3]) or "不用带材料"
+    return f"要带：{names}{'等' if len(item.documents) > 3 else ''}；{item.scope or ''}".rstrip("；")
+
+
 def time_limit_text(item: Item) -> str:
     limit = item.time_limit
     base = "当场办结（即办）" if limit.kind == "immediate" else f"{limit.days} 个工作日内"

@@ -8,6 +8,7 @@ mentioned in the group, and the address is asked afterwards — the ticket does 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -159,6 +160,17 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
     what = "地址" if field == "address" else "情况"
+    if _DUTY_UNREACHED.search(plain):
+        # "值班手机打了两遍都没人接 咋个搞": the group is told again, and other ways in are given — not the
+        # same block a third time (trial L).
+        with contextlib.suppress(Refused):
+            await desk.hurry(ctx.message.resident, reported.number, text)
+        office = ctx.services.handbook.office
+        return Reply(
+            f"对不起！已经再次通知社区负责人和所有值班人员（紧急工单 {reported.number}）。\n"
+            f"请先打 {'、'.join(guide.numbers[key].phone for key in hazard.call[:2])}，不要等社区；"
+            f"也可以打社区电话 {office.phone}，或拨 12345 请他们联系街道值班。"
+        )
     if asks_arrival:
         # "有人去了没": where the emergency ticket is, not the same acknowledgement again.
         holder = f"，{ticket.assignee[:1]}老师在负责" if ticket.assignee else ""
@@ -242,6 +254,8 @@ def hazard_answer(hazard: Hazard, *texts: str) -> str | None:
 
 
 STAND_DOWN_REACH = timedelta(hours=1)
+# The community's duty phone or staff cannot be reached during an emergency.
+_DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
 _TO_HOSPITAL = re.compile(r"医院|120|救护车")
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 

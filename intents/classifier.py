@@ -383,6 +383,9 @@ class Classifier:
             and intent_p >= SWAP_CONSULT_ORDER
             and not self._booked_outright(norm, intent)
             and not (intent == "order" and self.lexicon.asked_to_act.search(norm))
+            # "调解要咋个申请", "要咋个报修": asking how is a question however sure the model is of a
+            # request (blind batch 23), as a polite request stays one the other way.
+            and not (intent == "consult" and self.lexicon.asks_how.search(norm))
         ):
             intent = learned_intent
         general = rules.intent in ITEM_INTENTS and item is None and item_p < RESCUE_ITEM
@@ -588,7 +591,11 @@ class Classifier:
             )
         ):
             return "status"
-        return "rate" if lexicon.rate.search(norm) else None
+        rated = lexicon.rate.search(norm)
+        after = norm[rated.end() :] if rated else ""
+        if rated and has_item and (lexicon.question.search(after) or lexicon.order_question.search(after)):
+            return None  # "好 谢谢你们哈 那养老金停发要我另外去办不": thanks, then a question (trial L)
+        return "rate" if rated else None
 
     def asks_to_act(self, text: str, item_id: str) -> bool:
         """Would `text` be a request (not a question) if it were about `item_id`? A cue must say so:
@@ -604,7 +611,7 @@ class Classifier:
 
     def _consult_or_order(self, norm: str, item: Item) -> str:
         lexicon = self.lexicon
-        if lexicon.availability.search(norm) or lexicon.asking.search(norm):
+        if lexicon.availability.search(norm) or lexicon.asking.search(norm) or lexicon.asks_how.search(norm):
             return "consult"
         if lexicon.order_strong.search(norm):
             return "order"

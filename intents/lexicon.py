@@ -116,6 +116,7 @@ class Lexicon:
     in_general: re.Pattern[str]  # "一般好久到账": how it usually goes, not where their own request is
     demanded_by: re.Pattern[str]  # "银行要证明…": another agency asks for our paper, it is not the subject
     asked_to_act: re.Pattern[str]  # "能不能帮我申请…": a request put as a question, whatever the model says
+    asks_how: re.Pattern[str]  # "调解要咋个申请": how to go about it, a question whatever the model says
     order_strong: re.Pattern[str]
     order_weak: re.Pattern[str]
     problem: re.Pattern[str]

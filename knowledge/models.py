@@ -192,6 +192,7 @@ CUE_NAMES = (
     "in_general",
     "demanded_by",
     "asked_to_act",
+    "asks_how",
     "order_strong",
     "order_weak",
     "problem",

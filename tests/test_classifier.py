@@ -329,3 +329,21 @@ def test_characters_typed_one_at_a_time_are_joined(classifier: Classifier) -> No
     """Some elderly residents space out every character (session-7 trial); words stay apart."""
     assert classifier.normalize("社 区 有 没 得 啥 子 活 动") == "社区有没有什么活动"
     assert classifier.normalize("你好 我想问 居住证 要带啥") == "你好 我想问 居住证 要带什么"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("打了三回电话都没人接 你们这是啥子服务态度嘛", "rate"),  # 三回 is three times, not 回电话
+        ("适老化改造那个申请我们不弄了 儿子说他自己装扶手", "cancel"),
+        ("修好了 路灯亮了 谢谢哈", "rate"),  # thanks for a finished job
+        ("和楼下为了楼道堆东西吵了好几回了 调解要咋个申请", "consult"),  # asking how, whatever the model
+        ("小区健身器材坏了一个 要咋个报修", "consult"),
+        ("好 谢谢你们哈 那养老金停发要我另外去办不", "consult"),  # thanks, then a question
+        ("帮我约一下社区的律师，想问遗产的事", "order"),  # 想问 inside a request does not make it one
+    ],
+)
+def test_cues_of_blind_batch_23_and_trial_l_read_as_residents_mean_them(
+    classifier: Classifier, text: str, intent: str
+) -> None:
+    assert classifier.classify(text).intent == intent

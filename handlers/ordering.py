@@ -342,6 +342,10 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     """改电话 / 时间换到后天上午 / 名字写错了，叫…: the named field, with its new value when given."""
     lexicon = ctx.services.classifier.lexicon
     named = [f for f, words in lexicon.field_words.items() if words.search(plain)]
+    if "address" in named and "address" not in _fields(item, draft) and item.home_visit:
+        # "改地址" on a booking made without one: they want the visit at home (trial L: "您要改哪一项"
+        # twice in a loop).
+        draft.visit = True
     field = next((f for f in named if f in _fields(item, draft)), None)
     remainder = value_of(lexicon.correction.sub("", plain))
     if field is None:
@@ -461,6 +465,12 @@ def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str
             if window is not None:
                 draft.time = window
                 changed.append("time")
+    if not changed and "address" not in fields and item.home_visit and place_in(text):
+        # "是要上门来哈 地址幸福小区12栋3单元502 你这上面咋没得地址": a visit at that address (trial L).
+        draft.visit = True
+        fields = _fields(item, draft)
+        draft.fields["address"] = read_address(place_in(text) or text)
+        changed.append("address")
     if not changed and "address" in fields and _only_an_address(ctx, text):
         draft.fields["address"] = read_address(text)
         changed.append("address")

@@ -202,10 +202,25 @@ async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) ->
 
 
 def follow_up_word(ctx: Context) -> str | None:
-    """After an item, "预约", "上门"…: the item to order."""
+    """After an item, "预约", "上门"…: the item to order; also with the time wanted ("预约 下周二中午
+    12点半过来开", "下周一上午带我爸过去 可以预约不": trial L got the office hours and the menu)."""
     item = ctx.conversation.item
+    if not item:
+        return None
     lexicon = ctx.services.classifier.lexicon
-    return item if item and lexicon.normalize(_text(ctx)) in lexicon.follow_up else None
+    text = _text(ctx)
+    if lexicon.normalize(text) in lexicon.follow_up:
+        return item
+    if not _BOOKING_WORD.search(text) or ctx.services.classifier.classify(text).named:
+        return None
+    try:
+        window = read_window(text, ctx.services.now())
+    except WhenError:
+        return item  # a time to ask again: the form asks it
+    return item if window is not None else None
+
+
+_BOOKING_WORD = re.compile(r"预约|约个|约一下|帮我约|能约|可以约|约不")
 
 
 async def start_order(ctx: Context, item: str) -> Reply:

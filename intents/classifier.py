@@ -583,6 +583,8 @@ class Classifier:
             and not (has_item and lexicon.in_general.search(norm))  # "如果去不了 要怎么取消": the rule
         ):
             return "cancel"
+        if lexicon.complaint.search(norm) and lexicon.rate.search(norm):
+            return "rate"  # "…到现在都没动 你们办事效率太低了 差评": judged, not asked after (blind batch 24)
         own = lexicon.own_request.search(norm) is not None
         if lexicon.status_alone.match(norm) or (
             lexicon.status.search(norm)
@@ -611,7 +613,14 @@ class Classifier:
 
     def _consult_or_order(self, norm: str, item: Item) -> str:
         lexicon = self.lexicon
-        if lexicon.availability.search(norm) or lexicon.asking.search(norm) or lexicon.asks_how.search(norm):
+        asked = (
+            lexicon.availability.search(norm) or lexicon.asking.search(norm) or lexicon.asks_how.search(norm)
+        )
+        acted = lexicon.asked_to_act.search(norm)
+        if acted and asked and acted.start() > asked.start() and not lexicon.asks_how.search(norm):
+            # "听说有长期护理保险 麻烦帮他申请一下": heard of it, then asks for it (blind batch 24).
+            return "order"
+        if asked:
             return "consult"
         if lexicon.order_strong.search(norm):
             return "order"

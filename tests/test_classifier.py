@@ -352,7 +352,8 @@ def test_cues_of_blind_batch_23_and_trial_l_read_as_residents_mean_them(
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("我爸瘫痪在床两年多了 听说有长期护理保险 麻烦帮他申请一下失能评估", "order"),  # heard of, then asked for
+        # heard of, then asked for
+        ("我爸瘫痪在床两年多了 听说有长期护理保险 麻烦帮他申请一下失能评估", "order"),
         ("我之前反映的垃圾堆了一个礼拜了 说好来清到现在都没动 你们办事效率太低了 差评", "rate"),
         ("请问小区路灯坏了找哪个报修", "consult"),  # who to report to, not a report
     ],

@@ -64,6 +64,8 @@ class WordFinder(Generic[T]):
         best: tuple[int, int, int] | None = None  # (phrase length, -where it starts, index)
         if self._literal is not None:
             for end, (length, index) in self._literal.iter(compact):
+                if _NOT_THERE.search(compact, 0, end - length + 1):
+                    continue  # "莫得在医院": said not to be there (trial M: a death at home sent to the hospital)
                 found = (length, length - 1 - end, index)  # -start: the earlier of two as long wins
                 if best is None or found[:2] > best[:2]:
                     best = found
@@ -80,6 +82,10 @@ class WordFinder(Generic[T]):
         if best is None:
             return None
         return self._owners[-best[2]], self._keys[-best[2]]
+
+
+# A place said right before as where one is not: "没有在医院", "不在医院".
+_NOT_THERE = re.compile(r"(没有|没|不|不是)(在|去|到)$")
 
 
 def _gapped(phrase: str, split: Callable[[str], list[str]]) -> tuple[str, str]:

@@ -65,7 +65,8 @@ class WordFinder(Generic[T]):
         if self._literal is not None:
             for end, (length, index) in self._literal.iter(compact):
                 if _NOT_THERE.search(compact, 0, end - length + 1):
-                    continue  # "莫得在医院": said not to be there (trial M: a death at home sent to the hospital)
+                    # "莫得在医院": said not to be there (trial M: a death at home sent to the hospital).
+                    continue
                 found = (length, length - 1 - end, index)  # -start: the earlier of two as long wins
                 if best is None or found[:2] > best[:2]:
                     best = found

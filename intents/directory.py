@@ -64,8 +64,7 @@ class WordFinder(Generic[T]):
         best: tuple[int, int, int] | None = None  # (phrase length, -where it starts, index)
         if self._literal is not None:
             for end, (length, index) in self._literal.iter(compact):
-                if _NOT_THERE.search(compact, 0, end - length + 1):
-                    # "莫得在医院": said not to be there (trial M: a death at home sent to the hospital).
+                if said_not_there(compact, end - length + 1):
                     continue
                 found = (length, length - 1 - end, index)  # -start: the earlier of two as long wins
                 if best is None or found[:2] > best[:2]:
@@ -87,6 +86,12 @@ class WordFinder(Generic[T]):
 
 # A place said right before as where one is not: "没有在医院", "不在医院".
 _NOT_THERE = re.compile(r"(没有|没|不|不是)(在|去|到)$")
+
+
+def said_not_there(compact: str, start: int) -> bool:
+    """Is the word at `start` a place the resident says they are not at ("莫得在医院")? Then it names
+    no agency (trial M: a death at home was sent to the hospital)."""
+    return _NOT_THERE.search(compact, 0, start) is not None
 
 
 def _gapped(phrase: str, split: Callable[[str], list[str]]) -> tuple[str, str]:

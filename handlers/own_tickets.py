@@ -63,7 +63,7 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change | hurry
+    action: str  # status | cancel | change | hurry | note
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -75,6 +75,7 @@ class OwnRequest:
     value: str = ""  # change: the words after the change cue (the new value)
 
 
+_NUMBER_OR_PHONE = re.compile(r"1\d{10}|\d{3,4}-?\d{7,8}")
 _NO_CHANGE = re.compile(r"^(不改|不用改|不要改|不是要改|没说要改|没有要改|不是改)")
 # What may stand around a ticket number when the message is only the number.
 _BARE_NUMBER_WORDS = re.compile(r"工单|单号|单子|编号|号码|号|我的|那个|这个|是|的|查|一下|\d+")
@@ -87,8 +88,11 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
     norm = lexicon.normalize(text)
     if not norm or lexicon.human.search(norm) or lexicon.rate.search(norm):
         return None  # a person, a complaint or a rating: their own routes
+    noted = own["note"].match(norm.replace(" ", "")) if "note" in own else None
     if lexicon.cancel.search(norm) or own["cancel"].search(norm):
         action = "cancel"
+    elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):
+        action = "note"  # "补充一句 上门前先打电话": opens with it, and gives no new number
     elif (
         own["change"].search(norm)
         # "那天上门我要提前准备啥子": 提前 there is not moving the visit (a session-8 trial resident
@@ -99,6 +103,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "change"
     elif "hurry" in own and own["hurry"].search(norm):
         action = "hurry"  # "漏得越来越凶了 快点来": the ticket they have, now urgent
+    elif "note" in own and own["note"].search(norm):
+        action = "note"  # "补充一下工单10003 老人叫张秀英 耳朵有点背": words for the staff on it
     elif lexicon.asks_progress(norm):
         action = "status"
     elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
@@ -175,7 +181,9 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     else:
         if not open_tickets:
             return None
-        picked = pick(ctx, request, open_tickets)
+        # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
+        one = request.action == "note" and len(open_tickets) == 1
+        picked = open_tickets if one else pick(ctx, request, open_tickets)
         if picked is None:
             return None
         chosen = picked
@@ -188,6 +196,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         chosen = undated if len(undated) == 1 else chosen
     if request.action == "hurry" and len(chosen) == 1:
         return await _hurry(ctx, request, chosen[0])
+    if request.action == "note" and len(chosen) == 1:
+        return await _note(ctx, request, chosen[0])
     if request.action == "cancel" and request.every:
         return await _cancel(ctx, chosen)
     if len(chosen) > 1:
@@ -197,6 +207,21 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     if request.action == "cancel":
         return await _cancel(ctx, chosen)
     return await change(ctx, request, chosen[0])
+
+
+async def _note(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
+    """What the resident adds for the staff, written onto the ticket (kept with what was added before)."""
+    desk = ctx.services.desk
+    assert desk is not None
+    said = request.text.strip()[:300]
+    before = (ticket.fields or {}).get("note", "")
+    try:
+        await desk.add_detail(
+            ctx.message.resident, ticket.number, "note", f"{before}；{said}" if before else said
+        )
+    except Refused:
+        return Reply(f"工单 {ticket.number} 已经办结或取消了，补充的话请回复“人工”告诉工作人员。")
+    return Reply(f"好的，已经写进工单 {ticket.number}，工作人员处理时会看到。还有要补充的直接说。")
 
 
 def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticket] | None:

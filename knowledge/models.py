@@ -54,8 +54,9 @@ OWN_TICKET_CUES = (
     "unsure",
     "keep_as_is",
     "hurry",
+    "note",
 )
-OPTIONAL_OWN_TICKET_CUES = ("hurry",)  # a handbook version written before it still loads
+OPTIONAL_OWN_TICKET_CUES = ("hurry", "note")  # a handbook version written before them still loads
 
 
 @dataclass(frozen=True, slots=True)

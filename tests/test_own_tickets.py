@@ -162,3 +162,25 @@ async def test_urgency_marks_the_ticket_once_and_pulls_its_claim_forward(
     await desk.cancel("r-hurry", 10002)
     with pytest.raises(Refused):
         await desk.hurry("r-hurry", 10002, "很急")
+
+
+async def test_a_note_for_the_staff_goes_onto_the_named_ticket_masked_and_kept(
+    desk: ServiceDesk, desk_services: Services, clock: FakeClock
+) -> None:
+    """ "补充一下工单10002 …": the words are on the ticket for staff (phone masked in the push), a
+    second note is added to the first, and the resident is told which ticket has them."""
+    from handlers import Context, Conversation, Message, dispatch
+
+    clock.set(WEDNESDAY)
+    await place_two(desk, desk_services, "r-note")
+
+    async def say(text: str) -> str:
+        reply = await dispatch(Context(Message("r-note", "text", text), Conversation(), desk_services))
+        return reply.text or ""
+
+    assert "已经写进工单 10002" in await say("补充一下工单10002 楼道灯是3楼那盏 电话13899990000")
+    assert "已经写进工单 10002" in await say("备注一下工单10002 下午有人在家")
+    ticket = await desk.tickets.get(10002)
+    assert "3楼那盏" in ticket.fields["note"] and "下午有人在家" in ticket.fields["note"]
+    rows = await desk.outbox.rows()
+    assert rows[-1].event == "detail" and "13899990000" not in str(rows[-1].payload)

@@ -172,6 +172,8 @@ def test_values_keep_their_words_and_lose_only_the_lead_in() -> None:
     assert read_description("下水道堵了 污水漫出来") == "下水道堵了 污水漫出来"
     assert read_description("一下子就坏了") == "一下子就坏了"
     assert read_address("刚才说了的嘛 幸福小区5栋1单元102") == "幸福小区5栋1单元102"
+    assert read_address("我都说了噻 幸福里5栋2单元301") == "幸福里5栋2单元301"
+    assert read_description("都说了好几天了还没修") == "都说了好几天了还没修"
     assert read_address("我住在阳光苑3栋") == "阳光苑3栋"
     assert read_name("老赵 赵国强") == "赵国强"
     assert read_name("老赵") == "老赵"

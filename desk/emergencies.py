@@ -37,13 +37,13 @@ class Emergency:
     description: str  # the resident's own words
 
 
-KEY_PREFIX = "sos-"  # an emergency ticket's request key starts with this
+KIND = "emergency"  # the kind of the tickets report() opens
 
 
 def is_emergency(ticket: Ticket) -> bool:
     """Opened by an emergency report, not by an order: a booking of the same item minutes later is
     not a second copy of it (a trial resident's false alarm blocked his real visit booking)."""
-    return (ticket.request_key or "").startswith(KEY_PREFIX)
+    return ticket.kind == KIND
 
 
 async def report(
@@ -94,7 +94,7 @@ async def report(
         then=pushes,
         category=emergency.category,
         urgent=True,
-        kind="emergency",
+        kind=KIND,
         **clocks,
     )
 

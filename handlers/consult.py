@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from handlers import directions, facts, render
 from handlers.conversation import AFTER_ITEM, CHOOSING, Choice
@@ -93,13 +94,12 @@ def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: 
     and follow-ups are about it; several: each answer (as many as fit in one reply), and a number
     then shows that item's checklist. None when the message asks none of them."""
     handbook = ctx.services.handbook
-    answered: list[tuple[Item, str]] = []
-    for item in (handbook.item(item_id) for item_id in options):
-        # The item's own question, else the documents of it the message asks about ("只有个租房合同
-        # 行不行" after the moving-in list: trial K).
-        line = facts.own_answer(ctx, item, text) or "\n".join(facts.documents_named(ctx, item, text))
-        if line and len(_several([*answered, (item, line)]).encode("utf-8")) <= MAX_REPLY_BYTES:
-            answered.append((item, line))
+    # The item's own question, else the documents of it the message asks about ("只有个租房合同
+    # 行不行" after the moving-in list: trial K).
+    answered = _fitting(
+        (item, facts.own_answer(ctx, item, text) or "\n".join(facts.documents_named(ctx, item, text)))
+        for item in (handbook.item(item_id) for item_id in options)
+    )
     if not answered:
         return None
     if len(answered) == 1:
@@ -123,18 +123,23 @@ def _facts_of_each(ctx: Context, result: Classification, aspect: str | None) -> 
         return None
     handbook = ctx.services.handbook
     also = facts.aspects_of(ctx, text)
-    answered: list[tuple[Item, str]] = []
-    for item in (handbook.item(item_id) for item_id in options[:3]):
-        line = facts.fact(item, aspect, handbook, also)
-        line = (
-            line.split("】", 1)[1].replace(f"\n{facts.MORE}", "") if line else render.checklist_summary(item)
-        )
-        if len(_several([*answered, (item, line)]).encode("utf-8")) <= MAX_REPLY_BYTES:
-            answered.append((item, line))
+    answered = _fitting(
+        (item, facts.fact_lines(item, aspect, handbook, also) or render.checklist_summary(item))
+        for item in (handbook.item(item_id) for item_id in options[:3])
+    )
     if len(answered) < 2:
         return None
     ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), result.intent))
     return Reply(_several(answered))
+
+
+def _fitting(candidates: Iterable[tuple[Item, str]]) -> list[tuple[Item, str]]:
+    """The (item, answer) pairs with an answer, in order, as many as fit in one reply."""
+    answered: list[tuple[Item, str]] = []
+    for item, line in candidates:
+        if line and len(_several([*answered, (item, line)]).encode("utf-8")) <= MAX_REPLY_BYTES:
+            answered.append((item, line))
+    return answered
 
 
 def _several(answered: list[tuple[Item, str]]) -> str:

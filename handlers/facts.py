@@ -173,12 +173,17 @@ def _asked_by(normalize: Callable[[str], str], ask: tuple[str, ...]) -> tuple[st
 def fact(item: Item, aspect: str, handbook: Handbook, also: tuple[str, ...] = ()) -> str | None:
     """One or two lines with the fact (and each fact in `also` the same message asked), then where
     to see the rest; None when the item has no such fact."""
+    lines = fact_lines(item, aspect, handbook, also)
+    return f"【{item.title}】{lines}\n{MORE}" if lines else None
+
+
+def fact_lines(item: Item, aspect: str, handbook: Handbook, also: tuple[str, ...] = ()) -> str | None:
+    """The fact's lines alone, without the item's title or the footer (for replies that add their own)."""
     line = _line(item, aspect, handbook)
     if not line:
         return None
     more = (_line(item, other, handbook) for other in also if other not in (aspect, "compare"))
-    lines = list(dict.fromkeys([line, *(extra for extra in more if extra)]))
-    return f"【{item.title}】" + "\n".join(lines) + f"\n{MORE}"
+    return "\n".join(dict.fromkeys([line, *(extra for extra in more if extra)]))
 
 
 def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:

@@ -37,7 +37,7 @@ from intents.contact import (
 )
 from intents.normalize import simplify
 from intents.when import WhenError, Window, first_fit, read_window
-from knowledge import Item
+from knowledge import Item, Office
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
 # ctx.services.classifier.lexicon.
@@ -465,11 +465,11 @@ def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str
             if window is not None:
                 draft.time = window
                 changed.append("time")
-    if not changed and "address" not in fields and item.home_visit and place_in(text):
+    place = place_in(text) if not changed and "address" not in fields and item.home_visit else None
+    if place:
         # "是要上门来哈 地址幸福小区12栋3单元502 你这上面咋没得地址": a visit at that address (trial L).
         draft.visit = True
-        fields = _fields(item, draft)
-        draft.fields["address"] = read_address(place_in(text) or text)
+        draft.fields["address"] = read_address(place)
         changed.append("address")
     if not changed and "address" in fields and _only_an_address(ctx, text):
         draft.fields["address"] = read_address(text)
@@ -560,9 +560,9 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     # is submitted is this item's time limit, not a progress question.
     aspects = facts.aspects_of(ctx, plain)
     if intent in ("consult", "order", "status", "unknown") and aspects and aspects[0] != facts.DOCUMENTS:
-        answered = facts.fact(asked, aspects[0], ctx.services.handbook, aspects[1:])
-        if answered:
-            return answered.replace(facts.MORE, "提交后" + facts.MORE)
+        lines = facts.fact_lines(asked, aspects[0], ctx.services.handbook, aspects[1:])
+        if lines:
+            return f"【{asked.title}】{lines}\n提交后{facts.MORE}"
     if intent in ("consult", "order"):
         documents = "、".join(d.name for d in asked.documents[:3])
         more = "等" if len(asked.documents) > 3 else ""
@@ -575,7 +575,7 @@ _ASKS_WEEKEND = re.compile(r"周六|周日|周天|周末|星期[六天日]|礼�
 _ASKS_LUNCH = re.compile(r"中午|午休")
 
 
-def _office_line(office: Any, spoken: str) -> str:
+def _office_line(office: Office, spoken: str) -> str:
     """The office's phone and the hours the question is about (weekdays; weekend or lunch duty)."""
     hours = [office.hours.get("weekdays", "")]
     if _ASKS_WEEKEND.search(spoken) and office.hours.get("weekend_duty"):

@@ -97,10 +97,7 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
     key = hashlib.sha256(f"{ctx.message.resident}\n{ctx.message.text}".encode()).hexdigest()[:32]
     try:
         ticket = await desk.report_emergency(
-            ctx.message.resident,
-            emergency,
-            Limits(claim_minutes=hazard.claim_minutes),
-            emergencies.KEY_PREFIX + key,
+            ctx.message.resident, emergency, Limits(claim_minutes=hazard.claim_minutes), "sos-" + key
         )
     except Exception:  # the advice must reach the resident even when the database does not answer
         log.exception("emergency ticket for %s could not be opened", hazard.kind)
@@ -213,7 +210,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     recent = [
         t.number
         for t in await desk.tickets_since(ctx.message.resident, since)
-        if t.kind == "emergency" and t.state in OPEN_STATES
+        if emergencies.is_emergency(t) and t.state in OPEN_STATES
     ]
     told = []
     for number in dict.fromkeys(str(n) for n in (reported.number, *recent)):

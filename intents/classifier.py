@@ -613,11 +613,10 @@ class Classifier:
 
     def _consult_or_order(self, norm: str, item: Item) -> str:
         lexicon = self.lexicon
-        asked = (
-            lexicon.availability.search(norm) or lexicon.asking.search(norm) or lexicon.asks_how.search(norm)
-        )
+        how = lexicon.asks_how.search(norm)
+        asked = lexicon.availability.search(norm) or lexicon.asking.search(norm) or how
         acted = lexicon.asked_to_act.search(norm)
-        if acted and asked and acted.start() > asked.start() and not lexicon.asks_how.search(norm):
+        if acted and asked and acted.start() > asked.start() and not how:
             # "听说有长期护理保险 麻烦帮他申请一下": heard of it, then asks for it (blind batch 24).
             return "order"
         if asked:

@@ -285,27 +285,6 @@ def test_cues_of_blind_batch_13_read_as_residents_mean_them(
     assert classifier.classify(text).intent == intent
 
 
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        ("活动室不订了", "cancel"),  # saying they no longer want it: their own booking
-        ("托管班不报了 娃儿外婆过来带", "cancel"),
-        ("就业创业证办起没", "status"),  # 办起 = 办好
-        ("电子阅览室可以直接去不 要不要预约", "consult"),  # 要不要 asks; it cancels nothing
-        ("跟物业扯皮扯了半年了 社区能调解这种不", "consult"),  # 能…不 asks whether
-        ("请问上门办事的话周末来不来", "consult"),  # 来不来 asks
-        ("独居老人探访是好久来一次", "consult"),  # how often, not when their visit comes
-        ("我要签家庭医生", "order"),
-        ("刚生了娃", "consult"),  # a life event: our services, not another agency's business
-        ("能不能帮我约个上门", "order"),  # a polite request stays a request
-    ],
-)
-def test_cues_of_blind_batch_22_read_as_residents_mean_them(
-    classifier: Classifier, text: str, intent: str
-) -> None:
-    assert classifier.classify(text).intent == intent
-
-
 def test_the_rules_read_a_cancel_in_a_hypothetical_as_a_question(classifier: Classifier) -> None:
     text = "万一那天去不了 预约的活动室咋个取消"
     norm = classifier.normalize(text)
@@ -334,6 +313,18 @@ def test_characters_typed_one_at_a_time_are_joined(classifier: Classifier) -> No
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
+        # Blind batch 22.
+        ("活动室不订了", "cancel"),  # saying they no longer want it: their own booking
+        ("托管班不报了 娃儿外婆过来带", "cancel"),
+        ("就业创业证办起没", "status"),  # 办起 = 办好
+        ("电子阅览室可以直接去不 要不要预约", "consult"),  # 要不要 asks; it cancels nothing
+        ("跟物业扯皮扯了半年了 社区能调解这种不", "consult"),  # 能…不 asks whether
+        ("请问上门办事的话周末来不来", "consult"),  # 来不来 asks
+        ("独居老人探访是好久来一次", "consult"),  # how often, not when their visit comes
+        ("我要签家庭医生", "order"),
+        ("刚生了娃", "consult"),  # a life event: our services, not another agency's business
+        ("能不能帮我约个上门", "order"),  # a polite request stays a request
+        # Blind batch 23 and trial L.
         ("打了三回电话都没人接 你们这是啥子服务态度嘛", "rate"),  # 三回 is three times, not 回电话
         ("适老化改造那个申请我们不弄了 儿子说他自己装扶手", "cancel"),
         ("修好了 路灯亮了 谢谢哈", "rate"),  # thanks for a finished job
@@ -341,24 +332,14 @@ def test_characters_typed_one_at_a_time_are_joined(classifier: Classifier) -> No
         ("小区健身器材坏了一个 要咋个报修", "consult"),
         ("好 谢谢你们哈 那养老金停发要我另外去办不", "consult"),  # thanks, then a question
         ("帮我约一下社区的律师，想问遗产的事", "order"),  # 想问 inside a request does not make it one
-    ],
-)
-def test_cues_of_blind_batch_23_and_trial_l_read_as_residents_mean_them(
-    classifier: Classifier, text: str, intent: str
-) -> None:
-    assert classifier.classify(text).intent == intent
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
+        # Blind batch 24.
         # heard of, then asked for
         ("我爸瘫痪在床两年多了 听说有长期护理保险 麻烦帮他申请一下失能评估", "order"),
         ("我之前反映的垃圾堆了一个礼拜了 说好来清到现在都没动 你们办事效率太低了 差评", "rate"),
         ("请问小区路灯坏了找哪个报修", "consult"),  # who to report to, not a report
     ],
 )
-def test_cues_of_blind_batch_24_read_as_residents_mean_them(
+def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them(
     classifier: Classifier, text: str, intent: str
 ) -> None:
     assert classifier.classify(text).intent == intent

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from intents.normalize import SPOKEN_DIGITS, digits_said
+
 _SEP = r"[ \-.·\u00a0]?"  # at most one separator between two digits
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－＋（）", "0123456789Xx-+()")
 # 18 digits (the last may be X), each optionally followed by one separator; or the old 15 written
@@ -54,8 +56,17 @@ def _masked_landline(found: re.Match[str]) -> str:
 
 def mask_text(text: str) -> str:
     """Free text bound for a group chat: ID numbers removed, mobile and landline numbers masked,
-    in any form."""
+    in any form — digits said in characters too ("一三八一二三四五六七八")."""
+    text = SPOKEN_DIGITS.sub(_spoken_masked, text)
     return _LANDLINE.sub(_masked_landline, _MOBILE.sub(_masked_mobile, without_id_numbers(text)))
+
+
+def _spoken_masked(found: re.Match[str]) -> str:
+    """A run of digits said in characters, masked as its digits would be; left as said otherwise."""
+    said = found.group()
+    written = digits_said(said)
+    masked = _LANDLINE.sub(_masked_landline, _MOBILE.sub(_masked_mobile, without_id_numbers(written)))
+    return masked if masked != written else said
 
 
 # A contact number as intents.contact.read_mobile keeps it: a mobile, or a landline as 028-85551234.

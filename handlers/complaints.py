@@ -23,7 +23,7 @@ from desk import complaints
 from desk.masking import mask_text
 from desk.states import OPEN_STATES
 from handlers import rate
-from handlers.conversation import AFTER_ITEM, HANDED_OFF
+from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF
 from handlers.types import Context, Reply
 from intents.normalize import simplify
 from knowledge import Item, Office
@@ -202,6 +202,7 @@ async def lodge_text(ctx: Context, text: str, parent: Ticket | None = None) -> R
     now = ctx.services.now()
     key = hashlib.sha256(f"{resident}\n{text.strip()}\n{now.date()}".encode()).hexdigest()[:32]
     lodged = await desk.complain(resident, text.strip(), parent, "complaint-" + key)
+    ctx.conversation.enter(COMPLAINED, str(lodged.ticket.number))
     office = ctx.services.handbook.office
     about = f"（关于工单 {lodged.parent.number}）" if lodged.parent is not None else ""
     who = f"社区书记{lodged.handler.name[:1]}书记" if lodged.handler is not None else "社区负责人"

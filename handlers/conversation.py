@@ -154,6 +154,10 @@ HANDED_OFF: State[str] = State(
     "handed_off", lambda number: {"handoff": number}, lambda raw: str(raw["handoff"])
 )  # a person was just asked to answer: what the bot cannot place next goes to them too
 
+COMPLAINED: State[str] = State(
+    "complained", lambda number: {"complaint": number}, lambda raw: str(raw["complaint"])
+)  # a complaint was just lodged: what the bot cannot place next is added to it
+
 REFERRED: State[str] = State(
     "referred", lambda place: {"referred": place}, lambda raw: str(raw["referred"])
 )  # the resident was just sent to another agency (referrals.yaml): "那去哪里办" is about it
@@ -171,6 +175,7 @@ STATES: dict[str, State[Any]] = {
         REFERRED,
         REGISTERING,
         HANDED_OFF,
+        COMPLAINED,
     )
 }
 # Version 1 had no state name: the key each state wrote tells it (checked in this order).
@@ -206,7 +211,11 @@ class Conversation:
             return cls(changed=True, recent=recent)
         conversation = cls(state, value, recent=recent)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
-        if isinstance(value, Reported | Pending | Amending | Signup) or state in (REFERRED, HANDED_OFF):
+        if isinstance(value, Reported | Pending | Amending | Signup) or state in (
+            REFERRED,
+            HANDED_OFF,
+            COMPLAINED,
+        ):
             mentioned = ()
         if not all(item in items for item in mentioned):
             return cls(changed=True, recent=recent)

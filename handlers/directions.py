@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 
-from handlers.conversation import CHOOSING, HANDED_OFF, REFERRED, Choice
+from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from knowledge.models import LifeEvent, Referral
@@ -21,6 +21,11 @@ COMPANY_ITEMS = ("community_activities", "home_care", "elderly_visiting")
 BOOKED_MOST = ("home_visit", "facility_repair", "venue_booking", "community_activities", "dispute_mediation")
 VISIT_ITEM = "elderly_visiting"  # what a lonely resident asking for company is signed up for
 HOTLINE = "12345"
+
+
+# How sure rules and model together must be of a service outside a life event's list for it to be
+# the message's subject rather than the event.
+SURE_SUBJECT = 0.9
 
 
 def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
@@ -37,6 +42,12 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     asks_all = classifier.lexicon.life_event_asks.search(norm.replace(" ", "")) is not None
     if result.item is not None and result.named and not asks_all:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
+    if result.item is not None and result.item not in event.items and not asks_all:
+        guess = classifier.model_item(text)
+        if guess is not None and guess[0] == result.item and guess[1] >= SURE_SUBJECT:
+            # "一个人住 老伴走了 煮饭煮不动了 社区有没得饭堂": meals, described in their words and
+            # outside the event's list, are what is asked (trial N got the bereavement list twice).
+            return None
     if result.intent == "unknown" and not asks_all and classifier.referrals.find(norm) is not None:
         return None  # "我爸走了 燃气户头要过户": another agency's matter, named — say where to go
     return event, result
@@ -146,6 +157,12 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         passed = await complaints.hand_off(ctx, ctx.message.text or "")
         if passed is not None:
             return passed
+    if ctx.conversation.get(COMPLAINED) is not None and ctx.services.desk is not None:
+        # Right after a complaint, "你们咋个答复我 我姓罗 电话137…", "那到底会不会保密嘛" are more
+        # for the secretary handling it (trial N: both got the apology).
+        from handlers import complaints
+
+        return await complaints.lodge_text(ctx, ctx.message.text or "")
     if _chat(classifier, ctx.message.text or ""):
         # Not a question nor a request ("今天好冷哦", "妹儿 在不在嘛"): chat, not something to turn down.
         await record(ctx, "chat", ())

@@ -160,6 +160,33 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
     return [render.document_line(d) for i, d in enumerate(item.documents) if best and longest[i] == best]
 
 
+def lines_naming(ctx: Context, item: Item, text: str) -> list[str]:
+    """The item's checklist lines that mention the other services' words a follow-up says, when
+    every such word is on them: "那个社区卫生服务中心是哪个 电话好多" after the death registration
+    asks about the place its checklist sends them to, not about family doctors (trial N)."""
+    classifier = ctx.services.classifier
+    lines = render.checklist(item, ctx.services.handbook, complete=True).splitlines()[1:]
+    named: list[str] = []
+    for clause in classifier.normalize(text).split():
+        words = classifier.other_words_in(clause, item.id)
+        if not any(telling for _, telling in words):
+            continue
+        # Every other service's word of that clause is on the checklist: "社区卫生服务中心体检要带啥"
+        # asks about check-ups there, a new subject.
+        if not all(any(w in line for line in lines) for w, _ in words):
+            return []
+        named += [w for w, _ in words]
+    return [line for line in lines if any(w in line for w in named)]
+
+
+def mention_answer(item: Item, lines: list[str], office_phone: str) -> str:
+    return (
+        f"【{item.title}】里说到的：\n"
+        + "\n".join(lines)
+        + f"\n具体电话、地址不清楚的，打社区电话 {office_phone} 问。\n{MORE}"
+    )
+
+
 def document_answer(item: Item, lines: list[str]) -> str:
     return f"【{item.title}】要带的材料里：\n" + "\n".join(lines) + f"\n{MORE}"
 

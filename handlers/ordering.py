@@ -265,7 +265,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [*aside, str(exc)])
-    notes = _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address") else []
+    notes = (
+        _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address", "time") else []
+    )
     return _next(ctx, item, draft, [*aside, *notes])
 
 
@@ -292,8 +294,10 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         name = introduced_name(text)  # "我是王秀英 想预约…": not asked again
         if name:
             draft.fields["name"] = name
-    if "address" in fields and not draft.has("address") and draft.asking in ("name", "mobile"):
-        place = place_in(text)  # "我叫李明 住5栋2单元302": not asked again (session-9 trial H, r7 and r8)
+    if "address" in fields and not draft.has("address") and draft.asking in ("name", "mobile", "time"):
+        # "我叫李明 住5栋2单元302", "周六上午嘛 地址是幸福里12栋1单元502": not asked again
+        # (session-9 trial H, r7 and r8; trial N)
+        place = place_in(text)
         if place:
             draft.fields["address"] = place
     if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
@@ -317,10 +321,13 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
     if not _NOT_THIS.search(simplify(text)):
         return None
-    said, excluded = ctx.services.classifier.service_said(text)
+    classifier = ctx.services.classifier
+    said, excluded = classifier.service_said(text)
     named = said if said != item.id else None
-    if named is None and item.id not in excluded:
-        return None  # "不是这个电话": a field, not the service
+    if named is None and (item.id not in excluded or not classifier.says_name_of(text, item.id)):
+        # "不是这个电话": a field, not the service; "是拿药哈 不是打扫卫生": what is to be done,
+        # denied in one of the service's words, not its name (trial N lost a medicine errand so).
+        return None
     new = ctx.services.handbook.items.get(named or "")
     if new is None or new.order is None:
         ctx.conversation.enter(AFTER_ITEM, item.id)
@@ -396,6 +403,14 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
     """ "电话是139…" while the name is asked: a value for another field is taken, not misread."""
     if draft.asking in ("mobile", "description"):
         return None
+    if draft.asking == "address" and "time" in _fields(item, draft) and not looks_like_address(text):
+        # "明天上午" when the address is asked: the time, and the address asked again (it was kept
+        # as the address).
+        with contextlib.suppress(WhenError):
+            window = _window(ctx, item, text)
+            if window and place_in(text) is None:
+                draft.time = window
+                return "time"
     with contextlib.suppress(ContactError):
         mobile = read_mobile(text)
         if mobile and "mobile" in _fields(item, draft):
@@ -656,7 +671,7 @@ def _take(
             )
         draft.fields["mobile"] = mobile
     elif field == "address":
-        draft.fields["address"] = read_address(text)
+        draft.fields["address"] = read_address(_place_beside_time(ctx, text) or text)
     elif field == "description":
         draft.fields["description"] = read_description(text)
     elif field == "time":
@@ -664,6 +679,18 @@ def _take(
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
         draft.time = window
+
+
+def _place_beside_time(ctx: Context, text: str) -> str | None:
+    """The place alone when the answer says a time too ("周六上午嘛 我在屋头 地址是幸福里12栋1单元502":
+    trial N's address was the whole sentence); the time is taken as the time."""
+    place = place_in(text)
+    if place is None:
+        return None
+    try:
+        return place if read_window(text, ctx.services.now()) is not None else None
+    except WhenError:
+        return None
 
 
 def window_for(ctx: Context, item: Item, text: str) -> Window | None:

@@ -8,6 +8,7 @@ others (an emergency) is one more line at the top of the list.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ T = TypeVar("T")
 
 # After-item, checklist and menu words are phrasings (phrasings.yaml), read from the compiled lexicon.
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class Route(Generic[T]):
@@ -66,6 +69,7 @@ async def first_reply(routes: Iterable[Route[Any]], ctx: Context) -> Reply | Non
         if found is not None:
             reply = await route.handle(ctx, found)
             if reply is not None:
+                log.debug("route %s answered", route.name)
                 return reply
     return None
 
@@ -274,6 +278,12 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
     own_question = facts.question_answer(ctx, current, text) is not None
+    surely_other = result.item not in (None, item) and result.confidence >= facts.SURE_OTHER_ITEM
+    mentions = result.intent in ("consult", "unknown", "status", "office") and not surely_other
+    if mentions and not own_question and facts.lines_naming(ctx, current, text):
+        # "医生还没来…那个社区卫生服务中心是哪个 电话好多" after the death registration: the place
+        # its own checklist names, not the family-doctor item that place also offers (trial N).
+        return item, MENTIONED
     if result.intent == "order" and facts.yes_no_question(ctx, current, text):
         # "签了以后医生能到屋头来看我妈不" after the family doctor: the item's own question, asked
         # yes-or-no, not a booking (a trial resident was walked into a home-visit order).
@@ -304,7 +314,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         if not classifier.names_part_of(text, item):
             return None  # another service named
         asks = True  # "优待证咋个办" after 退役军人优待证: a word of this item's own name
-    elif result.item not in (None, item) and result.confidence >= facts.SURE_OTHER_ITEM:
+    elif surely_other:
         return None  # "户口要销户吗 在哪里销" after the funeral grant: surely another service
     if not asks:
         return None
@@ -313,6 +323,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
 DOCUMENT = "document"  # the aspect of a follow-up that names one of the item's documents
+MENTIONED = "mentioned"  # the aspect of a follow-up naming what the item's checklist mentions
 
 
 def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:
@@ -358,6 +369,10 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
     elif aspect == DOCUMENT:
         item = handbook.item(item_id)
         answered = facts.document_answer(item, facts.documents_named(ctx, item, _text(ctx)))
+    elif aspect == MENTIONED:
+        item = handbook.item(item_id)
+        lines = facts.lines_naming(ctx, item, _text(ctx))
+        answered = facts.mention_answer(item, lines, handbook.office.phone)
     else:
         also = facts.aspects_of(ctx, _text(ctx))
         answered = facts.fact(handbook.item(item_id), aspect, handbook, also) if aspect else None

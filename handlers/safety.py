@@ -131,12 +131,19 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # trial resident's was added to the ticket as the address).
     if guide is not None and re.search(guide.stand_down, norm) and not asks_arrival:
         return await _stand_down(ctx, reported, text)
-    hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     plain = norm.replace(" ", "")
+    hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
+    if guide is not None and re.search(guide.ask_family, plain):
+        return await _reach_family(ctx, reported, text, answer)
     if field == "detail" and answer is None:
         result = ctx.services.classifier.classify(text)
-        if result.intent == "greeting" or (result.intent in ("consult", "order") and result.named):
+        # Thanks or goodbye, not "好嘛 我还是打了110…我叫周红 电话139…" (read as a greeting by its
+        # first word: trial N's details went to another ticket and the emergency was forgotten).
+        words = _NUMBER.sub(" ", norm)  # 88 (bye) is no goodbye inside 13883219904
+        parting = result.intent == "greeting" and any(w in words for w in (*lexicon.thanks, *lexicon.bye))
+        short_greeting = result.intent == "greeting" and len(plain) <= 6
+        if parting or short_greeting or (result.intent in ("consult", "order") and result.named):
             ctx.conversation.forget()
             return None  # a new question, or thanks: not more about the emergency
     if guide is None or hazard is None:
@@ -173,7 +180,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         holder = f"，{ticket.assignee[:1]}老师在负责" if ticket.assignee else ""
         office = ctx.services.handbook.office
         return Reply(
-            f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
+            (f"{answer}\n" if answer else "")  # "要不要喊他们都下来 社区有没得人过来": both asked (trial N)
+            + f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
             f"您说的也已经加进去了，值班人员会尽快赶到；急的话直接打社区值班手机 {office.duty_phone}。"
             "有危险请先打 110 / 120。"
         )
@@ -185,6 +193,37 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # not only "收到" (a session-8 trial resident asked four times and got the same line).
     asks = asks_numbers or answer is not None or lexicon.question.search(norm) is not None
     return Reply(f"{again}\n{acknowledged}" if asks else acknowledged)
+
+
+async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str | None) -> Reply:
+    """ "帮忙通知她儿子", "他女儿电话你们有没得": staff reach the family, and their number is not given
+    out; the emergency's own answer to the rest of the message before it (trial N: twice the whole
+    advice again)."""
+    desk = ctx.services.desk
+    office = ctx.services.handbook.office
+    first = [answer] if answer else []
+    if reported.number and desk is not None:
+        with contextlib.suppress(Refused):
+            await desk.hurry(ctx.message.resident, reported.number, f"居民请社区联系家属：{text}")
+            return Reply(
+                "\n".join(
+                    [
+                        *first,
+                        f"已请值班人员联系家属（紧急工单 {reported.number}）："
+                        f"社区登记了家属电话的，会马上打过去通知；值班手机 {office.duty_phone}。"
+                        "家属的电话是个人信息，不能在这里发给您。",
+                    ]
+                )
+            )
+    return Reply(
+        "\n".join(
+            [
+                *first,
+                f"社区登记了家属电话的，请打社区值班手机 {office.duty_phone}，值班人员帮您联系家属；"
+                "家属的电话是个人信息，不能在这里发给您。有危险请先打 110 / 120。",
+            ]
+        )
+    )
 
 
 async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
@@ -255,6 +294,7 @@ STAND_DOWN_REACH = timedelta(hours=1)
 _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
 _TO_HOSPITAL = re.compile(r"医院|120|救护车")
 _GIVES_NUMBER = re.compile(r"\d{7,}")
+_NUMBER = re.compile(r"\d{3,}")
 
 
 async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:

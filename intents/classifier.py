@@ -124,6 +124,7 @@ class Classifier:
         self.danger = DangerDetector(handbook.emergency, self.normalize) if handbook.emergency else None
         self._items: dict[str, Item] = handbook.items
         self._terms: dict[str, list[tuple[str, int]]] = {}
+        self._names: dict[str, list[str]] = {}  # each item's aliases, normalised and unspaced
         for item in handbook.items.values():
             for alias in item.aliases:
                 self._add_term(alias, item.id, ALIAS_WEIGHT)
@@ -152,6 +153,8 @@ class Classifier:
         term = self.normalize(raw).replace(" ", "")
         if not term:
             return
+        if weight == ALIAS_WEIGHT:
+            self._names.setdefault(item_id, []).append(term)
         owners = self._terms.setdefault(term, [])
         if all(owner != item_id for owner, _ in owners):
             owners.append((item_id, weight))
@@ -175,6 +178,13 @@ class Classifier:
         """The learned model's event or place, when it is at least `sure` of it."""
         guess = self.learned.best(head, norm) if self.learned else None
         return entries.get(guess[0]) if guess and guess[1] >= sure else None
+
+    def model_item(self, text: str) -> tuple[str, float] | None:
+        """The learned model's likeliest item for a message and how sure it is (None: no model)."""
+        if self.learned is None:
+            return None
+        norm = self.normalize(text)
+        return self.learned.intent_and_items(norm, self._segmenter.cut(norm))[1][0]
 
     def tokens(self, text: str) -> list[str]:
         return self._segmenter.cut(self.normalize(text))
@@ -209,6 +219,22 @@ class Classifier:
         ranked, excluded = self._rank_items(self._segmenter.cut(norm), norm)
         named = ranked[0][0] if ranked and ranked[0][1].aliases else None
         return named, excluded
+
+    def other_words_in(self, text: str, item_id: str) -> list[tuple[str, bool]]:
+        """The words of `text` that are another service's than `item_id` (and no word of its own),
+        in the order said, each once; True beside a telling one: a keyword of four characters or
+        more (卫生服务中心, a place), not a service's name (养老院入住 asks for that service)."""
+        found = []
+        for token in dict.fromkeys(self.tokens(text)):
+            owners = self._terms.get(token, ())
+            if owners and all(owner != item_id for owner, _ in owners):
+                found.append((token, len(token) >= 4 and all(w != ALIAS_WEIGHT for _, w in owners)))
+        return found
+
+    def says_name_of(self, text: str, item_id: str) -> bool:
+        """Does `text` say one of the item's names (an alias, not only a keyword)?"""
+        compact = self.normalize(text).replace(" ", "")
+        return any(name in compact for name in self._names.get(item_id, ()))
 
     def names_part_of(self, text: str, item_id: str) -> bool:
         """True when every service name in `text` is part of one of `item_id`'s own names: after
@@ -504,12 +530,16 @@ class Classifier:
                 else:
                     ev.keywords += 1
                 ev.longest = max(ev.longest, len(token))
+        if len(evidence) > 1 and lexicon.done is not None:
+            self._yield_done(tokens, norm, evidence, denied)
         if not any(ev.aliases for item_id, ev in evidence.items() if not self._items[item_id].fallback):
             # No service named exactly (上门 names only the catch-all: "生存认怔可以喊你们上门来帮我老伴
             # 做不", blind batch 20): maybe one typed with a wrong character of the same sound.
             for item_id, length in self._homophones.find(norm).items():
                 if item_id in denied:  # denied or mentioned as context: not evidence by sound either
                     continue
+                if self._spelt_inside_a_name(item_id, tokens):
+                    continue  # "志愿者来帮我" (an errand): 志愿者 is written right, inside another name
                 ev = evidence.setdefault(item_id, _Evidence(first=len(tokens)))
                 ev.aliases, ev.longest = 1, length
             if not evidence:
@@ -525,6 +555,50 @@ class Classifier:
                 ranked = [(item_id, ev) for item_id, ev in ranked if not self._items[item_id].fallback]
             ranked.sort(key=_rank_key, reverse=True)
         return ranked, frozenset(denied)
+
+    def _yield_done(
+        self, tokens: list[str], norm: str, evidence: dict[str, _Evidence], denied: set[str]
+    ) -> None:
+        """A service said done ("户口已经迁过来了 生育登记要在哪办", "就业创业证办好了 想报个培训")
+        is context when another service is said after it: its name counts as a keyword and the
+        model may not pick it. Alone it stays the subject ("低保已经批了 好久发钱")
+        (blind batch 26)."""
+        done = self.lexicon.done
+        compact = norm.replace(" ", "")
+        end = 0
+        for position, token in enumerate(tokens):
+            end += len(token)
+            owners = self._terms.get(token)
+            if owners is None or done is None or done.match(compact[end : end + 12]) is None:
+                continue
+            for item_id, _ in owners:
+                ev = evidence.get(item_id)
+                if ev is None or not ev.aliases:
+                    continue
+                # Only for a service named after it, or described in two of its words: "低保已经批了
+                # 好久发钱" still asks about 低保.
+                if self._said_after(tokens[position + 1 :], item_id):
+                    ev.keywords += ev.aliases
+                    ev.aliases = 0
+                    denied.add(item_id)
+
+    def _spelt_inside_a_name(self, item_id: str, tokens: list[str]) -> bool:
+        """Is one of the item's names written exactly inside a longer name of another item that
+        the message says? Then it is no typo found by sound: the longer name was said."""
+        names = self._names.get(item_id, ())
+        return any(any(name in token for name in names) for token in tokens if token in self._terms)
+
+    def _said_after(self, tokens: list[str], item_id: str) -> bool:
+        """Is another service than `item_id` named in `tokens`, or described in two of its words?"""
+        words: dict[str, int] = {}
+        for token in dict.fromkeys(tokens):
+            for owner, weight in self._terms.get(token, ()):
+                if owner == item_id:
+                    continue
+                if weight == ALIAS_WEIGHT:
+                    return True
+                words[owner] = words.get(owner, 0) + 1
+        return any(count >= 2 for count in words.values())
 
     def _retracted(self, tokens: list[str], norm: str) -> int:
         """How many leading tokens a spoken self-correction takes back: those before the last
@@ -549,7 +623,7 @@ class Classifier:
         lexicon = self.lexicon
         has_item = bool(ranked)
         special = (
-            lexicon.about_request_or_person.search(norm) is not None
+            any(cue.search(norm) for cue in lexicon.about_request_or_person)
             or lexicon.status_alone.match(norm) is not None
         )
         if special and lexicon.human.search(norm):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
-from intents.normalize import simplify
+from intents.normalize import digits_said, simplify
 
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # A mainland landline with its area code (010, 02x, 0xxx) and a 7- or 8-digit number: elderly
 # residents without a mobile give their home phone (a trial resident was refused "028-85551234").
 _LANDLINE = re.compile(r"(?<!\d)(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})(?!\d)")
 _DIGIT_RUN = re.compile(r"\d{5,}")
+
 _NAME_PREFIX = re.compile(
     r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫我|喊我|叫|称呼我?|你就?(?:叫|喊)我)\s*"
 )
@@ -38,6 +39,7 @@ def read_mobile(text: str) -> str | None:
     Raises ContactError when the message has a number that is not a valid mobile number.
     """
     compact = re.sub(r"[\s\-–—()（）+]", "", simplify(text))
+    compact = digits_said(compact)
     compact = re.sub(r"^86(?=1\d{10})", "", compact)
     match = _MOBILE.search(compact)
     if match:

@@ -107,9 +107,10 @@ class Lexicon:
     status: re.Pattern[str]
     cancel: re.Pattern[str]
     rate: re.Pattern[str]
-    # Any of the four intents about an earlier request or a person; one search rules all four out
-    # for the common message that is none of them.
-    about_request_or_person: re.Pattern[str]
+    # The four intents about an earlier request or a person, searched in turn: joined into one
+    # pattern they cost three times as much (32 µs a message against 10), because an alternation
+    # that large loses the regex engine's literal-prefix skip.
+    about_request_or_person: tuple[re.Pattern[str], ...]
     question: re.Pattern[str]
     availability: re.Pattern[str]
     asking: re.Pattern[str]
@@ -152,6 +153,7 @@ class Lexicon:
     thanks: tuple[str, ...]
     lonely: tuple[str, ...]
     retract: tuple[str, ...]  # normalised, unspaced: a self-correction after a named service
+    done: re.Pattern[str] | None  # matched right after a service's name: that service is done
     visit_wish: tuple[str, ...]  # normalised, unspaced: a lonely resident asking for someone to come
     who: tuple[str, ...]  # normalised, unspaced: "你是机器人还是人"
     bye: tuple[str, ...]
@@ -189,7 +191,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
     return Lexicon(
         normalize=normalize,
         **cues,
-        about_request_or_person=re.compile("|".join(p.pattern for p in about)),
+        about_request_or_person=about,
         greeting_only=re.compile(f"({_words(phrasings.greeting_only)}|\\s)+"),
         greeting_lead=re.compile(f"^(?:(?:{_words(phrasings.greeting_only)})\\s+)+"),
         negation=frozenset(phrasings.negation),
@@ -218,6 +220,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         thanks=phrasings.thanks,
         lonely=_normalised(phrasings.lonely, normalize),
         retract=_normalised(phrasings.retract, normalize),
+        done=re.compile("|".join(f"(?:{part})" for part in phrasings.done)) if phrasings.done else None,
         visit_wish=_normalised(phrasings.visit, normalize),
         who=_normalised(phrasings.who, normalize),
         bye=phrasings.bye,

@@ -33,6 +33,18 @@ _SEPARATORS = r"[\s,.!?;:，。！？；：、~…·\-—_()（）【】\[\]\"'�
 _BREAKS = re.compile(f"(?:{_WECHAT_EMOJI.pattern}|{_PICTOGRAPHS.pattern}|{_SEPARATORS})+")
 
 
+# A number said or typed digit by digit in characters ("一三五八三零二七七四六", 幺 for 1, as read
+# out on the phone): a run of seven or more, so "一" in a sentence stays a word. Each character is
+# one digit; cn2an reads numerals as values (一百三十五), which is not how a phone number is said.
+SPOKEN_DIGITS = re.compile(r"[0-9零〇一二三四五六七八九幺]{7,}")
+_DIGIT_OF = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+
+
+def digits_said(text: str) -> str:
+    """`text` with every run of seven or more digits said in characters written in digits."""
+    return SPOKEN_DIGITS.sub(lambda run: run.group().translate(_DIGIT_OF), text)
+
+
 def simplify(text: str) -> str:
     """Half-width, simplified, lower case, punctuation kept: for reading times, dates and numbers."""
     return _T2S.convert(unicodedata.normalize("NFKC", text)).lower()

@@ -61,6 +61,9 @@ class EmergencyGuide:
     stand_down: str = "没事了|不是紧急"
     # After the first reply: when will someone come ("社区的人好久能到") — where the ticket is.
     ask_arrival: str = "好久(能)?到|多久(能)?到|来了没"
+    # After the first reply: reach the person's family ("帮忙通知她儿子", "他女儿电话你们有没得"):
+    # staff do it; a family's number is never given out here.
+    ask_family: str = "(?!)"
     # Anywhere before a hazard word: it was handled already ("120把婆婆拉到医院了，医生说是骨折").
     over_before: str = "(?!)"
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
@@ -179,7 +182,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
     )
     alternations = {name: pattern(raw.get(name), name) for name in fields}
     # A community's copy made before these were added keeps loading.
-    for optional in ("stand_down", "ask_arrival", "over_before"):
+    for optional in ("stand_down", "ask_arrival", "over_before", "ask_family"):
         if raw.get(optional):
             alternations[optional] = pattern(raw.get(optional), optional)
     words: dict[str, tuple[str, ...]] = {}

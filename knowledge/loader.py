@@ -500,7 +500,7 @@ _PHRASING_GROUPS = {
     "fillers": (),
     "cues": CUE_NAMES,
     "greeting_only": (),
-    "item_context": ("negation", "before", "after", "retract"),
+    "item_context": ("negation", "before", "after", "retract", "done"),
     "after_item": ("order", "checklist"),
     "menu": (),
     "ordering": (
@@ -583,6 +583,11 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         open_question=ctx.words(raw, "open_question"),
         life_event_asks=ctx.words(raw, "life_event_asks") if "life_event_asks" in raw else (),
         about_community=ctx.words(raw, "about_community") if "about_community" in raw else (),
+        done=(  # optional, regex parts: handbook versions written before it still load
+            ctx.words(item_context, "done", prefix="item_context.", regex=True)
+            if "done" in item_context
+            else ()
+        ),
         retract=(  # optional: handbook versions written before it still load
             ctx.words(item_context, "retract", prefix="item_context.") if "retract" in item_context else ()
         ),

@@ -343,3 +343,45 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
     classifier: Classifier, text: str, intent: str
 ) -> None:
     assert classifier.classify(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "item"),
+    [
+        # Blind batch 25.
+        ("水电气代缴是咋个弄的", "consult", "utility_payment"),  # asks how; 水电气 is not a transfer
+        # Blind batch 26: a service said done yields to the one said after it.
+        ("户口已经迁过来了 生育登记要在这边办还是老家办", "consult", "birth_registration"),
+        ("就业创业证办好了 想接着报个免费的厨师培训 帮我报一个", "order", "vocational_training"),
+        ("居住证办好了 娃儿读书要咋个报名", "consult", "school_enrolment"),
+        ("低保已经批了 好久发钱", "consult", "subsistence_allowance"),  # alone it is still the subject
+        # Someone else's debt or a job not found is a story, not a question about a ticket.
+        (
+            "我去年在工地上做了大半年活路包工头到现在还差我一万多块钱电话也不接我想问下社区有没有免费的律师可以问一下",
+            "consult",
+            "legal_aid",
+        ),
+        (
+            "我之前在一家公司上班今年三月份公司倒闭了到现在还没找到工作听说可以领点钱想问下在哪里办要带啥子",
+            "consult",
+            "unemployment_registration",
+        ),
+        ("我报的修到现在还没来", "status", None),
+        # The bank passes on our certification: the bank is not the subject.
+        (
+            "我老汉去年从厂头退下来的每个月领退休金今天银行的人说要做啥子认证不做就要停发我都不晓得咋个弄",
+            "consult",
+            "pension_certification",
+        ),
+        ("想给屋头老人找个白天能去坐一哈有人照看中午管饭的地方晚上接回来", "consult", "home_care"),
+        ("我爸在厕所摔了 自己起不来 社区能不能来个人扶一下", "order", "home_visit"),
+        # A volunteer asked to help is an errand, not a signup (session-11 note).
+        ("能不能派个志愿者来帮我买点米", "order", "home_visit"),
+        ("志愿者报名在哪里", "consult", "volunteer_signup"),  # signing up to be one is still that
+    ],
+)
+def test_session_12_blind_batches_read_as_residents_mean_them(
+    classifier: Classifier, text: str, intent: str, item: str | None
+) -> None:
+    result = classifier.classify(text)
+    assert (result.intent, result.item) == (intent, item)

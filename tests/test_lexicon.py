@@ -89,13 +89,6 @@ def test_expansion_examples() -> None:
     assert lexicon.literal_first("^你好") == ["^你好"]
 
 
-def test_combined_precheck_matches_exactly_when_one_of_its_parts_does() -> None:
-    parts = (LEXICON.human, LEXICON.cancel, LEXICON.status, LEXICON.rate)
-    for text in SAMPLES:
-        combined = LEXICON.about_request_or_person.search(text) is not None
-        assert combined == any(p.search(text) for p in parts), text
-
-
 def test_word_lists_compile_to_literal_matches() -> None:
     """Words are matched as written: a "?" or "." in a word list is a character, not a pattern."""
     for word in PHRASINGS.menu:

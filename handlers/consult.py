@@ -25,6 +25,9 @@ def answer(ctx: Context, item_id: str) -> Reply:
 async def handle(ctx: Context, result: Classification) -> Reply:
     aspect = facts.aspect_of(ctx, ctx.message.text) if ctx.message.text else None
     handbook = ctx.services.handbook
+    each = _each_part(ctx, ctx.message.text or "")
+    if each is not None:
+        return each
     if aspect == "compare" and len(result.candidates) >= 2:
         options = result.candidates[:3]
         ctx.conversation.enter(CHOOSING, Choice(options, "consult"))
@@ -130,6 +133,38 @@ def _facts_of_each(ctx: Context, result: Classification, aspect: str | None) -> 
     if len(answered) < 2:
         return None
     ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), result.intent))
+    return Reply(_several(answered))
+
+
+# Where a second question begins: "…生育津贴她自己去领还是单位领 还有那个育儿补贴 一年好多钱".
+_ANOTHER_QUESTION = re.compile(r"还有(就是|那个|个)?|另外|顺便(问一下|问下|问)?|再问(一下|下|个)?")
+
+
+def _each_part(ctx: Context, text: str) -> Reply | None:
+    """Two questions about two services in one message, each answered (trial N: ten residents had
+    one of two questions answered, "…生育津贴她自己去领还是单位领 还有那个育儿补贴 一年好多钱" the
+    amount of the first only). Each part's own question or the fact it asks, else its summary;
+    None unless two parts name two services outright."""
+    parts = [part for part in _ANOTHER_QUESTION.split(text) if part and part.strip()]
+    if len(parts) < 2:
+        return None
+    classifier, handbook = ctx.services.classifier, ctx.services.handbook
+    found: dict[str, str] = {}
+    for part in parts:
+        result = classifier.classify(part)
+        if result.intent != "consult" or result.item is None or not result.named or result.item in found:
+            continue
+        item = handbook.item(result.item)
+        aspect = facts.aspect_of(ctx, part)
+        found[item.id] = (
+            facts.own_answer(ctx, item, part)
+            or (facts.fact_lines(item, aspect, handbook) if aspect not in (None, "compare") else None)
+            or render.checklist_summary(item)
+        )
+    answered = _fitting((handbook.item(item_id), line) for item_id, line in found.items())
+    if len(answered) < 2:
+        return None
+    ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), "consult"))
     return Reply(_several(answered))
 
 

@@ -109,8 +109,12 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "status"
     elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
         action = "status"  # "工单号10001", "10001": the ticket itself (a trial got a phone company)
-    elif _NUMBER.search(simplify(text)) and lexicon.question.search(norm):
-        action = "status"  # "10001那个一般好多天能修好嘛": a question about that ticket (session-7 trial)
+    elif _NUMBER.search(simplify(text)) and (
+        lexicon.question.search(norm) or lexicon.availability.search(norm)
+    ):
+        # "10001那个一般好多天能修好嘛" (session-7 trial), "那10009那个单子还算数不" (trial N): a
+        # question about that ticket
+        action = "status"
     else:
         return None
     reference, value = norm, ""

@@ -571,13 +571,14 @@ class Classifier:
             owners = self._terms.get(token)
             if owners is None or done is None or done.match(compact[end : end + 12]) is None:
                 continue
+            later = tokens[position + 1 :]
             for item_id, _ in owners:
                 ev = evidence.get(item_id)
-                if ev is None or not ev.aliases:
-                    continue
+                if ev is None or any(owner == item_id for t in later for owner, _ in self._terms.get(t, ())):
+                    continue  # said again after: "培训先不说…找工作 招聘" keeps what 招聘 is a word of
                 # Only for a service named after it, or described in two of its words: "低保已经批了
                 # 好久发钱" still asks about 低保.
-                if self._said_after(tokens[position + 1 :], item_id):
+                if self._said_after(later, item_id):
                     ev.keywords += ev.aliases
                     ev.aliases = 0
                     denied.add(item_id)

@@ -50,6 +50,8 @@ OVERRIDE_NAMED = 0.8
 # cross-validation over blind batches 1-15 gains 0.9 points of intent and the frozen part loses none
 # (at 0.9 and 0.97 the frozen part loses 1.8 and 1.1 points) — session 8.
 SWAP_CONSULT_ORDER = 0.99
+# Rules' keywords and the model agreeing on an item this surely outweigh an agency's word in passing.
+SURE_DESCRIBED = 0.8
 SHORT_BOOKING = 8  # characters: "社保卡 预约" is a request, whatever the model says (_booked_outright)
 _BOOKING = re.compile("预约|报名|报修|上门|代缴|代办")
 RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an intent …
@@ -356,8 +358,19 @@ class Classifier:
         elsewhere = (  # a listed word only: "取消 10002" stays a cancel, whatever its digits look like
             intent in ("status", "cancel", "human") and learned_intent == "unknown" and listed is not None
         )
+        # Rules and model agree, the model all but certain, on a service described in its words: an
+        # agency's word in passing ("我也要去医院照顾他外婆…放了学可以去写作业的地方") is not the subject
+        # (blind batch 28).
+        agreed = (
+            rules.item is not None
+            and learned_intent in ITEM_INTENTS
+            and intent_p >= SWAP_CONSULT_ORDER
+            and learned_item == rules.item
+            and item_p >= SURE_DESCRIBED
+        )
         if (
             not rules.names_any
+            and not agreed
             and (intent in (*ITEM_INTENTS, "unknown") or elsewhere)
             and (listed is not None or self._guess(self._places, "place", norm, SURE_PLACE) is not None)
         ):
@@ -574,7 +587,7 @@ class Classifier:
             later = tokens[position + 1 :]
             for item_id, _ in owners:
                 ev = evidence.get(item_id)
-                if ev is None or any(owner == item_id for t in later for owner, _ in self._terms.get(t, ())):
+                if ev is None or any(self._main_owner(t) == item_id for t in later):
                     continue  # said again after: "培训先不说…找工作 招聘" keeps what 招聘 is a word of
                 # Only for a service named after it, or described in two of its words: "低保已经批了
                 # 好久发钱" still asks about 低保.
@@ -588,6 +601,15 @@ class Classifier:
         the message says? Then it is no typo found by sound: the longer name was said."""
         names = self._names.get(item_id, ())
         return any(any(name in token for name in names) for token in tokens if token in self._terms)
+
+    def _main_owner(self, token: str) -> str | None:
+        """The item a word is most of all: the one it names, else its only owner (生育津贴 is the
+        maternity allowance's name and only a keyword of birth registration)."""
+        owners = self._terms.get(token, ())
+        named = [owner for owner, weight in owners if weight == ALIAS_WEIGHT]
+        if named:
+            return named[0] if len(named) == 1 else None
+        return owners[0][0] if len(owners) == 1 else None
 
     def _said_after(self, tokens: list[str], item_id: str) -> bool:
         """Is another service than `item_id` named in `tokens`, or described in two of its words?"""

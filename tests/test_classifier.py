@@ -378,6 +378,23 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         # A volunteer asked to help is an errand, not a signup (session-11 note).
         ("能不能派个志愿者来帮我买点米", "order", "home_visit"),
         ("志愿者报名在哪里", "consult", "volunteer_signup"),  # signing up to be one is still that
+        # Blind batch 28.
+        # the boss's words are no cancel of the resident's own request
+        (
+            "我在厂里头干了三年老板突然说厂子关了叫我们明天不用来了社保也断了我听说可以领点钱过渡一下是不是要先去登记",
+            "consult",
+            "unemployment_registration",
+        ),
+        ("助餐那个 下个月起不用送了", "cancel", None),
+        ("我想报明老年大学书法班", "order", "community_activities"),  # 报明 for 报名: a request
+        ("生育登记早就办了现在是想问生育津贴好久能到账", "consult", "maternity_benefit"),
+        # an agency's word in passing, the service described and agreed by rules and model
+        (
+            "我家孙孙放学了屋头没得人管他爸妈都要上班到七八点我也要去医院照顾他外婆社区有没有那种放了学可以去写作业的地方",
+            "consult",
+            "childcare_tutoring",
+        ),
+        ("厕所好滑 听说社区可以帮老年人装扶手 能不能帮我弄一下", "order", "age_friendly_renovation"),
     ],
 )
 def test_session_12_blind_batches_read_as_residents_mean_them(

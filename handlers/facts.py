@@ -160,6 +160,42 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
     return [render.document_line(d) for i, d in enumerate(item.documents) if best and longest[i] == best]
 
 
+# Whether a paper must be brought: "要不要结婚证", "结婚证要带不", "还要带户口本吗". Read from the
+# text, not the segmenter's words: it knows the handbook's terms, and 结婚证 is none of them.
+_PAPER = r"([\u4e00-\u9fff]{1,4}?(?:证|卡|簿|本|书|合同|协议|凭证|发票|存折|病历|报告))"
+_ASKS_TO_BRING = re.compile(
+    rf"(?:要不要|需不需要|用不用|带不带|还要|要带)(?:带|拿|提供)?{_PAPER}"
+    rf"|{_PAPER}(?:要不要|要带不|要带吗|带不带|需要吗|要吗|用不用|需不需要)"
+)
+
+
+def documents_unlisted(ctx: Context, item: Item, text: str) -> list[str]:
+    """The papers a follow-up asks whether to bring that the item's checklist does not list
+    ("证明我住那里要不要结婚证" after the community certificate: trial O was sent to the marriage
+    registry). Empty when it names none, or one the checklist lists (documents_named answers that)."""
+    classifier = ctx.services.classifier
+    compact = classifier.lexicon.normalize(text).replace(" ", "")
+    if not item.documents:
+        return []
+    own_names = [classifier.normalize(alias).replace(" ", "") for alias in (item.title, *item.aliases)]
+    papers = [
+        paper
+        for found in _ASKS_TO_BRING.finditer(compact)
+        for paper in found.groups()
+        if paper and paper not in _NOT_A_DOCUMENT_WORD and not any(paper in name for name in own_names)
+    ]
+    listed = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
+    return list(dict.fromkeys(paper for paper in papers if paper not in listed))
+
+
+def unlisted_answer(item: Item, papers: list[str]) -> str:
+    wanted = "、".join(d.name for d in item.documents)
+    return (
+        f"【{item.title}】要带的材料里没有{'、'.join(papers)}，一般不用带；要带的是：{wanted}。"
+        f"个别情况工作人员会另外说明。\n{MORE}"
+    )
+
+
 def lines_naming(ctx: Context, item: Item, text: str) -> list[str]:
     """The item's checklist lines that mention the other services' words a follow-up says, when
     every such word is on them: "那个社区卫生服务中心是哪个 电话好多" after the death registration

@@ -164,6 +164,27 @@ async def also_on_placed(ctx: Context, found: tuple[Placed, str]) -> Reply:
     )
 
 
+async def question_for_staff(ctx: Context, placed: Placed) -> Reply | None:
+    """A question about the order just placed that the handbook does not answer ("这个是每周都会去吗
+    还是只去一次"): written onto its ticket for the staff member who calls, rather than another
+    item's card (trial O got the room-booking card). Declines without a desk or an open ticket."""
+    desk = ctx.services.desk
+    if desk is None:
+        return None
+    try:
+        await desk.add_detail(
+            ctx.message.resident, placed.number, "detail", f"居民问：{ctx.message.text.strip()[:280]}"
+        )
+    except Refused:
+        return None
+    ctx.conversation.enter(PLACED, placed)
+    office = ctx.services.handbook.office
+    return Reply(
+        f"您问的已经写进工单 {placed.number}，工作人员和您联系时会一起回答。"
+        f"着急的话打社区电话 {office.phone}（值班手机 {office.duty_phone}）。"
+    )
+
+
 async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:
     """When the order just placed is taken up, and who to ring when it cannot wait."""
     item = ctx.services.handbook.item(placed.item)

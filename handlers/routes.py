@@ -301,6 +301,10 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口) in passing.
         return item, QUESTION
+    if facts.documents_unlisted(ctx, current, text) and not facts.documents_named(ctx, current, text):
+        # "证明我住那里要不要结婚证" after the community certificate: not on its list — say so,
+        # rather than send them to the marriage registry (trial O).
+        return item, UNLISTED
     if facts.documents_named(ctx, current, text) and not facts.aspects_of(ctx, text):
         # "光有租房合同可不可以办", "房产证复印件我莫得": a document of this item, even one that is
         # another item's name (房产证), asked about (trial K).
@@ -324,6 +328,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
 QUESTION = "question"  # the aspect of a follow-up that one of the item's own questions answers
 DOCUMENT = "document"  # the aspect of a follow-up that names one of the item's documents
 MENTIONED = "mentioned"  # the aspect of a follow-up naming what the item's checklist mentions
+UNLISTED = "unlisted"  # the aspect of a follow-up asking whether to bring a paper the item does not list
 
 
 def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:
@@ -369,6 +374,9 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
     elif aspect == DOCUMENT:
         item = handbook.item(item_id)
         answered = facts.document_answer(item, facts.documents_named(ctx, item, _text(ctx)))
+    elif aspect == UNLISTED:
+        item = handbook.item(item_id)
+        answered = facts.unlisted_answer(item, facts.documents_unlisted(ctx, item, _text(ctx)))
     elif aspect == MENTIONED:
         item = handbook.item(item_id)
         lines = facts.lines_naming(ctx, item, _text(ctx))
@@ -381,6 +389,23 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
     return Reply(answered)
 
 
+def placed_unanswered(ctx: Context) -> Placed | None:
+    """Right after an order went in, a question that names no service and that no route before
+    answered (its item's facts, its own questions, the tickets): one for the staff on that ticket."""
+    placed = ctx.conversation.get(PLACED)
+    if placed is None:
+        return None
+    text = _text(ctx)
+    classifier = ctx.services.classifier
+    norm = classifier.normalize(text)
+    if not (classifier.lexicon.question.search(norm) or classifier.lexicon.availability.search(norm)):
+        return None
+    result = classifier.classify(text)
+    if result.names_any or result.intent not in ("consult", "unknown", "order"):
+        return None  # another service named, or a request of its own kind
+    return placed
+
+
 def menu_word(ctx: Context) -> Classification | None:
     """A menu word ("业务", "菜单"…): the service menu, whatever the classifier would make of it."""
     text = _text(ctx)
@@ -389,12 +414,24 @@ def menu_word(ctx: Context) -> Classification | None:
 
 
 def office_word(ctx: Context) -> Classification | None:
-    """ "时间", "地址", "电话" alone (as the welcome tells residents to send): the office card."""
+    """ "时间", "地址", "电话" alone (as the welcome tells residents to send): the office card. Or the
+    centre's own street address said back with a question ("幸福路88号在哪个位置 导航搜不到": trial O
+    got the apology twice)."""
     text = _text(ctx)
     lexicon = ctx.services.classifier.lexicon
-    return (
-        Classification(text, "office", None, 1.0) if lexicon.normalize(text) in lexicon.office_only else None
-    )
+    norm = lexicon.normalize(text)
+    if norm in lexicon.office_only:
+        return Classification(text, "office", None, 1.0)
+    compact = norm.replace(" ", "")
+    place = ctx.services.handbook.office.places.get("community")
+    street = _STREET_NUMBER.match(lexicon.normalize(place.address).replace(" ", "")) if place else None
+    if street and street.group() in compact and lexicon.question.search(norm):
+        return Classification(text, "office", None, 1.0)
+    return None
+
+
+# The street and number an address begins with: 幸福路88号 of "幸福路 88 号一楼大厅".
+_STREET_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}?(路|街|道|巷)\d+号")
 
 
 def open_question(ctx: Context) -> Classification | None:
@@ -481,6 +518,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("checklist", checklist_word, checklist),
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
     Route("item_request", current_item_request, start_order),  # "那就在这里反映 你们找人去说一下"
+    Route("placed_unanswered", placed_unanswered, ordering.question_for_staff),  # "这个是每周都会去吗"
     Route("referral_taken_up", directions.referral_taken_up, directions.take_up),  # "社区帮我们催一下物业"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆

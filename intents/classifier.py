@@ -385,9 +385,12 @@ class Classifier:
             intent in ITEM_INTENTS
             and learned_intent not in ITEM_INTENTS
             and intent_p > _override_floor(named, to_unknown)
-            # A service named and asked about in so many words ("生育登记要带结婚证吗") stays ours,
-            # whatever another agency's word in it makes the model think.
-            and not (to_unknown and self.lexicon.asking.search(norm))
+            # A service named and asked about in so many words ("生育登记要带结婚证吗"), or asked
+            # whether we have it ("社区有没有招工的信息 …有C1驾照": trial O), stays ours, whatever
+            # another agency's word in it makes the model think.
+            and not (
+                to_unknown and (self.lexicon.asking.search(norm) or self.lexicon.availability.search(norm))
+            )
             # "助餐几点到几点": a named service's hours are that service's, not the office's
             # (session-9 trial H: a resident asking about meals got the office hours).
             and not (named and learned_intent == "office")

@@ -86,7 +86,7 @@ class WordFinder(Generic[T]):
 
 # A place said right before as where one is not: "没有在医院", "不在医院"; or denied outright: "不是
 # 银行的事 是天然气欠费" (trial N was sent to the bank).
-_NOT_THERE = re.compile(r"(没有|没|不|不是)(在|去|到)$|(不是|不找|不归|又不是)$")
+_NOT_THERE = re.compile(r"(没有|没|不|不是)(在|去|到)$|(不是|不找|不归|又不是)(要|想)?(办|问|找|补|换)?$")
 
 
 def said_not_there(compact: str, start: int) -> bool:

@@ -194,6 +194,7 @@ def _chat(classifier: Classifier, text: str) -> bool:
 
 _ASKS_HOW = re.compile(
     r"哪里|哪儿|怎么|电话|多少|要带|带什么|几点|网上|手机|什么时候|号码|多久|能不能|可不可以|能不|行不|要不要"
+    r"|可以.{0,6}不$|还是要|是不是"
 )
 
 
@@ -268,7 +269,30 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
             f"（值班手机 {office.duty_phone}），工作人员帮您查；也可以拨 12345 问。"
             + (f"\n全国统一的号码：{place.phone}" if place.phone else "")
         )
+    asked = _clauses_answering(place.how, compact)
+    if asked:
+        # "我58岁 那还是要体检噻 12123上面可以直接换不": the parts of the entry that say so, not the
+        # same paragraph a third time (trial O).
+        lines = [f"这件事要找{place.name}，社区这边办不了。", *asked]
+        if place.phone:
+            lines.append(f"电话：{place.phone}")
+        lines.append("其他的以他们的要求为准；社区能办的事，随时问我。")
+        return Reply("\n".join(lines))
     return Reply(referral_text(place, again=True))
+
+
+def _clauses_answering(how: str, compact: str, most: int = 3) -> list[str]:
+    """The clauses of an agency's entry sharing the most two-character words with the question (at
+    least two, and clauses of ten characters or more), best first; empty when none does. Written by
+    hand: a bag of character bigrams is all one short follow-up and one paragraph need."""
+    said = {compact[i : i + 2] for i in range(len(compact) - 1)}
+    scored = []
+    for clause in (c.strip() for c in re.split(r"[；;。]", how)):
+        shared = len(said & {clause[i : i + 2] for i in range(len(clause) - 1)})
+        if shared >= 2 and len(clause) >= 10:
+            scored.append((shared, clause))
+    scored.sort(key=lambda pair: -pair[0])
+    return [clause for _, clause in scored[:most]]
 
 
 # Which office of the agency serves them, or where it is: the directory knows only the agency.

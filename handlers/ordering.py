@@ -252,6 +252,12 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             # "确认。要带啥子？": submitted, and the question answered for this item (a session-8
             # trial resident got the form read back again, with another item's documents).
             answered = _brief_answer(ctx, item, "confirm", rest).replace("提交后回复", "回复")
+            if answered.startswith(_NOT_ANSWERED_YET):
+                # "确认 这回好久来人": it is submitted now, and the question went onto the ticket
+                # with the rest (trial O was told to ask again after submitting).
+                answered = (
+                    f"您问的已经写进工单，工作人员和您联系时会回答；一般：{render.time_limit_text(item)}。"
+                )
             return replace(placed, text=f"{placed.text}\n{answered}")
         changed = _changes_at_read_back(ctx, item, draft, text)
         if changed:
@@ -322,8 +328,10 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         if place:
             draft.fields["address"] = place
     if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
+        found = place_in(text)
+        said = _without(text, found) if found else text  # "四单元 6-2" is a flat, not June 2nd (trial O)
         try:
-            window = _window(ctx, item, text)
+            window = _window(ctx, item, said)
         except WhenError as exc:
             notes.append(str(exc))
         else:
@@ -424,6 +432,15 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
     """ "电话是139…" while the name is asked: a value for another field is taken, not misread."""
     if draft.asking in ("mobile", "description"):
         return None
+    place = place_in(text)
+    if draft.asking == "time" and place is not None and _time_in(ctx, _without(text, place)) is None:
+        fields = _fields(item, draft)
+        if "address" in fields or item.home_visit:
+            # "南坪东路 金山小区5栋2单元3楼1号" at the time question: the address (its 1号 is a flat,
+            # not New Year's Day: trial O), a visit there, and the time asked again.
+            draft.visit = draft.visit or "address" not in fields
+            draft.fields["address"] = read_address(place)
+            return "address"
     if draft.asking == "address" and "time" in _fields(item, draft) and not looks_like_address(text):
         # "明天上午" when the address is asked: the time, and the address asked again (it was kept
         # as the address).
@@ -603,7 +620,10 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
         documents = "、".join(d.name for d in asked.documents[:3])
         more = "等" if len(asked.documents) > 3 else ""
         return f"【{asked.title}】要带：{documents}{more}。提交后回复“材料”看完整清单。"
-    return f"这个问题提交后可以再问我，或打社区电话 {office.phone}。"
+    return f"{_NOT_ANSWERED_YET}，或打社区电话 {office.phone}。"
+
+
+_NOT_ANSWERED_YET = "这个问题提交后可以再问我"
 
 
 # "你们周六上班不" mid-booking asks about the weekend: its duty hours are the answer, not only the weekdays'.
@@ -696,10 +716,26 @@ def _take(
     elif field == "description":
         draft.fields["description"] = read_description(text)
     elif field == "time":
+        place = place_in(text)
+        if place is not None and _time_in(ctx, _without(text, place)) is None:
+            # "南坪东路 金山小区5栋2单元3楼1号": an address, whose 1号 is no date (trial O).
+            raise WhenError("这是地址吧？请说您想哪天办，比如“明天上午”“周六下午3点”。")
         window = _window(ctx, item, text, booked)
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
         draft.time = window
+
+
+def _without(text: str, place: str) -> str:
+    """`text` with the place said in it blanked out, so its numbers are not read as a date."""
+    return simplify(text).replace(place, " ")
+
+
+def _time_in(ctx: Context, text: str) -> Window | None:
+    try:
+        return read_window(text, ctx.services.now())
+    except WhenError:
+        return None
 
 
 def _place_beside_time(ctx: Context, text: str) -> str | None:
@@ -708,10 +744,7 @@ def _place_beside_time(ctx: Context, text: str) -> str | None:
     place = place_in(text)
     if place is None:
         return None
-    try:
-        return place if read_window(text, ctx.services.now()) is not None else None
-    except WhenError:
-        return None
+    return place if _time_in(ctx, _without(text, place)) is not None else None
 
 
 def window_for(ctx: Context, item: Item, text: str) -> Window | None:

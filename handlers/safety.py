@@ -129,7 +129,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     field = "address" if placed and not asks_arrival else "detail"
     # "消防来了…120拉到医院去了 现在窗子都开了 没事了" names places but says it is over (a session-10
     # trial resident's was added to the ticket as the address).
-    if guide is not None and re.search(guide.stand_down, norm) and not asks_arrival:
+    over = guide is not None and re.search(guide.over_before, norm) is not None
+    if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
+        # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
+        # asks — the rest goes to the duty staff with it (trial O got the arrival line).
         return await _stand_down(ctx, reported, text)
     plain = norm.replace(" ", "")
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
@@ -263,7 +266,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     if to_hospital:
         return Reply(
             f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
-            "有别的事直接跟我说。"
+            "您说的其他事（家里门锁、宠物这些）也一并转给了值班人员。有别的事直接跟我说。"
         )
     return Reply(
         f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"

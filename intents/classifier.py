@@ -166,6 +166,17 @@ class Classifier:
         found = self.life_events.find(norm)
         return found[0] if found is not None else self._guess(self._events, "event", norm, SURE_EVENT)
 
+    def _errand(self, result: Classification, norm: str) -> Classification | None:
+        """An errand asked for ("能不能帮我去社区医院拿一下 我是慢性病卡"): the catch-all visit item
+        (the handbook's `fallback` one), not the service the errand touches (trial O)."""
+        errand = self.lexicon.errand
+        if errand is None or result.intent not in (*ITEM_INTENTS, "unknown") or not errand.search(norm):
+            return None
+        item = next((i for i in self._items.values() if i.fallback), None)
+        if item is None:
+            return None
+        return Classification(result.text, "order", item.id, 0.9, (item.id,), named=True, names_any=True)
+
     def _life_situation(self, norm: str) -> bool:
         """A life event listed in so many words (or guessed) and no other agency's word beside it."""
         return self.life_event(norm) is not None and self.referrals.find(norm) is None
@@ -269,6 +280,9 @@ class Classifier:
     def _classify(self, text: str) -> Classification:
         norm = self.normalize(text)
         result = self._read(text, norm)
+        errand = self._errand(result, norm)
+        if errand is not None:
+            return errand
         if result.intent == "unknown" and self._life_situation(norm):
             # "刚生了娃", "屋头老人越来越糊涂了…不晓得咋个办": a life event is a question about our
             # services (its list of items answers it), not another agency's business (blind batch 22).

@@ -103,6 +103,8 @@ def introduced_name(text: str) -> str | None:
                 break
             words.append(pair.word)
         said = "".join(words)
+        if said and _PLACE_GOES_ON.match(rest[len(said) :]):
+            continue  # "我是小龙坎正街的陈婆婆": 小龙 begins a place's name (trial O), not hers
         if match.group().strip() in ("我姓", "免贵姓") and said:
             said = said[:1] if len(said) > 3 else said
         if said:
@@ -110,6 +112,11 @@ def introduced_name(text: str) -> str | None:
             if name:
                 return name
     return None
+
+
+# What a place name goes on with after the characters jieba took for a person's name: the tagger
+# reads 小龙 in 小龙坎正街 as a name, and no library here knows Chongqing's streets.
+_PLACE_GOES_ON = re.compile(r"^[\u4e00-\u9fff]{0,3}(路|街|巷|村|小区|苑|坎|坝|桥|湾|沟|坡|岗|嘴|院|栋|楼|号)")
 
 
 def _one_name(clause: str, *, surname_alone: bool) -> str | None:
@@ -201,13 +208,16 @@ _PLACE_SPECIFIC = re.compile(
     r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|室)|"
     # A compound's own name before 小区, not "我们这个老小区" (a session-10 trial order got "们这个老小区"
     # as its address and never asked for one).
-    r"(?:(?![这那个们我你他她的哪该此本])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑)|"
+    # A road before it too ("长江二路职工宿舍", "南坪东路金山小区": trial O lost the road and the compound).
+    r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
+    r"(?:(?![这那个们我你他她的哪该此本])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
     r"[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号"
 )
 # What may follow it and still be the place (楼道 of 2单元, 门口 of 5栋, the room 501).
 _PLACE_PART = re.compile(
     _PLACE_SPECIFIC.pattern
-    + r"|\d+(?:-\d+)*\s*(?:号|楼|层|室)?|门口|楼道|楼下|楼上|大门|电梯口|车库|地下室|院子|旁边|对面|附近"
+    + r"|\d+(?:-\d+)*(?:\s*(?:号|楼(?![顶道梯])|层|室))?"  # not the 楼 of 楼顶漏水 after "701 "
+    + r"|门口|楼道|楼下|楼上|大门|电梯口|车库|地下室|院子|旁边|对面|附近"
 )
 _PLACE_LEAD_IN = re.compile(r"^(?:我们家|我家|我们|我|一下|帮忙|麻烦)?(?:就)?(?:住在|家在|住|在)?")
 

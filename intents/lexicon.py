@@ -165,6 +165,9 @@ class Lexicon:
     profile_change: re.Pattern[str]  # at the start of that answer
     profile_erase: re.Pattern[str]  # search
     profile_show: re.Pattern[str]  # fullmatch
+    # "帮我去社区医院拿一下药": someone asked to go and fetch, buy or hand in for them — an errand
+    # for the catch-all visit item, whatever service the errand touches (None: not in this handbook).
+    errand: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""

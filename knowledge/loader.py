@@ -21,6 +21,7 @@ from knowledge.models import (
     ASPECTS,
     CUE_NAMES,
     OPTIONAL_ASPECTS,
+    OPTIONAL_CUES,
     OPTIONAL_OWN_TICKET_CUES,
     ORDER_FIELDS,
     OWN_TICKET_CUES,
@@ -535,8 +536,11 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
     ctx = _Ctx(path.name, problems)
     before = len(problems)
     ctx.unknown(raw, _PHRASING_GROUPS)
-    cues_raw = ctx.group(raw, "cues", CUE_NAMES)
+    cues_raw = ctx.group(raw, "cues", (*CUE_NAMES, *OPTIONAL_CUES))
     cues = {name: ctx.words(cues_raw, name, prefix="cues.", regex=True) for name in CUE_NAMES}
+    for name in OPTIONAL_CUES:
+        if name in cues_raw:
+            cues[name] = ctx.words(cues_raw, name, prefix="cues.", regex=True)
     item_context = ctx.group(raw, "item_context", _PHRASING_GROUPS["item_context"])
     after_item = ctx.group(raw, "after_item", _PHRASING_GROUPS["after_item"])
     ordering = ctx.group(raw, "ordering", _PHRASING_GROUPS["ordering"])

@@ -203,6 +203,8 @@ CUE_NAMES = (
     "closing",
     "out_of_scope",
 )
+# Cue lists a handbook may leave out (versions written before them still load).
+OPTIONAL_CUES = ("errand",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -395,6 +395,10 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
             "childcare_tutoring",
         ),
         ("厕所好滑 听说社区可以帮老年人装扶手 能不能帮我弄一下", "order", "age_friendly_renovation"),
+        # Trial O: an errand is the catch-all visit, whatever service it touches.
+        ("降压药吃完了 能不能帮我去社区医院拿一下 我是慢性病卡", "order", "home_visit"),
+        ("找个人帮我去超市买点米 我腿脚不方便", "order", "home_visit"),
+        ("我想问慢性病卡怎么办", "consult", "chronic_disease"),
     ],
 )
 def test_session_12_blind_batches_read_as_residents_mean_them(

@@ -37,6 +37,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "checklist",
         "item_follow_up",
         "item_request",
+        "placed_unanswered",
         "referral_taken_up",
         "referral_follow_up",
         "anywhere_question",

@@ -28,6 +28,7 @@ from intents.contact import (
     ContactError,
     introduced_name,
     looks_like_address,
+    mobiles_in,
     place_in,
     read_address,
     read_description,
@@ -511,6 +512,7 @@ def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str
         mobile = read_mobile(text)
         if mobile and "mobile" in fields:
             draft.fields["mobile"] = mobile
+            _keep_other_numbers(draft, text, mobile)
             changed.append("mobile")
     if "time" in fields:
         with contextlib.suppress(WhenError):
@@ -569,6 +571,13 @@ _CANCELLED_AT_END = re.compile(
 )
 _ASKS_SOMETHING = re.compile(r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好多|几|谁|为什么|为啥|能不能|可不可以")
 _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
+
+
+def _keep_other_numbers(draft: OrderDraft, text: str, kept: str) -> None:
+    """A second number said with the first ("我的13530887264 我爸的15902316580 有事先打我爸"): the
+    first is the contact, the words with the other go to staff on the ticket (trial O lost it)."""
+    if any(number != kept for number in mobiles_in(text)):
+        _add_note(draft, f"另一个电话：{text.strip()[:120]}")
 
 
 def _add_note(draft: OrderDraft, said: str) -> None:
@@ -711,6 +720,7 @@ def _take(
                 "没有手机的，发带区号的座机，比如 028-85551234。"
             )
         draft.fields["mobile"] = mobile
+        _keep_other_numbers(draft, text, mobile)
     elif field == "address":
         draft.fields["address"] = read_address(_place_beside_time(ctx, text) or text)
     elif field == "description":

@@ -56,6 +56,13 @@ def read_mobile(text: str) -> str | None:
     return None
 
 
+def mobiles_in(text: str) -> list[str]:
+    """Every mobile number in `text`, in the order said, each once ("13530887264是我的 15902316580是
+    我爸的": both are wanted on the ticket)."""
+    compact = digits_said(re.sub(r"[\s\-–—()（）+]", "", simplify(text)))
+    return list(dict.fromkeys(_MOBILE.findall(compact)))
+
+
 def read_name(text: str) -> str:
     """A name or a 称呼 (王阿姨, 刘大爷); a surname alone (我姓刘 → 刘) is taken as said."""
     plain = _POLITE_END.sub("", simplify(text).strip())

@@ -191,8 +191,16 @@ async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:
     item = ctx.services.handbook.item(placed.item)
     office = ctx.services.handbook.office
     ctx.conversation.enter(PLACED, placed)  # a further 确认 is still the same order
+    noted = ""
+    if ctx.services.desk is not None:
+        # "…明天中午有没得 我不吃辣 牙齿也不好要软和点": what else it says is for the staff (trial P).
+        with contextlib.suppress(Refused):
+            await ctx.services.desk.add_detail(
+                ctx.message.resident, placed.number, "detail", f"居民问：{ctx.message.text.strip()[:280]}"
+            )
+            noted = "您说的也写进工单了。"
     return Reply(
-        f"您的【{item.title}】已经提交（工单 {placed.number}），值班工作人员会和您联系，"
+        noted + f"您的【{item.title}】已经提交（工单 {placed.number}），值班工作人员会和您联系，"
         f"定好从什么时候开始。一般：{render.time_limit_text(item)}。\n"
         f"今天就等着要、不能等的，请直接打社区值班手机 {office.duty_phone}，工作人员尽量当天帮您安排。"
         "查进度回复“进度”。"
@@ -695,13 +703,18 @@ def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
 
 _LOCAL_NUMBER = re.compile(r"^\D{0,12}?([2-9]\d{6,7})\D{0,6}$")  # 85123456, 座机8512 3456
 _AREA_CODE = re.compile(r"^(0\d{2,3})[-\s]")
+# "屋头座机 87654321 手机是儿子给的…我记不到": a home phone named as one, whatever is said after it.
+_SAID_LANDLINE = re.compile(
+    r"(?:座机|固话|家里电话|屋头电话|家里的电话)(?:是|号码是?)?\D{0,2}([2-9]\d{6,7})(?!\d)"
+)
 
 
 def _local_landline(ctx: Context, text: str) -> str | None:
     """A home phone given without its area code, as residents dial it locally ("85123456"): the
     community's own area code (from the office phone) before it — an 81-year-old in a session-7
     trial was refused until she added 028."""
-    local = _LOCAL_NUMBER.match(re.sub(r"[\s\-–—]", "", simplify(text)))
+    plain = re.sub(r"[\s\-–—]", "", simplify(text))
+    local = _LOCAL_NUMBER.match(plain) or _SAID_LANDLINE.search(plain)
     area = _AREA_CODE.match(ctx.services.handbook.office.phone)
     return f"{area.group(1)}-{local.group(1)}" if local and area else None
 

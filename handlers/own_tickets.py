@@ -161,10 +161,18 @@ def _fields(ctx: Context, norm: str, text: str) -> tuple[str, ...]:
 
 
 def _when(text: str, now: datetime) -> Window | None:
+    text = _SAID_NOW.sub(" ", text)
     try:
         return read_window(text, now) if text.strip() else None
     except WhenError:
         return None
+
+
+# The time it is now, said in passing ("现在凌晨四点老人在睡觉"): no time asked for (session-12
+# trial P: a visit was moved to 04:00).
+_SAID_NOW = re.compile(
+    r"(现在|这会儿|此刻|眼下)(是|都|已经)?(凌晨|早上|上午|中午|下午|晚上|半夜)?[0-9一二三四五六七八九十两]+点(半|多|钟)?"
+)
 
 
 # ---- the handlers -------------------------------------------------------------------------------

@@ -136,8 +136,8 @@ def placed_question(ctx: Context) -> Placed | None:
     result = classifier.classify(text)
     if result.named and result.item != placed.item:
         return None
-    if result.intent not in ("unknown", "consult", "order", "status"):
-        return None
+    if result.intent not in ("unknown", "consult", "order", "status", "office"):
+        return None  # "明天中午有没得" reads as the office's hours, but after a meal order it is the order's
     return placed
 
 

@@ -232,18 +232,29 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     classifier = ctx.services.classifier
     text = ctx.message.text or ""
     compact = classifier.normalize(text).replace(" ", "")
-    if not _ASKS_HOW.search(compact):
+    place = next((place for place in ctx.services.handbook.referrals if place.id == place_id), None)
+    if place is None:
+        return None
+    # "不是居住证 是身份证 身份证掉了…户口就在幸福里": one of the agency's own words said again keeps it
+    # the subject, asked or not, whatever service word is beside it (trial P).
+    own_word = _own_word_said(classifier, place, compact)
+    if not own_word and not _ASKS_HOW.search(compact):
         return None
     lexicon = classifier.lexicon
     if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
         return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time
     other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
-    place = next((place for place in ctx.services.handbook.referrals if place.id == place_id), None)
-    if place is None or (other is not None and other[0].id != place_id):
-        return None  # another agency named: a new question
-    if classifier.classify(text).named and not _said_in(classifier, text, place):
+    if other is not None and other[0].id != place_id and not own_word:
+        return None  # another agency named, and nothing of this one's: a new question
+    if classifier.classify(text).named and not own_word and not _said_in(classifier, text, place):
         return None  # a service named: a new question
     return place
+
+
+def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:
+    """Is one of the agency's own words in the message ("12123…体检附近哪家医院": the vehicle office's
+    medical, not a hospital question — trial P)?"""
+    return any((word := classifier.normalize(w).replace(" ", "")) and word in compact for w in place.words)
 
 
 def _said_in(classifier: Classifier, text: str, place: Referral) -> bool:

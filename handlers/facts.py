@@ -196,6 +196,12 @@ def unlisted_answer(item: Item, papers: list[str]) -> str:
     )
 
 
+def card_text(ctx: Context, item: Item) -> str:
+    """The item's whole checklist, normalised and unspaced: what its card says, to look words up in."""
+    card = render.checklist(item, ctx.services.handbook, complete=True)
+    return ctx.services.classifier.normalize(card).replace(" ", "")
+
+
 def lines_naming(ctx: Context, item: Item, text: str) -> list[str]:
     """The item's checklist lines that mention the other services' words a follow-up says, when
     every such word is on them: "那个社区卫生服务中心是哪个 电话好多" after the death registration

@@ -362,6 +362,8 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     classifier = ctx.services.classifier
     said, excluded = classifier.service_said(text)
     named = said if said != item.id else None
+    if named is not None and classifier.refuses_by_name(text, named):
+        return None  # "志愿者报名那个不要 我不报名": the service refused is not the new one (trial P)
     if named is None and (item.id not in excluded or not classifier.says_name_of(text, item.id)):
         # "不是这个电话": a field, not the service; "是拿药哈 不是打扫卫生": what is to be done,
         # denied in one of the service's words, not its name (trial N lost a medicine errand so).

@@ -277,6 +277,20 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     asks = aspect not in (None, "compare") or classifier.lexicon.asks_documents(compact)
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
+    said, denied = classifier.service_said(text)
+    if item in denied:
+        return None  # "不是居住证 是身份证": said not to be this item (trial P)
+    listed = classifier.referrals.find(compact)
+    unlisted = facts.documents_unlisted(ctx, current, text)
+    if (
+        listed is not None
+        and not unlisted
+        and said != item
+        and listed[1] not in facts.card_text(ctx, current)
+    ):
+        # "补办身份证" after the residence permit: the police's, not that card's own question about
+        # losing it (trial P got the residence permit's answer three times).
+        return None
     own_question = facts.question_answer(ctx, current, text) is not None
     surely_other = result.item not in (None, item) and result.confidence >= facts.SURE_OTHER_ITEM
     mentions = result.intent in ("consult", "unknown", "status", "office") and not surely_other
@@ -301,7 +315,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口) in passing.
         return item, QUESTION
-    if facts.documents_unlisted(ctx, current, text) and not facts.documents_named(ctx, current, text):
+    if unlisted and not facts.documents_named(ctx, current, text):
         # "证明我住那里要不要结婚证" after the community certificate: not on its list — say so,
         # rather than send them to the marriage registry (trial O).
         return item, UNLISTED

@@ -244,6 +244,15 @@ class Classifier:
                 found.append((token, len(token) >= 4 and all(w != ALIAS_WEIGHT for _, w in owners)))
         return found
 
+    def refuses_by_name(self, text: str, item_id: str) -> bool:
+        """Does `text` name the item and then refuse it ("志愿者报名那个不要 我不报名")?"""
+        compact = self.normalize(text).replace(" ", "")
+        return any(
+            _REFUSED_AFTER.match(compact, compact.find(name) + len(name))
+            for name in self._names.get(item_id, ())
+            if name in compact
+        )
+
     def says_name_of(self, text: str, item_id: str) -> bool:
         """Does `text` say one of the item's names (an alias, not only a keyword)?"""
         compact = self.normalize(text).replace(" ", "")
@@ -744,6 +753,10 @@ class Classifier:
         if lexicon.order_weak.search(norm):
             return "order"
         return item.default_intent
+
+
+# Right after a service's name: it is refused ("志愿者报名那个不要"), not asked for.
+_REFUSED_AFTER = re.compile(r"(那个|这个)?(不要|不报|不办|不用|不需要)(了)?($|[^钱])")
 
 
 class _WeakEvidenceRule:

@@ -388,7 +388,9 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
 def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     """改电话 / 时间换到后天上午 / 名字写错了，叫…: the named field, with its new value when given."""
     lexicon = ctx.services.classifier.lexicon
-    named = [f for f, words in lexicon.field_words.items() if words.search(plain)]
+    # The field named first: "改情况：…打电话报过没人来" changes the description, not the phone (trial P).
+    found = {f: hit.start() for f, words in lexicon.field_words.items() if (hit := words.search(plain))}
+    named = sorted(found, key=found.__getitem__)
     if "address" in named and "address" not in _fields(item, draft) and item.home_visit:
         # "改地址" on a booking made without one: they want the visit at home (trial L: "您要改哪一项"
         # twice in a loop).
@@ -751,6 +753,10 @@ def _take(
         draft.time = window
 
 
+# A part of the day ruled out: "莫要中午来", "不要上午", "别晚上打电话".
+_AVOIDED = re.compile(r"(莫要|不要|别|莫|不能|不得行)(在)?(凌晨|早上|上午|中午|下午|晚上|周末|星期天|礼拜天)")
+
+
 def _without(text: str, place: str) -> str:
     """`text` with the place said in it blanked out, so its numbers are not read as a date."""
     return simplify(text).replace(place, " ")
@@ -781,6 +787,11 @@ def _window(ctx: Context, item: Item, text: str, booked: Window | None = None) -
     """`booked`: the time already in the draft, whose day a change of hours alone keeps."""
     assert item.order is not None
     now = ctx.services.now()
+    avoided = _AVOIDED.search(simplify(text))
+    if avoided:
+        # "莫要中午来 我要睡午觉" was booked at noon (trial P): a time ruled out is no time wanted —
+        # asked again, never guessed.
+        raise WhenError(f"好的，不约{avoided.group(3)}。请说想哪天、几点来，比如“明天下午3点以后”。")
     window = read_window(text, now, unsaid_day=booked.start.date() if booked else None)
     if window is None:
         return None

@@ -399,6 +399,10 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         ("降压药吃完了 能不能帮我去社区医院拿一下 我是慢性病卡", "order", "home_visit"),
         ("找个人帮我去超市买点米 我腿脚不方便", "order", "home_visit"),
         ("我想问慢性病卡怎么办", "consult", "chronic_disease"),
+        # Blind batch 29.
+        ("生存认证做好了 再问哈优待证咋个办", "consult", "elderly_card"),  # 做好了: done, the next is asked
+        ("打个电话给我嘛 字打不来", "human", None),
+        ("我爸刚才打电话给我说楼道灯坏了", "order", "facility_repair"),  # a call reported, no call-back
     ],
 )
 def test_session_12_blind_batches_read_as_residents_mean_them(

@@ -150,8 +150,16 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
         return None
     classifier, handbook = ctx.services.classifier, ctx.services.handbook
     found: dict[str, str] = {}
+    elsewhere: list[str] = []
     for part in parts:
         result = classifier.classify(part)
+        listed = classifier.referrals.find(classifier.normalize(part))
+        if result.intent == "unknown" and listed is not None:
+            # "…另外宝宝打疫苗是不是在社区医院，要预约不": another agency's part (trial P).
+            place = listed[0]
+            how = re.split(r"[；;。]", place.how)[0]
+            elsewhere.append(f"另外，这件事要找{place.name}，社区这边办不了：{how}。")
+            continue
         if result.intent != "consult" or result.item is None or not result.named or result.item in found:
             continue
         item = handbook.item(result.item)
@@ -162,10 +170,14 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
             or render.checklist_summary(item)
         )
     answered = _fitting((handbook.item(item_id), line) for item_id, line in found.items())
+    if len(answered) == 1 and elsewhere:
+        item, line = answered[0]
+        ctx.conversation.enter(AFTER_ITEM, item.id)
+        return Reply("\n\n".join([f"【{item.title}】{line}\n{facts.MORE}", *elsewhere[:1]]))
     if len(answered) < 2:
         return None
     ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), "consult"))
-    return Reply(_several(answered))
+    return Reply("\n\n".join([_several(answered), *elsewhere[:1]]))
 
 
 def _fitting(candidates: Iterable[tuple[Item, str]]) -> list[tuple[Item, str]]:

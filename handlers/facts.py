@@ -64,10 +64,12 @@ def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
 
 
 # Card facts a message may ask beside an item's own question, added after its answer ("我也算家庭
-# 成员吗…还有审批下来要多久" got the member answer and no time in a session-7 trial). Not who,
-# where, amount or fee: their words ask the question itself too often ("外地户口能领不", "一顿多少钱");
-# the time limit only when the wait for the item itself is asked, not any 多久 ("居住证要满多久").
-_ALSO_ASKED = ("duration", "hours", "online")
+# 成员吗…还有审批下来要多久" got the member answer and no time in a session-7 trial). Not who or
+# amount: their words ask the question itself too often ("外地户口能领不", "一顿多少钱"); where and fee
+# only in their own words (在哪里, 要钱不: trial P's "食堂在哪点 好多钱一顿" and "多久来一次 要钱不?"
+# lost their second half); the time limit only when the wait for the item itself is asked, not any
+# 多久 ("居住证要满多久").
+_ALSO_ASKED = ("duration", "hours", "online", "where", "fee")
 _WAIT_ASKED = re.compile(r"(批|审|下来|办好|办完|拿到|领到|到账|出结果).{0,4}(多久|几天|几个工作日)")
 
 
@@ -85,16 +87,15 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
         rest = plain
         for word in words:
             rest = rest.replace(word, " ")
-        also = _also_asked(lexicon.aspects, rest)
-        line = _line(item, also, ctx.services.handbook) if also else None
-        return f"{question.answer}\n{line}" if line else question.answer
+        lines = [_line(item, aspect, ctx.services.handbook) for aspect in _also_asked(lexicon.aspects, rest)]
+        return "\n".join([question.answer, *(line for line in lines if line)])
     return None
 
 
-def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> str | None:
-    """The card fact the rest of the message (the question's words taken out) asks, if any."""
-    asked = (a for a, pattern in aspects if a in _ALSO_ASKED and pattern.search(rest))
-    return next((a for a in asked if a != "duration" or _WAIT_ASKED.search(rest)), None)
+def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> list[str]:
+    """The card facts the rest of the message (the question's words taken out) asks, at most two."""
+    asked = [a for a, pattern in aspects if a in _ALSO_ASKED and pattern.search(rest)]
+    return [a for a in asked if a != "duration" or _WAIT_ASKED.search(rest)][:2]
 
 
 _YES_NO = re.compile(r"(不|吗|嘛|没|没有|不嘛)[?？。!！~]*$")

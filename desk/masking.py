@@ -57,7 +57,10 @@ def _masked_landline(found: re.Match[str]) -> str:
 def mask_text(text: str) -> str:
     """Free text bound for a group chat: ID numbers removed, mobile and landline numbers masked,
     in any form — digits said in characters too ("一三八一二三四五六七八")."""
-    text = SPOKEN_DIGITS.sub(_spoken_masked, text)
+    return _masked_numbers(SPOKEN_DIGITS.sub(_spoken_masked, text))
+
+
+def _masked_numbers(text: str) -> str:
     return _LANDLINE.sub(_masked_landline, _MOBILE.sub(_masked_mobile, without_id_numbers(text)))
 
 
@@ -65,7 +68,7 @@ def _spoken_masked(found: re.Match[str]) -> str:
     """A run of digits said in characters, masked as its digits would be; left as said otherwise."""
     said = found.group()
     written = digits_said(said)
-    masked = _LANDLINE.sub(_masked_landline, _MOBILE.sub(_masked_mobile, without_id_numbers(written)))
+    masked = _masked_numbers(written)
     return masked if masked != written else said
 
 

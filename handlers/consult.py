@@ -157,7 +157,7 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
         if result.intent == "unknown" and listed is not None:
             # "…另外宝宝打疫苗是不是在社区医院，要预约不": another agency's part (trial P).
             place = listed[0]
-            how = re.split(r"[；;。]", place.how)[0]
+            how = (directions.referral_clauses(place.how) or [place.how])[0]
             elsewhere.append(f"另外，这件事要找{place.name}，社区这边办不了：{how}。")
             continue
         if result.intent != "consult" or result.item is None or not result.named or result.item in found:

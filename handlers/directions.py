@@ -292,13 +292,18 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
     return Reply(referral_text(place, again=True))
 
 
+def referral_clauses(how: str) -> list[str]:
+    """An agency's `how`, cut into its clauses (at ；and 。)."""
+    return [clause.strip() for clause in re.split(r"[；;。]", how) if clause.strip()]
+
+
 def _clauses_answering(how: str, compact: str, most: int = 3) -> list[str]:
     """The clauses of an agency's entry sharing the most two-character words with the question (at
     least two, and clauses of ten characters or more), best first; empty when none does. Written by
     hand: a bag of character bigrams is all one short follow-up and one paragraph need."""
     said = {compact[i : i + 2] for i in range(len(compact) - 1)}
     scored = []
-    for clause in (c.strip() for c in re.split(r"[；;。]", how)):
+    for clause in referral_clauses(how):
         shared = len(said & {clause[i : i + 2] for i in range(len(clause) - 1)})
         if shared >= 2 and len(clause) >= 10:
             scored.append((shared, clause))

@@ -14,7 +14,6 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # residents without a mobile give their home phone (a trial resident was refused "028-85551234").
 _LANDLINE = re.compile(r"(?<!\d)(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})(?!\d)")
 _DIGIT_RUN = re.compile(r"\d{5,}")
-
 _NAME_PREFIX = re.compile(
     r"^(?:我的?(?:名字|姓名)?(?:叫|是)|名字(?:是|叫)?|姓名(?:是)?|我叫|叫我|喊我|叫|称呼我?|你就?(?:叫|喊)我)\s*"
 )
@@ -38,9 +37,7 @@ def read_mobile(text: str) -> str | None:
 
     Raises ContactError when the message has a number that is not a valid mobile number.
     """
-    compact = re.sub(r"[\s\-–—()（）+]", "", simplify(text))
-    compact = digits_said(compact)
-    compact = re.sub(r"^86(?=1\d{10})", "", compact)
+    compact = re.sub(r"^86(?=1\d{10})", "", _numbers_laid_out(text))
     match = _MOBILE.search(compact)
     if match:
         return match.group()
@@ -59,8 +56,13 @@ def read_mobile(text: str) -> str | None:
 def mobiles_in(text: str) -> list[str]:
     """Every mobile number in `text`, in the order said, each once ("13530887264是我的 15902316580是
     我爸的": both are wanted on the ticket)."""
-    compact = digits_said(re.sub(r"[\s\-–—()（）+]", "", simplify(text)))
-    return list(dict.fromkeys(_MOBILE.findall(compact)))
+    return list(dict.fromkeys(_MOBILE.findall(_numbers_laid_out(text))))
+
+
+def _numbers_laid_out(text: str) -> str:
+    """`text` simplified, without the spaces, dashes and brackets people put inside phone numbers,
+    digits said in characters written as digits: where read_mobile and mobiles_in look."""
+    return digits_said(re.sub(r"[\s\-–—()（）+]", "", simplify(text)))
 
 
 def read_name(text: str) -> str:

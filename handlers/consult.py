@@ -180,6 +180,53 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
     return Reply("\n\n".join([_several(answered), *elsewhere[:1]]))
 
 
+def ordered_with_question(ctx: Context) -> tuple[str, str, str] | None:
+    """A request for one service and a question beside it: "先帮我约个时间去社区办生育登记 顺便问下
+    育儿补贴是不是也在你们那儿办" (blind batch 31 got the allowance's card and no booking). (the
+    service to order, the part that orders it, the answer to the other part); None unless one part
+    orders a service it names and another asks about a service (or about the ordered one)."""
+    text = ctx.message.text or ""
+    parts = [part for part in _ANOTHER_QUESTION.split(text) if part and part.strip()]
+    if len(parts) < 2:
+        return None
+    classifier, handbook = ctx.services.classifier, ctx.services.handbook
+    readings = [(part, classifier.classify(part)) for part in parts]
+    ordered = next(
+        (
+            (part, result.item)
+            for part, result in readings
+            if result.intent == "order"
+            and result.item is not None
+            and (result.named or result.confidence >= facts.SURE_OTHER_ITEM)
+        ),
+        None,
+    )
+    if ordered is None:
+        return None
+    order_part, order_item = ordered
+    answers = []
+    for part, result in readings:
+        if part == order_part or result.intent not in ("consult", "unknown"):
+            continue
+        aspect = facts.aspect_of(ctx, part)
+        documents = _asks_documents(part, ctx)
+        item_id = result.item if result.named and result.item else None
+        item_id = item_id or (order_item if aspect or documents else None)
+        if item_id is None:
+            continue
+        item = handbook.item(item_id)
+        line = (
+            facts.own_answer(ctx, item, part)
+            or (facts.fact_lines(item, aspect, handbook) if aspect not in (None, "compare") else None)
+            or (render.documents_line(item) if documents else None)
+            or render.checklist_summary(item)
+        )
+        answers.append(f"【{item.title}】{line}")
+    if not answers:
+        return None
+    return order_item, order_part, "\n".join(answers[:2])
+
+
 def _fitting(candidates: Iterable[tuple[Item, str]]) -> list[tuple[Item, str]]:
     """The (item, answer) pairs with an answer, in order, as many as fit in one reply."""
     answered: list[tuple[Item, str]] = []

@@ -114,6 +114,13 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     return _next(ctx, item, draft, [intro, *notes])
 
 
+async def start_and_answer(ctx: Context, found: tuple[str, str, str]) -> Reply:
+    """The question beside a request answered first, then the order begun (consult.ordered_with_question)."""
+    item_id, order_part, answered = found
+    started = await start(ctx, item_id, order_part)
+    return replace(started, text=f"{answered}\n\n{started.text}")
+
+
 def _ordered_together(ctx: Context, result: Classification) -> str | None:
     """ "长护险和残疾证一起帮我弄": both named and asked for together — one order for the first that
     can be ordered, the other written on it (trial K: the resident was asked to pick one and the
@@ -278,12 +285,15 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         return _ask(
             ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]
         )
+    # "我叫王秀英 电话138… 要带啥子不 要收钱不": the values are kept and the question answered
+    # too (session-13 trial: a resident giving two values and asking was only told they were kept).
+    asked_too = [_brief_answer(ctx, item, draft.asking, plain)] if asks else []
     several = _several_values(item, draft, text)
     if several:
-        return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已记下。"])
+        return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已记下。", *asked_too])
     other = _other_field_value(ctx, item, draft, text)
     if other is not None:
-        return _next(ctx, item, draft, [f"{LABELS[other]}已记下。"])
+        return _next(ctx, item, draft, [f"{LABELS[other]}已记下。", *asked_too])
     if draft.asking == "name":
         declined = _declined_name(ctx, draft, plain)
         if declined is not None:
@@ -293,8 +303,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     # "你们周六上班不" at the time question names a day and asks about the office: read as the
     # time wanted (the read-back lets them change it) and the question answered too.
     aside = (
-        [_brief_answer(ctx, item, draft.asking, plain)]
-        if asks and draft.asking == "time" and ctx.services.classifier.classify(plain).intent == "office"
+        asked_too
+        if asks and (draft.asking != "time" or ctx.services.classifier.classify(plain).intent == "office")
         else []
     )
     try:
@@ -637,6 +647,10 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
         lines = facts.fact_lines(asked, aspects[0], ctx.services.handbook, aspects[1:])
         if lines:
             return f"【{asked.title}】{lines}\n提交后{facts.MORE}"
+    if intent in ("consult", "order") and not asked.documents:
+        also = [a for a in aspects if a != facts.DOCUMENTS]
+        lines = facts.fact_lines(asked, also[0], ctx.services.handbook, tuple(also[1:])) if also else None
+        return f"【{asked.title}】不用带材料。{lines or ''}"
     if intent in ("consult", "order"):
         documents = "、".join(d.name for d in asked.documents[:3])
         more = "等" if len(asked.documents) > 3 else ""
@@ -739,7 +753,7 @@ def _take(
         draft.fields["mobile"] = mobile
         _keep_other_numbers(draft, text, mobile)
     elif field == "address":
-        draft.fields["address"] = read_address(_place_beside_time(ctx, text) or text)
+        draft.fields["address"] = read_address(_place_beside_time(ctx, text) or _before_question(ctx, text))
     elif field == "description":
         draft.fields["description"] = read_description(text)
     elif field == "time":
@@ -751,6 +765,18 @@ def _take(
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
         draft.time = window
+
+
+def _before_question(ctx: Context, text: str) -> str:
+    """`text` up to the first clause that asks something: "幸福里3栋2单元501 你们几点能到" gives
+    its address, and the question is answered beside it (session-13 trial kept it in the address)."""
+    question = ctx.services.classifier.lexicon.order_question
+    kept: list[str] = []
+    for clause in _CLAUSE_BREAK.split(text.strip()):
+        if kept and clause and question.search(simplify(clause)):
+            break
+        kept.append(clause or "")
+    return " ".join(part for part in kept if part).strip() or text
 
 
 # A part of the day ruled out: "莫要中午来", "不要上午", "别晚上打电话".

@@ -47,6 +47,13 @@ def document_line(document: Document, *, with_note: bool = True) -> str:
     return line + (f"：{document.note}" if with_note and document.note else "")
 
 
+def documents_line(item: Item) -> str:
+    """What to bring, in one line (an item with none says so: a repair asked "要带啥子" got "要带：。")."""
+    if not item.documents:
+        return "不用带材料。"
+    return "要带：" + "、".join(document.name for document in item.documents) + "。"
+
+
 def checklist_summary(item: Item) -> str:
     """Two lines of an item for a reply that answers several: what to bring, and where."""
     names = "、".join(d.name for d in item.documents[:3]) or "不用带材料"

@@ -546,6 +546,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("open_question", open_question, by_intent),
     Route("rating", bare_score, rate.rate_ticket),  # declines: nothing awaits a rating
     Route("who", smalltalk.who_asked, smalltalk.say_who),  # "你是机器人还是人"
+    Route("order_and_question", consult.ordered_with_question, ordering.start_and_answer),  # 约X 顺便问Y
     Route("lonely", directions.lonely_words, directions.keep_company),  # "一个人好无聊": a warm word
     Route("life_event", directions.life_event_of, directions.life_event),  # "老人走了": its items
     Route("classify", classify, by_intent),

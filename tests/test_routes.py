@@ -46,6 +46,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "open_question",
         "rating",
         "who",
+        "order_and_question",
         "lonely",
         "life_event",
         "classify",

@@ -742,7 +742,13 @@ def _take(
 ) -> None:
     """Read `text` as `field` into the draft; raises ContactError/WhenError saying why not."""
     if field == "name":
-        draft.fields["name"] = read_name(text)
+        name = read_name(text)
+        if ctx.services.classifier.items_in(name):
+            # "开药要医保卡 我放在屋头的 来拿就是" at the name question: what the errand needs, not a
+            # name (session-13 check: a ticket was made out to 开药要医保卡). Kept for staff.
+            _add_note(draft, text.strip())
+            raise ContactError("您说的已记下，会写进工单。")
+        draft.fields["name"] = name
     elif field == "mobile":
         mobile = _local_landline(ctx, text) or read_mobile(text)
         if mobile is None:

@@ -554,8 +554,11 @@ class Classifier:
                 continue
             # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
             # the question, not its subject, so its name counts only as a keyword.
+            # The two words before are also read joined: 除了 and 领了 are cut into characters.
+            before = tokens[max(0, position - 2) : position]
             as_context = bool(
-                lexicon.context_before.intersection(tokens[max(0, position - 2) : position])
+                lexicon.context_before.intersection(before)
+                or "".join(before) in lexicon.context_before
                 or lexicon.context_after.intersection(tokens[position + 1 : position + 4])
             )
             if as_context:

@@ -410,3 +410,33 @@ def test_session_12_blind_batches_read_as_residents_mean_them(
 ) -> None:
     result = classifier.classify(text)
     assert (result.intent, result.item) == (intent, item)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "item"),
+    [
+        # Blind batch 30: someone else urging is no progress question; a foreman's unpaid 工钱.
+        ("帮我开个家庭经济困难证明娃儿学校催着要", "order", "student_aid"),
+        ("催一下我的单子", "status", None),
+        ("包工头欠我八千块工钱过年都没给咋个办", "consult", "legal_aid"),
+        # Session-12 leftover: an agreed divorce is the marriage registry's; a divorce dispute legal aid.
+        ("我们两口子想协议离婚 要去哪里办", "unknown", None),
+        ("离婚财产咋个分 社区有律师没", "consult", "legal_aid"),
+        # Blind batch 32: 除了/领了 before a service make it context; asking the rule; reserving a room.
+        ("领了低保的 住院花了三万多 除了低保还有啥子能帮到报点", "consult", "medical_assistance"),
+        ("上门来办要不要提前好几天约", "consult", "home_visit"),
+        ("多功能教室星期五晚上给我们留到 我们要排练坝坝舞", "order", "venue_booking"),
+        ("听说社区有老年食堂吃饭还便宜 你们帮我给他们报个名嘛", "order", "meal_assistance"),
+    ],
+)
+def test_session_13_blind_batches_read_as_residents_mean_them(
+    classifier: Classifier, text: str, intent: str, item: str | None
+) -> None:
+    result = classifier.classify(text)
+    assert (result.intent, result.item) == (intent, item)
+
+
+def test_no_phone_number_is_no_power_cut(classifier: Classifier) -> None:
+    norm = classifier.normalize("她儿子在外地我又没得电话 你们能不能快点来看一下")
+    assert classifier.referral(norm) is None
+    assert classifier.referral(classifier.normalize("屋头突然没得电了")).id == "power_company"

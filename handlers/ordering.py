@@ -311,6 +311,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [*aside, str(exc)])
+    _keep_recurrence(item, draft, text)
     notes = (
         _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address", "time") else []
     )
@@ -607,8 +608,28 @@ def _add_note(draft: OrderDraft, said: str) -> None:
     said = said.strip(" ，,。.!！")
     if not said:
         return
-    before = draft.fields.get("description", "")
+    # The first message ("said") heads the description when the item asks for none: staff see the
+    # description instead of it, so a note alone would hide what was asked for.
+    before = draft.fields.get("description") or draft.fields.get("said", "")
     draft.fields["description"] = f"{before}；补充：{said}" if before else f"补充：{said}"
+
+
+# A standing arrangement ("每个星期二上午来", "一周两次"): the form books the first visit; the rest is
+# agreed with staff, so it is written on the ticket and said back (session-12 leftover: weekly
+# bookings were read as one date and the rest silently dropped).
+_RECURRING = re.compile(
+    r"每(个|一)?(周|星期|礼拜)[一二三四五六日天]?|每天|天天|每隔.{1,3}(天|周|星期)|每(个)?月|"
+    r"(一|每)(周|个星期|个礼拜)(来)?(一|两|二|三)(次|回|趟)|隔天"
+)
+
+
+def _keep_recurrence(item: Item, draft: OrderDraft, text: str) -> None:
+    """Note a standing arrangement said in `text` once, for items booked at a time."""
+    found = _RECURRING.search(simplify(text))
+    if found is None or "time" not in _fields(item, draft) or draft.fields.get("repeat"):
+        return
+    draft.fields["repeat"] = found.group(0)
+    _add_note(draft, f"定期：{found.group(0)}（第一次按预约时间，以后的时间请和居民商定）")
 
 
 def _first_clause(plain: str) -> tuple[str, str]:
@@ -852,6 +873,7 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
             draft.fields["description"] = read_description(text)
         else:
             draft.fields["said"] = text.strip()[:300]  # it reaches the ticket all the same
+    _keep_recurrence(item, draft, text)
     return notes
 
 
@@ -892,6 +914,8 @@ def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:
     for field in _fields(item, draft):
         value = draft.time.describe() if field == "time" and draft.time else draft.fields[field]
         lines.append(f"{LABELS[field]}：{value}")
+    if draft.fields.get("repeat"):
+        lines.append(f"定期：{draft.fields['repeat']}（先约第一次；以后固定的时间，工作人员联系您时商定）")
     lines.append("没问题请回复“确认”；要改就说“改电话”“改时间”等；不办了回复“取消”。")
     return "\n".join(lines)
 

@@ -197,3 +197,16 @@ async def test_an_urgent_report_is_due_the_same_day(say, desk) -> None:
 async def test_a_venue_booking_opens_as_a_booking_not_a_repair(say) -> None:
     opening = await say("我想预约活动室")
     assert "帮您预约【活动室预约】" in opening and "报修" not in opening
+
+
+async def test_a_weekly_arrangement_reaches_the_ticket_beside_what_was_asked_for(say, desk) -> None:
+    # Session 13: "每个星期二" was booked as one Tuesday and the standing arrangement dropped; a note
+    # added to an item with no description field must not hide the first message either.
+    await say("我想请人每个星期二上午来帮我打扫一下卫生")
+    await say("张桂兰 13812345678")
+    read_back = await say("幸福里2栋3单元402")
+    assert "定期：每个星期二" in read_back
+    assert "已提交" in await say("确认")
+    ticket = await desk.tickets.get(10001)
+    assert "打扫一下卫生" in ticket.fields["description"]
+    assert "定期：每个星期二" in ticket.fields["description"]

@@ -68,6 +68,13 @@ def _numbers_laid_out(text: str) -> str:
 def read_name(text: str) -> str:
     """A name or a 称呼 (王阿姨, 刘大爷); a surname alone (我姓刘 → 刘) is taken as said."""
     plain = _POLITE_END.sub("", simplify(text).strip())
+    # "座机 87654321 我叫王桂兰", "我是她儿子 我叫孙伟": a name introduced outright wins over the
+    # first clause that could be one (trial Q kept 座机 and 她儿子).
+    intro = _INTRODUCED.search(plain)
+    if intro and "姓" not in intro.group():  # "我姓周 周德明": the whole name after it, below
+        introduced = introduced_name(plain)
+        if introduced:
+            return introduced
     # "我叫刘建华，我爸叫刘德贵" / "我姓周 周德明": the resident's own name is the first clause that
     # is one (a trial resident was asked again for both).
     clauses = (plain, *_CLAUSES.split(plain))
@@ -112,6 +119,9 @@ def introduced_name(text: str) -> str | None:
                 break
             words.append(pair.word)
         said = "".join(words)
+        whole = _whole_name(match.group().strip(), rest)
+        if whole and len(whole) > len(said):
+            said = whole  # "我叫郑海", "我叫王桂兰": the tagger read 海 and 桂兰 as places (trial Q)
         if said and _PLACE_GOES_ON.match(rest[len(said) :]):
             continue  # "我是小龙坎正街的陈婆婆": 小龙 begins a place's name (trial O), not hers
         if match.group().strip() in ("我姓", "免贵姓") and said:
@@ -121,6 +131,32 @@ def introduced_name(text: str) -> str | None:
             if name:
                 return name
     return None
+
+
+# Common surnames (the most frequent hundred or so, about nine in ten residents). Written by hand:
+# jieba's tagger reads many given names as places (郑海 → ns, 王桂兰 → 王 + ns) and no installed
+# library lists surnames; a surname and one or two characters after 我叫 is a name.
+_COMMON_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴"
+    "霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+
+
+def _whole_name(introduction: str, rest: str) -> str | None:
+    """The clause after 我叫 (or 我的名字是) when it is a common surname and one or two characters:
+    "郑海", "王桂兰"; None for anything else. Not after 我是: "我是高血压", "我是明天来" would pass."""
+    if not introduction.startswith(("我叫", "我名字", "我的名字")):
+        return None
+    head = re.match(r"[\u4e00-\u9fff]{2,3}", rest)
+    if head is None or head.group()[0] not in _COMMON_SURNAMES:
+        return None
+    name = head.group()
+    after = rest[len(name) :]
+    if after[:1] and "\u4e00" <= after[0] <= "\u9fff":
+        return None  # more characters run on: "我是王家的媳妇", a phrase, not a name
+    return name if _NOT_A_NAME.search(name) is None else None
 
 
 # What a place name goes on with after the characters jieba took for a person's name: the tagger
@@ -142,7 +178,7 @@ def _one_name(clause: str, *, surname_alone: bool) -> str | None:
 
 # Written by hand: no library tells a Chinese name from a short phrase. A name never starts with a
 # negation and never holds these particles; "不是调解" and "错了" were kept as names in a trial.
-_NOT_A_NAME = re.compile(r"^(不|没|是|要|我|你|在)|[了吗呢也啥么错吧]|什么|怎么|事项|不是")
+_NOT_A_NAME = re.compile(r"^(不|没|是|要|我|你|在|她|他)|[了吗呢也啥么错吧]|什么|怎么|事项|不是|座机|手机|电话|号码|地址")
 # One character that can be a surname, not a reply word ("是", "好", "对", "嗯").
 _ONE_CHARACTER = re.compile(r"^(?![是好对嗯哦啊行不没有要在我你他她它的了吗呢吧嘛哈喂])[\u4e00-\u9fff]$")
 

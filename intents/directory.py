@@ -94,9 +94,9 @@ _NOT_THERE = re.compile(r"(没有|没|不|不是)(在|去|到)$|(不是|不找|�
 _RUNS_ON = frozenset({"电话", "电梯", "电视", "电脑", "电动", "水果", "气球"})
 
 
-def runs_on(compact: str, end: int) -> bool:
-    """Does the word ending at `end` run on into another word ("没有电" + "话")?"""
-    return compact[end : end + 2] in _RUNS_ON
+def runs_on(compact: str, last: int) -> bool:
+    """Does the word whose last character is at `last` run on into another word ("没有电" + "话")?"""
+    return compact[last : last + 2] in _RUNS_ON
 
 
 def said_not_there(compact: str, start: int) -> bool:

@@ -160,6 +160,11 @@ def test_names_and_addresses() -> None:
         ("我是他儿子 帮他约个上门", None),
         ("我是陈家的 帮我报个修", None),
         ("是这样的 我是社区居民", None),
+        # Trial Q: the tagger read 海 and 桂兰 as places.
+        ("11栋门口那个窨井盖子烂了一半 报个修 我叫郑海 13551112233", "郑海"),
+        ("要得嘛 那给我登记一哈 我叫王桂兰 77岁了", "王桂兰"),
+        ("我是高血压 想问慢性病", None),
+        ("我叫你们快点来", None),
     ],
 )
 def test_a_name_introduced_in_a_longer_message(text: str, name: str | None) -> None:
@@ -177,3 +182,17 @@ def test_values_keep_their_words_and_lose_only_the_lead_in() -> None:
     assert read_address("我住在阳光苑3栋") == "阳光苑3栋"
     assert read_name("老赵 赵国强") == "赵国强"
     assert read_name("老赵") == "老赵"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("座机 87654321 我叫王桂兰", "王桂兰"),
+        ("我是她儿子 我叫孙伟", "孙伟"),
+        ("我姓周 周德明", "周德明"),
+        ("我叫刘建华，我爸叫刘德贵", "刘建华"),
+    ],
+)
+def test_a_name_introduced_outright_wins_over_other_words_at_the_name_question(text: str, name: str) -> None:
+    """Trial Q: "座机" and "她儿子" were kept as names."""
+    assert read_name(text) == name

@@ -25,7 +25,7 @@ def answer(ctx: Context, item_id: str) -> Reply:
 async def handle(ctx: Context, result: Classification) -> Reply:
     aspect = facts.aspect_of(ctx, ctx.message.text) if ctx.message.text else None
     handbook = ctx.services.handbook
-    each = _each_part(ctx, ctx.message.text or "")
+    each = _each_part(ctx, ctx.message.text or "") or _each_question(ctx, result)
     if each is not None:
         return each
     if aspect == "compare" and len(result.candidates) >= 2:
@@ -178,6 +178,32 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
         return None
     ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), "consult"))
     return Reply("\n\n".join([_several(answered), *elsewhere[:1]]))
+
+
+def _each_question(ctx: Context, result: Classification) -> Reply | None:
+    """Two or more questions in one message, each answered (facts.each_clause); None when it asks
+    fewer, and the one question (or the whole checklist) is answered as before."""
+    handbook = ctx.services.handbook
+    main = handbook.items.get(result.item or "")
+    answered = facts.each_clause(ctx, ctx.message.text or "", main)
+    if len(answered) < 2:
+        return None
+    return Reply(joined_answers(ctx, answered))
+
+
+def joined_answers(ctx: Context, answered: list[tuple[Item, str]]) -> str:
+    """The answers under each item's title, in the order asked; the last item is the one follow-ups
+    are about. As many as fit one reply."""
+    lines: list[str] = []
+    last: Item | None = None
+    for item, line in answered:
+        candidate = [*lines, line if item is last else f"【{item.title}】{line}"]
+        if lines and not render.fits("\n".join([*candidate, facts.MORE])):
+            break
+        lines, last = candidate, item
+    if last is not None:
+        ctx.conversation.enter(AFTER_ITEM, last.id)
+    return "\n".join([*lines, facts.MORE])
 
 
 def ordered_with_question(ctx: Context) -> tuple[str, str, str] | None:

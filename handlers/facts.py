@@ -52,6 +52,15 @@ def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
     """(item id, answer) of a question marked `anywhere` that the message asks: its words name
     that item's matter whatever the message was read as (handbook check keeps them one item's).
     None when no such question is asked."""
+    found = _anywhere_question(ctx, text)
+    if found is None:
+        return None
+    item, answer = found
+    return item.id, f"【{item.title}】{answer}\n{MORE}"
+
+
+def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
+    """The item and answer of an `anywhere` question the text asks, or None."""
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     for item in ctx.services.handbook.items.values():
@@ -59,7 +68,7 @@ def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
             if question.anywhere and any(
                 w and w in plain for w in _asked_by(lexicon.normalize, question.ask)
             ):
-                return item.id, f"【{item.title}】{question.answer}\n{MORE}"
+                return item, question.answer
     return None
 
 
@@ -71,6 +80,73 @@ def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
 # 多久 ("居住证要满多久").
 _ALSO_ASKED = ("duration", "hours", "online", "where", "fee")
 _WAIT_ASKED = re.compile(r"(批|审|下来|办好|办完|拿到|领到|到账|出结果).{0,4}(多久|几天|几个工作日)")
+
+
+# Where one question of a message ends and the next begins: punctuation, a space, or words that
+# start another question ("还有", "另外", "顺便问下").
+_CLAUSE = re.compile(
+    r"[，,。；;！!？?\s]+|还有(?:就是|那个|个)?|另外|顺便(?:问一下|问下|问)?|再问(?:一下|下|个)?"
+)
+
+
+def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, str]]:
+    """(item, answer) for each question a message asks clause by clause, in the order asked:
+    "失业金咋个领，社保断了咋办", "老年食堂在哪儿 几点开饭 送饭要咋个订". A clause is about the service
+    it names, else the last one named before it (else `main`); it is answered by the item's own
+    question, the facts it asks, or how to go about it. Clauses that ask nothing are skipped;
+    one answer per item and fact (session-13 trial Q: 23 replies answered only the first question)."""
+    handbook, classifier = ctx.services.handbook, ctx.services.classifier
+    lexicon = classifier.lexicon
+    answers: dict[tuple[str, str], tuple[Item, str]] = {}
+    current = main
+    # One of the service's own questions asked by the whole message answers everything it says
+    # about that service (its answer is written for that question: "那我72岁 到底领得到不嘛" needs
+    # no eligibility line beside it); only other services' questions are added.
+    whole = own_answer(ctx, main, text) if main is not None else None
+    if main is not None and whole:
+        answers[(main.id, whole)] = (main, whole)
+    for clause in _CLAUSE.split(text):
+        if not clause or len(clause) < 2:
+            continue
+        if whole and current is main and _stays_with(ctx, clause, main):
+            continue
+        # The service talked about so far answers first: "单位不给开解除劳动合同证明" after 失业金 is
+        # the unemployment card's own question, not the certificates' (session-11 trial K).
+        own = own_answer(ctx, current, clause) if current is not None else None
+        if own is None:
+            said = classifier.classify(clause)
+            sure = said.item in handbook.items and (said.named or said.confidence >= SURE_OTHER_ITEM)
+            # "退休金要咋个停": the model is sure of it; the catch-all visit item (上门) never takes
+            # over from a service ("有没有人可以上门帮到照顾一下…要钱不" asks home care's fee).
+            if sure and not (current is not None and handbook.item(said.item).fallback):
+                current = handbook.item(said.item)
+            anywhere = _anywhere_question(ctx, clause)
+            if anywhere is not None:  # "社保断了咋办": that matter's own answer, whatever came before
+                answers.setdefault((anywhere[0].id, anywhere[1]), anywhere)
+                continue
+            if current is None:
+                continue
+            own = own_answer(ctx, current, clause)
+        if own:
+            answers.setdefault((current.id, own), (current, own))
+            continue
+        plain = lexicon.normalize(clause).replace(" ", "")
+        asked = aspects_of(ctx, clause)
+        if asked and asked[0] != "compare":
+            line = fact_lines(current, asked[0], handbook, asked[1:])
+            if line:
+                answers.setdefault((current.id, asked[0]), (current, line))
+                continue
+        if lexicon.asks_steps is not None and lexicon.asks_steps.search(plain) and current.steps:
+            steps = "；".join(f"{n}. {step.rstrip('。')}" for n, step in enumerate(current.steps[:4], 1))
+            answers.setdefault((current.id, "steps"), (current, f"怎么办：{steps}"))
+    return list(answers.values())
+
+
+def _stays_with(ctx: Context, clause: str, item: Item) -> bool:
+    """Is the clause still about `item`: it names no other service, or only the catch-all one?"""
+    said = ctx.services.classifier.classify(clause).item
+    return said in (None, item.id) or ctx.services.handbook.item(said).fallback
 
 
 def own_answer(ctx: Context, item: Item, text: str) -> str | None:

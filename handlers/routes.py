@@ -388,11 +388,20 @@ def _mentions(item: Item, word: str) -> bool:
 async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Reply:
     item_id, aspect = found
     handbook = ctx.services.handbook
+    if aspect not in (DOCUMENT, UNLISTED, MENTIONED):
+        # "食堂在哪儿 几点开饭 送饭要咋个订" after the meal card: each question answered (trial Q).
+        each = facts.each_clause(ctx, _text(ctx), handbook.item(item_id))
+        if len(each) >= 2:
+            return Reply(consult.joined_answers(ctx, each))
     if aspect == QUESTION:
         answered = facts.question_answer(ctx, handbook.item(item_id), _text(ctx))
     elif aspect == DOCUMENT:
         item = handbook.item(item_id)
         answered = facts.document_answer(item, facts.documents_named(ctx, item, _text(ctx)))
+        # "饭钱能少好多 要拿低保证给你们看不": the fact asked beside the document, too (trial Q).
+        extra = [line for other, line in facts.each_clause(ctx, _text(ctx), item) if other is item]
+        if answered and extra:
+            answered = "\n".join([answered.removesuffix(f"\n{facts.MORE}"), *extra, facts.MORE])
     elif aspect == UNLISTED:
         item = handbook.item(item_id)
         answered = facts.unlisted_answer(item, facts.documents_unlisted(ctx, item, _text(ctx)))
@@ -505,6 +514,9 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
 
 async def answer_anywhere(ctx: Context, answered: tuple[str, str]) -> Reply:
     item_id, line = answered
+    each = facts.each_clause(ctx, _text(ctx), None)
+    if len(each) >= 2:  # "失业金咋个领，社保断了咋办": the other question too (trial Q)
+        return Reply(consult.joined_answers(ctx, each))
     ctx.conversation.enter(AFTER_ITEM, item_id)
     return Reply(line)
 

@@ -168,6 +168,9 @@ class Lexicon:
     # "帮我去社区医院拿一下药": someone asked to go and fetch, buy or hand in for them — an errand
     # for the catch-all visit item, whatever service the errand touches (None: not in this handbook).
     errand: re.Pattern[str] | None = None
+    # "失业金咋个领", "送饭要咋个订": how to go about it, asked in one clause of several (each clause's
+    # question is answered: handlers/facts.each_clause). None: not in this handbook version.
+    asks_steps: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""

@@ -137,7 +137,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     plain = norm.replace(" ", "")
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
-    if guide is not None and re.search(guide.ask_family, plain):
+    if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
         return await _reach_family(ctx, reported, text, answer)
     if field == "detail" and answer is None:
         result = ctx.services.classifier.classify(text)
@@ -239,6 +239,14 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     # "婆婆摔倒了…120已经拉走了": taken to hospital is not "nothing happened" — staff follow it up
     # (a session-8 trial resident's report was logged as 没事了).
     to_hospital = _TO_HOSPITAL.search(text) is not None
+    guide = ctx.services.handbook.emergency
+    plain = simplify(text).replace(" ", "")
+    asks_help = _HELP_AFTER.search(plain) or (guide is not None and re.search(guide.ask_someone, plain))
+    if not reported.number and asks_help and desk is not None and guide is not None:
+        hazard = next((h for h in guide.hazards if h.kind == reported.kind), None)
+        number = await _open_ticket(ctx, hazard, text) if hazard else None
+        if number is not None:  # "120来了 要人跟车 社区能不能来个人": now someone is asked for
+            reported = Reported(number, reported.kind)
     if not reported.number or desk is None:
         if to_hospital:  # "120到了…要送华西" was answered "没事就好" (trial K)
             return Reply(
@@ -263,7 +271,22 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
         told.append(number)
     if not told:
         return Reply("好的，没事就好。有危险请随时打 110 / 120。")
+    if asks_help:
+        # "120来了要人跟车…社区能不能来个人", "门锁不到了 社区能不能来个人管一哈": someone is asked
+        # for, not a stand-down (trial Q got "祝早日康复" and the ticket's state).
+        with contextlib.suppress(Refused):
+            await desk.hurry(ctx.message.resident, told[0], f"居民请社区来人：{text}")
+        office = ctx.services.handbook.office
+        ctx.conversation.enter(EMERGENCY, reported)
+        sent = "人已送医院，" if to_hospital else ""
+        return Reply(
+            f"好的，已经告诉值班人员：{sent}并请他们过来帮忙（工单 {'、'.join(told)}）；"
+            "您说的要帮的事（门锁、宠物、联系家属、跟车这些）已经写在工单上。"
+            f"急的话直接打社区值班手机 {office.duty_phone}。家属赶不到、要人跟车的，先请邻居陪一下。"
+        )
     if to_hospital:
+        # Still about it next ("他屋门锁不到了…社区能不能来个人"): kept on the ticket (trial Q).
+        ctx.conversation.enter(EMERGENCY, reported)
         return Reply(
             f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
             "您说的其他事（家里门锁、宠物这些）也一并转给了值班人员。有别的事直接跟我说。"
@@ -296,6 +319,12 @@ STAND_DOWN_REACH = timedelta(hours=1)
 # The community's duty phone or staff cannot be reached during an emergency.
 _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
 _TO_HOSPITAL = re.compile(r"医院|120|救护车")
+# The resident reaches the family themselves ("我有她女儿电话 我先打给她女儿问下"): not a request to us.
+_RESIDENT_CALLS = re.compile(r"(我|先)(来)?打给|我(这里?)?有.{0,4}(电话|号码)")
+# Asked of the community after the ambulance came: someone to go along, lock up, reach the family.
+_HELP_AFTER = re.compile(
+    r"跟车|陪.{0,4}医院|锁门|门.{0,6}(锁不到|锁不上|开起|开着)|联系.{0,6}(家属|家里人|屋头人)"
+)
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 _NUMBER = re.compile(r"\d{3,}")
 

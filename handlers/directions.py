@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
@@ -148,7 +149,10 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     if place is not None:
         ctx.conversation.enter(REFERRED, place.id)
         await record(ctx, f"referral:{place.id}", ())
-        return Reply(referral_text(place))
+        compact = classifier.normalize(ctx.message.text or "").replace(" ", "")
+        answers = referral_answers(classifier, place, compact)
+        # "护照办一个要好多钱": the place, and the answer to what was asked about it.
+        return Reply(referral_text(place, answers=answers))
     if ctx.conversation.get(HANDED_OFF) is not None:
         # Right after a person was asked to answer, "我叫蒋德福 你们给我查一下嘛" is more for them, not
         # something to turn down (a session-10 trial resident got the apology there).
@@ -238,7 +242,7 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     # "不是居住证 是身份证 身份证掉了…户口就在幸福里": one of the agency's own words said again keeps it
     # the subject, asked or not, whatever service word is beside it (trial P).
     own_word = _own_word_said(classifier, place, compact)
-    if not own_word and not _ASKS_HOW.search(compact):
+    if not own_word and not _ASKS_HOW.search(compact) and not referral_answers(classifier, place, compact):
         return None
     lexicon = classifier.lexicon
     if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
@@ -280,7 +284,8 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
             f"（值班手机 {office.duty_phone}），工作人员帮您查；也可以拨 12345 问。"
             + (f"\n全国统一的号码：{place.phone}" if place.phone else "")
         )
-    asked = _clauses_answering(place.how, compact)
+    own = referral_answers(ctx.services.classifier, place, compact)
+    asked = own or _clauses_answering(place.how, compact)
     if asked:
         # "我58岁 那还是要体检噻 12123上面可以直接换不": the parts of the entry that say so, not the
         # same paragraph a third time (trial O).
@@ -295,6 +300,17 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
 def referral_clauses(how: str) -> list[str]:
     """An agency's `how`, cut into its clauses (at ；and 。)."""
     return [clause.strip() for clause in re.split(r"[；;。]", how) if clause.strip()]
+
+
+def referral_answers(classifier: Classifier, place: Referral, compact: str, most: int = 3) -> list[str]:
+    """The place's own answers to what the message asks ("三力测试是啥子 难不难", "护照好多钱"), in
+    the data's order, at most `most`; empty when it asks none of them."""
+    asked = []
+    for question in place.questions:
+        words = (classifier.normalize(ask).replace(" ", "") for ask in question.ask)
+        if any(word and word in compact for word in words):
+            asked.append(question.answer)
+    return asked[:most]
 
 
 def _clauses_answering(how: str, compact: str, most: int = 3) -> list[str]:
@@ -319,8 +335,9 @@ _ASKS_LOCAL = re.compile(
 _ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
 
 
-def referral_text(place: Referral, *, again: bool = False) -> str:
-    """Where to go and how to reach them; asked again, without re-explaining what they handle."""
+def referral_text(place: Referral, *, again: bool = False, answers: Iterable[str] = ()) -> str:
+    """Where to go and how to reach them; asked again, without re-explaining what they handle;
+    `answers`: the place's own answers to what the message asked, after how to reach them."""
     if again:
         lines = [f"这件事要找{place.name}，社区这边办不了。"]
     else:
@@ -328,6 +345,7 @@ def referral_text(place: Referral, *, again: bool = False) -> str:
     lines.append(f"怎么办：{place.how}")
     if place.phone:
         lines.append(f"电话：{place.phone}")
+    lines.extend(answers)
     if again:
         lines.append("具体要带什么，以他们的要求为准；社区能办的事，随时问我。")
     else:

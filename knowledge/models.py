@@ -280,6 +280,9 @@ class Referral:
     # The community item that takes it up when the agency does not ("物业不处理的，可向社区反映"):
     # a resident asking the community to act after the referral is signed up for it.
     community_item: str = ""
+    # Follow-up questions residents ask about this agency ("三力测试是啥子", "护照好多钱"): the words
+    # that ask each and a short answer, so the referral is not repeated word for word (trial Q).
+    questions: tuple[Question, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

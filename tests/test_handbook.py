@@ -219,3 +219,14 @@ def test_missing_phrasings_file_is_reported(data_copy: Path) -> None:
     (data_copy / "phrasings.yaml").unlink()
     problems = _problems(data_copy)
     assert len(problems) == 1 and problems[0].endswith("phrasings.yaml: file not found"), problems
+
+
+def test_referral_questions_are_checked(data_copy: Path) -> None:
+    def change(d):
+        place = next(p for p in d["places"] if p["id"] == "vehicle_office")
+        place["questions"] = [{"ask": [], "answer": "无"}, {"ask": ["三力"], "answer": "测试。"}]
+
+    _edit(data_copy / "referrals.yaml", change)
+    assert _problems(data_copy) == [
+        "referrals.yaml: places[3].questions[0]: needs ask (a list of words) and answer"
+    ]

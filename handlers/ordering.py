@@ -12,7 +12,7 @@ import contextlib
 import re
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from desk import emergencies
@@ -298,7 +298,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         declined = _declined_name(ctx, draft, plain)
         if declined is not None:
             return declined
-    if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft.asking, text)):
+    if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft, draft.asking, text)):
         return _ask(ctx, draft, draft.asking, [_brief_answer(ctx, item, draft.asking, plain)])
     # "你们周六上班不" at the time question names a day and asks about the office: read as the
     # time wanted (the read-back lets them change it) and the question answered too.
@@ -315,6 +315,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     notes = (
         _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address", "time") else []
     )
+    if not asks and _more_said(ctx, draft, text):
+        notes.append("您补充的情况也记在工单上了。")
     return _next(ctx, item, draft, [*aside, *notes])
 
 
@@ -406,6 +408,9 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
         # "改地址" on a booking made without one: they want the visit at home (trial L: "您要改哪一项"
         # twice in a loop).
         draft.visit = True
+    several = _several_corrections(ctx, item, draft, plain, found)
+    if several:
+        return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已改好。"])
     field = next((f for f in named if f in _fields(item, draft)), None)
     remainder = value_of(lexicon.correction.sub("", plain))
     if field is None:
@@ -427,6 +432,34 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
             return _ask(ctx, draft, field, [problem])
         return _ask(ctx, draft, field, [problem or f"好的，重新说一下{LABELS[field]}。"])
     return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
+
+
+def _several_corrections(
+    ctx: Context, item: Item, draft: OrderDraft, plain: str, found: dict[str, int]
+) -> list[str]:
+    """ "改地址 4栋3单元。情况是楼道灯坏了 还有一楼下水道堵了": each field named gets the words up to
+    the next one (trial Q kept the whole sentence as the address). Empty unless two or more of the
+    form's fields are named and every value reads; then nothing is changed."""
+    fields = _fields(item, draft)
+    named = sorted((start, field) for field, start in found.items() if field in fields)
+    if len(named) < 2:
+        return []
+    lexicon = ctx.services.classifier.lexicon
+    values: dict[str, str] = {}
+    for index, (start, field) in enumerate(named):
+        end = named[index + 1][0] if index + 1 < len(named) else len(plain)
+        said = lexicon.field_words[field].sub("", lexicon.correction.sub("", plain[start:end]), count=1)
+        values[field] = value_of(said.strip(" ：:。，,是为"))
+    trial = replace(draft, fields=dict(draft.fields))
+    try:
+        for field, value in values.items():
+            trial.drop(field)
+            _take(ctx, item, trial, field, value, draft.time if field == "time" else None)
+    except (ContactError, WhenError):
+        return []
+    draft.fields.update(trial.fields)
+    draft.time = trial.time
+    return list(values)
 
 
 def _restore(draft: OrderDraft, field: str, previous: Any) -> None:
@@ -561,7 +594,7 @@ def _only_an_address(ctx: Context, text: str) -> bool:
     return looks_like_address(plain) and not ctx.services.classifier.lexicon.problem.search(plain)
 
 
-def _reads_as(ctx: Context, item: Item, field: str, text: str) -> bool:
+def _reads_as(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str) -> bool:
     """Would `text` be a valid answer for `field`? ("明天上午可以吗" is a time, not only a question.)"""
     try:
         if field == "name":
@@ -572,7 +605,7 @@ def _reads_as(ctx: Context, item: Item, field: str, text: str) -> bool:
         if field == "mobile":
             return read_mobile(text) is not None
         if field == "time":
-            return _window(ctx, item, text) is not None
+            return _window(ctx, item, text, None, _said_day(draft)) is not None
         return field in ("address", "description") and looks_like_address(text)
     except (ContactError, WhenError):
         return False
@@ -601,6 +634,26 @@ def _keep_other_numbers(draft: OrderDraft, text: str, kept: str) -> None:
     first is the contact, the words with the other go to staff on the ticket (trial O lost it)."""
     if any(number != kept for number in mobiles_in(text)):
         _add_note(draft, f"另一个电话：{text.strip()[:120]}")
+
+
+# "对了一楼那个下水道也堵了 一起报了" beside the phone number: more of the request, not the value.
+_MORE_OF_IT = re.compile(r"对了|还有|另外|顺便|也(坏|堵|漏|不亮|要|一起)|一起(报|修|弄|办)")
+
+
+def _more_said(ctx: Context, draft: OrderDraft, text: str) -> bool:
+    """Did an answer to the name or phone question add to the request itself? Then it is noted on
+    the ticket (trial Q: a second blocked drain, said with the phone number, was lost)."""
+    if draft.asking not in ("name", "mobile"):
+        return False
+    plain = simplify(text)
+    more = _MORE_OF_IT.search(plain)
+    if more is None:
+        return False
+    said = plain[more.start() :].strip(" ，,。")
+    if len(said) < 6:
+        return False
+    _add_note(draft, said)
+    return True
 
 
 def _add_note(draft: OrderDraft, said: str) -> None:
@@ -788,10 +841,18 @@ def _take(
         if place is not None and _time_in(ctx, _without(text, place)) is None:
             # "南坪东路 金山小区5栋2单元3楼1号": an address, whose 1号 is no date (trial O).
             raise WhenError("这是地址吧？请说您想哪天办，比如“明天上午”“周六下午3点”。")
-        window = _window(ctx, item, text, booked)
+        try:
+            window = _window(ctx, item, text, booked, _said_day(draft))
+        except WhenError as exc:
+            day = getattr(exc, "day", None)
+            if day is not None:
+                # "12月11日 08:00 不在服务时间内" then "那就9点嘛": 9 点 that day, not today (trial Q)
+                draft.fields[_DAY_SAID] = day.isoformat()
+            raise
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
         draft.time = window
+        draft.fields.pop(_DAY_SAID, None)
 
 
 def _before_question(ctx: Context, text: str) -> str:
@@ -836,8 +897,20 @@ def window_for(ctx: Context, item: Item, text: str) -> Window | None:
     return _window(ctx, item, text)
 
 
-def _window(ctx: Context, item: Item, text: str, booked: Window | None = None) -> Window | None:
-    """`booked`: the time already in the draft, whose day a change of hours alone keeps."""
+# The day of a time refused for its hours, kept in the draft until a time is taken (not on the ticket).
+_DAY_SAID = "_day_said"
+
+
+def _said_day(draft: OrderDraft) -> date | None:
+    said = draft.fields.get(_DAY_SAID)
+    return date.fromisoformat(said) if said else None
+
+
+def _window(
+    ctx: Context, item: Item, text: str, booked: Window | None = None, said_day: date | None = None
+) -> Window | None:
+    """`booked`: the time already in the draft, whose day a change of hours alone keeps; `said_day`:
+    a day said before whose hours did not fit, kept the same way."""
     assert item.order is not None
     now = ctx.services.now()
     avoided = _AVOIDED.search(simplify(text))
@@ -845,7 +918,7 @@ def _window(ctx: Context, item: Item, text: str, booked: Window | None = None) -
         # "莫要中午来 我要睡午觉" was booked at noon (trial P): a time ruled out is no time wanted —
         # asked again, never guessed.
         raise WhenError(f"好的，不约{avoided.group(3)}。请说想哪天、几点来，比如“明天下午3点以后”。")
-    window = read_window(text, now, unsaid_day=booked.start.date() if booked else None)
+    window = read_window(text, now, unsaid_day=booked.start.date() if booked else said_day)
     if window is None:
         return None
     handbook = ctx.services.handbook
@@ -855,7 +928,11 @@ def _window(ctx: Context, item: Item, text: str, booked: Window | None = None) -
         holiday = handbook.calendar.holiday(day)
         return f"是{holiday}假期" if holiday else "这项业务不办理（周末只办值班事项）"
 
-    return first_fit(window, lambda day: handbook.calendar.spans(hours, day), closed_reason, now)
+    try:
+        return first_fit(window, lambda day: handbook.calendar.spans(hours, day), closed_reason, now)
+    except WhenError as exc:
+        exc.day = window.start.date()  # type: ignore[attr-defined]  # the day said, for the next answer
+        raise
 
 
 def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
@@ -932,7 +1009,7 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
         category=item.category,
         name=fields.get("name", ""),
         mobile=fields.get("mobile", ""),
-        fields={k: v for k, v in fields.items() if k not in ("name", "mobile")},
+        fields={k: v for k, v in fields.items() if k not in ("name", "mobile") and not k.startswith("_")},
         window=(window.start, window.end) if window else None,
         urgent=draft.urgent,
         request_key=draft.key,

@@ -233,7 +233,15 @@ _BOOKING_WORD = re.compile(r"预约|约个|约一下|帮我约|能约|可以约|
 
 
 async def start_order(ctx: Context, item: str) -> Reply:
-    return await ordering.start(ctx, item, _text(ctx))
+    """An order begun by a follow-up ("那就报修嘛"): the message before it, when it was about the same
+    service, is part of the request — its problem, place and time reach the ticket (trial Q: a
+    repair's ticket said only "那就报修嘛…我住4栋3单元", not the broken stair light)."""
+    text = _text(ctx)
+    recent = ctx.conversation.recent
+    before = recent[-1].strip() if recent else ""
+    if before and before != text and ctx.services.classifier.classify(before).item == item:
+        text = f"{before} {text}"
+    return await ordering.start(ctx, item, text)
 
 
 def current_item_request(ctx: Context) -> str | None:

@@ -273,13 +273,15 @@ def place_in(text: str) -> str | None:
     """The address a message names on the way ("3栋2单元楼道灯坏了" → "3栋2单元楼道"), None when it
     names none specific enough to find (a bare "楼道灯坏了" still needs the address asked)."""
     plain = simplify(text)
-    first = _PLACE_SPECIFIC.search(plain)
-    if first is None:
-        return None
-    start = end = first.start()
-    for part in _PLACE_PART.finditer(plain, first.start()):
-        if plain[end : part.start()].strip(" -"):
-            break  # a gap of words: the place has ended ("5栋门口的路灯": stops before 的)
-        end = part.end()
-    place = _PLACE_LEAD_IN.sub("", plain[start:end].strip()).strip()
-    return place[:120] if len(place) >= 2 else None
+    # The most specific place said, not the first: "4栋还是5栋哦…我住4栋3单元" is 4栋3单元 (trial Q).
+    best = ""
+    for found in _PLACE_SPECIFIC.finditer(plain):
+        start = end = found.start()
+        for part in _PLACE_PART.finditer(plain, start):
+            if plain[end : part.start()].strip(" -"):
+                break  # a gap of words: the place has ended ("5栋门口的路灯": stops before 的)
+            end = part.end()
+        place = _PLACE_LEAD_IN.sub("", plain[start:end].strip()).strip()
+        if len(place) > len(best):
+            best = place
+    return best[:120] if len(best) >= 2 else None

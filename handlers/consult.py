@@ -90,7 +90,9 @@ async def _not_again(ctx: Context, item_id: str) -> Reply:
     )
 
 
-def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: str) -> Reply | None:
+def answer_questions(
+    ctx: Context, options: tuple[str, ...], text: str, intent: str, *, picked: bool = False
+) -> Reply | None:
     """The own questions (handbook `questions`) the message asks of the items it could be about:
     "我父亲户口在老家…能用这边的老年食堂和日间照料吗" is answered for both, not met with "which
     one?" (a session-7 trial resident then got the residence permit). One item answering: its answer,
@@ -99,8 +101,16 @@ def answer_questions(ctx: Context, options: tuple[str, ...], text: str, intent: 
     handbook = ctx.services.handbook
     # The item's own question, else the documents of it the message asks about ("只有个租房合同
     # 行不行" after the moving-in list: trial K).
+    # Picked by number with a question ("1 要钱不"): the fact it asks of that item, too (trial Q).
+    aspects = facts.aspects_of(ctx, text) if picked else ()
+    asked = [a for a in aspects if a != "compare"]
     answered = _fitting(
-        (item, facts.own_answer(ctx, item, text) or "\n".join(facts.documents_named(ctx, item, text)))
+        (
+            item,
+            facts.own_answer(ctx, item, text)
+            or "\n".join(facts.documents_named(ctx, item, text))
+            or (facts.fact_lines(item, asked[0], handbook, tuple(asked[1:])) or "" if asked else ""),
+        )
         for item in (handbook.item(item_id) for item_id in options)
     )
     if not answered:

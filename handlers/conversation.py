@@ -194,6 +194,10 @@ class Conversation:
     value: Any = None
     changed: bool = False
     recent: tuple[str, ...] = ()  # the resident's last texts, oldest first, masked
+    # The last numbered list and how many messages ago it was sent: "5" two messages after the
+    # life-event list still picks from it (trial Q: the list was forgotten after one question).
+    menu: Choice | None = None
+    menu_age: int = 0
 
     @classmethod
     def load(cls, raw: Mapping[str, Any], now: datetime, items: Container[str]) -> Conversation:
@@ -201,15 +205,18 @@ class Conversation:
         that cannot be read, or one naming an item the handbook no longer has is dropped here
         (and forgotten when the turn is saved), so the message is handled anew."""
         recent = _recent_of(raw)
+        menu, menu_age = _menu_of(raw)
+        if menu is not None and not all(item in items for item in menu.options):
+            menu, menu_age = None, 0  # an item the handbook no longer has
         if not raw or (raw.get("v") == VERSION and "state" not in raw):
-            return cls(recent=recent)
+            return cls(recent=recent, menu=menu, menu_age=menu_age)
         try:
             state = _state_of(raw)
             value = state.load(raw)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("unreadable conversation state dropped: %r", exc)
             return cls(changed=True, recent=recent)
-        conversation = cls(state, value, recent=recent)
+        conversation = cls(state, value, recent=recent, menu=menu, menu_age=menu_age)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
         if isinstance(value, Reported | Pending | Amending | Signup) or state in (
             REFERRED,
@@ -229,15 +236,26 @@ class Conversation:
 
     def enter(self, state: State[T], value: T) -> None:
         self.state, self.value, self.changed = state, value, True
+        if state is CHOOSING:
+            self.menu, self.menu_age = value, 0  # type: ignore[assignment]
 
     def forget(self) -> None:
         self.state, self.value, self.changed = None, None, True
+        self.menu, self.menu_age = None, 0
 
     def remember(self, text: str) -> None:
         """Add one (already masked) text to `recent`, dropping the oldest past RECENT."""
         text = text.strip()[:RECENT_CHARS]
         if text:
             self.recent, self.changed = (*self.recent, text)[-RECENT:], True
+            if self.menu is not None:
+                self.menu_age += 1
+                if self.menu_age > MENU_TURNS:
+                    self.menu, self.menu_age = None, 0
+
+    def last_menu(self) -> Choice | None:
+        """The numbered list sent within the last few messages, or None."""
+        return self.menu
 
     @property
     def item(self) -> str | None:
@@ -251,9 +269,27 @@ class Conversation:
         if not self.changed:
             return None
         recent = {"recent": list(self.recent)} if self.recent else {}
+        if self.menu is not None:
+            menu = self.menu
+            recent["menu"] = {"options": list(menu.options), "intent": menu.intent, "age": self.menu_age}
         if self.state is None:
             return {"v": VERSION, **recent} if recent else {}
         return {"v": VERSION, "state": self.state.name, **self.state.dump(self.value), **recent}
+
+
+MENU_TURNS = 3  # messages after a numbered list during which a bare number still picks from it
+
+
+def _menu_of(raw: Mapping[str, Any]) -> tuple[Choice | None, int]:
+    value = raw.get("menu") if raw else None
+    if not isinstance(value, dict) or not isinstance(value.get("options"), list):
+        return None, 0
+    try:
+        age = int(value.get("age", 0))
+    except (TypeError, ValueError):
+        return None, 0
+    options = tuple(str(option) for option in value["options"])
+    return Choice(options, str(value.get("intent") or "consult")), age
 
 
 def _recent_of(raw: Mapping[str, Any]) -> tuple[str, ...]:

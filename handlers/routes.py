@@ -36,6 +36,7 @@ from handlers.conversation import (
     EMERGENCY,
     ORDERING,
     PLACED,
+    REFERRED,
     REGISTERING,
     WHICH_TICKET,
     Choice,
@@ -170,6 +171,8 @@ _ASKS_WHEN_IT_STARTS = re.compile(
 def chosen_option(ctx: Context) -> Classification | None:
     """A valid number while a numbered question waits: the chosen item, under the question's intent."""
     choice = ctx.conversation.get(CHOOSING)
+    if choice is None and ctx.conversation.state in (None, AFTER_ITEM, REFERRED):
+        choice = ctx.conversation.last_menu()  # "5" after one question about an item of the list
     if choice is None or choice.intent not in INTENT_HANDLERS:
         return None
     text = _text(ctx)
@@ -207,7 +210,9 @@ def options_asked(ctx: Context) -> tuple[tuple[str, ...], Choice] | None:
 
 async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) -> Reply | None:
     items, choice = found
-    return consult.answer_questions(ctx, items, _text(ctx), choice.intent)  # None: not their question
+    picked = bool(_PICKED_NUMBER.search(_text(ctx)))
+    # None: not their question
+    return consult.answer_questions(ctx, items, _text(ctx), choice.intent, picked=picked)
 
 
 def follow_up_word(ctx: Context) -> str | None:

@@ -123,3 +123,20 @@ def test_an_unreadable_or_unknown_state_is_forgotten_not_an_error(raw: dict[str,
 def test_no_state_is_no_conversation() -> None:
     conversation = load({})
     assert conversation.state is None and conversation.change() is None
+
+
+def test_the_last_numbered_list_is_kept_for_a_few_messages() -> None:
+    # Trial Q: "5" two messages after the life-event list found no list.
+    conversation = load({})
+    conversation.enter(CHOOSING, Choice(("elderly_card", "elderly_allowance")))
+    conversation.remember("优待证要带啥子")
+    conversation.enter(AFTER_ITEM, "elderly_card")
+    saved = load(conversation.change())
+    assert saved.get(CHOOSING) is None and saved.last_menu() == Choice(("elderly_card", "elderly_allowance"))
+    assert load({**conversation.change(), "menu": {"options": ["gone_item"], "age": 0}}).last_menu() is None
+    for text in ("一", "二", "三"):
+        saved.remember(text)
+    assert saved.last_menu() is None
+    saved.enter(CHOOSING, Choice(("elderly_card",)))
+    saved.forget()
+    assert saved.last_menu() is None

@@ -574,6 +574,8 @@ class Classifier:
                 ev.longest = max(ev.longest, len(token))
         if len(evidence) > 1 and lexicon.done is not None:
             self._yield_done(tokens, norm, evidence, denied)
+        if len(evidence) > 1 and lexicon.aside is not None:
+            self._set_aside(tokens, norm, evidence, denied)
         if not any(ev.aliases for item_id, ev in evidence.items() if not self._items[item_id].fallback):
             # No service named exactly (上门 names only the catch-all: "生存认怔可以喊你们上门来帮我老伴
             # 做不", blind batch 20): maybe one typed with a wrong character of the same sound.
@@ -624,6 +626,31 @@ class Classifier:
                     ev.keywords += ev.aliases
                     ev.aliases = 0
                     denied.add(item_id)
+
+    def _set_aside(
+        self, tokens: list[str], norm: str, evidence: dict[str, _Evidence], denied: set[str]
+    ) -> None:
+        """Services named only after "顺便问下" are asked by the way when one is named before it:
+        their names count as keywords and the model may not pick them (blind batch 33)."""
+        found = self.lexicon.aside.search(norm.replace(" ", "")) if self.lexicon.aside else None
+        if found is None:
+            return
+        before: set[str] = set()
+        after: set[str] = set()
+        offset = 0
+        for token in tokens:
+            for item_id, weight in self._terms.get(token, ()):
+                if weight == ALIAS_WEIGHT:
+                    (before if offset < found.start() else after).add(item_id)
+            offset += len(token)
+        if not before:
+            return
+        for item_id in after - before:
+            ev = evidence.get(item_id)
+            if ev is not None:
+                ev.keywords += ev.aliases
+                ev.aliases = 0
+                denied.add(item_id)
 
     def _spelt_inside_a_name(self, item_id: str, tokens: list[str]) -> bool:
         """Is one of the item's names written exactly inside a longer name of another item that

@@ -171,6 +171,9 @@ class Lexicon:
     # "失业金咋个领", "送饭要咋个订": how to go about it, asked in one clause of several (each clause's
     # question is answered: handlers/facts.each_clause). None: not in this handbook version.
     asks_steps: re.Pattern[str] | None = None
+    # "养老金认证咋个弄 顺便问下居民医保交好多钱": what follows is asked by the way; the service named
+    # before it is the subject (the classifier reads it so; every part is still answered).
+    aside: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""

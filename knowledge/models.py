@@ -204,7 +204,7 @@ CUE_NAMES = (
     "out_of_scope",
 )
 # Cue lists a handbook may leave out (versions written before them still load).
-OPTIONAL_CUES = ("errand", "asks_steps")
+OPTIONAL_CUES = ("errand", "asks_steps", "aside")
 
 
 @dataclass(frozen=True, slots=True)

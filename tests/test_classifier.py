@@ -427,6 +427,15 @@ def test_session_12_blind_batches_read_as_residents_mean_them(
         ("上门来办要不要提前好几天约", "consult", "home_visit"),
         ("多功能教室星期五晚上给我们留到 我们要排练坝坝舞", "order", "venue_booking"),
         ("听说社区有老年食堂吃饭还便宜 你们帮我给他们报个名嘛", "order", "meal_assistance"),
+        # Blind batch 33: what is asked "by the way" is not the subject; a pension still paid after a death.
+        ("今年养老金认证在手机上咋个弄 顺便问下居民医保今年交好多钱", "consult", "pension_certification"),
+        ("居民医保今年交好多钱", "consult", "resident_medical_insurance"),
+        ("我老汉儿走了两个月了 卡上养老金还在打 要不要退回去", "consult", "pension_termination"),
+        # Trial Q.
+        ("我要找工作", "consult", "employment_certificate"),
+        ("都不是 我要找人陪我妈去医院 陪诊", "consult", "home_care"),
+        ("要得 想要志愿者一对一帮我弄 预约", "order", "home_visit"),
+        ("天然气欠费停气了 今天做不成饭 咋个交钱 我不会用手机交", "consult", "utility_payment"),
     ],
 )
 def test_session_13_blind_batches_read_as_residents_mean_them(

@@ -210,9 +210,14 @@ def options_asked(ctx: Context) -> tuple[tuple[str, ...], Choice] | None:
 
 async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) -> Reply | None:
     items, choice = found
-    picked = bool(_PICKED_NUMBER.search(_text(ctx)))
-    # None: not their question
-    return consult.answer_questions(ctx, items, _text(ctx), choice.intent, picked=picked)
+    text = _text(ctx)
+    picked = bool(_PICKED_NUMBER.search(text))
+    answered = consult.answer_questions(ctx, items, text, choice.intent, picked=picked)
+    if answered is None and picked and len(items) == 1:
+        # "3是啥子意思 是有人来屋头看我啊": the item picked, shown, not the catch-all visit the rest
+        # of the words name (trial Q r6).
+        return await picked_option(ctx, Classification(text, choice.intent, items[0], 1.0, (items[0],)))
+    return answered  # None: not their question
 
 
 def follow_up_word(ctx: Context) -> str | None:

@@ -244,6 +244,17 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     own_word = _own_word_said(classifier, place, compact)
     if not own_word and not _ASKS_HOW.search(compact) and not referral_answers(classifier, place, compact):
         return None
+    result = classifier.classify(text)
+    if result.named and result.item in ctx.services.handbook.items:
+        # "那个智能手机课啥时候上 我想学一下12123咋个用": the community's own class the agency's entry
+        # points to is ours to answer, though 12123 is the agency's word (trial Q r14).
+        # The entry must name it as the community's ("社区的老年人智能手机课"), not only as a paper
+        # the agency asks for (户口本 after the police).
+        aliases = ctx.services.handbook.item(result.item).aliases
+        how = classifier.normalize(place.how).replace(" ", "")
+        offered = (classifier.normalize(a).replace(" ", "") for a in aliases)
+        if any(alias and re.search(f"社区[^，；。]{{0,8}}{re.escape(alias)}", how) for alias in offered):
+            return None
     lexicon = classifier.lexicon
     if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
         return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time

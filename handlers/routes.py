@@ -308,6 +308,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     if (
         listed is not None
         and not unlisted
+        and facts.own_answer(ctx, current, text) is None  # "评估要抬他去医院不": the item's own question
         and said != item
         and listed[1] not in facts.card_text(ctx, current)
     ):

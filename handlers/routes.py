@@ -33,6 +33,7 @@ from handlers.conversation import (
     AFTER_ITEM,
     AMENDING,
     CHOOSING,
+    COMPLAINED,
     EMERGENCY,
     ORDERING,
     PLACED,
@@ -46,6 +47,7 @@ from handlers.conversation import (
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from intents.danger import Danger
+from intents.normalize import simplify
 from intents.when import WhenError, read_window
 from knowledge import Item
 
@@ -540,6 +542,34 @@ async def answer_anywhere(ctx: Context, answered: tuple[str, str]) -> Reply:
     return Reply(line)
 
 
+# Said right after a complaint: how it is answered, who they are, how bad it is — more for it.
+_ABOUT_THE_COMPLAINT = re.compile(
+    r"答复|回复|回话|处理|隐患|危险|派人|保密|电话|姓|我叫|[0-9]{7,}|书记|不听|好几次"
+)
+
+
+def complaint_follow_up(ctx: Context) -> str | None:
+    """Right after a complaint, a message about it (contact details, the answer's date, how dangerous
+    it is) goes onto it, whatever service word is in it (trial R: "这个是火灾隐患…我姓林 136…" got
+    the temporary-assistance card); a question naming a service by name is a new question."""
+    if ctx.services.desk is None:
+        return None
+    recent = ctx.conversation.recent
+    lexicon = ctx.services.classifier.lexicon
+    # Lodged just before, with its problem offered as a repair (the state is then that item's).
+    just_before = ctx.conversation.get(AFTER_ITEM) is not None and bool(recent)
+    just_before = just_before and lexicon.complaint.search(lexicon.normalize(recent[-1])) is not None
+    if ctx.conversation.get(COMPLAINED) is None and not just_before:
+        return None
+    text = _text(ctx)
+    result = ctx.services.classifier.classify(text)
+    if result.named and result.intent in ("consult", "order"):
+        return None
+    if result.intent in ("status", "cancel", "greeting") or not _ABOUT_THE_COMPLAINT.search(simplify(text)):
+        return None
+    return text
+
+
 def classify(ctx: Context) -> Classification:
     return ctx.services.classifier.classify(_text(ctx))
 
@@ -572,6 +602,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("referral_taken_up", directions.referral_taken_up, directions.take_up),  # "社区帮我们催一下物业"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆
+    Route("complained_more", complaint_follow_up, complaints.lodge_text),  # "周三才答复哦？…我姓林 136…"
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from intents import Classifier
-from intents.directory import WordFinder, runs_on, said_not_there
+from intents.directory import WordFinder, inside_a_number, runs_on, said_not_there
 from intents.homophones import MIN_SYLLABLES, HomophoneIndex, _is_han, syllable
 from intents.learned import NONE, SOFTMAX_SCALE, TOP, Example, Features, LearnedModel, Vector
 from knowledge import Handbook
@@ -113,6 +113,7 @@ class PlainFinder:
                     word in self._owners
                     and not said_not_there(compact, start)
                     and not runs_on(compact, start + length - 1)
+                    and not inside_a_number(compact, start, start + length - 1)
                 ):
                     return self._owners[word], word
         return None

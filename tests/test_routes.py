@@ -41,6 +41,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "referral_taken_up",
         "referral_follow_up",
         "anywhere_question",
+        "complained_more",
         "menu",
         "office_word",
         "open_question",

@@ -282,6 +282,10 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             return _ask(
                 ctx, draft, "confirm", [_brief_answer(ctx, item, "confirm", plain), summary(ctx, item, draft)]
             )
+        if _SAYS_MORE.search(plain) and len(plain) >= 6:
+            # "等下，晚饭也要送，中午晚上两顿，从星期一开始": more of what they want, noted (trial R).
+            _add_note(draft, plain)
+            return _ask(ctx, draft, "confirm", ["好的，这些也写进工单了。", summary(ctx, item, draft)])
         return _ask(
             ctx, draft, "confirm", ["请回复“确认”提交；要改就说“改电话”“改时间”等；不办了回复“取消”。"]
         )
@@ -415,6 +419,15 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     remainder = value_of(lexicon.correction.sub("", plain))
     if field is None:
         field = _field_of_value(ctx, item, draft, remainder)
+    if field is None and named:
+        # "改时间，中午和晚上都要，下个星期一开始送" on a form that asks no time: what they want goes
+        # onto the ticket for staff, not "您要改哪一项？" twice (trial R).
+        said = value_of(lexicon.field_words[named[0]].sub("", lexicon.correction.sub("", plain)))
+        if len(said.strip(" ，,。")) < 2:
+            unasked = f"这项不用约{LABELS[named[0]]}：想怎么安排，直接说，我写进工单给工作人员。"
+            return _ask(ctx, draft, draft.asking, [unasked])
+        _add_note(draft, plain)
+        return _next(ctx, item, draft, ["好的，您说的已经写进工单，工作人员联系您时按这个安排。"])
     if field is None:
         return _ask(ctx, draft, draft.asking, ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
     remainder = value_of(lexicon.field_words[field].sub("", remainder))
@@ -600,8 +613,11 @@ def _reads_as(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str
         if field == "name":
             # A question is never a name; "冯孃孃 刚才都说了的嘛" is a name said crossly, not a question
             # (a session-8 trial resident was answered "这个问题提交后可以再问我").
+            # "孙红英，队长。要钱不嘛？": a name, then a question — both taken (trial R).
             head = _first_clause(simplify(text).strip())[0]
-            return not _ASKS_SOMETHING.search(text) and head != text.strip() and bool(read_name(head))
+            lexicon = ctx.services.classifier.lexicon
+            asked = _ASKS_SOMETHING.search(head) or lexicon.order_question.search(lexicon.normalize(head))
+            return not asked and head != text.strip() and bool(read_name(head)) and len(head) <= 4
         if field == "mobile":
             return read_mobile(text) is not None
         if field == "time":
@@ -634,6 +650,12 @@ def _keep_other_numbers(draft: OrderDraft, text: str, kept: str) -> None:
     first is the contact, the words with the other go to staff on the ticket (trial O lost it)."""
     if any(number != kept for number in mobiles_in(text)):
         _add_note(draft, f"另一个电话：{text.strip()[:120]}")
+
+
+# At the read-back, words that add to the request ("晚饭也要送", "从星期一开始", "是我妈不是我").
+_SAYS_MORE = re.compile(
+    r"也要|还要|还有|另外|从.{1,6}开始|开始送|两顿|每天|不是我|是我(妈|爸|老汉|母亲|父亲)|写清楚|等下|等一下"
+)
 
 
 # "对了一楼那个下水道也堵了 一起报了" beside the phone number: more of the request, not the value.

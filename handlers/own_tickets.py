@@ -122,7 +122,14 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         last = list(own["change"].finditer(norm))[-1]
         reference, value = norm[: last.start()], norm[last.end() :]
     number = _NUMBER.search(simplify(text))
+    if number is not None and number.group(1) in _hotlines(ctx):
+        # "实在不行我打12345了": a hotline's number, not a ticket's (trial R was sent to 12345)
+        number = None
+        if action == "status" and not lexicon.asks_progress(norm):
+            return None
     said_number = _SAID_NUMBER.search(simplify(text))
+    if said_number and said_number.group(1) in _hotlines(ctx):
+        said_number = None
     if said_number and (number is None or said_number.group(1) != number.group(1)):
         return None  # "取消 9", "取消 12147483648": a number that is no ticket's; never guess which
     kind = next((k for k in ("booking", "report") if own[k].search(reference)), None)
@@ -138,6 +145,15 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         fields if action == "change" else (),
         value,
     )
+
+
+def _hotlines(ctx: Context) -> set[str]:
+    """Every public number the handbook gives (12345, 12315, 12123…): never a ticket's number."""
+    handbook = ctx.services.handbook
+    numbers = {place.phone for place in handbook.referrals if place.phone}
+    if handbook.emergency is not None:
+        numbers |= {number.phone for number in handbook.emergency.numbers.values()}
+    return numbers
 
 
 def own_request(ctx: Context) -> OwnRequest | None:
@@ -246,8 +262,11 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
     items = [i for i in request.items if i in handbook.items]
     if items:
         by_item = [t for t in candidates if t.item_id in items]
+        named = set(ctx.services.classifier.names_in(request.text))
         if by_item:
             candidates = by_item
+        elif request.action == "hurry" and not named.intersection(items):
+            pass  # "这都好几天了 能不能催一下": a keyword only (好几天), still their ticket (trial R)
         elif request.action == "hurry" or (
             request.action != "change" and not request.own and not request.kind
         ):

@@ -431,6 +431,8 @@ def test_session_12_blind_batches_read_as_residents_mean_them(
         ("今年养老金认证在手机上咋个弄 顺便问下居民医保今年交好多钱", "consult", "pension_certification"),
         ("居民医保今年交好多钱", "consult", "resident_medical_insurance"),
         ("我老汉儿走了两个月了 卡上养老金还在打 要不要退回去", "consult", "pension_termination"),
+        # Blind batch 34: a family doctor described.
+        ("听说可以签个专门的医生 不舒服打电话问他 还可以上门 这个咋个弄 要钱不", "consult", "family_doctor"),
         # Trial Q.
         ("我要找工作", "consult", "employment_certificate"),
         ("都不是 我要找人陪我妈去医院 陪诊", "consult", "home_care"),

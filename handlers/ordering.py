@@ -417,6 +417,12 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
         return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已改好。"])
     field = next((f for f in named if f in _fields(item, draft)), None)
     remainder = value_of(lexicon.correction.sub("", plain))
+    said = list(lexicon.correction.finditer(plain))
+    after = value_of(plain[said[-1].end() :]) if said else ""
+    if len(after) >= 2 and not named:
+        # "哎今天我要加班，改成星期一下午嘛": the new value is what follows the last 改成; the reason
+        # before it names another day (trial S was asked "您要改哪一项？").
+        remainder = after
     if field is None:
         field = _field_of_value(ctx, item, draft, remainder)
     if field is None and named:

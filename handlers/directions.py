@@ -94,7 +94,8 @@ def lonely_words(ctx: Context) -> bool | None:
         or lexicon.availability.search(norm)
         or lexicon.life_event_asks.search(norm)
     )
-    if result.item is not None and asks and classifier.life_event(norm) is not None:
+    recent_event = classifier.life_event(norm) is not None and not _LONG_AGO.search(norm.replace(" ", ""))
+    if result.item is not None and asks and recent_event:
         # "就我一个人挣钱…撑不下去了 有啥子补助": a life event and a service asked for — the event's
         # list, not the lonely one (session-6 trial); "老伴前年走了…没得人说话 闷得很" asks nothing:
         # lonely (a session-7 trial widower got the death-registration list).
@@ -187,6 +188,9 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         "社区能办的事，回复“业务”看清单；回复“人工”找工作人员。"
     )
 
+
+# A loss or change years ago ("老伴走了两年了"): the life now, not the event's paperwork (trial S).
+_LONG_AGO = re.compile(r"(走|去世|过世|退休|搬来|搬过来)了?(好|两|三|四|五|几|十|多)(多)?年")
 
 _A_NOT_A = re.compile(r"(.)不\1")  # 下不下, 来不来: a question however it ends
 _CALLING = re.compile(r"在不在|在吗|有人吗|有没有人")

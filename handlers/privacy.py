@@ -30,6 +30,9 @@ async def answer(ctx: Context, request: str) -> Reply | None:
     if request == "show":
         kept = await desk.residents.recall(ctx.message.resident)
         return Reply(_shown(kept) + _still_ordering(ctx))
+    # Days still being written in the background (from this resident's earlier messages) land
+    # first, so the erase takes them too (a loaded CI run saw them written after it).
+    await desk.conversations.flush()
     erased = await desk.residents.forget(ctx.message.resident)
     said = "已删除您保存的联系信息（姓名、电话、地址）。" if erased else "我们没有保存您的联系信息。"
     draft = ctx.conversation.get(ORDERING)

@@ -279,9 +279,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         if changed:
             return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。"])
         if asks:
-            return _ask(
-                ctx, draft, "confirm", [_brief_answer(ctx, item, "confirm", plain), summary(ctx, item, draft)]
-            )
+            answered = _answer_or_note(ctx, item, draft, "confirm", plain)
+            return _ask(ctx, draft, "confirm", [answered, summary(ctx, item, draft)])
         if _SAYS_MORE.search(plain) and len(plain) >= 6:
             # "等下，晚饭也要送，中午晚上两顿，从星期一开始": more of what they want, noted (trial R).
             _add_note(draft, plain)
@@ -291,7 +290,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         )
     # "我叫王秀英 电话138… 要带啥子不 要收钱不": the values are kept and the question answered
     # too (session-13 trial: a resident giving two values and asking was only told they were kept).
-    asked_too = [_brief_answer(ctx, item, draft.asking, plain)] if asks else []
+    asked_too = [_answer_or_note(ctx, item, draft, draft.asking, plain)] if asks else []
     several = _several_values(item, draft, text)
     if several:
         return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已记下。", *asked_too])
@@ -303,7 +302,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         if declined is not None:
             return declined
     if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft, draft.asking, text)):
-        return _ask(ctx, draft, draft.asking, [_brief_answer(ctx, item, draft.asking, plain)])
+        return _ask(ctx, draft, draft.asking, [_answer_or_note(ctx, item, draft, draft.asking, plain)])
     # "你们周六上班不" at the time question names a day and asks about the office: read as the
     # time wanted (the read-back lets them change it) and the question answered too.
     aside = (
@@ -719,6 +718,22 @@ def _first_clause(plain: str) -> tuple[str, str]:
     if found is None:
         return plain, ""
     return plain[: found.start()], plain[found.end() :]
+
+
+def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, plain: str) -> str:
+    """The brief answer; a question the handbook does not answer ("可以煮东西吃不" while booking a
+    room) goes onto the ticket for the staff and is said to — not "ask me after submitting", where
+    nothing answers it either (trial S: asked three times)."""
+    answered = _brief_answer(ctx, item, field, plain)
+    if not answered.startswith(_NOT_ANSWERED_YET):
+        return answered
+    lexicon = ctx.services.classifier.lexicon
+    asks = lexicon.order_question
+    clauses = [clause for clause in _CLAUSE_BREAK.split(plain) if clause]
+    asked = [c for c in clauses if _ASKS_SOMETHING.search(c) or asks.search(lexicon.normalize(c))]
+    _add_note(draft, f"居民问：{' '.join(asked) or plain}")  # the question, not the name and phone beside it
+    office = ctx.services.handbook.office
+    return f"您问的已经写进工单，工作人员联系您时会回答；急的话打社区电话 {office.phone}。"
 
 
 def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:

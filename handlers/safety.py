@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from desk import emergencies
@@ -130,13 +131,16 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # "消防来了…120拉到医院去了 现在窗子都开了 没事了" names places but says it is over (a session-10
     # trial resident's was added to the ticket as the address).
     over = guide is not None and re.search(guide.over_before, norm) is not None
-    if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
-        # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
-        # asks — the rest goes to the duty staff with it (trial O got the arrival line).
-        return await _stand_down(ctx, reported, text)
     plain = norm.replace(" ", "")
     hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
     answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
+    if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
+        # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
+        # asks — the rest goes to the duty staff with it (trial O got the arrival line); what it
+        # asks that the emergency answers ("水停了…损失找哪个赔") is answered first (trial S).
+        stood = await _stand_down(ctx, reported, text)
+        asked = answer and lexicon.question.search(norm)  # "抬下去了 谢谢" tells, asks nothing
+        return replace(stood, text=f"{answer}\n{stood.text}") if asked else stood
     if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
         return await _reach_family(ctx, reported, text, answer)
     if field == "detail" and answer is None:
@@ -310,9 +314,9 @@ def answers_question(ctx: Context, kind: str, text: str) -> bool:
 def hazard_answer(hazard: Hazard, *texts: str) -> str | None:
     """The emergency's own answer to what was asked ("能不能给他喝水"), or None. Asked of the
     normalised text and of the text as written: normalising drops 喂 as a filler ("救心丸到底喂不喂")."""
-    return next(
-        (answer for ask, answer in hazard.questions if any(re.search(ask, text) for text in texts)), None
-    )
+    # Two of them asked in one message ("关我屋头的阀门有用没得？物业电话是好多"): both answered (trial S).
+    answers = [answer for ask, answer in hazard.questions if any(re.search(ask, text) for text in texts)]
+    return "\n".join(answers[:2]) if answers else None
 
 
 STAND_DOWN_REACH = timedelta(hours=1)

@@ -302,7 +302,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         if declined is not None:
             return declined
     if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft, draft.asking, text)):
-        return _ask(ctx, draft, draft.asking, [_answer_or_note(ctx, item, draft, draft.asking, plain)])
+        # The answer worked out above, not a second one (which would note the question twice).
+        answered = asked_too or [_answer_or_note(ctx, item, draft, draft.asking, plain)]
+        return _ask(ctx, draft, draft.asking, answered)
     # "你们周六上班不" at the time question names a day and asks about the office: read as the
     # time wanted (the read-back lets them change it) and the question answered too.
     aside = (

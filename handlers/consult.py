@@ -147,7 +147,6 @@ def _facts_of_each(ctx: Context, result: Classification, aspect: str | None) -> 
 
 
 # Where a second question begins: "…生育津贴她自己去领还是单位领 还有那个育儿补贴 一年好多钱".
-_ANOTHER_QUESTION = re.compile(r"还有(就是|那个|个)?|另外|顺便(问一下|问下|问)?|再问(一下|下|个)?")
 
 
 def _each_part(ctx: Context, text: str) -> Reply | None:
@@ -155,7 +154,7 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
     one of two questions answered, "…生育津贴她自己去领还是单位领 还有那个育儿补贴 一年好多钱" the
     amount of the first only). Each part's own question or the fact it asks, else its summary;
     None unless two parts name two services outright."""
-    parts = [part for part in _ANOTHER_QUESTION.split(text) if part and part.strip()]
+    parts = [part for part in facts.ANOTHER_QUESTION.split(text) if part and part.strip()]
     if len(parts) < 2:
         return None
     classifier, handbook = ctx.services.classifier, ctx.services.handbook
@@ -173,12 +172,7 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
         if result.intent != "consult" or result.item is None or not result.named or result.item in found:
             continue
         item = handbook.item(result.item)
-        aspect = facts.aspect_of(ctx, part)
-        found[item.id] = (
-            facts.own_answer(ctx, item, part)
-            or (facts.fact_lines(item, aspect, handbook) if aspect not in (None, "compare") else None)
-            or render.checklist_summary(item)
-        )
+        found[item.id] = _part_answer(ctx, item, part, facts.aspect_of(ctx, part))
     answered = _fitting((handbook.item(item_id), line) for item_id, line in found.items())
     if len(answered) == 1 and elsewhere:
         item, line = answered[0]
@@ -222,7 +216,7 @@ def ordered_with_question(ctx: Context) -> tuple[str, str, str] | None:
     service to order, the part that orders it, the answer to the other part); None unless one part
     orders a service it names and another asks about a service (or about the ordered one)."""
     text = ctx.message.text or ""
-    parts = [part for part in _ANOTHER_QUESTION.split(text) if part and part.strip()]
+    parts = [part for part in facts.ANOTHER_QUESTION.split(text) if part and part.strip()]
     if len(parts) < 2:
         return None
     classifier, handbook = ctx.services.classifier, ctx.services.handbook
@@ -251,16 +245,22 @@ def ordered_with_question(ctx: Context) -> tuple[str, str, str] | None:
         if item_id is None:
             continue
         item = handbook.item(item_id)
-        line = (
-            facts.own_answer(ctx, item, part)
-            or (facts.fact_lines(item, aspect, handbook) if aspect not in (None, "compare") else None)
-            or (render.documents_line(item) if documents else None)
-            or render.checklist_summary(item)
-        )
-        answers.append(f"【{item.title}】{line}")
+        answers.append(f"【{item.title}】{_part_answer(ctx, item, part, aspect, documents=documents)}")
     if not answers:
         return None
     return order_item, order_part, "\n".join(answers[:2])
+
+
+def _part_answer(ctx: Context, item: Item, part: str, aspect: str | None, *, documents: bool = False) -> str:
+    """One part of a message answered for `item`: its own question, the fact asked, what to bring
+    (when `documents`), else the item in two lines."""
+    handbook = ctx.services.handbook
+    return (
+        facts.own_answer(ctx, item, part)
+        or (facts.fact_lines(item, aspect, handbook) if aspect not in (None, "compare") else None)
+        or (render.documents_line(item) if documents else None)
+        or render.checklist_summary(item)
+    )
 
 
 def _fitting(candidates: Iterable[tuple[Item, str]]) -> list[tuple[Item, str]]:

@@ -253,10 +253,6 @@ class Conversation:
                 if self.menu_age > MENU_TURNS:
                     self.menu, self.menu_age = None, 0
 
-    def last_menu(self) -> Choice | None:
-        """The numbered list sent within the last few messages, or None."""
-        return self.menu
-
     @property
     def item(self) -> str | None:
         """The item the conversation is about: ordered, placed or just answered (none while choosing)."""

@@ -156,8 +156,7 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     if place is not None:
         ctx.conversation.enter(REFERRED, place.id)
         await record(ctx, f"referral:{place.id}", ())
-        compact = classifier.normalize(ctx.message.text or "").replace(" ", "")
-        answers = referral_answers(classifier, place, compact)
+        answers = referral_answers(classifier, place, norm.replace(" ", ""))
         # "护照办一个要好多钱": the place, and the answer to what was asked about it.
         return Reply(referral_text(place, answers=answers))
     if ctx.conversation.get(HANDED_OFF) is not None:
@@ -271,7 +270,7 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
     if other is not None and other[0].id != place_id and not own_word:
         return None  # another agency named, and nothing of this one's: a new question
-    if classifier.classify(text).named and not own_word and not _said_in(classifier, text, place):
+    if result.named and not own_word and not _said_in(classifier, text, place):
         return None  # a service named: a new question
     return place
 

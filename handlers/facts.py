@@ -82,11 +82,10 @@ _ALSO_ASKED = ("duration", "hours", "online", "where", "fee")
 _WAIT_ASKED = re.compile(r"(批|审|下来|办好|办完|拿到|领到|到账|出结果).{0,4}(多久|几天|几个工作日)")
 
 
-# Where one question of a message ends and the next begins: punctuation, a space, or words that
-# start another question ("还有", "另外", "顺便问下").
-_CLAUSE = re.compile(
-    r"[，,。；;！!？?\s]+|还有(?:就是|那个|个)?|另外|顺便(?:问一下|问下|问)?|再问(?:一下|下|个)?"
-)
+# Words that start another question in the same message ("还有", "另外", "顺便问下").
+ANOTHER_QUESTION = re.compile(r"还有(?:就是|那个|个)?|另外|顺便(?:问一下|问下|问)?|再问(?:一下|下|个)?")
+# Where one question of a message ends and the next begins: punctuation, a space, or those words.
+_CLAUSE = re.compile(r"[，,。；;！!？?\s]+|" + ANOTHER_QUESTION.pattern)
 
 
 def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, str]]:

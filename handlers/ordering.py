@@ -418,8 +418,8 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
         return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已改好。"])
     field = next((f for f in named if f in _fields(item, draft)), None)
     remainder = value_of(lexicon.correction.sub("", plain))
-    said = list(lexicon.correction.finditer(plain))
-    after = value_of(plain[said[-1].end() :]) if said else ""
+    corrections = list(lexicon.correction.finditer(plain))
+    after = value_of(plain[corrections[-1].end() :]) if corrections else ""
     if len(after) >= 2 and not named:
         # "哎今天我要加班，改成星期一下午嘛": the new value is what follows the last 改成; the reason
         # before it names another day (trial S was asked "您要改哪一项？").
@@ -509,8 +509,8 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
     """ "电话是139…" while the name is asked: a value for another field is taken, not misread."""
     if draft.asking in ("mobile", "description"):
         return None
-    place = place_in(text)
-    if draft.asking == "time" and place is not None and _time_in(ctx, _without(text, place)) is None:
+    place = _place_without_time(ctx, text) if draft.asking == "time" else None
+    if place is not None:
         fields = _fields(item, draft)
         if "address" in fields or item.home_visit:
             # "南坪东路 金山小区5栋2单元3楼1号" at the time question: the address (its 1号 is a flat,
@@ -622,8 +622,7 @@ def _reads_as(ctx: Context, item: Item, draft: OrderDraft, field: str, text: str
             # (a session-8 trial resident was answered "这个问题提交后可以再问我").
             # "孙红英，队长。要钱不嘛？": a name, then a question — both taken (trial R).
             head = _first_clause(simplify(text).strip())[0]
-            lexicon = ctx.services.classifier.lexicon
-            asked = _ASKS_SOMETHING.search(head) or lexicon.order_question.search(lexicon.normalize(head))
+            asked = _clause_asks(ctx, head)
             return not asked and head != text.strip() and bool(read_name(head)) and len(head) <= 4
         if field == "mobile":
             return read_mobile(text) is not None
@@ -722,6 +721,12 @@ def _first_clause(plain: str) -> tuple[str, str]:
     return plain[: found.start()], plain[found.end() :]
 
 
+def _clause_asks(ctx: Context, clause: str) -> bool:
+    """Does one clause ask something (a question word, or a mid-order question cue)?"""
+    lexicon = ctx.services.classifier.lexicon
+    return bool(_ASKS_SOMETHING.search(clause) or lexicon.order_question.search(lexicon.normalize(clause)))
+
+
 def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, plain: str) -> str:
     """The brief answer; a question the handbook does not answer ("可以煮东西吃不" while booking a
     room) goes onto the ticket for the staff and is said to — not "ask me after submitting", where
@@ -729,10 +734,7 @@ def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, pla
     answered = _brief_answer(ctx, item, field, plain)
     if not answered.startswith(_NOT_ANSWERED_YET):
         return answered
-    lexicon = ctx.services.classifier.lexicon
-    asks = lexicon.order_question
-    clauses = [clause for clause in _CLAUSE_BREAK.split(plain) if clause]
-    asked = [c for c in clauses if _ASKS_SOMETHING.search(c) or asks.search(lexicon.normalize(c))]
+    asked = [clause for clause in _CLAUSE_BREAK.split(plain) if clause and _clause_asks(ctx, clause)]
     _add_note(draft, f"居民问：{' '.join(asked) or plain}")  # the question, not the name and phone beside it
     office = ctx.services.handbook.office
     return f"您问的已经写进工单，工作人员联系您时会回答；急的话打社区电话 {office.phone}。"
@@ -882,8 +884,7 @@ def _take(
     elif field == "description":
         draft.fields["description"] = read_description(text)
     elif field == "time":
-        place = place_in(text)
-        if place is not None and _time_in(ctx, _without(text, place)) is None:
+        if _place_without_time(ctx, text) is not None:
             # "南坪东路 金山小区5栋2单元3楼1号": an address, whose 1号 is no date (trial O).
             raise WhenError("这是地址吧？请说您想哪天办，比如“明天上午”“周六下午3点”。")
         try:
@@ -926,6 +927,12 @@ def _time_in(ctx: Context, text: str) -> Window | None:
         return read_window(text, ctx.services.now())
     except WhenError:
         return None
+
+
+def _place_without_time(ctx: Context, text: str) -> str | None:
+    """The place `text` names when nothing but the place says a time ("金山小区5栋2单元3楼1号")."""
+    place = place_in(text)
+    return place if place is not None and _time_in(ctx, _without(text, place)) is None else None
 
 
 def _place_beside_time(ctx: Context, text: str) -> str | None:

@@ -122,13 +122,14 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         last = list(own["change"].finditer(norm))[-1]
         reference, value = norm[: last.start()], norm[last.end() :]
     number = _NUMBER.search(simplify(text))
-    if number is not None and number.group(1) in _hotlines(ctx):
+    hotlines = _hotlines(ctx)
+    if number is not None and number.group(1) in hotlines:
         # "实在不行我打12345了": a hotline's number, not a ticket's (trial R was sent to 12345)
         number = None
         if action == "status" and not lexicon.asks_progress(norm):
             return None
     said_number = _SAID_NUMBER.search(simplify(text))
-    if said_number and said_number.group(1) in _hotlines(ctx):
+    if said_number and said_number.group(1) in hotlines:
         said_number = None
     if said_number and (number is None or said_number.group(1) != number.group(1)):
         return None  # "取消 9", "取消 12147483648": a number that is no ticket's; never guess which

@@ -174,7 +174,7 @@ def chosen_option(ctx: Context) -> Classification | None:
     """A valid number while a numbered question waits: the chosen item, under the question's intent."""
     choice = ctx.conversation.get(CHOOSING)
     if choice is None and ctx.conversation.state in (None, AFTER_ITEM, REFERRED):
-        choice = ctx.conversation.last_menu()  # "5" after one question about an item of the list
+        choice = ctx.conversation.menu  # "5" after one question about an item of the list
     if choice is None or choice.intent not in INTENT_HANDLERS:
         return None
     text = _text(ctx)
@@ -307,17 +307,17 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         return None  # "不是居住证 是身份证": said not to be this item (trial P)
     listed = classifier.referrals.find(compact)
     unlisted = facts.documents_unlisted(ctx, current, text)
+    own_question = facts.own_answer(ctx, current, text) is not None
     if (
         listed is not None
         and not unlisted
-        and facts.own_answer(ctx, current, text) is None  # "评估要抬他去医院不": the item's own question
+        and not own_question  # "评估要抬他去医院不": the item's own question
         and said != item
         and listed[1] not in facts.card_text(ctx, current)
     ):
         # "补办身份证" after the residence permit: the police's, not that card's own question about
         # losing it (trial P got the residence permit's answer three times).
         return None
-    own_question = facts.question_answer(ctx, current, text) is not None
     surely_other = result.item not in (None, item) and result.confidence >= facts.SURE_OTHER_ITEM
     mentions = result.intent in ("consult", "unknown", "status", "office") and not surely_other
     if mentions and not own_question and facts.lines_naming(ctx, current, text):

@@ -132,7 +132,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # trial resident's was added to the ticket as the address).
     over = guide is not None and re.search(guide.over_before, norm) is not None
     plain = norm.replace(" ", "")
-    hazard = next((h for h in guide.hazards if h.kind == reported.kind), None) if guide else None
+    hazard = guide.hazard(reported.kind) if guide else None
     answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
     if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
         # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
@@ -247,7 +247,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     plain = simplify(text).replace(" ", "")
     asks_help = _HELP_AFTER.search(plain) or (guide is not None and re.search(guide.ask_someone, plain))
     if not reported.number and asks_help and desk is not None and guide is not None:
-        hazard = next((h for h in guide.hazards if h.kind == reported.kind), None)
+        hazard = guide.hazard(reported.kind)
         number = await _open_ticket(ctx, hazard, text) if hazard else None
         if number is not None:  # "120来了 要人跟车 社区能不能来个人": now someone is asked for
             reported = Reported(number, reported.kind)
@@ -304,7 +304,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
 def answers_question(ctx: Context, kind: str, text: str) -> bool:
     """Does the reported emergency's own advice answer what this message asks?"""
     guide = ctx.services.handbook.emergency
-    hazard = next((h for h in guide.hazards if h.kind == kind), None) if guide else None
+    hazard = guide.hazard(kind) if guide else None
     if hazard is None:
         return False
     plain = ctx.services.classifier.normalize(text).replace(" ", "")

@@ -69,6 +69,10 @@ class EmergencyGuide:
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
     sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
+    def hazard(self, kind: str) -> Hazard | None:
+        """The hazard of that kind (the one an emergency ticket or conversation names), or None."""
+        return next((hazard for hazard in self.hazards if hazard.kind == kind), None)
+
 
 def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide | None:
     """Validate and type emergency.yaml; problems are appended as 'emergency.yaml: field: problem'."""

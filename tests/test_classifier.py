@@ -403,19 +403,7 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         ("生存认证做好了 再问哈优待证咋个办", "consult", "elderly_card"),  # 做好了: done, the next is asked
         ("打个电话给我嘛 字打不来", "human", None),
         ("我爸刚才打电话给我说楼道灯坏了", "order", "facility_repair"),  # a call reported, no call-back
-    ],
-)
-def test_session_12_blind_batches_read_as_residents_mean_them(
-    classifier: Classifier, text: str, intent: str, item: str | None
-) -> None:
-    result = classifier.classify(text)
-    assert (result.intent, result.item) == (intent, item)
-
-
-@pytest.mark.parametrize(
-    ("text", "intent", "item"),
-    [
-        # Blind batch 30: someone else urging is no progress question; a foreman's unpaid 工钱.
+        # Session 13. Blind batch 30: someone else urging is no progress question; a foreman's unpaid 工钱.
         ("帮我开个家庭经济困难证明娃儿学校催着要", "order", "student_aid"),
         ("催一下我的单子", "status", None),
         ("包工头欠我八千块工钱过年都没给咋个办", "consult", "legal_aid"),
@@ -440,7 +428,7 @@ def test_session_12_blind_batches_read_as_residents_mean_them(
         ("天然气欠费停气了 今天做不成饭 咋个交钱 我不会用手机交", "consult", "utility_payment"),
     ],
 )
-def test_session_13_blind_batches_read_as_residents_mean_them(
+def test_session_12_and_13_blind_batches_and_trials_read_as_residents_mean_them(
     classifier: Classifier, text: str, intent: str, item: str | None
 ) -> None:
     result = classifier.classify(text)

@@ -132,11 +132,11 @@ def test_the_last_numbered_list_is_kept_for_a_few_messages() -> None:
     conversation.remember("优待证要带啥子")
     conversation.enter(AFTER_ITEM, "elderly_card")
     saved = load(conversation.change())
-    assert saved.get(CHOOSING) is None and saved.last_menu() == Choice(("elderly_card", "elderly_allowance"))
-    assert load({**conversation.change(), "menu": {"options": ["gone_item"], "age": 0}}).last_menu() is None
+    assert saved.get(CHOOSING) is None and saved.menu == Choice(("elderly_card", "elderly_allowance"))
+    assert load({**conversation.change(), "menu": {"options": ["gone_item"], "age": 0}}).menu is None
     for text in ("一", "二", "三"):
         saved.remember(text)
-    assert saved.last_menu() is None
+    assert saved.menu is None
     saved.enter(CHOOSING, Choice(("elderly_card",)))
     saved.forget()
-    assert saved.last_menu() is None
+    assert saved.menu is None

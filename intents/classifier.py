@@ -365,7 +365,10 @@ class Classifier:
         """`listed`: the referral finder's answer when the caller already asked it (False: not yet)."""
         if listed is False:
             listed = self.referrals.find(norm)
-        if listed is not None and rules.item is not None and self.lexicon.demanded_by.search(norm):
+        demanded = (
+            listed is not None and rules.item is not None and bool(self.lexicon.demanded_by.search(norm))
+        )
+        if demanded:
             listed = None  # "银行要证明…社区开得了不": the bank wants our paper; the paper is asked about
         if listed is not None and rules.named and self._inside_alias(norm, rules.item, listed[1]):
             listed = None  # "防诈骗讲座": the agency's word (诈骗) is part of our service's name (batch 19)
@@ -412,7 +415,8 @@ class Classifier:
             # whether we have it ("社区有没有招工的信息 …有C1驾照": trial O), stays ours, whatever
             # another agency's word in it makes the model think.
             and not (
-                to_unknown and (self.lexicon.asking.search(norm) or self.lexicon.availability.search(norm))
+                to_unknown
+                and (demanded or self.lexicon.asking.search(norm) or self.lexicon.availability.search(norm))
             )
             # "助餐几点到几点": a named service's hours are that service's, not the office's
             # (session-9 trial H: a resident asking about meals got the office hours).

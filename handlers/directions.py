@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Iterable
 
+from handlers import facts
 from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
@@ -278,7 +279,7 @@ def referral_follow_up(ctx: Context) -> Referral | None:
 def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:
     """Is one of the agency's own words in the message ("12123…体检附近哪家医院": the vehicle office's
     medical, not a hospital question — trial P)?"""
-    return any((word := classifier.normalize(w).replace(" ", "")) and word in compact for w in place.words)
+    return any(word and word in compact for word in facts.normalised_words(classifier.normalize, place.words))
 
 
 def _said_in(classifier: Classifier, text: str, place: Referral) -> bool:
@@ -327,7 +328,7 @@ def referral_answers(classifier: Classifier, place: Referral, compact: str, most
     the data's order, at most `most`; empty when it asks none of them."""
     asked = []
     for question in place.questions:
-        words = (classifier.normalize(ask).replace(" ", "") for ask in question.ask)
+        words = facts.normalised_words(classifier.normalize, question.ask)
         if any(word and word in compact for word in words):
             asked.append(question.answer)
     return asked[:most]

@@ -66,7 +66,7 @@ def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
     for item in ctx.services.handbook.items.values():
         for question in item.questions:
             if question.anywhere and any(
-                w and w in plain for w in _asked_by(lexicon.normalize, question.ask)
+                w and w in plain for w in normalised_words(lexicon.normalize, question.ask)
             ):
                 return item, question.answer
     return None
@@ -156,7 +156,7 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     for question in item.questions:
-        words = [word for word in _asked_by(lexicon.normalize, question.ask) if word and word in plain]
+        words = [word for word in normalised_words(lexicon.normalize, question.ask) if word and word in plain]
         if not words:
             continue
         rest = plain
@@ -310,9 +310,10 @@ def document_answer(item: Item, lines: list[str]) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _asked_by(normalize: Callable[[str], str], ask: tuple[str, ...]) -> tuple[str, ...]:
-    """A question's ask words as messages are normalised: once per handbook, not per message."""
-    return tuple(normalize(word).replace(" ", "") for word in ask)
+def normalised_words(normalize: Callable[[str], str], words: tuple[str, ...]) -> tuple[str, ...]:
+    """Handbook words (a question's ask words, an agency's words) as messages are normalised: once
+    per handbook, not per message."""
+    return tuple(normalize(word).replace(" ", "") for word in words)
 
 
 def fact(item: Item, aspect: str, handbook: Handbook, also: tuple[str, ...] = ()) -> str | None:

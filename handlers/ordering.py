@@ -27,6 +27,7 @@ from intents import Classification
 from intents.contact import (
     ContactError,
     introduced_name,
+    is_full_name,
     looks_like_address,
     mobiles_in,
     place_in,
@@ -232,6 +233,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         lexicon.order_question.search(plain)
         or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
     )
+    _keep_served_person(draft, text)
     if _GIVE_UP_THEN_CONFIRM.match(plain):
         plain = _GIVE_UP_THEN_CONFIRM.sub("", plain, count=1)  # "算了确认": 算了 (never mind), then 确认
     if lexicon.order_cancel.match(plain) or _CANCELLED_AT_END.search(plain):
@@ -267,14 +269,14 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
                 return replace(placed, text=f"{placed.text}\n您补充的情况已写进工单。")
             # "确认。要带啥子？": submitted, and the question answered for this item (a session-8
             # trial resident got the form read back again, with another item's documents).
-            answered = _brief_answer(ctx, item, "confirm", rest).replace("提交后回复", "回复")
-            if answered.startswith(_NOT_ANSWERED_YET):
+            answered = _brief_answer(ctx, item, "confirm", rest)
+            if answered is None:
                 # "确认 这回好久来人": it is submitted now, and the question went onto the ticket
                 # with the rest (trial O was told to ask again after submitting).
                 answered = (
                     f"您问的已经写进工单，工作人员和您联系时会回答；一般：{render.time_limit_text(item)}。"
                 )
-            return replace(placed, text=f"{placed.text}\n{answered}")
+            return replace(placed, text=f"{placed.text}\n{answered.replace('提交后回复', '回复')}")
         changed = _changes_at_read_back(ctx, item, draft, text)
         if changed:
             return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。"])
@@ -317,6 +319,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     except (ContactError, WhenError) as exc:
         return _ask(ctx, draft, draft.asking, [*aside, str(exc)])
     _keep_recurrence(item, draft, text)
+    if draft.asking == "time":
+        _keep_hurry(item, draft, text)
     notes = (
         _also_said(ctx, item, draft, text) if draft.asking in ("name", "mobile", "address", "time") else []
     )
@@ -713,6 +717,20 @@ def _keep_recurrence(item: Item, draft: OrderDraft, text: str) -> None:
     _add_note(draft, f"定期：{found.group(0)}（第一次按预约时间，以后的时间请和居民商定）")
 
 
+# "现在！马上！" as the time: today's window is booked, and the hurry is written on the ticket so
+# the staff see it (trial S: an urgent visit read as an ordinary one).
+_AS_SOON_AS = re.compile(r"马上|立刻|立即|赶紧|赶快|尽快|越快越好|现在就|就现在|^现在")
+
+
+def _keep_hurry(item: Item, draft: OrderDraft, text: str) -> None:
+    """Note once that the resident wants it done at once, for items booked at a time."""
+    found = _AS_SOON_AS.search(simplify(text).strip(" ！!。"))
+    if found is None or "time" not in _fields(item, draft) or draft.fields.get("_hurry"):
+        return
+    draft.fields["_hurry"] = "1"
+    _add_note(draft, "居民要求尽快（马上）来，请值班人员先电话联系")
+
+
 def _first_clause(plain: str) -> tuple[str, str]:
     """(first clause, the rest) of a message."""
     found = _CLAUSE_BREAK.search(plain)
@@ -728,20 +746,47 @@ def _clause_asks(ctx: Context, clause: str) -> bool:
 
 
 def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, plain: str) -> str:
-    """The brief answer; a question the handbook does not answer ("可以煮东西吃不" while booking a
-    room) goes onto the ticket for the staff and is said to — not "ask me after submitting", where
-    nothing answers it either (trial S: asked three times)."""
-    answered = _brief_answer(ctx, item, field, plain)
-    if not answered.startswith(_NOT_ANSWERED_YET):
-        return answered
+    """The brief answer to every question asked; a question the handbook does not answer ("可以煮东西
+    吃不" while booking a room) goes onto the ticket for the staff and is said to — not "ask me after
+    submitting", where nothing answers it either (trial S: asked three times). Two questions in one
+    message ("可以煮东西吃不 能不能带音响") are answered one by one: the answered one is not allowed to
+    hide the other (trial S)."""
     asked = [clause for clause in _CLAUSE_BREAK.split(plain) if clause and _clause_asks(ctx, clause)]
-    _add_note(draft, f"居民问：{' '.join(asked) or plain}")  # the question, not the name and phone beside it
+    if len(asked) < 2:
+        answered = _brief_answer(ctx, item, field, plain)
+        if answered is not None:
+            return answered
+        return _noted(ctx, draft, asked or [plain])
+    answers: list[str] = []
+    unanswered: list[str] = []
+    for clause in asked:
+        answered = _brief_answer(ctx, item, field, clause, guess_documents=False)
+        if answered is None:
+            unanswered.append(clause)
+        elif answered not in answers:
+            # One title for the item: "【活动室预约】" before each line of one reply is noise.
+            title = f"【{item.title}】"
+            said_before = any(a.startswith(title) for a in answers)
+            answers.append(answered.removeprefix(title) if said_before else answered)
+    if unanswered:
+        answers.append(_noted(ctx, draft, unanswered))
+    return "\n".join(answers)
+
+
+def _noted(ctx: Context, draft: OrderDraft, questions: list[str]) -> str:
+    """Write the questions (not the name and phone beside them) onto the ticket and say so."""
+    _add_note(draft, f"居民问：{' '.join(questions)}")
     office = ctx.services.handbook.office
-    return f"您问的已经写进工单，工作人员联系您时会回答；急的话打社区电话 {office.phone}。"
+    said = "、".join(q.strip("?？") for q in questions)
+    return f"您问的“{said}”已经写进工单，工作人员联系您时会回答；急的话打社区电话 {office.phone}。"
 
 
-def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
-    """One or two lines for a question asked in the middle of an order, then the question again."""
+def _brief_answer(
+    ctx: Context, item: Item, field: str, plain: str, *, guess_documents: bool = True
+) -> str | None:
+    """One or two lines for a question asked in the middle of an order (None: nothing answers it).
+    `guess_documents`: a question about the service that asks no fact gets its papers; off for one
+    clause of several, where "可以放多少人" must not be answered with the papers."""
     lexicon = ctx.services.classifier.lexicon
     if lexicon.why_asked.search(plain) and field in _WHY:
         return f"{_WHY[field]}，只用于这次办事，不会给别人。"
@@ -752,7 +797,8 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
     office = ctx.services.handbook.office
     intent = result.intent
     spoken = lexicon.normalize(plain).replace(" ", "")
-    if intent != "office" and (lexicon.asks_documents(plain) or lexicon.asks_documents(spoken)):
+    asks_documents = bool(lexicon.asks_documents(plain) or lexicon.asks_documents(spoken))
+    if intent != "office" and asks_documents:
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
         return _office_line(office, spoken)
@@ -768,6 +814,8 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
         lines = facts.fact_lines(asked, aspects[0], ctx.services.handbook, aspects[1:])
         if lines:
             return f"【{asked.title}】{lines}\n提交后{facts.MORE}"
+    if not guess_documents and not asks_documents:
+        return None
     if intent in ("consult", "order") and not asked.documents:
         also = [a for a in aspects if a != facts.DOCUMENTS]
         lines = facts.fact_lines(asked, also[0], ctx.services.handbook, tuple(also[1:])) if also else None
@@ -776,10 +824,7 @@ def _brief_answer(ctx: Context, item: Item, field: str, plain: str) -> str:
         documents = "、".join(d.name for d in asked.documents[:3])
         more = "等" if len(asked.documents) > 3 else ""
         return f"【{asked.title}】要带：{documents}{more}。提交后回复“材料”看完整清单。"
-    return f"{_NOT_ANSWERED_YET}，或打社区电话 {office.phone}。"
-
-
-_NOT_ANSWERED_YET = "这个问题提交后可以再问我"
+    return None
 
 
 # "你们周六上班不" mid-booking asks about the weekend: its duty hours are the answer, not only the weekdays'.
@@ -987,11 +1032,31 @@ def _window(
         raise
 
 
+# The person served, named by the one asking ("我妈叫徐淑芬", "老人名字是刘德明"): the ticket has one
+# contact (the caller), so the other name goes into its description for the staff (trial S: a son
+# booking for his mother said her name and it was lost).
+_SERVED_NAMED = re.compile(
+    r"(?P<who>我妈|我爸|我母亲|我父亲|妈妈|爸爸|老汉儿?|老娘|老人家?|我婆婆|我公公|我爷爷|我奶奶|我外婆|我外公|"
+    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘)(的)?(名字|姓名)?(叫|是|姓名是)\s*"
+    r"(?P<name>[\u4e00-\u9fff]{2,4}?)(?=$|[\s,，。.!！;；、?？]|[0-9])"
+)
+
+
+def _keep_served_person(draft: OrderDraft, text: str) -> None:
+    """Note the person served when the caller names them, once."""
+    found = _SERVED_NAMED.search(simplify(text))
+    if found is None or draft.fields.get("_served") or not is_full_name(found["name"]):
+        return
+    draft.fields["_served"] = found["name"]
+    _add_note(draft, f"服务对象：{found['who']} {found['name']}")
+
+
 def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
     """Keep what the first message already says; a wrong time is explained, not silently dropped."""
     fields = _fields(item, draft)
     if not text:
         return []
+    _keep_served_person(draft, text)
     notes = _also_said(ctx, item, draft, text, first=True)
     place = place_in(text) if "address" in fields else None
     if place:  # "3栋2单元楼道灯坏了": the address is not asked again
@@ -1003,6 +1068,7 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
         else:
             draft.fields["said"] = text.strip()[:300]  # it reaches the ticket all the same
     _keep_recurrence(item, draft, text)
+    _keep_hurry(item, draft, text)
     return notes
 
 

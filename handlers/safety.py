@@ -80,9 +80,11 @@ async def _anyone_on_duty(ctx: Context) -> bool:
         return True
 
 
-def _ticket_lines(ctx: Context, number: str) -> list[str]:
+def _ticket_lines(ctx: Context, number: str, said: str = "") -> list[str]:
+    """The ticket's number; the address asked unless `said` (what the resident wrote so far, else
+    this message) gave one (trial S: "派人" after an address was asked for the address again)."""
     lines = [f"社区已派紧急工单（编号 {number}），已通知所有值班人员。"]
-    if not names_a_findable_place(ctx.message.text):  # "我们楼上" is not one
+    if not names_a_findable_place(said or ctx.message.text):  # "我们楼上" is not one
         lines.append("请回复具体地址（小区、楼栋、单元、门牌），方便工作人员赶到。")
     return lines
 
@@ -343,7 +345,7 @@ async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) 
         number = await _open_ticket(ctx, hazard, said)
         if number is not None:
             ctx.conversation.enter(EMERGENCY, Reported(number, hazard.kind))
-            return Reply("\n".join([again, *_ticket_lines(ctx, number)]))
+            return Reply("\n".join([again, *_ticket_lines(ctx, number, said)]))
         office = ctx.services.handbook.office
         return Reply(f"{again}\n请马上打社区值班手机 {office.duty_phone}，让社区派人。")
     return Reply(f"{again}\n要社区派人来，请回复“派人”；已经没事了，回复“没事了”。")

@@ -159,6 +159,16 @@ def _whole_name(introduction: str, rest: str) -> str | None:
     return name if _NOT_A_NAME.search(name) is None else None
 
 
+def is_full_name(word: str) -> bool:
+    """A common surname and one to three characters, not a phrase ("徐淑芬", not "残疾人", "不醒")."""
+    return (
+        2 <= len(word) <= 4
+        and word[0] in _COMMON_SURNAMES
+        and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
+        and _NOT_A_NAME.search(word) is None
+    )
+
+
 # What a place name goes on with after the characters jieba took for a person's name: the tagger
 # reads 小龙 in 小龙坎正街 as a name, and no library here knows Chongqing's streets.
 _PLACE_GOES_ON = re.compile(r"^[\u4e00-\u9fff]{0,3}(路|街|巷|村|小区|苑|坎|坝|桥|湾|沟|坡|岗|嘴|院|栋|楼|号)")

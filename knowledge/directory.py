@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from knowledge.models import LifeEvent, Question, Referral, TrainingData
+from knowledge.models import LifeEvent, Referral, TrainingData
+from knowledge.questions import Report, parse_questions
 from knowledge.yamlfile import read_yaml
 
 REFERRALS_FILE = "referrals.yaml"
@@ -69,29 +70,15 @@ def parse_referrals(root: Path, problems: list[str], items: set[str] | None = No
                 phone=str(entry.get("phone") or "").strip(),
                 words=words,
                 community_item=_community_item(entry, where, items, problems),
-                questions=_questions(entry.get("questions"), where, problems),
+                questions=parse_questions(entry.get("questions"), _reporter(problems, where)),
             )
         )
     return tuple(places)
 
 
-def _questions(value: Any, where: str, problems: list[str]) -> tuple[Question, ...]:
-    """A place's `questions`: each `ask` (words any one of which asks it) and its `answer`."""
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.append(f"{where}.questions: must be a list")
-        return ()
-    questions = []
-    for index, entry in enumerate(value):
-        here = f"{where}.questions[{index}]"
-        ask = _texts(entry.get("ask")) if isinstance(entry, dict) else None
-        answer = str(entry.get("answer") or "").strip() if isinstance(entry, dict) else ""
-        if not ask or not answer:
-            problems.append(f"{here}: needs ask (a list of words) and answer")
-            continue
-        questions.append(Question(ask, answer))
-    return tuple(questions)
+def _reporter(problems: list[str], where: str) -> Report:
+    """Problems of one entry's field, collected with where the entry is."""
+    return lambda field, problem: problems.append(f"{where}.{field}: {problem}")
 
 
 def _community_item(entry: dict, where: str, items: set[str] | None, problems: list[str]) -> str:

@@ -35,11 +35,11 @@ from knowledge.models import (
     OrderSpec,
     Phrasings,
     Place,
-    Question,
     Span,
     TimeLimit,
     Where,
 )
+from knowledge.questions import parse_questions
 from knowledge.yamlfile import read_yaml
 
 PLACES = ("community", "street", "compound", "external")
@@ -344,7 +344,7 @@ def _parse_item(
         order=_parse_order(raw, ctx),
         phrasings=ctx.texts(raw, "phrasings", required=False),
         situations=ctx.texts(raw, "situations", required=False),
-        questions=_parse_questions(raw, ctx),
+        questions=parse_questions(raw.get("questions"), ctx.error, keys=("ask", "answer", "anywhere")),
     )
     if item.order and not item.bookable:
         ctx.error("order", "an item with bookable: false cannot be ordered online")
@@ -442,57 +442,6 @@ def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:
         days if isinstance(days, int) else 0,
         ctx.text(value, "note", required=False, prefix="time_limit."),
     )
-
-
-QUESTION_ANSWER_MAX = 300  # characters: one short paragraph, with the checklist one reply away
-
-
-def _parse_questions(raw: dict[str, Any], ctx: _Ctx) -> tuple[Question, ...]:
-    """An item's `questions`: each `ask` (words any one of which asks it) and its `answer`."""
-    value = raw.get("questions")
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not value:
-        ctx.error("questions", "must be a non-empty list")
-        return ()
-    questions: list[Question] = []
-    asked: list[tuple[int, tuple[str, ...]]] = []  # each earlier question's index and ask words
-    for index, entry in enumerate(value):
-        prefix = f"questions[{index}]."
-        if not isinstance(entry, dict):
-            ctx.error(f"questions[{index}]", "must be a mapping with ask and answer")
-            continue
-        for key in entry:
-            if key not in ("ask", "answer", "anywhere"):
-                ctx.error(prefix + str(key), "unknown field")
-        ask = ctx.texts(entry, "ask", prefix=prefix)
-        answer = ctx.text(entry, "answer", prefix=prefix)
-        if len(answer) > QUESTION_ANSWER_MAX:
-            ctx.error(prefix + "answer", f"longer than {QUESTION_ANSWER_MAX} characters")
-        _check_not_shadowed(ctx, index, ask, asked)
-        asked.append((index, ask))
-        anywhere = entry.get("anywhere", False)
-        if not isinstance(anywhere, bool):
-            ctx.error(prefix + "anywhere", "must be true or false")
-            anywhere = False
-        if ask and answer:
-            questions.append(Question(ask, answer, anywhere))
-    return tuple(questions)
-
-
-def _check_not_shadowed(
-    ctx: _Ctx, index: int, ask: tuple[str, ...], earlier: list[tuple[int, tuple[str, ...]]]
-) -> None:
-    """The first question whose word a message holds is the one answered: a word that holds an
-    earlier question's word (有车库 after 有车) would never ask its own question."""
-    for word in ask:
-        for before, words in earlier:
-            taken = next((w for w in words if w in word), None)
-            if taken is not None:
-                ctx.error(
-                    f"questions[{index}].ask",
-                    f"'{word}' is already asked by questions[{before}] ('{taken}' comes first)",
-                )
 
 
 PHRASINGS_FILE = "phrasings.yaml"

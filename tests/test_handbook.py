@@ -224,9 +224,18 @@ def test_missing_phrasings_file_is_reported(data_copy: Path) -> None:
 def test_referral_questions_are_checked(data_copy: Path) -> None:
     def change(d):
         place = next(p for p in d["places"] if p["id"] == "vehicle_office")
-        place["questions"] = [{"ask": [], "answer": "无"}, {"ask": ["三力"], "answer": "测试。"}]
+        place["questions"] = [
+            {"ask": [], "answer": "无"},
+            {"ask": ["三力"], "answer": "测试。"},
+            {"ask": ["三力测试"], "answer": "长" * 301, "anywhere": True},
+        ]
 
+    # The same checks as an item's questions (the directory had its own parser without the last two).
     _edit(data_copy / "referrals.yaml", change)
+    where = "referrals.yaml: places[3].questions"
     assert _problems(data_copy) == [
-        "referrals.yaml: places[3].questions[0]: needs ask (a list of words) and answer"
+        f"{where}[0].ask: must be a non-empty list",
+        f"{where}[2].anywhere: unknown field",
+        f"{where}[2].answer: longer than 300 characters",
+        f"{where}[2].ask: '三力测试' is already asked by questions[1] ('三力' comes first)",
     ]

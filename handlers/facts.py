@@ -19,6 +19,7 @@ MORE = "回复“材料”看完整清单。"
 # A follow-up (after a card, or in the middle of an order) is about another item than the current
 # one only when it names it or the classifier is this sure of it (routes, ordering).
 SURE_OTHER_ITEM = 0.9
+SITUATED_ITEM = 0.8  # an earlier clause's service whose own question a later clause may ask
 
 
 def aspect_of(ctx: Context, text: str) -> str | None:
@@ -98,6 +99,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
     lexicon = classifier.lexicon
     answers: dict[tuple[str, str], tuple[Item, str]] = {}
     current = main
+    situated: list[Item] = []  # services earlier clauses described, not named outright
     # One of the service's own questions asked by the whole message answers everything it says
     # about that service (its answer is written for that question: "那我72岁 到底领得到不嘛" needs
     # no eligibility line beside it); only other services' questions are added.
@@ -123,9 +125,17 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
             if anywhere is not None:  # "社保断了咋办": that matter's own answer, whatever came before
                 answers.setdefault((anywhere[0].id, anywhere[1]), anywhere)
                 continue
+            own = own_answer(ctx, current, clause) if current is not None else None
+            # "我这个月刚退休，退休了社区这边要登记啥子不": the situation said in an earlier clause (the
+            # model all but sure of its service) owns the question when the current service does not.
+            for earlier in reversed(situated):
+                if own is None and earlier is not current and (own := own_answer(ctx, earlier, clause)):
+                    current = earlier
+            described = handbook.items.get(said.item or "")
+            if described is not None and said.confidence >= SITUATED_ITEM and not described.fallback:
+                situated.append(described)
             if current is None:
                 continue
-            own = own_answer(ctx, current, clause)
         if own:
             answers.setdefault((current.id, own), (current, own))
             continue

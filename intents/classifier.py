@@ -773,7 +773,8 @@ class Classifier:
         how = lexicon.asks_how.search(norm)
         asked = lexicon.availability.search(norm) or lexicon.asking.search(norm) or how
         acted = lexicon.asked_to_act.search(norm)
-        if acted and asked and acted.start() > asked.start() and not how:
+        # After the question ends: "我拿她身份证能帮她挂失补办不" holds 帮她…补办 inside its question.
+        if acted and asked and acted.start() >= asked.end() and not how:
             # "听说有长期护理保险 麻烦帮他申请一下": heard of it, then asks for it (blind batch 24).
             return "order"
         if asked:

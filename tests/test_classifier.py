@@ -432,6 +432,28 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         ("跟对门因为鞋柜放楼道扯皮好久了 社区调解一般要弄好久", "consult", "dispute_mediation"),
         ("小区里头那个健身器材坏了 这种是不是归你们社区管", "consult", "facility_repair"),
         ("想申请那个适老化改照 给我屋头厕所装个扶手 我七十六了", "order", "age_friendly_renovation"),
+        # Blind batch 36: a service said done with when it was done yields to the one asked about; asking
+        # whether one may do it for a parent is a question; 你们来管一下 asks the community to act.
+        (
+            "失业登记我上个月就办了 就业创业证跟这个是不是一回事 还要不要另外办",
+            "consult",
+            "employment_certificate",
+        ),
+        (
+            "志愿者我已经报了的 想问下这个周末中秋游园活动咋个报名 可以带娃娃不",
+            "consult",
+            "community_activities",
+        ),
+        (
+            "我妈的社保卡搞掉了 她人还在医院住起的 要用卡 我拿她身份证能帮她挂失补办不",
+            "consult",
+            "social_security_card",
+        ),
+        (
+            "楼道里头有人养了条大狗 也不拴绳子 天天在楼道头乱叫 那个狗到底办没办证嘛 你们社区来管一下嘛",
+            "order",
+            "pet_registration",
+        ),
         # Frozen part, after batch 35's referral words: another agency asking for our paper keeps
         # it ours however sure the model is of the agency.
         ("孩子办护照需要一个亲属关系的证明", "consult", "community_certificate"),

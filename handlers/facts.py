@@ -19,7 +19,7 @@ MORE = "回复“材料”看完整清单。"
 # A follow-up (after a card, or in the middle of an order) is about another item than the current
 # one only when it names it or the classifier is this sure of it (routes, ordering).
 SURE_OTHER_ITEM = 0.9
-SITUATED_ITEM = 0.8  # an earlier clause's service whose own question a later clause may ask
+SITUATED_ITEM = 0.5  # an earlier clause's likeliest service, whose own question a later clause may ask
 
 
 def aspect_of(ctx: Context, text: str) -> str | None:

@@ -85,11 +85,17 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         return order.book(ctx, item_id)
     now = ctx.services.now()
     home_visit = ctx.services.classifier.lexicon.home_visit
-    visit = "address" in item.order.fields or (item.home_visit and bool(home_visit.search(simplify(text))))
+    # Someone to come to the home asked for in so many words: the address is asked whatever the
+    # item — a son asked for someone to come to his mother to sign for the survivor's grant, and the
+    # form (an item done at the counter) had nowhere for her flat (trial T). Staff see it as a wish.
+    asked_home = bool(home_visit.search(simplify(text)))
+    visit = "address" in item.order.fields or asked_home
     draft = OrderDraft(
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
+    if asked_home and not item.home_visit:
+        _add_note(draft, "居民希望工作人员上门办理（此事项一般到窗口办，请电话确认能否上门帮办）")
     also = _also_named(ctx, item, text)
     if also:
         # "长护险和残疾证一起帮我弄": one ticket, and the other matters go on it for staff (its text
@@ -664,7 +670,8 @@ def _keep_other_numbers(draft: OrderDraft, text: str, kept: str) -> None:
 
 # At the read-back, words that add to the request ("晚饭也要送", "从星期一开始", "是我妈不是我").
 _SAYS_MORE = re.compile(
-    r"也要|还要|还有|另外|从.{1,6}开始|开始送|两顿|每天|不是我|是我(妈|爸|老汉|母亲|父亲)|写清楚|等下|等一下"
+    r"也要|还要|还有|另外|从.{1,6}开始|开始送|两顿|每天|不是我|是我(妈|爸|老汉|母亲|父亲)|写清楚|等下|等一下|"
+    r"备注|补充|加个|加一句|写上|注明"  # "加个备注：上门地址…" at the read-back (trial T)
 )
 
 
@@ -688,9 +695,15 @@ def _more_said(ctx: Context, draft: OrderDraft, text: str) -> bool:
     return True
 
 
+# "加个备注：", "补充一下：" before a note: the words that ask to note it, not the note.
+_NOTE_LEAD = re.compile(
+    r"^(再|帮我|麻烦)?(加个|加一个|加一句|写个|写上|注明)?(备注|补充)(一下|一句|几句)?\s*[:：,，]?\s*"
+)
+
+
 def _add_note(draft: OrderDraft, said: str) -> None:
     """What the resident added when confirming, kept in the ticket's description for staff."""
-    said = said.strip(" ，,。.!！")
+    said = _NOTE_LEAD.sub("", said.strip(" ，,。.!！"))
     if not said:
         return
     # The first message ("said") heads the description when the item asks for none: staff see the
@@ -1037,18 +1050,38 @@ def _window(
 # booking for his mother said her name and it was lost).
 _SERVED_NAMED = re.compile(
     r"(?P<who>我妈|我爸|我母亲|我父亲|妈妈|爸爸|老汉儿?|老娘|老人家?|我婆婆|我公公|我爷爷|我奶奶|我外婆|我外公|"
-    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘)(的)?(名字|姓名)?(叫|是|姓名是)\s*"
-    r"(?P<name>[\u4e00-\u9fff]{2,4}?)(?=$|[\s,，。.!！;；、?？]|[0-9])"
+    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘)(的)?(名字|姓名)?(?P<said>叫|是|姓名是)?\s*"
+    r"(?P<name>[\u4e00-\u9fff]{2,3})"
 )
+# What may follow a name said straight after the kin word ("是我妈刘桂芬要签字", "找我妈刘桂芬，"):
+# a break, or a word that cannot end a name.
+_AFTER_NAME = re.compile(r"$|[\s,，。.!！;；、?？0-9]|要|住|在|的|她|他|签|来|去|哈|嘛|呢")
+
+
+def _served_person(text: str) -> tuple[str, str] | None:
+    """(who, name) of the person served named by the caller ("我妈叫徐淑芬", "我妈刘桂芬要签字")."""
+    for found in _SERVED_NAMED.finditer(text):
+        rest = text[found.start("name") :]
+        for size in (3, 2):
+            name = rest[:size]
+            ends_in_a_verb = _AFTER_NAME.match(name[-1]) is not None  # "王芳要" is 王芳, then 要
+            if (
+                len(name) == size
+                and not ends_in_a_verb
+                and is_full_name(name)
+                and _AFTER_NAME.match(rest[size:])
+            ):
+                return found["who"], name
+    return None
 
 
 def _keep_served_person(draft: OrderDraft, text: str) -> None:
     """Note the person served when the caller names them, once."""
-    found = _SERVED_NAMED.search(simplify(text))
-    if found is None or draft.fields.get("_served") or not is_full_name(found["name"]):
+    found = _served_person(simplify(text))
+    if found is None or draft.fields.get("_served"):
         return
-    draft.fields["_served"] = found["name"]
-    _add_note(draft, f"服务对象：{found['who']} {found['name']}")
+    draft.fields["_served"] = found[1]
+    _add_note(draft, f"服务对象：{found[0]} {found[1]}")
 
 
 def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
@@ -1109,6 +1142,10 @@ def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:
     for field in _fields(item, draft):
         value = draft.time.describe() if field == "time" and draft.time else draft.fields[field]
         lines.append(f"{LABELS[field]}：{value}")
+    if "description" not in _fields(item, draft) and draft.fields.get("description"):
+        # Notes on a form without a description ("服务对象：我妈 刘桂芬") are read back too: a trial
+        # resident added the same note three times because nothing showed it was kept (trial T).
+        lines.append(f"备注：{draft.fields['description'].removeprefix('补充：')}")
     if draft.fields.get("repeat"):
         lines.append(f"定期：{draft.fields['repeat']}（先约第一次；以后固定的时间，工作人员联系您时商定）")
     lines.append("没问题请回复“确认”；要改就说“改电话”“改时间”等；不办了回复“取消”。")

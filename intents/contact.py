@@ -160,13 +160,23 @@ def _whole_name(introduction: str, rest: str) -> str | None:
 
 
 def is_full_name(word: str) -> bool:
-    """A common surname and one to three characters, not a phrase ("徐淑芬", not "残疾人", "不醒")."""
-    return (
+    """A common surname and one to three characters, not a phrase ("徐淑芬", not "残疾人", "不醒"),
+    nor a word jieba's dictionary knows well ("高血压", "胡说": 高 and 胡 are surnames too)."""
+    if not (
         2 <= len(word) <= 4
         and word[0] in _COMMON_SURNAMES
         and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
         and _NOT_A_NAME.search(word) is None
-    )
+    ):
+        return False
+    import jieba  # lazily, as above: only a caller naming someone else pays for the dictionary
+
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ.get(word, 0) < _COMMON_WORD
+
+
+# A dictionary frequency this high is a common word, not a person (王建国 12, 高血压 876, 胡说 699).
+_COMMON_WORD = 50
 
 
 # What a place name goes on with after the characters jieba took for a person's name: the tagger
@@ -268,7 +278,11 @@ _PLACE_SPECIFIC = re.compile(
     # A road before it too ("长江二路职工宿舍", "南坪东路金山小区": trial O lost the road and the compound).
     r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
     r"(?:(?![这那个们我你他她的哪该此本])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
-    r"[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号"
+    r"[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号|"
+    # A compound named X里, X坊, X城… only right before its building ("她住幸福里3栋2单元501": trial T's
+    # address lost the compound): 里 alone is too common a character to be a place anywhere else.
+    r"(?:(?![这那个们我你他她的哪该此本家屋])[\u4e00-\u9fff]){2,3}?(?:里|坊|城|湾|园|庭|府)"
+    r"(?=\s?(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元))"
 )
 # What may follow it and still be the place (楼道 of 2单元, 门口 of 5栋, the room 501).
 _PLACE_PART = re.compile(

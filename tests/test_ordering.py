@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from desk.clocks import local
 from desk.desk import ServiceDesk
-from handlers import Services
+from handlers import Services, ordering
 from storage.models import OutboxMessage, Ticket
 from tests.conftest import SHANGHAI, FakeClock
 from tests.test_handlers import Chat
@@ -221,3 +221,21 @@ async def test_a_question_the_handbook_does_not_answer_is_noted_once(say, desk) 
     assert "已提交" in await say("确认")
     ticket = await desk.tickets.get(10001)
     assert ticket.fields["description"].count("居民问：") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "served"),
+    [
+        ("我叫张强 13912345678 我妈叫徐淑芬", ("我妈", "徐淑芬")),
+        ("王建国，是我妈刘桂芬要签字哈", ("我妈", "刘桂芬")),
+        ("我妈王芳要签字", ("我妈", "王芳")),  # 王芳, then 要
+        ("老人名字叫刘德明 80了", ("老人", "刘德明")),
+        ("我妈是残疾人 走不动", None),
+        ("我妈高血压", None),  # 高 is a surname, 高血压 a word
+        ("我妈八十多了", None),
+    ],
+)
+def test_the_person_served_is_read_from_what_the_caller_says(
+    text: str, served: tuple[str, str] | None
+) -> None:
+    assert ordering._served_person(text) == served

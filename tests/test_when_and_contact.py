@@ -9,6 +9,8 @@ import pytest
 from intents.contact import (
     ContactError,
     introduced_name,
+    is_full_name,
+    place_in,
     read_address,
     read_description,
     read_mobile,
@@ -196,3 +198,34 @@ def test_values_keep_their_words_and_lose_only_the_lead_in() -> None:
 def test_a_name_introduced_outright_wins_over_other_words_at_the_name_question(text: str, name: str) -> None:
     """Trial Q: "座机" and "她儿子" were kept as names."""
     assert read_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # Trial T: the compound (幸福里) was dropped from "她住幸福里3栋2单元501".
+        ("王建国，是我妈刘桂芬要签字哈，她住幸福里3栋2单元501", "幸福里3栋2单元501"),
+        ("锦绣城 3栋1单元", "锦绣城 3栋1单元"),
+        ("幸福里小区3栋2单元501", "幸福里小区3栋2单元501"),
+        ("3栋2单元楼道灯坏了", "3栋2单元楼道"),
+        ("我在家里3栋", "3栋"),  # 家里 is no compound
+    ],
+)
+def test_a_compound_named_before_its_building_stays_in_the_address(text: str, place: str) -> None:
+    assert place_in(text) == place
+
+
+@pytest.mark.parametrize(
+    ("word", "name"),
+    [
+        ("徐淑芬", True),
+        ("王建国", True),
+        ("王芳", True),
+        ("残疾人", False),
+        ("不醒", False),
+        ("高血压", False),
+        ("胡说", False),
+    ],
+)
+def test_a_full_name_is_a_surname_and_not_a_common_word(word: str, name: bool) -> None:
+    assert is_full_name(word) is name

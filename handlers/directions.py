@@ -358,15 +358,16 @@ _ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
 
 def referral_text(place: Referral, *, again: bool = False, answers: Iterable[str] = ()) -> str:
     """Where to go and how to reach them; asked again, without re-explaining what they handle;
-    `answers`: the place's own answers to what the message asked, after how to reach them."""
+    `answers`: the place's own answers to what the message asked, first — a resident with someone
+    at the door asking "是不是骗子" read a paragraph on ID cards before the answer (trial T)."""
     if again:
         lines = [f"这件事要找{place.name}，社区这边办不了。"]
     else:
         lines = [f"这件事不归社区办，要找{place.name}（管{place.handles}）。"]
+    lines.extend(answers)
     lines.append(f"怎么办：{place.how}")
     if place.phone:
         lines.append(f"电话：{place.phone}")
-    lines.extend(answers)
     if again:
         lines.append("具体要带什么，以他们的要求为准；社区能办的事，随时问我。")
     else:

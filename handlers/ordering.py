@@ -94,6 +94,7 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
+    notes.extend(_answers_at_start(ctx, item, text))
     if asked_home and not item.home_visit:
         _add_note(draft, "居民希望工作人员上门办理（此事项一般到窗口办，请电话确认能否上门帮办）")
     also = _also_named(ctx, item, text)
@@ -119,6 +120,24 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         return profile.ask(ctx, draft, [intro, *notes])
     intro += "我问几个问题，一次回答一个就行。" if not notes else ""
     return _next(ctx, item, draft, [intro, *notes])
+
+
+def _answers_at_start(ctx: Context, item: Item, text: str) -> list[str]:
+    """What the first message asks about the item it orders ("…能不能借 要不要钱"), answered before the
+    form's first question (trial T: booked straight away, the fee never said). A question nothing
+    answers is not noted here: the first message reaches the ticket whole."""
+    plain = simplify(text)
+    answers: list[str] = []
+    title = f"【{item.title}】"
+    for clause in _CLAUSE_BREAK.split(plain):
+        if not clause or not _clause_asks(ctx, clause):
+            continue
+        answered = _brief_answer(ctx, item, "name", clause, guess_documents=False)
+        if answered is None or answered in answers:
+            continue
+        said_before = any(a.startswith(title) for a in answers)
+        answers.append(answered.removeprefix(title) if said_before else answered)
+    return answers
 
 
 async def start_and_answer(ctx: Context, found: tuple[str, str, str]) -> Reply:
@@ -242,6 +261,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     _keep_served_person(draft, text)
     if _GIVE_UP_THEN_CONFIRM.match(plain):
         plain = _GIVE_UP_THEN_CONFIRM.sub("", plain, count=1)  # "算了确认": 算了 (never mind), then 确认
+    elif _GIVE_UP_THEN_CHANGE.match(plain):
+        plain = _GIVE_UP_THEN_CHANGE.sub("", plain, count=1)
+        text = _GIVE_UP_THEN_CHANGE.sub("", simplify(text).strip(), count=1)
     if lexicon.order_cancel.match(plain) or _CANCELLED_AT_END.search(plain):
         # The form is dropped but not the subject: "好久能拿到" next is still about this item.
         ctx.conversation.enter(AFTER_ITEM, draft.item)
@@ -256,7 +278,18 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if wrong is not None:
         return wrong
     if lexicon.correction.search(plain):
-        return _correct(ctx, item, draft, plain)
+        corrected = _correct(ctx, item, draft, plain)
+        # "改成2点半到5点半…可以带零食进来吃不": the question beside the change answered too (trial T).
+        asked = " ".join(
+            c
+            for c in _CLAUSE_BREAK.split(plain)
+            if c and _clause_asks(ctx, c) and not lexicon.correction.search(c)
+        )
+        if not asks or not asked:
+            return corrected
+        return replace(
+            corrected, text=f"{_answer_or_note(ctx, item, draft, draft.asking, asked)}\n{corrected.text}"
+        )
     if draft.asking in ("confirm", "confirm_again"):
         head, rest = _first_clause(plain)
         confirmed_first = bool(rest) and lexicon.order_confirm.match(head) is not None
@@ -285,7 +318,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             return replace(placed, text=f"{placed.text}\n{answered.replace('提交后回复', '回复')}")
         changed = _changes_at_read_back(ctx, item, draft, text)
         if changed:
-            return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。"])
+            # "算了改成2点半到5点半…可以带零食进来吃不": the change and the question (trial T).
+            answered = [_answer_or_note(ctx, item, draft, "confirm", plain)] if asks else []
+            return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *answered])
         if asks:
             answered = _answer_or_note(ctx, item, draft, "confirm", plain)
             return _ask(ctx, draft, "confirm", [answered, summary(ctx, item, draft)])
@@ -552,6 +587,9 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
 # "算了确认 你们自己看地址那栏嘛": 算了 gives up arguing, 确认 submits (a session-10 trial resident's
 # repair was dropped as cancelled).
 _GIVE_UP_THEN_CONFIRM = re.compile(r"^(算了|好嘛|行嘛|随便)[\s,，。!！]*(?=确认|提交)")
+# "算了改成2点半到5点半": 算了 drops the value said before, not the booking (trial T threw the
+# booking away and made the resident start again).
+_GIVE_UP_THEN_CHANGE = re.compile(r"^(算了|不对|哦不|不不)[\s,，。!！]*(?=(还是)?(改|换|就|要|约|时间|定))")
 _DIGITS = re.compile(r"[\d\-–— ]{7,}")
 _CLAUSE = re.compile(r"[，,；;。\s]+")
 # "我是他女儿 电话139…": who they are to the person, not a name.
@@ -605,6 +643,7 @@ def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str
             window = _window(ctx, item, text, draft.time)
             if window is not None:
                 draft.time = window
+                _note_cut_short(ctx, draft, text)
                 changed.append("time")
     place = place_in(text) if not changed and "address" not in fields and item.home_visit else None
     if place:
@@ -957,6 +996,7 @@ def _take(
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
         draft.time = window
         draft.fields.pop(_DAY_SAID, None)
+        _note_cut_short(ctx, draft, text)
 
 
 def _before_question(ctx: Context, text: str) -> str:
@@ -1043,6 +1083,22 @@ def _window(
     except WhenError as exc:
         exc.day = window.start.date()  # type: ignore[attr-defined]  # the day said, for the next answer
         raise
+
+
+# An end said in so many words ("2点半到5点半"): cut to the service hours, it is said back (trial T:
+# 17:30 became 17:00 on a Sunday without a word).
+_END_SAID = re.compile(r"(到|至|-|—|~)\s*(下午|晚上|傍晚)?\s*[\d一二三四五六七八九十两]+\s*[点:：]")
+
+
+def _note_cut_short(ctx: Context, draft: OrderDraft, text: str) -> None:
+    """Keep, for the read-back, that the end asked for was later than the hours allow."""
+    draft.fields.pop("_cut", None)
+    if draft.time is None or not _END_SAID.search(simplify(text)):
+        return
+    with contextlib.suppress(WhenError):
+        asked = read_window(text, ctx.services.now(), unsaid_day=draft.time.start.date())
+        if asked is not None and asked.end.date() == draft.time.end.date() and asked.end > draft.time.end:
+            draft.fields["_cut"] = f"{asked.end:%H:%M}"
 
 
 # The person served, named by the one asking ("我妈叫徐淑芬", "老人名字是刘德明"): the ticket has one
@@ -1142,6 +1198,9 @@ def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:
     for field in _fields(item, draft):
         value = draft.time.describe() if field == "time" and draft.time else draft.fields[field]
         lines.append(f"{LABELS[field]}：{value}")
+    if draft.fields.get("_cut") and draft.time is not None:
+        latest = f"{draft.time.end:%H:%M}"
+        lines.append(f"（您说到 {draft.fields['_cut']}，这天最晚只能约到 {latest}；要更晚请和工作人员商量）")
     if "description" not in _fields(item, draft) and draft.fields.get("description"):
         # Notes on a form without a description ("服务对象：我妈 刘桂芬") are read back too: a trial
         # resident added the same note three times because nothing showed it was kept (trial T).

@@ -244,7 +244,9 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     desk = ctx.services.desk
     # "婆婆摔倒了…120已经拉走了": taken to hospital is not "nothing happened" — staff follow it up
     # (a session-8 trial resident's report was logged as 没事了).
-    to_hospital = _TO_HOSPITAL.search(text) is not None
+    to_hospital = _TO_HOSPITAL.search(text) is not None or (
+        _MEDICS_CAME.search(text) is not None and _RECOVERED.search(text) is None
+    )
     guide = ctx.services.handbook.emergency
     plain = simplify(text).replace(" ", "")
     asks_help = _HELP_AFTER.search(plain) or (guide is not None and re.search(guide.ask_someone, plain))
@@ -297,6 +299,11 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
             f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
             "您说的其他事（家里门锁、宠物这些）也一并转给了值班人员。有别的事直接跟我说。"
         )
+    if _STILL_COMING.search(plain):
+        return Reply(
+            f"好的，没事就好。已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）：他们会先打电话问您，"
+            "还要不要上门看看由您定；不用来的话，接电话时说一声就行。有别的事直接跟我说。"
+        )
     return Reply(
         f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"
         "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
@@ -324,7 +331,19 @@ def hazard_answer(hazard: Hazard, *texts: str) -> str | None:
 STAND_DOWN_REACH = timedelta(hours=1)
 # The community's duty phone or staff cannot be reached during an emergency.
 _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
-_TO_HOSPITAL = re.compile(r"医院|120|救护车")
+# Taken to hospital, not only "120来了" or "没有送医院" (trial T: a grandmother who woke at home was
+# logged as taken to hospital).
+_TO_HOSPITAL = re.compile(
+    r"(?<![没不])(?<!没有)(?<!不用)(送|拉|抬|接|去|到|进|住)(了|到|进|去)?[^，。,. ]{0,4}?(医院|急诊)|"
+    r"(?<![没不])要送|(120|救护车|医生)[^，。,. ]{0,4}(拉走|接走|抬走|送走|带走)|"
+    r"(拉|抬|接|送)走了|抬下(去|楼)|在医院"
+)
+# The ambulance came for someone still unwell: in the medics' hands, followed up like a hospital case;
+# once they woke up or are fine ("120来了 婆婆醒了"), it is over.
+_MEDICS_CAME = re.compile(r"(120|救护车|医生)(已经)?(来了|到了)")
+_RECOVERED = re.compile(r"醒了|没事|没得事|没有事|好了|不要紧")
+# "社区的人还要来不": whether anyone still comes once it is over.
+_STILL_COMING = re.compile(r"还(要|会)?(来|过来|上门)(不|吗|没|嘛|啊)|还来不来|还要不要来|还过不过来")
 # The resident reaches the family themselves ("我有她女儿电话 我先打给她女儿问下"): not a request to us.
 _RESIDENT_CALLS = re.compile(r"(我|先)(来)?打给|我(这里?)?有.{0,4}(电话|号码)")
 # Asked of the community after the ambulance came: someone to go along, lock up, reach the family.

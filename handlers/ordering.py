@@ -267,10 +267,14 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if lexicon.order_cancel.match(plain) or _CANCELLED_AT_END.search(plain):
         # The form is dropped but not the subject: "好久能拿到" next is still about this item.
         ctx.conversation.enter(AFTER_ITEM, draft.item)
-        return Reply(
+        dropped = (
             "好的，这次的预约已取消，没有提交。想了解这件事，直接问我（比如“要带什么”“要多久”）；"
             "要办时回复“预约”。"
         )
+        # "不是要再约！我已经约了10010。我就问能不能开赡养证明": dropped, and the question answered
+        # (trial T: the number was read as a phone and the question lost).
+        answered = _brief_answer(ctx, item, "confirm", plain) if asks else None
+        return Reply(f"{answered.replace('提交后回复', '回复')}\n{dropped}" if answered else dropped)
     if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
         lines, settled = profile.settle(ctx, draft, text)
         return _next(ctx, item, draft, lines) if settled else profile.ask(ctx, draft, lines)
@@ -321,6 +325,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             # "算了改成2点半到5点半…可以带零食进来吃不": the change and the question (trial T).
             answered = [_answer_or_note(ctx, item, draft, "confirm", plain)] if asks else []
             return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *answered])
+        if draft.fields.get("repeat") and _ONCE_ONLY.search(plain):
+            _keep_recurrence(item, draft, plain)  # "不要定期！只来一次" (trial T: asked three times)
+            return _ask(ctx, draft, "confirm", ["好的，只约这一次，不是定期。", summary(ctx, item, draft)])
         if asks:
             answered = _answer_or_note(ctx, item, draft, "confirm", plain)
             return _ask(ctx, draft, "confirm", [answered, summary(ctx, item, draft)])
@@ -754,14 +761,23 @@ def _add_note(draft: OrderDraft, said: str) -> None:
 # A standing arrangement ("每个星期二上午来", "一周两次"): the form books the first visit; the rest is
 # agreed with staff, so it is written on the ticket and said back (session-12 leftover: weekly
 # bookings were read as one date and the rest silently dropped).
+# "我天天在屋头", "每天都在家": when they can be found, not how often to come (trial T: a one-off
+# visit went out as 定期：天天).
 _RECURRING = re.compile(
-    r"每(个|一)?(周|星期|礼拜)[一二三四五六日天]?|每天|天天|每隔.{1,3}(天|周|星期)|每(个)?月|"
-    r"(一|每)(周|个星期|个礼拜)(来)?(一|两|二|三)(次|回|趟)|隔天"
+    r"(每(个|一)?(周|星期|礼拜)[一二三四五六日天]?|每天|天天|每隔.{1,3}(天|周|星期)|每(个)?月|"
+    r"(一|每)(周|个星期|个礼拜)(来)?(一|两|二|三)(次|回|趟)|隔天)(?!都?(在|待|呆|有人|闲))"
 )
+# "不要定期！只来一次": the standing arrangement read before is taken back.
+_ONCE_ONLY = re.compile(r"不要定期|不定期|不是定期|只来一次|就来一次|来一次就(行|够|可以)|一次就(行|够|可以)")
 
 
 def _keep_recurrence(item: Item, draft: OrderDraft, text: str) -> None:
-    """Note a standing arrangement said in `text` once, for items booked at a time."""
+    """Note a standing arrangement said in `text` once, for items booked at a time; drop it when
+    they say it is a one-off."""
+    if _ONCE_ONLY.search(simplify(text)) and draft.fields.get("repeat"):
+        del draft.fields["repeat"]
+        _add_note(draft, "只来一次，不是定期")
+        return
     found = _RECURRING.search(simplify(text))
     if found is None or "time" not in _fields(item, draft) or draft.fields.get("repeat"):
         return
@@ -1106,17 +1122,19 @@ def _note_cut_short(ctx: Context, draft: OrderDraft, text: str) -> None:
 # booking for his mother said her name and it was lost).
 _SERVED_NAMED = re.compile(
     r"(?P<who>我妈|我爸|我母亲|我父亲|妈妈|爸爸|老汉儿?|老娘|老人家?|我婆婆|我公公|我爷爷|我奶奶|我外婆|我外公|"
-    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘)(的)?(名字|姓名)?(?P<said>叫|是|姓名是)?\s*"
+    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘|他|她)(的)?(名字|姓名)?(?P<said>叫|是|姓名是)?\s*"
     r"(?P<name>[\u4e00-\u9fff]{2,3})"
 )
 # What may follow a name said straight after the kin word ("是我妈刘桂芬要签字", "找我妈刘桂芬，"):
 # a break, or a word that cannot end a name.
-_AFTER_NAME = re.compile(r"$|[\s,，。.!！;；、?？0-9]|要|住|在|的|她|他|签|来|去|哈|嘛|呢")
+_AFTER_NAME = re.compile(r"$|[\s,，。.!！;；、?？0-9]|要|住|在|的|她|他|签|来|去|哈|嘛|呢|服务|洗|打扫|看|办")
 
 
 def _served_person(text: str) -> tuple[str, str] | None:
     """(who, name) of the person served named by the caller ("我妈叫徐淑芬", "我妈刘桂芬要签字")."""
     for found in _SERVED_NAMED.finditer(text):
+        if found["who"] in ("他", "她") and found["said"] != "叫":
+            continue  # "他叫孙德才" names him; "她是…" says anything
         rest = text[found.start("name") :]
         for size in (3, 2):
             name = rest[:size]

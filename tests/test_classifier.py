@@ -454,6 +454,13 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
             "order",
             "pet_registration",
         ),
+        # Blind batch 37: a room named for what is played in it; signing up for a class; the
+        # community asked to act on a problem; a change asked for is no cancel; a class given up.
+        ("社区那个麻将室是随便去打还是要先约 收不收台费的", "consult", "venue_booking"),
+        ("我要报那个太极拳班 报上午的 下午要去接孙孙放学", "order", "community_activities"),
+        ("老年模特队报个名 我一米六 六十五岁 身材还可以 嘿嘿", "order", "community_activities"),
+        ("送饭那个能不能从明天起改成不要辣的 我最近胃不好", "consult", "meal_assistance"),
+        ("那个书法班我不想上了 手抖写不好 可以退不", "cancel", None),
         # Frozen part, after batch 35's referral words: another agency asking for our paper keeps
         # it ours however sure the model is of the agency.
         ("孩子办护照需要一个亲属关系的证明", "consult", "community_certificate"),
@@ -471,6 +478,17 @@ def test_blind_batch_35_referral_and_lonely_words(classifier: Classifier) -> Non
     assert moved is not None and moved.id == "social_insurance_agency"
     norm = classifier.normalize("你吃饭没得 我一个人煮了碗面 没得啥胃口")
     assert any(word in norm for word in classifier.lexicon.lonely)
+
+
+def test_blind_batch_37_referrals_and_a_worried_neighbour(classifier: Classifier) -> None:
+    def place(text: str) -> str | None:
+        found = classifier.referral(classifier.normalize(text))
+        return found.id if found else None
+
+    assert place("电梯卡刷不起了 是不是要重新办") == "property_management"
+    assert place("小区门口晚上摆摊的把人行道都占完了 推轮椅都过不去") == "hotline_12345"
+    assert place("我老汉被人拉去投资啥子养老公寓项目 几万块钱打了水漂 人也找不到了") == "police_station"
+    assert classifier.danger.detect("隔壁李婆婆儿女都在国外 她这几天电话打不通 我去敲门也没开") is not None
 
 
 def test_no_phone_number_is_no_power_cut(classifier: Classifier) -> None:

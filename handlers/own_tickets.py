@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from desk.amend import Amendment
+from desk.clocks import local
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
 from handlers import facts, ordering
@@ -335,6 +336,15 @@ def status_line(ctx: Context, ticket: Ticket) -> str:
         lines.append("还在等待派单，值班人员上班后会马上处理。")
     elif ticket.state == "assigned":
         clock = f"，按规定 {_moment(ctx, ticket.claim_remind_at)} 前接单" if ticket.claim_remind_at else ""
+        late = (
+            ticket.claim_remind_at is not None
+            and local(ticket.claim_remind_at, ctx.services.tz) < ctx.services.now()
+        )
+        if late:
+            # The deadline already passed (trial T was told "今天 09:10 前接单" at 09:12): said, with
+            # what happens now — the deadline clock reminds them and, later, their superior.
+            phone = ctx.services.handbook.office.phone
+            clock += f"，已经超时，系统已提醒他，再不接会报给社区负责人；着急请打社区电话 {phone}"
         lines.append(f"已派给{teacher}负责{clock}，接单后会和您联系。")
     elif ticket.state == "accepted":
         due = f"，限 {_moment(ctx, ticket.done_due_at)} 前办结" if ticket.done_due_at else ""

@@ -11,6 +11,13 @@ from intents.normalize import simplify
 _STARS = re.compile(r"^\s*([1-5一二三四五])\s*(?:分|星|颗星)?(?:[\s,，。.!！:：]+(.*))?$", re.S)
 
 
+# A score said inside a sentence: "我要给你们打分 1分 上礼拜报的到现在都没修" (trial T was thanked
+# for its encouragement).
+_STARS_INSIDE = re.compile(
+    r"(?:打分|评分|打个分|给你们打|给个|评价|打)[^0-9一二三四五]{0,6}([1-5一二三四五])\s*(?:分|星|颗星)"
+)
+
+
 def stars_of(text: str, lexicon: Lexicon) -> tuple[int, str] | None:
     """(stars, comment) when the message is a rating: "5", "4分 态度好", a rating word ("满意")."""
     plain = simplify(text).strip()
@@ -18,6 +25,9 @@ def stars_of(text: str, lexicon: Lexicon) -> tuple[int, str] | None:
     if match:
         stars = "一二三四五".find(match.group(1)) + 1 or int(match.group(1))
         return stars, (match.group(2) or "").strip()
+    inside = _STARS_INSIDE.search(plain)
+    if inside:
+        return "一二三四五".find(inside.group(1)) + 1 or int(inside.group(1)), plain
     for word, stars in lexicon.rating_stars:
         if word in plain:
             return stars, plain
@@ -35,7 +45,8 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         return rated
     lexicon = ctx.services.classifier.lexicon
     text = lexicon.normalize(ctx.message.text)
-    if any(word in text for word in lexicon.unhappy):
+    low = rating is not None and rating[0] <= 2  # one or two stars with no ticket to put them on
+    if low or any(word in text for word in lexicon.unhappy):
         if ctx.services.desk is not None:  # "负责人会联系您" is kept only by a ticket for the secretary
             from handlers import complaints
 

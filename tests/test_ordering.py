@@ -3,7 +3,7 @@ corrections, quitting, expiry, refusing impossible times, and exactly one ticket
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -239,3 +239,21 @@ def test_the_person_served_is_read_from_what_the_caller_says(
     text: str, served: tuple[str, str] | None
 ) -> None:
     assert ordering._served_person(text) == served
+
+
+async def test_progress_asked_after_the_claim_deadline_says_it_is_late(say, desk, clock: FakeClock) -> None:
+    # Trial T: "进度 10016 有人接没得" at 09:12 was told "按规定 今天 09:10 前接单", as if still to come.
+    await order_home_visit(say)
+    ticket = await desk.tickets.get(10001)
+    on_time = await say("进度 10001")
+    assert "前接单" in on_time and "已经超时" not in on_time
+    clock.set(local(ticket.claim_remind_at, SHANGHAI) + timedelta(minutes=2))
+    late = await say("进度 10001")
+    assert "已经超时" in late and "社区电话" in late
+
+
+async def test_a_low_score_inside_a_sentence_is_a_complaint_not_thanks(say) -> None:
+    # Trial T: "我要给你们打分 1分 …到现在都没修" was thanked for its encouragement.
+    reply = await say("我要给你们打分 1分 上礼拜打电话报的到现在都没修")
+    assert "非常抱歉" in reply and "鼓励" not in reply
+    assert "鼓励" in await say("5分 态度好")

@@ -109,8 +109,14 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
     for clause in _CLAUSE.split(text):
         if not clause or len(clause) < 2:
             continue
-        if whole and current is main and _stays_with(ctx, clause, main):
+        if (
+            whole
+            and current is main
+            and _stays_with(ctx, clause, main)
+            and not _asks_beyond(ctx, main, clause, whole)
+        ):
             continue
+        named_here = False  # the clause names the service it is answered for
         # The service talked about so far answers first: "单位不给开解除劳动合同证明" after 失业金 is
         # the unemployment card's own question, not the certificates' (session-11 trial K).
         own = own_answer(ctx, current, clause) if current is not None else None
@@ -136,6 +142,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
                 situated.append(described)
             if current is None:
                 continue
+            named_here = said.named and said.item == current.id
         if own:
             answers.setdefault((current.id, own), (current, own))
             continue
@@ -149,7 +156,36 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         if lexicon.asks_steps is not None and lexicon.asks_steps.search(plain) and current.steps:
             steps = "；".join(f"{n}. {step.rstrip('。')}" for n, step in enumerate(current.steps[:4], 1))
             answers.setdefault((current.id, "steps"), (current, f"怎么办：{steps}"))
+        elif lexicon.asks_documents(plain):  # "上户口要带啥子" beside other questions (trial T)
+            answers.setdefault((current.id, DOCUMENTS), (current, render.documents_line(current)))
+        elif named_here and lexicon.question.search(plain):
+            # "听说有啥子生育补贴哦": the service named and asked about, no fact said — what it is.
+            answers.setdefault((current.id, "summary"), (current, render.checklist_summary(current)))
     return list(answers.values())
+
+
+# Facts an item's own answer does not cover: "失业金一个月好多钱？能领几个月？…医保是不是不用自己交了"
+# asks the amount and the months beside the medical-insurance question (trial T answered only that).
+# A fact counts as answered when the own answer already speaks of it ("宝宝医保怎么办呢，要多少钱"
+# is answered by the newborn question's 400 元).
+_FACTS_BESIDE = {
+    "amount": ("元", "钱"),
+    "fee": ("元", "钱", "免费"),
+    "duration": ("天", "月", "工作日"),
+    "hours": ("点", ":"),
+    "where": (),
+    "online": ("App", "网上", "微信"),
+}
+
+
+def _asks_beyond(ctx: Context, item: Item, clause: str, whole: str) -> bool:
+    """Does the clause ask one of the item's card facts that its own answer (`whole`) leaves out?"""
+    if own_answer(ctx, item, clause) is not None:
+        return False
+    asked = aspects_of(ctx, clause)
+    if not asked or asked[0] not in _FACTS_BESIDE:
+        return False
+    return not any(marker in whole for marker in _FACTS_BESIDE[asked[0]])
 
 
 def _stays_with(ctx: Context, clause: str, item: Item) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from handlers import facts
 from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
@@ -73,10 +74,16 @@ async def offer(
 
 
 async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> Reply:
-    event, _ = found
-    items = tuple(item_id for item_id in event.items if item_id in ctx.services.handbook.items)
+    event, result = found
+    handbook = ctx.services.handbook
+    items = tuple(item_id for item_id in event.items if item_id in handbook.items)
     footer = ["回复数字，看要带什么、去哪里办。", *([event.note] if event.note else [])]
-    return await offer(ctx, f"life:{event.id}", items, f"{event.title}，一般要办这几件事：", footer)
+    offered = await offer(ctx, f"life:{event.id}", items, f"{event.title}，一般要办这几件事：", footer)
+    # "老伴昨天晚上在屋头走了 莫得在医院 现在不晓得先做啥子": the list, and first the answer to what
+    # one of its items says about that situation (a death at home: who certifies it).
+    first = handbook.items.get(result.item or "") if result.item in items else None
+    own = facts.own_answer(ctx, first, ctx.message.text or "") if first is not None else None
+    return replace(offered, text=f"【{first.title}】{own}\n\n{offered.text}") if own and first else offered
 
 
 def lonely_words(ctx: Context) -> bool | None:

@@ -461,6 +461,9 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         ("老年模特队报个名 我一米六 六十五岁 身材还可以 嘿嘿", "order", "community_activities"),
         ("送饭那个能不能从明天起改成不要辣的 我最近胃不好", "consult", "meal_assistance"),
         ("那个书法班我不想上了 手抖写不好 可以退不", "cancel", None),
+        # Blind batch 38: a child's condition described, and the certificate asked for with 办个证.
+        ("我女儿天生智力有点问题 今年满16了 社区能给她办个啥子证不", "consult", "disability_certificate"),
+        ("在不", "greeting", None),
         # Frozen part, after batch 35's referral words: another agency asking for our paper keeps
         # it ours however sure the model is of the agency.
         ("孩子办护照需要一个亲属关系的证明", "consult", "community_certificate"),
@@ -489,6 +492,8 @@ def test_blind_batch_37_referrals_and_a_worried_neighbour(classifier: Classifier
     assert place("小区门口晚上摆摊的把人行道都占完了 推轮椅都过不去") == "hotline_12345"
     assert place("我老汉被人拉去投资啥子养老公寓项目 几万块钱打了水漂 人也找不到了") == "police_station"
     assert classifier.danger.detect("隔壁李婆婆儿女都在国外 她这几天电话打不通 我去敲门也没开") is not None
+    lonely = classifier.normalize("今天我过生 一个电话都没得 儿女都忙")  # blind batch 38
+    assert any(word in lonely for word in classifier.lexicon.lonely)
 
 
 def test_no_phone_number_is_no_power_cut(classifier: Classifier) -> None:

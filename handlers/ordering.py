@@ -340,25 +340,33 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         )
     # "我叫王秀英 电话138… 要带啥子不 要收钱不": the values are kept and the question answered
     # too (session-13 trial: a resident giving two values and asking was only told they were kept).
-    asked_too = [_answer_or_note(ctx, item, draft, draft.asking, plain)] if asks else []
+    # Worked out when used, once: answering an unanswerable question notes it on the ticket, and
+    # "下礼拜二上午嘛" (a time, its 嘛 no question) was noted as one (trial U).
+    answers: list[list[str]] = []
+
+    def asked_too() -> list[str]:
+        if not answers:
+            answers.append([_answer_or_note(ctx, item, draft, draft.asking, plain)] if asks else [])
+        return answers[0]
+
     several = _several_values(item, draft, text)
     if several:
-        return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已记下。", *asked_too])
+        return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已记下。", *asked_too()])
     other = _other_field_value(ctx, item, draft, text)
     if other is not None:
-        return _next(ctx, item, draft, [f"{LABELS[other]}已记下。", *asked_too])
+        return _next(ctx, item, draft, [f"{LABELS[other]}已记下。", *asked_too()])
     if draft.asking == "name":
         declined = _declined_name(ctx, draft, plain)
         if declined is not None:
             return declined
     if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft, draft.asking, text)):
         # The answer worked out above, not a second one (which would note the question twice).
-        answered = asked_too or [_answer_or_note(ctx, item, draft, draft.asking, plain)]
+        answered = asked_too() or [_answer_or_note(ctx, item, draft, draft.asking, plain)]
         return _ask(ctx, draft, draft.asking, answered)
     # "你们周六上班不" at the time question names a day and asks about the office: read as the
     # time wanted (the read-back lets them change it) and the question answered too.
     aside = (
-        asked_too
+        asked_too()
         if asks and (draft.asking != "time" or ctx.services.classifier.classify(plain).intent == "office")
         else []
     )
@@ -596,7 +604,9 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
 _GIVE_UP_THEN_CONFIRM = re.compile(r"^(算了|好嘛|行嘛|随便)[\s,，。!！]*(?=确认|提交)")
 # "算了改成2点半到5点半": 算了 drops the value said before, not the booking (trial T threw the
 # booking away and made the resident start again).
-_GIVE_UP_THEN_CHANGE = re.compile(r"^(算了|不对|哦不|不不)[\s,，。!！]*(?=(还是)?(改|换|就|要|约|时间|定))")
+_GIVE_UP_THEN_CHANGE = re.compile(
+    r"^(算了|不对|哦不|不不)([^，,。!！改换]{0,16}[\s,，。!！]+)?[\s,，。!！]*(?=(还是)?(改|换|就|要|约|时间|定))"
+)
 _DIGITS = re.compile(r"[\d\-–— ]{7,}")
 _CLAUSE = re.compile(r"[，,；;。\s]+")
 # "我是他女儿 电话139…": who they are to the person, not a name.

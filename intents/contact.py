@@ -99,7 +99,7 @@ _FAMILIAR = re.compile(
 # "我是他女儿孙莉": who they are to the person served, then their name (trial T asked it again).
 _INTRODUCED = re.compile(
     r"(?:我叫|我的?名字(?:叫|是)|我是(?:(?:他|她|老人|他们|她们)的?"
-    r"(?:女儿|儿子|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居))?|我姓|本人|免贵姓)\s*"
+    r"(?:女儿|儿子|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居)(?:[,，\s]*叫)?)?|我姓|本人|免贵姓)\s*"
 )
 
 

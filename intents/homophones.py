@@ -55,14 +55,14 @@ class HomophoneIndex:
     def __init__(self, aliases: Iterable[tuple[str, str]]):
         """aliases: (normalised alias, item id) pairs."""
         codes: dict[str, str] = {}
-        owners: dict[tuple[str, ...], str] = {}  # the first item to list a sound keeps it
+        owners: dict[tuple[str, ...], tuple[str, str]] = {}  # the first item to list a sound keeps it
         for alias, item_id in aliases:
             if len(alias) >= MIN_SYLLABLES and all(map(_is_han, alias)):
-                owners.setdefault(tuple(map(syllable, alias)), item_id)
+                owners.setdefault(tuple(map(syllable, alias)), (item_id, alias))
         self._automaton = ahocorasick.Automaton()
-        for syllables, item_id in owners.items():
+        for syllables, (item_id, alias) in owners.items():
             sounds = "".join(codes.setdefault(s, chr(ord(OTHER) + 1 + len(codes))) for s in syllables)
-            self._automaton.add_word(sounds, (item_id, len(syllables)))
+            self._automaton.add_word(sounds, (item_id, len(syllables), alias))
         if owners:
             self._automaton.make_automaton()
         self._longest = max(map(len, owners), default=0)
@@ -81,10 +81,22 @@ class HomophoneIndex:
             # cut short by the message's end matched a shorter alias under the longer length. Kept
             # so that no answer changes; whether it should is a question for the ranking, not speed.
             (end + 1 - length, -(self._longest if end == last else length), item_id)
-            for end, (item_id, length) in self._automaton.iter(sounds)
+            for end, (item_id, length, alias) in self._automaton.iter(sounds)
+            if not _common_word_taken(text[end + 1 - length : end + 1], alias)
         )
         found: dict[str, int] = {}
         for _, minus_length, item_id in matches:
             if -minus_length > found.get(item_id, 0):
                 found[item_id] = -minus_length
         return found
+
+
+# Characters residents type as themselves, not as slips for a service name's character: "洗澡一次好多钱"
+# sounds like 洗澡椅 (xi zao yi) only by taking 一 of 一次 (trial T got the age-friendly renovation's
+# subsidy). Written by hand: the list is the commonest function characters, which no typo replaces.
+_TYPED_AS_THEMSELVES = frozenset("一的了是在不有个这那也就都和我你他她们要会能")
+
+
+def _common_word_taken(said: str, alias: str) -> bool:
+    """Does the sound match differ from the alias only where the message has a function character?"""
+    return any(s != a and s in _TYPED_AS_THEMSELVES for s, a in zip(said, alias, strict=True))

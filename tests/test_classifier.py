@@ -464,6 +464,10 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         # Blind batch 38: a child's condition described, and the certificate asked for with 办个证.
         ("我女儿天生智力有点问题 今年满16了 社区能给她办个啥子证不", "consult", "disability_certificate"),
         ("在不", "greeting", None),
+        # Trial T: 洗澡一次 is no 洗澡椅 by sound (一 of 一次 is typed as itself).
+        ("洗澡一次好多钱？", "consult", "home_care"),
+        # Trial U: a dead father's hukou cancelled.
+        ("那户口销户呢？派出所要带啥子，我问了两遍了", "consult", "death_registration"),
         # Frozen part, after batch 35's referral words: another agency asking for our paper keeps
         # it ours however sure the model is of the agency.
         ("孩子办护照需要一个亲属关系的证明", "consult", "community_certificate"),

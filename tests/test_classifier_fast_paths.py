@@ -19,7 +19,7 @@ import pytest
 
 from intents import Classifier
 from intents.directory import WordFinder, inside_a_number, runs_on, said_not_there
-from intents.homophones import MIN_SYLLABLES, HomophoneIndex, _is_han, syllable
+from intents.homophones import MIN_SYLLABLES, HomophoneIndex, _common_word_taken, _is_han, syllable
 from intents.learned import NONE, SOFTMAX_SCALE, TOP, Example, Features, LearnedModel, Vector
 from knowledge import Handbook
 from tests import messages
@@ -123,10 +123,10 @@ class PlainHomophones:
     """The syllable-tuple index the automaton replaced, lookups and all."""
 
     def __init__(self, aliases: list[tuple[str, str]]):
-        self._index: dict[tuple[str, ...], str] = {}
+        self._index: dict[tuple[str, ...], tuple[str, str]] = {}
         for alias, item_id in aliases:
             if len(alias) >= MIN_SYLLABLES and all(map(_is_han, alias)):
-                self._index.setdefault(tuple(map(syllable, alias)), item_id)
+                self._index.setdefault(tuple(map(syllable, alias)), (item_id, alias))
         self._lengths = sorted({len(s) for s in self._index}, reverse=True)
 
     def find(self, text: str) -> dict[str, int]:
@@ -136,9 +136,12 @@ class PlainHomophones:
         found: dict[str, int] = {}
         for start in range(len(syllables) - MIN_SYLLABLES + 1):
             for length in self._lengths:
-                item_id = self._index.get(tuple(syllables[start : start + length]))
-                if item_id is not None and length > found.get(item_id, 0):
-                    found[item_id] = length
+                key = tuple(syllables[start : start + length])
+                entry = self._index.get(key)
+                if entry is None or _common_word_taken(text[start : start + len(key)], entry[1]):
+                    continue
+                if length > found.get(entry[0], 0):
+                    found[entry[0]] = length
         return found
 
 

@@ -130,6 +130,13 @@ def introduced_name(text: str) -> str | None:
             continue  # "我是小龙坎正街的陈婆婆": 小龙 begins a place's name (trial O), not hers
         if match.group().strip() in ("我姓", "免贵姓") and said:
             said = said[:1] if len(said) > 3 else said
+            # "我姓李 李建国": the surname, then the whole name (trial U kept only 李).
+            whole_after = re.match(
+                rf"\s*[,，。]?\s*({re.escape(said[:1])}[\u4e00-\u9fff]{{1,2}})(?![\u4e00-\u9fff])",
+                plain[match.end() + len(rest) :],
+            )
+            if len(said) == 1 and whole_after and is_full_name(whole_after.group(1)):
+                return whole_after.group(1)
         if said:
             name = _one_name(said, surname_alone=True)
             if name:

@@ -229,3 +229,16 @@ def test_a_compound_named_before_its_building_stays_in_the_address(text: str, pl
 )
 def test_a_full_name_is_a_surname_and_not_a_common_word(word: str, name: bool) -> None:
     assert is_full_name(word) is name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我姓李 李建国", "李建国"),  # trial U kept only 李
+        ("我姓王，王秀英 13812345678", "王秀英"),
+        ("我姓李", "李"),
+        ("我姓李 李子坝的", "李"),  # a place after the surname, not a name
+    ],
+)
+def test_a_surname_then_the_whole_name_is_the_whole_name(text: str, name: str) -> None:
+    assert introduced_name(text) == name

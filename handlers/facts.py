@@ -121,6 +121,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         # the unemployment card's own question, not the certificates' (session-11 trial K).
         own = own_answer(ctx, current, clause) if current is not None else None
         if own is None:
+            before = current
             said = classifier.classify(clause)
             sure = said.item in handbook.items and (said.named or said.confidence >= SURE_OTHER_ITEM)
             # "退休金要咋个停": the model is sure of it; the catch-all visit item (上门) never takes
@@ -131,12 +132,15 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
             if anywhere is not None:  # "社保断了咋办": that matter's own answer, whatever came before
                 answers.setdefault((anywhere[0].id, anywhere[1]), anywhere)
                 continue
-            own = own_answer(ctx, current, clause) if current is not None else None
-            # "我这个月刚退休，退休了社区这边要登记啥子不": the situation said in an earlier clause (the
-            # model all but sure of its service) owns the question when the current service does not.
-            for earlier in reversed(situated):
-                if own is None and earlier is not current and (own := own_answer(ctx, earlier, clause)):
-                    current = earlier
+            if current is not None and current is not before:  # asked above of `before`
+                own = own_answer(ctx, current, clause)
+            # "我这个月刚退休，退休了社区这边要登记啥子不": the situation said in an earlier clause (its
+            # likeliest service) owns the question when the current service does not.
+            if own is None:
+                for earlier in reversed(situated):
+                    if earlier is not current and (own := own_answer(ctx, earlier, clause)):
+                        current = earlier
+                        break
             described = handbook.items.get(said.item or "")
             if described is not None and said.confidence >= SITUATED_ITEM and not described.fallback:
                 situated.append(described)

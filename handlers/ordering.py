@@ -9,6 +9,7 @@ retries or the resident repeats 确认.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import uuid
 from dataclasses import replace
@@ -126,18 +127,7 @@ def _answers_at_start(ctx: Context, item: Item, text: str) -> list[str]:
     """What the first message asks about the item it orders ("…能不能借 要不要钱"), answered before the
     form's first question (trial T: booked straight away, the fee never said). A question nothing
     answers is not noted here: the first message reaches the ticket whole."""
-    plain = simplify(text)
-    answers: list[str] = []
-    title = f"【{item.title}】"
-    for clause in _CLAUSE_BREAK.split(plain):
-        if not clause or not _clause_asks(ctx, clause):
-            continue
-        answered = _brief_answer(ctx, item, "name", clause, guess_documents=False)
-        if answered is None or answered in answers:
-            continue
-        said_before = any(a.startswith(title) for a in answers)
-        answers.append(answered.removeprefix(title) if said_before else answered)
-    return answers
+    return _clause_answers(ctx, item, "name", _asking_clauses(ctx, simplify(text)))[0]
 
 
 async def start_and_answer(ctx: Context, found: tuple[str, str, str]) -> Reply:
@@ -342,12 +332,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     # too (session-13 trial: a resident giving two values and asking was only told they were kept).
     # Worked out when used, once: answering an unanswerable question notes it on the ticket, and
     # "下礼拜二上午嘛" (a time, its 嘛 no question) was noted as one (trial U).
-    answers: list[list[str]] = []
-
-    def asked_too() -> list[str]:
-        if not answers:
-            answers.append([_answer_or_note(ctx, item, draft, draft.asking, plain)] if asks else [])
-        return answers[0]
+    asked_too = functools.cache(
+        lambda: [_answer_or_note(ctx, item, draft, draft.asking, plain)] if asks else []
+    )
 
     several = _several_values(item, draft, text)
     if several:
@@ -829,26 +816,36 @@ def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, pla
     submitting", where nothing answers it either (trial S: asked three times). Two questions in one
     message ("可以煮东西吃不 能不能带音响") are answered one by one: the answered one is not allowed to
     hide the other (trial S)."""
-    asked = [clause for clause in _CLAUSE_BREAK.split(plain) if clause and _clause_asks(ctx, clause)]
+    asked = _asking_clauses(ctx, plain)
     if len(asked) < 2:
         answered = _brief_answer(ctx, item, field, plain)
         if answered is not None:
             return answered
         return _noted(ctx, draft, asked or [plain])
+    answers, unanswered = _clause_answers(ctx, item, field, asked)
+    if unanswered:
+        answers.append(_noted(ctx, draft, unanswered))
+    return "\n".join(answers)
+
+
+def _asking_clauses(ctx: Context, plain: str) -> list[str]:
+    return [clause for clause in _CLAUSE_BREAK.split(plain) if clause and _clause_asks(ctx, clause)]
+
+
+def _clause_answers(ctx: Context, item: Item, field: str, clauses: list[str]) -> tuple[list[str], list[str]]:
+    """(answers, clauses nothing answers) for questions asked one clause each; the item's title
+    once — "【活动室预约】" before each line of one reply is noise."""
     answers: list[str] = []
     unanswered: list[str] = []
-    for clause in asked:
+    title = f"【{item.title}】"
+    for clause in clauses:
         answered = _brief_answer(ctx, item, field, clause, guess_documents=False)
         if answered is None:
             unanswered.append(clause)
         elif answered not in answers:
-            # One title for the item: "【活动室预约】" before each line of one reply is noise.
-            title = f"【{item.title}】"
             said_before = any(a.startswith(title) for a in answers)
             answers.append(answered.removeprefix(title) if said_before else answered)
-    if unanswered:
-        answers.append(_noted(ctx, draft, unanswered))
-    return "\n".join(answers)
+    return answers, unanswered
 
 
 def _noted(ctx: Context, draft: OrderDraft, questions: list[str]) -> str:

@@ -23,15 +23,19 @@ def stars_of(text: str, lexicon: Lexicon) -> tuple[int, str] | None:
     plain = simplify(text).strip()
     match = _STARS.match(plain)
     if match:
-        stars = "一二三四五".find(match.group(1)) + 1 or int(match.group(1))
-        return stars, (match.group(2) or "").strip()
+        return _stars(match.group(1)), (match.group(2) or "").strip()
     inside = _STARS_INSIDE.search(plain)
     if inside:
-        return "一二三四五".find(inside.group(1)) + 1 or int(inside.group(1)), plain
+        return _stars(inside.group(1)), plain
     for word, stars in lexicon.rating_stars:
         if word in plain:
             return stars, plain
     return None
+
+
+def _stars(digit: str) -> int:
+    """1-5 from a digit written either way ("3", "三")."""
+    return "一二三四五".find(digit) + 1 or int(digit)
 
 
 def looks_like_rating(text: str) -> bool:

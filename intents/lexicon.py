@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from intents.gate import GatedPattern, gated
 from intents.normalize import Normalizer
 from knowledge import Phrasings
 
+# A cue pattern: a compiled regex, behind a literal gate when it is large (intents/gate.py).
+Cue = re.Pattern[str] | GatedPattern
 
-def any_of(*parts: str) -> re.Pattern[str]:
+
+def any_of(*parts: str) -> Cue:
     """One pattern matching any part, rewritten so every alternative starts with a literal.
 
     CPython's regex search skips non-candidate positions in C only when each top-level
@@ -23,7 +27,7 @@ def any_of(*parts: str) -> re.Pattern[str]:
     that and makes a search ~5x slower. Expanding leading groups and character sets keeps the
     language identical (tests/test_lexicon.py) and the per-message cost low.
     """
-    return re.compile("|".join(alt for part in parts for alt in literal_first(part)))
+    return gated(re.compile("|".join(alt for part in parts for alt in literal_first(part))))
 
 
 def literal_first(part: str, limit: int = 64) -> list[str]:
@@ -86,7 +90,7 @@ def _top_level_split(body: str) -> list[str]:
     return parts
 
 
-def _any_or_none(parts: tuple[str, ...]) -> re.Pattern[str]:
+def _any_or_none(parts: tuple[str, ...]) -> Cue:
     """any_of, or a pattern that never matches when a list is absent (an empty pattern matches all)."""
     return any_of(*parts) if parts else re.compile(r"(?!)")
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections import Counter
+from re import _parser as sre_parser  # type: ignore[attr-defined]
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ import pytest
 
 from intents import Classifier
 from intents.directory import WordFinder, inside_a_number, runs_on, said_not_there
+from intents.gate import GatedPattern, gated, required_literals
 from intents.homophones import MIN_SYLLABLES, HomophoneIndex, _common_word_taken, _is_han, syllable
 from intents.learned import NONE, SOFTMAX_SCALE, TOP, Example, Features, LearnedModel, Vector
 from knowledge import Handbook
@@ -216,6 +219,51 @@ def test_homophones_are_found_as_by_the_syllable_index(classifier: Classifier, t
     for text in probes:
         found, expected = index.find(text), plain.find(text)
         assert list(found.items()) == list(expected.items()), text  # the order ranks ties
+
+
+def test_gated_cues_search_as_the_bare_regex(classifier: Classifier, texts) -> None:
+    """Every cue behind a literal gate finds what its bare regex finds, on every labelled message,
+    each cut in two and run together with another (a gate must never say no to a real match)."""
+    lexicon = classifier.lexicon
+    cues = {
+        name: getattr(lexicon, name)
+        for name in lexicon.__slots__
+        if isinstance(getattr(lexicon, name), GatedPattern)
+    }
+    assert {"status", "order_strong", "own_request", "rate", "office", "human"} <= set(cues)
+    rng = random.Random(5)
+    norms = [classifier.normalize(text) for text in texts]
+    probes = norms + [norm[: len(norm) // 2] + rng.choice(norms) for norm in norms[:2000]]
+    for name, cue in cues.items():
+        bare = re.compile(cue.pattern)
+        for norm in probes:
+            found, expected = cue.search(norm), bare.search(norm)
+            assert (found and found.span()) == (expected and expected.span()), (name, norm)
+
+
+@pytest.mark.parametrize(
+    "pattern, needles",
+    [
+        (
+            "(要|收)(钱|费)(不|吗)",
+            {"要钱不", "要钱吗", "要费不", "要费吗", "收钱不", "收钱吗", "收费不", "收费吗"},
+        ),
+        ("派(个)?人", {"派人", "派个人"}),
+        ("(?<!不)(能|可以)[^ ]{1,6}(不|没有)$", {"能", "可以"}),
+        (
+            "还(没|没有)(人)?(来|到)",
+            {"还没来", "还没到", "还没人来", "还没人到", "还没有来", "还没有到", "还没有人来", "还没有人到"},
+        ),
+        ("[^ ]{0,8}", None),
+    ],
+)
+def test_required_literals(pattern: str, needles: set[str] | None) -> None:
+    assert required_literals(sre_parser.parse(pattern)) == needles
+
+
+def test_a_cue_that_can_match_without_a_literal_is_not_gated() -> None:
+    pattern = re.compile("|".join(["[^ ]{2,5}不" + "x" * 10] * 40 + ["\\d+"]))
+    assert gated(pattern) is pattern
 
 
 def test_classify_gives_the_plain_codes_answers_on_every_labelled_message(

@@ -278,6 +278,19 @@ def _several(answered: list[tuple[Item, str]]) -> str:
     return "\n".join([answers, "想看哪一项的完整清单，请回复数字：", *numbered])
 
 
+def summaries(ctx: Context, options: tuple[str, ...], intent: str) -> Reply:
+    """Several listed items picked at once ("1和2 死亡证明医院开了的…"): what to bring and where for
+    each, a number then shows its checklist (trial V r1 was asked "which one?" between one of them
+    and an item it had not picked)."""
+    handbook = ctx.services.handbook
+    answered = _fitting(
+        (item, f"{render.checklist_summary(item)}\n在哪办：{render.place_text(item, handbook.office)}")
+        for item in (handbook.item(item_id) for item_id in options)
+    )
+    ctx.conversation.enter(CHOOSING, Choice(tuple(item.id for item, _ in answered), intent))
+    return Reply(_several(answered))
+
+
 async def ask_which(ctx: Context, intent: str, options: tuple[str, ...]) -> Reply:
     """Two items fit equally well: list them numbered, remember the question, record the offer."""
     return await directions.offer(ctx, "choice", options[:5], "您想问的是哪一项？", ["请回复数字。"], intent)

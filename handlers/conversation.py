@@ -43,6 +43,9 @@ class Choice:
 
     options: tuple[str, ...]
     intent: str = "consult"
+    # The order message that asked it, as written: its name, phone and time fill the form of the
+    # item picked (trial V r5 was asked them again). Kept only while the question waits.
+    asked: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +103,14 @@ ORDERING: State[OrderDraft] = State(
 )
 CHOOSING: State[Choice] = State(
     "choosing",
-    lambda choice: {"await_choice": list(choice.options), "intent": choice.intent},
-    lambda raw: Choice(tuple(map(str, raw["await_choice"])), str(raw.get("intent") or "consult")),
+    lambda choice: {
+        "await_choice": list(choice.options),
+        "intent": choice.intent,
+        **({"asked": choice.asked} if choice.asked else {}),
+    },
+    lambda raw: Choice(
+        tuple(map(str, raw["await_choice"])), str(raw.get("intent") or "consult"), str(raw.get("asked") or "")
+    ),
 )
 PLACED: State[Placed] = State(
     "placed",

@@ -66,7 +66,8 @@ async def offer(
 ) -> Reply:
     """Items as numbered choices: the question is remembered (a number next picks one) and the
     offer is recorded for the review under `outcome`."""
-    ctx.conversation.enter(CHOOSING, Choice(options, intent))
+    asked = (ctx.message.text or "") if intent == "order" else ""
+    ctx.conversation.enter(CHOOSING, Choice(options, intent, asked))
     await record(ctx, outcome, options)
     handbook = ctx.services.handbook
     numbered = [f"{n}. {handbook.item(item_id).title}" for n, item_id in enumerate(options, 1)]
@@ -110,6 +111,10 @@ def lonely_words(ctx: Context) -> bool | None:
         return None
     if result.item is not None and result.named:
         return None  # "一个人住 想申请居家养老": a service
+    if asks and result.item not in (None, *COMPANY_ITEMS) and result.confidence >= SURE_SUBJECT:
+        # "我一个人煮饭煮不动了 有没得送饭的 好多钱一顿": meals asked for, in their own words — not
+        # the company list, which has no meals on it (trial V r7).
+        return None
     return True
 
 
@@ -187,6 +192,18 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         return Reply(
             "嗯嗯，我在呢。我是社区的百事通：办事要带什么、去哪里办、找工作人员，都可以问我。\n"
             "想找人说说话，回复“人工”，社区的工作人员会联系您。"
+        )
+    current = ctx.conversation.item
+    if current in handbook.items and classifier.lexicon.question.search(norm):
+        # A question right after a service's card that nothing here answers ("我莫得一寸照片咋个办
+        # 你们那里照得到不" after 高龄津贴): not "the community does not do this" (trial V r8) — said
+        # plainly, a person offered, and kept for the staff's review of unanswered questions.
+        await record(ctx, "unanswered", (current,))
+        office = handbook.office
+        return Reply(
+            f"【{handbook.item(current).title}】您问的这一点我这里没有现成的答案。\n"
+            "回复“人工”，请值班的工作人员来回答您；"
+            f"着急的话打社区电话 {office.phone}（值班手机 {office.duty_phone}）。"
         )
     await record(ctx, "apology", ())
     return Reply(

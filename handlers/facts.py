@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from handlers import render
 from handlers.types import Context
@@ -189,6 +189,9 @@ def _asks_beyond(ctx: Context, item: Item, clause: str, whole: str) -> bool:
     asked = aspects_of(ctx, clause)
     if not asked or asked[0] not in _FACTS_BESIDE:
         return False
+    line = _line(item, asked[0], ctx.services.handbook)
+    if line and line in whole:
+        return False  # the own answer already carries that line (trial V: "在哪办" said twice)
     return not any(marker in whole for marker in _FACTS_BESIDE[asked[0]])
 
 
@@ -268,14 +271,13 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
     if not item.documents or not _ASKS_ABOUT_A_DOCUMENT.search(compact):
         return []
     own_names = [classifier.normalize(alias).replace(" ", "") for alias in (item.title, *item.aliases)]
-    words = {
-        w
-        for w in classifier.tokens(text)
-        if len(w) >= 2
-        and w not in _NOT_A_DOCUMENT_WORD
-        and _DOCUMENT_HEAD.search(w)
-        and not any(w in name for name in own_names)  # "房产证咋个办": the item itself, not its papers
-    }
+    words = _document_words(classifier.tokens(text), own_names)
+    if not words:
+        import jieba  # lazily: only a document question in no handbook term pays for the dictionary
+
+        # jieba's everyday words when the handbook's terms name no paper: "我莫得一寸照片" names 照片,
+        # which no item lists as a term (trial V got the apology).
+        words = {w for w in _document_words(jieba.lcut(compact), own_names) if _PAPER_IN_ITSELF.search(w)}
     longest = {
         index: max((len(w) for w in words if w in d.name or w in (d.note or "")), default=0)
         for index, d in enumerate(item.documents)
@@ -284,6 +286,23 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
     # alone would add the employment proof (劳动合同) to it.
     best = max(longest.values(), default=0)
     return [render.document_line(d) for i, d in enumerate(item.documents) if best and longest[i] == best]
+
+
+# Words that name a paper whatever the sentence: not 申请表 or 报告, which a form or a report the
+# resident already has may be (session-10 trial J's school form must reach the certificate's answer).
+_PAPER_IN_ITSELF = re.compile(r"(照片|相片|照|证|卡|簿|本|合同|存折|病历)$")
+
+
+def _document_words(words: Iterable[str], own_names: list[str]) -> set[str]:
+    """The words that may name a paper: two characters or more, ending like one (证, 卡, 照片…)."""
+    return {
+        w
+        for w in words
+        if len(w) >= 2
+        and w not in _NOT_A_DOCUMENT_WORD
+        and _DOCUMENT_HEAD.search(w)
+        and not any(w in name for name in own_names)  # "房产证咋个办": the item itself, not its papers
+    }
 
 
 # Whether a paper must be brought: "要不要结婚证", "结婚证要带不", "还要带户口本吗". Read from the

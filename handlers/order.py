@@ -24,10 +24,7 @@ def book(ctx: Context, item_id: str) -> Reply:
     ctx.conversation.enter(AFTER_ITEM, item_id)
     lines = [f"收到，您要办的是【{item.title}】。"]
     if item.bookable or item.home_visit:
-        lines.append(
-            f"请拨打 {office.phone}（值班手机 {office.duty_phone}）"
-            "说明姓名、电话和地址，我们当天安排工作人员联系您。"
-        )
+        lines.append(f"请拨打 {office.phone}（值班手机 {office.duty_phone}）说明姓名、电话和地址预约。")
     else:
         # Say plainly that it cannot be booked, then what to do instead: go in person, or online.
         lines.append(

@@ -625,6 +625,11 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
         with contextlib.suppress(ContactError):
             if said and len(said) <= 4 and not _NOT_A_NAME.search(said):
                 found["name"] = read_name(said)
+        if "name" not in found:
+            # "那我给社区反映…你们登记一下 我叫郑丽 住…": introduced further on (trial V)
+            introduced = introduced_name(text)
+            if introduced:
+                found["name"] = introduced
     if len(found) < 2:
         return []
     for field, value in found.items():

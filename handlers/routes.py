@@ -183,7 +183,12 @@ def chosen_option(ctx: Context) -> Classification | None:
 
 
 async def picked_option(ctx: Context, result: Classification) -> Reply:
+    choice = ctx.conversation.get(CHOOSING)
     await directions.picked(ctx, result)
+    if result.intent == "order" and result.item and choice is not None and choice.asked:
+        # An order picked from "which one?": the message that asked it carries the details — the
+        # name, phone and time given there were asked again one by one (trial V r5).
+        return await ordering.start(ctx, result.item, choice.asked)
     return await by_intent(ctx, result)
 
 
@@ -215,6 +220,8 @@ async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) ->
     text = _text(ctx)
     picked = bool(_PICKED_NUMBER.search(text))
     answered = consult.answer_questions(ctx, items, text, choice.intent, picked=picked)
+    if answered is None and picked and len(items) > 1:
+        return consult.summaries(ctx, items, choice.intent)
     if answered is None and picked and len(items) == 1:
         # "3是啥子意思 是有人来屋头看我啊": the item picked, shown, not the catch-all visit the rest
         # of the words name (trial Q r6).
@@ -230,9 +237,16 @@ def follow_up_word(ctx: Context) -> str | None:
         return None
     lexicon = ctx.services.classifier.lexicon
     text = _text(ctx)
-    if lexicon.normalize(text) in lexicon.follow_up:
+    norm = lexicon.normalize(text)
+    if norm in lexicon.follow_up:
         return item
-    if not _BOOKING_WORD.search(text) or ctx.services.classifier.classify(text).named:
+    # "…前面你都说回复预约就可以预约 预约": the word said last, alone, after a complaint about
+    # being sent to the phone (trial V got the apology).
+    clauses = norm.split()
+    named = ctx.services.classifier.classify(text).named
+    if len(clauses) > 1 and clauses[-1] in lexicon.follow_up and not named:
+        return item
+    if not _BOOKING_WORD.search(text) or named:
         return None
     try:
         window = read_window(text, ctx.services.now())
@@ -452,6 +466,12 @@ def placed_unanswered(ctx: Context) -> Placed | None:
     result = classifier.classify(text)
     if result.names_any or result.intent not in ("consult", "unknown", "order"):
         return None  # another service named, or a request of its own kind
+    if result.item not in (None, placed.item) and facts.own_answer(
+        ctx, ctx.services.handbook.item(result.item), text
+    ):
+        # "养老金已经打到卡上了 要退回去不" after a home visit was booked: the pension's own answer,
+        # described rather than named, not a note for the staff (trial V r1).
+        return None
     return placed
 
 

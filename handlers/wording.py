@@ -100,6 +100,7 @@ OUTCOME_NAMES = {
     "referral": "转介",
     "life": "人生大事",
     "again": "同一清单又问",
+    "unanswered": "事项里没有答案",
 }
 
 

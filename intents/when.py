@@ -197,7 +197,20 @@ def _cn_int(text: str) -> int:
 
 
 def _digits(text: str) -> str:
-    return _CN_NUMBER.sub(lambda m: str(_cn_int(m.group())), text)
+    return _CN_NUMBER.sub(lambda m: str(_cn_int(m.group())), _APPROXIMATE.sub(_as_range, text))
+
+
+# "两三点钟", "三四点", "十一二点": about one hour or the next — a range, not 23 or 34 o'clock
+# (trial V booked 23:00 for "下礼拜三下午 两三点钟"). By hand: cn2an reads 两三 as one number.
+_NEIGHBOURS = {"一二": (1, 2), "两三": (2, 3), "二三": (2, 3), "三四": (3, 4), "四五": (4, 5), "五六": (5, 6)}
+_NEIGHBOURS |= {"六七": (6, 7), "七八": (7, 8), "八九": (8, 9), "九十": (9, 10), "十一二": (11, 12)}
+_NEIGHBOUR_WORDS = "|".join(sorted(_NEIGHBOURS, key=len, reverse=True))
+_APPROXIMATE = re.compile(f"(?<![一二两三四五六七八九十])({_NEIGHBOUR_WORDS})点钟?")
+
+
+def _as_range(match: re.Match[str]) -> str:
+    first, last = _NEIGHBOURS[match.group(1)]
+    return f"{first}点到{last}点"
 
 
 def _names_a_moment(text: str, now: datetime) -> bool:
@@ -217,11 +230,15 @@ _CLOCK_HINT = re.compile(r"\d{1,2}\s*[点:：时]|[一二三四五六七八九�
 
 # Said about a day rather than choosing it: "今天就是周四" (what today is), "今天不行" (refused).
 _DAY_STATED = re.compile(
-    r"(今天|今儿|今日|明天|后天)(就|已经|才|刚好)?是(周|星期|礼拜|\d|[一二三四五六七八九十])"
+    r"(今天|今儿|今日|明天|后天)(就|已经|才|刚好)?(是(周|星期|礼拜|\d|[一二三四五六七八九十])"
+    r"|(周|星期|礼拜)[一二三四五六日天七]了)"  # "哦 今天礼拜六了嗦 那就是下个礼拜五上午嘛" (trial V)
 )
 _DAY_REFUSED = re.compile(r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
 # "明天上午 不对 后天上午", "改成周五": what is said after the correction is the moment meant.
-_CORRECTED = re.compile(r"不对|说错了|搞错了|改成|改到|换成|还是改|算了")
+# A clause opening with 是 ("哪个半夜23点哦 是下午2点半": trial V) says which one was meant.
+_CORRECTED = re.compile(
+    r"不对|说错了|搞错了|改成|改到|换成|还是改|算了|(?:^|(?<=[\s,，。;；!！?？]))(?:是|应该是|我说的是|我是说)"
+)
 _CLAUSE = re.compile(r"[\s,，。;；!！?？、]+")
 
 

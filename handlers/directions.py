@@ -317,19 +317,29 @@ def _said_in(classifier: Classifier, text: str, place: Referral) -> bool:
 
 async def referral_again(ctx: Context, place: Referral) -> Reply:
     ctx.conversation.enter(REFERRED, place.id)  # a third question is still about it
-    compact = ctx.services.classifier.normalize(ctx.message.text or "").replace(" ", "")
+    classifier = ctx.services.classifier
+    compact = classifier.normalize(ctx.message.text or "").replace(" ", "")
+    own = referral_answers(classifier, place, compact)
+    # "三力测试是啥子…你们那个手机课好久上 在哪里": the agency's answers, and the community's own
+    # service asked beside them (trial V got only "the address is not known here").
+    ours = _our_service_beside(ctx, ctx.message.text or "")
     if _ASKS_LOCAL.search(compact) or (_ASKS_NUMBER.search(compact) and not place.phone):
         # "我们这片归哪个派出所管 在哪点 电话好多", "你们就不晓得自来水公司电话": which branch and its
         # number are not in the directory — say so and who can find out, instead of the same paragraph
         # a third time (trial K).
         office = ctx.services.handbook.office
         return Reply(
-            f"这件事要找{place.name}，社区这边办不了。\n"
-            f"本片{place.name}的具体地址、电话我这里查不到：可以打社区电话 {office.phone}"
-            f"（值班手机 {office.duty_phone}），工作人员帮您查；也可以拨 12345 问。"
-            + (f"\n全国统一的号码：{place.phone}" if place.phone else "")
+            "\n".join(
+                [
+                    f"这件事要找{place.name}，社区这边办不了。",
+                    *own,
+                    f"本片{place.name}的具体地址、电话我这里查不到：可以打社区电话 {office.phone}"
+                    f"（值班手机 {office.duty_phone}），工作人员帮您查；也可以拨 12345 问。"
+                    + (f"\n全国统一的号码：{place.phone}" if place.phone else ""),
+                    *ours,
+                ]
+            )
         )
-    own = referral_answers(ctx.services.classifier, place, compact)
     asked = own or _clauses_answering(place.how, compact)
     if asked:
         # "我58岁 那还是要体检噻 12123上面可以直接换不": the parts of the entry that say so, not the
@@ -337,14 +347,40 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
         lines = [f"这件事要找{place.name}，社区这边办不了。", *asked]
         if place.phone:
             lines.append(f"电话：{place.phone}")
-        lines.append("其他的以他们的要求为准；社区能办的事，随时问我。")
+        lines.extend(ours or ["其他的以他们的要求为准；社区能办的事，随时问我。"])
         return Reply("\n".join(lines))
+    if ours:
+        return Reply("\n".join([referral_text(place, again=True), *ours]))
     return Reply(referral_text(place, again=True))
 
 
+def _our_service_beside(ctx: Context, text: str) -> list[str]:
+    """A community service named beside the agency's matter, with its own answer to the question:
+    "你们那个手机课好久上" after the vehicle office (trial V). Empty when none is."""
+    classifier, handbook = ctx.services.classifier, ctx.services.handbook
+    for clause in (c for c in re.split(r"[\s,，。;；!！?？]+", text) if c):
+        said = classifier.classify(clause)
+        if said.named and said.item in handbook.items and not handbook.item(said.item).fallback:
+            item = handbook.item(said.item)
+            answer = facts.own_answer(ctx, item, text)
+            if answer:
+                return [f"【{item.title}】{answer}"]
+    return []
+
+
 def referral_clauses(how: str) -> list[str]:
-    """An agency's `how`, cut into its clauses (at ；and 。)."""
-    return [clause.strip() for clause in re.split(r"[；;。]", how) if clause.strip()]
+    """An agency's `how`, cut into its clauses (at ；and 。), not inside brackets: "户口簿（户口本；
+    不在手边的…）" stays whole (trial V got "补办身份证带户口簿（户口本" cut off)."""
+    clauses, current, depth = [], "", 0
+    for char in how:
+        depth += (char in "（(") - (char in "）)")
+        if char in "；;。" and depth <= 0:
+            clauses.append(current)
+            current = ""
+        else:
+            current += char
+    clauses.append(current)
+    return [clause.strip() for clause in clauses if clause.strip()]
 
 
 def referral_answers(classifier: Classifier, place: Referral, compact: str, most: int = 3) -> list[str]:

@@ -468,6 +468,16 @@ class Classifier:
         general = rules.intent in ITEM_INTENTS and item is None and item_p < RESCUE_ITEM
         if general:
             return _with_intent(rules, intent)  # "你们能办哪些业务": a question about services in general
+        if (
+            item is not None
+            and self._items[item].fallback
+            and learned_item != item
+            and item_p > OVERRIDE_WEAK_ITEM
+            and learned_item in self.items_in(rules.text)
+        ):
+            # "来屋头帮我打扫下卫生": 来家里 names only the catch-all visit, 打扫 the service wanted at home
+            # (trial V: cleaning booked as a free visit, then priced as home care).
+            named = False
         if item is None or (not named and item_p > OVERRIDE_WEAK_ITEM) or item_p > OVERRIDE_ITEM:
             if item_p < SURE_ITEM and not named:
                 likely = _likely(items)

@@ -23,7 +23,7 @@ from desk import complaints
 from desk.masking import mask_text
 from desk.states import OPEN_STATES
 from handlers import rate
-from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF
+from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF, REFERRED
 from handlers.types import Context, Reply
 from intents.normalize import simplify
 from knowledge import Item, Office
@@ -75,6 +75,15 @@ def complaint_of(ctx: Context) -> Complaint | None:
     # 我去哪里投诉" was filed to the secretary in a session-6 trial; "10001 一直没人管" is ours).
     elsewhere = classifier.referrals.find(plain) or (strong and found is None and classifier.referral(plain))
     if elsewhere and lexicon.about_community.search(plain) is None:
+        return None
+    if (
+        ctx.conversation.get(REFERRED) is not None
+        and found is None
+        and lexicon.about_community.search(plain) is None
+        and lexicon.question.search(plain)
+    ):
+        # Right after a referral, "投诉要准备些啥子证据" asks how to complain to that agency (12315
+        # about a gym): filed against the community in trial W and escalated to the secretary.
         return None
     return Complaint(text, strong, found.group(1) if found else None)
 

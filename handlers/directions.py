@@ -297,7 +297,20 @@ def referral_follow_up(ctx: Context) -> Referral | None:
         return None  # another agency named, and nothing of this one's: a new question
     if result.named and not own_word and not _said_in(classifier, text, place):
         return None  # a service named: a new question
+    if (
+        result.intent in ("consult", "order")
+        and result.item in ctx.services.handbook.items
+        and (result.confidence >= facts.SURE_OTHER_ITEM or _model_sure_of(classifier, text, result.item))
+        and lexicon.about_community.search(compact)
+    ):
+        return None  # "那社区有没得律师可以帮我们…维权": the community's own service, asked of us (trial W)
     return place
+
+
+def _model_sure_of(classifier: Classifier, text: str, item_id: str | None) -> bool:
+    """Is the learned model all but certain the message is about `item_id`?"""
+    guess = classifier.model_item(text)
+    return guess is not None and guess[0] == item_id and guess[1] >= facts.SURE_OTHER_ITEM
 
 
 def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:

@@ -119,6 +119,7 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     intro = f"好的，帮您{kind}【{item.title}】。"
     if await profile.recall(ctx, draft, _fields(item, draft)):
         return profile.ask(ctx, draft, [intro, *notes])
+    _from_recent(ctx, item, draft)  # kept details (above) come first: they were confirmed once
     intro += "我问几个问题，一次回答一个就行。" if not notes else ""
     return _next(ctx, item, draft, [intro, *notes])
 
@@ -247,7 +248,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     asks = bool(
         lexicon.order_question.search(plain)
         or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
-    )
+    ) and not _SAID_ALREADY.search(plain)
     _keep_served_person(draft, text)
     if _GIVE_UP_THEN_CONFIRM.match(plain):
         plain = _GIVE_UP_THEN_CONFIRM.sub("", plain, count=1)  # "算了确认": 算了 (never mind), then 确认
@@ -705,6 +706,9 @@ _WHY = {
 _CANCELLED_AT_END = re.compile(
     r"(取消|不用来了|不用了|不办了|不要了|不约了|不弄了)(嘛|吧|哈|了|啦|哦)?[。.!！~\s]*$"
 )
+# "曾玉兰 刚刚都说了的嘛", "前面说过了噻": a value given again with a sigh, not a question (trial W
+# noted it on the ticket as "居民问：曾玉兰 刚刚都说了的嘛").
+_SAID_ALREADY = re.compile(r"(说|讲|告诉你|填|写)(过|了)(的)?(嘛|噻|哦|啊|呀)?[!！。.~]*$")
 _ASKS_SOMETHING = re.compile(r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好多|几|谁|为什么|为啥|能不能|可不可以")
 _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
 
@@ -1189,6 +1193,22 @@ def _prefill(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str
     _keep_recurrence(item, draft, text)
     _keep_hurry(item, draft, text)
     return notes
+
+
+def _from_recent(ctx: Context, item: Item, draft: OrderDraft) -> None:
+    """The name introduced and the flat given a few messages before, in this conversation ("幸福里4栋
+    2单元201 我妈叫何秀英…我叫杨丽" during a welfare check): not asked again for the visit booked after it
+    (trial W: "我都说了三遍了"). The phone is not there to take: the recent texts are kept masked."""
+    fields = _fields(item, draft)
+    for earlier in reversed(ctx.conversation.recent):
+        if "name" in fields and not draft.has("name"):
+            name = introduced_name(earlier)
+            if name:
+                draft.fields["name"] = name
+        if "address" in fields and not draft.has("address"):
+            place = place_in(earlier)
+            if place:
+                draft.fields["address"] = place
 
 
 def resume(ctx: Context, draft: OrderDraft, lines: list[str]) -> Reply:

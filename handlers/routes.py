@@ -244,7 +244,10 @@ def follow_up_word(ctx: Context) -> str | None:
     # being sent to the phone (trial V got the apology).
     clauses = norm.split()
     named = ctx.services.classifier.classify(text).named
-    if len(clauses) > 1 and clauses[-1] in lexicon.follow_up and not named:
+    # "预约 我叫曾玉兰 电话是座机…" (trial W got the office card) or "…前面你都说回复预约就可以预约 预约"
+    # (trial V got the apology): the word alone as the first or the last clause.
+    said_alone = clauses[0] in lexicon.follow_up or clauses[-1] in lexicon.follow_up if clauses else False
+    if len(clauses) > 1 and said_alone and not named:
         return item
     if not _BOOKING_WORD.search(text) or named:
         return None

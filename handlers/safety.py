@@ -108,6 +108,9 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
     return str(ticket.number)
 
 
+SURE_VISIT = 0.9  # how sure the model must be of a service asked for in a stand-down message
+
+
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     """After an emergency, what the resident writes next is about it — the address, a name, "警察说要
     等一哈", "社区的人好久到" — and goes onto its ticket, until they ask about a service by name or
@@ -142,7 +145,22 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         # asks that the emergency answers ("水停了…损失找哪个赔") is answered first (trial S).
         stood = await _stand_down(ctx, reported, text)
         asked = answer and lexicon.question.search(norm)  # "抬下去了 谢谢" tells, asks nothing
-        return replace(stood, text=f"{answer}\n{stood.text}") if asked else stood
+        if asked:
+            return replace(stood, text=f"{answer}\n{stood.text}")
+        classifier = ctx.services.classifier
+        wanted = classifier.classify(text)
+        item = wanted.item if wanted.intent == "order" else None
+        guess = classifier.model_item(text) if item is None else None
+        if guess is not None and guess[1] >= SURE_VISIT and classifier.asks_to_act(text, guess[0]):
+            item = guess[0]  # "手机没电了" is the telecom's word, but the visit is what is asked
+        if item in ctx.services.handbook.items:
+            # "我妈没事 是手机没电了 那以后能不能每个礼拜去看她一次": over, and a visit asked for in
+            # the same breath — begun now, not "有别的事直接跟我说" (trial W).
+            from handlers import ordering  # ordering reaches safety through its routes
+
+            started = await ordering.start(ctx, item, text)
+            return replace(started, text=f"{stood.text}\n\n{started.text}")
+        return stood
     if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
         return await _reach_family(ctx, reported, text, answer)
     if field == "detail" and answer is None:

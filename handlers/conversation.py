@@ -252,6 +252,11 @@ class Conversation:
         self.state, self.value, self.changed = None, None, True
         self.menu, self.menu_age = None, 0
 
+    def forget_recent(self) -> None:
+        """Drop the last texts kept for context: after "删除我的信息" nothing said before is reused
+        (a new order takes a name or flat said earlier in the conversation: ordering._from_recent)."""
+        self.recent, self.changed = (), True
+
     def remember(self, text: str) -> None:
         """Add one (already masked) text to `recent`, dropping the oldest past RECENT."""
         text = text.strip()[:RECENT_CHARS]

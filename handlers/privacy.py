@@ -34,6 +34,7 @@ async def answer(ctx: Context, request: str) -> Reply | None:
     # first, so the erase takes them too (a loaded CI run saw them written after it).
     await desk.conversations.flush()
     erased = await desk.residents.forget(ctx.message.resident)
+    ctx.conversation.forget_recent()
     said = "已删除您保存的联系信息（姓名、电话、地址）。" if erased else "我们没有保存您的联系信息。"
     draft = ctx.conversation.get(ORDERING)
     if draft is None or not draft.recalled:

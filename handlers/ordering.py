@@ -638,6 +638,11 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
     return [field for field in ("name", "mobile", "address") if field in found]
 
 
+# "送饭那个也要登记哈 每天中午一顿": a habit described, not the visit moved to noon (trial W r7 had its
+# booked time changed by it at the read-back).
+_EVERY_PART = re.compile(r"每(天|日|顿|周|个?礼拜|个?星期)[^ ，,。]{0,3}(早上|上午|中午|下午|晚上|傍晚)")
+
+
 def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
     """At 请核对, a new time, phone or address typed instead of 确认 is a change, not ignored."""
     fields = _fields(item, draft)
@@ -648,7 +653,9 @@ def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str
             draft.fields["mobile"] = mobile
             _keep_other_numbers(draft, text, mobile)
             changed.append("mobile")
-    if "time" in fields:
+    plain = simplify(text)
+    habitual = _EVERY_PART.search(plain) is not None and "改" not in plain
+    if "time" in fields and not habitual:
         with contextlib.suppress(WhenError):
             window = _window(ctx, item, text, draft.time)
             if window is not None:

@@ -45,12 +45,11 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     asks_all = classifier.lexicon.life_event_asks.search(norm.replace(" ", "")) is not None
     if result.item is not None and result.named and not asks_all:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
-    if result.item is not None and result.item not in event.items and not asks_all:
-        guess = classifier.model_item(text)
-        if guess is not None and guess[0] == result.item and guess[1] >= SURE_SUBJECT:
-            # "一个人住 老伴走了 煮饭煮不动了 社区有没得饭堂": meals, described in their words and
-            # outside the event's list, are what is asked (trial N got the bereavement list twice).
-            return None
+    outside = result.item is not None and result.item not in event.items and not asks_all
+    if outside and classifier.sure_item(text, SURE_SUBJECT) == result.item:
+        # "一个人住 老伴走了 煮饭煮不动了 社区有没得饭堂": meals, described in their words and
+        # outside the event's list, are what is asked (trial N got the bereavement list twice).
+        return None
     if result.intent == "unknown" and not asks_all and classifier.referrals.find(norm) is not None:
         return None  # "我爸走了 燃气户头要过户": another agency's matter, named — say where to go
     return event, result
@@ -300,17 +299,14 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     if (
         result.intent in ("consult", "order")
         and result.item in ctx.services.handbook.items
-        and (result.confidence >= facts.SURE_OTHER_ITEM or _model_sure_of(classifier, text, result.item))
+        and (
+            result.confidence >= facts.SURE_OTHER_ITEM
+            or classifier.sure_item(text, facts.SURE_OTHER_ITEM) == result.item
+        )
         and lexicon.about_community.search(compact)
     ):
         return None  # "那社区有没得律师可以帮我们…维权": the community's own service, asked of us (trial W)
     return place
-
-
-def _model_sure_of(classifier: Classifier, text: str, item_id: str | None) -> bool:
-    """Is the learned model all but certain the message is about `item_id`?"""
-    guess = classifier.model_item(text)
-    return guess is not None and guess[0] == item_id and guess[1] >= facts.SURE_OTHER_ITEM
 
 
 def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:

@@ -109,17 +109,17 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
     for clause in _CLAUSE.split(text):
         if not clause or len(clause) < 2:
             continue
+        # The service talked about so far answers first: "单位不给开解除劳动合同证明" after 失业金 is
+        # the unemployment card's own question, not the certificates' (session-11 trial K).
+        own = own_answer(ctx, current, clause) if current is not None else None
         if (
             whole
             and current is main
             and _stays_with(ctx, clause, main)
-            and not _asks_beyond(ctx, main, clause, whole)
+            and (own is not None or not _asks_beyond(ctx, main, clause, whole))
         ):
             continue
         named_here = False  # the clause names the service it is answered for
-        # The service talked about so far answers first: "单位不给开解除劳动合同证明" after 失业金 is
-        # the unemployment card's own question, not the certificates' (session-11 trial K).
-        own = own_answer(ctx, current, clause) if current is not None else None
         if own is None:
             before = current
             said = classifier.classify(clause)
@@ -183,9 +183,8 @@ _FACTS_BESIDE = {
 
 
 def _asks_beyond(ctx: Context, item: Item, clause: str, whole: str) -> bool:
-    """Does the clause ask one of the item's card facts that its own answer (`whole`) leaves out?"""
-    if own_answer(ctx, item, clause) is not None:
-        return False
+    """Does the clause, which asks none of the item's own questions, ask one of its card facts that
+    its own answer to the whole message (`whole`) leaves out?"""
     asked = aspects_of(ctx, clause)
     if not asked or asked[0] not in _FACTS_BESIDE:
         return False

@@ -240,14 +240,12 @@ def follow_up_word(ctx: Context) -> str | None:
     norm = lexicon.normalize(text)
     if norm in lexicon.follow_up:
         return item
-    # "…前面你都说回复预约就可以预约 预约": the word said last, alone, after a complaint about
-    # being sent to the phone (trial V got the apology).
-    clauses = norm.split()
     named = ctx.services.classifier.classify(text).named
     # "预约 我叫曾玉兰 电话是座机…" (trial W got the office card) or "…前面你都说回复预约就可以预约 预约"
     # (trial V got the apology): the word alone as the first or the last clause.
-    said_alone = clauses[0] in lexicon.follow_up or clauses[-1] in lexicon.follow_up if clauses else False
-    if len(clauses) > 1 and said_alone and not named:
+    clauses = norm.split()
+    ends = (clauses[0], clauses[-1]) if len(clauses) > 1 else ()
+    if any(end in lexicon.follow_up for end in ends) and not named:
         return item
     if not _BOOKING_WORD.search(text) or named:
         return None

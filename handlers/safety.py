@@ -150,9 +150,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         classifier = ctx.services.classifier
         wanted = classifier.classify(text)
         item = wanted.item if wanted.intent == "order" else None
-        guess = classifier.model_item(text) if item is None else None
-        if guess is not None and guess[1] >= SURE_VISIT and classifier.asks_to_act(text, guess[0]):
-            item = guess[0]  # "手机没电了" is the telecom's word, but the visit is what is asked
+        guess = classifier.sure_item(text, SURE_VISIT) if item is None else None
+        if guess is not None and classifier.asks_to_act(text, guess):
+            item = guess  # "手机没电了" is the telecom's word, but the visit is what is asked
         if item in ctx.services.handbook.items:
             # "我妈没事 是手机没电了 那以后能不能每个礼拜去看她一次": over, and a visit asked for in
             # the same breath — begun now, not "有别的事直接跟我说" (trial W).

@@ -199,6 +199,11 @@ class Classifier:
         norm = self.normalize(text)
         return self.learned.intent_and_items(norm, self._segmenter.cut(norm))[1][0]
 
+    def sure_item(self, text: str, sure: float) -> str | None:
+        """The learned model's item for a message when it is at least `sure` of it, else None."""
+        guess = self.model_item(text)
+        return guess[0] if guess is not None and guess[1] >= sure else None
+
     def tokens(self, text: str) -> list[str]:
         return self._segmenter.cut(self.normalize(text))
 
@@ -473,7 +478,7 @@ class Classifier:
             and self._items[item].fallback
             and learned_item != item
             and item_p > OVERRIDE_WEAK_ITEM
-            and learned_item in self.items_in(rules.text)
+            and any(owner == learned_item for token in tokens for owner, _ in self._terms.get(token, ()))
         ):
             # "来屋头帮我打扫下卫生": 来家里 names only the catch-all visit, 打扫 the service wanted at home
             # (trial V: cleaning booked as a free visit, then priced as home care).

@@ -94,7 +94,9 @@ def required_literals(sequence: Any) -> set[str] | None:
         run = {""}
         inner: Any = None
         if op is sre_constants.SUBPATTERN:
-            inner = argument[3]
+            _group, add_flags, del_flags, body = argument
+            # (?i:…) matches other spellings than its literals: it needs nothing the gate could check.
+            inner = body if not (add_flags or del_flags) else None
         elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and argument[0] >= 1:
             inner = argument[2]
         elif op is sre_constants.BRANCH:

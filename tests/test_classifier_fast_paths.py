@@ -261,6 +261,12 @@ def test_required_literals(pattern: str, needles: set[str] | None) -> None:
     assert required_literals(sre_parser.parse(pattern)) == needles
 
 
+def test_a_group_with_its_own_flags_gives_no_literal() -> None:
+    """(?i:abc) also matches "ABC": its letters are no needle the gate may require."""
+    assert required_literals(sre_parser.parse("(?i:abc)x")) == {"x"}
+    assert required_literals(sre_parser.parse("(?i:abc)")) is None
+
+
 def test_a_cue_that_can_match_without_a_literal_is_not_gated() -> None:
     pattern = re.compile("|".join(["[^ ]{2,5}不" + "x" * 10] * 40 + ["\\d+"]))
     assert gated(pattern) is pattern

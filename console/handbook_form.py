@@ -158,6 +158,14 @@ OFFICE_SECTIONS = (
             Field("places.compound.address", "小区服务点地址", "text", file=OFFICE),
             Field("online", "网上办理", "text", file=OFFICE),
             Field("policy_note", "政策说明", "text", file=OFFICE),
+            Field(
+                "nearby",
+                "就近的其他部门",
+                "yaml",
+                "键名是转介目录里的部门 id（police_station、community_health_center…），每个写 name、address，"
+                "可写 phone、hours；居民问“附近派出所在哪”时转介回答带上这里的地址电话",
+                file=OFFICE,
+            ),
         ),
     ),
     Section(

@@ -14,7 +14,7 @@ from handlers import facts
 from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
-from knowledge.models import LifeEvent, Referral
+from knowledge.models import LifeEvent, Nearby, Referral
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         await record(ctx, f"referral:{place.id}", ())
         answers = referral_answers(classifier, place, norm.replace(" ", ""))
         # "护照办一个要好多钱": the place, and the answer to what was asked about it.
-        return Reply(referral_text(place, answers=answers))
+        return Reply(referral_text(place, answers=answers, near=handbook.office.nearby.get(place.id)))
     if ctx.conversation.get(HANDED_OFF) is not None:
         # Right after a person was asked to answer, "我叫蒋德福 你们给我查一下嘛" is more for them, not
         # something to turn down (a session-10 trial resident got the apology there).
@@ -332,11 +332,18 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
     # "三力测试是啥子…你们那个手机课好久上 在哪里": the agency's answers, and the community's own
     # service asked beside them (trial V got only "the address is not known here").
     ours = _our_service_beside(ctx, ctx.message.text or "")
+    office = ctx.services.handbook.office
+    near = office.nearby.get(place.id)
+    if near is not None and (_ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact)):
+        # "派出所在哪点 电话好多": the branch the community wrote down for its residents.
+        lines = [f"这件事要找{place.name}，社区这边办不了。", *own, nearby_line(near)]
+        if place.phone:
+            lines.append(f"全国统一的号码：{place.phone}")
+        return Reply("\n".join([*lines, *ours]))
     if _ASKS_LOCAL.search(compact) or (_ASKS_NUMBER.search(compact) and not place.phone):
         # "我们这片归哪个派出所管 在哪点 电话好多", "你们就不晓得自来水公司电话": which branch and its
         # number are not in the directory — say so and who can find out, instead of the same paragraph
         # a third time (trial K).
-        office = ctx.services.handbook.office
         return Reply(
             "\n".join(
                 [
@@ -359,8 +366,8 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
         lines.extend(ours or ["其他的以他们的要求为准；社区能办的事，随时问我。"])
         return Reply("\n".join(lines))
     if ours:
-        return Reply("\n".join([referral_text(place, again=True), *ours]))
-    return Reply(referral_text(place, again=True))
+        return Reply("\n".join([referral_text(place, again=True, near=near), *ours]))
+    return Reply(referral_text(place, again=True, near=near))
 
 
 def _our_service_beside(ctx: Context, text: str) -> list[str]:
@@ -425,16 +432,28 @@ _ASKS_LOCAL = re.compile(
 _ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
 
 
-def referral_text(place: Referral, *, again: bool = False, answers: Iterable[str] = ()) -> str:
+def nearby_line(near: Nearby) -> str:
+    """The local branch as one line: name, address, phone and hours as far as the community wrote them."""
+    parts = [f"离社区最近的：{near.name}，地址 {near.address}"]
+    parts.extend(part for part in (f"电话 {near.phone}" if near.phone else "", near.hours) if part)
+    return "；".join(parts) + "（以实际为准）"
+
+
+def referral_text(
+    place: Referral, *, again: bool = False, answers: Iterable[str] = (), near: Nearby | None = None
+) -> str:
     """Where to go and how to reach them; asked again, without re-explaining what they handle;
     `answers`: the place's own answers to what the message asked, first — a resident with someone
-    at the door asking "是不是骗子" read a paragraph on ID cards before the answer (trial T)."""
+    at the door asking "是不是骗子" read a paragraph on ID cards before the answer (trial T);
+    `near`: the branch serving this community, when the handbook names one."""
     if again:
         lines = [f"这件事要找{place.name}，社区这边办不了。"]
     else:
         lines = [f"这件事不归社区办，要找{place.name}（管{place.handles}）。"]
     lines.extend(answers)
     lines.append(f"怎么办：{place.how}")
+    if near is not None:
+        lines.append(nearby_line(near))
     if place.phone:
         lines.append(f"电话：{place.phone}")
     if again:

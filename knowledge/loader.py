@@ -31,6 +31,7 @@ from knowledge.models import (
     Document,
     Handbook,
     Item,
+    Nearby,
     Office,
     OrderSpec,
     Phrasings,
@@ -128,6 +129,10 @@ def _load(root: Path) -> Handbook:
     emergency = _parse_emergency_file(root / EMERGENCY_FILE, catalog_items, problems)
     referrals = parse_referrals(root, problems, set(catalog_items))
     life_events = parse_life_events(root, set(catalog_items), problems)
+    place_ids = {place.id for place in referrals}
+    for key in office.nearby if office else ():
+        if key not in place_ids:
+            problems.append(f"office.yaml: nearby.{key}: not a place id of referrals.yaml")
     training = parse_training(root, set(catalog_items), problems)
     if problems:
         raise HandbookError(problems)
@@ -684,6 +689,7 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
             hours.setdefault(str(key), str(value))
     return Office(
         booking_hours=_parse_booking_hours(raw, ctx),
+        nearby=_parse_nearby(raw, ctx),
         name=ctx.text(raw, "name"),
         phone=ctx.text(raw, "phone"),
         duty_phone=ctx.text(raw, "duty_phone"),
@@ -693,6 +699,29 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
         online=ctx.text(raw, "online", required=False),
         policy_note=ctx.text(raw, "policy_note"),
     )
+
+
+def _parse_nearby(raw: dict[str, Any], ctx: _Ctx) -> dict[str, Nearby]:
+    """office.yaml `nearby`: place id → the local branch's name, address, phone and hours (optional)."""
+    value = raw.get("nearby")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        ctx.error("nearby", "must be a mapping of referral place ids (referrals.yaml) to name/address/phone")
+        return {}
+    nearby: dict[str, Nearby] = {}
+    for key, entry in value.items():
+        prefix = f"nearby.{key}."
+        if not isinstance(entry, dict):
+            ctx.error(f"nearby.{key}", "must be a mapping with name and address")
+            continue
+        nearby[str(key)] = Nearby(
+            name=ctx.text(entry, "name", prefix=prefix),
+            address=ctx.text(entry, "address", prefix=prefix),
+            phone=ctx.text(entry, "phone", required=False, prefix=prefix),
+            hours=ctx.text(entry, "hours", required=False, prefix=prefix),
+        )
+    return nearby
 
 
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")

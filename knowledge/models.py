@@ -132,6 +132,17 @@ class Place:
     address: str
 
 
+@dataclass(frozen=True, slots=True)
+class Nearby:
+    """The branch of another agency that serves this community (office.yaml `nearby`): the referral
+    directory knows the agency only, and "附近派出所在哪 电话好多" wants this one's address and number."""
+
+    name: str
+    address: str
+    phone: str = ""
+    hours: str = ""
+
+
 Span = tuple[time, time]
 
 
@@ -176,6 +187,8 @@ class Office:
     online: str
     policy_note: str
     booking_hours: dict[str, BookingHours] = field(default_factory=dict)
+    # Keyed by the referral directory's place id (referrals.yaml); only what the community filled in.
+    nearby: dict[str, Nearby] = field(default_factory=dict)
 
 
 # The intent cues of phrasings.yaml, each a list of regular-expression parts (intents/lexicon.py

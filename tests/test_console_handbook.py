@@ -285,6 +285,49 @@ async def test_the_office_page_edits_office_data_and_emergency_numbers(console: 
     assert await latest(desk) == 2
 
 
+async def test_the_office_page_edits_the_nearby_branches_residents_are_sent_to(console: Console) -> None:
+    """The police station's number written on the office page is what "附近派出所在哪" answers; a
+    branch keyed by a place the referral directory does not have is refused beside the field."""
+    client, desk = console.client, console.desk
+    await sign_in(client, desk, "陈书记")
+    form = item_form(await (await client.get("/console/handbook/office")).text())
+    nearby = str(form["office.yaml:nearby"])
+    assert "幸福路派出所" in nearby and "028-8888 1110" in nearby
+    done = await client.post(
+        "/console/handbook/office",
+        data=as_data(
+            {
+                **form,
+                "office.yaml:nearby": nearby.replace("028-8888 1110", "028-8888 1119"),
+                "action": "publish",
+            }
+        ),
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    assert (
+        plain(load((await HandbookDesk(desk.database).version(2)).files["office.yaml"]))["nearby"][
+            "police_station"
+        ]["phone"]
+        == "028-8888 1119"
+    )
+    assert "幸福路派出所" in await answer_contains(client, "附近的派出所在哪里", "028-8888 1119")
+    wrong = await client.post(
+        "/console/handbook/office",
+        data=as_data(
+            {
+                **form,
+                "base": "2",
+                "office.yaml:nearby": "dog_pound:\n  name: 狗狗收容所\n  address: 幸福路 1 号\n",
+                "action": "publish",
+            }
+        ),
+    )
+    assert wrong.status == 400
+    assert "not a place id of referrals.yaml" in beside(await wrong.text(), "office.yaml:nearby")
+    assert await latest(desk) == 2
+
+
 async def test_an_unanswered_sentence_added_to_an_item_is_classified_to_it_afterwards(
     console: Console,
 ) -> None:

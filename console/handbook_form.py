@@ -162,8 +162,8 @@ OFFICE_SECTIONS = (
                 "nearby",
                 "就近的其他部门",
                 "yaml",
-                "键名是转介目录里的部门 id（police_station、community_health_center…），每个写 name、address，"
-                "可写 phone、hours；居民问“附近派出所在哪”时转介回答带上这里的地址电话",
+                "键名是转介目录里的部门 id（police_station、community_health_center…），"
+                "每个写 name、address，可写 phone、hours；居民问“附近派出所在哪”时转介回答带上这里的地址电话",
                 file=OFFICE,
             ),
         ),

@@ -63,6 +63,9 @@ class Reported:
 
     number: str
     kind: str
+    # The order being filled in when the emergency came up: a care booking's read-back that said
+    # 中风 was lost to the emergency reply (trial X r7); "没事了" takes it up again.
+    paused: OrderDraft | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +126,16 @@ AFTER_ITEM: State[str] = State(
 
 EMERGENCY: State[Reported] = State(
     "emergency",
-    lambda reported: {"emergency": reported.number, "hazard": reported.kind},
-    lambda raw: Reported(str(raw["emergency"]), str(raw["hazard"])),
+    lambda reported: {
+        "emergency": reported.number,
+        "hazard": reported.kind,
+        **({"paused": reported.paused.to_json()} if reported.paused is not None else {}),
+    },
+    lambda raw: Reported(
+        str(raw["emergency"]),
+        str(raw["hazard"]),
+        OrderDraft.from_json(raw["paused"]) if isinstance(raw.get("paused"), dict) else None,
+    ),
 )
 
 WHICH_TICKET: State[Pending] = State(

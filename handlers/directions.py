@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from handlers import facts
+from handlers import facts, render
 from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
@@ -336,7 +336,7 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
     near = office.nearby.get(place.id)
     if near is not None and (_ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact)):
         # "派出所在哪点 电话好多": the branch the community wrote down for its residents.
-        lines = [f"这件事要找{place.name}，社区这边办不了。", *own, nearby_line(near)]
+        lines = [f"这件事要找{place.name}，社区这边办不了。", *own, render.nearby_line(near)]
         if place.phone:
             lines.append(f"全国统一的号码：{place.phone}")
         return Reply("\n".join([*lines, *ours]))
@@ -432,13 +432,6 @@ _ASKS_LOCAL = re.compile(
 _ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
 
 
-def nearby_line(near: Nearby) -> str:
-    """The local branch as one line: name, address, phone and hours as far as the community wrote them."""
-    parts = [f"离社区最近的：{near.name}，地址 {near.address}"]
-    parts.extend(part for part in (f"电话 {near.phone}" if near.phone else "", near.hours) if part)
-    return "；".join(parts) + "（以实际为准）"
-
-
 def referral_text(
     place: Referral, *, again: bool = False, answers: Iterable[str] = (), near: Nearby | None = None
 ) -> str:
@@ -453,7 +446,7 @@ def referral_text(
     lines.extend(answers)
     lines.append(f"怎么办：{place.how}")
     if near is not None:
-        lines.append(nearby_line(near))
+        lines.append(render.nearby_line(near))
     if place.phone:
         lines.append(f"电话：{place.phone}")
     if again:

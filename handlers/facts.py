@@ -165,7 +165,20 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         elif named_here and lexicon.question.search(plain):
             # "听说有啥子生育补贴哦": the service named and asked about, no fact said — what it is.
             answers.setdefault((current.id, "summary"), (current, render.checklist_summary(current)))
-    return list(answers.values())
+    return _said_once(list(answers.values()))
+
+
+def _said_once(answers: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
+    """The answers without one another already carries for the same item: the whole message's
+    answer with its 在哪办 line and a clause's same answer alone were both sent (trial X r4)."""
+    return [
+        (item, text)
+        for n, (item, text) in enumerate(answers)
+        if not any(
+            m != n and other_item.id == item.id and text in other and (len(other) > len(text) or m < n)
+            for m, (other_item, other) in enumerate(answers)
+        )
+    ]
 
 
 # Facts an item's own answer does not cover: "失业金一个月好多钱？能领几个月？…医保是不是不用自己交了"
@@ -365,11 +378,34 @@ def lines_naming(ctx: Context, item: Item, text: str) -> list[str]:
     return [line for line in lines if any(w in line for w in named)]
 
 
-def mention_answer(item: Item, lines: list[str], office_phone: str) -> str:
+def nearby_named(ctx: Context, item: Item, text: str) -> list[str]:
+    """The community's nearby branches (office.yaml nearby) whose agency a follow-up names with
+    another service's word: "辖区那个卫生服务中心是哪个嘛 电话多少" after the death registration
+    wants the health centre's address and number (trial X r1), not "ask the community"."""
+    classifier, handbook = ctx.services.classifier, ctx.services.handbook
+    said = {
+        w
+        for clause in classifier.normalize(text).split()
+        for w, _ in classifier.other_words_in(clause, item.id)
+    }
+    said = {w for w in said if len(w) >= 3}
+    places = {place.id: place for place in handbook.referrals}
+    return [
+        render.nearby_line(near)
+        for place_id, near in handbook.office.nearby.items()
+        if place_id in places and any(w in places[place_id].name or w in near.name for w in said)
+    ]
+
+
+def mention_answer(item: Item, lines: list[str], office_phone: str, nearby: Iterable[str] = ()) -> str:
+    """The checklist lines that speak of the place asked about, and that place's branch near the
+    community when the handbook names it."""
+    nearby = list(nearby)
+    ask = "其他不清楚的" if nearby else "具体电话、地址不清楚的"
     return (
         f"【{item.title}】里说到的：\n"
-        + "\n".join(lines)
-        + f"\n具体电话、地址不清楚的，打社区电话 {office_phone} 问。\n{MORE}"
+        + "\n".join([*lines, *nearby])
+        + f"\n{ask}，打社区电话 {office_phone} 问。\n{MORE}"
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 
 from handlers import complaints, facts, render
 from handlers.types import Context, Reply
 from intents import Classification
-from intents.when import FESTIVAL_NAMES, WEEKDAY_NAMES, WhenError, merged, read_window
+from intents.when import FESTIVAL_NAMES, WEEKDAY_NAMES, WhenError, Window, merged, read_window
 
 _FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
 
@@ -38,7 +38,9 @@ def open_on(ctx: Context, text: str) -> str | None:
     try:
         window = read_window(text, now)
     except WhenError:
-        window = None
+        window = _day_asked(ctx, text, now)
+        if window is None:
+            return None  # days named but none asked about: the whole week's hours, not today's
     day = window.start.date() if window and not window.asap else now.date()
     handbook = ctx.services.handbook
     label = _day_label(day, now.date())
@@ -67,6 +69,26 @@ def open_on(ctx: Context, text: str) -> str | None:
             return f"{label}{window.start:%H:%M}以后不办公。那天{kind}时间：{hours}。"
         return f"{label}{'、'.join(overlapping)}有人，能办。全天{kind}时间：{hours}。"
     return f"{label}{kind}，时间：{hours}。"
+
+
+# Where one clause ends: "对了 周六你们开门没得哦 上面写的周一到周五" asks about the first day only.
+_CLAUSE = re.compile(r"[\s,，。;；!！?？]+")
+
+
+def _day_asked(ctx: Context, text: str, now: datetime) -> Window | None:
+    """The day of the one clause that asks whether the centre is open, when the message names more
+    than one ("周六你们开门没得哦 上面写的周一到周五" was answered for today, trial X r3); None unless
+    exactly one clause both asks and names a day."""
+    lexicon = ctx.services.classifier.lexicon
+    found = []
+    for clause in (c for c in _CLAUSE.split(text) if c):
+        if not lexicon.open_question.search(lexicon.normalize(clause).replace(" ", "")):
+            continue
+        try:
+            found.append(read_window(clause, now))
+        except WhenError:
+            continue
+    return found[0] if len(found) == 1 else None
 
 
 def _day_label(day: date, today: date) -> str:

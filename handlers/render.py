@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from handlers.types import MAX_REPLY_BYTES
 from knowledge import Document, Handbook, Item, Office
+from knowledge.models import Nearby
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 
@@ -168,3 +169,11 @@ def service_menu(handbook: Handbook) -> str:
         )
     lines.append("直接说您想办的事就行，比如“办居住证要带什么”。查上班时间回复“时间”，找工作人员回复“人工”。")
     return "\n".join(lines)
+
+
+def nearby_line(near: Nearby) -> str:
+    """The local branch of another agency as one line: name, address, phone and hours as far as the
+    community wrote them (office.yaml nearby)."""
+    parts = [f"离社区最近的：{near.name}，地址 {near.address}"]
+    parts.extend(part for part in (f"电话 {near.phone}" if near.phone else "", near.hours) if part)
+    return "；".join(parts) + "（以实际为准）"

@@ -444,7 +444,8 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
     elif aspect == MENTIONED:
         item = handbook.item(item_id)
         lines = facts.lines_naming(ctx, item, _text(ctx))
-        answered = facts.mention_answer(item, lines, handbook.office.phone)
+        nearby = facts.nearby_named(ctx, item, _text(ctx))
+        answered = facts.mention_answer(item, lines, handbook.office.phone, nearby)
     else:
         also = facts.aspects_of(ctx, _text(ctx))
         answered = facts.fact(handbook.item(item_id), aspect, handbook, also) if aspect else None

@@ -21,7 +21,7 @@ from desk.desk import Limits
 from desk.emergencies import Emergency
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
-from handlers.conversation import EMERGENCY, Reported
+from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
 from intents.contact import looks_like_address, names_a_findable_place, names_a_place
@@ -63,7 +63,8 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
     elif danger.community_acts:
         office = ctx.services.handbook.office
         lines.append(f"也请打社区电话 {office.phone}（值班手机 {office.duty_phone}），让社区马上派人。")
-    ctx.conversation.enter(EMERGENCY, Reported(ticket_number or "", danger.hazard.kind))
+    paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
+    ctx.conversation.enter(EMERGENCY, Reported(ticket_number or "", danger.hazard.kind, paused))
     return Reply("\n".join(lines))
 
 
@@ -259,6 +260,22 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
     messages are the resident's own again. A lonely resident read as an emergency had six messages,
     "取消 我不是紧急情况" among them, added to the ticket in a trial."""
     ctx.conversation.forget()
+    reply = await _stood_down(ctx, reported, text)
+    return _resume(ctx, reported, reply)
+
+
+def _resume(ctx: Context, reported: Reported, reply: Reply) -> Reply:
+    """The order that was being filled in before the emergency, taken up again after "没事了" —
+    unless it has lain idle past the draft's limit or the resident is still on the emergency."""
+    draft = reported.paused
+    if draft is None or draft.idle(ctx.services.now()) or ctx.conversation.get(EMERGENCY) is not None:
+        return reply
+    ctx.conversation.enter(ORDERING, draft)
+    title = ctx.services.handbook.item(draft.item).title if draft.item in ctx.services.handbook.items else ""
+    return Reply(f"{reply.text or ''}\n您刚才的【{title}】还没提交：回复“确认”提交；要改或补充，直接说。")
+
+
+async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
     desk = ctx.services.desk
     # "婆婆摔倒了…120已经拉走了": taken to hospital is not "nothing happened" — staff follow it up
     # (a session-8 trial resident's report was logged as 没事了).
@@ -272,7 +289,7 @@ async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:
         hazard = guide.hazard(reported.kind)
         number = await _open_ticket(ctx, hazard, text) if hazard else None
         if number is not None:  # "120来了 要人跟车 社区能不能来个人": now someone is asked for
-            reported = Reported(number, reported.kind)
+            reported = replace(reported, number=number)
     if not reported.number or desk is None:
         if to_hospital:  # "120到了…要送华西" was answered "没事就好" (trial K)
             return Reply(
@@ -381,7 +398,8 @@ async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) 
         said = "；".join([*ctx.conversation.recent[-3:], ctx.message.text.strip()])
         number = await _open_ticket(ctx, hazard, said)
         if number is not None:
-            ctx.conversation.enter(EMERGENCY, Reported(number, hazard.kind))
+            paused = (ctx.conversation.get(EMERGENCY) or Reported("", hazard.kind)).paused
+            ctx.conversation.enter(EMERGENCY, Reported(number, hazard.kind, paused))
             return Reply("\n".join([again, *_ticket_lines(ctx, number, said)]))
         office = ctx.services.handbook.office
         return Reply(f"{again}\n请马上打社区值班手机 {office.duty_phone}，让社区派人。")

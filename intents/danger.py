@@ -23,7 +23,7 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
 
-_NEGATION_REACH = 3  # characters before a hazard word in which a negation cancels it
+_NEGATION_REACH = 4  # characters before a hazard word in which a negation ("不是现在") cancels it
 _NOW_REACH = 12  # characters before a hazard word in which 现在 / 今天 say it is happening now
 _RESOLVED_REACH = 14  # characters after a hazard word in which 找到了 / 灭了 say it is over
 _SUPPOSE_REACH = 8  # characters before it in which 万一 / 担心 make it a supposition
@@ -134,8 +134,8 @@ class DangerDetector:
         """现在 / 今天 just before a hazard word or in its clause: it is happening now."""
         for _, said, start in found:
             end = text.find(" ", start + len(said))
-            window = text[max(0, start - _NOW_REACH) : len(text) if end < 0 else end]
-            if self._near.search(window):
+            # Searched in place, not in a slice: "不是现在中风" must see the 不是 before 现在.
+            if self._near.search(text, max(0, start - _NOW_REACH), len(text) if end < 0 else end):
                 return True
         return False
 

@@ -225,6 +225,14 @@ def _names_a_moment(text: str, now: datetime) -> bool:
         return True  # an impossible date: read the message normally, which says what is wrong
 
 
+def _says_a_day(text: str, now: datetime) -> bool:
+    """A day named in so many words ("明天", "周三", "12月8号"); an impossible one counts too."""
+    try:
+        return _read_day(text, now.date()) is not None
+    except WhenError:
+        return True
+
+
 _CLOCK_HINT = re.compile(r"\d{1,2}\s*[点:：时]|[一二三四五六七八九十]{1,3}点")
 
 
@@ -298,7 +306,8 @@ def read_window(
         # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).
         return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), tz), asap=True)
     vague = _VAGUE.search(text)
-    if vague:
+    if vague and not (vague.group() == "到时候" and _says_a_day(text, now)):
+        # "我明天上午过来办 到时候当面问": the day is said; 到时候 points back at it (trial X r9).
         raise WhenUnclear(f"“{vague.group()}”具体是哪一天、什么时候？请说一个日子，{EXAMPLES}。")
     day = _read_day(text, now.date())
     part_match = _PART.search(text)

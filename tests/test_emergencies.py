@@ -10,6 +10,9 @@ Two sets written blind by people who had not seen the detector:
   40/50 detected, 3/25 false alarms. One miss is kept on purpose: a gas smell mentioned inside a
   question about 报名 (a service question anywhere in the message still cancels a hazard; without
   that rule "电梯按钮失灵了 按8楼没反应 … 麻烦报个修" would be an alarm).
+- emergencies_round5.tsv (100 messages: 60 emergencies, 40 look-alikes, session 16), scored on the
+  landed code before the fifth round: 51/60 detected, 6/40 false alarms (told as news, a joke, 没气了
+  of the gas, smoke already cleared, 发错了, 每次 of a habit).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -57,7 +60,14 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
 
 
 @pytest.mark.parametrize(
-    "set_name", ["emergencies.tsv", "emergencies_dev.tsv", "emergencies_round3.tsv", "emergencies_round4.tsv"]
+    "set_name",
+    [
+        "emergencies.tsv",
+        "emergencies_dev.tsv",
+        "emergencies_round3.tsv",
+        "emergencies_round4.tsv",
+        "emergencies_round5.tsv",
+    ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(
     set_name: str, settings: Settings, services: Services, sqlite_desk: ServiceDesk, clock: FakeClock

@@ -76,6 +76,11 @@ def complaint_of(ctx: Context) -> Complaint | None:
     elsewhere = classifier.referrals.find(plain) or (strong and found is None and classifier.referral(plain))
     if elsewhere and lexicon.about_community.search(plain) is None:
         return None
+    ours = classifier.classify(text).named or classifier.sure_item(text, _SURE_OURS) is not None
+    if elsewhere and lexicon.question.search(plain) and ours:
+        # "是不是该打12315投诉嘛 还是社区调解能管": which of two places, one of them our own service —
+        # a question, not a complaint about the community (trial X r16 was filed to the secretary).
+        return None
     if (
         ctx.conversation.get(REFERRED) is not None
         and found is None
@@ -87,6 +92,8 @@ def complaint_of(ctx: Context) -> Complaint | None:
         return None
     return Complaint(text, strong, found.group(1) if found else None)
 
+
+_SURE_OURS = 0.9  # the model this sure of one of our items: a service asked about beside the agency
 
 # The complaint put to one side to ask about something else.
 _SET_ASIDE = re.compile(r"投诉归投诉|意见归意见|(投诉|意见)(的事)?(先)?(放一边|不说了|另外说)|先不说投诉")

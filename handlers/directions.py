@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from handlers import facts, render
-from handlers.conversation import CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
+from handlers.conversation import AFTER_ITEM, CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from knowledge.models import LifeEvent, Nearby, Referral
@@ -129,6 +129,9 @@ async def keep_company(ctx: Context, _: bool) -> Reply:
     offers = tuple(item_id for item_id in COMPANY_ITEMS if item_id in handbook.items)
     offered = ctx.conversation.get(CHOOSING)
     if offered is not None and offered.options == offers:
+        answered = _company_answer(ctx, offers, clauses)
+        if answered is not None:
+            return answered
         # Said again: not the same list word for word (a trial resident got it twice), a person.
         await record(ctx, "lonely", offers)
         return Reply(
@@ -143,6 +146,22 @@ async def keep_company(ctx: Context, _: bool) -> Reply:
         "听您这么说，我们很挂念您。社区里有老年人的去处，也有人可以常来看看您：",
         ["回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。"],
     )
+
+
+def _company_answer(ctx: Context, offers: tuple[str, ...], clauses: list[str]) -> Reply | None:
+    """A question one of the offered items answers itself, once the list was given: "平时白天有没得地方
+    可以去坐一哈 跟人摆哈龙门阵" is the activity room's hours, not the list again (trial X r6)."""
+    lexicon = ctx.services.classifier.lexicon
+    if not lexicon.question.search(" ".join(clauses)) and not lexicon.availability.search(" ".join(clauses)):
+        return None
+    handbook = ctx.services.handbook
+    for item_id in offers:
+        item = handbook.item(item_id)
+        own = facts.own_answer(ctx, item, ctx.message.text or "")
+        if own:
+            ctx.conversation.enter(AFTER_ITEM, item_id)
+            return Reply(f"【{item.title}】{own}\n想找人说说话，回复“人工”，工作人员会给您打电话。")
+    return None
 
 
 async def out_of_scope(ctx: Context, result: Classification) -> Reply:
@@ -168,9 +187,14 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     if place is not None:
         ctx.conversation.enter(REFERRED, place.id)
         await record(ctx, f"referral:{place.id}", ())
-        answers = referral_answers(classifier, place, norm.replace(" ", ""))
+        compact = norm.replace(" ", "")
+        answers = referral_answers(classifier, place, compact)
+        near = handbook.office.nearby.get(place.id)
+        if near is not None and (_ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact)):
+            # "辖区派出所是哪个 在哪点": which one and where, not the agency's whole paragraph (trial X r2).
+            return Reply(_local_text(place, near, answers))
         # "护照办一个要好多钱": the place, and the answer to what was asked about it.
-        return Reply(referral_text(place, answers=answers, near=handbook.office.nearby.get(place.id)))
+        return Reply(referral_text(place, answers=answers, near=near))
     if ctx.conversation.get(HANDED_OFF) is not None:
         # Right after a person was asked to answer, "我叫蒋德福 你们给我查一下嘛" is more for them, not
         # something to turn down (a session-10 trial resident got the apology there).
@@ -275,6 +299,7 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     # "不是居住证 是身份证 身份证掉了…户口就在幸福里": one of the agency's own words said again keeps it
     # the subject, asked or not, whatever service word is beside it (trial P).
     own_word = _own_word_said(classifier, place, compact)
+    own_word = own_word or _asks_its_own_question(classifier, place, compact)
     if not own_word and not _ASKS_HOW.search(compact) and not referral_answers(classifier, place, compact):
         return None
     result = classifier.classify(text)
@@ -304,9 +329,22 @@ def referral_follow_up(ctx: Context) -> Referral | None:
             or classifier.sure_item(text, facts.SURE_OTHER_ITEM) == result.item
         )
         and lexicon.about_community.search(compact)
+        and not own_word
     ):
         return None  # "那社区有没得律师可以帮我们…维权": the community's own service, asked of us (trial W)
     return place
+
+
+def _asks_its_own_question(classifier: Classifier, place: Referral, compact: str) -> bool:
+    """One of the agency's own questions asked in words of four characters or more ("要不要社区开",
+    "需不需要证明" after the tax office): about that agency, though a community service (证明) is
+    named in it (trial X r15 got the certificate's checklist three times). Shorter words (多少钱,
+    多久) ask anything of anyone."""
+    for question in place.questions:
+        words = facts.normalised_words(classifier.normalize, question.ask)
+        if any(len(word) >= 4 and word in compact for word in words):
+            return True
+    return False
 
 
 def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:
@@ -334,12 +372,12 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
     ours = _our_service_beside(ctx, ctx.message.text or "")
     office = ctx.services.handbook.office
     near = office.nearby.get(place.id)
-    if near is not None and (_ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact)):
-        # "派出所在哪点 电话好多": the branch the community wrote down for its residents.
-        lines = [f"这件事要找{place.name}，社区这边办不了。", *own, render.nearby_line(near)]
-        if place.phone:
-            lines.append(f"全国统一的号码：{place.phone}")
-        return Reply("\n".join([*lines, *ours]))
+    if near is not None and (
+        _ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact) or _ASKS_WHERE.search(compact)
+    ):
+        # "派出所在哪点 电话好多", "出入境大厅在哪点 要带啥子" (trial X r14): the branch the community
+        # wrote down for its residents, beside the answers to the rest.
+        return Reply("\n".join([_local_text(place, near, own), *ours]))
     if _ASKS_LOCAL.search(compact) or (_ASKS_NUMBER.search(compact) and not place.phone):
         # "我们这片归哪个派出所管 在哪点 电话好多", "你们就不晓得自来水公司电话": which branch and its
         # number are not in the directory — say so and who can find out, instead of the same paragraph
@@ -426,10 +464,21 @@ def _clauses_answering(how: str, compact: str, most: int = 3) -> list[str]:
 
 # Which office of the agency serves them, or where it is: the directory knows only the agency.
 _ASKS_LOCAL = re.compile(
-    r"(哪个|哪家|哪一个)[^ ]{0,6}(管|负责)|归哪|这片|这一片|附近|最近|离我|地址"
+    r"(哪个|哪家|哪一个)[^ ]{0,6}(管|负责)|归哪|这片|这一片|附近|最近|离我|地址|辖区"
+    r"|(是)?(哪个|哪家|哪一个)[^ ]{0,2}(派出所|所|局|中心|医院|公司|物业)"
     r"|在哪(点|里|儿)?(嘛|哦|呢)?[?？]?$"
 )
+# Where, anywhere in a follow-up about the agency already named ("在哪点 要带啥子").
+_ASKS_WHERE = re.compile(r"在哪|哪里|哪儿|哪点|地址")
 _ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
+
+
+def _local_text(place: Referral, near: Nearby, answers: Iterable[str]) -> str:
+    """Which branch of the agency serves the community, and how to reach it."""
+    lines = [f"这件事要找{place.name}，社区这边办不了。", *answers, render.nearby_line(near)]
+    if place.phone:
+        lines.append(f"全国统一的号码：{place.phone}")
+    return "\n".join(lines)
 
 
 def referral_text(

@@ -270,7 +270,7 @@ _DOCUMENT_HEAD = re.compile(r"(证|卡|簿|本|书|单|表|照|照片|合同|协
 # The message asks about a document, or says it lacks one: "光有租房合同可不可以办", "房产证我莫得".
 _ASKS_ABOUT_A_DOCUMENT = re.compile(
     r"[?？]|吗|不$|不[，,。 ]|行不行|可不可以|可以不|能不能|要不要|够不够|算不算|怎么|咋"
-    r"|只有|光有|没有|没得|莫得|丢了|掉了"
+    r"|只有|光有|没有|没得|莫得|丢了|掉了|要带|带什么"
 )
 
 
@@ -291,7 +291,7 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
         # which no item lists as a term (trial V got the apology).
         words = {w for w in _document_words(jieba.lcut(compact), own_names) if _PAPER_IN_ITSELF.search(w)}
     longest = {
-        index: max((len(w) for w in words if w in d.name or w in (d.note or "")), default=0)
+        index: max((len(w) for w in words if _listed_as(w, f"{d.name} {d.note or ''}")), default=0)
         for index, d in enumerate(item.documents)
     }
     # Only the documents the most telling word names: 房产证 names the proof of address, while 合同
@@ -342,7 +342,18 @@ def documents_unlisted(ctx: Context, item: Item, text: str) -> list[str]:
         if paper and paper not in _NOT_A_DOCUMENT_WORD and not any(paper in name for name in own_names)
     ]
     listed = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
-    return list(dict.fromkeys(paper for paper in papers if paper not in listed))
+    papers = [_ASKED_WHICH.sub("", paper) for paper in papers]
+    return list(dict.fromkeys(p for p in papers if len(p) >= 2 and not _listed_as(p, listed)))
+
+
+# "要带什么户口本": the question word is not part of the paper's name (trial X r8 was told 什么户口本
+# is not needed, then 户口簿 was listed).
+_ASKED_WHICH = re.compile(r"^(什么|啥子|啥|哪些|哪个|哪样|这个|那个|些)+")
+
+
+def _listed_as(paper: str, listed: str) -> bool:
+    """Is the paper on the checklist under its own name or its other written form (户口本 = 户口簿)?"""
+    return any(form in listed for form in (paper, paper.replace("本", "簿"), paper.replace("簿", "本")))
 
 
 def unlisted_answer(item: Item, papers: list[str]) -> str:

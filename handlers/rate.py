@@ -60,7 +60,19 @@ async def handle(ctx: Context, result: Classification) -> Reply:
             f"非常抱歉给您带来不好的体验。您的意见我们记下了，社区负责人会联系您回访；"
             f"也可以直接拨打 {office.phone} 反映。"
         )
+    if rating is None and _ASKS_HOW_TO_RATE.search(text.replace(" ", "")):
+        # "要是今天收了 我咋个给你们打分": how, not a rating (trial X r19 was thanked twice).
+        return Reply(
+            "办好以后，我会在这里发消息请您打分：直接回复 1-5 的数字就行（5 分最满意），后面可以接一句意见，"
+            "比如“5 分 来得快”。不满意的地方直接说，社区负责人会回访。"
+        )
     return Reply("谢谢您的评价和鼓励！我们会转达给工作人员，继续把服务做好。")
+
+
+# Asking how or where to rate, not rating: "咋个给你们打分", "在哪里评价".
+_ASKS_HOW_TO_RATE = re.compile(
+    r"(怎么|咋个|咋|如何|在哪里?|哪里|哪儿|去哪)[^，。]{0,6}(打分|评分|评价|打个分|打星)"
+)
 
 
 async def rate_ticket(ctx: Context, rating: tuple[int, str]) -> Reply | None:

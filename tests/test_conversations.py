@@ -73,6 +73,8 @@ async def test_script(
                 assert str(wanted) in reply, where
             for unwanted in step.get("absent", []):
                 assert str(unwanted) not in reply, where
+            for single in step.get("once", []):  # said, and not twice in the same reply
+                assert reply.count(str(single)) == 1, where
         for expected in script.get("tickets", []):
             await _check_ticket(desk, expected, script["name"])
         if script.get("pushes"):

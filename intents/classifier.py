@@ -575,7 +575,12 @@ class Classifier:
                 denied.update(item_id for item_id, _ in owners)
                 continue
             seen.add(token)
-            if position and lexicon.negation.intersection(tokens[max(0, position - 2) : position]):
+            near = tokens[max(0, position - 3) : position]
+            if position and any(
+                word in lexicon.negation and not _either_way(near, k)
+                for k, word in enumerate(near)
+                if k >= len(near) - 2
+            ):
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)
                 continue
@@ -583,10 +588,14 @@ class Classifier:
             # the question, not its subject, so its name counts only as a keyword.
             # The two words before are also read joined: 除了 and 领了 are cut into characters.
             before = tokens[max(0, position - 2) : position]
+            after = tokens[position + 1 : position + 4]
             as_context = bool(
                 lexicon.context_before.intersection(before)
                 or "".join(before) in lexicon.context_before
-                or lexicon.context_after.intersection(tokens[position + 1 : position + 4])
+                or any(
+                    word in lexicon.context_after and not _either_way(after, k)
+                    for k, word in enumerate(after)
+                )
             )
             if as_context:
                 denied.update(item_id for item_id, _ in owners)  # nor re-found by sound below
@@ -856,6 +865,14 @@ def _phrasing_owners(handbook: Handbook, normalize: Callable[[str], str]) -> dic
             if norm:
                 owners[norm] = item.id if owners.get(norm, item.id) == item.id else None
     return {norm: owner for norm, owner in owners.items() if owner is not None}
+
+
+def _either_way(words: list[str], k: int) -> bool:
+    """Is words[k] the second half of an A-not-A question ("够 不够", "是 不是")? "重残护理补贴我够不够
+    得上" asks whether one qualifies, "是不是要退回" whether to return it; "低保我们家不够条件" and "不是
+    老年卡" deny (blind batch 45)."""
+    word = words[k]
+    return k > 0 and word[:1] in "不没" and words[k - 1] == word[1:]
 
 
 def _override_floor(named: bool, to_unknown: bool) -> float:

@@ -28,6 +28,7 @@ from intents import Classification
 from intents.contact import (
     ContactError,
     introduced_name,
+    is_form_of_address,
     is_full_name,
     looks_like_address,
     mobiles_in,
@@ -59,6 +60,7 @@ QUESTIONS = {
     "description": "请简单说一下情况：在哪里、什么问题。",
 }
 _FOOTER = "（随时回复“取消”可以不办了）"
+NOTE = "note"  # draft.asking after "情况写详细点" said alone: the next message is added to the description
 SAME_ITEM_MINUTES = 30  # a second order of one item within this asks before it goes in
 
 
@@ -85,11 +87,10 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     if item.order is None or ctx.services.desk is None:
         return order.book(ctx, item_id)
     now = ctx.services.now()
-    home_visit = ctx.services.classifier.lexicon.home_visit
     # Someone to come to the home asked for in so many words: the address is asked whatever the
     # item — a son asked for someone to come to his mother to sign for the survivor's grant, and the
     # form (an item done at the counter) had nowhere for her flat (trial T). Staff see it as a wish.
-    asked_home = bool(home_visit.search(simplify(text)))
+    asked_home = _wishes_visit(ctx, text)
     visit = "address" in item.order.fields or asked_home
     draft = OrderDraft(
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
@@ -97,7 +98,7 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     notes = _prefill(ctx, item, draft, text)
     notes.extend(_answers_at_start(ctx, item, text))
     if asked_home and not item.home_visit:
-        _add_note(draft, "居民希望工作人员上门办理（此事项一般到窗口办，请电话确认能否上门帮办）")
+        _add_note(draft, VISIT_WISH)
     also = _also_named(ctx, item, text)
     if also:
         # "长护险和残疾证一起帮我弄": one ticket, and the other matters go on it for staff (its text
@@ -129,6 +130,31 @@ def _answers_at_start(ctx: Context, item: Item, text: str) -> list[str]:
     form's first question (trial T: booked straight away, the fee never said). A question nothing
     answers is not noted here: the first message reaches the ticket whole."""
     return _clause_answers(ctx, item, "name", _asking_clauses(ctx, simplify(text)))[0]
+
+
+VISIT_WISH = "居民希望工作人员上门办理（此事项一般到窗口办，请电话确认能否上门帮办）"
+# "不用上门 我自己来": a visit refused is no wish for one.
+_NO_VISIT = re.compile(
+    r"(不要|不用|不需要|不必|用不着|莫|别)(你们|人)?(派人)?(上门|到家|来家|家里来|屋头来|派人)"
+)
+
+
+def _wishes_visit(ctx: Context, text: str) -> bool:
+    """Does `text` ask for someone to come to the home ("要上门哈", "要到屋头来")?"""
+    plain = simplify(text)
+    return bool(ctx.services.classifier.lexicon.home_visit.search(plain)) and not _NO_VISIT.search(plain)
+
+
+def _keep_visit_wish(ctx: Context, item: Item, draft: OrderDraft, text: str) -> bool:
+    """A visit asked for mid-order ("礼拜三上午 要到屋头来哈 地址幸福里2栋1单元702" at the time
+    question) makes it one, as in a first message: the address is taken or asked, and staff see
+    the wish on an item done at the counter (trial X r20 kept only the time). True when newly set."""
+    if draft.visit or not _wishes_visit(ctx, text):
+        return False
+    draft.visit = True
+    if not item.home_visit:
+        _add_note(draft, VISIT_WISH)
+    return True
 
 
 async def start_and_answer(ctx: Context, found: tuple[str, str, str]) -> Reply:
@@ -236,7 +262,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
 
     取消 drops the draft; a correction that carries its value ("时间换到后天上午") is applied
     without asking which field; at the read-back a new time, phone or address is a change; a
-    question is answered briefly and the field asked again; a refused name becomes a 称呼 or none.
+    question is answered briefly and the field asked again; a refused name becomes a 称呼 or none;
+    words asked into the description go there; a visit asked for on the way makes it one.
     """
     draft = replace(draft, fields=dict(draft.fields), at=ctx.services.now())
     item = ctx.services.handbook.item(draft.item)
@@ -249,6 +276,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         lexicon.order_question.search(plain)
         or lexicon.order_question.search(lexicon.normalize(text).replace(" ", ""))
     ) and not _SAID_ALREADY.search(plain)
+    if asks and draft.asking == "name" and _name_with_particle(ctx, plain):
+        asks = False  # "叫我何阿姨嘛": its 嘛 asks nothing (trial X r12 noted the name as a question)
     _keep_served_person(draft, text)
     if _GIVE_UP_THEN_CONFIRM.match(plain):
         plain = _GIVE_UP_THEN_CONFIRM.sub("", plain, count=1)  # "算了确认": 算了 (never mind), then 确认
@@ -267,11 +296,28 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         answered = _brief_answer(ctx, item, "confirm", plain) if asks else None
         return Reply(f"{answered.replace('提交后回复', '回复')}\n{dropped}" if answered else dropped)
     if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
-        lines, settled = profile.settle(ctx, draft, text)
+        lines, settled, more = profile.settle(ctx, draft, text)
+        if more:  # "是 申请装一键呼叫和燃气报警器": yes, and more of the request (trial X r13)
+            _add_note(draft, more)
+            lines.append("您说的也记在工单上了。")
         return _next(ctx, item, draft, lines) if settled else profile.ask(ctx, draft, lines)
+    if draft.asking == NOTE:
+        if not lexicon.order_confirm.match(plain) and not lexicon.correction.search(plain):
+            _add_note(draft, text)  # what "情况写详细点" said alone asked for
+            return _ask(ctx, draft, "confirm", ["好的，已写进工单的情况里。", summary(ctx, item, draft)])
+        draft.asking = "confirm"  # 确认 or a change: the read-back's answer after all
+    added = await _added_to_description(ctx, item, draft, text)
+    if added is not None:
+        return added
     wrong = _wrong_service(ctx, item, draft, text)
     if wrong is not None:
         return wrong
+    visit_wished = _keep_visit_wish(ctx, item, draft, text)
+    if visit_wished and draft.asking in ("confirm", "confirm_again"):
+        # "要上门哈 地址幸福里2栋1单元702" at the read-back: a visit, at the place said (or asked).
+        changed = _changes_at_read_back(ctx, item, draft, text, visit_wished=True)
+        said = [f"{'、'.join(LABELS[f] for f in changed)}已记下。"] if changed else []
+        return _next(ctx, item, draft, ["好的，改成请工作人员上门。", *said])
     if lexicon.correction.search(plain):
         corrected = _correct(ctx, item, draft, plain)
         # "改成2点半到5点半…可以带零食进来吃不": the question beside the change answered too (trial T).
@@ -373,6 +419,97 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     return _next(ctx, item, draft, [*aside, *notes])
 
 
+# A particle closing a message ("叫我何阿姨嘛", "王阿姨哈"): it softens, it asks nothing.
+_PARTICLE_AT_END = re.compile(r"(?:嘛|吧|哈|哦|噻|啊|呀|哟|嘞|撒)+[。.!！~\s]*$")
+
+
+def _name_with_particle(ctx: Context, plain: str) -> bool:
+    """Is `plain` a name given with a particle after it ("叫我何阿姨嘛")? Only an introduced name, a
+    full name or a 称呼 counts: "那好嘛" is no name (trial X r12 noted "叫我何阿姨嘛" as a question)."""
+    bare = _PARTICLE_AT_END.sub("", plain).strip()
+    if bare == plain or not bare or _CLAUSE_BREAK.search(bare) or _clause_asks(ctx, bare):
+        return False
+    try:
+        name = read_name(bare)
+    except ContactError:
+        return False
+    return bool(_NAME_SAID.search(bare)) or is_full_name(name) or is_form_of_address(name)
+
+
+# "情况里头加上 …", "写到情况里头", "情况写详细点 …", "备注：…": words for the ticket's description,
+# the only field they name. A bare 加上/写上/补充 counts at the start of a clause only: "地址写上5栋"
+# is the address.
+_PLACE_IN_IT = r"(?:里头|里面|里|上|中|栏)?"
+_TO_DESCRIPTION = re.compile(
+    rf"(?:情况|备注|描述|说明){_PLACE_IN_IT}(?:再|也|要)?"
+    r"(?:加上|加个|加一句|加一下|写上|写清楚|写详细|写具体|补充|添上|注明|加(?!错)|写(?![的得错了])|添)"
+    r"(?:一点|一些|点|些|一下)?"
+    r"|(?:加上|加个|加一个|加到|加在|加进|写上|写个|写到|写在|写进|填到|填在|补到|补充到|添到|记到)"
+    rf"(?:情况|备注|描述|说明){_PLACE_IN_IT}"
+    r"|(?:^|(?<=[\s，,。]))(?:另外补充|补充|备注|加上|写上|注明|加一句)(?:一下|一句)?"
+)
+# Said of a number, it is the contact's ("电话要留我的13916012345", "联系电话改成…"); about someone
+# else's ("座机是我爸屋头的") it is not.
+_CONTACT_SAID = re.compile(
+    r"联系|(?:电话|手机|号码)(?:要|就|还是|请)?(?:留|用|写|打|是|改|换|填)|留我|我的(?:电话|手机|号码|号)|打我|找我"
+)
+_SOMEONE_ELSE = re.compile(
+    r"我爸|我妈|爸爸|妈妈|老人|老汉|老娘|父亲|母亲|爷爷|奶奶|外公|外婆|他|她|座机|固话"
+)
+_SPACE_IN_NUMBER = re.compile(r"(?<=\d)\s+(?=\d)")
+
+
+def _contact_number(clause: str) -> str | None:
+    """The number a clause gives as the resident's own contact, else None."""
+    if not _CONTACT_SAID.search(clause) or _SOMEONE_ELSE.search(clause):
+        return None
+    with contextlib.suppress(ContactError):
+        return read_mobile(clause)
+    return None
+
+
+async def _added_to_description(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
+    """At the read-back, a message asking to add to the description adds its words to it; a phone in
+    them is part of them unless said to be the contact's; 确认 with it submits. Trial X r13: "情况里头
+    加上 …座机028-84561234…" replaced the contact phone, then "…写到情况里头" made the description
+    "里头"; r16: "情况写详细点 …老板不退不换 确认" was ignored. None: not such a message."""
+    if draft.asking not in ("confirm", "confirm_again"):
+        return None
+    plain = _SPACE_IN_NUMBER.sub("", simplify(text).strip())
+    if not _TO_DESCRIPTION.search(plain):
+        return None
+    lexicon = ctx.services.classifier.lexicon
+    clauses = [c for c in _CLAUSE_BREAK.split(plain) if c]
+    confirmed = False
+    for end in (-1, 0):  # 确认 said after the words, or before them
+        while clauses and lexicon.order_confirm.match(clauses[end]):
+            clauses.pop(end)
+            confirmed = True
+    lines: list[str] = []
+    said: list[str] = []
+    for clause in clauses:
+        contact = _contact_number(clause)
+        if contact is not None:
+            changed = contact != draft.fields.get("mobile")
+            draft.fields["mobile"] = contact
+            lines.append("电话已改好。" if changed else f"电话就留 {contact}。")
+            continue
+        words = lexicon.correction.sub("", _TO_DESCRIPTION.sub("", clause)).strip(" ：:，,。")
+        if len(_WORDS_ONLY.sub("", words)) >= 2:
+            said.append(words)
+    if said:
+        _add_note(draft, " ".join(said))
+        lines.append("好的，已写进工单的情况里。")
+    if confirmed:
+        if draft.asking == "confirm" and (earlier := await _same_item_lately(ctx, draft)):
+            return _ask(ctx, draft, "confirm_again", [*lines, earlier])
+        placed = await _place(ctx, item, draft)
+        return replace(placed, text=f"{placed.text}\n您补充的情况已写进工单。" if said else placed.text)
+    if not said and not lines:
+        return _ask(ctx, draft, NOTE, ["好的，要补充什么情况？直接说，我写进工单。"])
+    return _ask(ctx, draft, "confirm", [*lines, summary(ctx, item, draft)])
+
+
 # A first message's clock time is the one wanted only beside a day or a wish for a visit: in "楼上
 # 天天晚上12点过了还在跺脚" it describes the trouble (a session-8 trial resident was told 12:00 had passed).
 _TIME_WANTED = re.compile(
@@ -396,12 +533,13 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         name = introduced_name(text)  # "我是王秀英 想预约…": not asked again
         if name:
             draft.fields["name"] = name
-    if "address" in fields and not draft.has("address") and draft.asking in ("name", "mobile", "time"):
+    if "address" in fields and draft.asking in ("name", "mobile", "time"):
         # "我叫李明 住5栋2单元302", "周六上午嘛 地址是幸福里12栋1单元502": not asked again
         # (session-9 trial H, r7 and r8; trial N)
         place = place_in(text)
+        kept = draft.fields.get("address")
         if place:
-            draft.fields["address"] = place
+            draft.fields["address"] = place if kept is None else _with_place_said(kept, place)
     if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
         found = place_in(text)
         said = _without(text, found) if found else text  # "四单元 6-2" is a flat, not June 2nd (trial O)
@@ -415,6 +553,29 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
     return notes
 
 
+# A numbered part of an address: building, unit, room ("3栋", "2单元", "501").
+_ADDRESS_PART = re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|楼|层|室|号)|\d{3,4}(?!\d)")
+
+
+def _with_place_said(kept: str, said: str) -> str:
+    """The address once a message names a place while the draft has one from before: "幸福里3栋"
+    (an earlier message) and "3栋2单元501" (said now) are 幸福里3栋2单元501 (trial X r01 kept the
+    older, partial one); a place with more numbered parts than the kept one replaces it; a vaguer
+    one ("3栋门口" beside the time) leaves it."""
+    if said in kept:
+        return kept
+    if kept in said:
+        return said
+    for size in range(min(len(kept), len(said)) - 1, 1, -1):
+        overlap = kept[-size:]
+        after_a_digit = kept[-size - 1 : -size].isdigit()  # "13栋" does not end in "3栋"
+        if said.startswith(overlap) and _ADDRESS_PART.match(overlap) and not after_a_digit:
+            return kept + said[size:]
+    return said if len(_ADDRESS_PART.findall(said)) > len(_ADDRESS_PART.findall(kept)) else kept
+
+
+# An A-not-A question (要不要, 是不是): no 不要 or 不是 of a correction.
+_A_NOT_A_ASKED = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # "不是调解 是房子漏水要修", "事项也错了 是报修": the resident says the service is not this one.
 _NOT_THIS = re.compile(r"不是|不要|(事项|业务|办的事).{0,2}(错|不对)|搞错|弄错")
 
@@ -423,8 +584,8 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     """Mid-order, the service itself corrected: the order goes on as the service named instead,
     keeping the answers given; with none named, the form is dropped and the resident asked what
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
-    if not _NOT_THIS.search(simplify(text)):
-        return None
+    if not _NOT_THIS.search(_A_NOT_A_ASKED.sub("", simplify(text))):
+        return None  # "那房东要不要跟到来嘛" asks; it corrects nothing (trial X r10 was switched to 居住证)
     classifier = ctx.services.classifier
     said, excluded = classifier.service_said(text)
     named = said if said != item.id else None
@@ -643,8 +804,11 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
 _EVERY_PART = re.compile(r"每(天|日|顿|周|个?礼拜|个?星期)[^ ，,。]{0,3}(早上|上午|中午|下午|晚上|傍晚)")
 
 
-def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
-    """At 请核对, a new time, phone or address typed instead of 确认 is a change, not ignored."""
+def _changes_at_read_back(
+    ctx: Context, item: Item, draft: OrderDraft, text: str, *, visit_wished: bool = False
+) -> list[str]:
+    """At 请核对, a new time, phone or address typed instead of 确认 is a change, not ignored;
+    `visit_wished`: the message asked for a visit, so the place it names is where."""
     fields = _fields(item, draft)
     changed: list[str] = []
     with contextlib.suppress(ContactError):
@@ -662,13 +826,14 @@ def _changes_at_read_back(ctx: Context, item: Item, draft: OrderDraft, text: str
                 draft.time = window
                 _note_cut_short(ctx, draft, text)
                 changed.append("time")
-    place = place_in(text) if not changed and "address" not in fields and item.home_visit else None
+    wants_place = visit_wished or (not changed and "address" not in fields and item.home_visit)
+    place = place_in(text) if wants_place else None
     if place:
         # "是要上门来哈 地址幸福小区12栋3单元502 你这上面咋没得地址": a visit at that address (trial L).
         draft.visit = True
         draft.fields["address"] = read_address(place)
         changed.append("address")
-    if not changed and "address" in fields and _only_an_address(ctx, text):
+    if not changed and not visit_wished and "address" in fields and _only_an_address(ctx, text):
         draft.fields["address"] = read_address(text)
         changed.append("address")
     return changed
@@ -897,6 +1062,8 @@ def _brief_answer(
     # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
     other = result.named or result.confidence >= facts.SURE_OTHER_ITEM
     asked = (ctx.services.handbook.items.get(result.item or "") if other else None) or item
+    if asks_documents and asked is not item and _one_of_its_papers(item, asked):
+        asked = item  # "我要准备些啥子 残疾证是二级的": a paper they have, not its service (trial X r11)
     # The fact asked ("是不是要住满半年", "要好久才办得下来"), not always the documents: a trial
     # resident asking who qualifies mid-booking was told what to bring; a wait asked before anything
     # is submitted is this item's time limit, not a progress question.
@@ -916,6 +1083,13 @@ def _brief_answer(
         more = "等" if len(asked.documents) > 3 else ""
         return f"【{asked.title}】要带：{documents}{more}。提交后回复“材料”看完整清单。"
     return None
+
+
+def _one_of_its_papers(item: Item, other: Item) -> bool:
+    """Is the other service's name one of the papers `item` asks for (残疾证 for the disability
+    allowance)? Then naming it asks about this item's papers, not about getting that one."""
+    papers = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
+    return any(len(alias) >= 2 and alias in papers for alias in (other.title, *other.aliases))
 
 
 # "你们周六上班不" mid-booking asks about the weekend: its duty hours are the answer, not only the weekdays'.
@@ -999,7 +1173,12 @@ def _take(
 ) -> None:
     """Read `text` as `field` into the draft; raises ContactError/WhenError saying why not."""
     if field == "name":
-        name = read_name(text)
+        try:
+            name = read_name(text)
+        except ContactError:
+            if _kept_as_more(draft, text):
+                raise ContactError(KEPT_AS_MORE) from None
+            raise
         if ctx.services.classifier.items_in(name):
             # "开药要医保卡 我放在屋头的 来拿就是" at the name question: what the errand needs, not a
             # name (session-13 check: a ticket was made out to 开药要医保卡). Kept for staff.
@@ -1009,6 +1188,8 @@ def _take(
     elif field == "mobile":
         mobile = _local_landline(ctx, text) or read_mobile(text)
         if mobile is None:
+            if _kept_as_more(draft, text):
+                raise ContactError(KEPT_AS_MORE)
             raise ContactError(
                 "没看到电话号码。请发 11 位手机号，比如 13812345678；"
                 "没有手机的，发带区号的座机，比如 028-85551234。"
@@ -1018,7 +1199,10 @@ def _take(
     elif field == "address":
         draft.fields["address"] = read_address(_place_beside_time(ctx, text) or _before_question(ctx, text))
     elif field == "description":
-        draft.fields["description"] = read_description(text)
+        said = read_description(text)
+        noted = draft.fields.get("description", "")
+        # Notes taken before the description was asked ("补充：居民希望工作人员上门…") stay after it.
+        draft.fields["description"] = f"{said}；{noted}" if noted.startswith("补充：") else said
     elif field == "time":
         if _place_without_time(ctx, text) is not None:
             # "南坪东路 金山小区5栋2单元3楼1号": an address, whose 1号 is no date (trial O).
@@ -1036,6 +1220,22 @@ def _take(
         draft.time = window
         draft.fields.pop(_DAY_SAID, None)
         _note_cut_short(ctx, draft, text)
+
+
+KEPT_AS_MORE = "您说的情况已记下，会写进工单。"
+
+
+def _kept_as_more(draft: OrderDraft, text: str) -> bool:
+    """A message at the name or phone question that is no name or number but says more about the
+    matter ("3到5楼都不亮 物业电话打了没人接"): kept in the description, and the question asked again
+    saying so (trial X r12 dropped it). A few words ("不晓得") are only asked again."""
+    if len(_WORDS_ONLY.sub("", simplify(text))) < 6:
+        return False
+    _add_note(draft, text.strip())
+    return True
+
+
+_WORDS_ONLY = re.compile(r"[\W_]+")
 
 
 def _before_question(ctx: Context, text: str) -> str:
@@ -1233,7 +1433,7 @@ def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Repl
 def _ask(ctx: Context, draft: OrderDraft, field: str, lines: list[str]) -> Reply:
     draft.asking = field
     ctx.conversation.enter(ORDERING, draft)
-    if field in ("confirm", "confirm_again"):
+    if field in ("confirm", "confirm_again", NOTE):
         return Reply("\n".join(lines))
     question = QUESTIONS[field]
     item = ctx.services.handbook.items.get(draft.item)

@@ -15,7 +15,15 @@ from desk.residents import KEPT, Profile
 from handlers.conversation import ORDERING
 from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
-from intents.contact import ContactError, looks_like_address, read_address, read_mobile, read_name
+from intents.contact import (
+    ContactError,
+    is_form_of_address,
+    is_full_name,
+    looks_like_address,
+    read_address,
+    read_mobile,
+    read_name,
+)
 from intents.normalize import simplify
 
 log = logging.getLogger(__name__)
@@ -24,6 +32,7 @@ ASKING = "profile"  # draft.asking while the question waits
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址"}
 _MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d(?:[\s\-]?\d){8}")
 _FILLER = " ：:是为，,。.！!"
+_NAME_SAID = re.compile(r"我叫|叫我|喊我|我姓")  # "对 叫我张姐": a name, said as one
 # A bare answer with these is a remark ("都对", "不用改") or a time ("明天上午"), not a new name;
 # "名字改成……" still sets one.
 _NOT_A_NAME = re.compile("[不没用改换变对是好吗呢吧了的谢今明后天午晚点周号月日]")
@@ -57,34 +66,57 @@ def ask(ctx: Context, draft: OrderDraft, lines: list[str]) -> Reply:
     return Reply("\n".join([*lines, question]))
 
 
-def settle(ctx: Context, draft: OrderDraft, text: str) -> tuple[list[str], bool]:
-    """Read the answer to the question into the draft: (lines to say, settled). Unsettled: ask again."""
+def settle(ctx: Context, draft: OrderDraft, text: str) -> tuple[list[str], bool, str]:
+    """Read the answer to the question into the draft: (lines to say, settled, more of the request
+    said after a yes, for the description). Unsettled: ask again."""
     lexicon = ctx.services.classifier.lexicon
     said = lexicon.normalize(text)
     agreed = lexicon.profile_keep.match(said) is not None
     if agreed and lexicon.profile_keep.fullmatch(said):
-        return [], True
+        return [], True, ""
     plain = simplify(text).strip()
     refused = lexicon.profile_change.match(said) is not None
     rest = lexicon.profile_change.sub("", plain, count=1) if refused else plain
+    if agreed:
+        rest = _after_yes(ctx, plain)  # "对 叫我张姐": what follows the yes
     try:
-        changed = _new_values(ctx, draft, rest.strip(_FILLER))
+        changed = _new_values(ctx, draft, rest.strip(_FILLER), agreed=agreed)
     except ContactError as exc:
-        return [str(exc)], False
+        return [str(exc)], False, ""
     if changed:
-        return ["、".join(LABELS[f] for f in changed) + "已改好。"], True
-    if agreed:  # "好的谢谢", "是的没变"
-        return [], True
+        return ["、".join(LABELS[f] for f in changed) + "已改好。"], True, ""
+    if agreed:  # "好的谢谢", "是的没变"; "是 申请装一键呼叫和燃气报警器": yes, and more (trial X r13)
+        more = rest.strip(_FILLER)
+        return [], True, "" if len(more) < 4 or _REMARK.match(more) else more
     if refused:
         for field in draft.recalled:
             draft.drop(field)
         draft.recalled = ()
-        return ["好的，那重新登记一下。"], True
-    return ["没听明白。要改名字请说“名字改成……”，改电话、地址直接发新的就行。"], False
+        return ["好的，那重新登记一下。"], True, ""
+    return ["没听明白。要改名字请说“名字改成……”，改电话、地址直接发新的就行。"], False, ""
 
 
-def _new_values(ctx: Context, draft: OrderDraft, text: str) -> list[str]:
-    """Fields of the question the answer gives a new value for ("电话13912345678", "改到5栋")."""
+# What a yes is followed by that only agrees ("是的没变 谢谢"): nothing more for the ticket.
+_REMARK = re.compile(
+    r"^(?:的)?(?:都|也|还是|就)?(?:没变|不变|没错|一样|对的?|可以|行|好的?|没问题|不用改|谢谢|谢了|[\s,，。.!！~])*$"
+)
+_FIRST_BREAK = re.compile(r"[\s,，。.!！~]+")
+
+
+def _after_yes(ctx: Context, plain: str) -> str:
+    """The words after the yes ("是 申请装一键呼叫和燃气报警器"): after the first clause when it is
+    a yes, else after the keep word the message opens with."""
+    lexicon = ctx.services.classifier.lexicon
+    head, *rest = _FIRST_BREAK.split(plain, maxsplit=1)
+    if rest and lexicon.profile_keep.fullmatch(lexicon.normalize(head)):
+        return rest[0]
+    found = lexicon.profile_keep.match(plain)
+    return plain[found.end() :] if found else plain
+
+
+def _new_values(ctx: Context, draft: OrderDraft, text: str, *, agreed: bool = False) -> list[str]:
+    """Fields of the question the answer gives a new value for ("电话13912345678", "改到5栋"); after a
+    yes (`agreed`), a name only when it is named or reads as one ("是 申请装一键呼叫…" is no name)."""
     lexicon = ctx.services.classifier.lexicon
     changed: list[str] = []
     mobile = read_mobile(text) if "mobile" in draft.recalled else None
@@ -105,12 +137,15 @@ def _new_values(ctx: Context, draft: OrderDraft, text: str) -> list[str]:
         named == "name" or (named is None and not changed and not _NOT_A_NAME.search(text))
     ):
         try:
-            draft.fields["name"] = read_name(text)
+            name = read_name(text)
         except ContactError:
-            if named == "name" or not changed:
+            if named == "name" or not (changed or agreed):
                 raise
         else:
-            changed.append("name")
+            said_as_name = named == "name" or _NAME_SAID.search(text) is not None
+            if said_as_name or not agreed or is_full_name(name) or is_form_of_address(name):
+                draft.fields["name"] = name
+                changed.append("name")
     draft.recalled = tuple(f for f in draft.recalled if f not in changed)
     return changed
 

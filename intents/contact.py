@@ -95,6 +95,12 @@ _FAMILIAR = re.compile(
     r"^(老|小|阿)[\u4e00-\u9fff]$|(阿姨|大爷|大妈|孃孃|嬢嬢|婆婆|爷爷|奶奶|师傅|大哥|大姐)$"
 )
 
+
+def is_form_of_address(word: str) -> bool:
+    """ "何阿姨", "老赵", "刘师傅": how residents give themselves at the name question, a 称呼."""
+    return _FAMILIAR.search(word) is not None
+
+
 # "我是王秀英 想预约…", "本人李德明，要开个证明": a name introduced inside a longer first message.
 # "我是他女儿孙莉": who they are to the person served, then their name (trial T asked it again).
 _INTRODUCED = re.compile(
@@ -287,12 +293,14 @@ _PLACE_SPECIFIC = re.compile(
     # A compound's own name before 小区, not "我们这个老小区" (a session-10 trial order got "们这个老小区"
     # as its address and never asked for one).
     # A road before it too ("长江二路职工宿舍", "南坪东路金山小区": trial O lost the road and the compound).
+    # Not from the 址 of 地址 ("地址是阳光小区5栋" was 址是阳光小区5栋: trial X r20).
     r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
-    r"(?:(?![这那个们我你他她的哪该此本])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
+    r"(?:(?![这那个们我你他她的哪该此本址])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
     r"[\u4e00-\u9fff]{2,4}?(?:路|街|巷)\d+号|"
     # A compound named X里, X坊, X城… only right before its building ("她住幸福里3栋2单元501": trial T's
     # address lost the compound): 里 alone is too common a character to be a place anywhere else.
-    r"(?:(?![这那个们我你他她的哪该此本家屋])[\u4e00-\u9fff]){2,3}?(?:里|坊|城|湾|园|庭|府)"
+    # Not from the 址 of 地址 either ("地址幸福里2栋1单元702": trial X r20).
+    r"(?:(?![这那个们我你他她的哪该此本家屋址])[\u4e00-\u9fff]){2,3}?(?:里|坊|城|湾|园|庭|府)"
     r"(?=\s?(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元))"
 )
 # What may follow it and still be the place (楼道 of 2单元, 门口 of 5栋, the room 501).
@@ -301,7 +309,11 @@ _PLACE_PART = re.compile(
     + r"|\d+(?:-\d+)*(?:\s*(?:号|楼(?![顶道梯])|层|室))?"  # not the 楼 of 楼顶漏水 after "701 "
     + r"|门口|楼道|楼下|楼上|大门|电梯口|车库|地下室|院子|旁边|对面|附近"
 )
-_PLACE_LEAD_IN = re.compile(r"^(?:我们家|我家|我们|我|一下|帮忙|麻烦)?(?:就)?(?:住在|家在|住|在)?")
+# "我是幸福里3栋的", "地址是阳光小区5栋": the 地址 and 是 before a place are not part of it (trial X r01
+# kept "是幸福里3栋" as the address).
+_PLACE_LEAD_IN = re.compile(
+    r"^(?:我们家|我家|我们|我|一下|帮忙|麻烦)?(?:就)?(?:地址|住址)?(?:是)?(?:住在|家在|住|在)?"
+)
 
 
 def place_in(text: str) -> str | None:

@@ -209,6 +209,10 @@ def test_a_name_introduced_outright_wins_over_other_words_at_the_name_question(t
         ("幸福里小区3栋2单元501", "幸福里小区3栋2单元501"),
         ("3栋2单元楼道灯坏了", "3栋2单元楼道"),
         ("我在家里3栋", "3栋"),  # 家里 is no compound
+        # Trial X r01, r20: the 是 and the 址 of 地址 before a compound are not part of it.
+        ("我是幸福里3栋的 我妈85了", "幸福里3栋"),
+        ("礼拜三上午 要到屋头来哈 地址幸福里2栋1单元702", "幸福里2栋1单元702"),
+        ("地址是阳光小区5栋", "阳光小区5栋"),
     ],
 )
 def test_a_compound_named_before_its_building_stays_in_the_address(text: str, place: str) -> None:

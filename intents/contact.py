@@ -217,6 +217,7 @@ def _one_name(clause: str, *, surname_alone: bool) -> str | None:
 # negation and never holds these particles; "不是调解" and "错了" were kept as names in a trial.
 _NOT_A_NAME = re.compile(
     r"^(不|没|是|要|我|你|在|她|他)|[了吗呢也啥么错吧]|什么|怎么|事项|不是|座机|手机|电话|号码|地址"
+    r"|^(确认|取消|提交|好的|可以|谢谢|收到|知道)$"  # a reply word sent too early (trial X r12: 姓名：确认)
 )
 # One character that can be a surname, not a reply word ("是", "好", "对", "嗯").
 _ONE_CHARACTER = re.compile(r"^(?![是好对嗯哦啊行不没有要在我你他她它的了吗呢吧嘛哈喂])[\u4e00-\u9fff]$")

@@ -246,3 +246,10 @@ def test_a_full_name_is_a_surname_and_not_a_common_word(word: str, name: bool) -
 )
 def test_a_surname_then_the_whole_name_is_the_whole_name(text: str, name: str) -> None:
     assert introduced_name(text) == name
+
+
+@pytest.mark.parametrize("word", ["确认", "取消", "好的", "可以"])
+def test_a_reply_word_sent_at_the_name_question_is_no_name(word: str) -> None:
+    """Trial X r12: 确认 typed before the form was done became 姓名：确认."""
+    with pytest.raises(ContactError):
+        read_name(word)

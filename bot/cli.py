@@ -1157,7 +1157,14 @@ def _handbook_check(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems) - 1} problem(s) found in {directory}", file=sys.stderr)
         return 1
     from handlers.render import checklist
+    from intents.lexicon import compile_lexicon, shrunk_terms
 
+    shrunk = shrunk_terms(handbook.items.values(), compile_lexicon(handbook.phrasings).normalize)
+    if shrunk:
+        for problem in shrunk:
+            print(problem)
+        print(f"{len(shrunk)} problem(s) found in {directory}", file=sys.stderr)
+        return 1
     sizes = [len(checklist(item, handbook).encode()) for item in handbook.items.values()]
     documents = sum(len(item.documents) for item in handbook.items.values())
     aliases = sum(len(item.aliases) for item in handbook.items.values())

@@ -14,6 +14,7 @@ from handlers import facts, render
 from handlers.conversation import AFTER_ITEM, CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
+from intents.directory import said_not_there
 from knowledge.models import LifeEvent, Nearby, Referral
 
 log = logging.getLogger(__name__)
@@ -350,7 +351,13 @@ def _asks_its_own_question(classifier: Classifier, place: Referral, compact: str
 def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:
     """Is one of the agency's own words in the message ("12123…体检附近哪家医院": the vehicle office's
     medical, not a hospital question — trial P)?"""
-    return any(word and word in compact for word in facts.normalised_words(classifier.normalize, place.words))
+    for word in facts.normalised_words(classifier.normalize, place.words):
+        start = compact.find(word) if word else -1
+        while start >= 0:
+            if not said_not_there(compact, start):  # "不是银行 是个税": denied, not said (trial Y r15)
+                return True
+            start = compact.find(word, start + 1)
+    return False
 
 
 def _said_in(classifier: Classifier, text: str, place: Referral) -> bool:

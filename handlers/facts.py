@@ -356,6 +356,14 @@ def _listed_as(paper: str, listed: str) -> bool:
     return any(form in listed for form in (paper, paper.replace("本", "簿"), paper.replace("簿", "本")))
 
 
+def one_of_its_papers(item: Item, other: Item) -> bool:
+    """Is the other service's name one of the papers `item` asks for (残疾证 for the disability
+    allowance, 社保卡 for the pension check)? Then naming it asks about this item's papers, not about
+    getting that one (trial X r11, trial Y r11)."""
+    papers = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
+    return any(len(alias) >= 2 and alias in papers for alias in (other.title, *other.aliases))
+
+
 def unlisted_answer(item: Item, papers: list[str]) -> str:
     wanted = "、".join(d.name for d in item.documents)
     return (

@@ -1062,7 +1062,7 @@ def _brief_answer(
     # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
     other = result.named or result.confidence >= facts.SURE_OTHER_ITEM
     asked = (ctx.services.handbook.items.get(result.item or "") if other else None) or item
-    if asks_documents and asked is not item and _one_of_its_papers(item, asked):
+    if asks_documents and asked is not item and facts.one_of_its_papers(item, asked):
         asked = item  # "我要准备些啥子 残疾证是二级的": a paper they have, not its service (trial X r11)
     # The fact asked ("是不是要住满半年", "要好久才办得下来"), not always the documents: a trial
     # resident asking who qualifies mid-booking was told what to bring; a wait asked before anything
@@ -1083,13 +1083,6 @@ def _brief_answer(
         more = "等" if len(asked.documents) > 3 else ""
         return f"【{asked.title}】要带：{documents}{more}。提交后回复“材料”看完整清单。"
     return None
-
-
-def _one_of_its_papers(item: Item, other: Item) -> bool:
-    """Is the other service's name one of the papers `item` asks for (残疾证 for the disability
-    allowance)? Then naming it asks about this item's papers, not about getting that one."""
-    papers = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
-    return any(len(alias) >= 2 and alias in papers for alias in (other.title, *other.aliases))
 
 
 # "你们周六上班不" mid-booking asks about the weekend: its duty hours are the answer, not only the weekdays'.

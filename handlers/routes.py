@@ -23,6 +23,7 @@ from handlers import (
     own_tickets,
     privacy,
     rate,
+    render,
     responders,
     safety,
     smalltalk,
@@ -284,11 +285,35 @@ def current_item_request(ctx: Context) -> str | None:
     if result.intent not in ("consult", "order", "unknown") or elsewhere:
         return None
     norm = classifier.normalize(text)
+    if _asked_outright(ctx, norm):
+        return item
     if classifier.lexicon.question.search(norm) or classifier.lexicon.availability.search(norm):
         return None  # "我儿子可以帮我去办不": a question about the item, for item_follow_up
     if facts.aspect_of(ctx, text) is not None:
         return None
     return item if classifier.asks_to_act(text, item) else None
+
+
+_ENDS_ASKING = re.compile(r"(不|吗|嘛|么|没|没有)$")  # "子女可以帮忙办不": asked yes or no
+
+
+def _asked_outright(ctx: Context, norm: str) -> bool:
+    """A request in so many words ("给我登个记 喊人隔几天来看下我"), no question beside it: an
+    order of the item talked about, whatever fact word (隔几天) is in it (trial Y r6)."""
+    lexicon = ctx.services.classifier.lexicon
+    # Clause by clause, the last word wins: "我不懂你说的啥 我就是要你们来人看我" ends in its request;
+    # "不会弄 子女可以帮忙办不" ends in a question.
+    last = None
+    for clause in norm.split():
+        if (
+            lexicon.question.search(clause)
+            or lexicon.availability.search(clause)
+            or _ENDS_ASKING.search(clause)
+        ):
+            last = "question"
+        elif lexicon.order_strong.search(clause):
+            last = "request"
+    return last == "request"
 
 
 def checklist_word(ctx: Context) -> str | None:
@@ -320,6 +345,8 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     said, denied = classifier.service_said(text)
     if item in denied:
         return None  # "不是居住证 是身份证": said not to be this item (trial P)
+    if result.item in (None, item) and _asked_outright(ctx, classifier.normalize(text)):
+        return None  # a request to act on it: item_request starts the order
     listed = classifier.referrals.find(compact)
     unlisted = facts.documents_unlisted(ctx, current, text)
     own_question = facts.own_answer(ctx, current, text) is not None
@@ -356,6 +383,16 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口) in passing.
         return item, QUESTION
+    other = ctx.services.handbook.items.get(result.item or "")
+    if (
+        other is not None
+        and other.id != item
+        and classifier.lexicon.asks_documents(compact)
+        and facts.one_of_its_papers(current, other)
+    ):
+        # "那天要准备些啥子 他身份证找不到了 社保卡在" after the pension check: its papers, not how to
+        # replace a social security card (trial Y r11).
+        return item, DOCUMENT
     if unlisted and not facts.documents_named(ctx, current, text):
         # "证明我住那里要不要结婚证" after the community certificate: not on its list — say so,
         # rather than send them to the marriage registry (trial O).
@@ -433,7 +470,8 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
         answered = facts.question_answer(ctx, handbook.item(item_id), _text(ctx))
     elif aspect == DOCUMENT:
         item = handbook.item(item_id)
-        answered = facts.document_answer(item, facts.documents_named(ctx, item, _text(ctx)))
+        named = facts.documents_named(ctx, item, _text(ctx))
+        answered = facts.document_answer(item, named or [render.document_line(d) for d in item.documents])
         # "饭钱能少好多 要拿低保证给你们看不": the fact asked beside the document, too (trial Q).
         extra = [line for other, line in facts.each_clause(ctx, _text(ctx), item) if other is item]
         if answered and extra:

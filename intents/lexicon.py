@@ -9,11 +9,12 @@ normalised text (simplified, dialect mapped, fillers removed).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from intents.gate import GatedPattern, gated
 from intents.normalize import Normalizer
-from knowledge import Phrasings
+from knowledge import Item, Phrasings
 
 # A cue pattern: a compiled regex, behind a literal gate when it is large (intents/gate.py).
 Cue = re.Pattern[str] | GatedPattern
@@ -246,3 +247,19 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         profile_erase=any_of(*phrasings.profile_erase),
         profile_show=re.compile("|".join(f"(?:{part})" for part in phrasings.profile_show)),
     )
+
+
+def shrunk_terms(items: Iterable[Item], normalize: Callable[[str], str]) -> list[str]:
+    """Aliases and keywords the normaliser cuts to one character though written longer: "那个证" is
+    证 once the filler 那个 goes, and then every message with 证 in it (叉车证) is evidence for that
+    item (trial Y r5 was booked a residence permit asking for a job). `handbook check` refuses them."""
+    problems = []
+    for item in items:
+        for term in (*item.aliases, *item.keywords):
+            said = normalize(term).replace(" ", "")
+            if len(term) > 1 and len(said) <= 1:
+                problems.append(
+                    f"items/{item.id}.yaml: '{term}' reads as '{said}' once fillers and dialect are "
+                    "normalised: write the words that name the service"
+                )
+    return problems

@@ -89,6 +89,21 @@ def test_handbook_check_names_a_broken_phrasing(tmp_path) -> None:
     assert f"phrasings.yaml: cues.human[{index}]: '人工(' is not a valid pattern" in result.stdout
 
 
+def test_handbook_check_refuses_a_term_normalised_to_one_character(tmp_path) -> None:
+    """Trial Y r5: 那个证 (那个 is a filler) read as 证, so 叉车证 booked a residence permit."""
+    import shutil
+
+    from knowledge.loader import default_data_dir
+
+    shutil.copytree(default_data_dir(), tmp_path / "d")
+    path = tmp_path / "d/items/residence_permit.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("keywords: [", "keywords: [那个证, ", 1), encoding="utf-8")
+    result = run("handbook", "check", "--dir", str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert "items/residence_permit.yaml: '那个证' reads as '证'" in result.stdout
+
+
 def test_handbook_show_item_and_unknown_id() -> None:
     shown = run("handbook", "show", "residence_permit")
     assert shown.returncode == 0 and "【居住证办理】一次性告知" in shown.stdout

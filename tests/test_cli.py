@@ -60,30 +60,28 @@ def test_handbook_check_prints_summary() -> None:
     assert "54 items in 6 categories" in result.stdout
 
 
-def test_handbook_check_prints_errors_for_broken_data(tmp_path) -> None:
+def _check_edited(tmp_path, name: str, old: str, new: str) -> subprocess.CompletedProcess[str]:
+    """`handbook check` on a copy of the bundled data with one file edited."""
     import shutil
 
     from knowledge.loader import default_data_dir
 
     shutil.copytree(default_data_dir(), tmp_path / "d")
-    path = tmp_path / "d/items/legal_aid.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("fee: 免费\n", ""), encoding="utf-8")
-    result = run("handbook", "check", "--dir", str(tmp_path / "d"))
+    path = tmp_path / "d" / name
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return run("handbook", "check", "--dir", str(tmp_path / "d"))
+
+
+def test_handbook_check_prints_errors_for_broken_data(tmp_path) -> None:
+    result = _check_edited(tmp_path, "items/legal_aid.yaml", "fee: 免费\n", "")
     assert result.returncode == 1
     assert "items/legal_aid.yaml: fee: missing" in result.stdout
 
 
 def test_handbook_check_names_a_broken_phrasing(tmp_path) -> None:
-    import shutil
-
     from knowledge import load_handbook
-    from knowledge.loader import default_data_dir
 
-    shutil.copytree(default_data_dir(), tmp_path / "d")
-    path = tmp_path / "d/phrasings.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("    - '人工'\n", "    - '人工('\n", 1), encoding="utf-8")
-    result = run("handbook", "check", "--dir", str(tmp_path / "d"))
+    result = _check_edited(tmp_path, "phrasings.yaml", "    - '人工'\n", "    - '人工('\n")
     assert result.returncode == 1
     index = load_handbook().phrasings.cues["human"].index("人工")  # its place in the bundled list
     assert f"phrasings.yaml: cues.human[{index}]: '人工(' is not a valid pattern" in result.stdout
@@ -91,15 +89,7 @@ def test_handbook_check_names_a_broken_phrasing(tmp_path) -> None:
 
 def test_handbook_check_refuses_a_term_normalised_to_one_character(tmp_path) -> None:
     """Trial Y r5: 那个证 (那个 is a filler) read as 证, so 叉车证 booked a residence permit."""
-    import shutil
-
-    from knowledge.loader import default_data_dir
-
-    shutil.copytree(default_data_dir(), tmp_path / "d")
-    path = tmp_path / "d/items/residence_permit.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("keywords: [", "keywords: [那个证, ", 1), encoding="utf-8")
-    result = run("handbook", "check", "--dir", str(tmp_path / "d"))
+    result = _check_edited(tmp_path, "items/residence_permit.yaml", "keywords: [", "keywords: [那个证, ")
     assert result.returncode == 1
     assert "items/residence_permit.yaml: '那个证' reads as '证'" in result.stdout
 

@@ -140,7 +140,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     plain = norm.replace(" ", "")
     hazard = guide.hazard(reported.kind) if guide else None
     answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
-    if answer is None and guide is not None and hazard is not None and hazard.kind in _FOUND_HURT:
+    found_hurt = hazard is not None and hazard.kind in _FOUND_HURT and _HURT.search(plain) is not None
+    if answer is None and guide is not None and found_hurt:
         # "门开了 婆婆摔在地上了…要不要把她扶起来": the neighbour not seen is found hurt; first aid is
         # the medical emergency's answer (trial X r18 got "call 110" twice).
         medical = guide.hazard("medical")
@@ -371,6 +372,7 @@ def hazard_answer(hazard: Hazard, *texts: str) -> str | None:
 STAND_DOWN_REACH = timedelta(hours=1)
 # Emergencies about a person not seen or missing: once found, what to do for them is first aid.
 _FOUND_HURT = ("alone", "missing")
+_HURT = re.compile(r"摔|倒|伤|血|昏|晕|不醒|起不来|扶")  # "没有走丢 她在家" is not found hurt
 # The community's duty phone or staff cannot be reached during an emergency.
 _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
 # Taken to hospital, not only "120来了" or "没有送医院" (trial T: a grandmother who woke at home was

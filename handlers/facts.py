@@ -343,7 +343,15 @@ def documents_unlisted(ctx: Context, item: Item, text: str) -> list[str]:
     ]
     listed = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
     papers = [_ASKED_WHICH.sub("", paper) for paper in papers]
-    return list(dict.fromkeys(p for p in papers if len(p) >= 2 and not _listed_as(p, listed)))
+    return list(
+        dict.fromkeys(
+            p for p in papers if len(p) >= 2 and not _A_PROCESS.search(p) and not _listed_as(p, listed)
+        )
+    )
+
+
+# "要不要每年去认证": a check done, not a paper brought (trial Z r04 was told it need not bring it).
+_A_PROCESS = re.compile(r"(认证|验证|保证|论证|去证|签证)$")
 
 
 # "要带什么户口本": the question word is not part of the paper's name (trial X r8 was told 什么户口本

@@ -381,6 +381,9 @@ class Classifier:
             listed = None  # "银行要证明…社区开得了不": the bank wants our paper; the paper is asked about
         if listed is not None and rules.named and self._inside_alias(norm, rules.item, listed[1]):
             listed = None  # "防诈骗讲座": the agency's word (诈骗) is part of our service's name (batch 19)
+        names_any = rules.names_any
+        if listed is not None and rules.named and self._named_only_inside(norm, rules.item, listed[1]):
+            names_any = False  # "天府通老年卡丢了": our 老年卡 is part of the agency's word (trial Z r9)
         if self._settled_without_model(rules, listed):
             return Classification(rules.text, rules.intent, None, round(rules.confidence, 2))
         (learned_intent, intent_p), items = self.learned.intent_and_items(norm, tokens)  # type: ignore[union-attr]
@@ -404,7 +407,7 @@ class Classifier:
             and item_p >= SURE_DESCRIBED
         )
         if (
-            not rules.names_any
+            not names_any
             and not agreed
             and (intent in (*ITEM_INTENTS, "unknown") or elsewhere)
             and (listed is not None or self._guess(self._places, "place", norm, SURE_PLACE) is not None)
@@ -514,6 +517,24 @@ class Classifier:
                 start = compact.find(name, start + 1)
         starts = [i for i in range(len(compact)) if compact.startswith(word, i)]
         return bool(starts) and all(all(covered[i : i + len(word)]) for i in starts)
+
+    def _named_only_inside(self, norm: str, item_id: str | None, word: str) -> bool:
+        """Is every name of the item said in `norm` part of the agency's `word` said there?"""
+        compact = norm.replace(" ", "")
+        covered = [False] * len(compact)
+        start = compact.find(word)
+        while start >= 0:
+            covered[start : start + len(word)] = [True] * len(word)
+            start = compact.find(word, start + 1)
+        said = False
+        for name in self._names.get(item_id or "", ()):
+            at = compact.find(name)
+            while at >= 0:
+                said = True
+                if not all(covered[at : at + len(name)]):
+                    return False
+                at = compact.find(name, at + 1)
+        return said
 
     @staticmethod
     def _booked_outright(norm: str, intent: str) -> bool:

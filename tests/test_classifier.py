@@ -531,3 +531,11 @@ def test_session_16_questions_asked_either_way_and_words_beside_a_request(
 
 def test_a_denial_still_excludes_the_service(classifier: Classifier) -> None:
     assert classifier.classify("不是老年卡 是高龄津贴咋个领").item == "elderly_allowance"
+
+
+def test_our_name_inside_an_agencys_word_is_the_agencys(classifier: Classifier) -> None:
+    """Trial Z r9: 天府通老年卡 (the bus company's card) holds 老年卡 (our senior card's name)."""
+    lost = classifier.classify("我的天府通老年卡丢了 咋个挂失")
+    assert lost.intent == "unknown" and lost.item is None
+    assert classifier.referral(classifier.normalize("我的天府通老年卡丢了 咋个挂失")).id == "transit_card"
+    assert classifier.classify("老年卡咋个办").item == "elderly_card"

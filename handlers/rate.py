@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from desk.refusals import Refused
+from desk.states import OPEN_STATES
 from handlers.types import Context, Reply
 from intents import Classification, Lexicon
 from intents.normalize import simplify
@@ -47,6 +50,9 @@ async def handle(ctx: Context, result: Classification) -> Reply:
     rated = await rate_ticket(ctx, rating) if rating else None
     if rated is not None:
         return rated
+    noted = await _noted_on_open_ticket(ctx, rating) if rating else None
+    if noted is not None:
+        return noted
     lexicon = ctx.services.classifier.lexicon
     text = lexicon.normalize(ctx.message.text)
     low = rating is not None and rating[0] <= 2  # one or two stars with no ticket to put them on
@@ -67,6 +73,34 @@ async def handle(ctx: Context, result: Classification) -> Reply:
             "比如“5 分 来得快”。不满意的地方直接说，社区负责人会回访。"
         )
     return Reply("谢谢您的评价和鼓励！我们会转达给工作人员，继续把服务做好。")
+
+
+# How far back an open ticket of the resident's is the one a rating in words is about.
+_RATED_REACH = timedelta(days=30)
+
+
+async def _noted_on_open_ticket(ctx: Context, rating: tuple[int, str]) -> Reply | None:
+    """A score for a ticket staff have not closed yet ("灯已经修好了 师傅来得快 5分 满意"): written on
+    the resident's latest open ticket for the staff handling it, not thanked and lost (trial Z r20).
+    None when they have no open ticket."""
+    desk = ctx.services.desk
+    if desk is None:
+        return None
+    since = ctx.services.now() - _RATED_REACH
+    open_ones = [t for t in await desk.tickets_since(ctx.message.resident, since) if t.state in OPEN_STATES]
+    if not open_ones:
+        return None
+    ticket = open_ones[-1]
+    stars, _ = rating
+    try:
+        said = f"居民评价 {stars} 分：{ctx.message.text}"
+        await desk.add_detail(ctx.message.resident, ticket.number, "detail", said)
+    except Refused:
+        return None
+    return Reply(
+        f"收到您给工单 {ticket.number} 的 {stars} 分，已经写在工单上，办理的工作人员会看到。"
+        "办结后如果再请您打分，直接回复数字就行。谢谢您！"
+    )
 
 
 # Asking how or where to rate, not rating: "咋个给你们打分", "在哪里评价".

@@ -87,7 +87,9 @@ async def _noted_on_open_ticket(ctx: Context, rating: tuple[int, str]) -> Reply 
     if desk is None:
         return None
     since = ctx.services.now() - _RATED_REACH
-    open_ones = [t for t in await desk.tickets_since(ctx.message.resident, since) if t.state in OPEN_STATES]
+    tickets = await desk.tickets_since(ctx.message.resident, since)
+    # A service ordered, not a complaint, handoff or emergency of theirs: a score is for work done.
+    open_ones = [t for t in tickets if t.state in OPEN_STATES and t.kind == "order"]
     if not open_ones:
         return None
     ticket = open_ones[-1]

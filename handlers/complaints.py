@@ -25,6 +25,7 @@ from desk.states import OPEN_STATES
 from handlers import rate
 from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF, REFERRED
 from handlers.types import Context, Reply
+from intents import Classifier
 from intents.normalize import simplify
 from knowledge import Item, Office
 
@@ -76,8 +77,7 @@ def complaint_of(ctx: Context) -> Complaint | None:
     elsewhere = classifier.referrals.find(plain) or (strong and found is None and classifier.referral(plain))
     if elsewhere and lexicon.about_community.search(plain) is None:
         return None
-    ours = classifier.classify(text).named or classifier.sure_item(text, _SURE_OURS) is not None
-    if elsewhere and lexicon.question.search(plain) and ours:
+    if elsewhere and lexicon.question.search(plain) and _names_ours(classifier, text):
         # "是不是该打12315投诉嘛 还是社区调解能管": which of two places, one of them our own service —
         # a question, not a complaint about the community (trial X r16 was filed to the secretary).
         return None
@@ -94,6 +94,13 @@ def complaint_of(ctx: Context) -> Complaint | None:
 
 
 _SURE_OURS = 0.9  # the model this sure of one of our items: a service asked about beside the agency
+
+
+def _names_ours(classifier: Classifier, text: str) -> bool:
+    """Does the message name one of our services, or the model all but name it? Asked only once an
+    agency and a question are found: a complaint word alone does not pay for a classification."""
+    return classifier.classify(text).named or classifier.sure_item(text, _SURE_OURS) is not None
+
 
 # The complaint put to one side to ask about something else.
 _SET_ASIDE = re.compile(r"投诉归投诉|意见归意见|(投诉|意见)(的事)?(先)?(放一边|不说了|另外说)|先不说投诉")

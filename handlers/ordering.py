@@ -40,7 +40,7 @@ from intents.contact import (
     value_of,
 )
 from intents.normalize import simplify
-from intents.when import WhenError, Window, first_fit, read_window
+from intents.when import A_NOT_A, WhenError, Window, first_fit, read_window
 from knowledge import Item, Office
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
@@ -574,8 +574,6 @@ def _with_place_said(kept: str, said: str) -> str:
     return said if len(_ADDRESS_PART.findall(said)) > len(_ADDRESS_PART.findall(kept)) else kept
 
 
-# An A-not-A question (要不要, 是不是): no 不要 or 不是 of a correction.
-_A_NOT_A_ASKED = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # "不是调解 是房子漏水要修", "事项也错了 是报修": the resident says the service is not this one.
 _NOT_THIS = re.compile(r"不是|不要|(事项|业务|办的事).{0,2}(错|不对)|搞错|弄错")
 
@@ -584,7 +582,7 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     """Mid-order, the service itself corrected: the order goes on as the service named instead,
     keeping the answers given; with none named, the form is dropped and the resident asked what
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
-    if not _NOT_THIS.search(_A_NOT_A_ASKED.sub("", simplify(text))):
+    if not _NOT_THIS.search(A_NOT_A.sub("", simplify(text))):
         return None  # "那房东要不要跟到来嘛" asks; it corrects nothing (trial X r10 was switched to 居住证)
     classifier = ctx.services.classifier
     said, excluded = classifier.service_said(text)

@@ -10,7 +10,7 @@ own order is not mistaken for a new question.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -502,39 +502,12 @@ class Classifier:
 
     def _inside_alias(self, norm: str, item_id: str | None, word: str) -> bool:
         """Is every mention of `word` in `norm` part of one of the item's names said there?"""
-        item = self._items.get(item_id) if item_id else None
-        if item is None:
-            return False
-        compact = norm.replace(" ", "")
-        covered = [False] * len(compact)
-        for alias in item.aliases:
-            name = self.normalize(alias).replace(" ", "")
-            if word not in name or not name:
-                continue
-            start = compact.find(name)
-            while start >= 0:
-                covered[start : start + len(name)] = [True] * len(name)
-                start = compact.find(name, start + 1)
-        starts = [i for i in range(len(compact)) if compact.startswith(word, i)]
-        return bool(starts) and all(all(covered[i : i + len(word)]) for i in starts)
+        names = [name for name in self._names.get(item_id or "", ()) if word in name]
+        return _only_inside(norm.replace(" ", ""), (word,), names)
 
     def _named_only_inside(self, norm: str, item_id: str | None, word: str) -> bool:
         """Is every name of the item said in `norm` part of the agency's `word` said there?"""
-        compact = norm.replace(" ", "")
-        covered = [False] * len(compact)
-        start = compact.find(word)
-        while start >= 0:
-            covered[start : start + len(word)] = [True] * len(word)
-            start = compact.find(word, start + 1)
-        said = False
-        for name in self._names.get(item_id or "", ()):
-            at = compact.find(name)
-            while at >= 0:
-                said = True
-                if not all(covered[at : at + len(name)]):
-                    return False
-                at = compact.find(name, at + 1)
-        return said
+        return _only_inside(norm.replace(" ", ""), self._names.get(item_id or "", ()), (word,))
 
     @staticmethod
     def _booked_outright(norm: str, intent: str) -> bool:
@@ -886,6 +859,27 @@ def _phrasing_owners(handbook: Handbook, normalize: Callable[[str], str]) -> dic
             if norm:
                 owners[norm] = item.id if owners.get(norm, item.id) == item.id else None
     return {norm: owner for norm, owner in owners.items() if owner is not None}
+
+
+def _only_inside(compact: str, inner: Iterable[str], outer: Iterable[str]) -> bool:
+    """Is one of `inner` said in `compact`, and every mention of each inside a mention of one of
+    `outer`? Both ways round: an agency's word inside our service's name (防诈骗讲座), our name
+    inside an agency's word (天府通老年卡)."""
+    covered = [False] * len(compact)
+    for word in outer:
+        start = compact.find(word) if word else -1
+        while start >= 0:
+            covered[start : start + len(word)] = [True] * len(word)
+            start = compact.find(word, start + 1)
+    said = False
+    for word in inner:
+        at = compact.find(word) if word else -1
+        while at >= 0:
+            said = True
+            if not all(covered[at : at + len(word)]):
+                return False
+            at = compact.find(word, at + 1)
+    return said
 
 
 def _either_way(words: list[str], k: int) -> bool:

@@ -242,9 +242,9 @@ _DAY_STATED = re.compile(
     r"|(周|星期|礼拜)[一二三四五六日天七]了)"  # "哦 今天礼拜六了嗦 那就是下个礼拜五上午嘛" (trial V)
 )
 _DAY_REFUSED = re.compile(r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
-# "礼拜二下午三点得不得行", "行不行", "方不方便": an A-not-A question asks whether that day suits, it
-# refuses nothing (trial X r10: the day was skipped and asked again).
-_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+# An A-not-A question ("得不得行", "行不行", "要不要"): it asks, its 不 refuses or corrects nothing.
+# "礼拜二下午三点得不得行" was a refused day (trial X r10); the order form reads it the same way.
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # "明天上午 不对 后天上午", "改成周五": what is said after the correction is the moment meant.
 # A clause opening with 是 ("哪个半夜23点哦 是下午2点半": trial V) says which one was meant.
 _CORRECTED = re.compile(
@@ -273,7 +273,7 @@ def _the_moment_meant(text: str, now: datetime) -> str:
     kept: list[str] = []
     days: dict[date, str] = {}
     for clause in clauses:
-        refused = _DAY_REFUSED.search(_A_NOT_A.sub("", clause))
+        refused = _DAY_REFUSED.search(A_NOT_A.sub("", clause))
         if _DAY_STATED.search(clause) or (refused and _names_a_moment(clause, now)):
             continue
         kept.append(clause)

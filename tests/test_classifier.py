@@ -471,9 +471,21 @@ def test_cues_of_session_11_blind_batches_and_trials_read_as_residents_mean_them
         # Frozen part, after batch 35's referral words: another agency asking for our paper keeps
         # it ours however sure the model is of the agency.
         ("孩子办护照需要一个亲属关系的证明", "consult", "community_certificate"),
+        # Session 16.
+        # An A-not-A question is no denial: 够不够 asks whether one qualifies, 是不是 whether to (batch 45).
+        ("坐轮椅十多年了 证上是肢体二级 重残护理补贴我够不够得上", "consult", "disability_subsidy"),
+        (
+            "他都走了一个月了 这个月退休金还打到卡上了 这个钱是不是要退回去 咋个退",
+            "consult",
+            "pension_termination",
+        ),
+        # 退了 said of oneself retired, then a sign-up: no cancel (batch 45).
+        ("退了想发挥点余热 帮我报个名加志愿服务队 我以前搞财务的", "order", "volunteer_signup"),
+        # 有事给我打电话: call me if anything happens, beside the visit asked for (trial X r13).
+        ("我爸一个人住 83了 想请社区帮忙隔三差五去看一下他 有事给我打电话", "order", "elderly_visiting"),
     ],
 )
-def test_session_12_to_14_blind_batches_and_trials_read_as_residents_mean_them(
+def test_blind_batches_and_trials_of_session_12_on_read_as_residents_mean_them(
     classifier: Classifier, text: str, intent: str, item: str | None
 ) -> None:
     result = classifier.classify(text)
@@ -504,29 +516,6 @@ def test_no_phone_number_is_no_power_cut(classifier: Classifier) -> None:
     norm = classifier.normalize("她儿子在外地我又没得电话 你们能不能快点来看一下")
     assert classifier.referral(norm) is None
     assert classifier.referral(classifier.normalize("屋头突然没得电了")).id == "power_company"
-
-
-@pytest.mark.parametrize(
-    ("text", "intent", "item"),
-    [
-        # An A-not-A question is no denial: 够不够 asks whether one qualifies, 是不是 whether to (batch 45).
-        ("坐轮椅十多年了 证上是肢体二级 重残护理补贴我够不够得上", "consult", "disability_subsidy"),
-        (
-            "他都走了一个月了 这个月退休金还打到卡上了 这个钱是不是要退回去 咋个退",
-            "consult",
-            "pension_termination",
-        ),
-        # 退了 said of oneself retired, then a sign-up: no cancel (batch 45).
-        ("退了想发挥点余热 帮我报个名加志愿服务队 我以前搞财务的", "order", "volunteer_signup"),
-        # 有事给我打电话: call me if anything happens, beside the visit asked for (trial X r13).
-        ("我爸一个人住 83了 想请社区帮忙隔三差五去看一下他 有事给我打电话", "order", "elderly_visiting"),
-    ],
-)
-def test_session_16_questions_asked_either_way_and_words_beside_a_request(
-    classifier: Classifier, text: str, intent: str, item: str
-) -> None:
-    result = classifier.classify(text)
-    assert (result.intent, result.item) == (intent, item)
 
 
 def test_a_denial_still_excludes_the_service(classifier: Classifier) -> None:

@@ -133,7 +133,7 @@ async def _member_page(
             "categories": _categories(request),
             "roles": {r: ROLE_NAMES[r] for r in ROLES},
             "may_set_roles": "secretary" in viewer.member.roles,
-            "masked": "" if full else mask_mobile(member.mobile if member else ""),
+            "masked": "" if full or member is None or not member.mobile else mask_mobile(member.mobile),
             "others": [m.name for m in active if member is None or m.name != member.name],
             "held": [t.number for t in held],
         },

@@ -81,7 +81,10 @@ def is_contact_number(value: str) -> bool:
 
 
 def mask_mobile(mobile: str) -> str:
-    """A contact number as the group may see it: 138****5678, 028-****4321."""
+    """A contact number as the group may see it: 138****5678, 028-****4321; 无 when the resident has
+    no phone (staff reach them at the address)."""
+    if not mobile:
+        return "无"
     if len(mobile) == 11 and mobile.isdigit():
         return f"{mobile[:3]}****{mobile[-4:]}"
     area, _, number = mobile.partition("-")

@@ -393,6 +393,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         declined = _declined_name(ctx, draft, plain)
         if declined is not None:
             return declined
+    if draft.asking == "mobile" and _has_no_phone(ctx, text, plain):
+        return _next(ctx, item, draft, [_without_phone(item, draft, text)])
     if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft, draft.asking, text)):
         # The answer worked out above, not a second one (which would note the question twice).
         answered = asked_too() or [_answer_or_note(ctx, item, draft, draft.asking, plain)]
@@ -1216,6 +1218,27 @@ def _take(
 KEPT_AS_MORE = "您说的情况已记下，会写进工单。"
 
 
+def _has_no_phone(ctx: Context, text: str, plain: str) -> bool:
+    """Asked for a number, the resident says there is no phone that works ("屋头座机也坏了好久了",
+    "我莫得手机") and gives none: asking again would never end (trial Z)."""
+    if not ctx.services.classifier.lexicon.no_phone.search(plain):
+        return False
+    try:
+        return (_local_landline(ctx, text) or read_mobile(text)) is None
+    except ContactError:
+        return False
+
+
+def _without_phone(item: Item, draft: OrderDraft, text: str) -> str:
+    """The order goes on without a number: the ticket says how staff reach the resident instead."""
+    draft.fields["mobile"] = ""
+    by_visit = "address" in _fields(item, draft)
+    how = "请按地址上门联系" if by_visit else "请当面联系"
+    _add_note(draft, f"居民没有能用的电话（原话：{text.strip()}），{how}")
+    reach = "工作人员会按您的地址上门找您" if by_visit else "到时候您直接到服务站找工作人员"
+    return f"好的，没有电话也能办：{reach}。子女、亲戚或邻居有电话的，也可以随时把号码发过来。"
+
+
 def _kept_as_more(draft: OrderDraft, text: str) -> bool:
     """A message at the name or phone question that is no name or number but says more about the
     matter ("3到5楼都不亮 物业电话打了没人接"): kept in the description, and the question asked again
@@ -1445,6 +1468,8 @@ def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:
     lines = ["请核对：", f"事项：{title}"]
     for field in _fields(item, draft):
         value = draft.time.describe() if field == "time" and draft.time else draft.fields[field]
+        if field == "mobile" and not value:
+            value = "无（没有能用的电话）"
         lines.append(f"{LABELS[field]}：{value}")
     if draft.fields.get("_cut") and draft.time is not None:
         latest = f"{draft.time.end:%H:%M}"

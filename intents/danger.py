@@ -27,6 +27,9 @@ _NEGATION_REACH = 4  # characters before a hazard word in which a negation ("不
 _NOW_REACH = 12  # characters before a hazard word in which 现在 / 今天 say it is happening now
 _RESOLVED_REACH = 14  # characters after a hazard word in which 找到了 / 灭了 say it is over
 _SUPPOSE_REACH = 8  # characters before it in which 万一 / 担心 make it a supposition
+# Words that turn a run-on to another matter ("物业费在哪里交 还有就是楼下燃气管子在冒气", emergency
+# round 6): a service asked before them is not a question about the hazard said after them.
+_ANOTHER_MATTER = re.compile(r"还有就是|还有个事|还有一个事|另外|对了|顺便")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ class DangerDetector:
             and not self._now_near(normal, found)
             and (
                 self._past_near(normal, found)
-                or self._service.search(normal)
+                or self._service_asked(normal, found)
                 or self._supposed(normal, found)
             )
         ):
@@ -137,6 +140,17 @@ class DangerDetector:
             # Searched in place, not in a slice: "不是现在中风" must see the 不是 before 现在.
             if self._near.search(text, max(0, start - _NOW_REACH), len(text) if end < 0 else end):
                 return True
+        return False
+
+    def _service_asked(self, text: str, found: list[tuple[Hazard, str, int]]) -> bool:
+        """A service asked for in the same matter as a hazard word ("中风了残疾证怎么办"): the message
+        asks about the service. One asked before the resident turns to another matter is not."""
+        for ask in self._service.finditer(text):
+            for _, said, start in found:
+                after = ask.end() <= start
+                between = text[ask.end() : start] if after else text[start + len(said) : ask.start()]
+                if not _ANOTHER_MATTER.search(between):
+                    return True
         return False
 
     def _resolved(self, text: str, match: re.Match[str]) -> bool:

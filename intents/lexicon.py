@@ -146,6 +146,7 @@ class Lexicon:
     home_visit: re.Pattern[str]
     refuse_name: re.Pattern[str]
     skip: re.Pattern[str]
+    no_phone: re.Pattern[str]
     why_asked: re.Pattern[str]
     order_question: re.Pattern[str]
     aspects: tuple[tuple[str, re.Pattern[str]], ...]  # (aspect, words) in the order tried
@@ -222,6 +223,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         home_visit=re.compile(_words(phrasings.home_visit)),
         refuse_name=re.compile(_words(phrasings.refuse_name)),
         skip=re.compile(f"^(?:{_words(phrasings.skip)})"),
+        no_phone=re.compile("|".join(phrasings.no_phone)),
         why_asked=re.compile("|".join(phrasings.why_asked)),
         order_question=re.compile("|".join(phrasings.order_question)),
         aspects=tuple((name, re.compile(_words(words))) for name, words in phrasings.aspects.items()),

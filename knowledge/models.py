@@ -245,6 +245,7 @@ class Phrasings:
     home_visit: tuple[str, ...]  # in the first message: serve a home-visit item at home
     refuse_name: tuple[str, ...]  # asked for a name, the resident will not give one
     skip: tuple[str, ...]  # leave this field out (the name only)
+    no_phone: tuple[str, ...]  # regex parts: asked for a number, the resident has no phone that works
     why_asked: tuple[str, ...]  # regex parts: "why do you need this?"
     order_question: tuple[str, ...]  # regex parts: the answer is a question, not a value
     aspects: dict[str, tuple[str, ...]]  # ASPECTS -> words asking for that one fact of an item

@@ -13,6 +13,11 @@ Two sets written blind by people who had not seen the detector:
 - emergencies_round5.tsv (100 messages: 60 emergencies, 40 look-alikes, session 16), scored on the
   landed code before the fifth round: 51/60 detected, 6/40 false alarms (told as news, a joke, 没气了
   of the gas, smoke already cleared, 发错了, 每次 of a habit).
+- emergencies_round6.tsv (100 messages: 60 emergencies, 40 look-alikes, session 17), scored on the
+  landed code before the sixth round: 53/60 detected, 2/40 false alarms (dialect falls 跶倒/梭到地上, a
+  bottle used as a weapon, water pouring near a light, a gas pipe after a 物业费 question in one run-on,
+  a lift's advert, a TV plot). A service question now cancels a hazard only in the same matter: one
+  asked before 还有就是 / 另外 / 对了 is another matter.
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -67,6 +72,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round3.tsv",
         "emergencies_round4.tsv",
         "emergencies_round5.tsv",
+        "emergencies_round6.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(
@@ -90,7 +96,7 @@ async def test_every_emergency_gets_help_first_and_no_look_alike_does(
                 missed.append((text, reply[:40]))
                 continue
             first = wanted.split(",")[0].strip()
-            if numbers.get(first, first) not in reply.splitlines()[0]:
+            if first != "-" and numbers.get(first, first) not in reply.splitlines()[0]:  # "-": none named
                 wrong_first.append((text, first))
             if "紧急工单" in reply and not (await desk.tickets.list(resident=f"o-{index}")):
                 unbacked.append(text)  # a promise with no ticket behind it

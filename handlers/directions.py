@@ -299,7 +299,7 @@ def referral_follow_up(ctx: Context) -> Referral | None:
         return None
     # "不是居住证 是身份证 身份证掉了…户口就在幸福里": one of the agency's own words said again keeps it
     # the subject, asked or not, whatever service word is beside it (trial P).
-    own_word = _own_word_said(classifier, place, compact)
+    own_word = _own_word_said(classifier, place, compact) or _branch_named(ctx, place, compact)
     own_word = own_word or _asks_its_own_question(classifier, place, compact)
     if not own_word and not _ASKS_HOW.search(compact) and not referral_answers(classifier, place, compact):
         return None
@@ -360,6 +360,23 @@ def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> boo
     return False
 
 
+def _branch_named(ctx: Context, place: Referral, compact: str) -> bool:
+    """The agency called by its plain name or its local branch's ("幸福路派出所今天开门不", trial AA
+    r15 got the community's own duty hours): still the agency referred to."""
+    names = [place.name.split("（")[0]]
+    near = ctx.services.handbook.office.nearby.get(place.id)
+    if near is not None:
+        names.append(near.name.split("（")[0])
+    normalize = ctx.services.classifier.normalize
+    for name in (normalize(name).replace(" ", "") for name in names):
+        start = compact.find(name) if len(name) >= 2 else -1
+        while start >= 0:
+            if not said_not_there(compact, start):  # "不是银行 是个税": denied, not named
+                return True
+            start = compact.find(name, start + 1)
+    return False
+
+
 def _said_in(classifier: Classifier, text: str, place: Referral) -> bool:
     """Is every service word of the message in what the agency's entry says? "户口本在老家 不带户口本能
     不能补" after the police names the papers they ask for, not the household item (trial N got that
@@ -380,7 +397,10 @@ async def referral_again(ctx: Context, place: Referral) -> Reply:
     office = ctx.services.handbook.office
     near = office.nearby.get(place.id)
     if near is not None and (
-        _ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact) or _ASKS_WHERE.search(compact)
+        _ASKS_LOCAL.search(compact)
+        or _ASKS_NUMBER.search(compact)
+        or _ASKS_WHERE.search(compact)
+        or (near.hours and _ASKS_OPEN.search(compact))
     ):
         # "派出所在哪点 电话好多", "出入境大厅在哪点 要带啥子" (trial X r14): the branch the community
         # wrote down for its residents, beside the answers to the rest.
@@ -477,6 +497,10 @@ _ASKS_LOCAL = re.compile(
 )
 # Where, anywhere in a follow-up about the agency already named ("在哪点 要带啥子").
 _ASKS_WHERE = re.compile(r"在哪|哪里|哪儿|哪点|地址")
+# Is it open then? "派出所今天开门不", "星期天能不能挂失", "几点上班" (the branch's hours answer it).
+_ASKS_OPEN = re.compile(
+    r"开门|关门|上班|下班|几点|营业|开不开|办不办|(星期|礼拜)[六天日]|周[六日末]|今天|明天|现在去"
+)
 _ASKS_NUMBER = re.compile(r"电话|号码|好多号|多少号|联系方式")
 
 

@@ -221,7 +221,11 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     for question in item.questions:
-        words = [word for word in normalised_words(lexicon.normalize, question.ask) if word and word in plain]
+        words = [
+            word
+            for word in normalised_words(lexicon.normalize, question.ask)
+            if word and word in plain and not _denied(plain, word)
+        ]
         if not words:
             continue
         rest = plain
@@ -230,6 +234,14 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
         lines = [_line(item, aspect, ctx.services.handbook) for aspect in _also_asked(lexicon.aspects, rest)]
         return "\n".join([question.answer, *(line for line in lines if line)])
     return None
+
+
+def _denied(text: str, word: str) -> bool:
+    """Is `word` said only as what it is not ("她还能走 不算瘫痪": trial AA r6 got the bedridden answer)?"""
+    return all(_NOT_SO.search(text[: match.start()]) for match in re.finditer(re.escape(word), text))
+
+
+_NOT_SO = re.compile(r"(不算|不是|算不上|并非|谈不上)$")
 
 
 def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> list[str]:

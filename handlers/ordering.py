@@ -555,6 +555,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
     return notes
 
 
+_DOOR_ASKED = "_door_asked"  # the building and door of a visit's address were asked for once
 # A numbered part of an address: building, unit, room ("3栋", "2单元", "501").
 _ADDRESS_PART = re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|楼|层|室|号)|\d{3,4}(?!\d)")
 
@@ -811,13 +812,17 @@ def _changes_at_read_back(
     `visit_wished`: the message asked for a visit, so the place it names is where."""
     fields = _fields(item, draft)
     changed: list[str] = []
+    plain = simplify(text)
     with contextlib.suppress(ContactError):
         mobile = read_mobile(text)
+        if mobile and draft.fields.get("mobile") and _ANOTHER_NUMBER.search(plain):
+            # "还有我妈的座机028-85431876也记上": a second number for the staff, not a new contact
+            # (trial AA r13 had the daughter's mobile replaced by it); noted with the rest below.
+            mobile = None
         if mobile and "mobile" in fields:
             draft.fields["mobile"] = mobile
             _keep_other_numbers(draft, text, mobile)
             changed.append("mobile")
-    plain = simplify(text)
     habitual = _EVERY_PART.search(plain) is not None and "改" not in plain
     if "time" in fields and not habitual:
         with contextlib.suppress(WhenError):
@@ -887,14 +892,23 @@ _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
 
 def _keep_other_numbers(draft: OrderDraft, text: str, kept: str) -> None:
     """A second number said with the first ("我的13530887264 我爸的15902316580 有事先打我爸"): the
-    first is the contact, the words with the other go to staff on the ticket (trial O lost it)."""
-    if any(number != kept for number in mobiles_in(text)):
-        _add_note(draft, f"另一个电话：{text.strip()[:120]}")
+    first is the contact, the other goes to staff on the ticket with the words said (trial O lost
+    it; trial AA r8 read the note as her own number kept as the other one)."""
+    others = [number for number in mobiles_in(text) if number != kept]
+    if others:
+        _add_note(draft, f"另一个电话：{'、'.join(dict.fromkeys(others))}（原话：{text.strip()[:120]}）")
+
+
+# A number added beside the contact, not replacing it: "座机也记上", "我女儿的也留一个", "两个都要".
+_ANOTHER_NUMBER = re.compile(
+    r"也(记|留|写|加|填|登记)|再(留|记|加|写)一个|另(外|一)个?(电话|号码)|两个都|都要留|备用"
+)
 
 
 # At the read-back, words that add to the request ("晚饭也要送", "从星期一开始", "是我妈不是我").
 _SAYS_MORE = re.compile(
     r"也要|还要|还有|另外|从.{1,6}开始|开始送|两顿|每天|不是我|是我(妈|爸|老汉|母亲|父亲)|写清楚|等下|等一下|"
+    r"也(记|留|写|加|填)|"
     r"备注|补充|加个|加一句|写上|注明"  # "加个备注：上门地址…" at the read-back (trial T)
 )
 
@@ -1190,7 +1204,11 @@ def _take(
         draft.fields["mobile"] = mobile
         _keep_other_numbers(draft, text, mobile)
     elif field == "address":
-        draft.fields["address"] = read_address(_place_beside_time(ctx, text) or _before_question(ctx, text))
+        address = read_address(_place_beside_time(ctx, text) or _before_question(ctx, text))
+        kept = draft.fields.get("address", "")
+        if kept and not _ADDRESS_PART.search(kept) and _ADDRESS_PART.search(address) and kept not in address:
+            address = kept + address  # "阳光苑", then "5栋2单元602"
+        draft.fields["address"] = address
     elif field == "description":
         said = read_description(text)
         noted = draft.fields.get("description", "")
@@ -1441,6 +1459,17 @@ def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Repl
     missing = [f for f in _fields(item, draft) if not draft.has(f)]
     if missing:
         return _ask(ctx, draft, missing[0], lines)
+    address = draft.fields.get("address", "")
+    if draft.visit and address and not _ADDRESS_PART.search(address) and not draft.fields.get(_DOOR_ASKED):
+        # "阳光苑" alone for a visit: which door, asked once (trial AA r8 was read back with the estate
+        # only); an answer without numbers is taken as it is.
+        draft.fields[_DOOR_ASKED] = "1"
+        return _ask(
+            ctx,
+            draft,
+            "address",
+            [*lines, f"地址只有“{address}”，工作人员上门会找不到。"],
+        )
     return _ask(ctx, draft, "confirm", [*lines, summary(ctx, item, draft)])
 
 

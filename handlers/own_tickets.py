@@ -64,7 +64,7 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change | hurry | note
+    action: str  # status | cancel | change | hurry | note | handler_phone
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -102,6 +102,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         and (fields := _fields(ctx, norm, text))
     ):
         action = "change"
+    elif "handler_phone" in own and own["handler_phone"].search(norm):
+        action = "handler_phone"  # "王老师电话多少嘛": how to reach whoever has it (trial AA r12, r19)
     elif "hurry" in own and own["hurry"].search(norm):
         action = "hurry"  # "漏得越来越凶了 快点来": the ticket they have, now urgent
     elif "note" in own and own["note"].search(norm):
@@ -218,6 +220,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
             return None
         chosen = picked
     ctx.conversation.forget()
+    if request.action == "handler_phone":
+        return _handler_phone(ctx, chosen)
     if request.action == "status":
         asked = _asked_fact(ctx, request.text, chosen)
         return Reply("\n".join([*(status_line(ctx, t) for t in chosen), *asked, _STATUS_FOOTER]))
@@ -237,6 +241,22 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     if request.action == "cancel":
         return await _cancel(ctx, chosen)
     return await change(ctx, request, chosen[0])
+
+
+def _handler_phone(ctx: Context, tickets: list[Ticket]) -> Reply:
+    """Staff members' own mobiles are theirs: the resident is told who has the ticket, that they
+    will call, and the duty phone that reaches someone now (trial AA asked twice and got the office
+    card, then the home-care checklist)."""
+    office = ctx.services.handbook.office
+    lines = []
+    for ticket in tickets:
+        who = f"{ticket.assignee[:1]}老师" if ticket.assignee else "值班工作人员"
+        lines.append(f"工单 {ticket.number}：{who}负责，会用社区的电话和您联系，来电请留意接听。")
+    lines.append(
+        f"工作人员的个人手机不能在这里发给您；要找负责的人，打社区值班手机 {office.duty_phone}"
+        f"（或社区电话 {office.phone}）并报工单号，会帮您转告。"
+    )
+    return Reply("\n".join(lines))
 
 
 async def _note(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:

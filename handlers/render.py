@@ -81,7 +81,9 @@ def checklist(item: Item, handbook: Handbook, *, complete: bool = False) -> str:
             return ["不用带材料，说清楚位置和情况就行"]
         return numbered([document_line(d, with_note=with_notes) for d in item.documents])
 
-    def build(*, notes: bool, steps: bool, eligibility: int, doc_notes: bool, online: bool) -> str:
+    def build(
+        *, notes: bool, steps: bool, eligibility: int, doc_notes: bool, online: bool, amount: bool = True
+    ) -> str:
         parts = [f"【{item.title}】一次性告知", "一、要带的材料：", *documents(doc_notes)]
         if eligibility:
             parts += ["二、谁能办：", *item.eligibility[:eligibility]]
@@ -89,6 +91,9 @@ def checklist(item: Item, handbook: Handbook, *, complete: bool = False) -> str:
         parts.append(f"四、办理时间：{hours_text(item, office)}")
         parts.append(f"五、办多久：{time_limit_text(item)}")
         parts.append(f"六、费用：{item.fee}")
+        if amount and item.amount:
+            # What an allowance pays is the first thing asked about it (trial AA r2 asked again for it).
+            parts.append(f"标准：{item.amount}")
         if steps:
             parts += ["七、怎么办：", *numbered(item.steps)]
         if online and item.online:
@@ -105,6 +110,7 @@ def checklist(item: Item, handbook: Handbook, *, complete: bool = False) -> str:
         lambda: build(notes=False, steps=False, eligibility=1, doc_notes=True, online=True),
         lambda: build(notes=False, steps=False, eligibility=0, doc_notes=True, online=False),
         lambda: build(notes=False, steps=False, eligibility=0, doc_notes=False, online=False),
+        lambda: build(notes=False, steps=False, eligibility=0, doc_notes=False, online=False, amount=False),
     ]
     if complete:
         return variants[0]()

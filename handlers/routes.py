@@ -242,6 +242,8 @@ def follow_up_word(ctx: Context) -> str | None:
     if norm in lexicon.follow_up:
         return item
     named = ctx.services.classifier.classify(text).named
+    if not named and any(_LEAD_AND_PARTICLES.sub("", clause) in lexicon.follow_up for clause in norm.split()):
+        return item  # "那我预约嘛 20个人左右 要用音响": the booking word said with 那我…嘛 (trial AA r10)
     # "预约 我叫曾玉兰 电话是座机…" (trial W got the office card) or "…前面你都说回复预约就可以预约 预约"
     # (trial V got the apology): the word alone as the first or the last clause.
     clauses = norm.split()
@@ -258,6 +260,8 @@ def follow_up_word(ctx: Context) -> str | None:
 
 
 _BOOKING_WORD = re.compile(r"预约|约个|约一下|帮我约|能约|可以约|约不")
+# What wraps a bare follow-up word in speech: "那我预约嘛", "那就报修吧", "好嘛 预约".
+_LEAD_AND_PARTICLES = re.compile(r"^(?:那就|那我|那|我就|就|好嘛|好|行|要得)+|(?:嘛|吧|哈|哦|啊|了|噻)+$")
 
 
 async def start_order(ctx: Context, item: str) -> Reply:
@@ -295,6 +299,10 @@ def current_item_request(ctx: Context) -> str | None:
 
 
 _ENDS_ASKING = re.compile(r"(不|吗|嘛|么|没|没有)$")  # "子女可以帮忙办不": asked yes or no
+_FAMILY_DOES_IT = re.compile(
+    r"(儿子|女儿|孙儿|孙子|孙女|外孙|老伴|老公|老婆|媳妇|女婿|娃儿|子女|家里人|亲戚|侄儿|侄女)"
+    r"(会|来|可以|能|负责|去)?(帮|替|给)我"
+)
 
 
 def _asked_outright(ctx: Context, norm: str) -> bool:
@@ -305,6 +313,8 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     # "不会弄 子女可以帮忙办不" ends in a question.
     last = None
     for clause in norm.split():
+        if _FAMILY_DOES_IT.search(clause):
+            continue  # "我孙儿帮我弄": the family will do it, not a request to the community (trial AA r9)
         if (
             lexicon.question.search(clause)
             or lexicon.availability.search(clause)
@@ -350,6 +360,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     listed = classifier.referrals.find(compact)
     unlisted = facts.documents_unlisted(ctx, current, text)
     own_question = facts.own_answer(ctx, current, text) is not None
+    anywhere = facts.anywhere_answer(ctx, text) if not own_question else None
+    if anywhere is not None and anywhere[0] != item:
+        return None  # "区教育局在哪里 电话多少" after the residence permit: the enrolment's (trial AA r3)
     if (
         listed is not None
         and not unlisted
@@ -590,6 +603,8 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
     answered = facts.anywhere_answer(ctx, text)
     if answered is not None and intent == "order" and ctx.services.handbook.item(answered[0]).bookable:
         return None
+    if answered is not None and ctx.services.classifier.classify(text).item == answered[0]:
+        return None  # read as that item already: its consult answers this and the rest asked beside it
     return answered
 
 

@@ -24,6 +24,7 @@ from desk.states import OPEN_STATES
 from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
+from intents import Classification
 from intents.contact import looks_like_address, names_a_findable_place, names_a_place
 from intents.danger import Danger
 from intents.normalize import simplify
@@ -167,6 +168,13 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
 
             started = await ordering.start(ctx, item, text)
             return replace(started, text=f"{stood.text}\n\n{started.text}")
+        still_on = ctx.conversation.get(EMERGENCY) is not None  # help asked for: the rest is on the ticket
+        if not still_on and lexicon.question.search(norm) and _asks_a_service(ctx, wanted, norm):
+            # "现在不紧急了 我是问以后 独居老人定期探访咋个申请", "醒了…这个软管要我们自己出钱换吗": over,
+            # and a question of its own, answered as any other (trial AA: only "没事了" was said).
+            answered = await _answered_anew(ctx)
+            if answered is not None:
+                return replace(answered, text=f"{stood.text}\n\n{answered.text}")
         return stood
     if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
         return await _reach_family(ctx, reported, text, answer)
@@ -177,9 +185,12 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         words = _NUMBER.sub(" ", norm)  # 88 (bye) is no goodbye inside 13883219904
         parting = result.intent == "greeting" and any(w in words for w in (*lexicon.thanks, *lexicon.bye))
         short_greeting = result.intent == "greeting" and len(plain) <= 6
-        if parting or short_greeting or (result.intent in ("consult", "order") and result.named):
+        later = _LATER.search(norm) is not None and _asks_a_service(ctx, result, norm)
+        if parting or short_greeting or later or (result.intent in ("consult", "order") and result.named):
+            # A new question, thanks, or what to arrange later ("以后他回来还是一个人住 社区有没得紧急
+            # 呼叫的设备或者定期来看一下": trial AA got the emergency advice again): not more about it.
             ctx.conversation.forget()
-            return None  # a new question, or thanks: not more about the emergency
+            return None
     if guide is None or hazard is None:
         ctx.conversation.forget()
         return None
@@ -351,6 +362,32 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
     )
 
 
+def _asks_a_service(ctx: Context, result: Classification, norm: str) -> bool:
+    """Does the message ask about one of the community's services or another agency's matter?"""
+    classifier = ctx.services.classifier
+    return (result.intent in ("consult", "order") and result.item is not None) or classifier.referrals.find(
+        norm
+    ) is not None
+
+
+async def _answered_anew(ctx: Context) -> Reply | None:
+    """The message answered as if no emergency were on (its state is already forgotten), unless it
+    reads as a danger again: that would open a second emergency for the one just stood down."""
+    classifier = ctx.services.classifier
+    if classifier.danger is not None and classifier.danger.detect(ctx.message.text) is not None:
+        return None
+    from handlers.routes import TEXT_ROUTES, first_reply  # the routes reach safety first
+
+    # The standing-down words are answered already: "现在不紧急了" left in would read as a note for
+    # the emergency ticket ("改成不紧急").
+    guide = ctx.services.handbook.emergency
+    clauses = _CLAUSE.split(ctx.message.text.strip())
+    rest = " ".join(c for c in clauses if c and not (guide and re.search(guide.stand_down, simplify(c))))
+    if not rest:
+        return None
+    return await first_reply(TEXT_ROUTES, replace(ctx, message=replace(ctx.message, text=rest)))
+
+
 def answers_question(ctx: Context, kind: str, text: str) -> bool:
     """Does the reported emergency's own advice answer what this message asks?"""
     guide = ctx.services.handbook.emergency
@@ -396,6 +433,9 @@ _HELP_AFTER = re.compile(
 )
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 _NUMBER = re.compile(r"\d{3,}")
+# What is asked for later, once the emergency is over ("以后他回来还是一个人住…定期来看一下").
+_CLAUSE = re.compile(r"[，,。.！!？?；;\s]+")
+_LATER = re.compile(r"以后|今后|将来|往后|平时|长期|下次")
 
 
 async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:

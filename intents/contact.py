@@ -218,6 +218,7 @@ def _one_name(clause: str, *, surname_alone: bool) -> str | None:
 _NOT_A_NAME = re.compile(
     r"^(不|没|是|要|我|你|在|她|他)|[了吗呢也啥么错吧]|什么|怎么|事项|不是|座机|手机|电话|号码|地址"
     r"|帮我|帮忙|麻烦|预约|约个|约一|一个|一下|办理|上门"  # "要得 帮我约一个" (session 17: 姓名：帮我约一个)
+    r"|[他她]|出院|回来|等一"  # "姓邓…等他出院回来" (trial AA r18: 姓名：等他出院回来)
     r"|^(确认|取消|提交|好的|可以|谢谢|收到|知道)$"  # a reply word sent too early (trial X r12: 姓名：确认)
 )
 # One character that can be a surname, not a reply word ("是", "好", "对", "嗯").

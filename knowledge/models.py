@@ -55,8 +55,10 @@ OWN_TICKET_CUES = (
     "keep_as_is",
     "hurry",
     "note",
+    "handler_phone",
 )
-OPTIONAL_OWN_TICKET_CUES = ("hurry", "note")  # a handbook version written before them still loads
+# A handbook version written before these cues still loads.
+OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone")
 
 
 @dataclass(frozen=True, slots=True)

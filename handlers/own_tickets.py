@@ -216,6 +216,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
         one = request.action == "note" and len(open_tickets) == 1
         picked = open_tickets if one else pick(ctx, request, open_tickets)
+        if picked is None and request.action == "handler_phone":
+            picked = open_tickets  # "王老师电话多少 我白天上班": whoever has any of them (白天 is no booking)
         if picked is None:
             return None
         chosen = picked

@@ -406,9 +406,19 @@ class Classifier:
             and learned_item == rules.item
             and item_p >= SURE_DESCRIBED
         )
+        # The community asked whether it has a service the model is all but certain of, the agency's
+        # word only the situation ("我老公出车祸了躺在医院…社区有没有应急的那种救助": blind batch 48).
+        ours_asked = (
+            learned_intent in ITEM_INTENTS
+            and intent_p >= SWAP_CONSULT_ORDER
+            and item_p >= SWAP_CONSULT_ORDER
+            and self.lexicon.availability.search(norm) is not None
+            and "社区" in norm
+        )
         if (
             not names_any
             and not agreed
+            and not ours_asked
             and (intent in (*ITEM_INTENTS, "unknown") or elsewhere)
             and (listed is not None or self._guess(self._places, "place", norm, SURE_PLACE) is not None)
         ):

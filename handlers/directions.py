@@ -312,8 +312,11 @@ def referral_follow_up(ctx: Context) -> Referral | None:
         aliases = ctx.services.handbook.item(result.item).aliases
         how = classifier.normalize(place.how).replace(" ", "")
         offered = (classifier.normalize(a).replace(" ", "") for a in aliases)
-        if any(alias and re.search(f"社区[^，；。]{{0,8}}{re.escape(alias)}", how) for alias in offered):
-            return None
+        offered_here = any(
+            alias and re.search(f"社区[^，；。]{{0,8}}{re.escape(alias)}", how) for alias in offered
+        )
+        if offered_here and not _asks_its_own_question(classifier, place, compact):
+            return None  # with one of the agency's own questions ("三力测试是啥子"), both are answered
     lexicon = classifier.lexicon
     if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
         return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time

@@ -52,7 +52,8 @@ async def handle(ctx: Context, result: Classification) -> Reply:
         if answered:
             ctx.conversation.enter(AFTER_ITEM, result.item)
             return Reply(answered)
-    if _card_just_sent(ctx, result.item) and not _asks_documents(ctx.message.text or "", ctx):
+    repeated = _card_just_sent(ctx, result.item) or _NOT_ANSWERED.search(ctx.message.text or "") is not None
+    if repeated and not _asks_documents(ctx.message.text or "", ctx):
         return await _not_again(ctx, result.item)
     return answer(ctx, result.item)
 
@@ -68,11 +69,18 @@ def _card_just_sent(ctx: Context, item_id: str) -> bool:
     if ctx.conversation.get(AFTER_ITEM) != item_id or not ctx.conversation.recent:
         return False
     previous = ctx.conversation.recent[-1]
+    lexicon = ctx.services.classifier.lexicon
+    if lexicon.normalize(previous).replace(" ", "") in lexicon.checklist:
+        return True  # "材料" was the last message: the card went out (trial BB r01 got it three times)
     before = ctx.services.classifier.classify(previous)
     if before.intent != "consult" or before.item != item_id:
         return False
     item = ctx.services.handbook.item(item_id)
     return facts.aspect_of(ctx, previous) is None and facts.own_answer(ctx, item, previous) is None
+
+
+# The resident says the last answer missed the question ("你没说", "跟刚才发的一模一样"): not the card again.
+_NOT_ANSWERED = re.compile(r"你没(说|回答|答)|没(回答|答)到|答非所问|一模一样|又发|没说到|你没讲")
 
 
 async def _not_again(ctx: Context, item_id: str) -> Reply:

@@ -321,6 +321,11 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
         return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time
     other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
+    moved_on = _MOVED_ON.search(compact) is not None
+    if moved_on and (result.named or (other is not None and other[0].id != place_id)):
+        # "你咋个老说银行哦 身份证丢了", "公交卡的事我晓得了 莫再说了 我问的是高龄津贴": told to drop
+        # it, and something else named (trial BB: the bank four times, the bus card twice).
+        return None
     if other is not None and other[0].id != place_id and not own_word:
         return None  # another agency named, and nothing of this one's: a new question
     if result.named and not own_word and not _said_in(classifier, text, place):
@@ -500,6 +505,10 @@ _ASKS_LOCAL = re.compile(
 )
 # Where, anywhere in a follow-up about the agency already named ("在哪点 要带啥子").
 _ASKS_WHERE = re.compile(r"在哪|哪里|哪儿|哪点|地址")
+# The resident says the referral is not what they asked ("你咋个老说银行", "莫再说了", "我问的是…").
+_MOVED_ON = re.compile(
+    r"老说|老是说|又说|一直说|还在说|(莫|别|不要|不用)再?说|我问的是|我是问|我问的不是|主要问|主要是问|不是问这个"
+)
 # Is it open then? "派出所今天开门不", "星期天能不能挂失", "几点上班" (the branch's hours answer it).
 _ASKS_OPEN = re.compile(
     r"开门|关门|上班|下班|几点|营业|开不开|办不办|(星期|礼拜)[六天日]|周[六日末]|今天|明天|现在去"

@@ -112,6 +112,12 @@ def danger_of(ctx: Context) -> Danger | None:
         found.hazard.kind != reported.kind and _FEARED.search(text)
     ):
         return None
+    guide = ctx.services.handbook.emergency
+    norm = ctx.services.classifier.normalize(text)
+    if guide is not None and (re.search(guide.over_before, norm) or re.search(guide.stand_down, norm)):
+        # "已经拉走了…他屋的门锁被撬坏了关不上": after the emergency, what it left behind — not a break-in
+        # reported (trial BB r18 got the 120/110 advice again).
+        return None
     return found
 
 

@@ -55,6 +55,16 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
         if followed is not None:
             return followed
     lines = [first_lines(danger)]
+    same = await _still_open(ctx, danger.hazard.kind) if danger.community_acts else None
+    if same is not None:
+        # "是井盖丢了那个事，刚才你说的紧急工单10006，我要补充位置": the one already sent, not a second
+        # team (trial BB r12 got ticket 10007 for the same hole).
+        paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
+        ctx.conversation.enter(EMERGENCY, Reported(same, danger.hazard.kind, paused))
+        with contextlib.suppress(Refused):
+            await ctx.services.desk.add_detail(ctx.message.resident, same, "detail", ctx.message.text.strip())  # type: ignore[union-attr]
+        lines.append(f"这件事已有紧急工单 {same}，您说的已经加进去了，值班人员马上处理，不重复派单。")
+        return Reply("\n".join(lines))
     ticket_number = await _open_ticket(ctx, danger.hazard) if danger.community_acts else None
     if ticket_number is not None:
         lines.extend(_ticket_lines(ctx, ticket_number))
@@ -67,6 +77,25 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
     paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
     ctx.conversation.enter(EMERGENCY, Reported(ticket_number or "", danger.hazard.kind, paused))
     return Reply("\n".join(lines))
+
+
+async def _still_open(ctx: Context, kind: str) -> str | None:
+    """The resident's emergency ticket of this kind from the last hour, still open, if any."""
+    desk = ctx.services.desk
+    if desk is None:
+        return None
+    since = ctx.services.now() - STAND_DOWN_REACH
+    said = ctx.message.text.strip()
+    for ticket in await desk.tickets_since(ctx.message.resident, since):
+        fields = ticket.fields or {}
+        if (
+            emergencies.is_emergency(ticket)
+            and ticket.state in OPEN_STATES
+            and fields.get("hazard") == kind
+            and fields.get("description") != said  # WeChat sending the same message again: its own ticket
+        ):
+            return str(ticket.number)
+    return None
 
 
 async def _anyone_on_duty(ctx: Context) -> bool:
@@ -152,6 +181,14 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         # asks — the rest goes to the duty staff with it (trial O got the arrival line); what it
         # asks that the emergency answers ("水停了…损失找哪个赔") is answered first (trial S).
         stood = await _stand_down(ctx, reported, text)
+        if asks_arrival and reported.number:
+            # "人都拉走了。社区的人好久能到？": over, and when someone comes still asked (trial BB r18).
+            office = ctx.services.handbook.office
+            stood = replace(
+                stood,
+                text=f"{stood.text}\n社区值班人员会尽快过来（紧急工单 {reported.number}）；"
+                f"急的话直接打社区值班手机 {office.duty_phone}。",
+            )
         asked = answer and lexicon.question.search(norm)  # "抬下去了 谢谢" tells, asks nothing
         if asked:
             return replace(stood, text=f"{answer}\n{stood.text}")
@@ -341,7 +378,7 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
         sent = "人已送医院，" if to_hospital else ""
         return Reply(
             f"好的，已经告诉值班人员：{sent}并请他们过来帮忙（工单 {'、'.join(told)}）；"
-            "您说的要帮的事（门锁、宠物、联系家属、跟车这些）已经写在工单上。"
+            "您说的要帮的事已经写在工单上。"
             f"急的话直接打社区值班手机 {office.duty_phone}。家属赶不到、要人跟车的，先请邻居陪一下。"
         )
     if to_hospital:
@@ -349,7 +386,7 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
         ctx.conversation.enter(EMERGENCY, reported)
         return Reply(
             f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
-            "您说的其他事（家里门锁、宠物这些）也一并转给了值班人员。有别的事直接跟我说。"
+            "您说的其他事也一并转给了值班人员。有别的事直接跟我说。"
         )
     if _STILL_COMING.search(plain):
         return Reply(

@@ -35,11 +35,19 @@ def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     asked = tuple(aspect for aspect, words in lexicon.aspects if words.search(plain))
+    if "amount" in asked and _PRICE_OF_SERVICE.search(plain):
+        # "好多钱一个钟头", "我们不要补贴 自己出钱": the price paid for a service, not an allowance paid
+        # out (trial BB r19 got the subsidy's amount twice).
+        asked = tuple(dict.fromkeys("fee" if aspect == "amount" else aspect for aspect in asked))
     if asked and lexicon.asks_documents(plain):
         asked = (DOCUMENTS, *asked)
     return asked
 
 
+# A price per hour, visit or meal, or money the resident pays: the service's fee, not what is paid out.
+_PRICE_OF_SERVICE = re.compile(
+    r"一个钟头|一小时|每小时|按小时|一个小时|每次|一次(?!性)|一顿|一餐|自己出钱|自费|不要补贴"
+)
 DOCUMENTS = "documents"  # not a phrasings aspect: alone, "要带什么" gets the whole checklist
 
 

@@ -87,8 +87,11 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
     lexicon = ctx.services.classifier.lexicon
     own = lexicon.own_tickets
     norm = lexicon.normalize(text)
-    if not norm or lexicon.human.search(norm) or lexicon.rate.search(norm):
-        return None  # a person, a complaint or a rating: their own routes
+    mine = lexicon.own_request.search(norm.replace(" ", "")) is not None
+    if not norm or (lexicon.human.search(norm) and not mine) or lexicon.rate.search(norm):
+        # A person, a complaint or a rating: their own routes — unless the person is the one their
+        # own request is waiting for ("我前两天约的打扫 咋个还没得人给我打电话": trial BB r19).
+        return None
     noted = own["note"].match(norm.replace(" ", "")) if "note" in own else None
     if lexicon.cancel.search(norm) or own["cancel"].search(norm):
         action = "cancel"

@@ -291,11 +291,14 @@ def current_item_request(ctx: Context) -> str | None:
     classifier = ctx.services.classifier
     text = _text(ctx)
     result = classifier.classify(text)
+    # "那你帮我登记一下嘛" after the visits: 登记 is many items' word, none of them named, so the one
+    # talked about (trial BB r6 got a menu of five registrations).
+    generic = result.ambiguous and item not in result.candidates and not result.named
     elsewhere = result.item not in (None, item) and result.named
     if result.intent not in ("consult", "order", "unknown") or elsewhere:
         return None
     norm = classifier.normalize(text)
-    if _asked_outright(ctx, norm):
+    if _asked_outright(ctx, norm) or (generic and result.intent == "order"):
         return item
     if classifier.lexicon.question.search(norm) or classifier.lexicon.availability.search(norm):
         return None  # "我儿子可以帮我去办不": a question about the item, for item_follow_up

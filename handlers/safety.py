@@ -176,6 +176,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         # the medical emergency's answer (trial X r18 got "call 110" twice).
         medical = guide.hazard("medical")
         answer = hazard_answer(medical, plain, simplify(text).replace(" ", "")) if medical else None
+        if answer is None and medical is not None:
+            # "门开了 婆婆摔在地上还有气 120在路上了": what to do until the ambulance comes, not the
+            # "call 110, don't break in" of the first reply (trial CC r18).
+            answer = "\n".join(medical.advice)
     if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
         # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
         # asks — the rest goes to the duty staff with it (trial O got the arrival line); what it

@@ -61,8 +61,10 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
         # team (trial BB r12 got ticket 10007 for the same hole).
         paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
         ctx.conversation.enter(EMERGENCY, Reported(same, danger.hazard.kind, paused))
+        desk = ctx.services.desk  # not None: _still_open found the ticket through it
         with contextlib.suppress(Refused):
-            await ctx.services.desk.add_detail(ctx.message.resident, same, "detail", ctx.message.text.strip())  # type: ignore[union-attr]
+            if desk is not None:
+                await desk.add_detail(ctx.message.resident, same, "detail", ctx.message.text.strip())
         lines.append(f"这件事已有紧急工单 {same}，您说的已经加进去了，值班人员马上处理，不重复派单。")
         return Reply("\n".join(lines))
     ticket_number = await _open_ticket(ctx, danger.hazard) if danger.community_acts else None

@@ -565,6 +565,15 @@ def fit_window(
     day = window.start.date()
     label = f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
     if day < now.date():
+        if (now.date() - day).days < 7:
+            # "这个星期五" said on a Sunday: this week's Friday is gone; the coming one is offered as a
+            # question, never booked unasked (trial CC r11 was only told it was past).
+            later = day + timedelta(days=7)
+            weekday = WEEKDAY_NAMES[day.weekday()]
+            raise WhenError(
+                f"{label}已经过去了。您是说下周{weekday}（{later.month}月{later.day}日）吗？"
+                f"是的话请回复“下周{weekday}”，也可以说别的时间。"
+            )
         raise WhenError(f"{label}已经过去了，只能约以后的时间，{EXAMPLES}。")
     if window.gone(now):
         raise WhenError(f"{label}{window.start:%H:%M}已经过了，请换一个以后的时间。")

@@ -128,6 +128,12 @@ ITEM_SECTIONS = (
                 "number",
                 "在班时间内多少分钟没人接单就提醒；不写：15 分钟",
             ),
+            Field(
+                "order.ask",
+                "问情况时怎么问",
+                "text",
+                "不写：请简单说一下情况：在哪里、什么问题（报名类写“想报哪个班？”）",
+            ),
             Field("order.urgent", "紧急词", "lines", "每行一个：居民说到就按紧急工单推送（燃气味、井盖）"),
             Field(
                 "order.takers",

@@ -1480,7 +1480,9 @@ def _ask(ctx: Context, draft: OrderDraft, field: str, lines: list[str]) -> Reply
         return Reply("\n".join(lines))
     question = QUESTIONS[field]
     item = ctx.services.handbook.items.get(draft.item)
-    if field == "description" and item is not None and item.order and "time" in item.order.fields:
+    if field == "description" and item is not None and item.order and item.order.ask:
+        question = item.order.ask  # a sign-up: which class, not "where and what is broken" (trial CC r04)
+    elif field == "description" and item is not None and item.order and "time" in item.order.fields:
         question = BOOKING_REASON  # an appointment: what it is for, not "what is broken"
     return Reply("\n".join([*lines, question + _FOOTER]))
 

@@ -389,6 +389,7 @@ def _parse_order(raw: dict[str, Any], ctx: _Ctx) -> OrderSpec | None:
         urgent=ctx.texts(value, "urgent", required=False),
         claim_minutes=claim_minutes,
         takers=takers,
+        ask=ctx.text(value, "ask", required=False, prefix="order."),
     )
 
 

@@ -72,6 +72,8 @@ class OrderSpec:
     # Who may take it (TAKERS); beyond staff, an unclaimed task returns to duty routing after
     # claim_minutes. 政务 items keep the default: staff only.
     takers: tuple[str, ...] = ("staff",)
+    # How the description is asked for this item ("想报哪个班？"), not the repair's "在哪里、什么问题".
+    ask: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -359,13 +359,9 @@ def _asks_its_own_question(classifier: Classifier, place: Referral, compact: str
 def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> bool:
     """Is one of the agency's own words in the message ("12123…体检附近哪家医院": the vehicle office's
     medical, not a hospital question — trial P)?"""
-    for word in facts.normalised_words(classifier.normalize, place.words):
-        start = compact.find(word) if word else -1
-        while start >= 0:
-            if not said_not_there(compact, start):  # "不是银行 是个税": denied, not said (trial Y r15)
-                return True
-            start = compact.find(word, start + 1)
-    return False
+    return any(
+        _said_not_denied(compact, word) for word in facts.normalised_words(classifier.normalize, place.words)
+    )
 
 
 def _branch_named(ctx: Context, place: Referral, compact: str) -> bool:
@@ -376,12 +372,19 @@ def _branch_named(ctx: Context, place: Referral, compact: str) -> bool:
     if near is not None:
         names.append(near.name.split("（")[0])
     normalize = ctx.services.classifier.normalize
-    for name in (normalize(name).replace(" ", "") for name in names):
-        start = compact.find(name) if len(name) >= 2 else -1
-        while start >= 0:
-            if not said_not_there(compact, start):  # "不是银行 是个税": denied, not named
-                return True
-            start = compact.find(name, start + 1)
+    return any(
+        len(name) >= 2 and _said_not_denied(compact, name)
+        for name in (normalize(name).replace(" ", "") for name in names)
+    )
+
+
+def _said_not_denied(compact: str, word: str) -> bool:
+    """Is `word` said somewhere in `compact` other than as denied ("不是银行 是个税": trial Y r15)?"""
+    start = compact.find(word) if word else -1
+    while start >= 0:
+        if not said_not_there(compact, start):
+            return True
+        start = compact.find(word, start + 1)
     return False
 
 

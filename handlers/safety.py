@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from desk import emergencies
-from desk.desk import Limits
+from desk.desk import Limits, ServiceDesk
 from desk.emergencies import Emergency
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
@@ -55,16 +55,19 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
         if followed is not None:
             return followed
     lines = [first_lines(danger)]
-    same = await _still_open(ctx, danger.hazard.kind) if danger.community_acts else None
-    if same is not None:
+    desk = ctx.services.desk
+    same = (
+        await _still_open(ctx, desk, danger.hazard.kind)
+        if desk is not None and danger.community_acts
+        else None
+    )
+    if desk is not None and same is not None:
         # "是井盖丢了那个事，刚才你说的紧急工单10006，我要补充位置": the one already sent, not a second
         # team (trial BB r12 got ticket 10007 for the same hole).
         paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
         ctx.conversation.enter(EMERGENCY, Reported(same, danger.hazard.kind, paused))
-        desk = ctx.services.desk  # not None: _still_open found the ticket through it
         with contextlib.suppress(Refused):
-            if desk is not None:
-                await desk.add_detail(ctx.message.resident, same, "detail", ctx.message.text.strip())
+            await desk.add_detail(ctx.message.resident, same, "detail", ctx.message.text.strip())
         lines.append(f"这件事已有紧急工单 {same}，您说的已经加进去了，值班人员马上处理，不重复派单。")
         return Reply("\n".join(lines))
     ticket_number = await _open_ticket(ctx, danger.hazard) if danger.community_acts else None
@@ -81,11 +84,8 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def _still_open(ctx: Context, kind: str) -> str | None:
+async def _still_open(ctx: Context, desk: ServiceDesk, kind: str) -> str | None:
     """The resident's emergency ticket of this kind from the last hour, still open, if any."""
-    desk = ctx.services.desk
-    if desk is None:
-        return None
     since = ctx.services.now() - STAND_DOWN_REACH
     said = ctx.message.text.strip()
     for ticket in await desk.tickets_since(ctx.message.resident, since):
@@ -476,8 +476,9 @@ _HELP_AFTER = re.compile(
 )
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 _NUMBER = re.compile(r"\d{3,}")
-# What is asked for later, once the emergency is over ("以后他回来还是一个人住…定期来看一下").
+# Where one clause ends and the next begins (the stand-down words are dropped clause by clause).
 _CLAUSE = re.compile(r"[，,。.！!？?；;\s]+")
+# What is asked for later, once the emergency is over ("以后他回来还是一个人住…定期来看一下").
 _LATER = re.compile(r"以后|今后|将来|往后|平时|长期|下次")
 
 

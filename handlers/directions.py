@@ -77,9 +77,17 @@ async def offer(
 async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> Reply:
     event, result = found
     handbook = ctx.services.handbook
-    items = tuple(item_id for item_id in event.items if item_id in handbook.items)
-    footer = ["回复数字，看要带什么、去哪里办。", *([event.note] if event.note else [])]
-    offered = await offer(ctx, f"life:{event.id}", items, f"{event.title}，一般要办这几件事：", footer)
+    classifier = ctx.services.classifier
+    said = classifier.life_events_said(classifier.normalize(ctx.message.text or ""))
+    # "我失业了 屋头又困难": both events' items, in the order said — not the job list alone (trial CC).
+    events = said if event in said and len(said) > 1 else (event,)
+    items = tuple(
+        dict.fromkeys(item_id for each in events for item_id in each.items if item_id in handbook.items)
+    )
+    heading = "、".join(each.title for each in events)
+    notes = [each.note for each in events if each.note]
+    footer = ["回复数字，看要带什么、去哪里办。", *notes[:1]]
+    offered = await offer(ctx, f"life:{event.id}", items, f"{heading}，一般要办这几件事：", footer)
     # "老伴昨天晚上在屋头走了 莫得在医院 现在不晓得先做啥子": the list, and first the answer to what
     # one of its items says about that situation (a death at home: who certifies it).
     first = handbook.items.get(result.item or "") if result.item in items else None

@@ -86,6 +86,24 @@ class WordFinder(Generic[T]):
             return None
         return self._owners[-best[2]], self._keys[-best[2]]
 
+    def find_every(self, norm: str) -> tuple[T, ...]:
+        """Every entry with a gapped phrase in the message, in the order said ("失业了 屋头又困难": two
+        life events). Only for finders built with `split`."""
+        compact = norm.replace(" ", "")
+        found: dict[int, int] = {}  # id(entry) -> where first said
+        entries: dict[int, T] = {}
+        for first, phrases in self._gapped.items():
+            if first not in compact:
+                continue
+            for pattern, index in phrases:
+                match = pattern.search(compact)
+                if match is not None:
+                    owner = self._owners[index]
+                    key = id(owner)
+                    entries[key] = owner
+                    found[key] = min(found.get(key, match.start()), match.start())
+        return tuple(entries[key] for key in sorted(found, key=found.__getitem__))
+
 
 # A place said right before as where one is not: "没有在医院", "不在医院"; or denied outright: "不是
 # 银行的事 是天然气欠费" (trial N was sent to the bank).

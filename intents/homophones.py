@@ -10,6 +10,7 @@ used when a message names no service exactly, so it never overrides an exact mat
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -100,3 +101,25 @@ _TYPED_AS_THEMSELVES = frozenset("一的了是在不有个这那也就都和我�
 def _common_word_taken(said: str, alias: str) -> bool:
     """Does the sound match differ from the alias only where the message has a function character?"""
     return any(s != a and s in _TYPED_AS_THEMSELVES for s, a in zip(said, alias, strict=True))
+
+
+_LATIN_RUN = re.compile(r"[a-z]{4,}")
+
+
+class PinyinSpellings:
+    """Service words typed in pinyin letters ("dibao申请要啥条件", "gaoling津贴"): a run of four or
+    more letters that spells, toneless, a handbook term of two or more characters is read as that
+    term. Written by hand: pypinyin turns characters into letters, not letters back into the words
+    one community's handbook uses, and only those words are safe to read back (blind batch 50)."""
+
+    def __init__(self, terms: Iterable[str]):
+        """terms: normalised handbook terms, the ones to keep first when two spell alike first."""
+        self._terms: dict[str, str] = {}
+        for term in terms:
+            if len(term) >= 2 and all(map(_is_han, term)):
+                self._terms.setdefault("".join(map(syllable, term)), term)
+
+    def __call__(self, norm: str) -> str:
+        if not self._terms or _LATIN_RUN.search(norm) is None:
+            return norm
+        return _LATIN_RUN.sub(lambda run: self._terms.get(run.group(), run.group()), norm)

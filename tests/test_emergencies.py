@@ -18,6 +18,10 @@ Two sets written blind by people who had not seen the detector:
   bottle used as a weapon, water pouring near a light, a gas pipe after a 物业费 question in one run-on,
   a lift's advert, a TV plot). A service question now cancels a hazard only in the same matter: one
   asked before 还有就是 / 另外 / 对了 is another matter.
+- emergencies_round7.tsv (100 messages: 60 emergencies, 40 look-alikes, session 18), scored on the
+  landed code before the seventh round: 51/60 detected, 3/40 false alarms (stroke signs 说话说不清 /
+  半边手脚没得劲, a child dragged into a van after 学校 read as 学 "learning", tiles falling, sockets
+  under water, 瓦斯, a child locked in, "救命 电费这么贵", a smoke alarm's 烟雾, a well cover "有没有人管").
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -73,6 +77,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round4.tsv",
         "emergencies_round5.tsv",
         "emergencies_round6.tsv",
+        "emergencies_round7.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -169,6 +169,23 @@ def test_homophone_typos_still_name_the_service(classifier: Classifier, text: st
     assert (result.intent, result.item) == ("consult", item)
 
 
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("dibao申请要啥条件", "subsistence_allowance"),  # blind batch 50
+        ("gaoling津贴咋个领", "elderly_allowance"),
+        ("DIBAO 要带什么", "subsistence_allowance"),
+    ],
+)
+def test_a_service_name_typed_in_pinyin_letters_names_it(classifier: Classifier, text: str, item: str) -> None:
+    assert classifier.classify(text).item == item
+
+
+def test_letters_that_spell_no_handbook_word_stay_letters(classifier: Classifier) -> None:
+    assert classifier.normalize("wifi密码多少 hello") == "wifi密码多少 hello"
+    assert classifier.classify("wifi密码多少").item is None
+
+
 def test_homophones_do_not_invent_services(classifier: Classifier) -> None:
     for text in ("明天天气怎么样", "今天吃什么", "我想去旅游", "这个电视剧真好看", "他是我的老同学"):
         assert classifier.classify(text).item is None, text

@@ -182,6 +182,17 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             # "门开了 婆婆摔在地上还有气 120在路上了": what to do until the ambulance comes, not the
             # "call 110, don't break in" of the first reply (trial CC r18).
             answer = "\n".join(medical.advice)
+    if reported.number and desk is not None:
+        cited = await _another_ticket_cited(ctx, desk, reported.number, plain)
+        if cited:
+            # "我是问我之前报修那个单子 10010 进度": another request of theirs, not this emergency
+            # (trial DD r19 got the emergency ticket's state three times).
+            if guide is not None and re.search(guide.stand_down, norm):
+                stood = await _stand_down(ctx, reported, text)
+                answered = await _answered_anew(ctx)
+                return replace(answered, text=f"{stood.text}\n\n{answered.text}") if answered else stood
+            ctx.conversation.forget()
+            return None
     if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
         # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
         # asks — the rest goes to the duty staff with it (trial O got the arrival line); what it
@@ -405,6 +416,15 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
     )
 
 
+async def _another_ticket_cited(ctx: Context, desk: ServiceDesk, emergency: str, plain: str) -> bool:
+    """Does the message cite another of the resident's own tickets by its number?"""
+    cited = set(_TICKET_CITED.findall(plain)) - {emergency}
+    if not cited:
+        return False
+    own = {str(ticket.number) for ticket in await desk.resident_tickets(ctx.message.resident, limit=20)}
+    return bool(cited & own)
+
+
 def _asks_a_service(ctx: Context, result: Classification, norm: str) -> bool:
     """Does the message ask about one of the community's services or another agency's matter?"""
     classifier = ctx.services.classifier
@@ -476,6 +496,7 @@ _HELP_AFTER = re.compile(
 )
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 _NUMBER = re.compile(r"\d{3,}")
+_TICKET_CITED = re.compile(r"(?<!\d)(\d{5})(?!\d)")  # a ticket number, not inside a mobile
 # Where one clause ends and the next begins (the stand-down words are dropped clause by clause).
 _CLAUSE = re.compile(r"[，,。.！!？?；;\s]+")
 # What is asked for later, once the emergency is over ("以后他回来还是一个人住…定期来看一下").

@@ -32,6 +32,7 @@ from intents.contact import (
     is_full_name,
     looks_like_address,
     mobiles_in,
+    names_a_place,
     place_in,
     read_address,
     read_description,
@@ -357,7 +358,13 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
                     f"您问的已经写进工单，工作人员和您联系时会回答；一般：{render.time_limit_text(item)}。"
                 )
             return replace(placed, text=f"{placed.text}\n{answered.replace('提交后回复', '回复')}")
-        changed = _changes_at_read_back(ctx, item, draft, text)
+        body, confirmed_last = _confirmed_after(ctx, text)
+        changed = _changes_at_read_back(ctx, item, draft, body)
+        if changed and confirmed_last and not asks:
+            # "是阳光苑小区的3栋 确认": the change, then submitted — not 确认 written into the address
+            # and the form read back again (trial DD r19).
+            placed = await _place(ctx, item, draft)
+            return replace(placed, text=f"{'、'.join(LABELS[f] for f in changed)}已改好。\n{placed.text}")
         if changed:
             # "算了改成2点半到5点半…可以带零食进来吃不": the change and the question (trial T).
             answered = [_answer_or_note(ctx, item, draft, "confirm", plain)] if asks else []
@@ -549,6 +556,11 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
             window = _window(ctx, item, said)
         except WhenError as exc:
             notes.append(str(exc))
+            day = getattr(exc, "day", None)
+            if day is not None:
+                # "明天下班过来 大概5点半" out of hours, then "那改成5点": 5 点 that day, asked next
+                # (trial DD r11 was asked the name, and 5点 was read as today).
+                draft.fields[_DAY_SAID] = day.isoformat()
         else:
             if window:
                 draft.time = window
@@ -556,6 +568,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
 
 
 _DOOR_ASKED = "_door_asked"  # the building and door of a visit's address were asked for once
+_ADDRESS_DOUBTED = "_address_doubted"  # an answer to the address that named no place was asked again once
 # A numbered part of an address: building, unit, room ("3栋", "2单元", "501").
 _ADDRESS_PART = re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|楼|层|室|号)|\d{3,4}(?!\d)")
 
@@ -574,6 +587,10 @@ def _with_place_said(kept: str, said: str) -> str:
         after_a_digit = kept[-size - 1 : -size].isdigit()  # "13栋" does not end in "3栋"
         if said.startswith(overlap) and _ADDRESS_PART.match(overlap) and not after_a_digit:
             return kept + said[size:]
+        # "3栋门口" kept and "是阳光苑小区的3栋" said: the estate goes in front (trial DD r19 lost 门口).
+        ending = said[-size:]
+        if kept.startswith(ending) and _ADDRESS_PART.match(ending) and not said[-size - 1 : -size].isdigit():
+            return said + kept[size:]
     return said if len(_ADDRESS_PART.findall(said)) > len(_ADDRESS_PART.findall(kept)) else kept
 
 
@@ -661,7 +678,35 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
             _restore(draft, field, previous)  # a bad new value does not lose the old one
             return _ask(ctx, draft, field, [problem])
         return _ask(ctx, draft, field, [problem or f"好的，重新说一下{LABELS[field]}。"])
-    return _next(ctx, item, draft, [f"{LABELS[field]}已改好。"])
+    # "那改成5点 我叫陈思雨": the name (or number, address) said beside the change is kept too
+    # (trial DD r11 was asked the name next).
+    also = _also_said(ctx, item, draft, plain)
+    changed = [field, *_beside_the_change(ctx, item, draft, plain, field)]
+    return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *also])
+
+
+def _beside_the_change(ctx: Context, item: Item, draft: OrderDraft, plain: str, done: str) -> list[str]:
+    """The time and address said beside a change of another field ("改成后天上午嘛 我名字叫刘淑英 住
+    幸福里小区8栋2单元102": trial DD r07 had only the name changed), changed too."""
+    fields = _fields(item, draft)
+    changed: list[str] = []
+    place = place_in(plain)
+    if done != "address" and "address" in fields and place:
+        kept = draft.fields.get("address", "")
+        said = read_address(place)
+        # A change: the place said replaces one no more precise, and completes a vaguer one.
+        whole = len(_ADDRESS_PART.findall(said)) >= len(_ADDRESS_PART.findall(kept))
+        address = said if whole or not kept else _with_place_said(kept, said)
+        if address != kept:
+            draft.fields["address"] = address
+            changed.append("address")
+    if done != "time" and "time" in fields:
+        with contextlib.suppress(WhenError):
+            window = _window(ctx, item, _without(plain, place) if place else plain, draft.time)
+            if window is not None and window != draft.time:
+                draft.time = window
+                changed.append("time")
+    return changed
 
 
 def _several_corrections(
@@ -805,6 +850,17 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
 _EVERY_PART = re.compile(r"每(天|日|顿|周|个?礼拜|个?星期)[^ ，,。]{0,3}(早上|上午|中午|下午|晚上|傍晚)")
 
 
+_LAST_CLAUSE = re.compile(r"[\s，,。.！!；;]+([^\s，,。.！!；;]+)[\s。.！!]*$")
+
+
+def _confirmed_after(ctx: Context, text: str) -> tuple[str, bool]:
+    """(the text before a closing 确认, True) when the message ends in one, else (text, False)."""
+    last = _LAST_CLAUSE.search(text)
+    if last is not None and ctx.services.classifier.lexicon.order_confirm.match(simplify(last.group(1))):
+        return text[: last.start()], True
+    return text, False
+
+
 def _changes_at_read_back(
     ctx: Context, item: Item, draft: OrderDraft, text: str, *, visit_wished: bool = False
 ) -> list[str]:
@@ -839,7 +895,9 @@ def _changes_at_read_back(
         draft.fields["address"] = read_address(place)
         changed.append("address")
     if not changed and not visit_wished and "address" in fields and _only_an_address(ctx, text):
-        draft.fields["address"] = read_address(text)
+        kept = draft.fields.get("address")
+        said = read_address(text)
+        draft.fields["address"] = _with_place_said(kept, said) if kept else said
         changed.append("address")
     return changed
 
@@ -1204,6 +1262,12 @@ def _take(
         draft.fields["mobile"] = mobile
         _keep_other_numbers(draft, text, mobile)
     elif field == "address":
+        if not (looks_like_address(text) or names_a_place(text)) and not draft.fields.get(_ADDRESS_DOUBTED):
+            # "帮我做养老认证" answering the address is what it is for, not where (trial DD r07 was read
+            # back with it as the address): kept for staff, the address asked again — once.
+            draft.fields[_ADDRESS_DOUBTED] = "1"
+            _add_note(draft, text)
+            raise ContactError("好的，这个已写进工单的情况里。")
         address = read_address(_place_beside_time(ctx, text) or _before_question(ctx, text))
         kept = draft.fields.get("address", "")
         if kept and not _ADDRESS_PART.search(kept) and _ADDRESS_PART.search(address) and kept not in address:
@@ -1457,6 +1521,8 @@ def resume(ctx: Context, draft: OrderDraft, lines: list[str]) -> Reply:
 
 def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Reply:
     missing = [f for f in _fields(item, draft) if not draft.has(f)]
+    if "time" in missing and draft.fields.get(_DAY_SAID):
+        return _ask(ctx, draft, "time", lines)  # a time said that did not fit: that first
     if missing:
         return _ask(ctx, draft, missing[0], lines)
     address = draft.fields.get("address", "")

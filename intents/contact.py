@@ -82,7 +82,7 @@ def read_name(text: str) -> str:
     # familiar one said beside it ("老赵 赵国强": a trial ticket was made out to 老赵).
     names = [name for clause in clauses if (name := _one_name(clause, surname_alone=False))]
     if names:
-        return next((name for name in names if not _FAMILIAR.match(name)), names[0])
+        return next((name for name in names if not _FAMILIAR.search(name)), names[0])
     for clause in clauses:
         name = _one_name(clause, surname_alone=True)
         if name:

@@ -29,7 +29,8 @@ _RESOLVED_REACH = 14  # characters after a hazard word in which 找到了 / 灭�
 _SUPPOSE_REACH = 8  # characters before it in which 万一 / 担心 make it a supposition
 # Words that turn a run-on to another matter ("物业费在哪里交 还有就是楼下燃气管子在冒气", emergency
 # round 6): a service asked before them is not a question about the hazard said after them.
-_ANOTHER_MATTER = re.compile(r"还有就是|还有个事|还有一个事|另外|对了|顺便|还有(我|我们|家里)")  # “…还有我屋头老人家没醒”（急情盲测第 7 批）
+# "…还有我屋头老人家从昨天晚上就没醒" (emergency round 7) turns to another matter too.
+_ANOTHER_MATTER = re.compile(r"还有就是|还有个事|还有一个事|另外|对了|顺便|还有(我|我们|家里)")
 
 
 @dataclass(frozen=True, slots=True)

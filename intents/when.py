@@ -335,15 +335,20 @@ def read_window(
         return Window(start, datetime.combine(day, time(end_hour, end_minute), tz))
     if part:
         begin, end = PARTS[part]
-        if day == now.date() and _ANY_TIME.search(text) and datetime.combine(day, end, tz) <= now:
-            # "哪天都可以 上午好些" after this morning is over: any day's morning, so the next one (a
-            # session-7 trial resident was told 09:00 had passed).
+        nearly_over = datetime.combine(day, end, tz) <= now + _ANY_DAY_LEAD
+        if day == now.date() and _ANY_TIME.search(text) and nearly_over:
+            # "哪天都可以 上午好些" after this morning is over, or nearly (trial DD r07 at 11:53 got
+            # 11:53-12:00): any day's morning, so the next one (a session-7 trial resident was told
+            # 09:00 had passed).
             day += timedelta(days=1)
         return Window(datetime.combine(day, begin, tz), datetime.combine(day, end, tz))
     return Window(datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz))
 
 
 Clock = tuple[int, int]
+
+# Said of any day: a part of today with less than this left is no slot to offer; the next day's is.
+_ANY_DAY_LEAD = timedelta(hours=1)
 
 
 def _read_clock(text: str, part: str, service_hours: tuple[time, time]) -> tuple[Clock, Clock] | None:

@@ -177,7 +177,9 @@ def test_homophone_typos_still_name_the_service(classifier: Classifier, text: st
         ("DIBAO 要带什么", "subsistence_allowance"),
     ],
 )
-def test_a_service_name_typed_in_pinyin_letters_names_it(classifier: Classifier, text: str, item: str) -> None:
+def test_a_service_name_typed_in_pinyin_letters_names_it(
+    classifier: Classifier, text: str, item: str
+) -> None:
     assert classifier.classify(text).item == item
 
 

@@ -47,6 +47,7 @@ from handlers.conversation import (
 )
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
+from intents.contact import mobiles_in, place_in
 from intents.danger import Danger
 from intents.normalize import simplify
 from intents.when import WhenError, read_window
@@ -295,6 +296,12 @@ def current_item_request(ctx: Context) -> str | None:
     # talked about (trial BB r6 got a menu of five registrations).
     generic = result.ambiguous and item not in result.candidates and not result.named
     elsewhere = result.item not in (None, item) and result.named
+    orderable = (found := ctx.services.handbook.items.get(item)) is not None and found.order is not None
+    asks = classifier.lexicon.question.search(classifier.normalize(text))
+    if orderable and not elsewhere and not asks and _details_given(ctx, text) >= 2:
+        # "这个礼拜五上午嘛，地址是幸福路88号3栋2单元501，电话 138 8012 3456" after the visit's card:
+        # the booking, with what was said — not the centre's address (trial DD r01).
+        return item
     if result.intent not in ("consult", "order", "unknown") or elsewhere:
         return None
     norm = classifier.normalize(text)
@@ -305,6 +312,16 @@ def current_item_request(ctx: Context) -> str | None:
     if facts.aspect_of(ctx, text) is not None:
         return None
     return item if classifier.asks_to_act(text, item) else None
+
+
+def _details_given(ctx: Context, text: str) -> int:
+    """How many of a booking's details (a mobile, a place, a time) the message gives."""
+    said = bool(mobiles_in(text)) + bool(place_in(text))
+    try:
+        said += read_window(text, ctx.services.now()) is not None
+    except WhenError:
+        said += 1  # a time said, even one to ask again
+    return said
 
 
 _ENDS_ASKING = re.compile(r"(不|吗|嘛|么|没|没有)$")  # "子女可以帮忙办不": asked yes or no

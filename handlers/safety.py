@@ -25,7 +25,7 @@ from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
 from intents import Classification
-from intents.contact import looks_like_address, names_a_findable_place, names_a_place
+from intents.contact import looks_like_address, mobiles_in, names_a_findable_place, names_a_place
 from intents.danger import Danger
 from intents.normalize import simplify
 from knowledge.emergency import EmergencyNumber, Hazard
@@ -117,8 +117,14 @@ def _ticket_lines(ctx: Context, number: str, said: str = "") -> list[str]:
     """The ticket's number; the address asked unless `said` (what the resident wrote so far, else
     this message) gave one (trial S: "派人" after an address was asked for the address again)."""
     lines = [f"社区已派紧急工单（编号 {number}），已通知所有值班人员。"]
-    if not names_a_findable_place(said or ctx.message.text):  # "我们楼上" is not one
-        lines.append("请回复具体地址（小区、楼栋、单元、门牌），方便工作人员赶到。")
+    text = said or ctx.message.text
+    # A number to call them back on, asked with the address: a trial DD emergency ended with "他们可能
+    # 会打电话跟您确认" and no number on the ticket.
+    phone = "" if mobiles_in(text) else "和一个能打通的电话"
+    if not names_a_findable_place(text):  # "我们楼上" is not one
+        lines.append(f"请回复具体地址（小区、楼栋、单元、门牌）{phone}，方便工作人员赶到、联系您。")
+    elif phone:
+        lines.append("请回复一个能打通的电话，方便值班人员联系您。")
     return lines
 
 
@@ -259,10 +265,13 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     asks_numbers = re.search(guide.ask_numbers, plain) is not None and not _GIVES_NUMBER.search(plain)
     try:
         ticket = await desk.add_detail(ctx.message.resident, reported.number, field, text)
+        given = mobiles_in(text)
+        if given:  # the number asked for with the address: the ticket's contact for staff
+            ticket = await desk.add_detail(ctx.message.resident, reported.number, "mobile", given[0])
     except Refused:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
-    what = "地址" if field == "address" else "情况"
+    what = ("地址" if field == "address" else "情况") + ("和电话" if given else "")
     if _DUTY_UNREACHED.search(plain):
         # "值班手机打了两遍都没人接 咋个搞": the group is told again, and other ways in are given — not the
         # same block a third time (trial L).

@@ -99,7 +99,13 @@ async def _not_again(ctx: Context, item_id: str) -> Reply:
 
 
 def answer_questions(
-    ctx: Context, options: tuple[str, ...], text: str, intent: str, *, picked: bool = False
+    ctx: Context,
+    options: tuple[str, ...],
+    text: str,
+    intent: str,
+    *,
+    picked: bool = False,
+    unnamed: bool = False,
 ) -> Reply | None:
     """The own questions (handbook `questions`) the message asks of the items it could be about:
     "我父亲户口在老家…能用这边的老年食堂和日间照料吗" is answered for both, not met with "which
@@ -110,7 +116,9 @@ def answer_questions(
     # The item's own question, else the documents of it the message asks about ("只有个租房合同
     # 行不行" after the moving-in list: trial K).
     # Picked by number with a question ("1 要钱不"): the fact it asks of that item, too (trial Q).
-    aspects = facts.aspects_of(ctx, text) if picked else ()
+    # Naming no service right after the listed ones ("一个月好多钱 要带啥子去哪里办" after two items
+    # answered: trial DD r08 got the apology): the facts asked, of the listed ones.
+    aspects = facts.aspects_of(ctx, text) if picked or unnamed else ()
     asked = [a for a in aspects if a != "compare"]
     answered = _fitting(
         (

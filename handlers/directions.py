@@ -204,6 +204,9 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
             return Reply(_local_text(place, near, answers))
         # "护照办一个要好多钱": the place, and the answer to what was asked about it.
         return Reply(referral_text(place, answers=answers, near=near))
+    guessed = _own_question_guessed(ctx, ctx.message.text or "")
+    if guessed is not None:
+        return guessed
     if ctx.conversation.get(HANDED_OFF) is not None:
         # Right after a person was asked to answer, "我叫蒋德福 你们给我查一下嘛" is more for them, not
         # something to turn down (a session-10 trial resident got the apology there).
@@ -251,6 +254,24 @@ _LONG_AGO = re.compile(r"(走|去世|过世|退休|搬来|搬过来)了?(好|两
 _A_NOT_A = re.compile(r"(.)不\1")  # 下不下, 来不来: a question however it ends
 _CALLING = re.compile(r"在不在|在吗|有人吗|有没有人")
 _ASKING_FOR = re.compile(r"给我|帮我|讲个|来个|我要|想要")
+
+
+GUESS_FOR_OWN_ANSWER = 0.35  # the model's least sureness of an item whose own question is asked
+
+
+def _own_question_guessed(ctx: Context, text: str) -> Reply | None:
+    """An item's own question asked in words that name no service ("有退休工资影不影响领这个津贴" after
+    a referral: trial DD r08 got the apology twice), the model leaning to that item: its answer."""
+    handbook = ctx.services.handbook
+    guess = ctx.services.classifier.model_item(text)
+    if guess is None or guess[1] < GUESS_FOR_OWN_ANSWER or guess[0] not in handbook.items:
+        return None
+    item = handbook.item(guess[0])
+    own = facts.own_answer(ctx, item, text)
+    if not own:
+        return None
+    ctx.conversation.enter(AFTER_ITEM, item.id)
+    return Reply(f"【{item.title}】{own}\n{facts.MORE}")
 
 
 def _chat(classifier: Classifier, text: str) -> bool:

@@ -228,6 +228,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     if request.action == "handler_phone":
         return _handler_phone(ctx, chosen)
     if request.action == "status":
+        if len(chosen) == 1 and chosen[0].item_id in ctx.services.handbook.items:
+            ctx.conversation.enter(AFTER_ITEM, chosen[0].item_id)  # a question next is about its item
         asked = _asked_fact(ctx, request.text, chosen)
         return Reply("\n".join([*(status_line(ctx, t) for t in chosen), *asked, _STATUS_FOOTER]))
     if request.action == "hurry" and len(chosen) > 1:
@@ -566,6 +568,10 @@ async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
     if amendment.mobile:
         said.append(f"电话改为 {amendment.mobile}")
     who = f"已通知{changed.assignee[:1]}老师" if changed.assignee else "已通知值班工作人员"
+    if changed.item_id in ctx.services.handbook.items:
+        # "对了 我爸户口本找不到了 只有身份证 还能办不" next is about that ticket's item (trial DD
+        # r20 got the household registration).
+        ctx.conversation.enter(AFTER_ITEM, changed.item_id)
     return Reply(f"工单 {changed.number}【{_title(ctx, changed)}】已改好：{'，'.join(said)}。{who}。")
 
 

@@ -402,6 +402,11 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # "补办身份证" after the residence permit: the police's, not that card's own question about
         # losing it (trial P got the residence permit's answer three times).
         return None
+    near = ctx.services.handbook.office.nearby
+    if listed is not None and listed[0].id in near and aspect in ("where", "hours"):
+        # "劳动监察大队在哪里 地址电话" after legal aid: that office's own address, not the item's
+        # answer again (trial DD r14 got the same paragraph twice).
+        return None
     surely_other = result.item not in (None, item) and result.confidence >= facts.SURE_OTHER_ITEM
     mentions = result.intent in ("consult", "unknown", "status", "office") and not surely_other
     if mentions and not own_question and facts.lines_naming(ctx, current, text):
@@ -444,7 +449,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # "证明我住那里要不要结婚证" after the community certificate: not on its list — say so,
         # rather than send them to the marriage registry (trial O).
         return item, UNLISTED
-    if facts.documents_named(ctx, current, text) and not facts.aspects_of(ctx, text):
+    # "户口本找不到了 只有身份证 还能办不": 还能办 asks whether it can be done without that paper —
+    # about the paper, not who qualifies (trial DD r20 got the household registration).
+    if facts.documents_named(ctx, current, text) and not set(facts.aspects_of(ctx, text)) - {"who"}:
         # "光有租房合同可不可以办", "房产证复印件我莫得": a document of this item, even one that is
         # another item's name (房产证), asked about (trial K).
         return item, DOCUMENT

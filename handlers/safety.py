@@ -271,7 +271,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     except Refused:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
-    what = ("地址" if field == "address" else "情况") + ("和电话" if given else "")
+    what = "地址" if field == "address" else "情况"
     if _DUTY_UNREACHED.search(plain):
         # "值班手机打了两遍都没人接 咋个搞": the group is told again, and other ways in are given — not the
         # same block a third time (trial L).
@@ -294,7 +294,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             "有危险请先打 110 / 120。"
         )
     acknowledged = (
-        f"收到，{what}已经加到紧急工单 {reported.number}，值班人员马上处理。注意安全！"
+        f"收到，{what}已经加到紧急工单 {reported.number}{'（电话也记下了）' if given else ''}，"
+        "值班人员马上处理。注意安全！"
         "有危险请先打 110 / 120。"
     )
     # "要不要去敲三楼的门", "可以把她扶到床上不": a question while it goes on gets what to do again,

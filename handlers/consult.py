@@ -118,17 +118,22 @@ def answer_questions(
     # Picked by number with a question ("1 要钱不"): the fact it asks of that item, too (trial Q).
     # Naming no service right after the listed ones ("一个月好多钱 要带啥子去哪里办" after two items
     # answered: trial DD r08 got the apology): the facts asked, of the listed ones.
-    aspects = facts.aspects_of(ctx, text) if picked or unnamed else ()
-    asked = [a for a in aspects if a != "compare"]
-    answered = _fitting(
-        (
-            item,
-            facts.own_answer(ctx, item, text)
-            or "\n".join(facts.documents_named(ctx, item, text))
-            or (facts.fact_lines(item, asked[0], handbook, tuple(asked[1:])) or "" if asked else ""),
+    items = [handbook.item(item_id) for item_id in options]
+
+    def answers(asked: list[str]) -> list[tuple[Item, str]]:
+        return _fitting(
+            (
+                item,
+                facts.own_answer(ctx, item, text)
+                or "\n".join(facts.documents_named(ctx, item, text))
+                or (facts.fact_lines(item, asked[0], handbook, tuple(asked[1:])) or "" if asked else ""),
+            )
+            for item in items
         )
-        for item in (handbook.item(item_id) for item_id in options)
-    )
+
+    answered = answers([a for a in facts.aspects_of(ctx, text) if a != "compare"] if picked else [])
+    if not answered and unnamed:
+        answered = answers([a for a in facts.aspects_of(ctx, text) if a != "compare"])
     if not answered:
         return None
     if len(answered) == 1:

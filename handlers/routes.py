@@ -227,7 +227,9 @@ async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) ->
     items, choice = found
     text = _text(ctx)
     picked = bool(_PICKED_NUMBER.search(text))
-    unnamed = not ctx.services.classifier.names_in(text)
+    classifier = ctx.services.classifier
+    # No service named, none other guessed: the facts it asks are the listed items' (trial DD r08).
+    unnamed = not classifier.names_in(text) and classifier.classify(text).item in (None, *items)
     answered = consult.answer_questions(ctx, items, text, choice.intent, picked=picked, unnamed=unnamed)
     if answered is None and picked and len(items) > 1:
         return consult.summaries(ctx, items, choice.intent)
@@ -324,8 +326,6 @@ def _details_given(ctx: Context, text: str) -> int:
         said += 1  # a time said, even one to ask again
     return said
 
-
-SURELY_ANOTHER = 0.99  # the model's sureness of another item that outweighs the current one's own question
 
 _ENDS_ASKING = re.compile(r"(不|吗|嘛|么|没|没有)$")  # "子女可以帮忙办不": asked yes or no
 _FAMILY_DOES_IT = re.compile(
@@ -426,11 +426,6 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
-    sure = classifier.sure_item(text, SURELY_ANOTHER) if own_question else None
-    if sure not in (None, item) and not classifier.names_part_of(text, item):
-        # "我78了 吃饭能便宜好多" after the activity room: meals, the model all but certain, however
-        # 吃饭 is one of the room's own questions (trial DD r06 got "no cooking in the room" twice).
-        return None
     if own_question:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口) in passing.

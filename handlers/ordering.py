@@ -98,7 +98,8 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     )
     notes = _prefill(ctx, item, draft, text)
     notes.extend(_answers_at_start(ctx, item, text))
-    if asked_home and not item.home_visit:
+    if asked_home and not item.home_visit and "address" not in item.order.fields:
+        # A repair at a place is visited anyway: "麻烦派人来通一下" asks nothing more (trial EE r19).
         _add_note(draft, VISIT_WISH)
     also = _also_named(ctx, item, text)
     if also:
@@ -369,6 +370,15 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             # "算了改成2点半到5点半…可以带零食进来吃不": the change and the question (trial T).
             answered = [_answer_or_note(ctx, item, draft, "confirm", plain)] if asks else []
             return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *answered])
+        inside = _CONFIRMED_INSIDE.search(plain)
+        if inside is not None and not lexicon.correction.search(plain):
+            # "搞不醒豁 确认嘛 你们打电话来再说": 确认 said between other words is still 确认 (trial EE
+            # r08 was asked to reply 确认 and never submitted); the rest goes onto the ticket.
+            rest = (plain[: inside.start()] + " " + plain[inside.end() :]).strip(" ，,。")
+            if rest:
+                _add_note(draft, rest)
+            placed = await _place(ctx, item, draft)
+            return replace(placed, text=f"{placed.text}\n您补充的情况已写进工单。") if rest else placed
         if draft.fields.get("repeat") and _ONCE_ONLY.search(plain):
             _keep_recurrence(item, draft, plain)  # "不要定期！只来一次" (trial T: asked three times)
             return _ask(ctx, draft, "confirm", ["好的，只约这一次，不是定期。", summary(ctx, item, draft)])
@@ -552,6 +562,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
     if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
         found = place_in(text)
         said = _without(text, found) if found else text  # "四单元 6-2" is a flat, not June 2nd (trial O)
+        said = _SCHEDULE.sub(" ", simplify(said))  # "学校是4点10分放学": when school ends, not the time
         try:
             window = _window(ctx, item, said)
         except WhenError as exc:
@@ -607,6 +618,10 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     classifier = ctx.services.classifier
     said, excluded = classifier.service_said(text)
     named = said if said != item.id else None
+    guessed = classifier.classify(text).item if named is None and item.id in excluded else None
+    other = ctx.services.handbook.items.get(guessed or "")
+    if other is not None and other.id != item.id and other.order is not None:
+        named = other.id  # "不对哦 我是要人来帮我老伴洗澡 不是体检": bathing, in words (trial EE r08)
     if named is not None and classifier.refuses_by_name(text, named):
         return None  # "志愿者报名那个不要 我不报名": the service refused is not the new one (trial P)
     if named is None and (item.id not in excluded or not classifier.says_name_of(text, item.id)):
@@ -850,6 +865,16 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
 _EVERY_PART = re.compile(r"每(天|日|顿|周|个?礼拜|个?星期)[^ ，,。]{0,3}(早上|上午|中午|下午|晚上|傍晚)")
 
 
+# A clock time told as when something happens ("学校是4点10分放学", "我6点下班"): a schedule, not the
+# time wanted (trial EE r13 was booked for Sunday 16:10).
+_SCHEDULE = re.compile(
+    r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:点|:|：)(?:\s*(?:\d{1,2}|半|[一二三四五]十[一二三四五六七八九]?)\s*分?)?"
+    r"\s*(?:就|才)?(?:放学|下班|上班|上课|下课|开门|关门|起床|睡觉)"
+)
+# 确认 as a clause of its own among other words ("搞不醒豁 确认嘛 你们打电话来再说"); not 不确认.
+_CONFIRMED_INSIDE = re.compile(
+    r"(?:^|[\s，,。！!])(?:确认|确定|确认提交)(?:提交)?(?:嘛|吧|了|啊|哈|噻)?(?=$|[\s，,。！!])"
+)
 _LAST_CLAUSE = re.compile(r"[\s，,。.！!；;]+([^\s，,。.！!；;]+)[\s。.！!]*$")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from desk.amend import Amendment
@@ -215,7 +215,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         chosen = named
     else:
         if not open_tickets:
-            return None
+            return await _booked_again(ctx, request, tickets)
         # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
         one = request.action == "note" and len(open_tickets) == 1
         picked = open_tickets if one else pick(ctx, request, open_tickets)
@@ -573,6 +573,32 @@ async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
         # r20 got the household registration).
         ctx.conversation.enter(AFTER_ITEM, changed.item_id)
     return Reply(f"工单 {changed.number}【{_title(ctx, changed)}】已改好：{'，'.join(said)}。{who}。")
+
+
+REBOOK_REACH = timedelta(hours=2)
+
+
+async def _booked_again(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply | None:
+    """A change asked for a booking cancelled a moment ago ("哎 我搞错了 复查是礼拜三 那还是要办 改到
+    礼拜四下午行不行": trial EE r20 got the apology): a cancelled ticket stays cancelled, so the same
+    service is booked anew with the time said."""
+    if request.action != "change" or not tickets:
+        return None
+    latest = tickets[0]
+    if latest.state != "cancelled" or latest.updated_at is None:
+        return None
+    cancelled = latest.updated_at
+    if cancelled.tzinfo is None:  # SQLite hands datetimes back without their zone; they are UTC
+        cancelled = cancelled.replace(tzinfo=UTC)
+    if cancelled < ctx.services.now() - REBOOK_REACH:
+        return None
+    if latest.item_id not in ctx.services.handbook.items:
+        return None
+    from handlers import ordering  # ordering reaches own_tickets through its routes
+
+    started = await ordering.start(ctx, latest.item_id, request.text)
+    again = f"工单 {latest.number} 已经取消了，不能恢复；我帮您重新约一张。"
+    return replace(started, text=f"{again}\n{started.text}")
 
 
 async def amend_value(ctx: Context, amending: Amending) -> Reply | None:

@@ -217,8 +217,11 @@ def options_asked(ctx: Context) -> tuple[tuple[str, ...], Choice] | None:
     if numbers:
         return tuple(options[n - 1] for n in dict.fromkeys(numbers)), choice
     result = ctx.services.classifier.classify(text)
-    if result.named and result.item not in options:
-        return None  # "外地户口能办居住证吗": that service, not the ones listed
+    catch_all = (found := ctx.services.handbook.items.get(result.item or "")) is not None and found.fallback
+    if result.named and result.item not in options and not catch_all:
+        # "外地户口能办居住证吗": that service, not the ones listed; "医生能来屋头不" names only the
+        # catch-all visit (来屋头), so the listed family doctor is still asked (trial EE r08).
+        return None
     named = tuple(item for item in result.candidates or (result.item,) if item in options)
     return named or options, choice
 
@@ -304,6 +307,9 @@ def current_item_request(ctx: Context) -> str | None:
     if orderable and not elsewhere and not asks and _details_given(ctx, text) >= 2:
         # "这个礼拜五上午嘛，地址是幸福路88号3栋2单元501，电话 138 8012 3456" after the visit's card:
         # the booking, with what was said — not the centre's address (trial DD r01).
+        return item
+    if result.intent == "office" and not elsewhere and classifier.asks_to_act(text, item):
+        # "那给我送嘛 中午一顿就够了" after meals: the delivery, not the centre's hours (trial EE r07).
         return item
     if result.intent not in ("consult", "order", "unknown") or elsewhere:
         return None

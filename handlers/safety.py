@@ -179,6 +179,11 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     hazard = guide.hazard(reported.kind) if guide else None
     answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
     found_hurt = hazard is not None and hazard.kind in _FOUND_HURT and _HURT.search(plain) is not None
+    if answer is None and guide is not None and hazard is not None and hazard.kind == "trapped":
+        # "要不要把门撬开 她哼的声音越来越小了": someone hurt behind a locked door — the medical
+        # emergency's answer about the door (trial EE r18 got the trapped script again).
+        medical = guide.hazard("medical")
+        answer = hazard_answer(medical, plain, simplify(text).replace(" ", "")) if medical else None
     if answer is None and guide is not None and found_hurt:
         # "门开了 婆婆摔在地上了…要不要把她扶起来": the neighbour not seen is found hurt; first aid is
         # the medical emergency's answer (trial X r18 got "call 110" twice).

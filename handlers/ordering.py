@@ -243,6 +243,13 @@ async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:
     item = ctx.services.handbook.item(placed.item)
     office = ctx.services.handbook.office
     ctx.conversation.enter(PLACED, placed)  # a further 确认 is still the same order
+    booked = await _booked_window(ctx, placed.number)
+    if booked is not None:
+        # "我现在约的是哪天来着 我记不到了": the time booked (trial EE r20 was told staff would fix one).
+        return Reply(
+            f"您的【{item.title}】约的是 {booked.describe()}（工单 {placed.number}）。"
+            f"要改时间直接说“改到礼拜五下午”；急的话打社区值班手机 {office.duty_phone}。"
+        )
     noted = ""
     if ctx.services.desk is not None:
         # "…明天中午有没得 我不吃辣 牙齿也不好要软和点": what else it says is for the staff (trial P).
@@ -257,6 +264,18 @@ async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:
         f"今天就等着要、不能等的，请直接打社区值班手机 {office.duty_phone}，工作人员尽量当天帮您安排。"
         "查进度回复“进度”。"
     )
+
+
+async def _booked_window(ctx: Context, number: str) -> Window | None:
+    """The time the resident's ticket `number` was booked for, if it has one."""
+    desk = ctx.services.desk
+    if desk is None:
+        return None
+    for ticket in await desk.resident_tickets(ctx.message.resident, limit=10):
+        if str(ticket.number) == str(number) and ticket.wanted_start and ticket.wanted_end:
+            tz = ctx.services.tz
+            return Window(ticket.wanted_start.astimezone(tz), ticket.wanted_end.astimezone(tz))
+    return None
 
 
 async def answer(ctx: Context, draft: OrderDraft) -> Reply:

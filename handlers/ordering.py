@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from desk import emergencies
 from desk.desk import Limits
@@ -266,16 +266,28 @@ async def when_placed_starts(ctx: Context, placed: Placed) -> Reply:
     )
 
 
+class Booked(Protocol):
+    """What a booked time is read from: the desk's ticket rows (handlers never import the ORM)."""
+
+    wanted_start: datetime | None
+    wanted_end: datetime | None
+
+
+def ticket_window(ctx: Context, ticket: Booked) -> Window | None:
+    """The time a ticket was booked for, in the community's zone; None when it has none."""
+    if ticket.wanted_start is None or ticket.wanted_end is None:
+        return None
+    tz = ctx.services.tz
+    return Window(ticket.wanted_start.astimezone(tz), ticket.wanted_end.astimezone(tz))
+
+
 async def _booked_window(ctx: Context, number: str) -> Window | None:
     """The time the resident's ticket `number` was booked for, if it has one."""
     desk = ctx.services.desk
     if desk is None:
         return None
-    for ticket in await desk.resident_tickets(ctx.message.resident, limit=10):
-        if str(ticket.number) == str(number) and ticket.wanted_start and ticket.wanted_end:
-            tz = ctx.services.tz
-            return Window(ticket.wanted_start.astimezone(tz), ticket.wanted_end.astimezone(tz))
-    return None
+    tickets = await desk.resident_tickets(ctx.message.resident, limit=10)
+    return next((ticket_window(ctx, t) for t in tickets if str(t.number) == str(number)), None)
 
 
 async def answer(ctx: Context, draft: OrderDraft) -> Reply:

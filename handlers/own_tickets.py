@@ -41,6 +41,7 @@ class Ticket(Protocol):
     wanted_end: datetime | None
     claim_remind_at: datetime | None
     done_due_at: datetime | None
+    updated_at: datetime | None
 
 
 # A number right after 取消 / 查 / 进度 / 工单 is the ticket the resident means, whatever its length.
@@ -327,13 +328,6 @@ def _title(ctx: Context, ticket: Ticket) -> str:
     return item_title(ctx.services.handbook.items, ticket.item_id)
 
 
-def _window(ctx: Context, ticket: Ticket) -> Window | None:
-    if ticket.wanted_start is None or ticket.wanted_end is None:
-        return None
-    tz = ctx.services.tz
-    return Window(ticket.wanted_start.astimezone(tz), ticket.wanted_end.astimezone(tz))
-
-
 def _moment(ctx: Context, moment: datetime) -> str:
     local = moment.astimezone(ctx.services.tz)
     today = ctx.services.now().date()
@@ -381,7 +375,7 @@ def status_line(ctx: Context, ticket: Ticket) -> str:
     if ticket.kind == "complaint" and ticket.done_due_at and ticket.state in ("open", "assigned"):
         # "好多天之内给答复": a complaint's promise is its answer, not when someone takes it (session 8)
         lines.append(f"按规定 {_moment(ctx, ticket.done_due_at)} 前给您答复。")
-    window = _window(ctx, ticket)
+    window = ordering.ticket_window(ctx, ticket)
     if window is not None and ticket.state in OPEN_STATES:
         lines.append(f"预约时间：{window.describe()}")
     return "\n".join(lines)
@@ -410,7 +404,7 @@ def _ask_which(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Repl
     verb = {"cancel": "取消", "change": "修改", "status": "查看", "hurry": "催办"}[request.action]
     lines = [f"您有 {len(tickets)} 张未办结的工单，要{verb}哪一张？请回复序号："]
     for index, ticket in enumerate(tickets, 1):
-        window = _window(ctx, ticket)
+        window = ordering.ticket_window(ctx, ticket)
         when = f" {window.describe()}" if window else ""
         lines.append(f"{index}. 工单 {ticket.number}【{_title(ctx, ticket)}】{when}")
     ctx.conversation.enter(
@@ -517,7 +511,7 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
     item = ctx.services.handbook.items.get(ticket.item_id)
     if item is None or item.order is None:
         return amendment
-    current = _window(ctx, ticket)
+    current = ordering.ticket_window(ctx, ticket)
     if current is not None and ctx.services.classifier.lexicon.own_tickets["week"].search(request.text):
         later = current.start + timedelta(days=7)  # "往后推一个礼拜": the same hours a week later
         said = f"{later.month}月{later.day}日{later:%H:%M}到{current.end + timedelta(days=7):%H:%M}"
@@ -558,7 +552,7 @@ async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
     except Refused as refused:
         return Reply(f"{refusal(refused)}。")
     said = []
-    window = _window(ctx, changed)
+    window = ordering.ticket_window(ctx, changed)
     if amendment.window and window:
         said.append(f"时间改为 {window.describe()}")
     if amendment.address:
@@ -594,8 +588,6 @@ async def _booked_again(ctx: Context, request: OwnRequest, tickets: list[Ticket]
         return None
     if latest.item_id not in ctx.services.handbook.items:
         return None
-    from handlers import ordering  # ordering reaches own_tickets through its routes
-
     started = await ordering.start(ctx, latest.item_id, request.text)
     again = f"工单 {latest.number} 已经取消了，不能恢复；我帮您重新约一张。"
     return replace(started, text=f"{again}\n{started.text}")

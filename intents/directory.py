@@ -5,7 +5,7 @@ it describes (life_events.yaml). Pure lookups over handbook data: the longest wo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -73,15 +73,10 @@ class WordFinder(Generic[T]):
                 if best is None or found[:2] > best[:2]:
                     best = found
             return None if best is None else (self._owners[best[2]], self._keys[best[2]])
-        for first, phrases in self._gapped.items():
-            if first not in compact:
-                continue
-            for pattern, index in phrases:
-                match = pattern.search(compact)
-                if match is not None:
-                    found = (len(self._keys[index]), -match.start(), -index)
-                    if best is None or found > best:
-                        best = found
+        for index, match in self._gapped_matches(compact):
+            found = (len(self._keys[index]), -match.start(), -index)
+            if best is None or found > best:
+                best = found
         if best is None:
             return None
         return self._owners[-best[2]], self._keys[-best[2]]
@@ -92,17 +87,23 @@ class WordFinder(Generic[T]):
         compact = norm.replace(" ", "")
         found: dict[int, int] = {}  # id(entry) -> where first said
         entries: dict[int, T] = {}
+        for index, match in self._gapped_matches(compact):
+            owner = self._owners[index]
+            key = id(owner)
+            entries[key] = owner
+            found[key] = min(found.get(key, match.start()), match.start())
+        return tuple(entries[key] for key in sorted(found, key=found.__getitem__))
+
+    def _gapped_matches(self, compact: str) -> Iterator[tuple[int, re.Match[str]]]:
+        """(phrase index, match) for each gapped phrase in `compact`, skipping those whose first word
+        is not there."""
         for first, phrases in self._gapped.items():
             if first not in compact:
                 continue
             for pattern, index in phrases:
                 match = pattern.search(compact)
                 if match is not None:
-                    owner = self._owners[index]
-                    key = id(owner)
-                    entries[key] = owner
-                    found[key] = min(found.get(key, match.start()), match.start())
-        return tuple(entries[key] for key in sorted(found, key=found.__getitem__))
+                    yield index, match
 
 
 # A place said right before as where one is not: "没有在医院", "不在医院"; or denied outright: "不是

@@ -185,7 +185,10 @@ def _also_named(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
     """Other services the first message names by name, besides the one ordered."""
     if not text:
         return ()
-    return tuple(other for other in ctx.services.classifier.names_in(text) if other != item.id)[:2]
+    classifier = ctx.services.classifier
+    # "我们不是低保 …": a service said to be what they are not is not wanted too (trial FF r19).
+    denied = classifier.service_said(text)[1]
+    return tuple(other for other in classifier.names_in(text) if other != item.id and other not in denied)[:2]
 
 
 def confirms(ctx: Context, text: str) -> bool:

@@ -118,7 +118,9 @@ _VAGUE = re.compile(
     r"明年|下个?月(?![\d底末初])|(?:下个?|这个?|本)(?:周|礼拜|星期)(?![一二三四五六日天七1-7末])|"
     r"等.{1,8}(?:再说|以后|之后|的时候|暖和|凉快|好了)|"
     # A deadline or a start, not a day: "最好这个月15号以前交" was booked on the 15th (trial AA r13).
-    r"(?:\d{1,2}\s*(?:号|日)|(?:周|星期|礼拜)[一二三四五六日天]|月底|月末)\s*(?:以前|之前|以后|之后|前(?!天|面|头))"
+    r"(?:\d{1,2}\s*(?:号|日)|(?:周|星期|礼拜)[一二三四五六日天]|月底|月末)\s*(?:以前|之前|以后|之后|前(?!天|面|头))|"
+    # "1月20几号", "十几号": a day not said, only its tens (trial FF r13 was booked on the 20th).
+    r"(?:\d{1,2}|[一二三]?十)几\s*(?:号|日)"
 )
 # "Any time": read only when nothing else in the message names a day or time ("明天都可以" is tomorrow).
 _ANY_TIME = re.compile(r"随便|哪天都|什么时候都|啥时候都|都可以|都行|都方便")

@@ -601,6 +601,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
             window = _window(ctx, item, said)
         except WhenError as exc:
             notes.append(str(exc))
+            draft.fields[_TIME_FIRST] = "1"  # asked about the time just now: asked for it next
             day = getattr(exc, "day", None)
             if day is not None:
                 # "明天下班过来 大概5点半" out of hours, then "那改成5点": 5 点 that day, asked next
@@ -1443,6 +1444,7 @@ def window_for(ctx: Context, item: Item, text: str) -> Window | None:
 
 # The day of a time refused for its hours, kept in the draft until a time is taken (not on the ticket).
 _DAY_SAID = "_day_said"
+_TIME_FIRST = "_time_first"  # the first message's time was asked about: the time is asked next
 
 
 def _said_day(draft: OrderDraft) -> date | None:
@@ -1580,8 +1582,10 @@ def resume(ctx: Context, draft: OrderDraft, lines: list[str]) -> Reply:
 
 def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Reply:
     missing = [f for f in _fields(item, draft) if not draft.has(f)]
-    if "time" in missing and draft.fields.get(_DAY_SAID):
-        return _ask(ctx, draft, "time", lines)  # a time said that did not fit: that first
+    if "time" in missing and (draft.fields.get(_DAY_SAID) or draft.fields.get(_TIME_FIRST)):
+        # A time said that did not fit, or was too vague ("我平时只有中午有空"): that first — trial FF
+        # r10's "后天中午12点半嘛" answered the name question and got the office hours.
+        return _ask(ctx, draft, "time", lines)
     if missing:
         return _ask(ctx, draft, missing[0], lines)
     address = draft.fields.get("address", "")

@@ -77,6 +77,7 @@ class OwnRequest:
     value: str = ""  # change: the words after the change cue (the new value)
 
 
+_ASKS_WHICH_DAY = re.compile(r"哪天|哪一天|礼拜几|星期几|周几|几号|几点|什么时候|啥时候|好久")
 _NUMBER_OR_PHONE = re.compile(r"1\d{10}|\d{3,4}-?\d{7,8}")
 _NO_CHANGE = re.compile(r"^(不改|不用改|不要改|不是要改|没说要改|没有要改|不是改)")
 # What may stand around a ticket number when the message is only the number.
@@ -112,7 +113,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "hurry"  # "漏得越来越凶了 快点来": the ticket they have, now urgent
     elif "note" in own and own["note"].search(norm):
         action = "note"  # "补充一下工单10003 老人叫张秀英 耳朵有点背": words for the staff on it
-    elif lexicon.asks_progress(norm):
+    elif lexicon.asks_progress(norm) or (mine and _ASKS_WHICH_DAY.search(norm)):
+        # "我约的那个是礼拜几来着": when their own booking is (trial FF r20 got the office hours).
         action = "status"
     elif _NUMBER.search(simplify(text)) and not _BARE_NUMBER_WORDS.sub("", norm.replace(" ", "")):
         action = "status"  # "工单号10001", "10001": the ticket itself (a trial got a phone company)

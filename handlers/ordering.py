@@ -41,7 +41,7 @@ from intents.contact import (
     value_of,
 )
 from intents.normalize import simplify
-from intents.when import A_NOT_A, WhenError, Window, first_fit, read_window
+from intents.when import A_NOT_A, WhenError, WhenUnclear, Window, first_fit, read_window
 from knowledge import Item, Office
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
@@ -601,7 +601,8 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
             window = _window(ctx, item, said)
         except WhenError as exc:
             notes.append(str(exc))
-            draft.fields[_TIME_FIRST] = "1"  # asked about the time just now: asked for it next
+            if isinstance(exc, WhenUnclear):
+                draft.fields[_TIME_FIRST] = "1"  # a vague time asked about just now: asked for it next
             day = getattr(exc, "day", None)
             if day is not None:
                 # "明天下班过来 大概5点半" out of hours, then "那改成5点": 5 点 that day, asked next

@@ -131,9 +131,10 @@ def answer_questions(
             for item in items
         )
 
-    answered = answers([a for a in facts.aspects_of(ctx, text) if a != "compare"] if picked else [])
-    if not answered and unnamed:
-        answered = answers([a for a in facts.aspects_of(ctx, text) if a != "compare"])
+    asked = [a for a in facts.aspects_of(ctx, text) if a != "compare"] if picked or unnamed else []
+    answered = answers(asked if picked else [])
+    if not answered and unnamed and not picked:
+        answered = answers(asked)
     if not answered:
         return None
     if len(answered) == 1:

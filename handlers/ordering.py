@@ -603,11 +603,9 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
             notes.append(str(exc))
             if isinstance(exc, WhenUnclear):
                 draft.fields[_TIME_FIRST] = "1"  # a vague time asked about just now: asked for it next
-            day = getattr(exc, "day", None)
-            if day is not None:
-                # "明天下班过来 大概5点半" out of hours, then "那改成5点": 5 点 that day, asked next
-                # (trial DD r11 was asked the name, and 5点 was read as today).
-                draft.fields[_DAY_SAID] = day.isoformat()
+            # "明天下班过来 大概5点半" out of hours, then "那改成5点": 5 点 that day, asked next (trial DD
+            # r11 was asked the name, and 5点 was read as today).
+            _remember_day(draft, exc)
         else:
             if window:
                 draft.time = window
@@ -1346,10 +1344,7 @@ def _take(
         try:
             window = _window(ctx, item, text, booked, _said_day(draft))
         except WhenError as exc:
-            day = getattr(exc, "day", None)
-            if day is not None:
-                # "12月11日 08:00 不在服务时间内" then "那就9点嘛": 9 点 that day, not today (trial Q)
-                draft.fields[_DAY_SAID] = day.isoformat()
+            _remember_day(draft, exc)  # "12月11日 08:00 不在服务时间内" then "那就9点嘛": that day (trial Q)
             raise
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
@@ -1446,6 +1441,13 @@ def window_for(ctx: Context, item: Item, text: str) -> Window | None:
 # The day of a time refused for its hours, kept in the draft until a time is taken (not on the ticket).
 _DAY_SAID = "_day_said"
 _TIME_FIRST = "_time_first"  # the first message's time was asked about: the time is asked next
+
+
+def _remember_day(draft: OrderDraft, refused: WhenError) -> None:
+    """Keep the day of a time refused for its hours: a later "那就9点嘛" means 9 点 that day."""
+    day = getattr(refused, "day", None)
+    if day is not None:
+        draft.fields[_DAY_SAID] = day.isoformat()
 
 
 def _said_day(draft: OrderDraft) -> date | None:

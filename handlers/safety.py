@@ -177,19 +177,17 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     over = guide is not None and re.search(guide.over_before, norm) is not None
     plain = norm.replace(" ", "")
     hazard = guide.hazard(reported.kind) if guide else None
-    answer = hazard_answer(hazard, plain, simplify(text).replace(" ", "")) if hazard else None
+    written = simplify(text).replace(" ", "")
+    answer = hazard_answer(hazard, plain, written) if hazard else None
     found_hurt = hazard is not None and hazard.kind in _FOUND_HURT and _HURT.search(plain) is not None
-    if answer is None and guide is not None and hazard is not None and hazard.kind == "trapped":
-        # "要不要把门撬开 她哼的声音越来越小了": someone hurt behind a locked door — the medical
-        # emergency's answer about the door (trial EE r18 got the trapped script again).
+    # Someone hurt behind a locked door ("要不要把门撬开 她哼的声音越来越小了": trial EE r18 got the
+    # trapped script again), or the neighbour not seen found hurt ("门开了 婆婆摔在地上了…要不要把她
+    # 扶起来": trial X r18 got "call 110" twice): the medical emergency's answers.
+    hurt_inside = found_hurt or (hazard is not None and hazard.kind == "trapped")
+    if answer is None and guide is not None and hurt_inside:
         medical = guide.hazard("medical")
-        answer = hazard_answer(medical, plain, simplify(text).replace(" ", "")) if medical else None
-    if answer is None and guide is not None and found_hurt:
-        # "门开了 婆婆摔在地上了…要不要把她扶起来": the neighbour not seen is found hurt; first aid is
-        # the medical emergency's answer (trial X r18 got "call 110" twice).
-        medical = guide.hazard("medical")
-        answer = hazard_answer(medical, plain, simplify(text).replace(" ", "")) if medical else None
-        if answer is None and medical is not None:
+        answer = hazard_answer(medical, plain, written) if medical else None
+        if answer is None and medical is not None and found_hurt:
             # "门开了 婆婆摔在地上还有气 120在路上了": what to do until the ambulance comes, not the
             # "call 110, don't break in" of the first reply (trial CC r18).
             answer = "\n".join(medical.advice)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desk import operations
 from desk.clocks import utc
@@ -100,11 +100,16 @@ async def report(
 
 
 async def add_detail(desk: ServiceDesk, resident: str, number: str | int, field: str, text: str) -> Ticket:
-    """The resident adds the address (or more of what happened) to their open ticket; pushed to the group."""
+    """The resident adds the address, a number to call back or more of what happened to their open
+    ticket; pushed to the group. A number is the ticket's contact too: the one the staff member who
+    claims it reads in full (in `fields` alone it was only ever shown masked)."""
     ticket = await operations.load(desk.tickets, number)
     if ticket.resident != resident or ticket.state not in OPEN_STATES:
         raise Refused("not_yours", number=ticket.number)
     fields = {**(ticket.fields or {}), field: text}
+    values: dict[str, Any] = {"fields": fields}
+    if field == "mobile":
+        values["contact_mobile"] = text
 
     def push(t: Ticket) -> Iterable[OutboxMessage]:
         yield desk._group(t, "detail", await_wecom=None, extra={"field": field, "text": mask_text(text)})
@@ -116,6 +121,6 @@ async def add_detail(desk: ServiceDesk, resident: str, number: str | int, field:
         actor=resident,
         check=lambda t: None if t.resident == resident else Refused("not_yours", number=t.number),
         note=f"{field}: {mask_text(text)}",
-        values={"fields": fields},
+        values=values,
         then=push,
     )

@@ -314,6 +314,24 @@ async def take_up(ctx: Context, item_id: str) -> Reply:
     return await ordering.start(ctx, item_id, ctx.message.text or "")
 
 
+def place_asked(ctx: Context) -> Referral | None:
+    """Where another agency's local branch is, or its number, asked outright ("派出所是哪个 电话多少",
+    "派出所地址电话给我一个"), whatever service or list came before: the branch the community wrote
+    down (trial GG r01 and r02 got the household card again, and a hospital, asking for it)."""
+    classifier = ctx.services.classifier
+    compact = classifier.normalize(ctx.message.text or "").replace(" ", "")
+    listed = classifier.referrals.find(compact)
+    if listed is None or listed[0].id not in ctx.services.handbook.office.nearby:
+        return None
+    place, word = listed
+    # The agency's own word must hold the asking ("派出所是哪个", "派出所地址"): "华西医院的专家号在哪里挂"
+    # or "体检在哪个医院做" after the vehicle office are not asking where our nearby hospital is.
+    return place if _ASKED_IN_WORD.search(word) else None
+
+
+_ASKED_IN_WORD = re.compile(r"在哪|哪里|哪儿|哪点|地址|电话|号码|哪个|哪家|哪一个|什么地方")
+
+
 def referral_follow_up(ctx: Context) -> Referral | None:
     """Right after a referral, "那要去哪里换" or "电话多少" is about that agency: say again how to
     reach it, rather than an apology (seen in a trial)."""

@@ -19,6 +19,7 @@ MORE = "回复“材料”看完整清单。"
 # A follow-up (after a card, or in the middle of an order) is about another item than the current
 # one only when it names it or the classifier is this sure of it (routes, ordering).
 SURE_OTHER_ITEM = 0.9
+DESCRIBED_ITEM = 0.5  # the model's certainty that keywords alone ("80岁了 有没得补贴") mean its item
 SITUATED_ITEM = 0.5  # an earlier clause's likeliest service, whose own question a later clause may ask
 
 

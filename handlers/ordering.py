@@ -27,6 +27,7 @@ from handlers.types import Context, Reply
 from intents import Classification
 from intents.contact import (
     ContactError,
+    address_said,
     introduced_name,
     is_form_of_address,
     is_full_name,
@@ -460,7 +461,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     try:
         _take(ctx, item, draft, draft.asking, text)
     except (ContactError, WhenError) as exc:
-        return _ask(ctx, draft, draft.asking, [*aside, str(exc)])
+        kept = _kept_beside_refused_time(ctx, item, draft, text) if isinstance(exc, WhenError) else []
+        return _ask(ctx, draft, draft.asking, [*aside, *kept, str(exc)])
     _keep_recurrence(item, draft, text)
     if draft.asking == "time":
         _keep_hurry(item, draft, text)
@@ -627,6 +629,8 @@ def _with_place_said(kept: str, said: str) -> str:
         return kept
     if kept in said:
         return said
+    if not _ADDRESS_PART.search(said) and _ADDRESS_PART.match(kept):
+        return said + kept  # "9栋楼道" kept, "幸福里小区" said: the estate goes in front (trial GG r11)
     for size in range(min(len(kept), len(said)) - 1, 1, -1):
         overlap = kept[-size:]
         after_a_digit = kept[-size - 1 : -size].isdigit()  # "13栋" does not end in "3栋"
@@ -830,6 +834,14 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
             if window and place_in(text) is None:
                 draft.time = window
                 return "time"
+    if draft.asking == "name" and "time" in _fields(item, draft) and not draft.has("time"):
+        # "明天上午10点" at the name question: the time, and the name asked again (it was kept as a
+        # note and the time asked for later).
+        with contextlib.suppress(WhenError):
+            window = _window(ctx, item, text)
+            if window and place_in(text) is None and not _names_beside_time(ctx, item, text):
+                draft.time = window
+                return "time"
     with contextlib.suppress(ContactError):
         mobile = read_mobile(text)
         if mobile and "mobile" in _fields(item, draft):
@@ -841,6 +853,22 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
                     draft.fields["name"] = read_name(said)
             return "mobile"
     return None
+
+
+def _names_beside_time(ctx: Context, item: Item, text: str) -> bool:
+    """Does a clause of `text` that is no time read as a name ("王秀英 明天上午")?"""
+    for clause in _CLAUSE_BREAK.split(text.strip()):
+        if not clause:
+            continue
+        try:
+            if _window(ctx, item, clause):
+                continue
+        except WhenError:
+            pass
+        with contextlib.suppress(ContactError):
+            if read_name(clause):
+                return True
+    return False
 
 
 # "算了确认 你们自己看地址那栏嘛": 算了 gives up arguing, 确认 submits (a session-10 trial resident's
@@ -1034,6 +1062,36 @@ _SAYS_MORE = re.compile(
 _MORE_OF_IT = re.compile(r"对了|还有|另外|顺便|也(坏|堵|漏|不亮|要|一起)|一起(报|修|弄|办)")
 
 
+def _kept_beside_refused_time(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:
+    """A time that cannot be booked as said, and an address or a note beside it ("这周六上午吧 地址是
+    幸福里小区7栋2单元401 我妈耳朵有点背 敲门要大声点"): those are kept while the time is asked again
+    (trial GG r09 lost both and had to say them at the read-back)."""
+    if draft.asking != "time":
+        return []
+    kept: list[str] = []
+    place = place_in(text)
+    if place and ("address" in _fields(item, draft) or item.home_visit):
+        old = draft.fields.get("address")
+        draft.fields["address"] = place if old is None else _with_place_said(old, place)
+        kept.append("地址已记下。")
+    noted = []
+    for clause in _CLAUSE_BREAK.split(simplify(text)):
+        if len(clause) < 4 or place_in(clause) or _reads_as_time(ctx, item, clause):
+            continue
+        noted.append(clause)
+    if noted:
+        _add_note(draft, " ".join(noted))
+        kept.append("您说的情况也记在工单上了。")
+    return kept
+
+
+def _reads_as_time(ctx: Context, item: Item, clause: str) -> bool:
+    try:
+        return _window(ctx, item, clause) is not None
+    except WhenError:
+        return True  # a time, only one that cannot be booked
+
+
 def _more_said(ctx: Context, draft: OrderDraft, text: str) -> bool:
     """Did an answer to the name or phone question add to the request itself? Then it is noted on
     the ticket (trial Q: a second blocked drain, said with the phone number, was lost)."""
@@ -1075,6 +1133,8 @@ def _add_note(draft: OrderDraft, said: str) -> None:
 _RECURRING = re.compile(
     r"(每(个|一)?(周|星期|礼拜)[一二三四五六日天]?|每天|天天|每隔.{1,3}(天|周|星期)|每(个)?月|"
     r"(一|每)(周|个星期|个礼拜)(来)?(一|两|二|三)(次|回|趟)|隔天)(?!都?(在|待|呆|有人|闲))"
+    # "楼上天天漏水": how often the trouble happens, not how often to come (trial GG r12 got 定期：天天)
+    r"(?!(都|都在|在|也|又|晚上|半夜)?(漏|滴|渗|吵|闹|响|堵|臭|坏|停|跳闸|打|骂))"
 )
 # "不要定期！只来一次": the standing arrangement read before is taken back.
 _ONCE_ONLY = re.compile(r"不要定期|不定期|不是定期|只来一次|就来一次|来一次就(行|够|可以)|一次就(行|够|可以)")
@@ -1084,14 +1144,24 @@ def _keep_recurrence(item: Item, draft: OrderDraft, text: str) -> None:
     """Note a standing arrangement said in `text` once, for items booked at a time; drop it when
     they say it is a one-off."""
     if _ONCE_ONLY.search(simplify(text)) and draft.fields.get("repeat"):
-        del draft.fields["repeat"]
+        # The standing arrangement noted before is taken off the description too: the read-back
+        # kept showing it after "不是定期" (trial GG r12, three corrections).
+        noted = _repeat_note(draft.fields.pop("repeat"))
+        description = draft.fields.get("description", "")
+        for written in (f"；补充：{noted}", f"补充：{noted}；", f"补充：{noted}"):
+            description = description.replace(written, "")
+        draft.fields["description"] = description
         _add_note(draft, "只来一次，不是定期")
         return
     found = _RECURRING.search(simplify(text))
     if found is None or "time" not in _fields(item, draft) or draft.fields.get("repeat"):
         return
     draft.fields["repeat"] = found.group(0)
-    _add_note(draft, f"定期：{found.group(0)}（第一次按预约时间，以后的时间请和居民商定）")
+    _add_note(draft, _repeat_note(found.group(0)))
+
+
+def _repeat_note(repeat: str) -> str:
+    return f"定期：{repeat}（第一次按预约时间，以后的时间请和居民商定）"
 
 
 # "现在！马上！" as the time: today's window is booked, and the hurry is written on the ticket so
@@ -1327,7 +1397,11 @@ def _take(
             draft.fields[_ADDRESS_DOUBTED] = "1"
             _add_note(draft, text)
             raise ContactError("好的，这个已写进工单的情况里。")
-        address = read_address(_place_beside_time(ctx, text) or _before_question(ctx, text))
+        said = _place_beside_time(ctx, text) or _before_question(ctx, text)
+        address = read_address(said)
+        aside = address_said(said)[1]
+        if aside:
+            _add_note(draft, aside)  # "电梯是整栋的" beside the address: for the staff, not the address
         kept = draft.fields.get("address", "")
         if kept and not _ADDRESS_PART.search(kept) and _ADDRESS_PART.search(address) and kept not in address:
             address = kept + address  # "阳光苑", then "5栋2单元602"
@@ -1348,7 +1422,7 @@ def _take(
             raise
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
-        draft.time = window
+        draft.time = _with_hours_said(ctx, item, draft, text, window)
         draft.fields.pop(_DAY_SAID, None)
         _note_cut_short(ctx, draft, text)
 
@@ -1440,14 +1514,36 @@ def window_for(ctx: Context, item: Item, text: str) -> Window | None:
 
 # The day of a time refused for its hours, kept in the draft until a time is taken (not on the ticket).
 _DAY_SAID = "_day_said"
+_HOURS_SAID = "_hours_said"  # the hours said with a day already past ("这周三上午9点半")
 _TIME_FIRST = "_time_first"  # the first message's time was asked about: the time is asked next
 
 
 def _remember_day(draft: OrderDraft, refused: WhenError) -> None:
-    """Keep the day of a time refused for its hours: a later "那就9点嘛" means 9 点 that day."""
+    """Keep the day of a time refused for its hours: a later "那就9点嘛" means 9 点 that day; and the
+    hours of a day already past: a later bare "下周三" means 9 点半 that day (trial GG r15 was booked
+    for the whole day)."""
     day = getattr(refused, "day", None)
     if day is not None:
         draft.fields[_DAY_SAID] = day.isoformat()
+    hours = getattr(refused, "hours", "")
+    if hours:
+        draft.fields[_HOURS_SAID] = hours
+
+
+def _with_hours_said(ctx: Context, item: Item, draft: OrderDraft, text: str, window: Window) -> Window:
+    """`window`, narrowed to the hours said with a day already past when only a day is said now."""
+    hours = draft.fields.pop(_HOURS_SAID, "")
+    if not hours:
+        return window
+    with contextlib.suppress(WhenError):
+        narrower = _window(ctx, item, f"{text} {hours}")
+        if (
+            narrower is not None
+            and narrower.start.date() == window.start.date()
+            and narrower.end - narrower.start < window.end - window.start
+        ):
+            return narrower
+    return window
 
 
 def _said_day(draft: OrderDraft) -> date | None:
@@ -1505,7 +1601,9 @@ def _note_cut_short(ctx: Context, draft: OrderDraft, text: str) -> None:
 # booking for his mother said her name and it was lost).
 _SERVED_NAMED = re.compile(
     r"(?P<who>我妈|我爸|我母亲|我父亲|妈妈|爸爸|老汉儿?|老娘|老人家?|我婆婆|我公公|我爷爷|我奶奶|我外婆|我外公|"
-    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘|他|她)(的)?(名字|姓名)?(?P<said>叫|是|姓名是)?\s*"
+    r"我家老人|老伴|我老伴|我老公|我老婆|我岳父|我岳母|我丈母娘|他|她|"
+    # 娃儿叫唐浩然: a child booked for by a parent (trial FF kept only the parent's name)
+    r"娃儿|娃娃|孩子|小孩|我儿子|我女儿|儿子|女儿|孙子|孙女|外孙女|外孙)(的)?(名字|姓名)?(?P<said>叫|是|姓名是)?\s*"
     r"(?P<name>[\u4e00-\u9fff]{2,3})"
 )
 # What may follow a name said straight after the kin word ("是我妈刘桂芬要签字", "找我妈刘桂芬，"):

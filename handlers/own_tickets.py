@@ -95,6 +95,10 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         # own request is waiting for ("我前两天约的打扫 咋个还没得人给我打电话": trial BB r19).
         return None
     noted = own["note"].match(norm.replace(" ", "")) if "note" in own else None
+    if lexicon.cancel_if is not None and lexicon.cancel_if.search(norm):
+        # "…还有用没得 不行的话就取消算了": the question first; the ticket stays until they say so
+        # (trial GG r19's visit was cancelled and the question left unanswered).
+        return None
     if lexicon.cancel.search(norm) or own["cancel"].search(norm):
         action = "cancel"
     elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):

@@ -567,6 +567,15 @@ def placed_unanswered(ctx: Context) -> Placed | None:
         # "养老金已经打到卡上了 要退回去不" after a home visit was booked: the pension's own answer,
         # described rather than named, not a note for the staff (trial V r1).
         return None
+    if (
+        result.intent == "consult"
+        and result.item not in (None, placed.item)
+        and result.candidates == (result.item,)
+        and classifier.sure_item(text, facts.DESCRIBED_ITEM) == result.item
+    ):
+        # "我妈80岁了 有没得补贴 她是独居" after a bathing visit: one other service described, whose card
+        # answers it — not a deferral to the staff (trial GG r09).
+        return None
     return placed
 
 
@@ -708,6 +717,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"
     Route("placed_also", placed_also, ordering.also_on_placed),  # "…那个也一起帮我们办了"
+    Route("place_asked", directions.place_asked, directions.referral_again),  # "派出所是哪个 电话多少"
     Route("numbered_choice", chosen_option, picked_option),
     Route("book_which", directions.booking_without_item, directions.ask_what_to_book),  # "预约" alone
     Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs

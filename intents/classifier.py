@@ -346,6 +346,10 @@ class Classifier:
             return self._office_overruled(result, norm, tokens)
         return result
 
+    def _cancels_only_if(self, norm: str) -> bool:
+        cancel_if = self.lexicon.cancel_if
+        return cancel_if is not None and cancel_if.search(norm) is not None
+
     def _asks_change(self, norm: str) -> bool:
         change = self.lexicon.own_tickets.get("change")
         return change is not None and change.search(norm) is not None
@@ -461,14 +465,26 @@ class Classifier:
                 and self._items[item].default_intent == "order"
                 and self.lexicon.problem.search(norm) is not None
             )
+            # "开个无业证明 带身份证就行了吗": the model's intent hears another agency in one word (身份证)
+            # while its own item head is all but certain of the service the rules found, and no other
+            # agency's word is listed — the service is the subject (blind batch 52).
+            and not (
+                learned_intent == "unknown"
+                and listed is None
+                and learned_item == item
+                and item_p >= SWAP_CONSULT_ORDER
+            )
         )
         # "送饭那个能不能从明天起改成不要辣的": a change asked for is no cancel, however sure the model is
         # (blind batch 37: 不要 in 不要辣的).
         if overridden and learned_intent == "cancel" and self._asks_change(norm):
             overridden = False
+        if overridden and learned_intent == "cancel" and self._cancels_only_if(norm):
+            overridden = False  # "…还有用没得 不行的话就取消算了": asked first, cancelled if no (trial GG)
         if overridden or (
             intent == "unknown"
             and intent_p > RESCUE_INTENT
+            and not (learned_intent == "cancel" and self._cancels_only_if(norm))
             and (learned_intent not in ITEM_INTENTS or item_p > RESCUE_ITEM)
             # "社区门口那家面馆几点开门": the shop's hours; the model hears only 几点开门 (blind batch 50).
             and not (learned_intent == "office" and self.lexicon.out_of_scope.search(norm))
@@ -785,6 +801,7 @@ class Classifier:
             lexicon.cancel.search(norm)
             and (not has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm))
             and not (has_item and lexicon.in_general.search(norm))  # "如果去不了 要怎么取消": the rule
+            and not self._cancels_only_if(norm)
         ):
             return "cancel"
         if lexicon.complaint.search(norm) and lexicon.rate.search(norm):
@@ -801,6 +818,8 @@ class Classifier:
         after = norm[rated.end() :] if rated else ""
         if rated and has_item and (lexicon.question.search(after) or lexicon.order_question.search(after)):
             return None  # "好 谢谢你们哈 那养老金停发要我另外去办不": thanks, then a question (trial L)
+        if rated and has_item and (lexicon.order_strong.search(after) or lexicon.asked_to_act.search(after)):
+            return None  # "路灯修好了谢谢哈 这回想请你们帮我妈代交下电费": thanks, then a request (batch 52)
         return "rate" if rated else None
 
     def asks_to_act(self, text: str, item_id: str) -> bool:

@@ -134,6 +134,8 @@ def introduced_name(text: str) -> str | None:
             said = whole  # "我叫郑海", "我叫王桂兰": the tagger read 海 and 桂兰 as places (trial Q)
         if said and _PLACE_GOES_ON.match(rest[len(said) :]):
             continue  # "我是小龙坎正街的陈婆婆": 小龙 begins a place's name (trial O), not hers
+        if match.group().strip() in ("我姓", "免贵姓") and not said and rest[:1] in _COMMON_SURNAMES:
+            said = rest[:1]  # "我姓黄 黄淑珍": the tagger reads no name in 黄 alone (trial GG r08)
         if match.group().strip() in ("我姓", "免贵姓") and said:
             said = said[:1] if len(said) > 3 else said
             # "我姓李 李建国": the surname, then the whole name (trial U kept only 李).
@@ -276,10 +278,36 @@ def value_of(text: str) -> str:
 
 
 def read_address(text: str) -> str:
-    address = value_of(simplify(text))
+    address = address_said(text)[0]
     if len(address) < 3:
         raise ContactError("请说详细一点的地址，比如“阳光苑3栋2单元501”。")
     return address[:120]
+
+
+def address_said(text: str) -> tuple[str, str]:
+    """(the address, what else was said) in an answer to the address question. A place denied ("不是
+    阳光苑") and the words that lead into one ("我是", "我住") are no part of it, and a clause that
+    says nothing about where ("电梯是整栋的") is set aside for the description — trial GG r11's
+    address read "我是幸福里小区 不是阳光苑幸福里小区9栋 电梯是整栋的 我住2单元1801"."""
+    plain = value_of(simplify(text))
+    clauses = [c for c in _ADDRESS_CLAUSES.split(plain) if c]
+    if len(clauses) < 2 or not any(_ADDRESS.search(c) for c in clauses):
+        return plain, ""
+    kept, aside = [], []
+    for clause in clauses:
+        if _DENIED_PLACE.match(clause):
+            continue
+        if _ADDRESS.search(clause) or _PLACE_PART.search(clause):
+            kept.append(_PLACE_LEAD_IN.sub("", clause).strip() or clause)
+        else:
+            aside.append(clause)
+    # "幸福里小区9栋" and "2单元1801" are one address; "幸福里5栋" and "菜市场旁边" two parts of one.
+    joined = "".join(f"{' ' if i and not kept[i][0].isdigit() else ''}{part}" for i, part in enumerate(kept))
+    return joined if kept else plain, " ".join(aside)
+
+
+_ADDRESS_CLAUSES = re.compile(r"[\s,，。；;！!]+")
+_DENIED_PLACE = re.compile(r"^(?:我|我们|我家)?(?:不是|不在|不住)")
 
 
 def read_description(text: str) -> str:
@@ -335,4 +363,8 @@ def place_in(text: str) -> str | None:
         place = _PLACE_LEAD_IN.sub("", plain[start:end].strip()).strip()
         if len(place) > len(best):
             best = place
+    best = _DENIED_AFTER.split(best, maxsplit=1)[0]  # "幸福里小区 不是阳光苑": not the one denied
     return best[:120] if len(best) >= 2 else None
+
+
+_DENIED_AFTER = re.compile(r"\s*(?:不是|不在)")

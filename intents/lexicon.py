@@ -180,6 +180,9 @@ class Lexicon:
     # "养老金认证咋个弄 顺便问下居民医保交好多钱": what follows is asked by the way; the service named
     # before it is the subject (the classifier reads it so; every part is still answered).
     aside: re.Pattern[str] | None = None
+    # "不行的话就取消算了": a cancel only if the answer is no — the question is answered first and the
+    # ticket stays until they say so. None: not in this handbook version.
+    cancel_if: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""

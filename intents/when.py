@@ -245,6 +245,12 @@ _DAY_STATED = re.compile(
     r"(今天|今儿|今日|明天|后天)(就|已经|才|刚好)?(是(周|星期|礼拜|\d|[一二三四五六七八九十])"
     r"|(周|星期|礼拜)[一二三四五六日天七]了)"  # "哦 今天礼拜六了嗦 那就是下个礼拜五上午嘛" (trial V)
 )
+# "楼上那家周末在屋头": when someone else is at home, said beside the day wanted (trial GG r12 was
+# asked to choose between 周六 and 周末).
+_SOMEONE_ELSES_DAY = re.compile(
+    r"(他|她|他们|她们|那家|那户|楼上|楼下|隔壁|对门|人家|对方)[^ ]{0,6}"
+    r"(周末|(周|星期|礼拜)[一二三四五六日天]|晚上|白天)[^ ]{0,2}(都|才|一般|才会)?(在|有人|回来)"
+)
 _DAY_REFUSED = re.compile(r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
 # An A-not-A question ("得不得行", "行不行", "要不要"): it asks, its 不 refuses or corrects nothing.
 # "礼拜二下午三点得不得行" was a refused day (trial X r10); the order form reads it the same way.
@@ -278,7 +284,11 @@ def _the_moment_meant(text: str, now: datetime) -> str:
     days: dict[date, str] = {}
     for clause in clauses:
         refused = _DAY_REFUSED.search(A_NOT_A.sub("", clause))
-        if _DAY_STATED.search(clause) or (refused and _names_a_moment(clause, now)):
+        if (
+            _DAY_STATED.search(clause)
+            or (refused and _names_a_moment(clause, now))
+            or _SOMEONE_ELSES_DAY.search(clause)
+        ):
             continue
         kept.append(clause)
         try:
@@ -562,6 +572,18 @@ def _date(year: int, month: int, day: int) -> date:
     return found
 
 
+def _hours_said(window: Window) -> str:
+    """The part of the day a window asks for, in the words a resident would say it back."""
+    start, end = window.start, window.end
+    if end - start <= timedelta(hours=1):
+        return f"{start.hour}点半" if start.minute == 30 else f"{start.hour}点" if not start.minute else ""
+    if end.hour <= 12 and (end.hour, end.minute) != (0, 0) and start.hour < 12:
+        return "上午"
+    if start.hour >= 12 and end.hour <= 18 and end.hour != 0:
+        return "下午"
+    return ""
+
+
 def fit_window(
     window: Window, spans: tuple[tuple[time, time], ...], now: datetime, closed_reason: str = ""
 ) -> Window:
@@ -577,10 +599,15 @@ def fit_window(
             # question, never booked unasked (trial CC r11 was only told it was past).
             later = day + timedelta(days=7)
             weekday = WEEKDAY_NAMES[day.weekday()]
-            raise WhenError(
+            # The hours said go into the reply asked for: "这周六上午" → "下周六上午" (trial GG r09 said
+            # 下周六 as told and was booked for the whole day).
+            hours = _hours_said(window)
+            past = WhenError(
                 f"{label}已经过去了。您是说下周{weekday}（{later.month}月{later.day}日）吗？"
-                f"是的话请回复“下周{weekday}”，也可以说别的时间。"
+                f"是的话请回复“下周{weekday}{hours}”，也可以说别的时间。"
             )
+            past.hours = hours  # type: ignore[attr-defined]  # kept by the form for a bare "下周三"
+            raise past
         raise WhenError(f"{label}已经过去了，只能约以后的时间，{EXAMPLES}。")
     if window.gone(now):
         raise WhenError(f"{label}{window.start:%H:%M}已经过了，请换一个以后的时间。")

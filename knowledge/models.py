@@ -221,7 +221,7 @@ CUE_NAMES = (
     "out_of_scope",
 )
 # Cue lists a handbook may leave out (versions written before them still load).
-OPTIONAL_CUES = ("errand", "asks_steps", "aside")
+OPTIONAL_CUES = ("errand", "asks_steps", "aside", "cancel_if")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,11 @@ Two sets written blind by people who had not seen the detector:
   landed code before the seventh round: 51/60 detected, 3/40 false alarms (stroke signs 说话说不清 /
   半边手脚没得劲, a child dragged into a van after 学校 read as 学 "learning", tiles falling, sockets
   under water, 瓦斯, a child locked in, "救命 电费这么贵", a smoke alarm's 烟雾, a well cover "有没有人管").
+- emergencies_round8.tsv (100 messages: 60 emergencies, 40 look-alikes, session 19), scored on the
+  landed code before the eighth round: 52/60 detected, 4/40 false alarms (a lone "火！", 敌敌畏 drunk, a
+  bottle of pills swallowed, half a face still while she says she is fine, someone lying in a doorway, a
+  dog that will not let go, 要去跳江, a child pulled into a car; a joke with 哈哈哈, a heart "about to act
+  up" over stocks, a dream, a novel's plot).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -78,6 +83,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round5.tsv",
         "emergencies_round6.tsv",
         "emergencies_round7.tsv",
+        "emergencies_round8.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

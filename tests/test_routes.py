@@ -30,6 +30,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "placed_again",
         "placed_question",
         "placed_also",
+        "place_asked",
         "numbered_choice",
         "book_which",
         "choice_question",

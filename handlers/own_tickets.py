@@ -578,21 +578,33 @@ async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
 REBOOK_REACH = timedelta(hours=2)
 
 
-async def _booked_again(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply | None:
-    """A change asked for a booking cancelled a moment ago ("哎 我搞错了 复查是礼拜三 那还是要办 改到
-    礼拜四下午行不行": trial EE r20 got the apology): a cancelled ticket stays cancelled, so the same
-    service is booked anew with the time said."""
-    if request.action != "change" or not tickets:
-        return None
-    latest = tickets[0]
-    if latest.state != "cancelled" or latest.updated_at is None:
+def _cancelled_lately(ctx: Context, tickets: list[Ticket]) -> Ticket | None:
+    """The resident's latest ticket when it was cancelled less than REBOOK_REACH ago."""
+    latest = tickets[0] if tickets else None
+    if latest is None or latest.state != "cancelled" or latest.updated_at is None:
         return None
     cancelled = latest.updated_at
     if cancelled.tzinfo is None:  # SQLite hands datetimes back without their zone; they are UTC
         cancelled = cancelled.replace(tzinfo=UTC)
-    if cancelled < ctx.services.now() - REBOOK_REACH:
+    return latest if cancelled >= ctx.services.now() - REBOOK_REACH else None
+
+
+async def _booked_again(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply | None:
+    """A status or cancel asked about a booking cancelled a moment ago is told so; a change asked for
+    one ("哎 我搞错了 复查是礼拜三 那还是要办 改到礼拜四下午行不行": trial EE r20 got the apology):
+    a cancelled ticket stays cancelled, so the same service is booked anew with the time said."""
+    latest = _cancelled_lately(ctx, tickets)
+    if latest is None:
         return None
-    if latest.item_id not in ctx.services.handbook.items:
+    if request.action in ("status", "cancel"):
+        # "取消了王老师那边晓得不 不会再给我留着吧": about the cancellation just made, not "您现在没有可以
+        # 取消的预约" (trial GG r20).
+        teacher = f"{latest.assignee[:1]}老师" if latest.assignee else "值班的工作人员"
+        return Reply(
+            f"工单 {latest.number}【{_title(ctx, latest)}】已经取消了，{teacher}那边也通知到了，"
+            "不会再给您留着。要重新约，直接说就行。"
+        )
+    if request.action != "change" or latest.item_id not in ctx.services.handbook.items:
         return None
     started = await ordering.start(ctx, latest.item_id, request.text)
     again = f"工单 {latest.number} 已经取消了，不能恢复；我帮您重新约一张。"

@@ -303,7 +303,10 @@ def current_item_request(ctx: Context) -> str | None:
     generic = result.ambiguous and item not in result.candidates and not result.named
     elsewhere = result.item not in (None, item) and result.named
     orderable = (found := ctx.services.handbook.items.get(item)) is not None and found.order is not None
-    asks = classifier.lexicon.question.search(classifier.normalize(text))
+    norm = classifier.normalize(text)
+    # "那我明天去88号先做居住登记 娃娃读幼儿园报名要看居住证不": a plan and a question at the end, not
+    # a booking (trial GG r03 was walked into a second residence-permit booking).
+    asks = classifier.lexicon.question.search(norm) or _ENDS_ASKING.search(norm.split()[-1] if norm else "")
     if orderable and not elsewhere and not asks and _details_given(ctx, text) >= 2:
         # "这个礼拜五上午嘛，地址是幸福路88号3栋2单元501，电话 138 8012 3456" after the visit's card:
         # the booking, with what was said — not the centre's address (trial DD r01).
@@ -313,10 +316,9 @@ def current_item_request(ctx: Context) -> str | None:
         return item
     if result.intent not in ("consult", "order", "unknown") or elsewhere:
         return None
-    norm = classifier.normalize(text)
     if _asked_outright(ctx, norm) or (generic and result.intent == "order"):
         return item
-    if classifier.lexicon.question.search(norm) or classifier.lexicon.availability.search(norm):
+    if asks or classifier.lexicon.availability.search(norm):
         return None  # "我儿子可以帮我去办不": a question about the item, for item_follow_up
     if facts.aspect_of(ctx, text) is not None:
         return None

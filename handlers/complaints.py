@@ -90,9 +90,22 @@ def complaint_of(ctx: Context) -> Complaint | None:
         # Right after a referral, "投诉要准备些啥子证据" asks how to complain to that agency (12315
         # about a gym): filed against the community in trial W and escalated to the secretary.
         return None
+    if (
+        found is None
+        and lexicon.about_community.search(plain) is None
+        and _ASKS_HOW_TO_COMPLAIN.search(plain)
+    ):
+        # "我们好几个人一起去投诉可不可以" after the wage-arrears answer: how to complain elsewhere,
+        # not a complaint about the community (trial HH r15's question was filed to the secretary).
+        return None
     return Complaint(text, strong, found.group(1) if found else None)
 
 
+_ASKS_HOW_TO_COMPLAIN = re.compile(
+    r"去[^ ]{0,4}投诉[^ ]{0,6}(可不可以|可以不|行不行|能不能|有没有用|管不管|吗|不$)"
+    r"|投诉[^ ]{0,4}(可不可以|可以不|行不行|有没有用)|(怎么|咋个|在哪|哪里|找哪个|去哪)[^ ]{0,4}投诉"
+    r"|(是不是|要不要|该不该|能不能|可不可以)[^ ]{0,3}去[^ ]{0,8}投诉"
+)
 _SURE_OURS = 0.9  # the model this sure of one of our items: a service asked about beside the agency
 
 

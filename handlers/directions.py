@@ -329,7 +329,9 @@ def place_asked(ctx: Context) -> Referral | None:
     return place if _ASKED_IN_WORD.search(word) else None
 
 
-_ASKED_IN_WORD = re.compile(r"在哪|哪里|哪儿|哪点|地址|电话|号码|哪个|哪家|哪一个|什么地方")
+_ASKED_IN_WORD = re.compile(
+    r"在哪|哪里|哪儿|哪点|地址|电话|号码|哪个|哪家|哪一个|什么地方|开门|开不开|几点|上班|周六|周末"
+)
 
 
 def referral_follow_up(ctx: Context) -> Referral | None:

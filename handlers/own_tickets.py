@@ -65,7 +65,7 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change | hurry | note | handler_phone
+    action: str  # status | cancel | change | hurry | note | handler_phone | waiting
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -117,6 +117,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "hurry"  # "漏得越来越凶了 快点来": the ticket they have, now urgent
     elif "note" in own and own["note"].search(norm):
         action = "note"  # "补充一下工单10003 老人叫张秀英 耳朵有点背": words for the staff on it
+    elif "waiting" in own and own["waiting"].search(norm) and not lexicon.question.search(norm):
+        action = "waiting"  # "好嘛 那我等赵老师电话": said back, not the service menu (trial HH r11)
     elif lexicon.asks_progress(norm) or (mine and _ASKS_WHICH_DAY.search(norm)):
         # "我约的那个是礼拜几来着": when their own booking is (trial FF r20 got the office hours).
         action = "status"
@@ -246,6 +248,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         return await _hurry(ctx, request, chosen[0])
     if request.action == "note" and len(chosen) == 1:
         return await _note(ctx, request, chosen[0])
+    if request.action == "waiting":
+        return _waiting(ctx, chosen)
     if request.action == "cancel" and request.every:
         return await _cancel(ctx, chosen)
     if len(chosen) > 1:
@@ -255,6 +259,17 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     if request.action == "cancel":
         return await _cancel(ctx, chosen)
     return await change(ctx, request, chosen[0])
+
+
+def _waiting(ctx: Context, tickets: list[Ticket]) -> Reply:
+    """ "好 我等电话": who will call about which ticket, and the duty phone if it cannot wait."""
+    lines = []
+    for ticket in tickets:
+        who = f"{ticket.assignee[:1]}老师" if ticket.assignee else "值班的工作人员"
+        lines.append(f"好的，工单 {ticket.number}【{_title(ctx, ticket)}】{who}会打电话联系您。")
+    office = ctx.services.handbook.office
+    lines.append(f"着急的话打社区值班手机 {office.duty_phone}；方便接电话的时间告诉我，我写进工单。")
+    return Reply("\n".join(lines))
 
 
 def _handler_phone(ctx: Context, tickets: list[Ticket]) -> Reply:

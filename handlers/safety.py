@@ -259,7 +259,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         return None
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
     if answer:
-        again = f"{answer}\n{again}"
+        # The question answered, then only the numbers to call: the whole advice again under an
+        # answer read as the same boilerplate (trial HH r17 got it three times).
+        again = f"{answer}\n{again.splitlines()[0]}"
     if not reported.number:
         return await _without_ticket(ctx, hazard, again, plain)
     if desk is None:

@@ -64,6 +64,7 @@ SURE_ITEM = 0.35  # below this, with no name found by the rules, the top two or 
 LIKELY_ITEM = 0.15  # an item offered as a choice needs at least this
 SURE_EVENT = 0.6  # the model's life event, when no listed phrasing is in the message
 SURE_PLACE = 0.9  # the model's referral place overrules a service found by keywords only
+SURE_ELSEWHERE_PLACE = 0.6  # a named service goes out of scope only with another agency this likely
 
 
 def _with_intent(result: Classification, intent: str) -> Classification:
@@ -465,6 +466,15 @@ class Classifier:
                 and self._items[item].default_intent == "order"
                 and self.lexicon.problem.search(norm) is not None
             )
+            # "借了3万给老乡…我想告他": a service named (告他) and no other agency listed or guessed — the
+            # model's "not ours" would leave the resident with nothing (trial HH r16 got small talk).
+            # Questions only: "就想有个人来屋头看看我 陪我摆哈龙门阵" names a visit, and is company wanted.
+            and not (
+                to_unknown
+                and intent == "consult"
+                and listed is None
+                and self._guess(self._places, "place", norm, SURE_ELSEWHERE_PLACE) is None
+            )
             # "开个无业证明 带身份证就行了吗": the model's intent hears another agency in one word (身份证)
             # while its own item head is all but certain of the service the rules found, and no other
             # agency's word is listed — the service is the subject (blind batch 52).
@@ -523,7 +533,14 @@ class Classifier:
             # "来屋头帮我打扫下卫生": 来家里 names only the catch-all visit, 打扫 the service wanted at home
             # (trial V: cleaning booked as a free visit, then priced as home care).
             named = False
-        if item is None or (not named and item_p > OVERRIDE_WEAK_ITEM) or item_p > OVERRIDE_ITEM:
+        # Two services named outright ("就业登记和失业登记"): a half-sure model does not pick one of them
+        # (a numbered choice does); only a sure one does.
+        names_tied = rules.names_any and len(rules.candidates) > 1
+        if (
+            item is None
+            or (not named and not names_tied and item_p > OVERRIDE_WEAK_ITEM)
+            or item_p > OVERRIDE_ITEM
+        ):
             if item_p < SURE_ITEM and not named:
                 likely = _likely(items)
                 if len(likely) > 1:

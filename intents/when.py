@@ -297,10 +297,41 @@ def _the_moment_meant(text: str, now: datetime) -> str:
             return text  # an impossible date: read_window says what is wrong with it
         if day is not None:
             days.setdefault(day, clause)
+    if len(days) == 2:
+        agreed = _weekday_agrees(days, today)
+        if agreed is not None:
+            return agreed
     if len(days) > 1:
         first, second = list(days.values())[:2]
         raise WhenUnclear(f"您说了“{first}”和“{second}”，约哪一天？请说一个日子，{EXAMPLES}。")
     return " ".join(kept) if kept and len(kept) < len(clauses) else text
+
+
+_DATE_SAID = re.compile(r"\d+\s*(?:号|日)|[一二三四五六七八九十]+\s*(?:号|日)")
+_WEEKDAY_SAID = re.compile(r"(?:下下|下|这|本)?(?:个)?(?:礼拜|星期|周)([一二三四五六日天])")
+_WEEKDAY_NUMBERS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+
+
+def _weekday_agrees(days: dict[date, str], today: date) -> str | None:
+    """ "下礼拜一上午 14号", "12月14号 礼拜一上午": a date and a weekday that fall on the same day of the
+    week are one day said twice, not two (trial GG r13 was asked which day twice, in a loop). The
+    weekday's words are dropped so the date is read with the hours beside it. "下礼拜一" with the
+    date a week after it agrees only when said on a Sunday, when "next week's Monday" can mean
+    either; on a Wednesday "下礼拜一 14号" names two Mondays and is asked again."""
+    (day_a, said_a), (day_b, said_b) = days.items()
+    pairs = (((day_a, said_a), (day_b, said_b)), ((day_b, said_b), (day_a, said_a)))
+    for (day, dated), (weekday_day, weekday) in pairs:
+        named = _WEEKDAY_SAID.search(weekday)
+        if not (named and _DATE_SAID.search(dated) and not _DATE_SAID.search(weekday)):
+            continue
+        if _WEEKDAY_NUMBERS[named.group(1)] != day.weekday():
+            continue
+        ahead = (day - weekday_day).days
+        next_week = named.group().startswith("下") and not named.group().startswith("下下")
+        if next_week and not (ahead == 0 or (today.weekday() == 6 and ahead == 7)):
+            continue
+        return f"{dated} {_WEEKDAY_SAID.sub('', weekday)}".strip()
+    return None
 
 
 def read_window(

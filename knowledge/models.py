@@ -56,9 +56,10 @@ OWN_TICKET_CUES = (
     "hurry",
     "note",
     "handler_phone",
+    "waiting",
 )
 # A handbook version written before these cues still loads.
-OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone")
+OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone", "waiting")
 
 
 @dataclass(frozen=True, slots=True)

@@ -620,6 +620,12 @@ _ADDRESS_DOUBTED = "_address_doubted"  # an answer to the address that named no 
 _ADDRESS_PART = re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|楼|层|室|号)|\d{3,4}(?!\d)")
 
 
+def _estate_of(address: str) -> str:
+    """The estate's name before the first numbered part ("锦城小区" of "锦城小区5栋"), or ""."""
+    part = _ADDRESS_PART.search(address)
+    return address[: part.start()].strip() if part and part.start() >= 2 else ""
+
+
 def _with_place_said(kept: str, said: str) -> str:
     """The address once a message names a place while the draft has one from before: "幸福里3栋"
     (an earlier message) and "3栋2单元501" (said now) are 幸福里3栋2单元501 (trial X r01 kept the
@@ -726,6 +732,10 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
             _take(ctx, item, draft, field, remainder, previous if field == "time" else None)
         except (ContactError, WhenError) as exc:
             problem = str(exc)
+    estate = _estate_of(previous) if field == "address" and isinstance(previous, str) else ""
+    changed_to = draft.fields.get("address", "") if field == "address" else ""
+    if estate and changed_to[:1].isdigit():
+        draft.fields["address"] = estate + changed_to  # "地址错了 是6栋2单元301": still 锦城小区 (HH r09)
     if not draft.has(field):
         if previous is not None and problem:
             _restore(draft, field, previous)  # a bad new value does not lose the old one
@@ -750,6 +760,11 @@ def _beside_the_change(ctx: Context, item: Item, draft: OrderDraft, plain: str, 
         # A change: the place said replaces one no more precise, and completes a vaguer one.
         whole = len(_ADDRESS_PART.findall(said)) >= len(_ADDRESS_PART.findall(kept))
         address = said if whole or not kept else _with_place_said(kept, said)
+        estate = _estate_of(kept)
+        if estate and said[:1].isdigit() and not address.startswith(estate):
+            # "锦城小区5栋" kept, "5栋3单元401" said: the estate stays in front (trial HH r09 lost it)
+            merged = _with_place_said(kept, said)
+            address = merged if merged.startswith(estate) and said in merged else estate + said
         if address != kept:
             draft.fields["address"] = address
             changed.append("address")
@@ -848,7 +863,7 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
             draft.fields["mobile"] = mobile
             rest = simplify(text).replace(mobile, "")
             said = _NAME_SAID.split(rest)[-1].strip()
-            if draft.asking == "name" and _NAME_SAID.search(rest) and not _NOT_A_NAME.search(said):
+            if not draft.has("name") and _NAME_SAID.search(rest) and not _NOT_A_NAME.search(said):
                 with contextlib.suppress(ContactError):  # "我叫王芳 电话139…"
                     draft.fields["name"] = read_name(said)
             return "mobile"
@@ -910,10 +925,12 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
         with contextlib.suppress(ContactError):
             if said and len(said) <= 4 and not _NOT_A_NAME.search(said):
                 found["name"] = read_name(said)
-        if "name" not in found:
-            # "那我给社区反映…你们登记一下 我叫郑丽 住…": introduced further on (trial V)
+        short = found.get("name", "")
+        if "name" not in found or len(short) == 1:
+            # "那我给社区反映…你们登记一下 我叫郑丽 住…": introduced further on (trial V); "我姓邬 邬志强
+            # 电话…": the whole name after the surname (trial HH r09 was read back as 姓名：邬)
             introduced = introduced_name(text)
-            if introduced:
+            if introduced and (not short or introduced.startswith(short)):
                 found["name"] = introduced
     if len(found) < 2:
         return []

@@ -292,18 +292,25 @@ def address_said(text: str) -> tuple[str, str]:
     plain = value_of(simplify(text))
     clauses = [c for c in _ADDRESS_CLAUSES.split(plain) if c]
     if len(clauses) < 2 or not any(_ADDRESS.search(c) for c in clauses):
-        return plain, ""
+        return _clause_place(plain, plain), ""
     kept, aside = [], []
     for clause in clauses:
         if _DENIED_PLACE.match(clause):
             continue
         if _ADDRESS.search(clause) or _PLACE_PART.search(clause):
-            kept.append(_PLACE_LEAD_IN.sub("", clause).strip() or clause)
+            kept.append(_clause_place(clause, _PLACE_LEAD_IN.sub("", clause).strip() or clause))
         else:
             aside.append(clause)
     # "幸福里小区9栋" and "2单元1801" are one address; "幸福里5栋" and "菜市场旁边" two parts of one.
     joined = "".join(f"{' ' if i and not kept[i][0].isdigit() else ''}{part}" for i, part in enumerate(kept))
     return joined if kept else plain, " ".join(aside)
+
+
+def _clause_place(clause: str, otherwise: str) -> str:
+    """ "还有地址是5栋3单元401": the place a clause ends in, without the words that lead into it (trial
+    HH r09's address read "还有地址是…"); `otherwise` when the clause goes on after its place."""
+    place = place_in(clause)
+    return place if place and clause.endswith(place) and len(place) >= 4 else otherwise
 
 
 _ADDRESS_CLAUSES = re.compile(r"[\s,，。；;！!]+")

@@ -1153,6 +1153,10 @@ _RECURRING = re.compile(
     # "楼上天天漏水": how often the trouble happens, not how often to come (trial GG r12 got 定期：天天)
     r"(?!(都|都在|在|也|又|晚上|半夜)?(漏|滴|渗|吵|闹|响|堵|臭|坏|停|跳闸|打|骂))"
 )
+# What follows a "天天" that tells how often the trouble happens, not the visits.
+_TROUBLE_AFTER = re.compile(
+    r"[^ ，,。]{0,10}?(拖|跺|吵|闹|响|漏|滴|渗|堵|臭|坏|停电|停水|骂|敲|唱歌|放音乐|跳)"
+)
 # "不要定期！只来一次": the standing arrangement read before is taken back.
 _ONCE_ONLY = re.compile(r"不要定期|不定期|不是定期|只来一次|就来一次|来一次就(行|够|可以)|一次就(行|够|可以)")
 
@@ -1170,9 +1174,12 @@ def _keep_recurrence(item: Item, draft: OrderDraft, text: str) -> None:
         draft.fields["description"] = description
         _add_note(draft, "只来一次，不是定期")
         return
-    found = _RECURRING.search(simplify(text))
+    plain = simplify(text)
+    found = _RECURRING.search(plain)
     if found is None or "time" not in _fields(item, draft) or draft.fields.get("repeat"):
         return
+    if _TROUBLE_AFTER.match(plain, found.end()):
+        return  # "楼上那家人天天晚上12点过还在拖椅子": how often the noise is (trial II r12)
     draft.fields["repeat"] = found.group(0)
     _add_note(draft, _repeat_note(found.group(0)))
 

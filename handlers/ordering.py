@@ -27,7 +27,6 @@ from handlers.types import Context, Reply
 from intents import Classification
 from intents.contact import (
     ContactError,
-    address_said,
     introduced_name,
     is_form_of_address,
     is_full_name,
@@ -36,6 +35,7 @@ from intents.contact import (
     names_a_place,
     place_in,
     read_address,
+    read_address_and_aside,
     read_description,
     read_mobile,
     read_name,
@@ -592,9 +592,8 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         # "我叫李明 住5栋2单元302", "周六上午嘛 地址是幸福里12栋1单元502": not asked again
         # (session-9 trial H, r7 and r8; trial N)
         place = place_in(text)
-        kept = draft.fields.get("address")
         if place:
-            draft.fields["address"] = place if kept is None else _with_place_said(kept, place)
+            _keep_place(draft, place)
     if "time" in fields and not draft.has("time") and (not first or _TIME_WANTED.search(simplify(text))):
         found = place_in(text)
         said = _without(text, found) if found else text  # "四单元 6-2" is a flat, not June 2nd (trial O)
@@ -618,6 +617,12 @@ _DOOR_ASKED = "_door_asked"  # the building and door of a visit's address were a
 _ADDRESS_DOUBTED = "_address_doubted"  # an answer to the address that named no place was asked again once
 # A numbered part of an address: building, unit, room ("3栋", "2单元", "501").
 _ADDRESS_PART = re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元|楼|层|室|号)|\d{3,4}(?!\d)")
+
+
+def _keep_place(draft: OrderDraft, place: str) -> None:
+    """A place said on the way: the draft's address, or completes the one it has."""
+    kept = draft.fields.get("address")
+    draft.fields["address"] = place if kept is None else _with_place_said(kept, place)
 
 
 def _estate_of(address: str) -> str:
@@ -1088,8 +1093,7 @@ def _kept_beside_refused_time(ctx: Context, item: Item, draft: OrderDraft, text:
     kept: list[str] = []
     place = place_in(text)
     if place and ("address" in _fields(item, draft) or item.home_visit):
-        old = draft.fields.get("address")
-        draft.fields["address"] = place if old is None else _with_place_said(old, place)
+        _keep_place(draft, place)
         kept.append("地址已记下。")
     noted = []
     for clause in _CLAUSE_BREAK.split(simplify(text)):
@@ -1422,8 +1426,7 @@ def _take(
             _add_note(draft, text)
             raise ContactError("好的，这个已写进工单的情况里。")
         said = _place_beside_time(ctx, text) or _before_question(ctx, text)
-        address = read_address(said)
-        aside = address_said(said)[1]
+        address, aside = read_address_and_aside(said)
         if aside:
             _add_note(draft, aside)  # "电梯是整栋的" beside the address: for the staff, not the address
         kept = draft.fields.get("address", "")

@@ -95,7 +95,7 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         # own request is waiting for ("我前两天约的打扫 咋个还没得人给我打电话": trial BB r19).
         return None
     noted = own["note"].match(norm.replace(" ", "")) if "note" in own else None
-    if lexicon.cancel_if is not None and lexicon.cancel_if.search(norm):
+    if lexicon.cancels_only_if(norm):
         # "…还有用没得 不行的话就取消算了": the question first; the ticket stays until they say so
         # (trial GG r19's visit was cancelled and the question left unanswered).
         return None
@@ -265,7 +265,7 @@ def _waiting(ctx: Context, tickets: list[Ticket]) -> Reply:
     """ "好 我等电话": who will call about which ticket, and the duty phone if it cannot wait."""
     lines = []
     for ticket in tickets:
-        who = f"{ticket.assignee[:1]}老师" if ticket.assignee else "值班的工作人员"
+        who = _teacher(ticket, "值班的工作人员")
         lines.append(f"好的，工单 {ticket.number}【{_title(ctx, ticket)}】{who}会打电话联系您。")
     office = ctx.services.handbook.office
     lines.append(f"着急的话打社区值班手机 {office.duty_phone}；方便接电话的时间告诉我，我写进工单。")
@@ -279,7 +279,7 @@ def _handler_phone(ctx: Context, tickets: list[Ticket]) -> Reply:
     office = ctx.services.handbook.office
     lines = []
     for ticket in tickets:
-        who = f"{ticket.assignee[:1]}老师" if ticket.assignee else "值班工作人员"
+        who = _teacher(ticket, "值班工作人员")
         lines.append(f"工单 {ticket.number}：{who}负责，会用社区的电话和您联系，来电请留意接听。")
     lines.append(
         f"工作人员的个人手机不能在这里发给您；要找负责的人，打社区值班手机 {office.duty_phone}"
@@ -344,6 +344,11 @@ def _overlaps(ctx: Context, ticket: Ticket, when: Window) -> bool:
     return start < when.end and when.start < end
 
 
+def _teacher(ticket: Ticket, nobody: str) -> str:
+    """How residents call the staff member who has `ticket` (王老师), or `nobody` when no one has it."""
+    return f"{ticket.assignee[:1]}老师" if ticket.assignee else nobody
+
+
 def _title(ctx: Context, ticket: Ticket) -> str:
     """The item's title; complaints and handoffs by their Chinese names (a trial saw 【complaint】)."""
     return item_title(ctx.services.handbook.items, ticket.item_id)
@@ -373,7 +378,7 @@ def _asked_fact(ctx: Context, text: str, tickets: list[Ticket]) -> list[str]:
 def status_line(ctx: Context, ticket: Ticket) -> str:
     """One ticket for the resident: item, state, who has it, the booked time, and the clock."""
     lines = [f"工单 {ticket.number}【{_title(ctx, ticket)}】：{STATE_NAMES[ticket.state]}"]
-    teacher = f"{ticket.assignee[:1]}老师" if ticket.assignee else ""
+    teacher = _teacher(ticket, "")
     if ticket.state == "open" or not teacher:
         lines.append("还在等待派单，值班人员上班后会马上处理。")
     elif ticket.state == "assigned":
@@ -582,7 +587,7 @@ async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
         said.append(f"联系人改为 {amendment.name}")
     if amendment.mobile:
         said.append(f"电话改为 {amendment.mobile}")
-    who = f"已通知{changed.assignee[:1]}老师" if changed.assignee else "已通知值班工作人员"
+    who = f"已通知{_teacher(changed, '值班工作人员')}"
     if changed.item_id in ctx.services.handbook.items:
         # "对了 我爸户口本找不到了 只有身份证 还能办不" next is about that ticket's item (trial DD
         # r20 got the household registration).
@@ -614,7 +619,7 @@ async def _booked_again(ctx: Context, request: OwnRequest, tickets: list[Ticket]
     if request.action in ("status", "cancel"):
         # "取消了王老师那边晓得不 不会再给我留着吧": about the cancellation just made, not "您现在没有可以
         # 取消的预约" (trial GG r20).
-        teacher = f"{latest.assignee[:1]}老师" if latest.assignee else "值班的工作人员"
+        teacher = _teacher(latest, "值班的工作人员")
         return Reply(
             f"工单 {latest.number}【{_title(ctx, latest)}】已经取消了，{teacher}那边也通知到了，"
             "不会再给您留着。要重新约，直接说就行。"

@@ -347,10 +347,6 @@ class Classifier:
             return self._office_overruled(result, norm, tokens)
         return result
 
-    def _cancels_only_if(self, norm: str) -> bool:
-        cancel_if = self.lexicon.cancel_if
-        return cancel_if is not None and cancel_if.search(norm) is not None
-
     def _asks_change(self, norm: str) -> bool:
         change = self.lexicon.own_tickets.get("change")
         return change is not None and change.search(norm) is not None
@@ -489,12 +485,12 @@ class Classifier:
         # (blind batch 37: 不要 in 不要辣的).
         if overridden and learned_intent == "cancel" and self._asks_change(norm):
             overridden = False
-        if overridden and learned_intent == "cancel" and self._cancels_only_if(norm):
+        if overridden and learned_intent == "cancel" and self.lexicon.cancels_only_if(norm):
             overridden = False  # "…还有用没得 不行的话就取消算了": asked first, cancelled if no (trial GG)
         if overridden or (
             intent == "unknown"
             and intent_p > RESCUE_INTENT
-            and not (learned_intent == "cancel" and self._cancels_only_if(norm))
+            and not (learned_intent == "cancel" and self.lexicon.cancels_only_if(norm))
             and (learned_intent not in ITEM_INTENTS or item_p > RESCUE_ITEM)
             # "社区门口那家面馆几点开门": the shop's hours; the model hears only 几点开门 (blind batch 50).
             and not (learned_intent == "office" and self.lexicon.out_of_scope.search(norm))
@@ -818,7 +814,7 @@ class Classifier:
             lexicon.cancel.search(norm)
             and (not has_item or lexicon.own_request.search(norm) or lexicon.order_weak.search(norm))
             and not (has_item and lexicon.in_general.search(norm))  # "如果去不了 要怎么取消": the rule
-            and not self._cancels_only_if(norm)
+            and not self.lexicon.cancels_only_if(norm)
         ):
             return "cancel"
         if lexicon.complaint.search(norm) and lexicon.rate.search(norm):

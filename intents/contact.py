@@ -278,10 +278,15 @@ def value_of(text: str) -> str:
 
 
 def read_address(text: str) -> str:
-    address = address_said(text)[0]
+    return read_address_and_aside(text)[0]
+
+
+def read_address_and_aside(text: str) -> tuple[str, str]:
+    """The address in an answer (ContactError when too short to find) and what else it said."""
+    address, aside = address_said(text)
     if len(address) < 3:
         raise ContactError("请说详细一点的地址，比如“阳光苑3栋2单元501”。")
-    return address[:120]
+    return address[:120], aside
 
 
 def address_said(text: str) -> tuple[str, str]:

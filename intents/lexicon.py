@@ -188,6 +188,10 @@ class Lexicon:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""
         return any(word in compact for word in self.checklist)
 
+    def cancels_only_if(self, norm: str) -> bool:
+        """A cancel on a condition ("不行的话就取消算了"): not a cancel until they say so."""
+        return self.cancel_if is not None and self.cancel_if.search(norm) is not None
+
     def asks_progress(self, norm: str) -> bool:
         """A question about where something already asked for stands ("批了没得", "有人来了没")."""
         own = self.own_tickets["status"]

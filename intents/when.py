@@ -309,7 +309,6 @@ def _the_moment_meant(text: str, now: datetime) -> str:
 
 _DATE_SAID = re.compile(r"\d+\s*(?:号|日)|[一二三四五六七八九十]+\s*(?:号|日)")
 _WEEKDAY_SAID = re.compile(r"(?:下下|下|这|本)?(?:个)?(?:礼拜|星期|周)([一二三四五六日天])")
-_WEEKDAY_NUMBERS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
 
 def _weekday_agrees(days: dict[date, str], today: date) -> str | None:
@@ -324,7 +323,7 @@ def _weekday_agrees(days: dict[date, str], today: date) -> str | None:
         named = _WEEKDAY_SAID.search(weekday)
         if not (named and _DATE_SAID.search(dated) and not _DATE_SAID.search(weekday)):
             continue
-        if _WEEKDAY_NUMBERS[named.group(1)] != day.weekday():
+        if _WEEKDAY_NUMBER[named.group(1)] != day.weekday():
             continue
         ahead = (day - weekday_day).days
         next_week = named.group().startswith("下") and not named.group().startswith("下下")

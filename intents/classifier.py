@@ -535,7 +535,7 @@ class Classifier:
         if (
             item is None
             or (not named and not names_tied and item_p > OVERRIDE_WEAK_ITEM)
-            or item_p > OVERRIDE_ITEM
+            or (item_p > OVERRIDE_ITEM and not (named and self._wanted_by_name(norm, item)))
         ):
             if item_p < SURE_ITEM and not named:
                 likely = _likely(items)
@@ -549,6 +549,14 @@ class Classifier:
             # the model is sure — one service, not a choice to make (a session-8 check offered both).
             return rules._replace(intent=intent, candidates=(item,), confidence=round(item_p, 2))
         return _with_intent(rules, intent)
+
+    def _wanted_by_name(self, norm: str, item_id: str) -> bool:
+        """Does a clause open by wanting the item, by name ("想办居住证，娃娃明年读小学…")?"""
+        for name in self._names.get(item_id, ()):
+            at = norm.find(name)
+            if at > 0 and self.lexicon.wants_at(norm, at):
+                return True
+        return False
 
     def _inside_alias(self, norm: str, item_id: str | None, word: str) -> bool:
         """Is every mention of `word` in `norm` part of one of the item's names said there?"""

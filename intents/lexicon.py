@@ -183,6 +183,9 @@ class Lexicon:
     # "不行的话就取消算了": a cancel only if the answer is no — the question is answered first and the
     # ticket stays until they say so. None: not in this handbook version.
     cancel_if: re.Pattern[str] | None = None
+    # "想办居住证，娃娃明年读小学，在哪里办": a clause that opens by wanting the service named next —
+    # that service is the subject, the rest background (matched against the text before the name).
+    wanted: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""
@@ -191,6 +194,10 @@ class Lexicon:
     def cancels_only_if(self, norm: str) -> bool:
         """A cancel on a condition ("不行的话就取消算了"): not a cancel until they say so."""
         return self.cancel_if is not None and self.cancel_if.search(norm) is not None
+
+    def wants_at(self, norm: str, position: int) -> bool:
+        """Does the clause before `position` open by wanting what is named there ("想办…")?"""
+        return self.wanted is not None and self.wanted.search(norm, 0, position) is not None
 
     def asks_progress(self, norm: str) -> bool:
         """A question about where something already asked for stands ("批了没得", "有人来了没")."""

@@ -222,7 +222,7 @@ CUE_NAMES = (
     "out_of_scope",
 )
 # Cue lists a handbook may leave out (versions written before them still load).
-OPTIONAL_CUES = ("errand", "asks_steps", "aside", "cancel_if")
+OPTIONAL_CUES = ("errand", "asks_steps", "aside", "cancel_if", "wanted")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,11 @@ Two sets written blind by people who had not seen the detector:
   bottle of pills swallowed, half a face still while she says she is fine, someone lying in a doorway, a
   dog that will not let go, 要去跳江, a child pulled into a car; a joke with 哈哈哈, a heart "about to act
   up" over stocks, a dream, a novel's plot).
+- emergencies_round9.tsv (100 messages: 60 emergencies, 40 look-alikes, session 20), scored on the
+  landed code before the ninth round: 54/60 detected, 4/40 false alarms, 2 dogs given 119 first
+  (gas "said to be" 煤气 and a hissing stove without flame, 水管暴了, a pole blown down onto railings,
+  "我现在好想死…控制不住自己", two transfers in progress; a drill already over, frying oil
+  "烧到冒烟吗", a children's game of 警察抓小偷, a fire video).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -84,6 +89,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round6.tsv",
         "emergencies_round7.tsv",
         "emergencies_round8.tsv",
+        "emergencies_round9.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("baishitong.desk")
 
-_SIGNUP_START = re.compile(r"^(我要|我来)?(双报到|在职党员报到|党员报到|志愿者报到|报到)$")
+# "报到", or "报到 周明 在区税务局上班 住锦江花园9栋": the details follow, one question at a time
+# (blind batch 55 was sent to the tax office).
+_SIGNUP_START = re.compile(r"^(我要|我来)?(双报到|在职党员报到|党员报到|志愿者报到|报到)(\s+\S.*)?$", re.S)
 _LEAVE = re.compile(r"^(退出|退出接单|退出报到|取消报到|退出志愿服务队|退出服务队)$")
 _RESPONDER = re.compile(r"^\s*(接单|办结)\s*[:：]?\s*(\d{5,})\s*(.*)$", re.S)
 _MINE = re.compile(r"^我的任务$")

@@ -641,9 +641,13 @@ class Classifier:
             # The two words before are also read joined: 除了 and 领了 are cut into characters.
             before = tokens[max(0, position - 2) : position]
             after = tokens[position + 1 : position + 4]
+            # "听说有了居住证娃儿读书…都方便些 去办要带啥子": 有了 after 听说 supposes the service, the
+            # resident does not have it (blind batch 55).
+            lead = "".join(tokens[max(0, position - 4) : position])  # 听说 may be cut into characters
+            supposed = any(word in lead for word in lexicon.context_supposed)
             as_context = bool(
-                lexicon.context_before.intersection(before)
-                or "".join(before) in lexicon.context_before
+                (not supposed and lexicon.context_before.intersection(before))
+                or (not supposed and "".join(before) in lexicon.context_before)
                 or any(
                     word in lexicon.context_after and not _either_way(after, k)
                     for k, word in enumerate(after)

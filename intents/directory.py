@@ -67,7 +67,7 @@ class WordFinder(Generic[T]):
                 start = end - length + 1
                 if said_not_there(compact, start) or runs_on(compact, end):
                     continue
-                if inside_a_number(compact, start, end):
+                if inside_a_number(compact, start, end) or works_there(compact, end):
                     continue
                 found = (length, length - 1 - end, index)  # -start: the earlier of two as long wins
                 if best is None or found[:2] > best[:2]:
@@ -114,6 +114,16 @@ _NOT_THERE = re.compile(r"(没有|没|不|不是)(在|去|到)$|(不是|不找|�
 # A word's last character that, with the one after it, is another everyday word: "没得电话" is no
 # phone number, not "没得电" (a power cut; blind batch 31 sent a worried neighbour to the power company).
 _RUNS_ON = frozenset({"电话", "电梯", "电视", "电脑", "电动", "水果", "气球"})
+
+
+# After an agency's word: the resident works there ("报到 周明 在区税务局上班": a party member's
+# workplace, not the tax office's business; blind batch 55).
+_AT_WORK = re.compile(r"(上班|工作(?!人员)|打工|当差)")
+
+
+def works_there(compact: str, last: int) -> bool:
+    """Does the agency's word ending at `last` name where the resident works ("在税务局上班")?"""
+    return _AT_WORK.match(compact, last + 1) is not None
 
 
 def inside_a_number(compact: str, start: int, last: int) -> bool:

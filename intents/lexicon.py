@@ -159,6 +159,7 @@ class Lexicon:
     thanks: tuple[str, ...]
     lonely: tuple[str, ...]
     retract: tuple[str, ...]  # normalised, unspaced: a self-correction after a named service
+    context_supposed: frozenset[str]  # before a context word: "听说有了居住证" supposes it, has it not
     done: re.Pattern[str] | None  # matched right after a service's name: that service is done
     visit_wish: tuple[str, ...]  # normalised, unspaced: a lonely resident asking for someone to come
     who: tuple[str, ...]  # normalised, unspaced: "你是机器人还是人"
@@ -250,6 +251,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         thanks=phrasings.thanks,
         lonely=_normalised(phrasings.lonely, normalize),
         retract=_normalised(phrasings.retract, normalize),
+        context_supposed=frozenset(phrasings.context_supposed),
         done=re.compile("|".join(f"(?:{part})" for part in phrasings.done)) if phrasings.done else None,
         visit_wish=_normalised(phrasings.visit, normalize),
         who=_normalised(phrasings.who, normalize),

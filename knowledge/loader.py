@@ -456,7 +456,7 @@ _PHRASING_GROUPS = {
     "fillers": (),
     "cues": CUE_NAMES,
     "greeting_only": (),
-    "item_context": ("negation", "before", "after", "retract", "done"),
+    "item_context": ("negation", "before", "after", "retract", "done", "supposed"),
     "after_item": ("order", "checklist"),
     "menu": (),
     "ordering": (
@@ -551,6 +551,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         ),
         retract=(  # optional: handbook versions written before it still load
             ctx.words(item_context, "retract", prefix="item_context.") if "retract" in item_context else ()
+        ),
+        context_supposed=(  # optional: handbook versions written before it still load
+            ctx.words(item_context, "supposed", prefix="item_context.") if "supposed" in item_context else ()
         ),
         complaint=ctx.words(complaints, "complaint", prefix="complaints.", regex=True),
         neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),

@@ -280,6 +280,8 @@ class Phrasings:
     # A spoken self-correction ("就业创业证 不对 是失业登记"): a service named before the last one
     # is withdrawn when another is named after it.
     retract: tuple[str, ...] = ()
+    # just before `context_before` ("听说有了居住证…"): a service supposed, so still the subject
+    context_supposed: tuple[str, ...] = ()
     # Said right after a service ("户口已经迁过来了", "就业创业证办好了"): that one is done, and a
     # service said after it is the subject (regex parts, matched on the unspaced text).
     done: tuple[str, ...] = ()

@@ -56,6 +56,17 @@ async def test_signing_up_asks_one_question_at_a_time_and_can_be_cancelled(
     assert (signup.name, signup.kind, signup.group_key, signup.unit) == ("吴刚", "volunteer", "team", "")
 
 
+async def test_signing_up_with_details_after_the_word_starts_the_signup(
+    desk_services: Services, desk: ServiceDesk
+) -> None:
+    """Blind batch 55: "报到 周明 在区税务局上班 住锦江花园9栋" was sent to the tax office."""
+    await desk.responders.import_document(copy.deepcopy(DOCUMENT), set(desk_services.handbook.items))
+    say = Chat(desk_services)
+    reply = await say("报到 周明 在区税务局上班 住锦江花园9栋", "v9")
+    assert "欢迎报到" in reply and "税务局（管" not in reply
+    assert "姓名" in await say("在职党员", "v9")
+
+
 async def test_commands_not_meant_for_the_sender_pass_on(desk_services: Services, desk: ServiceDesk) -> None:
     await desk.responders.import_document(copy.deepcopy(DOCUMENT), set(desk_services.handbook.items))
     say = Chat(desk_services)

@@ -311,7 +311,12 @@ def referral_taken_up(ctx: Context) -> str | None:
 async def take_up(ctx: Context, item_id: str) -> Reply:
     from handlers import ordering  # ordering reaches directions through consult
 
-    return await ordering.start(ctx, item_id, ctx.message.text or "")
+    # The matter itself, said just before, then "那我现在就是反映": the ticket must say what is
+    # wrong (trial JJ r11 got a repair ticket without the broken lift).
+    said = ctx.message.text or ""
+    recent = ctx.conversation.recent
+    before = recent[-1].strip() if recent else ""
+    return await ordering.start(ctx, item_id, f"{before} {said}" if before and before != said else said)
 
 
 def place_asked(ctx: Context) -> Referral | None:

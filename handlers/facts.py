@@ -229,20 +229,28 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
         return None
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
+    answers: list[str] = []
+    rest = plain
     for question in item.questions:
         words = [
             word
             for word in normalised_words(lexicon.normalize, question.ask)
-            if word and word in plain and not _denied(plain, word)
+            if word and word in rest and not _denied(rest, word)
         ]
-        if not words:
+        # A second question of the item's own counts when asked in words of three characters or
+        # more, left after the first one's: "产假到底是好多天 …钱打到公司账上还是她卡上" asks two
+        # (trial JJ r02 got one of them).
+        if not words or (answers and max(map(len, words)) < 3):
             continue
-        rest = plain
+        answers.append(question.answer)
         for word in words:
             rest = rest.replace(word, " ")
-        lines = [_line(item, aspect, ctx.services.handbook) for aspect in _also_asked(lexicon.aspects, rest)]
-        return "\n".join([question.answer, *(line for line in lines if line)])
-    return None
+        if len(answers) == 2:
+            break
+    if not answers:
+        return None
+    lines = [_line(item, aspect, ctx.services.handbook) for aspect in _also_asked(lexicon.aspects, rest)]
+    return "\n".join([*answers, *(line for line in lines if line)])
 
 
 def _denied(text: str, word: str) -> bool:

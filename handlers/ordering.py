@@ -187,6 +187,11 @@ def _also_named(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
     if not text:
         return ()
     classifier = ctx.services.classifier
+    errand = classifier.lexicon.errand
+    if item.fallback and errand is not None and errand.search(classifier.normalize(text)):
+        # "有没得志愿者明天早上8点帮忙把我妈背下楼": the volunteer is who helps, not a second service
+        # (trial JJ r11); what an errand touches is its object.
+        return ()
     # "我们不是低保 …": a service said to be what they are not is not wanted too (trial FF r19).
     denied = classifier.service_said(text)[1]
     return tuple(other for other in classifier.names_in(text) if other != item.id and other not in denied)[:2]
@@ -321,7 +326,11 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     elif _GIVE_UP_THEN_CHANGE.match(plain):
         plain = _GIVE_UP_THEN_CHANGE.sub("", plain, count=1)
         text = _GIVE_UP_THEN_CHANGE.sub("", simplify(text).strip(), count=1)
-    if lexicon.order_cancel.match(plain) or _CANCELLED_AT_END.search(plain):
+    if (
+        lexicon.order_cancel.match(plain)
+        or _CANCELLED_AT_END.search(plain)
+        or lexicon.order_cancel.match(_NO_FIRST.sub("", plain, count=1))
+    ):
         # The form is dropped but not the subject: "好久能拿到" next is still about this item.
         ctx.conversation.enter(AFTER_ITEM, draft.item)
         dropped = (
@@ -453,9 +462,16 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         return _ask(ctx, draft, draft.asking, answered)
     # "你们周六上班不" at the time question names a day and asks about the office: read as the
     # time wanted (the read-back lets them change it) and the question answered too.
+    # "12号下周六下午两点到四点 会议室坐得下30个人不": the time, and the room's own question answered
+    # (trial JJ r20 asked twice); a time alone with 嘛 asks nothing the item answers.
     aside = (
         asked_too()
-        if asks and (draft.asking != "time" or ctx.services.classifier.classify(plain).intent == "office")
+        if asks
+        and (
+            draft.asking != "time"
+            or ctx.services.classifier.classify(plain).intent == "office"
+            or facts.own_answer(ctx, item, plain) is not None
+        )
         else []
     )
     try:
@@ -1047,6 +1063,9 @@ _WHY = {
 
 # "…他们今天下午来给我道歉了 不用来了 取消嘛": the cancel said last (a session-8 trial resident's
 # was ignored).
+# "不是 取消 我不报名志愿者" at "还是用……吗？": no, and the booking dropped — not new details asked
+# for (trial JJ r11 was walked into a volunteer signup she had refused twice).
+_NO_FIRST = re.compile(r"^(不是|不对|不|没有|错了)[\s,，。!！]+")
 _CANCELLED_AT_END = re.compile(
     r"(取消|不用来了|不用了|不办了|不要了|不约了|不弄了)(嘛|吧|哈|了|啦|哦)?[。.!！~\s]*$"
 )

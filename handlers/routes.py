@@ -619,8 +619,8 @@ def open_question(ctx: Context) -> Classification | None:
         window = read_window(text, ctx.services.now())
     except WhenError:
         return None
-    if window is None:
-        return None
+    if window is None or directions.lonely_words(ctx):
+        return None  # "今天星期天又没得人来 一个人在屋头闷得慌": lonely, not asking the hours (trial JJ r06)
     # "打了一上午电话都没人接 你们上班时间在干啥子": a complaint, not a question about the hours
     # (blind batch 54).
     result = ctx.services.classifier.classify(text)

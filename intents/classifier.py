@@ -319,7 +319,11 @@ class Classifier:
         # "拜拜 下回再问" stay greetings: the rest must be a service, a person, or another agency's.
         rest_norm = norm[lead.end() :]
         rest = self._read(text, rest_norm)
-        elsewhere = rest.intent == "unknown" and bool(rest.candidates or self.referrals.find(rest_norm))
+        # "谢谢 最后问下娃娃满月打疫苗在哪里打": another place's business asked after the thanks, by a
+        # listed word or the model's sure guess (trial JJ r02 got "不客气").
+        elsewhere = rest.intent == "unknown" and bool(
+            rest.candidates or self.referrals.find(rest_norm) or self.referral(rest_norm)
+        )
         return rest if rest.intent in (*ITEM_INTENTS, "human", "office", "rate") or elsewhere else result
 
     def _read(self, text: str, norm: str) -> Classification:
@@ -652,6 +656,9 @@ class Classifier:
                     word in lexicon.context_after and not _either_way(after, k)
                     for k, word in enumerate(after)
                 )
+                # "我户口就在这个社区": 就 and 在 are cut apart; read joined, as before it.
+                or "".join(after[:2]) in lexicon.context_after
+                or "".join(after[:3]) in lexicon.context_after
             )
             if as_context:
                 denied.update(item_id for item_id, _ in owners)  # nor re-found by sound below

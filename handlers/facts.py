@@ -237,10 +237,10 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
             for word in normalised_words(lexicon.normalize, question.ask)
             if word and word in rest and not _denied(rest, word)
         ]
-        # A second question of the item's own counts when asked in words of three characters or
+        # A second question of the item's own counts when asked in words of four characters or
         # more, left after the first one's: "产假到底是好多天 …钱打到公司账上还是她卡上" asks two
         # (trial JJ r02 got one of them).
-        if not words or (answers and max(map(len, words)) < 3):
+        if not words or (answers and max(map(len, words)) < 4):
             continue
         answers.append(question.answer)
         for word in words:

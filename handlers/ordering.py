@@ -43,6 +43,7 @@ from intents.contact import (
 )
 from intents.normalize import simplify
 from intents.when import A_NOT_A, WhenError, WhenUnclear, Window, first_fit, read_window
+from intents.when import WEEKDAY_NAMES as WEEKDAYS
 from knowledge import Item, Office
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
@@ -321,6 +322,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     if asks and draft.asking == "name" and _name_with_particle(ctx, plain):
         asks = False  # "叫我何阿姨嘛": its 嘛 asks nothing (trial X r12 noted the name as a question)
     _keep_served_person(draft, text)
+    _keep_whole_name(draft, text)
     if _GIVE_UP_THEN_CONFIRM.match(plain):
         plain = _GIVE_UP_THEN_CONFIRM.sub("", plain, count=1)  # "算了确认": 算了 (never mind), then 确认
     elif _GIVE_UP_THEN_CHANGE.match(plain):
@@ -1617,7 +1619,17 @@ def _window(
 
     def closed_reason(day: Any) -> str:
         holiday = handbook.calendar.holiday(day)
-        return f"是{holiday}假期" if holiday else "这项业务不办理（周末只办值班事项）"
+        if holiday:
+            return f"是{holiday}假期"
+        if hours.days and day.isoweekday() not in hours.days:
+            nearest = handbook.calendar.next_open(hours, now.date())
+            then = (
+                f"，最近可约 {nearest.month}月{nearest.day}日（周{WEEKDAYS[nearest.weekday()]}）"
+                if nearest
+                else ""
+            )
+            return f"不行：{hours.note or '这项只在固定的日子办理'}{then}"
+        return "这项业务不办理（周末只办值班事项）"
 
     try:
         return first_fit(window, lambda day: handbook.calendar.spans(hours, day), closed_reason, now)
@@ -1674,6 +1686,16 @@ def _served_person(text: str) -> tuple[str, str] | None:
             ):
                 return found["who"], name
     return None
+
+
+def _keep_whole_name(draft: OrderDraft, text: str) -> None:
+    """ "我叫王福生" after "我姓王": the whole name replaces the surname (trial JJ r09 was booked as 王)."""
+    said = str(draft.fields.get("name") or "")
+    if len(said) != 1:
+        return
+    whole = introduced_name(text)
+    if whole and len(whole) > 1 and whole.startswith(said):
+        draft.fields["name"] = whole
 
 
 def _keep_served_person(draft: OrderDraft, text: str) -> None:

@@ -240,6 +240,14 @@ async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) ->
         # "3是啥子意思 是有人来屋头看我啊": the item picked, shown, not the catch-all visit the rest
         # of the words name (trial Q r6).
         return await picked_option(ctx, Classification(text, choice.intent, items[0], 1.0, (items[0],)))
+    asks_to_book = _asked_outright(ctx, classifier.normalize(text))
+    if answered is None and not picked and len(items) > 1 and asks_to_book:
+        # "你们社区能不能帮到办 明天上午10点过来得不" with a list on screen: which one to book, not an
+        # apology (trial JJ r01 was booked for another service).
+        handbook = ctx.services.handbook
+        lines = [f"{n}. {handbook.item(item).title}" for n, item in enumerate(items, 1)]
+        ctx.conversation.enter(CHOOSING, Choice(items, "order"))
+        return Reply("好的，可以帮您约。先约哪一件？请回复数字：\n" + "\n".join(lines))
     return answered  # None: not their question
 
 
@@ -352,6 +360,10 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     for clause in norm.split():
         if _FAMILY_DOES_IT.search(clause):
             continue  # "我孙儿帮我弄": the family will do it, not a request to the community (trial AA r9)
+        if lexicon.asked_to_act.search(clause):
+            # "你们社区能不能帮到办 明天上午10点过来得不": a request put as a question, whatever is
+            # asked about its time after it (trial JJ r01 was booked for 特困 over 一个人).
+            return True
         if (
             lexicon.question.search(clause)
             or lexicon.availability.search(clause)

@@ -90,7 +90,9 @@ async def _question_instead(ctx: Context, result: Classification, discussed: str
     service (a session-7 trial resident got "您现在没有可以取消的预约", another "您还没有…提交过"):
     the consult answer for the item named, or the one just discussed; None when it asks nothing."""
     lexicon = ctx.services.classifier.lexicon
-    if lexicon.question.search(lexicon.normalize(ctx.message.text)) is None:
+    # The narrower question words: "周六订的活动室不用了 我们改时间了" names 时间 and asks nothing
+    # (blind batch 56 got the room's checklist).
+    if lexicon.order_question.search(lexicon.normalize(ctx.message.text)) is None:
         return None
     item = result.item or next(iter(ctx.services.classifier.items_in(ctx.message.text)), None) or discussed
     if item is None or item not in ctx.services.handbook.items:

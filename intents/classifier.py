@@ -744,6 +744,11 @@ class Classifier:
             offset += len(token)
         if not before:
             return
+        head = norm.replace(" ", "")[: found.start()]
+        if after and any(word in head for word in self.lexicon.thanks):
+            # "谢谢上次帮我补社保卡 顺便问下老年证要带啥子": thanks for the last service, and the
+            # question asked by the way is the subject (blind batch 56).
+            before, after = after, before
         for item_id in after - before:
             ev = evidence.get(item_id)
             if ev is not None:

@@ -13,6 +13,7 @@ them) and know nothing of booking hours; cn2an turns every 一 into 1. Lunar fes
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -251,7 +252,12 @@ _SOMEONE_ELSES_DAY = re.compile(
     r"(他|她|他们|她们|那家|那户|楼上|楼下|隔壁|对门|人家|对方)[^ ]{0,6}"
     r"(周末|(周|星期|礼拜)[一二三四五六日天]|晚上|白天)[^ ]{0,2}(都|才|一般|才会)?(在|有人|回来)"
 )
-_DAY_REFUSED = re.compile(r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空")
+# "下午我要睡午觉 上午来": a part of the day ruled out by what they do then (trial JJ r09 was booked
+# for the afternoon).
+_DAY_REFUSED = re.compile(
+    r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空"
+    r"|睡午觉|午睡|午休|要睡觉|在上班|要上班|要出门|不在屋"
+)
 # An A-not-A question ("得不得行", "行不行", "要不要"): it asks, its 不 refuses or corrects nothing.
 # "礼拜二下午三点得不得行" was a refused day (trial X r10); the order form reads it the same way.
 A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
@@ -282,8 +288,13 @@ def _the_moment_meant(text: str, now: datetime) -> str:
     today = now.date()
     kept: list[str] = []
     days: dict[date, str] = {}
+    hours_refused_on: set[date] = set()  # "明天下午不在家": that afternoon is refused, not that day
     for clause in clauses:
         refused = _DAY_REFUSED.search(A_NOT_A.sub("", clause))
+        if refused and _names_a_moment(clause, now) and (_PART.search(clause) or _CLOCK_HINT.search(clause)):
+            with contextlib.suppress(WhenError):
+                if (day := _read_day(clause, today)) is not None:
+                    hours_refused_on.add(day)
         if (
             _DAY_STATED.search(clause)
             or (refused and _names_a_moment(clause, now))
@@ -304,6 +315,10 @@ def _the_moment_meant(text: str, now: datetime) -> str:
     if len(days) > 1:
         first, second = list(days.values())[:2]
         raise WhenUnclear(f"您说了“{first}”和“{second}”，约哪一天？请说一个日子，{EXAMPLES}。")
+    if kept and not days and len(hours_refused_on) == 1:
+        # "明天下午不在家 上午来": the other hours of the day said (it was read as today's morning).
+        (day,) = hours_refused_on
+        return f"{day.month}月{day.day}日 {' '.join(kept)}"
     return " ".join(kept) if kept and len(kept) < len(clauses) else text
 
 

@@ -747,7 +747,12 @@ def _parse_booking_hours(raw: dict[str, Any], ctx: _Ctx) -> dict[str, BookingHou
             _parse_spans(entry.get(key), f"booking_hours.{name}.{key}", ctx)
             for key in ("workdays", "weekend")
         ]
-        sets[str(name)] = BookingHours(*spans)
+        days = entry.get("days", [])
+        if not isinstance(days, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in days):
+            ctx.error(f"booking_hours.{name}.days", "must be a list of weekdays 1-7 (1 = Monday)")
+            days = []
+        note = ctx.text(entry, "note", required=False, prefix=f"booking_hours.{name}.") or ""
+        sets[str(name)] = BookingHours(*spans, days=tuple(days), note=note)
     return sets
 
 

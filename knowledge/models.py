@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from knowledge.emergency import EmergencyGuide
 
@@ -157,6 +157,10 @@ class BookingHours:
 
     workdays: tuple[Span, ...]
     weekend: tuple[Span, ...]
+    # Only these days of the week (1 = Monday … 7 = Sunday), empty: every day; `note` says why when
+    # another day is asked ("驻点律师只在每周三下午坐班": trial JJ r10 was booked for a Thursday).
+    days: tuple[int, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +179,19 @@ class Calendar:
             return False
         return day in self.workdays or day.weekday() < 5
 
+    def next_open(self, hours: BookingHours, start: date, within: int = 14) -> date | None:
+        """The first day from `start` on which `hours` has any span (None: none within `within` days)."""
+        return next(
+            (
+                start + timedelta(days=n)
+                for n in range(within + 1)
+                if self.spans(hours, start + timedelta(days=n))
+            ),
+            None,
+        )
+
     def spans(self, hours: BookingHours, day: date) -> tuple[Span, ...]:
-        if day in self.holidays:
+        if day in self.holidays or (hours.days and day.isoweekday() not in hours.days):
             return ()
         return hours.workdays if self.is_workday(day) else hours.weekend
 

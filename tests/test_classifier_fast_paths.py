@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from intents import Classifier
-from intents.directory import WordFinder, inside_a_number, runs_on, said_not_there
+from intents.directory import WordFinder, inside_a_number, runs_on, said_not_there, works_there
 from intents.gate import GatedPattern, gated, required_literals
 from intents.homophones import MIN_SYLLABLES, HomophoneIndex, _common_word_taken, _is_han, syllable
 from intents.learned import NONE, SOFTMAX_SCALE, TOP, Example, Features, LearnedModel, Vector
@@ -117,6 +117,7 @@ class PlainFinder:
                     and not said_not_there(compact, start)
                     and not runs_on(compact, start + length - 1)
                     and not inside_a_number(compact, start, start + length - 1)
+                    and not works_there(compact, start + length - 1)
                 ):
                     return self._owners[word], word
         return None

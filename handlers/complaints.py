@@ -55,6 +55,9 @@ _NOT_A_COMPLAINT = re.compile(r"(不是|没有|没说|不想|不要)(要)?投诉
 _CHECK = re.compile(r"查(一)?下|查查|查询|进度|到哪(一步|步)了|什么情况|怎么样了|有没有人(管|来|处理)")
 
 
+_NOT_ABOUT_US = re.compile(r"(我)?(不是|又不是|没有)(问|说|投诉|找|怪)?(你们|社区)[^ ]*")
+
+
 def complaint_of(ctx: Context) -> Complaint | None:
     """A complaint word, or a neglect word ("没人管") that may be about the resident's ticket."""
     text = ctx.message.text.strip()
@@ -75,7 +78,9 @@ def complaint_of(ctx: Context) -> Complaint | None:
     # or the model's guess for a complaint that names no ticket of ours ("网上买的冰箱是坏的 商家不退
     # 我去哪里投诉" was filed to the secretary in a session-6 trial; "10001 一直没人管" is ours).
     elsewhere = classifier.referrals.find(plain) or (strong and found is None and classifier.referral(plain))
-    if elsewhere and lexicon.about_community.search(plain) is None:
+    # "我不是问你们上班时间 是理发店老板卷钱跑了…找哪个投诉": the community named only as what it is
+    # not about (trial KK r15 was filed to the secretary).
+    if elsewhere and lexicon.about_community.search(_NOT_ABOUT_US.sub(" ", plain)) is None:
         return None
     if elsewhere and lexicon.question.search(plain) and _names_ours(classifier, text):
         # "是不是该打12315投诉嘛 还是社区调解能管": which of two places, one of them our own service —

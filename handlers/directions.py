@@ -14,6 +14,7 @@ from handlers import facts, render
 from handlers.conversation import AFTER_ITEM, CHOOSING, COMPLAINED, HANDED_OFF, REFERRED, Choice
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
+from intents.contact import mobiles_in
 from intents.directory import said_not_there
 from knowledge.models import LifeEvent, Nearby, Referral
 
@@ -105,6 +106,8 @@ def lonely_words(ctx: Context) -> bool | None:
     lexicon = classifier.lexicon
     if not any(word in clause for clause in norm.split() for word in lexicon.lonely):
         return None
+    if mobiles_in(text):
+        return None  # "我姓周…手机137… 想请社区定期来看看我": a request with its details, not chat
     result = classifier.classify(text)
     asks = (
         lexicon.question.search(norm)

@@ -348,7 +348,7 @@ def _document_words(words: Iterable[str], own_names: list[str]) -> set[str]:
 
 # Whether a paper must be brought: "要不要结婚证", "结婚证要带不", "还要带户口本吗". Read from the
 # text, not the segmenter's words: it knows the handbook's terms, and 结婚证 is none of them.
-_PAPER = r"([\u4e00-\u9fff]{1,4}?(?:证|卡|簿|本|书|合同|协议|凭证|发票|存折|病历|报告))"
+_PAPER = r"([\u4e00-\u9fff]{1,6}?(?:证|卡|簿|本|书|合同|协议|凭证|发票|存折|病历|报告))"
 _ASKS_TO_BRING = re.compile(
     rf"(?:要不要|需不需要|用不用|带不带|还要|要带)(?:带|拿|提供)?{_PAPER}"
     rf"|{_PAPER}(?:要不要|要带不|要带吗|带不带|需要吗|要吗|用不用|需不需要)"
@@ -361,14 +361,22 @@ def documents_unlisted(ctx: Context, item: Item, text: str) -> list[str]:
     registry). Empty when it names none, or one the checklist lists (documents_named answers that)."""
     classifier = ctx.services.classifier
     compact = classifier.lexicon.normalize(text).replace(" ", "")
-    if not item.documents:
+    if not item.documents or any(_ANY_RELEVANT_PAPER.search(d.name) for d in item.documents):
+        # "与案件有关的材料": a lawyer wants whatever bears on the case — 房产证 and 结婚证 included
+        # (trial KK r10 was told not to bring them to a divorce consultation).
         return []
     own_names = [classifier.normalize(alias).replace(" ", "") for alias in (item.title, *item.aliases)]
     papers = [
         paper
         for found in _ASKS_TO_BRING.finditer(compact)
-        for paper in found.groups()
-        if paper and paper not in _NOT_A_DOCUMENT_WORD and not any(paper in name for name in own_names)
+        for said in found.groups()
+        if said
+        # "户口本身份证要不要": two papers said together, each its own (trial KK r09 was told
+        # 口本身份证 is not needed).
+        for paper in (_JOINED_BY.sub("", p) for p in _ONE_PAPER.findall(said) or [said])
+        if paper not in _NOT_A_DOCUMENT_WORD
+        and not _NOT_A_PAPER.search(paper)
+        and not any(paper in name for name in own_names)
     ]
     listed = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
     papers = [_ASKED_WHICH.sub("", paper) for paper in papers]
@@ -377,6 +385,13 @@ def documents_unlisted(ctx: Context, item: Item, text: str) -> list[str]:
             p for p in papers if len(p) >= 2 and not _A_PROCESS.search(p) and not _listed_as(p, listed)
         )
     )
+
+
+_ANY_RELEVANT_PAPER = re.compile(r"(有关|相关)的?(材料|证明|资料|证据)|所办事项|事项需要")
+_ONE_PAPER = re.compile(r"[\u4e00-\u9fff]+?(?:证|卡|簿|本|书|合同|协议|凭证|发票|存折|病历|报告)")
+_JOINED_BY = re.compile(r"^(和|跟|与|还有|及|或者|或|、)")
+# "我现在坐车还要刷卡": something done with a card, not a paper to bring (trial KK r07).
+_NOT_A_PAPER = re.compile(r"^(刷|办|打|用|拿|带|交|开|补|换|插)")
 
 
 # "要不要每年去认证": a check done, not a paper brought (trial Z r04 was told it need not bring it).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from handlers import complaints, facts, render
 from handlers.types import Context, Reply
@@ -36,7 +36,7 @@ def open_on(ctx: Context, text: str) -> str | None:
         return None
     now = ctx.services.now()
     try:
-        window = read_window(text, now)
+        window = read_window(text, now) or asked_now(text, now)
     except WhenError:
         window = _day_asked(ctx, text, now)
         if window is None:
@@ -58,6 +58,16 @@ def open_on(ctx: Context, text: str) -> str | None:
         return f"{label}不办公。"
     hours = "、".join(f"{b:%H:%M}-{e:%H:%M}" for b, e in merged(spans))
     kind = "上班" if handbook.calendar.is_workday(day) else "有人值班"
+    if day == now.date() and now.time() >= max(e for _, e in spans):
+        # "今天星期天能去办吗" at 18:20: today's hours are over — not "能办" (trial KK r03).
+        office = handbook.office
+        office_hours = handbook.office.booking_hours["office"]
+        nearest = handbook.calendar.next_open(office_hours, day + timedelta(days=1))
+        then = ""
+        if nearest is not None:
+            later = merged(handbook.calendar.spans(office_hours, nearest))
+            then = f"下次有人是{_day_label(nearest, now.date())} {later[0][0]:%H:%M} 起。"
+        return f"{label}{kind}时间是 {hours}，现在已经下班了。{then}急事请打值班手机 {office.duty_phone}。"
     whole_day = (
         window is None or window.asap or (window.start.time() == time(0) and window.end.time() == time(0))
     )
@@ -89,6 +99,15 @@ def _day_asked(ctx: Context, text: str, now: datetime) -> Window | None:
         except WhenError:
             continue
     return found[0] if len(found) == 1 else None
+
+
+# "那我现在过来 现在还有人吧": the centre right now (trial KK r03 got small talk).
+_NOW_ASKED = re.compile(r"现在|这会儿|这阵|马上过来|马上去")
+
+
+def asked_now(text: str, now: datetime) -> Window | None:
+    """The hour from now, when the message asks about right now and names no other moment."""
+    return Window(now, now + timedelta(hours=1)) if _NOW_ASKED.search(text) else None
 
 
 def _day_label(day: date, today: date) -> str:

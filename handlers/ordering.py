@@ -431,7 +431,10 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         if asks:
             answered = _answer_or_note(ctx, item, draft, "confirm", plain)
             return _ask(ctx, draft, "confirm", [answered, summary(ctx, item, draft)])
-        if _SAYS_MORE.search(plain) and len(plain) >= 6:
+        said_for_sign_up = bool(item.order and item.order.ask) and len(plain) >= 4
+        if (_SAYS_MORE.search(plain) and len(plain) >= 6) or said_for_sign_up:
+            # "何小宇 幸福路小学二年级3班" at a sign-up's read-back: who and which class, for the staff
+            # (trial KK r13 lost it twice).
             # "等下，晚饭也要送，中午晚上两顿，从星期一开始": more of what they want, noted (trial R).
             _add_note(draft, plain)
             return _ask(ctx, draft, "confirm", ["好的，这些也写进工单了。", summary(ctx, item, draft)])

@@ -19,6 +19,7 @@ from handlers import (
     consult,
     directions,
     facts,
+    office,
     ordering,
     own_tickets,
     privacy,
@@ -350,6 +351,9 @@ _FAMILY_DOES_IT = re.compile(
 )
 
 
+_I_MAY_DO_IT = re.compile(r"我[^ ]{0,6}(可以|能)(不能)?(帮|替|代)")
+
+
 def _asked_outright(ctx: Context, norm: str) -> bool:
     """A request in so many words ("给我登个记 喊人隔几天来看下我"), no question beside it: an
     order of the item talked about, whatever fact word (隔几天) is in it (trial Y r6)."""
@@ -360,9 +364,10 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     for clause in norm.split():
         if _FAMILY_DOES_IT.search(clause):
             continue  # "我孙儿帮我弄": the family will do it, not a request to the community (trial AA r9)
-        if lexicon.asked_to_act.search(clause):
+        if lexicon.asked_to_act.search(clause) and not _I_MAY_DO_IT.search(clause):
             # "你们社区能不能帮到办 明天上午10点过来得不": a request put as a question, whatever is
-            # asked about its time after it (trial JJ r01 was booked for 特困 over 一个人).
+            # asked about its time after it (trial JJ r01 was booked for 特困 over 一个人) — not "我可以
+            # 替我妈去申请吗", which asks whether they may do it themselves.
             return True
         if (
             lexicon.question.search(clause)
@@ -572,6 +577,8 @@ def placed_unanswered(ctx: Context) -> Placed | None:
     norm = classifier.normalize(text)
     if not (classifier.lexicon.question.search(norm) or classifier.lexicon.availability.search(norm)):
         return None
+    if directions.lonely_words(ctx):
+        return None  # "没得啥子办的了 就是想跟你摆哈…": company wanted, not a question (trial KK r06)
     result = classifier.classify(text)
     if result.names_any or result.intent not in ("consult", "unknown", "order"):
         return None  # another service named, or a request of its own kind
@@ -628,11 +635,13 @@ def open_question(ctx: Context) -> Classification | None:
     if not lexicon.open_question.search(lexicon.normalize(text).replace(" ", "")):
         return None
     try:
-        window = read_window(text, ctx.services.now())
+        window = read_window(text, ctx.services.now()) or office.asked_now(text, ctx.services.now())
     except WhenError:
         return None
     if window is None or directions.lonely_words(ctx):
         return None  # "今天星期天又没得人来 一个人在屋头闷得慌": lonely, not asking the hours (trial JJ r06)
+    if ctx.services.classifier.referrals.find(lexicon.normalize(text)):
+        return None  # "美发店…今天去一看关门了…老板跑路了": a shop's door, not ours (trial KK r15)
     # "打了一上午电话都没人接 你们上班时间在干啥子": a complaint, not a question about the hours
     # (blind batch 54).
     result = ctx.services.classifier.classify(text)

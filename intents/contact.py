@@ -104,7 +104,9 @@ def is_form_of_address(word: str) -> bool:
 # "我是王秀英 想预约…", "本人李德明，要开个证明": a name introduced inside a longer first message.
 # "我是他女儿孙莉": who they are to the person served, then their name (trial T asked it again).
 _INTRODUCED = re.compile(
-    r"(?:我叫|我的?名字(?:叫|是)|我是(?:(?:他|她|老人|他们|她们)的?"
+    # "我是9栋的吴国华": where they live, then the name (trial KK r09 was asked it again).
+    r"(?:我是\d{1,3}\s*(?:栋|幢|号楼|单元)(?:\d{1,3}\s*(?:单元|楼|号))?的|家长[:：]?|"
+    r"我叫|我的?名字(?:叫|是)|我是(?:(?:他|她|老人|他们|她们)的?"
     r"(?:女儿|儿子|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居)(?:[,，\s]*叫)?)?|我姓|本人|免贵姓)\s*"
 )
 
@@ -303,6 +305,9 @@ def address_said(text: str) -> tuple[str, str]:
     for clause in clauses:
         if _DENIED_PLACE.match(clause):
             continue
+        if _PHONE_ONLY.search(clause) and not _ADDRESS.search(clause):
+            aside.append(clause)  # "座机02885123467先打座机": a number, not a flat (trial KK r09)
+            continue
         if _ADDRESS.search(clause) or _PLACE_PART.search(clause):
             kept.append(_clause_place(clause, _PLACE_LEAD_IN.sub("", clause).strip() or clause))
         else:
@@ -310,6 +315,9 @@ def address_said(text: str) -> tuple[str, str]:
     # "幸福里小区9栋" and "2单元1801" are one address; "幸福里5栋" and "菜市场旁边" two parts of one.
     joined = "".join(f"{' ' if i and not kept[i][0].isdigit() else ''}{part}" for i, part in enumerate(kept))
     return joined if kept else plain, " ".join(aside)
+
+
+_PHONE_ONLY = re.compile(r"\d{7,}|座机|手机|电话")
 
 
 def _clause_place(clause: str, otherwise: str) -> str:

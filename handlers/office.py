@@ -102,7 +102,9 @@ def _day_asked(ctx: Context, text: str, now: datetime) -> Window | None:
 
 
 # "那我现在过来 现在还有人吧": the centre right now (trial KK r03 got small talk).
-_NOW_ASKED = re.compile(r"现在|这会儿|这阵|马上过来|马上去")
+_NOW_ASKED = re.compile(
+    r"(现在|这会儿|这阵)[^ ]{0,3}(有人|有没有人|上班|开门|开着|办公|办不办|能办|在不在|过来|来得)"
+)
 
 
 def asked_now(text: str, now: datetime) -> Window | None:

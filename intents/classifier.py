@@ -547,7 +547,7 @@ class Classifier:
                     return Classification(rules.text, intent, likely[0], round(item_p, 2), likely)
             if item != learned_item:
                 return Classification(rules.text, intent, learned_item, round(item_p, 2), (learned_item,))
-            if not named and item_p > rules.confidence:
+            if not named and item_p > rules.confidence and len(rules.candidates) <= 1:
                 # Keywords and the model agree ("我一个人煮饭煮不动了 有没得送饭的"): as sure as the
                 # model, not the keywords' 0.6 (the lonely list took it once 一个人 no longer tied).
                 return rules._replace(intent=intent, confidence=round(item_p, 2))

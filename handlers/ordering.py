@@ -679,6 +679,22 @@ def _with_place_said(kept: str, said: str) -> str:
 _NOT_THIS = re.compile(r"不是|不要|(事项|业务|办的事).{0,2}(错|不对)|搞错|弄错")
 
 
+_LANDMARK = re.compile(r"[^ ，,。]{0,2}?(的)?(对面|旁边|附近|隔壁|边上|后面|前面|那边|门口|背后|斜对面)")
+
+
+def _said_as_landmark(ctx: Context, item_id: str, text: str) -> bool:
+    """Is every mention of the item's words a place to find something by ("垃圾站对面")?"""
+    plain = simplify(text)
+    item = ctx.services.handbook.item(item_id)
+    spots = [
+        m
+        for word in (*item.aliases, *item.keywords)
+        if len(word) >= 2
+        for m in re.finditer(re.escape(word), plain)
+    ]
+    return bool(spots) and all(_LANDMARK.match(plain, m.end()) for m in spots)
+
+
 def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
     """Mid-order, the service itself corrected: the order goes on as the service named instead,
     keeping the answers given; with none named, the form is dropped and the resident asked what
@@ -694,6 +710,8 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
         named = other.id  # "不对哦 我是要人来帮我老伴洗澡 不是体检": bathing, in words (trial EE r08)
     if named is not None and classifier.refuses_by_name(text, named):
         return None  # "志愿者报名那个不要 我不报名": the service refused is not the new one (trial P)
+    if named is not None and _said_as_landmark(ctx, named, text):
+        return None  # "垃圾站对面那根灯杆": where the lamp is, not the rubbish (trial KK r20)
     if named is None and (item.id not in excluded or not classifier.says_name_of(text, item.id)):
         # "不是这个电话": a field, not the service; "是拿药哈 不是打扫卫生": what is to be done,
         # denied in one of the service's words, not its name (trial N lost a medicine errand so).
@@ -1752,6 +1770,13 @@ def resume(ctx: Context, draft: OrderDraft, lines: list[str]) -> Reply:
     return _next(ctx, ctx.services.handbook.item(draft.item), draft, lines)
 
 
+# A repair out of doors ("北门出来那段路的路灯"): the spot said is the address, no door to ask for
+# (trial KK r20 was asked for 几栋几单元 three times).
+_PUBLIC_SPOT = re.compile(
+    r"路灯|路边|路面|[东南西北]门|大门|侧门|广场|停车场|车库|花园|健身器材|绿化|垃圾站|井盖|围墙|球场|坝子|小区里|小区内"
+)
+
+
 def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Reply:
     missing = [f for f in _fields(item, draft) if not draft.has(f)]
     if "time" in missing and (draft.fields.get(_DAY_SAID) or draft.fields.get(_TIME_FIRST)):
@@ -1761,7 +1786,14 @@ def _next(ctx: Context, item: Item, draft: OrderDraft, lines: list[str]) -> Repl
     if missing:
         return _ask(ctx, draft, missing[0], lines)
     address = draft.fields.get("address", "")
-    if draft.visit and address and not _ADDRESS_PART.search(address) and not draft.fields.get(_DOOR_ASKED):
+    public = _PUBLIC_SPOT.search(f"{draft.fields.get('description', '')} {address}")
+    if (
+        draft.visit
+        and address
+        and not public
+        and not _ADDRESS_PART.search(address)
+        and not draft.fields.get(_DOOR_ASKED)
+    ):
         # "阳光苑" alone for a visit: which door, asked once (trial AA r8 was read back with the estate
         # only); an answer without numbers is taken as it is.
         draft.fields[_DOOR_ASKED] = "1"

@@ -87,6 +87,24 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     """Begin an order for `item_id`; details already in `text` (a number, a time, a place) are kept,
     and a resident who ordered before is asked once about the details kept from then."""
     item = ctx.services.handbook.item(item_id)
+    handbook = ctx.services.handbook
+    visits = next((i for i in handbook.items.values() if i.fallback and i.order is not None), None)
+    if (
+        item.order is None
+        and visits is not None
+        and ctx.services.desk is not None
+        and _wishes_visit(ctx, text)
+    ):
+        # "社保卡找不到了…我81岁了走不动路 能不能来个人帮我弄一下": done at a counter, so what it takes
+        # there, and someone booked to come and help — not "不能上门" alone (trial LL r09).
+        told = order.book(ctx, item_id).text or ""
+        visit = await start(ctx, visits.id, text)
+        first = told.split("\n回复“材料”")[0].replace(
+            "这项不能预约，也不能上门办理。", "这项本身要到窗口办："
+        )
+        own = facts.own_answer(ctx, item, text)
+        asked = f"【{item.title}】{own}\n\n" if own else ""
+        return replace(visit, text=f"{asked}{first}\n走不动的，我先帮您约工作人员上门帮办：\n{visit.text}")
     if item.order is None or ctx.services.desk is None:
         return order.book(ctx, item_id)
     now = ctx.services.now()
@@ -701,6 +719,9 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
     if not _NOT_THIS.search(A_NOT_A.sub("", simplify(text))):
         return None  # "那房东要不要跟到来嘛" asks; it corrects nothing (trial X r10 was switched to 居住证)
+    head, rest = _first_clause(simplify(text).strip())
+    if rest and ctx.services.classifier.lexicon.order_confirm.match(head):
+        return None  # "确认 这个是井盖 不是楼道灯 是两个事": confirmed, and more said (trial LL r11)
     classifier = ctx.services.classifier
     said, excluded = classifier.service_said(text)
     named = said if said != item.id else None

@@ -196,13 +196,13 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         if cited:
             # "我是问我之前报修那个单子 10010 进度": another request of theirs, not this emergency
             # (trial DD r19 got the emergency ticket's state three times).
-            if guide is not None and re.search(guide.stand_down, norm):
+            if guide is not None and _says_over(guide.stand_down, norm):
                 stood = await _stand_down(ctx, reported, text)
                 answered = await _answered_anew(ctx)
                 return replace(answered, text=f"{stood.text}\n\n{answered.text}") if answered else stood
             ctx.conversation.forget()
             return None
-    if guide is not None and re.search(guide.stand_down, norm) and (not asks_arrival or over):
+    if guide is not None and _says_over(guide.stand_down, norm) and (not asks_arrival or over):
         # "120已经拉走了！我问的是她的门锁不上 猫哪个管 她女儿联系上没有": over, whatever else it
         # asks — the rest goes to the duty staff with it (trial O got the arrival line); what it
         # asks that the emergency answers ("水停了…损失找哪个赔") is answered first (trial S).
@@ -338,6 +338,18 @@ async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str
             ]
         )
     )
+
+
+def _says_over(pattern: str, norm: str) -> bool:
+    """Does the message say it is over, not denied ("哪个说送医院了 人还在屋头": trial LL r18 told the
+    duty staff the man was in hospital while he was still behind the locked door)?"""
+    return any(
+        not _DENIED_BEFORE.search(norm, max(0, found.start() - 6), found.start())
+        for found in re.finditer(pattern, norm)
+    )
+
+
+_DENIED_BEFORE = re.compile(r"(哪个|谁|哪里)说|没(有)?说|不是|还没有?|并没")
 
 
 async def _stand_down(ctx: Context, reported: Reported, text: str) -> Reply:

@@ -526,6 +526,7 @@ class Classifier:
         if (
             item is not None
             and self._items[item].fallback
+            and not self._wanted_by_name(norm, item, shortest=4)  # "我要预约上门服务 帮我洗澡送饭"
             and learned_item != item
             and item_p > OVERRIDE_WEAK_ITEM
             and any(owner == learned_item for token in tokens for owner, _ in self._terms.get(token, ()))
@@ -558,9 +559,12 @@ class Classifier:
             return rules._replace(intent=intent, candidates=(item,), confidence=round(item_p, 2))
         return _with_intent(rules, intent)
 
-    def _wanted_by_name(self, norm: str, item_id: str) -> bool:
-        """Does a clause open by wanting the item, by name ("想办居住证，娃娃明年读小学…")?"""
+    def _wanted_by_name(self, norm: str, item_id: str, shortest: int = 1) -> bool:
+        """Does a clause open by wanting the item, by a name at least `shortest` long ("想办居住证，
+        娃娃明年读小学…"; the catch-all visit by its full name, not 上门 of "预约上门做认证")?"""
         for name in self._names.get(item_id, ()):
+            if len(name) < shortest:
+                continue
             at = norm.find(name)
             if at > 0 and self.lexicon.wants_at(norm, at):
                 return True

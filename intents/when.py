@@ -144,10 +144,11 @@ _FESTIVAL = re.compile(
     f"(?:{'|'.join(sorted(_FESTIVALS, key=len, reverse=True))})(?!节目|晚会|演出|联欢|汇演|表演|文艺|的节目)"
 )
 _PART = re.compile("|".join(sorted([*PARTS, *_DAY_PARTS], key=len, reverse=True)))
-_CLOCK = r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2})?\s*分?)"
+# Minutes are no date's digits: "晚上7点 12月11号" is 19:00 (trial LL r16 got 19:12).
+_CLOCK = r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2}(?![\d月号日]))?\s*分?)"
 _CLOCK_RE = re.compile(_CLOCK)
 _RANGE = re.compile(
-    r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2})?\s*分?)?\s*(?:到|至|-|~|—)\s*(?:(上午|下午|中午|晚上)\s*)?"
+    r"(\d{1,2})\s*(?:[点时:]\s*(半|一刻|三刻|\d{1,2}(?![\d月号日]))?\s*分?)?\s*(?:到|至|-|~|—)\s*(?:(上午|下午|中午|晚上)\s*)?"
     + _CLOCK
 )
 
@@ -256,7 +257,7 @@ _SOMEONE_ELSES_DAY = re.compile(
 # for the afternoon).
 _DAY_REFUSED = re.compile(
     r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空"
-    r"|睡午觉|午睡|午休|要睡觉|在上班|要上班|要出门|不在屋"
+    r"|睡午觉|午睡|午休|要睡觉|在上班|要上班|要出门|不在屋|住院|做手术|开刀"
 )
 # An A-not-A question ("得不得行", "行不行", "要不要"): it asks, its 不 refuses or corrects nothing.
 # "礼拜二下午三点得不得行" was a refused day (trial X r10); the order form reads it the same way.

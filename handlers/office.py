@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from handlers import complaints, facts, render
 from handlers.types import Context, Reply
 from intents import Classification
-from intents.when import FESTIVAL_NAMES, WEEKDAY_NAMES, WhenError, Window, merged, read_window
+from intents.when import FESTIVAL_NAMES, WhenError, Window, day_label, merged, read_window
 
 _FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
 
@@ -53,7 +53,8 @@ def open_on(ctx: Context, text: str) -> str | None:
         )
     if holiday:
         return f"{label}是{holiday}假期，放假不办公；节假日有人值班，急事请打值班手机。"
-    spans = handbook.calendar.spans(handbook.office.booking_hours["office"], day)
+    office_hours = handbook.office.booking_hours["office"]
+    spans = handbook.calendar.spans(office_hours, day)
     if not spans:
         return f"{label}不办公。"
     hours = "、".join(f"{b:%H:%M}-{e:%H:%M}" for b, e in merged(spans))
@@ -61,7 +62,6 @@ def open_on(ctx: Context, text: str) -> str | None:
     if day == now.date() and now.time() >= max(e for _, e in spans):
         # "今天星期天能去办吗" at 18:20: today's hours are over — not "能办" (trial KK r03).
         office = handbook.office
-        office_hours = handbook.office.booking_hours["office"]
         nearest = handbook.calendar.next_open(office_hours, day + timedelta(days=1))
         then = ""
         if nearest is not None:
@@ -114,7 +114,7 @@ def asked_now(text: str, now: datetime) -> Window | None:
 
 def _day_label(day: date, today: date) -> str:
     names = {0: "今天", 1: "明天", 2: "后天"}
-    date_text = f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+    date_text = day_label(day)
     prefix = names.get((day - today).days)
     return f"{prefix}{date_text}" if prefix else date_text
 

@@ -42,8 +42,7 @@ from intents.contact import (
     value_of,
 )
 from intents.normalize import simplify
-from intents.when import A_NOT_A, WhenError, WhenUnclear, Window, first_fit, read_window
-from intents.when import WEEKDAY_NAMES as WEEKDAYS
+from intents.when import A_NOT_A, WhenError, WhenUnclear, Window, day_label, first_fit, read_window
 from knowledge import Item, Office
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
@@ -87,11 +86,10 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     """Begin an order for `item_id`; details already in `text` (a number, a time, a place) are kept,
     and a resident who ordered before is asked once about the details kept from then."""
     item = ctx.services.handbook.item(item_id)
-    handbook = ctx.services.handbook
-    visits = next((i for i in handbook.items.values() if i.fallback and i.order is not None), None)
+    visits = ctx.services.handbook.catch_all() if item.order is None else None
     if (
-        item.order is None
-        and visits is not None
+        visits is not None
+        and visits.order is not None
         and ctx.services.desk is not None
         and _wishes_visit(ctx, text)
     ):
@@ -1665,11 +1663,7 @@ def _window(
             return f"是{holiday}假期"
         if hours.days and day.isoweekday() not in hours.days:
             nearest = handbook.calendar.next_open(hours, now.date())
-            then = (
-                f"，最近可约 {nearest.month}月{nearest.day}日（周{WEEKDAYS[nearest.weekday()]}）"
-                if nearest
-                else ""
-            )
+            then = f"，最近可约 {day_label(nearest)}" if nearest else ""
             return f"不行：{hours.note or '这项只在固定的日子办理'}{then}"
         return "这项业务不办理（周末只办值班事项）"
 

@@ -241,8 +241,12 @@ async def answer_options(ctx: Context, found: tuple[tuple[str, ...], Choice]) ->
         # "3是啥子意思 是有人来屋头看我啊": the item picked, shown, not the catch-all visit the rest
         # of the words name (trial Q r6).
         return await picked_option(ctx, Classification(text, choice.intent, items[0], 1.0, (items[0],)))
-    asks_to_book = _asked_outright(ctx, classifier.normalize(text))
-    if answered is None and not picked and len(items) > 1 and asks_to_book:
+    if (
+        answered is None
+        and not picked
+        and len(items) > 1
+        and _asked_outright(ctx, classifier.normalize(text))
+    ):
         # "你们社区能不能帮到办 明天上午10点过来得不" with a list on screen: which one to book, not an
         # apology (trial JJ r01 was booked for another service).
         handbook = ctx.services.handbook

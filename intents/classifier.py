@@ -126,6 +126,7 @@ class Classifier:
         # Danger to life or property, checked before anything else (emergency.yaml).
         self.danger = DangerDetector(handbook.emergency, self.normalize) if handbook.emergency else None
         self._items: dict[str, Item] = handbook.items
+        self._catch_all = handbook.catch_all()
         self._terms: dict[str, list[tuple[str, int]]] = {}
         self._names: dict[str, list[str]] = {}  # each item's aliases, normalised and unspaced
         for item in handbook.items.values():
@@ -182,7 +183,7 @@ class Classifier:
         errand = self.lexicon.errand
         if errand is None or result.intent not in (*ITEM_INTENTS, "unknown") or not errand.search(norm):
             return None
-        item = next((i for i in self._items.values() if i.fallback), None)
+        item = self._catch_all
         if item is None:
             return None
         return Classification(result.text, "order", item.id, 0.9, (item.id,), named=True, names_any=True)

@@ -630,6 +630,11 @@ def _hours_said(window: Window) -> str:
     return ""
 
 
+def day_label(day: date) -> str:
+    """How a day is said back to residents: "12月9日（周三）"."""
+    return f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+
+
 def fit_window(
     window: Window, spans: tuple[tuple[time, time], ...], now: datetime, closed_reason: str = ""
 ) -> Window:
@@ -638,7 +643,7 @@ def fit_window(
     `spans` are that day's service hours (empty: closed; `closed_reason` says why, e.g. 国庆节).
     """
     day = window.start.date()
-    label = f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+    label = day_label(day)
     if day < now.date():
         if (now.date() - day).days < 7:
             # "这个星期五" said on a Sunday: this week's Friday is gone; the coming one is offered as a

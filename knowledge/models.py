@@ -181,14 +181,8 @@ class Calendar:
 
     def next_open(self, hours: BookingHours, start: date, within: int = 14) -> date | None:
         """The first day from `start` on which `hours` has any span (None: none within `within` days)."""
-        return next(
-            (
-                start + timedelta(days=n)
-                for n in range(within + 1)
-                if self.spans(hours, start + timedelta(days=n))
-            ),
-            None,
-        )
+        days = (start + timedelta(days=n) for n in range(within + 1))
+        return next((day for day in days if self.spans(hours, day)), None)
 
     def spans(self, hours: BookingHours, day: date) -> tuple[Span, ...]:
         if day in self.holidays or (hours.days and day.isoweekday() not in hours.days):
@@ -355,6 +349,10 @@ class Handbook:
 
     def item(self, item_id: str) -> Item:
         return self.items[item_id]
+
+    def catch_all(self) -> Item | None:
+        """The item an errand or a visit falls back to when no other service fits (`fallback: true`)."""
+        return next((item for item in self.items.values() if item.fallback), None)
 
     def claim_minutes(self, item_id: str) -> int:
         """Duty minutes an order for the item may wait unclaimed (the OrderSpec default otherwise)."""

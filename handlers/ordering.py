@@ -33,6 +33,7 @@ from intents.contact import (
     looks_like_address,
     mobiles_in,
     names_a_place,
+    numbers_joined,
     place_in,
     read_address,
     read_address_and_aside,
@@ -548,7 +549,6 @@ _CONTACT_SAID = re.compile(
 _SOMEONE_ELSE = re.compile(
     r"我爸|我妈|爸爸|妈妈|老人|老汉|老娘|父亲|母亲|爷爷|奶奶|外公|外婆|他|她|座机|固话"
 )
-_SPACE_IN_NUMBER = re.compile(r"(?<=\d)\s+(?=\d)")
 
 
 def _contact_number(clause: str) -> str | None:
@@ -567,7 +567,7 @@ async def _added_to_description(ctx: Context, item: Item, draft: OrderDraft, tex
     "里头"; r16: "情况写详细点 …老板不退不换 确认" was ignored. None: not such a message."""
     if draft.asking not in ("confirm", "confirm_again"):
         return None
-    plain = _SPACE_IN_NUMBER.sub("", simplify(text).strip())
+    plain = numbers_joined(text).strip()
     if not _TO_DESCRIPTION.search(plain):
         return None
     lexicon = ctx.services.classifier.lexicon
@@ -957,7 +957,7 @@ _GIVE_UP_THEN_CONFIRM = re.compile(r"^(算了|好嘛|行嘛|随便)[\s,，。!�
 _GIVE_UP_THEN_CHANGE = re.compile(
     r"^(算了|不对|哦不|不不)([^，,。!！改换]{0,16}[\s,，。!！]+)?[\s,，。!！]*(?=(还是)?(改|换|就|要|约|时间|定))"
 )
-_DIGITS = re.compile(r"[\d\-–— ]{7,}")
+_DIGITS = re.compile(r"\d{7,}")  # a phone number, once numbers_joined has joined its groups
 _CLAUSE = re.compile(r"[，,；;。\s]+")
 # "我是他女儿 电话139…": who they are to the person, not a name.
 _NOT_A_NAME = re.compile(
@@ -977,7 +977,7 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
         mobile = read_mobile(text)
         if mobile and "mobile" in fields:
             found["mobile"] = mobile
-    rest = _DIGITS.sub(" ", simplify(text))
+    rest = _DIGITS.sub(" ", numbers_joined(text))
     place = place_in(rest) if "address" in fields else None
     if place:
         found["address"] = place

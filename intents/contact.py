@@ -37,10 +37,10 @@ def read_mobile(text: str) -> str | None:
 
     Raises ContactError when the message has a number that is not a valid mobile number.
     """
-    compact = re.sub(r"^86(?=1\d{10})", "", _numbers_laid_out(text))
-    match = _MOBILE.search(compact)
-    if match:
-        return match.group()
+    found = mobiles_in(text)
+    if found:
+        return found[0]
+    compact = _numbers_laid_out(text)[-1]
     landline = _LANDLINE.search(compact)
     if landline:
         return f"{landline.group(1)}-{landline.group(2)}"
@@ -56,13 +56,48 @@ def read_mobile(text: str) -> str | None:
 def mobiles_in(text: str) -> list[str]:
     """Every mobile number in `text`, in the order said, each once ("13530887264是我的 15902316580是
     我爸的": both are wanted on the ticket)."""
-    return list(dict.fromkeys(_MOBILE.findall(_numbers_laid_out(text))))
+    for laid_out in _numbers_laid_out(text):
+        found = _MOBILE.findall(laid_out)
+        if found:
+            return list(dict.fromkeys(found))
+    return []
 
 
-def _numbers_laid_out(text: str) -> str:
-    """`text` simplified, without the spaces, dashes and brackets people put inside phone numbers,
-    digits said in characters written as digits: where read_mobile and mobiles_in look."""
-    return digits_said(re.sub(r"[\s\-–—()（）+]", "", simplify(text)))
+_SEPARATOR = r"[\s\-–—()（）+]"
+_SPOKEN_DIGIT = "0-9零〇一二三四五六七八九幺"
+_DIGIT_GROUPS = re.compile(rf"\d+(?:{_SEPARATOR}+\d+)+")
+_SPOKEN_GROUPS = re.compile(rf"[{_SPOKEN_DIGIT}]+(?:{_SEPARATOR}+[{_SPOKEN_DIGIT}]+)+")
+_COUNTRY_CODE = re.compile(rf"\+?(?<!\d)86(?=1[3-9]\d{{9}}(?!\d)|{_SEPARATOR}+1[3-9])")
+
+
+def _groups_joined(run: re.Match[str]) -> str:
+    """Digit groups ("139 8247 6103 8栋") joined while they still fit one phone number: 11 digits for
+    a mobile, 12 for a landline with its area code; a group beyond that stays apart."""
+    numbers: list[str] = []
+    for group in re.split(f"{_SEPARATOR}+", run.group()):
+        limit = 12 if numbers and numbers[-1].startswith(("0", "零", "〇")) else 11
+        if numbers and len(numbers[-1]) + len(group) <= limit:
+            numbers[-1] += group
+        else:
+            numbers.append(group)
+    return " ".join(numbers)
+
+
+def numbers_joined(text: str) -> str:
+    """`text` simplified, each phone number written in groups ("139 8247 6103", "028-8555 1234")
+    joined into one run of digits, and nothing else joined: "13982476103 5栋" keeps its building."""
+    return _DIGIT_GROUPS.sub(_groups_joined, simplify(text))
+
+
+def _numbers_laid_out(text: str) -> tuple[str, str, str]:
+    """`text` simplified, read three ways, most literal first: as written; with the spaces, dashes
+    and brackets people put inside a number taken out ("139 8247 6103"); with digits said in
+    characters written as digits ("幺三九…"). Taking every separator out at once glued the number to
+    what stood beside it: "张三 13982476103 5栋" read as 张3139824761035栋 and lost the number."""
+    plain = _COUNTRY_CODE.sub("", simplify(text))
+    joined = _DIGIT_GROUPS.sub(_groups_joined, plain)
+    spoken = digits_said(_SPOKEN_GROUPS.sub(_groups_joined, plain))
+    return plain, joined, spoken
 
 
 def read_name(text: str) -> str:

@@ -111,6 +111,12 @@ def test_fit_window_keeps_the_part_inside_the_span() -> None:
         ("+86 139 8765 4321", "13987654321"),
         ("１３８１２３４５６７８", "13812345678"),
         ("没有", None),
+        # Beside a name ending in a numeral or an address starting with a digit, the number stays
+        # apart (session 21: "张三 13982476103 5栋2单元301" lost the number and was asked for it again).
+        ("张三 13982476103 5栋2单元301", "13982476103"),
+        ("李四 139 8247 6103 8栋", "13982476103"),
+        ("我叫王五 幺三九八二四七六幺零三", "13982476103"),
+        ("8613982476103", "13982476103"),
     ],
 )
 def test_read_mobile(text: str, mobile: str | None) -> None:

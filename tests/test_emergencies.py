@@ -32,6 +32,12 @@ Two sets written blind by people who had not seen the detector:
   (gas "said to be" 煤气 and a hissing stove without flame, 水管暴了, a pole blown down onto railings,
   "我现在好想死…控制不住自己", two transfers in progress; a drill already over, frying oil
   "烧到冒烟吗", a children's game of 警察抓小偷, a fire video).
+- emergencies_round10.tsv (100 messages: 60 emergencies, 40 look-alikes, session 21), scored on the
+  landed code before the tenth round: 52/60 detected, 5/40 false alarms, 2 wrong first numbers (a smell
+  right after opening a new stove's valve, a charging scooter 着起来了, a grandson not back from school,
+  a man following her for days, a missing old man after a care-subsidy question, a flowerpot thrown
+  down, 不想活了 after 老伴走了以后, a task scam's "再转一万才能提现"; a fire and a lift rescue referred
+  to as 那个事, a game's 救命, a lost cat, "以为煤气漏了 结果是鸡蛋臭了"; a faked accident given 120).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -90,6 +96,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round7.tsv",
         "emergencies_round8.tsv",
         "emergencies_round9.tsv",
+        "emergencies_round10.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -828,11 +828,15 @@ class Classifier:
                 return about_earlier, 0.9
         if has_item:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
-        out_of_scope = lexicon.out_of_scope.search(norm) is not None
+        outside = lexicon.out_of_scope.search(norm)
+        out_of_scope = outside is not None
         closing = lexicon.closing.search(norm)
         if closing and not lexicon.question.search(norm[: closing.start()].strip()):
             return "greeting", 0.9  # what comes before the thanks asks nothing: a goodbye
-        if not out_of_scope and lexicon.office.search(norm):
+        office = lexicon.office.search(norm)
+        if office and (outside is None or " " in norm[office.end() : outside.start()]):
+            # Another place said in a later clause is background: "服务中心到底在哪里 导航导到菜市场去了"
+            # (blind batch 57); said first, it is the subject ("菜市场在哪里 几点开门").
             return "office", 0.9
         if lexicon.general_consult.search(norm):
             return "consult", 0.8

@@ -66,6 +66,8 @@ def complaint_of(ctx: Context) -> Complaint | None:
     strong = lexicon.complaint.search(plain) is not None and _NOT_A_COMPLAINT.search(plain) is None
     if not strong and lexicon.neglect.search(plain) is None:
         return None
+    if _WHICH_PLACE_TO_COMPLAIN.search(plain) and _NUMBER.search(plain) is None:
+        return None
     if _SET_ASIDE.search(plain):
         return None  # "投诉归投诉 我妈的高龄补贴还是要办…": the complaint stands; this is a service (trial L)
     if not strong and _CHECK.search(plain):
@@ -111,6 +113,9 @@ _ASKS_HOW_TO_COMPLAIN = re.compile(
     r"|投诉[^ ]{0,4}(可不可以|可以不|行不行|有没有用)|(怎么|咋个|在哪|哪里|找哪个|去哪)[^ ]{0,4}投诉"
     r"|(是不是|要不要|该不该|能不能|可不可以)[^ ]{0,3}去[^ ]{0,8}投诉"
 )
+# "工地在郫都区 我住你们这边 是去郫都投诉还是在这边投诉": which place to complain to, whoever else is
+# named (trial MM r16 was filed to the secretary).
+_WHICH_PLACE_TO_COMPLAIN = re.compile(r"投诉还是|还是[^ ]{0,6}投诉|(哪边|哪个区|哪个地方)[^ ]{0,2}投诉")
 _SURE_OURS = 0.9  # the model this sure of one of our items: a service asked about beside the agency
 
 

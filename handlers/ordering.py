@@ -32,6 +32,7 @@ from intents.contact import (
     is_full_name,
     looks_like_address,
     mobiles_in,
+    name_beside_number,
     names_a_place,
     numbers_joined,
     place_in,
@@ -567,7 +568,7 @@ async def _added_to_description(ctx: Context, item: Item, draft: OrderDraft, tex
     "里头"; r16: "情况写详细点 …老板不退不换 确认" was ignored. None: not such a message."""
     if draft.asking not in ("confirm", "confirm_again"):
         return None
-    plain = numbers_joined(text).strip()
+    plain = numbers_joined(text, spaces_only=True).strip()
     if not _TO_DESCRIPTION.search(plain):
         return None
     lexicon = ctx.services.classifier.lexicon
@@ -622,7 +623,8 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         if mobile and "mobile" in fields and not draft.has("mobile"):
             draft.fields["mobile"] = mobile
     if "name" in fields and not draft.has("name") and draft.asking != "name":
-        name = introduced_name(text)  # "我是王秀英 想预约…": not asked again
+        # "我是王秀英 想预约…", "明天上午 陈刚 136…": not asked again
+        name = introduced_name(text) or name_beside_number(text)
         if name:
             draft.fields["name"] = name
     if "address" in fields and draft.asking in ("name", "mobile", "time"):
@@ -1595,9 +1597,10 @@ def _place_beside_time(ctx: Context, text: str) -> str | None:
     return place if _time_in(ctx, _without(text, place)) is not None else None
 
 
-def window_for(ctx: Context, item: Item, text: str) -> Window | None:
-    """The time in `text`, fitted to the item's booking hours; WhenError says why it cannot be."""
-    return _window(ctx, item, text)
+def window_for(ctx: Context, item: Item, text: str, booked: Window | None = None) -> Window | None:
+    """The time in `text`, fitted to the item's booking hours; WhenError says why it cannot be.
+    `booked`: the ticket's time, whose day hours said alone keep ("改到晚上7点到9点")."""
+    return _window(ctx, item, text, booked)
 
 
 # The day of a time refused for its hours, kept in the draft until a time is taken (not on the ticket).

@@ -543,7 +543,9 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
         said = f"{later.month}月{later.day}日{later:%H:%M}到{current.end + timedelta(days=7):%H:%M}"
         window = ordering.window_for(ctx, item, said)
     else:
-        window = ordering.window_for(ctx, item, value) if value.strip() else None
+        # Hours alone keep the booked day: "改到晚上7点到9点" of a Monday booking is Monday evening,
+        # not this evening (a session-20 trial resident's change was read on the day she wrote).
+        window = ordering.window_for(ctx, item, value, current) if value.strip() else None
     if window is not None and current is not None and _BARE_WEEKDAY.search(value):
         _check_week(window, current)
     return replace(amendment, window=(window.start, window.end)) if window else amendment

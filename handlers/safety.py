@@ -247,7 +247,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         # first word: trial N's details went to another ticket and the emergency was forgotten).
         words = _NUMBER.sub(" ", norm)  # 88 (bye) is no goodbye inside 13883219904
         parting = result.intent == "greeting" and any(w in words for w in (*lexicon.thanks, *lexicon.bye))
-        short_greeting = result.intent == "greeting" and len(plain) <= 6
+        # "然后呢" is short, but asks what next about the emergency (its any-hazard answer).
+        what_next = guide is not None and _answers(guide.questions, (plain, written)) is not None
+        short_greeting = result.intent == "greeting" and len(plain) <= 6 and not what_next
         later = _LATER.search(norm) is not None and _asks_a_service(ctx, result, norm)
         if parting or short_greeting or later or (result.intent in ("consult", "order") and result.named):
             # A new question, thanks, or what to arrange later ("以后他回来还是一个人住 社区有没得紧急
@@ -258,6 +260,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
+    # What fits every emergency ("我好怕", "我已经出来了 然后呢"), when its own questions said nothing.
+    answer = answer or _answers(guide.questions, (plain, written))
     if answer:
         # The question answered, then only the numbers to call: the whole advice again under an
         # answer read as the same boilerplate (trial HH r17 got it three times).
@@ -491,8 +495,12 @@ def answers_question(ctx: Context, kind: str, text: str) -> bool:
 def hazard_answer(hazard: Hazard, *texts: str) -> str | None:
     """The emergency's own answer to what was asked ("能不能给他喝水"), or None. Asked of the
     normalised text and of the text as written: normalising drops 喂 as a filler ("救心丸到底喂不喂")."""
+    return _answers(hazard.questions, texts)
+
+
+def _answers(questions: tuple[tuple[str, str], ...], texts: tuple[str, ...]) -> str | None:
     # Two of them asked in one message ("关我屋头的阀门有用没得？物业电话是好多"): both answered (trial S).
-    answers = [answer for ask, answer in hazard.questions if any(re.search(ask, text) for text in texts)]
+    answers = [answer for ask, answer in questions if any(re.search(ask, text) for text in texts)]
     return "\n".join(answers[:2]) if answers else None
 
 

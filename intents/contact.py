@@ -70,11 +70,11 @@ _SPOKEN_GROUPS = re.compile(rf"[{_SPOKEN_DIGIT}]+(?:{_SEPARATOR}+[{_SPOKEN_DIGIT
 _COUNTRY_CODE = re.compile(rf"\+?(?<!\d)86(?=1[3-9]\d{{9}}(?!\d)|{_SEPARATOR}+1[3-9])")
 
 
-def _groups_joined(run: re.Match[str]) -> str:
+def _groups_joined(run: re.Match[str], separator: str = _SEPARATOR) -> str:
     """Digit groups ("139 8247 6103 8栋") joined while they still fit one phone number: 11 digits for
     a mobile, 12 for a landline with its area code; a group beyond that stays apart."""
     numbers: list[str] = []
-    for group in re.split(f"{_SEPARATOR}+", run.group()):
+    for group in re.split(f"{separator}+", run.group()):
         limit = 12 if numbers and numbers[-1].startswith(("0", "零", "〇")) else 11
         if numbers and len(numbers[-1]) + len(group) <= limit:
             numbers[-1] += group
@@ -83,9 +83,15 @@ def _groups_joined(run: re.Match[str]) -> str:
     return " ".join(numbers)
 
 
-def numbers_joined(text: str) -> str:
+_SPACED_GROUPS = re.compile(r"\d+(?:\s+\d+)+")
+
+
+def numbers_joined(text: str, *, spaces_only: bool = False) -> str:
     """`text` simplified, each phone number written in groups ("139 8247 6103", "028-8555 1234")
-    joined into one run of digits, and nothing else joined: "13982476103 5栋" keeps its building."""
+    joined into one run of digits, and nothing else joined: "13982476103 5栋" keeps its building.
+    `spaces_only`: dashes stay ("座机028-84561234" is kept as written in a ticket's description)."""
+    if spaces_only:
+        return _SPACED_GROUPS.sub(lambda run: _groups_joined(run, r"\s"), simplify(text))
     return _DIGIT_GROUPS.sub(_groups_joined, simplify(text))
 
 
@@ -142,7 +148,8 @@ _INTRODUCED = re.compile(
     # "我是9栋的吴国华": where they live, then the name (trial KK r09 was asked it again).
     r"(?:我是\d{1,3}\s*(?:栋|幢|号楼|单元)(?:\d{1,3}\s*(?:单元|楼|号))?的|家长[:：]?|"
     r"我叫|我的?名字(?:叫|是)|我是(?:(?:他|她|老人|他们|她们)的?"
-    r"(?:女儿|儿子|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居)(?:[,，\s]*叫)?)?|我姓|本人|免贵姓)\s*"
+    r"(?:女儿|女子|闺女|儿子|幺儿|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居)(?:[,，\s]*叫)?)?|"
+    r"我姓|本人|免贵姓)\s*"
 )
 
 
@@ -213,6 +220,34 @@ def _whole_name(introduction: str, rest: str) -> str | None:
     if after[:1] and "\u4e00" <= after[0] <= "\u9fff":
         return None  # more characters run on: "我是王家的媳妇", a phrase, not a name
     return name if _NOT_A_NAME.search(name) is None else None
+
+
+_NUMBER_LABEL = re.compile(r"(?:联系)?(?:电话|手机|座机|号码|手机号|电话号码)(?:号码|号)?(?:是|:|：)?$")
+
+
+def name_beside_number(text: str) -> str | None:
+    """A full name said as a clause of its own right before or after a phone number ("明天上午 陈刚
+    13666219083", "谭志勇 电话13032867719"): the order's contact, though not introduced (three
+    session-21 trial residents were asked for the name they had just given)."""
+    clauses = [c for c in _CLAUSES.split(numbers_joined(text)) if c]
+    for index, clause in enumerate(clauses):
+        number = re.search(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}", clause)
+        if number is None:
+            continue
+        before = _NUMBER_LABEL.sub("", clause[: number.start()])
+        candidates = [before] if before else []
+        if not before and index > 0:
+            candidates.append(clauses[index - 1])
+        if number.end() == len(clause) and index + 1 < len(clauses):
+            candidates.append(clauses[index + 1])
+        for word in candidates:
+            if len(word) <= 3 and not _TIME_WORD.search(word) and is_full_name(word):
+                return word
+    return None
+
+
+# "明天上午 电话…": 明 is a surname, but a day and a part of it are no one's name.
+_TIME_WORD = re.compile(r"[今明后昨]天|[上下中]午|早上|晚上|礼拜|星期|周[一二三四五六日天末]|\d")
 
 
 def is_full_name(word: str) -> bool:

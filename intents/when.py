@@ -384,6 +384,7 @@ def read_window(
         if _ANY_TIME.search(text):
             raise WhenUnclear(f"好的，请定一个您方便的日子，{EXAMPLES}；想越快越好就说“尽快”。")
         return None
+    no_day_said = day is None and unsaid_day is None
     day = day or unsaid_day or now.date()
     if span is not None:
         (start_hour, start_minute), (end_hour, end_minute) = span
@@ -394,10 +395,12 @@ def read_window(
     if part:
         begin, end = PARTS[part]
         nearly_over = datetime.combine(day, end, tz) <= now + _ANY_DAY_LEAD
-        if day == now.date() and _ANY_TIME.search(text) and nearly_over:
+        over = datetime.combine(day, end, tz) <= now
+        if day == now.date() and ((_ANY_TIME.search(text) and nearly_over) or (no_day_said and over)):
             # "哪天都可以 上午好些" after this morning is over, or nearly (trial DD r07 at 11:53 got
             # 11:53-12:00): any day's morning, so the next one (a session-7 trial resident was told
-            # 09:00 had passed).
+            # 09:00 had passed). A part of the day alone, said after it is over ("上午嘛" at 20:37),
+            # is the next one too (trial MM r07); the read-back shows the date before anything is booked.
             day += timedelta(days=1)
         return Window(datetime.combine(day, begin, tz), datetime.combine(day, end, tz))
     return Window(datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz))

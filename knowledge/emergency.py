@@ -66,6 +66,10 @@ class EmergencyGuide:
     ask_family: str = "(?!)"
     # Anywhere before a hazard word: it was handled already ("120把婆婆拉到医院了，医生说是骨折").
     over_before: str = "(?!)"
+    # After the first reply, what fits every hazard and its own questions did not answer ("我好怕",
+    # "我已经出来了 在楼下 然后呢"): (pattern, answer), said with the numbers instead of the whole
+    # advice again (trial LL r18 got the same block for every message).
+    questions: tuple[tuple[str, str], ...] = ()
     sound_alike: tuple[str, ...] = ()  # hazard words also matched when typed with same-sound characters
     sound_alike_keep: tuple[str, ...] = ()  # same-sound spellings that are words of their own
 
@@ -91,6 +95,19 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
             error(field, f"not a valid regular expression: {exc}")
             return ""
         return value.strip()
+
+    def questions_of(raw_questions: Any, where: str) -> list[tuple[str, str]]:
+        if not isinstance(raw_questions, list):
+            error(where, "must be a list of {ask, answer}")
+            return []
+        questions: list[tuple[str, str]] = []
+        for number, question in enumerate(raw_questions):
+            if not isinstance(question, dict) or not str(question.get("answer", "")).strip():
+                error(f"{where}[{number}]", "needs ask (a regular expression) and answer")
+                continue
+            ask = pattern(question.get("ask"), f"{where}[{number}].ask")
+            questions.append((ask, str(question["answer"]).strip()))
+        return questions
 
     numbers: dict[str, EmergencyNumber] = {}
     raw_numbers = raw.get("numbers")
@@ -141,17 +158,7 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
             error(f"{where}.item", "missing: the catalogue item the community's ticket is filed under")
         if acts not in ACTS:
             error(f"{where}.community_acts", f"must be one of {', '.join(ACTS)}")
-        questions: list[tuple[str, str]] = []
-        raw_questions = entry.get("questions", [])
-        if not isinstance(raw_questions, list):
-            error(f"{where}.questions", "must be a list of {ask, answer}")
-            raw_questions = []
-        for number, question in enumerate(raw_questions):
-            if not isinstance(question, dict) or not str(question.get("answer", "")).strip():
-                error(f"{where}.questions[{number}]", "needs ask (a regular expression) and answer")
-                continue
-            ask = pattern(question.get("ask"), f"{where}.questions[{number}].ask")
-            questions.append((ask, str(question["answer"]).strip()))
+        questions = questions_of(entry.get("questions", []), f"{where}.questions")
         minutes = entry.get("claim_minutes", 5)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
             error(f"{where}.claim_minutes", "must be a positive whole number")
@@ -196,6 +203,9 @@ def parse_emergency(raw: dict[str, Any], problems: list[str]) -> EmergencyGuide 
             error(name, "must be a list of words")
             value = []
         words[name] = tuple(v.strip() for v in value)
+    any_questions = tuple(questions_of(raw.get("any_questions", []), "any_questions"))
     if len(problems) > before:
         return None
-    return EmergencyGuide(numbers=numbers, hazards=tuple(hazards), **alternations, **words)
+    return EmergencyGuide(
+        numbers=numbers, hazards=tuple(hazards), **alternations, **words, questions=any_questions
+    )

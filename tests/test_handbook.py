@@ -188,6 +188,19 @@ def test_emergency_questions_are_checked(data_copy: Path) -> None:
     )
 
 
+def test_questions_for_every_emergency_are_checked(data_copy: Path) -> None:
+    def change(d):
+        d["any_questions"].append({"ask": "(然后", "answer": "接下来打电话。"})
+        d["any_questions"].append({"ask": "然后"})
+
+    _edit(data_copy / "emergency.yaml", change)
+    problems = _problems(data_copy)
+    count = len(yaml.safe_load((data_copy / "emergency.yaml").read_text())["any_questions"])
+    assert f"emergency.yaml: any_questions[{count - 2}].ask: not a valid" in "\n".join(problems), problems
+    missing = f"emergency.yaml: any_questions[{count - 1}]: needs ask (a regular expression) and answer"
+    assert missing in problems, problems
+
+
 def test_phrasings_problems_are_reported_with_file_and_field(data_copy: Path) -> None:
     def change(d):
         d["cues"]["cancel"] = []  # emptied

@@ -12,6 +12,7 @@ who sees the resident's last messages and answers with "回复 N 内容".
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -21,11 +22,13 @@ from typing import TYPE_CHECKING
 
 from desk import complaints
 from desk.masking import mask_text
+from desk.refusals import Refused
 from desk.states import OPEN_STATES
 from handlers import rate
 from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF, REFERRED
 from handlers.types import Context, Reply
 from intents import Classifier
+from intents.contact import ContactError, read_mobile
 from intents.normalize import simplify
 from knowledge import Item, Office
 
@@ -172,7 +175,23 @@ def handoff_word(ctx: Context) -> str | None:
     """ "人工", "转人工", "找个真人", "叫个人跟我说": the resident wants a person."""
     text = ctx.message.text.strip()
     lexicon = ctx.services.classifier.lexicon
-    return text if lexicon.handoff.search(lexicon.normalize(text)) else None
+    if lexicon.handoff.search(lexicon.normalize(text)):
+        return text
+    if ctx.conversation.get(HANDED_OFF) is not None and _phone_given(text):
+        return text  # "我电话 028 84521367 座机 白天都在屋": for the person asked to call (trial MM r06)
+    return None
+
+
+def _phone_given(text: str) -> str | None:
+    """The phone number a message gives, or None (an invalid number is not one)."""
+    try:
+        return read_mobile(text)
+    except ContactError:
+        return None
+
+
+# "你们找个人给我打电话嘛": a call asked for, so a number is wanted if none was given.
+_CALL_ASKED = re.compile(r"打(个)?电话|来电话|回电话|电话联系")
 
 
 def when(moment: datetime, now: datetime) -> str:
@@ -288,6 +307,14 @@ async def hand_off(ctx: Context, text: str) -> Reply | None:
     number = handoff.ticket.number
     ctx.conversation.enter(HANDED_OFF, str(number))
     fallback = f"着急的话请拨打社区电话 {office.phone}（值班手机 {office.duty_phone}）。"
+    phone = _phone_given(text)
+    if phone:
+        # The ticket's contact: the staff member who claims it reads it in full (the group, masked).
+        with contextlib.suppress(Refused):
+            await desk.add_detail(ctx.message.resident, number, "mobile", phone)
+        fallback = f"您的电话 {phone} 已转给工作人员，会打这个电话联系您。\n{fallback}"
+    elif _CALL_ASKED.search(text):
+        fallback = f"要工作人员打电话给您，请留个电话号码（手机，或带区号的座机）。\n{fallback}"
     if handoff.assignee is None:
         return Reply(f"已经记下了（工单 {number}），工作人员上班后会在这里回复您。{fallback}")
     teacher = f"{handoff.assignee[:1]}老师"

@@ -331,11 +331,18 @@ def current_item_request(ctx: Context) -> str | None:
         return None
     if _asked_outright(ctx, norm) or (generic and result.intent == "order"):
         return item
+    if generic and orderable and _HOW_TO_SIGN_UP.search(norm):
+        # "那咋个报名嘛 我眼睛不好" after the visits' card: 报名 is other items' word, none named;
+        # how to sign up for the one just shown is asking to (trial MM r06 got a menu with 兵役).
+        return item
     if asks or classifier.lexicon.availability.search(norm):
         return None  # "我儿子可以帮我去办不": a question about the item, for item_follow_up
     if facts.aspect_of(ctx, text) is not None:
         return None
     return item if classifier.asks_to_act(text, item) else None
+
+
+_HOW_TO_SIGN_UP = re.compile(r"(怎么|咋)(样|个)?(报名|登记|申请|预约|约)")
 
 
 def _details_given(ctx: Context, text: str) -> int:

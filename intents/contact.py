@@ -178,6 +178,16 @@ def introduced_name(text: str) -> str | None:
             said = whole  # "我叫郑海", "我叫王桂兰": the tagger read 海 and 桂兰 as places (trial Q)
         if said and _PLACE_GOES_ON.match(rest[len(said) :]):
             continue  # "我是小龙坎正街的陈婆婆": 小龙 begins a place's name (trial O), not hers
+        addressed = re.match(r"[\u4e00-\u9fff]{3,4}", rest)
+        if addressed and rest[:1] in _COMMON_SURNAMES and len(said) < 3:
+            # "我是黄婆婆", "我是李大爷": a surname and how to address them (the tagger reads 黄 or
+            # nothing; trial MM r06 was asked her name after giving it).
+            familiar = next(
+                (n for n in (3, 4) if is_form_of_address(rest[:n]) and rest[n : n + 1] not in ("家", "的")),
+                None,
+            )
+            if familiar:
+                said = rest[:familiar]
         if match.group().strip() in ("我姓", "免贵姓") and not said and rest[:1] in _COMMON_SURNAMES:
             said = rest[:1]  # "我姓黄 黄淑珍": the tagger reads no name in 黄 alone (trial GG r08)
         if match.group().strip() in ("我姓", "免贵姓") and said:

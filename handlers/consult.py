@@ -191,6 +191,14 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
             how = (directions.referral_clauses(place.how) or [place.how])[0]
             elsewhere.append(f"另外，这件事要找{place.name}，社区这边办不了：{how}。")
             continue
+        current = handbook.items.get(ctx.conversation.item or "")
+        if current is not None and current.id not in found and not (result.item and result.named):
+            # "我妈腿脚不方便 可不可以我去领嘛…还有…养老金要不要退": a part naming no service asks
+            # about the one just shown (trial MM r01 had only the pension answered).
+            aspect = facts.aspect_of(ctx, part)
+            if facts.own_answer(ctx, current, part) or aspect not in (None, "compare"):
+                found[current.id] = _part_answer(ctx, current, part, aspect)
+                continue
         if result.intent != "consult" or result.item is None or not result.named or result.item in found:
             continue
         item = handbook.item(result.item)

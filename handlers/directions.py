@@ -45,6 +45,10 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     if result.intent not in ("consult", "order", "unknown"):
         return None  # "我爸走了 上次申请的…批了没": about a request, not the event
     asks_all = classifier.lexicon.life_event_asks.search(norm.replace(" ", "")) is not None
+    if not asks_all and ctx.conversation.item in event.items:
+        # Already on one of the event's items: "我妈腿脚不方便 可不可以我去领嘛…老汉走了这个月养老金要不要
+        # 退" asks about them, not for the list again (trial MM r01 got the list twice).
+        return None
     if result.item is not None and result.named and not asks_all:
         return None  # "老人走了 丧葬费咋个领": the service is named, answer it
     outside = result.item is not None and result.item not in event.items and not asks_all

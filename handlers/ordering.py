@@ -143,7 +143,8 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     if await profile.recall(ctx, draft, _fields(item, draft)):
         return profile.ask(ctx, draft, [intro, *notes])
     _from_recent(ctx, item, draft)  # kept details (above) come first: they were confirmed once
-    intro += "我问几个问题，一次回答一个就行。" if not notes else ""
+    asks_more = any(not draft.has(field) for field in _fields(item, draft))  # else straight to 请核对
+    intro += "我问几个问题，一次回答一个就行。" if not notes and asks_more else ""
     return _next(ctx, item, draft, [intro, *notes])
 
 
@@ -213,7 +214,15 @@ def _also_named(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
         return ()
     # "我们不是低保 …": a service said to be what they are not is not wanted too (trial FF r19).
     denied = classifier.service_said(text)[1]
-    return tuple(other for other in classifier.names_in(text) if other != item.id and other not in denied)[:2]
+    items = ctx.services.handbook.items
+    return tuple(
+        other
+        for other in classifier.names_in(text)
+        if other != item.id
+        and other not in denied
+        # "带她身份证户口本过来办": 户口本 is one of its papers, not a second service (blind batch 58)
+        and not (other in items and facts.one_of_its_papers(item, items[other]))
+    )[:2]
 
 
 def confirms(ctx: Context, text: str) -> bool:
@@ -994,7 +1003,7 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
         if "name" not in found or len(short) == 1:
             # "那我给社区反映…你们登记一下 我叫郑丽 住…": introduced further on (trial V); "我姓邬 邬志强
             # 电话…": the whole name after the surname (trial HH r09 was read back as 姓名：邬)
-            introduced = introduced_name(text)
+            introduced = introduced_name(text) or name_beside_number(text)  # "帮我报一个嘛 谢淑华 电话132…"
             if introduced and (not short or introduced.startswith(short)):
                 found["name"] = introduced
     if len(found) < 2:

@@ -297,9 +297,23 @@ async def start_order(ctx: Context, item: str) -> Reply:
     text = _text(ctx)
     recent = ctx.conversation.recent
     before = recent[-1].strip() if recent else ""
-    if before and before != text and ctx.services.classifier.classify(before).item == item:
+    if (
+        before
+        and before != text
+        and ctx.services.classifier.classify(before).item == item
+        and not _says_time(ctx, text)
+    ):
+        # Not when this message says its own time: "我是上个月15号搬来的…" before "明天上午9点过来"
+        # was read as two days to choose from (blind batch 58; trial LL r10 got 明年 that way).
         text = f"{before} {text}"
     return await ordering.start(ctx, item, text)
+
+
+def _says_time(ctx: Context, text: str) -> bool:
+    try:
+        return read_window(text, ctx.services.now()) is not None
+    except WhenError:
+        return True  # a time said, if not a usable one: still this message's
 
 
 def current_item_request(ctx: Context) -> str | None:
@@ -314,8 +328,18 @@ def current_item_request(ctx: Context) -> str | None:
     # "那你帮我登记一下嘛" after the visits: 登记 is many items' word, none of them named, so the one
     # talked about (trial BB r6 got a menu of five registrations).
     generic = result.ambiguous and item not in result.candidates and not result.named
-    elsewhere = result.item not in (None, item) and result.named
     orderable = (found := ctx.services.handbook.items.get(item)) is not None and found.order is not None
+    # "请你们派个人上门来评估一下 玉林北路3号…" after long-term care: a visit for the item just
+    # shown, not the catch-all home visit (blind batch 58, twice).
+    catch_all = ctx.services.handbook.catch_all()
+    visit_for_it = (
+        found is not None and found.home_visit and catch_all is not None and result.item == catch_all.id
+    )
+    elsewhere = result.item not in (None, item) and result.named and not visit_for_it
+    if elsewhere and found is not None and result.item in ctx.services.handbook.items and "带" in text:
+        # "那我礼拜四上午十点带她身份证户口本过来办 我姓刘…" after the old-age allowance: 户口本 is
+        # one of its papers, brought along, not another service (blind batch 58).
+        elsewhere = not facts.one_of_its_papers(found, ctx.services.handbook.item(result.item))
     norm = classifier.normalize(text)
     # "那我明天去88号先做居住登记 娃娃读幼儿园报名要看居住证不": a plan and a question at the end, not
     # a booking (trial GG r03 was walked into a second residence-permit booking).
@@ -687,10 +711,19 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
     ("能不能帮我转诊到华西" is answered, not told that family doctors are not booked here); a
     question read as the office's ("社区卫生服务中心在哪条街 几点开门") is answered too."""
     text = _text(ctx)
-    intent = ctx.services.classifier.classify(text).intent
+    classifier = ctx.services.classifier
+    intent = classifier.classify(text).intent
     if intent not in ("consult", "unknown", "office", "order"):
         return None
     answered = facts.anywhere_answer(ctx, text)
+    result = classifier.classify(text)
+    if (
+        answered is not None
+        and result.named
+        and result.item not in (None, answered[0])
+        and classifier.names_another_outright(text, answered[0])
+    ):
+        return None  # "想给孙子交明年的城乡医保 他…在读幼儿园": the insurance, not the kindergarten line
     if answered is not None and intent == "order" and ctx.services.handbook.item(answered[0]).bookable:
         return None
     if answered is not None and ctx.services.classifier.classify(text).item == answered[0]:

@@ -238,6 +238,18 @@ class Classifier:
                     found.setdefault(item_id)
         return tuple(found)
 
+    def names_another_outright(self, text: str, item_id: str) -> bool:
+        """Does `text` name another service by a name of four characters or more ("城乡医保"), not a
+        word many share (户口)? Said so, it is the subject, whatever the item talked about before."""
+        return any(
+            len(token) >= 4
+            and weight == ALIAS_WEIGHT
+            and owner != item_id
+            and not self._items[owner].fallback
+            for token in self.tokens(text)
+            for owner, weight in self._terms.get(token, ())
+        )
+
     def service_said(self, text: str) -> tuple[str | None, frozenset[str]]:
         """The service a message names outright, by the rules alone, and the ones it denies: what a
         correction mid-order ("名字错了…是报修不是调解") says, whatever intent the whole reads as

@@ -253,6 +253,9 @@ def name_beside_number(text: str) -> str | None:
         for word in candidates:
             if len(word) <= 3 and not _TIME_WORD.search(word) and is_full_name(word):
                 return word
+            surname = _SURNAME.match(word)
+            if surname and surname.group(1)[0] in _COMMON_SURNAMES:
+                return surname.group(1)  # "姓郑 电话136…": how to address them (blind batch 58)
     return None
 
 

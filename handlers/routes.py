@@ -444,11 +444,14 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     said, denied = classifier.service_said(text)
     if item in denied:
         return None  # "不是居住证 是身份证": said not to be this item (trial P)
-    if result.item in (None, item) and _asked_outright(ctx, classifier.normalize(text)):
+    own_question = facts.own_answer(ctx, current, text) is not None
+    norm = classifier.normalize(text)
+    # "到底要办哪个嘛 钱是在哪里领": 要办 in a question the card answers is no request (trial MM r09)
+    asks_its_question = own_question and classifier.lexicon.question.search(norm) is not None
+    if result.item in (None, item) and _asked_outright(ctx, norm) and not asks_its_question:
         return None  # a request to act on it: item_request starts the order
     listed = classifier.referrals.find(compact)
     unlisted = facts.documents_unlisted(ctx, current, text)
-    own_question = facts.own_answer(ctx, current, text) is not None
     anywhere = facts.anywhere_answer(ctx, text) if not own_question else None
     if anywhere is not None and anywhere[0] != item:
         return None  # "区教育局在哪里 电话多少" after the residence permit: the enrolment's (trial AA r3)
@@ -463,7 +466,10 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # losing it (trial P got the residence permit's answer three times).
         return None
     near = ctx.services.handbook.office.nearby
-    if listed is not None and listed[0].id in near and aspect in ("where", "hours"):
+    # Asked of the card beside the agency's name ("又是优待证又是天府通…钱是在哪里领"): the card's own
+    # question, not the agency's address (trial MM r09); the agency's word alone asks where it is.
+    asked_of_card = listed is not None and facts.own_answer(ctx, current, compact.replace(listed[1], " "))
+    if listed is not None and listed[0].id in near and aspect in ("where", "hours") and not asked_of_card:
         # "劳动监察大队在哪里 地址电话" after legal aid: that office's own address, not the item's
         # answer again (trial DD r14 got the same paragraph twice).
         return None
@@ -802,6 +808,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆
     Route("complained_more", complaint_follow_up, complaints.lodge_text),  # "周三才答复哦？…我姓林 136…"
+    Route("book_later", own_tickets.book_later_asked, own_tickets.answer_book_later),  # "以后再约得行不"
     Route("menu", menu_word, by_intent),
     Route("office_word", office_word, by_intent),
     Route("open_question", open_question, by_intent),

@@ -57,9 +57,10 @@ OWN_TICKET_CUES = (
     "note",
     "handler_phone",
     "waiting",
+    "book_later",
 )
 # A handbook version written before these cues still loads.
-OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone", "waiting")
+OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone", "waiting", "book_later")
 
 
 @dataclass(frozen=True, slots=True)

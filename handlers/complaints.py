@@ -30,6 +30,7 @@ from handlers.types import Context, Reply
 from intents import Classifier
 from intents.contact import ContactError, read_mobile
 from intents.normalize import simplify
+from intents.when import day_label
 from knowledge import Item, Office
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"(?<!\d)(1\d{4})(?!\d)")
-_WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,16 +197,14 @@ _CALL_ASKED = re.compile(r"打(个)?电话|来电话|回电话|电话联系")
 def when(moment: datetime, now: datetime) -> str:
     """A time a resident reads at a glance: 今天 12:45, 明天 09:15, 12月1日（周二）09:15."""
     days = (moment.date() - now.date()).days
-    day = {0: "今天", 1: "明天", 2: "后天"}.get(
-        days, f"{moment.month}月{moment.day}日（周{_WEEKDAYS[moment.weekday()]}）"
-    )
+    day = {0: "今天", 1: "明天", 2: "后天"}.get(days, day_label(moment.date()))
     return f"{day} {moment:%H:%M}"
 
 
 def _day(deadline: datetime) -> str:
     """The last day of a working-day limit (a limit ending at midnight ends the day before)."""
     last = (deadline - timedelta(minutes=1)).date()
-    return f"{last.month}月{last.day}日（周{_WEEKDAYS[last.weekday()]}）"
+    return day_label(last)
 
 
 async def lodge(ctx: Context, complaint: Complaint) -> Reply | None:

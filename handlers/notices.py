@@ -14,6 +14,7 @@ from typing import Any
 from desk.masking import mask_text
 from handlers import task_notices
 from handlers.wording import item_title
+from intents.when import day_label
 from knowledge import Handbook
 
 GROUP_TITLES = {
@@ -93,7 +94,7 @@ def _window(payload: dict[str, Any]) -> str:
     if not window:
         return "尽快"
     start, end = (datetime.fromisoformat(w) for w in window)
-    return f"{start.month}月{start.day}日（周{'一二三四五六日'[start.weekday()]}）{start:%H:%M}-{end:%H:%M}"
+    return f"{day_label(start.date())}{start:%H:%M}-{end:%H:%M}"
 
 
 def _title(handbook: Handbook, item_id: str) -> str:

@@ -1924,4 +1924,4 @@ def limits_of(item: Item) -> Limits:
 
 
 def _moment(moment: datetime) -> str:
-    return f"{moment.month}月{moment.day}日（周{'一二三四五六日'[moment.weekday()]}）{moment:%H:%M}"
+    return f"{day_label(moment.date())}{moment:%H:%M}"

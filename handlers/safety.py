@@ -476,7 +476,8 @@ async def _answered_anew(ctx: Context) -> Reply | None:
     # the emergency ticket ("改成不紧急").
     guide = ctx.services.handbook.emergency
     clauses = _CLAUSE.split(ctx.message.text.strip())
-    rest = " ".join(c for c in clauses if c and not (guide and re.search(guide.stand_down, simplify(c))))
+    # Denied words ("哪个说送医院了") are no standing down: that clause stays (one rule, _says_over).
+    rest = " ".join(c for c in clauses if c and not (guide and _says_over(guide.stand_down, simplify(c))))
     if not rest:
         return None
     return await first_reply(TEXT_ROUTES, replace(ctx, message=replace(ctx.message, text=rest)))

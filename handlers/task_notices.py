@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.wording import item_title
+from intents.when import day_label
 from knowledge import Handbook
 
 KIND_NAMES = {"party_member": "在职党员", "volunteer": "志愿者"}
@@ -23,7 +24,7 @@ def _window(payload: dict[str, Any]) -> str:
     if not window:
         return "尽快"
     start, end = (datetime.fromisoformat(w) for w in window)
-    return f"{start.month}月{start.day}日（周{'一二三四五六日'[start.weekday()]}）{start:%H:%M}-{end:%H:%M}"
+    return f"{day_label(start.date())}{start:%H:%M}-{end:%H:%M}"
 
 
 def group_markdown(event: str, payload: dict[str, Any], handbook: Handbook) -> str:

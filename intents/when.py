@@ -177,7 +177,7 @@ class Window:
     def describe(self) -> str:
         """How the window is read back to a resident: 11月28日（周六）12:00-14:00."""
         day = self.start
-        return f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）{day:%H:%M}-{self.end:%H:%M}"
+        return f"{day_label(day.date())}{day:%H:%M}-{self.end:%H:%M}"
 
     def as_json(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}

@@ -45,6 +45,8 @@ def life_event_of(ctx: Context) -> tuple[LifeEvent, Classification] | None:
     if result.intent not in ("consult", "order", "unknown"):
         return None  # "我爸走了 上次申请的…批了没": about a request, not the event
     asks_all = classifier.lexicon.life_event_asks.search(norm.replace(" ", "")) is not None
+    if not asks_all and _LONG_AGO.search(norm.replace(" ", "")):
+        return None  # "我老伴去年走了…没得人说话 有没得活动": long past, not what to do now
     if not asks_all and ctx.conversation.item in event.items:
         # Already on one of the event's items: "我妈腿脚不方便 可不可以我去领嘛…老汉走了这个月养老金要不要
         # 退" asks about them, not for the list again (trial MM r01 got the list twice).
@@ -256,7 +258,11 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
 
 
 # A loss or change years ago ("老伴走了两年了"): the life now, not the event's paperwork (trial S).
-_LONG_AGO = re.compile(r"(走|去世|过世|退休|搬来|搬过来)了?(好|两|三|四|五|几|十|多)(多)?年")
+_LONG_AGO = re.compile(
+    r"(走|去世|过世|退休|搬来|搬过来)了?(好|两|三|四|五|几|十|多)(多)?年"
+    # "我老伴去年走了": last year is no new event either (trial NN r06 got the funeral list)
+    r"|(去年|前年|几年前|好几年前|那几年|早就)[^ ]{0,4}(走|去世|过世|退休|搬来|搬过来)"
+)
 
 _A_NOT_A = re.compile(r"(.)不\1")  # 下不下, 来不来: a question however it ends
 _CALLING = re.compile(r"在不在|在吗|有人吗|有没有人")

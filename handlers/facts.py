@@ -403,6 +403,11 @@ _A_PROCESS = re.compile(r"(认证|验证|保证|论证|去证|签证)$")
 _ASKED_WHICH = re.compile(r"^(什么|啥子|啥|哪些|哪个|哪样|这个|那个|些)+")
 
 
+# "娃娃户口本要带不": whether to bring a paper asks about the papers of the service at hand (trial NN
+# r10 got the household registration's list for 户口本, a paper of the certificate just booked).
+BRING_IT = re.compile(r"(要|需要|需不需要|要不要|用不用|用得着)带|带不带|要带(不|吗|嘛|没)")
+
+
 def _listed_as(paper: str, listed: str) -> bool:
     """Is the paper on the checklist under its own name or its other written form (户口本 = 户口簿)?"""
     return any(form in listed for form in (paper, paper.replace("本", "簿"), paper.replace("簿", "本")))

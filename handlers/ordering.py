@@ -1354,7 +1354,9 @@ def _brief_answer(
     office = ctx.services.handbook.office
     intent = result.intent
     spoken = lexicon.normalize(plain).replace(" ", "")
-    asks_documents = bool(lexicon.asks_documents(plain) or lexicon.asks_documents(spoken))
+    asks_documents = bool(
+        lexicon.asks_documents(plain) or lexicon.asks_documents(spoken) or facts.BRING_IT.search(spoken)
+    )
     if intent != "office" and asks_documents:
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":

@@ -114,6 +114,10 @@ def danger_of(ctx: Context) -> Danger | None:
         found.hazard.kind != reported.kind and _FEARED.search(text)
     ):
         return None
+    if found.hazard.kind == reported.kind or {found.hazard.kind, reported.kind} <= _KINDRED:
+        # "她女儿说她没去她那 也联系不上 我打110了" during the neighbour not seen: the same emergency
+        # told further, not a second ticket asking for the address again (trial NN r08).
+        return None
     guide = ctx.services.handbook.emergency
     norm = ctx.services.classifier.normalize(text)
     if guide is not None and (re.search(guide.over_before, norm) or re.search(guide.stand_down, norm)):
@@ -123,6 +127,8 @@ def danger_of(ctx: Context) -> Danger | None:
     return found
 
 
+# Someone alone not seen and someone missing are one worry told two ways.
+_KINDRED = frozenset({"alone", "missing"})
 # "会不会在屋头晕倒了", "怕是": a danger feared during an emergency, not a second one reported.
 _FEARED = re.compile(r"会不会|是不是|万一|怕是|怕他|怕她|担心|可能")
 
@@ -500,7 +506,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     if (
         other is not None
         and other.id != item
-        and classifier.lexicon.asks_documents(compact)
+        and (classifier.lexicon.asks_documents(compact) or facts.BRING_IT.search(compact))
         and facts.one_of_its_papers(current, other)
     ):
         # "那天要准备些啥子 他身份证找不到了 社保卡在" after the pension check: its papers, not how to

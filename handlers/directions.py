@@ -157,13 +157,24 @@ async def keep_company(ctx: Context, _: bool) -> Reply:
             "要是想听听人的声音，回复“人工”，社区的工作人员会给您回个电话、陪您摆摆龙门阵；"
             "也可以回复数字，看看上面那几项。"
         )
+    footer = ["回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。"]
+    if _AT_NIGHT.search(ctx.message.text or ""):
+        # "晚上睡不着心头慌的时候 有没得电话可以打起摆一哈龙门阵": a line that answers at night
+        # (trial NN r06 got "不客气"); the community's staff are not on duty then.
+        footer.append(
+            "晚上睡不着、心里慌的时候，可以打 12356 心理援助热线（24 小时有人接）说说话；"
+            "心口痛、喘不上气要马上打 120。"
+        )
     return await offer(
         ctx,
         "lonely",
         offers,
         "听您这么说，我们很挂念您。社区里有老年人的去处，也有人可以常来看看您：",
-        ["回复数字看详情；想找人说说话，回复“人工”，工作人员会给您打电话。"],
+        footer,
     )
+
+
+_AT_NIGHT = re.compile(r"晚上|夜里|半夜|睡不着|睡不着觉|失眠")
 
 
 def _company_answer(ctx: Context, offers: tuple[str, ...], clauses: list[str]) -> Reply | None:

@@ -478,7 +478,10 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
 
     several = _several_values(item, draft, text)
     if several:
-        return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in several)}已记下。", *asked_too()])
+        # "礼拜四上午。吴静 151…" at the name question: the time too (trial NN r15 lost it).
+        also = _also_said(ctx, item, draft, text)
+        kept = [f"{'、'.join(LABELS[f] for f in several)}已记下。"]
+        return _next(ctx, item, draft, [*kept, *also, *asked_too()])
     other = _other_field_value(ctx, item, draft, text)
     if other is not None:
         return _next(ctx, item, draft, [f"{LABELS[other]}已记下。", *asked_too()])
@@ -1120,7 +1123,7 @@ _WHY = {
 # for (trial JJ r11 was walked into a volunteer signup she had refused twice).
 _NO_FIRST = re.compile(r"^(不是|不对|不|没有|错了)[\s,，。!！]+")
 _CANCELLED_AT_END = re.compile(
-    r"(取消|不用来了|不用了|不办了|不要了|不约了|不弄了)(嘛|吧|哈|了|啦|哦)?[。.!！~\s]*$"
+    r"(取消|不用来了|不用了|不办了|不要了|不约了|不弄了|不用约了|不用预约了|不用办了|不用登记了)(嘛|吧|哈|了|啦|哦)?[。.!！~\s]*$"
 )
 # "曾玉兰 刚刚都说了的嘛", "前面说过了噻": a value given again with a sigh, not a question (trial W
 # noted it on the ticket as "居民问：曾玉兰 刚刚都说了的嘛").

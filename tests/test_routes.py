@@ -43,6 +43,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "referral_follow_up",
         "anywhere_question",
         "complained_more",
+        "book_later",
         "menu",
         "office_word",
         "open_question",

@@ -546,9 +546,24 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
         # Hours alone keep the booked day: "改到晚上7点到9点" of a Monday booking is Monday evening,
         # not this evening (a session-20 trial resident's change was read on the day she wrote).
         window = ordering.window_for(ctx, item, value, current) if value.strip() else None
+        if window is not None and current is not None and _whole_day_said(ctx, value, current):
+            # "改成礼拜三 时间还是一样的": the day moved, the booked hours kept (trial OO r19 was
+            # booked for 09:00-21:00).
+            day = window.start
+            said = f"{day.month}月{day.day}日{current.start:%H:%M}到{current.end:%H:%M}"
+            window = ordering.window_for(ctx, item, said)
     if window is not None and current is not None and _BARE_WEEKDAY.search(value):
         _check_week(window, current)
     return replace(amendment, window=(window.start, window.end)) if window else amendment
+
+
+def _whole_day_said(ctx: Context, value: str, current: Window) -> bool:
+    """Only a day said (no part of it, no clock): the change keeps the booked hours."""
+    try:
+        said = read_window(value, ctx.services.now(), unsaid_day=current.start.date())
+    except WhenError:
+        return False
+    return said is not None and said.end - said.start >= timedelta(hours=23)
 
 
 # A weekday with no 这/下/本/上 before it: which week it means depends on who is speaking.

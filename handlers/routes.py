@@ -276,6 +276,8 @@ def follow_up_word(ctx: Context) -> str | None:
     named = ctx.services.classifier.classify(text).named
     if not named and any(_LEAD_AND_PARTICLES.sub("", clause) in lexicon.follow_up for clause in norm.split()):
         return item  # "那我预约嘛 20个人左右 要用音响": the booking word said with 那我…嘛 (trial AA r10)
+    if not named and any(_BOOK_ONE.fullmatch(_LEAD_AND_PARTICLES.sub("", clause)) for clause in norm.split()):
+        return item  # "好 那我预约一个去开" after the certificate (trial OO r10 got the menu)
     # "预约 我叫曾玉兰 电话是座机…" (trial W got the office card) or "…前面你都说回复预约就可以预约 预约"
     # (trial V got the apology): the word alone as the first or the last clause.
     clauses = norm.split()
@@ -292,6 +294,7 @@ def follow_up_word(ctx: Context) -> str | None:
 
 
 _BOOKING_WORD = re.compile(r"预约|约个|约一下|帮我约|能约|可以约|约不")
+_BOOK_ONE = re.compile(r"(预约|约|报名|登记)(一个|一下|个|一哈)?(去|来|过去|过来)?(开|办|弄|拿|交)?")
 # What wraps a bare follow-up word in speech: "那我预约嘛", "那就报修吧", "好嘛 预约".
 _LEAD_AND_PARTICLES = re.compile(r"^(?:那就|那我|那|我就|就|好嘛|好|行|要得)+|(?:嘛|吧|哈|哦|啊|了|噻)+$")
 

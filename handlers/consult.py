@@ -182,6 +182,7 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
     classifier, handbook = ctx.services.classifier, ctx.services.handbook
     found: dict[str, str] = {}
     elsewhere: list[str] = []
+    current = handbook.items.get(ctx.conversation.item or "")  # the card just shown, if any
     for part in parts:
         result = classifier.classify(part)
         listed = classifier.referrals.find(classifier.normalize(part))
@@ -191,7 +192,6 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
             how = (directions.referral_clauses(place.how) or [place.how])[0]
             elsewhere.append(f"另外，这件事要找{place.name}，社区这边办不了：{how}。")
             continue
-        current = handbook.items.get(ctx.conversation.item or "")
         if current is not None and current.id not in found and not (result.item and result.named):
             # "我妈腿脚不方便 可不可以我去领嘛…还有…养老金要不要退": a part naming no service asks
             # about the one just shown (trial MM r01 had only the pension answered).

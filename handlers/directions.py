@@ -174,7 +174,7 @@ async def keep_company(ctx: Context, _: bool) -> Reply:
     )
 
 
-_AT_NIGHT = re.compile(r"晚上|夜里|半夜|睡不着|睡不着觉|失眠")
+_AT_NIGHT = re.compile(r"晚上|夜里|半夜|睡不着|失眠")
 
 
 def _company_answer(ctx: Context, offers: tuple[str, ...], clauses: list[str]) -> Reply | None:

@@ -689,9 +689,6 @@ async def amend_value(ctx: Context, amending: Amending) -> Reply | None:
     return await _amend(ctx, ticket, amendment)
 
 
-__all__ = ["OwnRequest", "amend_value", "answer", "choose", "own_request", "read"]
-
-
 def book_later_asked(ctx: Context) -> str | None:
     """ "要是她问不到 我下个礼拜一上午再来约得行不" after a cancel: may they book again later — not a
     booking now (trial MM r20 got the welcome menu)."""
@@ -706,3 +703,15 @@ async def answer_book_later(ctx: Context, _text: str) -> Reply:
     item = ctx.services.handbook.items.get(ctx.conversation.item or "")
     how = f"说“约{item.title}”" if item is not None else "直接说要办的事"
     return Reply(f"可以，什么时候想办了随时再约：{how}就行，我帮您登记。想先了解要带什么，也可以直接问我。")
+
+
+__all__ = [
+    "OwnRequest",
+    "amend_value",
+    "answer",
+    "answer_book_later",
+    "book_later_asked",
+    "choose",
+    "own_request",
+    "read",
+]

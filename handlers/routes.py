@@ -727,11 +727,11 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
     question read as the office's ("社区卫生服务中心在哪条街 几点开门") is answered too."""
     text = _text(ctx)
     classifier = ctx.services.classifier
-    intent = classifier.classify(text).intent
+    result = classifier.classify(text)
+    intent = result.intent
     if intent not in ("consult", "unknown", "office", "order"):
         return None
     answered = facts.anywhere_answer(ctx, text)
-    result = classifier.classify(text)
     if (
         answered is not None
         and result.named
@@ -741,7 +741,7 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
         return None  # "想给孙子交明年的城乡医保 他…在读幼儿园": the insurance, not the kindergarten line
     if answered is not None and intent == "order" and ctx.services.handbook.item(answered[0]).bookable:
         return None
-    if answered is not None and ctx.services.classifier.classify(text).item == answered[0]:
+    if answered is not None and result.item == answered[0]:
         return None  # read as that item already: its consult answers this and the rest asked beside it
     return answered
 

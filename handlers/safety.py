@@ -241,6 +241,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         return stood
     if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
         return await _reach_family(ctx, reported, text, answer)
+    # What fits every emergency ("我好怕", "我已经出来了 然后呢"), when its own questions said nothing.
+    any_hazard = _answers(guide.questions, (plain, written)) if guide is not None else None
     if field == "detail" and answer is None:
         result = ctx.services.classifier.classify(text)
         # Thanks or goodbye, not "好嘛 我还是打了110…我叫周红 电话139…" (read as a greeting by its
@@ -248,8 +250,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         words = _NUMBER.sub(" ", norm)  # 88 (bye) is no goodbye inside 13883219904
         parting = result.intent == "greeting" and any(w in words for w in (*lexicon.thanks, *lexicon.bye))
         # "然后呢" is short, but asks what next about the emergency (its any-hazard answer).
-        what_next = guide is not None and _answers(guide.questions, (plain, written)) is not None
-        short_greeting = result.intent == "greeting" and len(plain) <= 6 and not what_next
+        short_greeting = result.intent == "greeting" and len(plain) <= 6 and any_hazard is None
         later = _LATER.search(norm) is not None and _asks_a_service(ctx, result, norm)
         if parting or short_greeting or later or (result.intent in ("consult", "order") and result.named):
             # A new question, thanks, or what to arrange later ("以后他回来还是一个人住 社区有没得紧急
@@ -260,8 +261,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
-    # What fits every emergency ("我好怕", "我已经出来了 然后呢"), when its own questions said nothing.
-    answer = answer or _answers(guide.questions, (plain, written))
+    answer = answer or any_hazard
     if answer:
         # The question answered, then only the numbers to call: the whole advice again under an
         # answer read as the same boilerplate (trial HH r17 got it three times).

@@ -37,10 +37,11 @@ def read_mobile(text: str) -> str | None:
 
     Raises ContactError when the message has a number that is not a valid mobile number.
     """
-    found = mobiles_in(text)
+    laid_out = _numbers_laid_out(text)
+    found = _mobiles_in(laid_out)
     if found:
         return found[0]
-    compact = _numbers_laid_out(text)[-1]
+    compact = laid_out[-1]
     landline = _LANDLINE.search(compact)
     if landline:
         return f"{landline.group(1)}-{landline.group(2)}"
@@ -56,8 +57,13 @@ def read_mobile(text: str) -> str | None:
 def mobiles_in(text: str) -> list[str]:
     """Every mobile number in `text`, in the order said, each once ("13530887264是我的 15902316580是
     我爸的": both are wanted on the ticket)."""
-    for laid_out in _numbers_laid_out(text):
-        found = _MOBILE.findall(laid_out)
+    return _mobiles_in(_numbers_laid_out(text))
+
+
+def _mobiles_in(laid_out: tuple[str, ...]) -> list[str]:
+    """The mobiles of the first reading of the text that has any (see _numbers_laid_out)."""
+    for reading in laid_out:
+        found = _MOBILE.findall(reading)
         if found:
             return list(dict.fromkeys(found))
     return []

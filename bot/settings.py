@@ -98,7 +98,7 @@ class Settings:
             outbox_worker=_on(env, "OUTBOX_WORKER"),
             console=_on(env, "CONSOLE"),
             console_session_hours=_float(env, "CONSOLE_SESSION_HOURS", 12.0),
-            handbook_poll_seconds=_float(env, "HANDBOOK_POLL_SECONDS", 1.0),
+            handbook_poll_seconds=_float(env, "HANDBOOK_POLL_SECONDS", 1.0, zero_allowed=True),
         )
         settings.validate()
         return settings
@@ -197,7 +197,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return _positive(env, name, default, int, "a whole number")
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, *, zero_allowed: bool = False) -> float:
+    """A positive number; `zero_allowed` where 0 means "never" (HANDBOOK_POLL_SECONDS=0: only at start)."""
+    if zero_allowed:
+        try:
+            if float(env.get(name, "").strip()) == 0:
+                return 0.0
+        except ValueError:
+            pass  # _positive names the variable
     return _positive(env, name, default, float, "a number")
 
 

@@ -35,6 +35,7 @@ def test_values_are_read_and_typed() -> None:
     [
         ({"WECHAT_TIMESTAMP_WINDOW": "five"}, "WECHAT_TIMESTAMP_WINDOW must be a whole number"),
         ({"REPLY_DEADLINE_SECONDS": "-1"}, "REPLY_DEADLINE_SECONDS must be positive"),
+        ({"HANDBOOK_POLL_SECONDS": "-1"}, "HANDBOOK_POLL_SECONDS must be positive"),
         ({"MAX_BODY_BYTES": "1.5"}, "MAX_BODY_BYTES must be a whole number"),
         ({"WECHAT_AES_KEY": "short", "WECHAT_APP_ID": "wx1"}, "43-character EncodingAESKey"),
         ({"WECHAT_AES_KEY": AES}, "WECHAT_APP_ID is required"),
@@ -125,3 +126,8 @@ def test_handbook_dir_is_read_once_as_an_absolute_path(tmp_path, monkeypatch) ->
     assert settings.handbook_dir == str(tmp_path / "community-handbook")
     assert settings.handbook_path == tmp_path / "community-handbook"
     assert Settings.from_env({}).handbook_path == default_data_dir()
+
+
+def test_a_handbook_poll_of_zero_means_only_at_start_as_the_readme_says() -> None:
+    assert Settings.from_env({"HANDBOOK_POLL_SECONDS": "0"}).handbook_poll_seconds == 0
+    assert Settings.from_env({"HANDBOOK_POLL_SECONDS": "2.5"}).handbook_poll_seconds == 2.5

@@ -323,6 +323,38 @@ def _the_moment_meant(text: str, now: datetime) -> str:
     return " ".join(kept) if kept and len(kept) < len(clauses) else text
 
 
+# "这周随便哪天嘛 周四", "下个礼拜 礼拜二上午": the week said apart from its day (trial OO was asked
+# which day 这周 meant); "这周工作日下午都行": any day of it, so the first one still ahead.
+_WEEK_APART = re.compile(r"(下个?|这个?|本)(?:周|礼拜|星期)(?![一二三四五六日天七1-7末])")
+_BARE_WEEKDAY = re.compile(r"(?<![上下这本个])(周|星期|礼拜)([一二三四五六日天])")
+_ANY_DAY_OF_WEEK = re.compile(r"工作日|哪天|随便|都行|都可以|都方便")
+
+
+def _week_joined(text: str) -> str:
+    """The week word joined to the weekday said later, or dropped for "any day of this week"."""
+    week = _WEEK_APART.search(text)
+    if week is None:
+        return text
+    clause_end = _CLAUSE.search(text, week.end())
+    if clause_end is not None and _DAY_REFUSED.search(text, week.end(), clause_end.start()):
+        # "这周有事 下周三吧": that week is refused; a bare "周五" after it stays unclear (which week?).
+        rest = text[clause_end.end() :]
+        return _week_joined(rest) if _WEEK_APART.search(rest) or _said_with_week(rest) else text
+    next_week = week.group(1).startswith("下")
+    day = _BARE_WEEKDAY.search(text, week.end())
+    if day is not None:
+        rest = text[: week.start()] + text[week.end() : day.start()]
+        return rest + ("下" if next_week else "") + text[day.start() :]
+    if _ANY_DAY_OF_WEEK.search(text, week.end()):
+        return text[: week.start()] + ("下周一" if next_week else "") + text[week.end() :]
+    return text
+
+
+def _said_with_week(text: str) -> bool:
+    """A day said with its week or date ("下周三", "12号"), not a bare weekday."""
+    return bool(_DATE_SAID.search(text) or re.search(r"[下这本]个?(?:周|礼拜|星期)[一二三四五六日天]", text))
+
+
 _DATE_SAID = re.compile(r"\d+\s*(?:号|日)|[一二三四五六七八九十]+\s*(?:号|日)")
 _WEEKDAY_SAID = re.compile(r"(?:下下|下|这|本)?(?:个)?(?:礼拜|星期|周)([一二三四五六日天])")
 
@@ -364,7 +396,7 @@ def read_window(
     is the day meant when none is said: a booking's own day when only its hours are changed
     ("改时间 是下午两点到五点" moved a session-10 trial booking from Tuesday to today).
     """
-    text = _the_moment_meant(_digits(simplify(text)), now)
+    text = _the_moment_meant(_week_joined(_digits(simplify(text))), now)
     tz = now.tzinfo
     if _ASAP.search(text) and not _names_a_moment(text, now):
         # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).

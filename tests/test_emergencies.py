@@ -38,6 +38,13 @@ Two sets written blind by people who had not seen the detector:
   a man following her for days, a missing old man after a care-subsidy question, a flowerpot thrown
   down, 不想活了 after 老伴走了以后, a task scam's "再转一万才能提现"; a fire and a lift rescue referred
   to as 那个事, a game's 救命, a lost cat, "以为煤气漏了 结果是鸡蛋臭了"; a faked accident given 120).
+- emergencies_round11.tsv (100 messages: 60 emergencies, 40 look-alikes, session 22), scored on the
+  landed code before the eleventh round: 55/60 detected, 6/40 false alarms, 4 wrong first numbers
+  (pills taken by the handful, pesticide drunk by mistake, screen sharing for a "refund", a cable down
+  in standing water, a burst main making a river at the door; a son who keeps saying he does not want
+  to live given 110 before 12356, a "your son is in trouble" deposit given the generic help line, a
+  power strip live in flood water given the water line; a TV drama's heart attack, "救命 表格咋个填",
+  热得要死人, burnt food "about to catch fire", a film's falling lift, a lift rescue already over).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -97,6 +104,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round8.tsv",
         "emergencies_round9.tsv",
         "emergencies_round10.tsv",
+        "emergencies_round11.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

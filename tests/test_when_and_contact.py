@@ -259,3 +259,27 @@ def test_a_reply_word_sent_at_the_name_question_is_no_name(word: str) -> None:
     """Trial X r12: 确认 typed before the form was done became 姓名：确认."""
     with pytest.raises(ContactError):
         read_name(word)
+
+
+WEDNESDAY_MORNING = datetime(2026, 12, 2, 10, 15, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("这周随便哪天嘛 周四", "12-03 00:00-00:00"),  # the week said apart from its day (trial OO)
+        ("下个礼拜 礼拜二上午", "12-08 09:00-12:00"),
+        ("这周工作日下午都行", "12-02 14:00-17:30"),  # any day of this week: the first one ahead
+        ("下周工作日上午都行", "12-07 09:00-12:00"),
+        ("这周有事 下周三吧", "12-09 00:00-00:00"),  # this week refused, a day of next week chosen
+        ("这周不行 下周随便哪天", "12-07 00:00-00:00"),
+    ],
+)
+def test_a_week_said_apart_from_its_day(text: str, expected: str) -> None:
+    assert window(text, WEDNESDAY_MORNING) == expected
+
+
+@pytest.mark.parametrize("text", ["这周没空 周五吧", "这周", "下周吧", "这个星期都不在家"])
+def test_a_week_without_its_day_or_with_a_day_of_either_week_is_asked_again(text: str) -> None:
+    with pytest.raises(WhenUnclear):
+        read_window(text, WEDNESDAY_MORNING)

@@ -65,7 +65,7 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change | hurry | note | handler_phone | waiting
+    action: str  # status | cancel | change | hurry | note | included | handler_phone | waiting
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -111,6 +111,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         and (fields := _fields(ctx, norm, text))
     ):
         action = "change"
+    elif "included" in own and own["included"].search(norm):
+        action = "included"  # "下水道那个也一起报了没有": is it on the ticket? (trial NN)
     elif "handler_phone" in own and own["handler_phone"].search(norm):
         action = "handler_phone"  # "王老师电话多少嘛": how to reach whoever has it (trial AA r12, r19)
     elif "hurry" in own and own["hurry"].search(norm):
@@ -228,7 +230,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
         one = request.action == "note" and len(open_tickets) == 1
         picked = open_tickets if one else pick(ctx, request, open_tickets)
-        if picked is None and request.action == "handler_phone":
+        if picked is None and request.action in ("handler_phone", "included"):
             picked = open_tickets  # "王老师电话多少 我白天上班": whoever has any of them (白天 is no booking)
         if picked is None:
             return None
@@ -236,6 +238,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     ctx.conversation.forget()
     if request.action == "handler_phone":
         return _handler_phone(ctx, chosen)
+    if request.action == "included":
+        return await _included(ctx, request, chosen)
     if request.action == "status":
         if len(chosen) == 1 and chosen[0].item_id in ctx.services.handbook.items:
             ctx.conversation.enter(AFTER_ITEM, chosen[0].item_id)  # a question next is about its item
@@ -290,17 +294,54 @@ def _handler_phone(ctx: Context, tickets: list[Ticket]) -> Reply:
 
 async def _note(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
     """What the resident adds for the staff, written onto the ticket (kept with what was added before)."""
+    if not await _noted(ctx, ticket, request.text.strip()[:300]):
+        return Reply(f"工单 {ticket.number} 已经办结或取消了，补充的话请回复“人工”告诉工作人员。")
+    return Reply(f"好的，已经写进工单 {ticket.number}，工作人员处理时会看到。还有要补充的直接说。")
+
+
+async def _noted(ctx: Context, ticket: Ticket, said: str) -> bool:
+    """`said` added to the ticket's note; False when the ticket is closed."""
     desk = ctx.services.desk
     assert desk is not None
-    said = request.text.strip()[:300]
     before = (ticket.fields or {}).get("note", "")
     try:
         await desk.add_detail(
             ctx.message.resident, ticket.number, "note", f"{before}；{said}" if before else said
         )
     except Refused:
-        return Reply(f"工单 {ticket.number} 已经办结或取消了，补充的话请回复“人工”告诉工作人员。")
-    return Reply(f"好的，已经写进工单 {ticket.number}，工作人员处理时会看到。还有要补充的直接说。")
+        return False
+    return True
+
+
+async def _included(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply:
+    """ "下水道那个也一起报了没有": yes, quoting the ticket that says it; else it is added to the
+    latest open ticket as a note, so the promise "会一起处理" has the ticket behind it."""
+    lexicon = ctx.services.classifier.lexicon
+    norm = lexicon.normalize(request.text)
+    cue = lexicon.own_tickets["included"].search(norm)
+    subject = _INCLUDED_LEAD.sub("", norm[: cue.start()] if cue else "").strip()
+    if not subject:
+        return Reply("\n".join([*(status_line(ctx, t) for t in tickets), _STATUS_FOOTER]))
+    wanted = subject.replace(" ", "")
+    for ticket in tickets:
+        fields = ticket.fields or {}
+        for written in (str(fields.get("description", "")), *str(fields.get("note", "")).split("；")):
+            if wanted in lexicon.normalize(written).replace(" ", ""):
+                return Reply(
+                    f"报了：工单 {ticket.number}【{_title(ctx, ticket)}】里写着“{written[:60]}”，"
+                    "工作人员会一起处理。"
+                )
+    latest = max(tickets, key=lambda t: t.created_at)
+    if not await _noted(ctx, latest, f"还有：{subject}"):
+        return Reply(f"工单 {latest.number} 已经办结或取消了，要另外报请直接说是什么事、在哪里。")
+    return Reply(
+        f"工单 {latest.number}【{_title(ctx, latest)}】里原来没写“{subject}”，已经补进去了，"
+        "工作人员处理时会一起看；不是一回事、要另外报的，直接说是什么事、在哪里。"
+    )
+
+
+# Said before the thing asked about: "还有那个", "那", "就是".
+_INCLUDED_LEAD = re.compile(r"^(还有|另外|那|就是|我)+|(那个|那件事|那件|的事|的)$")
 
 
 def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticket] | None:

@@ -58,9 +58,10 @@ OWN_TICKET_CUES = (
     "handler_phone",
     "waiting",
     "book_later",
+    "included",
 )
 # A handbook version written before these cues still loads.
-OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone", "waiting", "book_later")
+OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone", "waiting", "book_later", "included")
 
 
 @dataclass(frozen=True, slots=True)

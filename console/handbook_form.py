@@ -47,6 +47,11 @@ def _fixed(pairs: Mapping[str, str]) -> Options:
     return lambda handbook: list(pairs.items())
 
 
+def _branches(handbook: Handbook) -> list[tuple[str, str]]:
+    """office.yaml `nearby`: an external item's local branch, or none."""
+    return [("", "不选"), *((key, near.name) for key, near in handbook.office.nearby.items())]
+
+
 PLACE_NAMES = {"community": "社区", "street": "街道", "compound": "小区", "external": "其他单位"}
 LIMIT_NAMES = {"immediate": "即办", "working_days": "按工作日"}
 FIELD_NAMES = {"name": "姓名", "mobile": "手机", "address": "地址", "time": "时间", "description": "情况说明"}
@@ -85,6 +90,16 @@ ITEM_SECTIONS = (
             Field("where.place", "在哪里办", "select", options=_fixed(PLACE_NAMES)),
             Field("where.name", "地点名称", "text", "其他单位时写单位名称"),
             Field("where.note", "地点说明", "text"),
+            Field(
+                "where.nearby",
+                "附近的分支",
+                "select",
+                "其他单位时：办公信息里登记的附近分支（地址、电话、开门时间会一起告诉居民）",
+                options=lambda handbook: [
+                    ("", "不选"),
+                    *((k, n.name) for k, n in handbook.office.nearby.items()),
+                ],
+            ),
             Field("when", "办理时间", "text", "不写：按社区办公时间"),
             Field("time_limit.kind", "办理时限", "select", options=_fixed(LIMIT_NAMES)),
             Field("time_limit.days", "工作日数", "number"),

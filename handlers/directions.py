@@ -15,7 +15,7 @@ from handlers.conversation import AFTER_ITEM, CHOOSING, COMPLAINED, HANDED_OFF, 
 from handlers.types import Context, Reply
 from intents import Classification, Classifier
 from intents.contact import mobiles_in
-from intents.directory import said_not_there
+from intents.directory import calls_them_itself, said_not_there
 from knowledge.models import LifeEvent, Nearby, Referral
 
 log = logging.getLogger(__name__)
@@ -355,11 +355,21 @@ def place_asked(ctx: Context) -> Referral | None:
     place, word = listed
     # The agency's own word must hold the asking ("派出所是哪个", "派出所地址"): "华西医院的专家号在哪里挂"
     # or "体检在哪个医院做" after the vehicle office are not asking where our nearby hospital is.
-    return place if _ASKED_IN_WORD.search(word) else None
+    if not _ASKED_IN_WORD.search(word):
+        return None
+    # "我自己打派出所电话问。那我妈的养老金停发…": they will call it themselves; what they ask is
+    # the service named after it (trial PP r01 got the police station twice).
+    return None if _calls_it_themselves(compact, word) else place
+
+
+def _calls_it_themselves(compact: str, word: str) -> bool:
+    """ "我自己打派出所电话问": the agency's word said of calling it, not asking about it."""
+    at = compact.find(word)
+    return at > 0 and calls_them_itself(compact, at, at + len(word) - 1)
 
 
 _ASKED_IN_WORD = re.compile(
-    r"在哪|哪里|哪儿|哪点|地址|电话|号码|哪个|哪家|哪一个|什么地方|开门|开不开|几点|上班|周六|周末"
+    r"在哪|哪里|哪儿|哪点|地址|电话|号码|哪个|哪家|哪一个|什么地方|开门|开不开|几点|上班|周六|周末|周日|礼拜|星期"
 )
 
 
@@ -438,7 +448,8 @@ def _own_word_said(classifier: Classifier, place: Referral, compact: str) -> boo
     """Is one of the agency's own words in the message ("12123…体检附近哪家医院": the vehicle office's
     medical, not a hospital question — trial P)?"""
     return any(
-        _said_not_denied(compact, word) for word in facts.normalised_words(classifier.normalize, place.words)
+        _said_not_denied(compact, word) and not _calls_it_themselves(compact, word)
+        for word in facts.normalised_words(classifier.normalize, place.words)
     )
 
 
@@ -451,7 +462,7 @@ def _branch_named(ctx: Context, place: Referral, compact: str) -> bool:
         names.append(near.name.split("（")[0])
     normalize = ctx.services.classifier.normalize
     return any(
-        len(name) >= 2 and _said_not_denied(compact, name)
+        len(name) >= 2 and _said_not_denied(compact, name) and not _calls_it_themselves(compact, name)
         for name in (normalize(name).replace(" ", "") for name in names)
     )
 

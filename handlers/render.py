@@ -22,6 +22,10 @@ def numbered(lines: list[str] | tuple[str, ...]) -> list[str]:
 def place_text(item: Item, office: Office) -> str:
     if item.where.place == "external":
         text = item.where.name
+        near = office.nearby.get(item.where.nearby)
+        if near is not None:
+            phone = f"，电话 {near.phone}" if near.phone else ""
+            text += f"（离社区最近的：{near.name}，{near.address}{phone}）"
     else:
         place = office.places[item.where.place]
         text = f"{place.name}，{place.address}"
@@ -32,6 +36,13 @@ def hours_text(item: Item, office: Office) -> str:
     """When it can be done. Lunchtime and weekend duty are the community station's: said only for
     items done there (a trial saw "中午、周末有人值班" after a police station's and a school's hours)."""
     when = item.when or office.hours["weekdays"]
+    near = office.nearby.get(item.where.nearby)
+    if near is not None and near.hours:
+        return (
+            f"{near.name}{near.hours}（以实际为准）；{when}"
+            if item.when
+            else f"{near.name}{near.hours}（以实际为准）"
+        )
     if item.where.place != "community":
         return when
     # Whether the duty staff can finish it, not only that someone is there: "周末值班的人能不能给我

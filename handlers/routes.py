@@ -22,6 +22,7 @@ from handlers import (
     office,
     ordering,
     own_tickets,
+    plain_words,
     privacy,
     rate,
     render,
@@ -810,6 +811,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("choice_question", options_asked, answer_options),  # declines: asks none of theirs
     Route("follow_up", follow_up_word, start_order),
     Route("checklist", checklist_word, checklist),
+    Route("not_understood", plain_words.not_understood, plain_words.say_plainly),  # "看不懂" after a card
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
     Route("item_request", current_item_request, start_order),  # "那就在这里反映 你们找人去说一下"
     Route("placed_unanswered", placed_unanswered, ordering.question_for_staff),  # "这个是每周都会去吗"

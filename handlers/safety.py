@@ -21,6 +21,7 @@ from desk.desk import Limits, ServiceDesk
 from desk.emergencies import Emergency
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
+from handlers import complaints
 from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
@@ -28,7 +29,7 @@ from intents import Classification
 from intents.contact import looks_like_address, mobiles_in, names_a_findable_place, names_a_place
 from intents.danger import Danger
 from intents.normalize import simplify
-from knowledge.emergency import EmergencyNumber, Hazard
+from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,11 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         # asks — the rest goes to the duty staff with it (trial O got the arrival line); what it
         # asks that the emergency answers ("水停了…损失找哪个赔") is answered first (trial S).
         stood = await _stand_down(ctx, reported, text)
+        if lexicon.handoff.search(norm):
+            # "没事了 找个真人跟我说 人工": over, and a person asked for (trial PP r01 got "没事就好").
+            handed = await complaints.hand_off(ctx, text)
+            if handed is not None:
+                return replace(handed, text=f"{stood.text}\n{handed.text}")
         if asks_arrival and reported.number:
             # "人都拉走了。社区的人好久能到？": over, and when someone comes still asked (trial BB r18).
             office = ctx.services.handbook.office
@@ -300,17 +306,23 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             (f"{answer}\n" if answer else "")  # "要不要喊他们都下来 社区有没得人过来": both asked (trial N)
             + f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
             f"您说的也已经加进去了，值班人员会尽快赶到；急的话直接打社区值班手机 {office.duty_phone}。"
-            "有危险请先打 110 / 120。"
+            f"有危险请先打 {_first_calls(guide, hazard)}。"
         )
     acknowledged = (
         f"收到，{what}已经加到紧急工单 {reported.number}{'（电话也记下了）' if given else ''}，"
         "值班人员马上处理。注意安全！"
-        "有危险请先打 110 / 120。"
+        f"有危险请先打 {_first_calls(guide, hazard)}。"
     )
     # "要不要去敲三楼的门", "可以把她扶到床上不": a question while it goes on gets what to do again,
     # not only "收到" (a session-8 trial resident asked four times and got the same line).
     asks = asks_numbers or answer is not None or lexicon.question.search(norm) is not None
     return Reply(f"{again}\n{acknowledged}" if asks else acknowledged)
+
+
+def _first_calls(guide: EmergencyGuide, hazard: Hazard) -> str:
+    """ "119", "110 / 120": this emergency's own first numbers (a fire's acknowledgement said 110 / 120:
+    trial PP r18)."""
+    return " / ".join(guide.numbers[key].phone for key in hazard.call[:2])
 
 
 async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str | None) -> Reply:

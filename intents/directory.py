@@ -69,6 +69,8 @@ class WordFinder(Generic[T]):
                     continue
                 if inside_a_number(compact, start, end) or works_there(compact, end):
                     continue
+                if calls_them_itself(compact, start, end):
+                    continue
                 found = (length, length - 1 - end, index)  # -start: the earlier of two as long wins
                 if best is None or found[:2] > best[:2]:
                     best = found
@@ -124,6 +126,20 @@ _AT_WORK = re.compile(r"(上班|工作(?!人员)|打工|当差)")
 def works_there(compact: str, last: int) -> bool:
     """Does the agency's word ending at `last` name where the resident works ("在税务局上班")?"""
     return _AT_WORK.match(compact, last + 1) is not None
+
+
+# Around an agency's word: the resident will call it and ask themselves ("算了 我自己打派出所电话问。
+# 那我妈的养老金停发…": trial PP r01 was sent to the police station twice for the pension).
+_CALLS_BEFORE = re.compile(r"(自己|我)(去|再|就)?打(个|一下)?$")
+_ASKS_AFTER = re.compile(r".{0,3}问")
+
+
+def calls_them_itself(compact: str, start: int, last: int) -> bool:
+    """Is the agency's word at start..last what the resident will call and ask themselves?"""
+    return (
+        _CALLS_BEFORE.search(compact, max(0, start - 6), start) is not None
+        and _ASKS_AFTER.match(compact, last + 1) is not None
+    )
 
 
 def inside_a_number(compact: str, start: int, last: int) -> bool:

@@ -175,6 +175,8 @@ class Lexicon:
     # "帮我去社区医院拿一下药": someone asked to go and fetch, buy or hand in for them — an errand
     # for the catch-all visit item, whatever service the errand touches (None: not in this handbook).
     errand: re.Pattern[str] | None = None
+    # "看不懂 说的啥子哦" right after an answer: the resident did not follow it (None: not in this handbook).
+    not_understood: re.Pattern[str] | None = None
     # "失业金咋个领", "送饭要咋个订": how to go about it, asked in one clause of several (each clause's
     # question is answered: handlers/facts.each_clause). None: not in this handbook version.
     asks_steps: re.Pattern[str] | None = None

@@ -124,6 +124,10 @@ _VAGUE = re.compile(
     r"(?:\d{1,2}|[一二三]?十)几\s*(?:号|日)"
 )
 # "Any time": read only when nothing else in the message names a day or time ("明天都可以" is tomorrow).
+_PAST_ANSWER_CHARS = 8
+# "残疾证明年到期要换": when a paper runs out, not when to come (trial PP r11 was asked which day
+# "明年" meant).
+_EXPIRES = re.compile(r"[^ ]{0,2}(到期|过期|期满|满期|作废|失效|年审|截止)")
 _ANY_TIME = re.compile(r"随便|哪天都|什么时候都|啥时候都|都可以|都行|都方便")
 _PAST_VAGUE = re.compile(r"上个?月|去年|前年|上(?:周|个?礼拜|个?星期)(?![一二三四五六日天七1-7])")
 _FULL_DATE = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
@@ -367,6 +371,18 @@ def _weekday_agrees(days: dict[date, str], today: date) -> str | None:
     either; on a Wednesday "下礼拜一 14号" names two Mondays and is asked again."""
     (day_a, said_a), (day_b, said_b) = days.items()
     pairs = (((day_a, said_a), (day_b, said_b)), ((day_b, said_b), (day_a, said_a)))
+    for (later, said_later), (earlier, said_earlier) in pairs:
+        # "礼拜四上午 就是这个礼拜四" on a weekend: this week's Thursday is past, the coming one is
+        # meant, said twice (trial PP r11 was asked which Thursday, with 12月10号 said beside them).
+        this_week = _WEEKDAY_SAID.search(said_earlier)
+        if (
+            this_week
+            and this_week.group().startswith(("这", "本"))
+            and today.weekday() >= 5
+            and earlier < today
+            and (later - earlier).days == 7
+        ):
+            return said_later
     for (day, dated), (weekday_day, weekday) in pairs:
         named = _WEEKDAY_SAID.search(weekday)
         if not (named and _DATE_SAID.search(dated) and not _DATE_SAID.search(weekday)):
@@ -401,7 +417,7 @@ def read_window(
     if _ASAP.search(text) and not _names_a_moment(text, now):
         # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).
         return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), tz), asap=True)
-    vague = _VAGUE.search(text)
+    vague = next((v for v in _VAGUE.finditer(text) if not _EXPIRES.match(text, v.end())), None)
     if vague and not (vague.group() == "到时候" and _says_a_day(text, now)):
         # "我明天上午过来办 到时候当面问": the day is said; 到时候 points back at it (trial X r9).
         raise WhenUnclear(f"“{vague.group()}”具体是哪一天、什么时候？请说一个日子，{EXAMPLES}。")
@@ -411,7 +427,9 @@ def read_window(
     span = _read_clock(text, part, service_hours)
     if day is None and not part and span is None:
         past = _PAST_VAGUE.search(text)
-        if past:
+        # Only as an answer about when ("上个月吧"): in a longer message it is history ("他前年中风了
+        # 现在瘫在床上": trial PP r11's first message was told 前年 had passed).
+        if past and len(text.replace(" ", "")) <= _PAST_ANSWER_CHARS:
             raise WhenError(f"“{past.group()}”已经过去了，只能约以后的时间，{EXAMPLES}。")
         if _ANY_TIME.search(text):
             raise WhenUnclear(f"好的，请定一个您方便的日子，{EXAMPLES}；想越快越好就说“尽快”。")

@@ -133,6 +133,11 @@ def _load(root: Path) -> Handbook:
     for key in office.nearby if office else ():
         if key not in place_ids:
             problems.append(f"office.yaml: nearby.{key}: not a place id of referrals.yaml")
+    for item in items.values():
+        if item.where.nearby and office and item.where.nearby not in office.nearby:
+            problems.append(
+                f"items/{item.id}.yaml: where.nearby: '{item.where.nearby}' is not in office.yaml nearby"
+            )
     training = parse_training(root, set(catalog_items), problems)
     if problems:
         raise HandbookError(problems)
@@ -428,7 +433,8 @@ def _parse_where(raw: dict[str, Any], ctx: _Ctx) -> Where:
     if place and place not in PLACES:
         ctx.error("where.place", f"must be one of {', '.join(PLACES)}")
     name = ctx.text(value, "name", required=place == "external", prefix="where.")
-    return Where(place, name, ctx.text(value, "note", required=False, prefix="where."))
+    note = ctx.text(value, "note", required=False, prefix="where.")
+    return Where(place, name, note, ctx.text(value, "nearby", required=False, prefix="where."))
 
 
 def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:

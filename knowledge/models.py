@@ -21,6 +21,9 @@ class Where:
     place: str  # community | street | compound | external
     name: str = ""
     note: str = ""
+    # An external place's local branch (an office.yaml `nearby` key): its address and hours are the
+    # answer to "派出所周末开门不" about this item (trial PP r01 got "以当地为准" four times).
+    nearby: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +236,7 @@ CUE_NAMES = (
     "out_of_scope",
 )
 # Cue lists a handbook may leave out (versions written before them still load).
-OPTIONAL_CUES = ("errand", "asks_steps", "aside", "cancel_if", "wanted")
+OPTIONAL_CUES = ("errand", "asks_steps", "aside", "cancel_if", "wanted", "not_understood")
 
 
 @dataclass(frozen=True, slots=True)

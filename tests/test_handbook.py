@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from handlers import render
 from handlers.render import checklist, office_hours
 from handlers.types import MAX_REPLY_BYTES
 from knowledge import Handbook, HandbookError, load_handbook
@@ -78,6 +79,19 @@ def _problems(directory: Path) -> list[str]:
 def test_missing_field_is_reported_with_file_and_field(data_copy: Path) -> None:
     _edit(data_copy / "items/residence_permit.yaml", lambda d: d.pop("fee"))
     assert _problems(data_copy) == ["items/residence_permit.yaml: fee: missing"]
+
+
+def test_an_external_place_s_branch_must_be_one_the_office_lists(data_copy: Path) -> None:
+    _edit(data_copy / "items/death_registration.yaml", lambda d: d["where"].update(nearby="fire_station"))
+    assert _problems(data_copy) == [
+        "items/death_registration.yaml: where.nearby: 'fire_station' is not in office.yaml nearby"
+    ]
+
+
+def test_an_external_item_says_its_local_branch_and_its_hours(handbook: Handbook) -> None:
+    item = handbook.item("death_registration")
+    assert "幸福路派出所，幸福路 200 号" in render.place_text(item, handbook.office)
+    assert "周六上午" in render.hours_text(item, handbook.office)
 
 
 def test_unknown_category_and_bad_document_count_are_reported(data_copy: Path) -> None:

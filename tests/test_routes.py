@@ -36,6 +36,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "choice_question",
         "follow_up",
         "checklist",
+        "not_understood",
         "item_follow_up",
         "item_request",
         "placed_unanswered",

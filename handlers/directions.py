@@ -409,7 +409,13 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     if any(word in compact for word in lexicon.thanks) and not lexicon.question.search(compact):
         return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time
     other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
-    moved_on = _MOVED_ON.search(compact) is not None
+    moved = _MOVED_ON.search(compact)
+    # "我是问去派出所补临时身份证要带啥子 户口本在老家": the agency's own words after 我是问 keep it
+    # the subject (trial PP r16 got the household registration for 户口本).
+    moved_on = moved is not None and not (
+        _own_word_said(classifier, place, compact[moved.end() :])
+        or _branch_named(ctx, place, compact[moved.end() :])
+    )
     if moved_on and (result.named or (other is not None and other[0].id != place_id)):
         # "你咋个老说银行哦 身份证丢了", "公交卡的事我晓得了 莫再说了 我问的是高龄津贴": told to drop
         # it, and something else named (trial BB: the bank four times, the bus card twice).

@@ -405,7 +405,12 @@ _ASKED_WHICH = re.compile(r"^(什么|啥子|啥|哪些|哪个|哪样|这个|那�
 
 # "娃娃户口本要带不": whether to bring a paper asks about the papers of the service at hand (trial NN
 # r10 got the household registration's list for 户口本, a paper of the certificate just booked).
-BRING_IT = re.compile(r"(要|需要|需不需要|要不要|用不用|用得着)带|带不带|要带(不|吗|嘛|没)")
+# "是不是带身份证和医保卡就得行了": what to bring, asked as a check (trial PP r08 got the social
+# security card for 医保卡, a paper of the off-site care just shown).
+BRING_IT = re.compile(
+    r"(要|需要|需不需要|要不要|用不用|用得着)带|带不带|要带(不|吗|嘛|没)"
+    r"|带[^。]{1,14}(就行|就得行|就可以|就够|够了|得行不|行不行|可以不|对不对|对吧)"
+)
 
 
 def _listed_as(paper: str, listed: str) -> bool:

@@ -6,7 +6,7 @@ elderly reader needs fewer words, and someone lost twice needs a person, not a t
 
 from __future__ import annotations
 
-from handlers import complaints, render
+from handlers import complaints, facts, render
 from handlers.conversation import AFTER_ITEM
 from handlers.types import Context, Reply
 
@@ -22,6 +22,16 @@ def not_understood(ctx: Context) -> str | None:
     text = (ctx.message.text or "").strip()
     norm = lexicon.normalize(text)
     if not lexicon.not_understood.search(norm):
+        return None
+    rest = lexicon.not_understood.sub(" ", norm)
+    if (
+        lexicon.question.search(rest)
+        or lexicon.asked_to_act.search(rest)
+        or lexicon.order_strong.search(rest)
+        or facts.aspect_of(ctx, rest)
+    ):
+        # "没看懂 到底要办哪个嘛 钱是在哪里领", "我不懂你说的啥 我就是要你们来人看我": something is
+        # asked beside it, and answered as asked.
         return None
     result = ctx.services.classifier.classify(text)
     if result.named and result.item not in (None, item_id):

@@ -409,7 +409,8 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     for clause in norm.split():
         if _FAMILY_DOES_IT.search(clause):
             continue  # "我孙儿帮我弄": the family will do it, not a request to the community (trial AA r9)
-        if lexicon.asked_to_act.search(clause) and not _I_MAY_DO_IT.search(clause):
+        staff_asked = lexicon.staff_to_look is not None and lexicon.staff_to_look.search(clause)
+        if (lexicon.asked_to_act.search(clause) or staff_asked) and not _I_MAY_DO_IT.search(clause):
             # "你们社区能不能帮到办 明天上午10点过来得不": a request put as a question, whatever is
             # asked about its time after it (trial JJ r01 was booked for 特困 over 一个人) — not "我可以
             # 替我妈去申请吗", which asks whether they may do it themselves.
@@ -454,10 +455,30 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     said, denied = classifier.service_said(text)
     if item in denied:
         return None  # "不是居住证 是身份证": said not to be this item (trial P)
+    if (
+        _ASKED_AGAIN.search(compact)
+        and result.item not in (None, item)
+        and result.confidence >= facts.DESCRIBED_ITEM
+    ):
+        return None  # "卡没丢！！我就问在深圳住院能不能直接结账": the card shown missed it (trial PP r08)
+    other = ctx.services.handbook.items.get(result.item or "")
+    if (
+        other is not None
+        and other.id != item
+        and (classifier.lexicon.asks_documents(compact) or facts.BRING_IT.search(compact))
+        and facts.one_of_its_papers(current, other)
+    ):
+        # "那天要准备些啥子 他身份证找不到了 社保卡在" after the pension check: its papers, not how to
+        # replace a social security card (trial Y r11); "社保卡在我这里 复印件要复印几份" after the
+        # age allowance was booked, read as a card order (trial PP r19).
+        return item, DOCUMENT
     own_question = facts.own_answer(ctx, current, text) is not None
     norm = classifier.normalize(text)
     # "到底要办哪个嘛 钱是在哪里领": 要办 in a question the card answers is no request (trial MM r09)
     asks_its_question = own_question and classifier.lexicon.question.search(norm) is not None
+    look = classifier.lexicon.staff_to_look
+    if look is not None and look.search(compact):
+        asks_its_question = False  # "请社区的人帮我看下够不够条件": a visit asked for (trial PP r05)
     if result.item in (None, item) and _asked_outright(ctx, norm) and not asks_its_question:
         return None  # a request to act on it: item_request starts the order
     listed = classifier.referrals.find(compact)
@@ -506,16 +527,6 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口) in passing.
         return item, QUESTION
-    other = ctx.services.handbook.items.get(result.item or "")
-    if (
-        other is not None
-        and other.id != item
-        and (classifier.lexicon.asks_documents(compact) or facts.BRING_IT.search(compact))
-        and facts.one_of_its_papers(current, other)
-    ):
-        # "那天要准备些啥子 他身份证找不到了 社保卡在" after the pension check: its papers, not how to
-        # replace a social security card (trial Y r11).
-        return item, DOCUMENT
     if unlisted and not facts.documents_named(ctx, current, text):
         # "证明我住那里要不要结婚证" after the community certificate: not on its list — say so,
         # rather than send them to the marriage registry (trial O).
@@ -553,6 +564,10 @@ def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:
     speaks of us — the community centre's hours, not that office's."""
     about_us = ctx.services.classifier.lexicon.about_community
     return item.where.place == "external" and about_us is not None and about_us.search(compact) is not None
+
+
+# "我就问…", "我问的是…": the answer just given missed the question, which is said again.
+_ASKED_AGAIN = re.compile(r"我(就|只|只是|就是)问|我(问|说)的(是|不是)|我是(问|说)|不是问")
 
 
 def _new_subject(classifier: Classifier, compact: str, item: Item) -> bool:

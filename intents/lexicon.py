@@ -177,6 +177,8 @@ class Lexicon:
     errand: re.Pattern[str] | None = None
     # "看不懂 说的啥子哦" right after an answer: the resident did not follow it (None: not in this handbook).
     not_understood: re.Pattern[str] | None = None
+    # "请社区的人帮我看下够不够条件": staff asked to look at their case — a request, not the question.
+    staff_to_look: re.Pattern[str] | None = None
     # "失业金咋个领", "送饭要咋个订": how to go about it, asked in one clause of several (each clause's
     # question is answered: handlers/facts.each_clause). None: not in this handbook version.
     asks_steps: re.Pattern[str] | None = None

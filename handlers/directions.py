@@ -410,11 +410,16 @@ def referral_follow_up(ctx: Context) -> Referral | None:
         return None  # "那我等孙子回来帮我在手机上弄 谢谢你哈": thanks, not the referral a third time
     other = classifier.referrals.find(compact)  # listed words only: the model hears 电话 as a phone company
     moved = _MOVED_ON.search(compact)
-    # "我是问去派出所补临时身份证要带啥子 户口本在老家": the agency's own words after 我是问 keep it
-    # the subject (trial PP r16 got the household registration for 户口本).
+    # "我是问去派出所补临时身份证要带啥子 户口本在老家": the agency's own words asked after 我是问 keep
+    # it the subject (trial PP r16 got the household registration for 户口本); "你咋个老说银行" is told
+    # to drop it, whatever follows.
+    asked_after = moved is not None and _ASKED_ABOUT.fullmatch(moved.group()) is not None
     moved_on = moved is not None and not (
-        _own_word_said(classifier, place, compact[moved.end() :])
-        or _branch_named(ctx, place, compact[moved.end() :])
+        asked_after
+        and (
+            _own_word_said(classifier, place, compact[moved.end() :])
+            or _branch_named(ctx, place, compact[moved.end() :])
+        )
     )
     if moved_on and (result.named or (other is not None and other[0].id != place_id)):
         # "你咋个老说银行哦 身份证丢了", "公交卡的事我晓得了 莫再说了 我问的是高龄津贴": told to drop
@@ -430,6 +435,8 @@ def referral_follow_up(ctx: Context) -> Referral | None:
         and (
             result.confidence >= facts.SURE_OTHER_ITEM
             or classifier.sure_item(text, facts.SURE_OTHER_ITEM) == result.item
+            # "那社区能不能帮我们找个地方开会": a room asked of us, however sure (trial PP r15)
+            or result.intent == "order"
         )
         and lexicon.about_community.search(compact)
         and not own_word
@@ -574,10 +581,15 @@ def referral_answers(classifier: Classifier, place: Referral, compact: str, most
     """The place's own answers to what the message asks ("三力测试是啥子 难不难", "护照好多钱"), in
     the data's order, at most `most`; empty when it asks none of them."""
     asked = []
+    rest = compact
     for question in place.questions:
-        words = facts.normalised_words(classifier.normalize, question.ask)
-        if any(word and word in compact for word in words):
+        found = [w for w in facts.normalised_words(classifier.normalize, question.ask) if w and w in rest]
+        if found:
             asked.append(question.answer)
+            # Words one answer took are not asked again of the next ("报警了的" is not "要不要报警":
+            # trial PP r15 got the report-it-to-the-police answer after saying it was reported).
+            for word in found:
+                rest = rest.replace(word, " ")
     return asked[:most]
 
 
@@ -604,6 +616,7 @@ _ASKS_LOCAL = re.compile(
 # Where, anywhere in a follow-up about the agency already named ("在哪点 要带啥子").
 _ASKS_WHERE = re.compile(r"在哪|哪里|哪儿|哪点|地址")
 # The resident says the referral is not what they asked ("你咋个老说银行", "莫再说了", "我问的是…").
+_ASKED_ABOUT = re.compile(r"我问的是|我是问|主要问|主要是问")
 _MOVED_ON = re.compile(
     r"老说|老是说|又说|一直说|还在说|(莫|别|不要|不用)再?说|我问的是|我是问|我问的不是|主要问|主要是问|不是问这个"
 )

@@ -763,7 +763,21 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
     with contextlib.suppress(ContactError):
         if _NAME_SAID.search(text):
             switched.fields["name"] = read_name(text)
-    return _next(ctx, new, switched, [f"好的，改成【{new.title}】。"])
+    # "不是报名兴趣班 是借房间…下周三下午两点到五点 我们有十五六个人": the time and what it is for,
+    # said with the correction, are the new order's (trial PP r10 was asked both again).
+    also = _also_said(ctx, new, switched, text)
+    described = " ".join(
+        clause
+        for clause in _CLAUSE.split(text.strip())
+        if clause and not _SWITCH_CLAUSE.search(clause) and not _NAME_SAID.search(clause)
+    )
+    if "description" in new.order.fields and not switched.has("description") and len(described) >= 6:
+        switched.fields["description"] = described[:200]
+    return _next(ctx, new, switched, [f"好的，改成【{new.title}】。", *also])
+
+
+# A clause of the correction itself ("不是报名兴趣班", "是借房间", "事项也错了"), not what it is for.
+_SWITCH_CLAUSE = re.compile(r"^(不是|是|要的是|办的是)|错了|不对")
 
 
 def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
@@ -905,9 +919,24 @@ def _field_of_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -> s
     return None
 
 
+def _time_said(ctx: Context, item: Item, text: str) -> bool:
+    """Does `text` name a time the item can be booked for (its phone numbers aside)?"""
+    plain = numbers_joined(text)
+    for mobile in mobiles_in(plain):
+        plain = plain.replace(mobile, " ")
+    try:
+        return _window(ctx, item, plain) is not None
+    except WhenError:
+        return False
+
+
 def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -> str | None:
     """ "电话是139…" while the name is asked: a value for another field is taken, not misread."""
     if draft.asking in ("mobile", "description"):
+        return None
+    if draft.asking == "time" and _time_said(ctx, item, text):
+        # "对 下周五19点 我叫孙立 电话150…" at the time question: the time, with the name and phone
+        # kept beside it (trial PP r15 was told only "电话已记下" and asked the time again).
         return None
     place = _place_without_time(ctx, text) if draft.asking == "time" else None
     if place is not None:

@@ -455,12 +455,6 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     said, denied = classifier.service_said(text)
     if item in denied:
         return None  # "不是居住证 是身份证": said not to be this item (trial P)
-    if (
-        _ASKED_AGAIN.search(compact)
-        and result.item not in (None, item)
-        and result.confidence >= facts.DESCRIBED_ITEM
-    ):
-        return None  # "卡没丢！！我就问在深圳住院能不能直接结账": the card shown missed it (trial PP r08)
     other = ctx.services.handbook.items.get(result.item or "")
     if (
         other is not None
@@ -473,6 +467,13 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # age allowance was booked, read as a card order (trial PP r19).
         return item, DOCUMENT
     own_question = facts.own_answer(ctx, current, text) is not None
+    if (
+        _ASKED_AGAIN.search(compact)
+        and not own_question
+        and result.item not in (None, item)
+        and result.confidence >= facts.DESCRIBED_ITEM
+    ):
+        return None  # "卡没丢！！我就问在深圳住院能不能直接结账": the card shown missed it (trial PP r08)
     norm = classifier.normalize(text)
     # "到底要办哪个嘛 钱是在哪里领": 要办 in a question the card answers is no request (trial MM r09)
     asks_its_question = own_question and classifier.lexicon.question.search(norm) is not None

@@ -299,7 +299,7 @@ _DOCUMENT_HEAD = re.compile(r"(证|卡|簿|本|书|单|表|照|照片|合同|协
 # The message asks about a document, or says it lacks one: "光有租房合同可不可以办", "房产证我莫得".
 _ASKS_ABOUT_A_DOCUMENT = re.compile(
     r"[?？]|吗|不$|不[，,。 ]|行不行|可不可以|可以不|能不能|要不要|够不够|算不算|怎么|咋"
-    r"|只有|光有|没有|没得|莫得|丢了|掉了|要带|带什么"
+    r"|只有|光有|没有|没得|莫得|丢了|掉了|要带|带什么|几张|几份|几寸|对吧|对不对"
 )
 
 

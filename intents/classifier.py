@@ -337,7 +337,11 @@ class Classifier:
         elsewhere = rest.intent == "unknown" and bool(
             rest.candidates or self.referrals.find(rest_norm) or self.referral(rest_norm)
         )
-        return rest if rest.intent in (*ITEM_INTENTS, "human", "office", "rate") or elsewhere else result
+        # "好的，那我明天上午去社区办 带身份证和照片对吧？照片要几张？": a question after the 好的 is
+        # asked, not a goodbye (trial PP r04 got the welcome menu after the elderly card).
+        asked = rest.intent == "unknown" and self.lexicon.question.search(rest_norm) is not None
+        kept = rest.intent in (*ITEM_INTENTS, "human", "office", "rate") or elsewhere or asked
+        return rest if kept else result
 
     def _read(self, text: str, norm: str) -> Classification:
         owner = self._said_exactly.get(norm)

@@ -437,6 +437,8 @@ def referral_follow_up(ctx: Context) -> Referral | None:
             or classifier.sure_item(text, facts.SURE_OTHER_ITEM) == result.item
             # "那社区能不能帮我们找个地方开会": a room asked of us, however sure (trial PP r15)
             or result.intent == "order"
+            # "社区那个教用手机的课是啥时候": our item's own question (trial PP r14 got the vehicle office)
+            or facts.own_answer(ctx, ctx.services.handbook.item(result.item), text) is not None
         )
         and lexicon.about_community.search(compact)
         and not own_word

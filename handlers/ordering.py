@@ -750,7 +750,13 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
         # denied in one of the service's words, not its name (trial N lost a medicine errand so).
         return None
     new = ctx.services.handbook.items.get(named or "")
-    if new is None or new.order is None:
+    if new is not None and new.order is None:
+        # "不是育儿补贴 我问的是去派出所给娃娃上户口 要不要提前预约": a service that takes no order,
+        # asked about — answered, the form dropped (trial PP r02 was asked what it was).
+        ctx.conversation.enter(AFTER_ITEM, new.id)
+        asked = facts.question_answer(ctx, new, text) or render.checklist(new, ctx.services.handbook)
+        return Reply(f"好的，不是【{item.title}】，这张单子先不提交。\n{asked}")
+    if new is None:
         ctx.conversation.enter(AFTER_ITEM, item.id)
         return Reply(
             f"好的，不是【{item.title}】，这张单子先不提交。您要办的是什么事？"
@@ -1382,6 +1388,11 @@ def _brief_answer(
     own = facts.own_answer(ctx, item, plain)
     if own:  # "好久开始送 钱咋个给" while booking meals: the item's own answer (session-8 trial G)
         return f"【{item.title}】{own}"
+    papers = facts.documents_named(ctx, item, plain)
+    if papers:
+        # "带租房合同可以吗" while booking a residence certificate: the paper's line says what may
+        # stand in for it (trial PP r20's question was noted for staff instead).
+        return f"【{item.title}】要带的材料里：\n" + "\n".join(papers)
     result = ctx.services.classifier.classify(plain)
     office = ctx.services.handbook.office
     intent = result.intent

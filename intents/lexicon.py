@@ -227,7 +227,10 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         **cues,
         about_request_or_person=about,
         greeting_only=re.compile(f"({_words(phrasings.greeting_only)}|\\s)+"),
-        greeting_lead=re.compile(f"^(?:(?:{_words(phrasings.greeting_only)})\\s+)+"),
+        # "好的 谢谢 ", "好的谢谢 ": greeting words, run together or not, then a space before the rest.
+        greeting_lead=re.compile(
+            f"^(?:(?:{_words(phrasings.greeting_only)})\\s*)*(?:{_words(phrasings.greeting_only)})\\s+"
+        ),
         negation=frozenset(phrasings.negation),
         context_before=frozenset(phrasings.context_before),
         context_after=frozenset(phrasings.context_after),

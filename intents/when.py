@@ -125,6 +125,9 @@ _VAGUE = re.compile(
 )
 # "Any time": read only when nothing else in the message names a day or time ("明天都可以" is tomorrow).
 _PAST_ANSWER_CHARS = 8
+# Vague only alone: "明天上午过来办 到时候当面问" (trial X r9), "我老公周末才有空" (trial PP r02) say
+# the day beside them.
+_POINTS_BACK = frozenset({"到时候", "有空", "有时间的时候"})
 # "残疾证明年到期要换": when a paper runs out, not when to come (trial PP r11 was asked which day
 # "明年" meant).
 _EXPIRES = re.compile(r"[^ ]{0,2}(到期|过期|期满|满期|作废|失效|年审|截止)")
@@ -418,7 +421,7 @@ def read_window(
         # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).
         return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), tz), asap=True)
     vague = next((v for v in _VAGUE.finditer(text) if not _EXPIRES.match(text, v.end())), None)
-    if vague and not (vague.group() == "到时候" and _says_a_day(text, now)):
+    if vague and not (vague.group() in _POINTS_BACK and _says_a_day(text, now)):
         # "我明天上午过来办 到时候当面问": the day is said; 到时候 points back at it (trial X r9).
         raise WhenUnclear(f"“{vague.group()}”具体是哪一天、什么时候？请说一个日子，{EXAMPLES}。")
     day = _read_day(text, now.date())

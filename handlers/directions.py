@@ -147,6 +147,8 @@ async def keep_company(ctx: Context, _: bool) -> Reply:
     offers = tuple(item_id for item_id in COMPANY_ITEMS if item_id in handbook.items)
     offered = ctx.conversation.get(CHOOSING)
     if offered is not None and offered.options == offers:
+        # "就是想找人摆哈龙门阵 打下牌 有没得地方去嘛" after the list: the activity room answers it
+        # (trial PP r06 got the list twice).
         answered = _company_answer(ctx, offers, clauses)
         if answered is not None:
             return answered

@@ -287,6 +287,13 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
     what = "地址" if field == "address" else "情况"
+    if _DUTY_PHONE_ASKED.search(plain) and not _DUTY_UNREACHED.search(plain):
+        # "值班手机是好多 你再说一遍": the number, not the acknowledgement again (trial QQ r09).
+        office = ctx.services.handbook.office
+        return Reply(
+            f"社区值班手机 {office.duty_phone}，社区电话 {office.phone}（紧急工单 {reported.number}）。"
+            f"有危险请先打 {_first_calls(guide, hazard)}。"
+        )
     if _DUTY_UNREACHED.search(plain):
         # "值班手机打了两遍都没人接 咋个搞": the group is told again, and other ways in are given — not the
         # same block a third time (trial L).
@@ -522,6 +529,10 @@ STAND_DOWN_REACH = timedelta(hours=1)
 _FOUND_HURT = ("alone", "missing")
 _HURT = re.compile(r"摔|倒|伤|血|昏|晕|不醒|起不来|扶")  # "没有走丢 她在家" is not found hurt
 # The community's duty phone or staff cannot be reached during an emergency.
+# The duty phone asked for again ("值班手机是好多 你再说一遍").
+_DUTY_PHONE_ASKED = re.compile(
+    r"(值班|社区)(的)?(手机|电话|号码)[^ ]{0,4}(多少|好多|是啥|是什么|几号|再说|发一下|给我)"
+)
 _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
 # Taken to hospital, not only "120来了" or "没有送医院" (trial T: a grandmother who woke at home was
 # logged as taken to hospital).

@@ -538,6 +538,10 @@ def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
         return f"办理时间：{render.hours_text(item, handbook.office)}"
     if aspect == "proxy":
         return _proxy_line(item)
+    if aspect == "booking":
+        if item.bookable:
+            return "不预约也能直接来办；想定个时间、免得等，回复“预约”约一个。"
+        return "这项不用预约，带齐材料直接去办就行。"
     if aspect == DOCUMENTS:
         names = "、".join(d.name for d in item.documents)
         return f"要带：{names}" if names else "不用带材料。"

@@ -39,8 +39,8 @@ ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
 # and volunteers. Staff always may: they are the fallback when nobody else takes it.
 TAKERS = ("staff", "grid", "party_member", "volunteer")
 # Facts of an item a resident may ask about alone ("高龄津贴多少钱一个月"), in the order tried.
-ASPECTS = ("compare", "amount", "fee", "online", "duration", "where", "hours", "proxy", "who")
-OPTIONAL_ASPECTS = ("proxy",)  # a handbook version written before they existed still loads
+ASPECTS = ("compare", "amount", "fee", "online", "duration", "where", "hours", "proxy", "who", "booking")
+OPTIONAL_ASPECTS = ("proxy", "booking")  # a handbook version written before they existed still loads
 # phrasings.yaml own_tickets: what a message about one's own tickets asks, and what it names.
 OWN_TICKET_CUES = (
     "status",

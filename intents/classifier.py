@@ -471,6 +471,9 @@ class Classifier:
                 to_unknown
                 and (demanded or self.lexicon.asking.search(norm) or self.lexicon.availability.search(norm))
             )
+            # "我想报名学手机课 不是问车管所": the other agency is denied in so many words; the model
+            # hears its name (trial QQ r14 got the vehicle office three times).
+            and not (to_unknown and listed is None and _DENIES_ELSEWHERE.search(norm) is not None)
             # "助餐几点到几点": a named service's hours are that service's, not the office's
             # (session-9 trial H: a resident asking about meals got the office hours).
             and not (named and learned_intent == "office")
@@ -994,6 +997,10 @@ def _either_way(words: list[str], k: int) -> bool:
     老年卡" deny (blind batch 45)."""
     word = words[k]
     return k > 0 and word[:1] in "不没" and words[k - 1] == word[1:]
+
+
+# "不是问车管所", "又不是找银行": another place said as not what is asked.
+_DENIES_ELSEWHERE = re.compile(r"(不是|不找|又不是|不是要)(问|找|去|办)")
 
 
 def _override_floor(named: bool, to_unknown: bool) -> float:

@@ -1000,7 +1000,8 @@ def _names_beside_time(ctx: Context, item: Item, text: str) -> bool:
 
 # "算了确认 你们自己看地址那栏嘛": 算了 gives up arguing, 确认 submits (a session-10 trial resident's
 # repair was dropped as cancelled).
-_GIVE_UP_THEN_CONFIRM = re.compile(r"^(算了|好嘛|行嘛|随便)[\s,，。!！]*(?=确认|提交)")
+# "算了算了 确认 你们来了就晓得了": said twice too (trial RR r12's report was cancelled).
+_GIVE_UP_THEN_CONFIRM = re.compile(r"^(?:(算了|好嘛|行嘛|随便)[\s,，。!！]*)+(?=确认|提交)")
 # "算了改成2点半到5点半": 算了 drops the value said before, not the booking (trial T threw the
 # booking away and made the resident start again).
 _GIVE_UP_THEN_CHANGE = re.compile(

@@ -208,7 +208,9 @@ async def picked_option(ctx: Context, result: Classification) -> Reply:
     return await by_intent(ctx, result)
 
 
-_PICKED_NUMBER = re.compile(r"(?<![0-9])[1-9](?![0-9])")
+# A digit alone, not a building, a unit, a floor or an age ("住幸福里小区3栋1单元102" picked item 3 of a list:
+# trial RR r07).
+_PICKED_NUMBER = re.compile(r"(?<![0-9])[1-9](?![0-9]|\s*[栋幢单楼号层岁点月日块元个次号])")
 
 
 def options_asked(ctx: Context) -> tuple[tuple[str, ...], Choice] | None:
@@ -229,6 +231,10 @@ def options_asked(ctx: Context) -> tuple[tuple[str, ...], Choice] | None:
     if result.named and result.item not in options and not catch_all:
         # "外地户口能办居住证吗": that service, not the ones listed; "医生能来屋头不" names only the
         # catch-all visit (来屋头), so the listed family doctor is still asked (trial EE r08).
+        return None
+    if result.intent == "order" and catch_all:
+        # "要得嘛 那就请你们来屋头看一下 我姓赵 住…" after the care list: someone asked to come, not
+        # the listed items' questions (trial RR r07 got the age allowance's papers).
         return None
     named = tuple(item for item in result.candidates or (result.item,) if item in options)
     return named or options, choice

@@ -118,8 +118,35 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _serving(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    """`serve` on a free port, answering /healthz. A port found free can be taken by another test
+    before the server binds it (a CI run failed so: "address already in use"); then another port."""
+    for _ in range(3):
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    assert b'"store": "memory"' in response.read()
+                return process, port
+            except OSError:
+                if process.poll() is not None:
+                    output = process.stdout.read() if process.stdout else ""
+                    assert "address already in use" in output, output
+                    break  # the port was taken meanwhile: try another
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+    raise AssertionError("no free port could be bound in three tries")
+
+
 def test_serve_answers_a_signed_request_on_the_embedded_default() -> None:
-    port = _free_port()
     env = {
         **os.environ,
         "WECHAT_TOKEN": TOKEN,
@@ -127,24 +154,8 @@ def test_serve_answers_a_signed_request_on_the_embedded_default() -> None:
         "WECHAT_AES_KEY": "",
         "DATABASE_URL": SCRATCH_DB,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, port = _serving(env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                    assert b'"store": "memory"' in response.read()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
         request = WeChatPlatform().plaintext(text_xml("cli-resident", "办居住证要带啥子"))
         http = urllib.request.Request(
             f"http://127.0.0.1:{port}{request.path}", data=request.body, method="POST"

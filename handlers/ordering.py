@@ -30,6 +30,7 @@ from intents.contact import (
     introduced_name,
     is_form_of_address,
     is_full_name,
+    landlines_in,
     looks_like_address,
     mobiles_in,
     name_beside_number,
@@ -649,6 +650,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
         found = place_in(text)
         said = _without(text, found) if found else text  # "四单元 6-2" is a flat, not June 2nd (trial O)
         said = _SCHEDULE.sub(" ", simplify(said))  # "学校是4点10分放学": when school ends, not the time
+        said = _CALL_HOURS.sub(" ", said)  # "晚上打座机": when to ring them, not when to come (trial RR r11)
         try:
             window = _window(ctx, item, said)
         except WhenError as exc:
@@ -1168,11 +1170,16 @@ _ASKS_SOMETHING = re.compile(r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好�
 _CLAUSE_BREAK = re.compile(r"[\s,，。.!！~;；]+")
 
 
+# When to ring which number ("白天打这个，晚上打座机"): no time for the booking.
+_CALL_HOURS = re.compile(r"(白天|晚上|上午|下午|中午|早上)[^ ，,。]{0,2}打(这个|座机|手机|电话|我|她|他)")
+
+
 def _keep_other_numbers(draft: OrderDraft, text: str, kept: str) -> None:
     """A second number said with the first ("我的13530887264 我爸的15902316580 有事先打我爸"): the
     first is the contact, the other goes to staff on the ticket with the words said (trial O lost
     it; trial AA r8 read the note as her own number kept as the other one)."""
-    others = [number for number in mobiles_in(text) if number != kept]
+    # A landline beside a mobile too: "白天打这个，晚上打座机 028-85551234" (trial RR r11 lost it).
+    others = [number for number in (*mobiles_in(text), *landlines_in(text)) if number != kept]
     if others:
         _add_note(draft, f"另一个电话：{'、'.join(dict.fromkeys(others))}（原话：{text.strip()[:120]}）")
 

@@ -60,6 +60,12 @@ def mobiles_in(text: str) -> list[str]:
     return _mobiles_in(_numbers_laid_out(text))
 
 
+def landlines_in(text: str) -> list[str]:
+    """Every landline with its area code in `text` ("晚上打座机 028-85551234"), written 028-85551234."""
+    compact = _numbers_laid_out(text)[-1]
+    return list(dict.fromkeys(f"{m.group(1)}-{m.group(2)}" for m in _LANDLINE.finditer(compact)))
+
+
 def _mobiles_in(laid_out: tuple[str, ...]) -> list[str]:
     """The mobiles of the first reading of the text that has any (see _numbers_laid_out)."""
     for reading in laid_out:

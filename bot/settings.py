@@ -199,16 +199,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _float(env: Mapping[str, str], name: str, default: float, *, zero_allowed: bool = False) -> float:
     """A positive number; `zero_allowed` where 0 means "never" (HANDBOOK_POLL_SECONDS=0: only at start)."""
-    if zero_allowed:
-        try:
-            if float(env.get(name, "").strip()) == 0:
-                return 0.0
-        except ValueError:
-            pass  # _positive names the variable
-    return _positive(env, name, default, float, "a number")
+    return _positive(env, name, default, float, "a number", zero_allowed=zero_allowed)
 
 
-def _positive(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
+def _positive(
+    env: Mapping[str, str],
+    name: str,
+    default: T,
+    convert: Callable[[str], T],
+    kind: str,
+    *,
+    zero_allowed: bool = False,
+) -> T:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -216,7 +218,7 @@ def _positive(env: Mapping[str, str], name: str, default: T, convert: Callable[[
         value = convert(raw)
     except ValueError:
         raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
-    if value <= 0:  # type: ignore[operator]
+    if value < 0 or (value == 0 and not zero_allowed):  # type: ignore[operator]
         raise SettingsError(f"{name} must be positive, got {value}")
     return value
 

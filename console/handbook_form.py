@@ -95,10 +95,7 @@ ITEM_SECTIONS = (
                 "附近的分支",
                 "select",
                 "其他单位时：办公信息里登记的附近分支（地址、电话、开门时间会一起告诉居民）",
-                options=lambda handbook: [
-                    ("", "不选"),
-                    *((k, n.name) for k, n in handbook.office.nearby.items()),
-                ],
+                options=_branches,
             ),
             Field("when", "办理时间", "text", "不写：按社区办公时间"),
             Field("time_limit.kind", "办理时限", "select", options=_fixed(LIMIT_NAMES)),

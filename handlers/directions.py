@@ -622,7 +622,7 @@ _ASKS_WHERE = re.compile(r"在哪|哪里|哪儿|哪点|地址")
 # The resident says the referral is not what they asked ("你咋个老说银行", "莫再说了", "我问的是…").
 _ASKED_ABOUT = re.compile(r"我问的是|我是问|主要问|主要是问")
 _MOVED_ON = re.compile(
-    r"老说|老是说|又说|一直说|还在说|(莫|别|不要|不用)再?说|我问的是|我是问|我问的不是|主要问|主要是问|不是问这个"
+    rf"老说|老是说|又说|一直说|还在说|(莫|别|不要|不用)再?说|{_ASKED_ABOUT.pattern}|我问的不是|不是问这个"
 )
 # Is it open then? "派出所今天开门不", "星期天能不能挂失", "几点上班" (the branch's hours answer it).
 _ASKS_OPEN = re.compile(

@@ -38,11 +38,8 @@ def hours_text(item: Item, office: Office) -> str:
     when = item.when or office.hours["weekdays"]
     near = office.nearby.get(item.where.nearby)
     if near is not None and near.hours:
-        return (
-            f"{near.name}{near.hours}（以实际为准）；{when}"
-            if item.when
-            else f"{near.name}{near.hours}（以实际为准）"
-        )
+        branch = f"{near.name}{near.hours}（以实际为准）"
+        return f"{branch}；{when}" if item.when else branch
     if item.where.place != "community":
         return when
     # Whether the duty staff can finish it, not only that someone is there: "周末值班的人能不能给我

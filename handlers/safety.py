@@ -302,7 +302,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         office = ctx.services.handbook.office
         return Reply(
             f"对不起！已经再次通知社区负责人和所有值班人员（紧急工单 {reported.number}）。\n"
-            f"请先打 {'、'.join(guide.numbers[key].phone for key in hazard.call[:2])}，不要等社区；"
+            f"请先打 {_first_calls(guide, hazard, '、')}，不要等社区；"
             f"也可以打社区电话 {office.phone}，或拨 12345 请他们联系街道值班。"
         )
     if asks_arrival:
@@ -326,10 +326,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     return Reply(f"{again}\n{acknowledged}" if asks else acknowledged)
 
 
-def _first_calls(guide: EmergencyGuide, hazard: Hazard) -> str:
+def _first_calls(guide: EmergencyGuide, hazard: Hazard, between: str = " / ") -> str:
     """ "119", "110 / 120": this emergency's own first numbers (a fire's acknowledgement said 110 / 120:
     trial PP r18)."""
-    return " / ".join(guide.numbers[key].phone for key in hazard.call[:2])
+    return between.join(guide.numbers[key].phone for key in hazard.call[:2])
 
 
 async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str | None) -> Reply:
@@ -528,11 +528,11 @@ STAND_DOWN_REACH = timedelta(hours=1)
 # Emergencies about a person not seen or missing: once found, what to do for them is first aid.
 _FOUND_HURT = ("alone", "missing")
 _HURT = re.compile(r"摔|倒|伤|血|昏|晕|不醒|起不来|扶")  # "没有走丢 她在家" is not found hurt
-# The community's duty phone or staff cannot be reached during an emergency.
 # The duty phone asked for again ("值班手机是好多 你再说一遍").
 _DUTY_PHONE_ASKED = re.compile(
     r"(值班|社区)(的)?(手机|电话|号码)[^ ]{0,4}(多少|好多|是啥|是什么|几号|再说|发一下|给我)"
 )
+# The community's duty phone or staff cannot be reached during an emergency.
 _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
 # Taken to hospital, not only "120来了" or "没有送医院" (trial T: a grandmother who woke at home was
 # logged as taken to hospital).

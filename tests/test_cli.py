@@ -118,13 +118,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serving(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
-    """`serve` on a free port, answering /healthz. A port found free can be taken by another test
-    before the server binds it (a CI run failed so: "address already in use"); then another port."""
+def _serving(env: dict[str, str], *options: str) -> tuple[subprocess.Popen[str], int, dict]:
+    """`serve` on a free port, once /healthz answers (its JSON returned). A port found free can be taken
+    by another test before the server binds it (a CI run failed so: "address already in use"); then
+    another port."""
     for _ in range(3):
         port = _free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            [sys.executable, "-m", "bot", "serve", "--port", str(port), *options],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -134,8 +135,7 @@ def _serving(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                    assert b'"store": "memory"' in response.read()
-                return process, port
+                    return process, port, json.loads(response.read())
             except OSError:
                 if process.poll() is not None:
                     output = process.stdout.read() if process.stdout else ""
@@ -154,8 +154,9 @@ def test_serve_answers_a_signed_request_on_the_embedded_default() -> None:
         "WECHAT_AES_KEY": "",
         "DATABASE_URL": SCRATCH_DB,
     }
-    process, port = _serving(env)
+    process, port, health = _serving(env)
     try:
+        assert health["store"] == "memory"
         request = WeChatPlatform().plaintext(text_xml("cli-resident", "办居住证要带啥子"))
         http = urllib.request.Request(
             f"http://127.0.0.1:{port}{request.path}", data=request.body, method="POST"
@@ -183,7 +184,6 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
 
     resident = f"two-workers-{RUN}"
     seen: list[str] = []
-    port = _free_port()
     env = {
         **os.environ,
         "WECHAT_TOKEN": TOKEN,
@@ -191,15 +191,9 @@ def test_serve_with_two_workers_shares_the_port_and_redis(redis_url: str) -> Non
         "WECHAT_AES_KEY": "",
         "DATABASE_URL": SCRATCH_DB,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, port, health = _serving(env, "--workers", "2")
     try:
-        pids: set[int] = set()
+        pids: set[int] = {health["pid"]}
         deadline = time.monotonic() + 30
         while len(pids) < 2 and time.monotonic() < deadline:
             try:

@@ -88,12 +88,18 @@ async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> R
     said = classifier.life_events_said(classifier.normalize(ctx.message.text or ""))
     # "我失业了 屋头又困难": both events' items, in the order said — not the job list alone (trial CC).
     events = said if event in said and len(said) > 1 else (event,)
-    items = tuple(
+    listed = tuple(
         dict.fromkeys(item_id for each in events for item_id in each.items if item_id in handbook.items)
     )
+    # "我刚办完退休手续 还要办些啥子": what they have done is not listed again (trial PP).
+    done = classifier.said_done(ctx.message.text or "")
+    items = tuple(item_id for item_id in listed if item_id not in done) or listed
     heading = "、".join(each.title for each in events)
     notes = [each.note for each in events if each.note]
     footer = ["回复数字，看要带什么、去哪里办。", *notes[:1]]
+    left_out = [handbook.item(item_id).title for item_id in listed if item_id not in items]
+    if left_out:
+        footer.insert(0, f"您已经办好的（{'、'.join(left_out)}）就不列了。")
     offered = await offer(ctx, f"life:{event.id}", items, f"{heading}，一般要办这几件事：", footer)
     # "老伴昨天晚上在屋头走了 莫得在医院 现在不晓得先做啥子": the list, and first the answer to what
     # one of its items says about that situation (a death at home: who certifies it).
@@ -454,9 +460,12 @@ def _asks_its_own_question(classifier: Classifier, place: Referral, compact: str
     "需不需要证明" after the tax office): about that agency, though a community service (证明) is
     named in it (trial X r15 got the certificate's checklist three times). Shorter words (多少钱,
     多久) ask anything of anyone."""
+    checklist = classifier.lexicon.checklist
     for question in place.questions:
         words = facts.normalised_words(classifier.normalize, question.ask)
-        if any(len(word) >= 4 and word in compact for word in words):
+        # "要带什么" asks the papers of anything: "那娃儿上户口呢 要带啥子" after the police names our
+        # household item (trial RR got the ID card's papers again).
+        if any(len(word) >= 4 and word in compact and word not in checklist for word in words):
             return True
     return False
 

@@ -174,7 +174,13 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         elif named_here and lexicon.question.search(plain):
             # "听说有啥子生育补贴哦": the service named and asked about, no fact said — what it is.
             answers.setdefault((current.id, "summary"), (current, render.checklist_summary(current)))
-    return _said_once(list(answers.values()))
+    # What a service is yields to what was asked of it: "那娃儿上户口呢 要带啥子" got the summary (its
+    # papers and scope) and then the papers again (trial RR).
+    answered = {item_id for item_id, key in answers if key != "summary"}
+    kept = [
+        answer for (item_id, key), answer in answers.items() if key != "summary" or item_id not in answered
+    ]
+    return _said_once(kept)
 
 
 def _said_once(answers: list[tuple[Item, str]]) -> list[tuple[Item, str]]:

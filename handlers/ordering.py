@@ -27,6 +27,7 @@ from handlers.types import Context, Reply
 from intents import Classification
 from intents.contact import (
     ContactError,
+    corrected_address,
     introduced_name,
     is_form_of_address,
     is_full_name,
@@ -394,6 +395,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         changed = _changes_at_read_back(ctx, item, draft, text, visit_wished=True)
         said = [f"{'、'.join(LABELS[f] for f in changed)}已记下。"] if changed else []
         return _next(ctx, item, draft, ["好的，改成请工作人员上门。", *said])
+    part_fixed = _address_part_fixed(ctx, item, draft, text)
+    if part_fixed is not None:
+        return part_fixed
     if lexicon.correction.search(plain):
         corrected = _correct(ctx, item, draft, plain)
         # "改成2点半到5点半…可以带零食进来吃不": the question beside the change answered too (trial T).
@@ -786,6 +790,23 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
 
 # A clause of the correction itself ("不是报名兴趣班", "是借房间", "事项也错了"), not what it is for.
 _SWITCH_CLAUSE = re.compile(r"^(不是|是|要的是|办的是)|错了|不对")
+
+
+def _address_part_fixed(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
+    """At the read-back, "不是5栋 是6栋2单元 还有地下车库的下水道也堵了": the address's wrong part put
+    right and the rest noted (trial RR wrote it all into the description); None: no such message."""
+    kept = draft.fields.get("address")
+    if draft.asking not in ("confirm", "confirm_again") or not kept:
+        return None
+    found = corrected_address(kept, text)
+    if found is None:
+        return None
+    draft.fields["address"], rest = found
+    lines = ["地址已改好。"]
+    if len(_WORDS_ONLY.sub("", rest)) >= 4:
+        _add_note(draft, rest)
+        lines.append("您说的其他情况也写进工单了。")
+    return _ask(ctx, draft, "confirm", [*lines, summary(ctx, item, draft)])
 
 
 def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
@@ -1231,12 +1252,22 @@ def _reads_as_time(ctx: Context, item: Item, clause: str) -> bool:
         return True  # a time, only one that cannot be booked
 
 
+# How many people come, said with the time: "大概15个人", "一共二十来个人".
+_HEADCOUNT = re.compile(
+    r"(?:大概|差不多|大约|一共|总共|估计|有)?\s*(?:\d+|[二两三四五六七八九十][一二两三四五六七八九十]*)\s*(?:来|多)?\s*"
+    r"(?:个人|位|人)(?:左右)?"
+)
+
+
 def _more_said(ctx: Context, draft: OrderDraft, text: str) -> bool:
     """Did an answer to the name or phone question add to the request itself? Then it is noted on
     the ticket (trial Q: a second blocked drain, said with the phone number, was lost)."""
+    plain = simplify(text)
+    if draft.asking == "time" and (heads := _HEADCOUNT.search(plain)):
+        _add_note(draft, heads.group().strip())  # "下周二下午2点到4点 大概15个人" for a room (trial PP)
+        return True
     if draft.asking not in ("name", "mobile"):
         return False
-    plain = simplify(text)
     more = _MORE_OF_IT.search(plain)
     if more is None:
         return False

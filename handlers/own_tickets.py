@@ -253,7 +253,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     if request.action == "note" and len(chosen) == 1:
         return await _note(ctx, request, chosen[0])
     if request.action == "waiting":
-        return _waiting(ctx, chosen)
+        return await _waiting(ctx, request, chosen)
     if request.action == "cancel" and request.every:
         return await _cancel(ctx, chosen)
     if len(chosen) > 1:
@@ -265,13 +265,23 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     return await change(ctx, request, chosen[0])
 
 
-def _waiting(ctx: Context, tickets: list[Ticket]) -> Reply:
-    """ "好 我等电话": who will call about which ticket, and the duty phone if it cannot wait."""
+async def _waiting(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply:
+    """ "好 我等电话": who will call about which ticket, and the duty phone if it cannot wait; "周一上午
+    我在屋头等你们" (a time said) is written onto the one ticket (trial PP r07 was asked for it again)."""
+    office = ctx.services.handbook.office
+    said = request.text.strip()[:300]
+    if len(tickets) == 1 and _when(ctx.services.classifier.lexicon.normalize(said), ctx.services.now()):
+        ticket = tickets[0]
+        if await _noted(ctx, ticket, said):
+            who = _teacher(ticket, "值班的工作人员")
+            return Reply(
+                f"好的，“{said}”已经写进工单 {ticket.number}【{_title(ctx, ticket)}】，{who}会按这个时间"
+                f"联系您。着急的话打社区值班手机 {office.duty_phone}。"
+            )
     lines = []
     for ticket in tickets:
         who = _teacher(ticket, "值班的工作人员")
         lines.append(f"好的，工单 {ticket.number}【{_title(ctx, ticket)}】{who}会打电话联系您。")
-    office = ctx.services.handbook.office
     lines.append(f"着急的话打社区值班手机 {office.duty_phone}；方便接电话的时间告诉我，我写进工单。")
     return Reply("\n".join(lines))
 

@@ -547,3 +547,16 @@ def test_our_name_inside_an_agencys_word_is_the_agencys(classifier: Classifier) 
     assert lost.intent == "unknown" and lost.item is None
     assert classifier.referral(classifier.normalize("我的天府通老年卡丢了 咋个挂失")).id == "transit_card"
     assert classifier.classify("老年卡咋个办").item == "elderly_card"
+
+
+@pytest.mark.parametrize(
+    ("text", "done"),
+    [
+        ("我刚办完退休手续 还要办些啥子", {"retirement_application"}),
+        ("退休手续办完了 还要办啥", {"retirement_application"}),
+        ("我刚退休 要办些啥子", set()),
+        ("听说有了居住证娃儿读书方便些", set()),  # 有了 after 听说 supposes it
+    ],
+)
+def test_services_said_done_are_known(classifier: Classifier, text: str, done: set[str]) -> None:
+    assert classifier.said_done(text) == done

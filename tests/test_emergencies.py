@@ -45,6 +45,14 @@ Two sets written blind by people who had not seen the detector:
   to live given 110 before 12356, a "your son is in trouble" deposit given the generic help line, a
   power strip live in flood water given the water line; a TV drama's heart attack, "救命 表格咋个填",
   热得要死人, burnt food "about to catch fire", a film's falling lift, a lift rescue already over).
+- emergencies_round12.tsv (100 messages: 60 emergencies, 40 look-alikes, session 23), scored on the
+  landed code before the twelfth round: 50/60 detected, 4/40 false alarms, 0 wrong first numbers (a
+  diabetic shaking in a cold sweat who barely answers, breathless after dialysis with dark lips, a son's
+  goodbye message then his phone off, a son who beats and locks in his mother, a mother brainwashed by
+  health-product sellers on her way to the bank, a "grandson" who needs money and says not to tell his
+  parents, an angler not back after dark, a video call cut off, a sparking socket, a dog that has bitten
+  two people; frying sugar until the oil smokes, a lift-rescue drill notice, praise for a past lift
+  rescue, a news story about a fraud).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -105,6 +113,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round9.tsv",
         "emergencies_round10.tsv",
         "emergencies_round11.tsv",
+        "emergencies_round12.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -8,6 +8,7 @@ import pytest
 
 from intents.contact import (
     ContactError,
+    corrected_address,
     introduced_name,
     is_full_name,
     place_in,
@@ -283,3 +284,35 @@ def test_a_week_said_apart_from_its_day(text: str, expected: str) -> None:
 def test_a_week_without_its_day_or_with_a_day_of_either_week_is_asked_again(text: str) -> None:
     with pytest.raises(WhenUnclear):
         read_window(text, WEDNESDAY_MORNING)
+
+
+@pytest.mark.parametrize(
+    ("kept", "said", "address", "rest"),
+    [
+        (
+            "5栋1单元3楼",
+            "不是5栋 是6栋2单元 还有地下车库门口那个下水道也堵了",
+            "6栋2单元3楼",
+            "地下车库门口那个下水道也堵了",
+        ),
+        ("6栋2单元2017", "201 不是2017", "6栋2单元201", ""),
+        ("6栋2单元2017", "是201 不是2017哦", "6栋2单元201", ""),
+        ("幸福里5栋1单元301", "不是1单元，是2单元的", "幸福里5栋2单元301", ""),
+        ("幸福里5栋1单元301", "不是5栋是15栋", "幸福里15栋1单元301", ""),
+    ],
+)
+def test_a_wrong_part_of_the_address_is_put_right(kept: str, said: str, address: str, rest: str) -> None:
+    assert corrected_address(kept, said) == (address, rest)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "不是张三 是李四",
+        "不是楼道灯 是电梯",
+        "不是8栋 是9栋",
+        "6栋2单元301",
+    ],  # no part of the address, or none said wrong
+)
+def test_no_address_correction_is_read_where_none_is_made(said: str) -> None:
+    assert corrected_address("幸福里5栋1单元301", said) is None

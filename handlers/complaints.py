@@ -73,6 +73,10 @@ def complaint_of(ctx: Context) -> Complaint | None:
         return None
     if _SET_ASIDE.search(plain):
         return None  # "投诉归投诉 我妈的高龄补贴还是要办…": the complaint stands; this is a service (trial L)
+    if _COMPLAINT_CHECKED.search(plain) or _RATED.search(plain):
+        # "投诉10020现在啥进度 陈书记看到没有", "我是给10018打分 2分 不是再投诉": the complaint's
+        # progress, or a score for the service — not more for the complaint (trial SS r19, four times).
+        return None
     if not strong and _CHECK.search(plain):
         # "报修的下水道 咋个还没人来 查一下": where it stands, for the own-tickets route (a trial
         # resident's progress question was filed as a complaint to the secretary).
@@ -126,6 +130,17 @@ def _names_ours(classifier: Classifier, text: str) -> bool:
     """Does the message name one of our services, or the model all but name it? Asked only once an
     agency and a question are found: a complaint word alone does not pay for a classification."""
     return classifier.classify(text).named or classifier.sure_item(text, _SURE_OURS) is not None
+
+
+# Where a complaint stands ("投诉10020现在啥进度", "陈书记看到没有"): its progress, for the own-tickets route.
+_COMPLAINT_CHECKED = re.compile(
+    r"投诉[^ ]{0,8}(进度|到哪|咋样|怎么样|处理得|处理了没|看到没|看了没|回复了没|有回音)"
+    r"|(书记|领导|主任)[^ ]{0,4}(看到|看了|收到)(了)?(没|没有|吗)"
+)
+# A score given ("打个2分", "评价 10018 2分", "给10018打分"): the rating route's.
+_RATED = re.compile(
+    r"(打|给|评|评价)[^ ]{0,8}\d\s*(分|星)|打分|评分|(\d|一|两|二|三|四|五)\s*(分|颗星|星)(?!钟)"
+)
 
 
 # The complaint put to one side to ask about something else.

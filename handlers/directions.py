@@ -230,8 +230,10 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         if near is not None and (_ASKS_LOCAL.search(compact) or _ASKS_NUMBER.search(compact)):
             # "辖区派出所是哪个 在哪点": which one and where, not the agency's whole paragraph (trial X r2).
             return Reply(_local_text(place, near, answers))
-        # "护照办一个要好多钱": the place, and the answer to what was asked about it.
-        return Reply(referral_text(place, answers=answers, near=near))
+        # "护照办一个要好多钱": the place, and the answer to what was asked about it; a community
+        # service asked beside it answered too ("电瓶车被偷了…车棚监控坏了 物业也不管": trial SS r14).
+        text = referral_text(place, answers=answers, near=near)
+        return Reply("\n\n".join([text, *_our_service_beside(ctx, ctx.message.text or "")]))
     guessed = _own_question_guessed(ctx, ctx.message.text or "")
     if guessed is not None:
         return guessed

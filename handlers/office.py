@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
+from desk.states import OPEN_STATES
 from handlers import complaints, facts, render
 from handlers.types import Context, Reply
 from intents import Classification
@@ -35,6 +36,9 @@ def open_on(ctx: Context, text: str) -> str | None:
     if not lexicon.open_question.search(lexicon.normalize(text).replace(" ", "")):
         return None
     now = ctx.services.now()
+    night = _in_the_night(ctx, text, now)
+    if night is not None:
+        return night
     try:
         window = read_window(text, now) or asked_now(text, now)
     except WhenError:
@@ -81,6 +85,30 @@ def open_on(ctx: Context, text: str) -> str | None:
     return f"{label}{kind}，时间：{hours}。"
 
 
+# Said in the small hours, "现在晚上有没有人值班" and "今晚" mean the night it is now (trial SS r12 was told
+# at 01:30 that the centre closes at 17:30 that day).
+_NIGHT_SAID = re.compile(r"现在|这会儿|今晚|晚上|夜里|半夜|深夜")
+_SMALL_HOURS_END = time(6)
+
+
+def _in_the_night(ctx: Context, text: str, now: datetime) -> str | None:
+    """Before dawn, asked about now or tonight: nobody is at the centre now, when it opens, and whom to
+    call meanwhile; None at any other hour or for another moment."""
+    if now.time() >= _SMALL_HOURS_END or not _NIGHT_SAID.search(text):
+        return None
+    handbook = ctx.services.handbook
+    office_hours = handbook.office.booking_hours["office"]
+    opens = handbook.calendar.next_open(office_hours, now.date())
+    then = ""
+    if opens is not None:
+        first = merged(handbook.calendar.spans(office_hours, opens))[0][0]
+        then = f"{_day_label(opens, now.date())} {first:%H:%M} 起有人。"
+    return (
+        f"现在是夜里 {now:%H:%M}，服务站没有人上班。{then}夜里急事打值班手机 {handbook.office.duty_phone}；"
+        "有人受伤、有危险先打 110、119 或 120。"
+    )
+
+
 # Where one clause ends: "对了 周六你们开门没得哦 上面写的周一到周五" asks about the first day only.
 _CLAUSE = re.compile(r"[\s,，。;；!！?？]+")
 
@@ -117,6 +145,39 @@ def _day_label(day: date, today: date) -> str:
     date_text = day_label(day)
     prefix = names.get((day - today).days)
     return f"{prefix}{date_text}" if prefix else date_text
+
+
+def duty_unreachable(ctx: Context) -> bool | None:
+    """ "打了值班手机没人接 咋办嘛": the community's phone did not answer (trial SS r12 was asked for a
+    new phone number of her own, twice)."""
+    lexicon = ctx.services.classifier.lexicon
+    if lexicon.duty_unreachable is None:
+        return None
+    compact = lexicon.normalize(ctx.message.text or "").replace(" ", "")
+    return bool(lexicon.duty_unreachable.search(compact)) or None
+
+
+async def when_unreachable(ctx: Context, _: bool) -> Reply:
+    """What to do when nobody answers: try again, the other number, help first if it is dangerous,
+    and the tickets they have, which are not lost."""
+    office = ctx.services.handbook.office
+    lines = [
+        f"值班手机 {office.duty_phone} 一时没接通，可能正在通话或在外面处理事情：隔几分钟再打一次，"
+        f"或发短信说清楚事情和地址；上班时间也可以打社区电话 {office.phone}。",
+        "有人受伤、有危险的，不要等我们：马上打 110、119 或 120。",
+    ]
+    desk = ctx.services.desk
+    tickets = await desk.resident_tickets(ctx.message.resident, limit=10) if desk is not None else []
+    open_tickets = [ticket for ticket in tickets if ticket.state in OPEN_STATES]
+    if open_tickets:
+        numbers = "、".join(str(ticket.number) for ticket in open_tickets)
+        lines.append(f"您的工单 {numbers} 已经登记，值班的工作人员上班后第一件事处理。")
+        # "值班手机打不通 井盖今晚咋办": what the item says to do meanwhile (trial SS r12).
+        item = ctx.services.handbook.items.get(open_tickets[0].item_id)
+        own = facts.own_answer(ctx, item, ctx.message.text or "") if item is not None else None
+        if own:
+            lines.append(own)
+    return Reply("\n".join(lines))
 
 
 async def handle_human(ctx: Context, result: Classification) -> Reply:

@@ -418,11 +418,17 @@ _STATUS_FOOTER = "要改时间、地址或电话，直接说“改到礼拜五�
 def _asked_fact(ctx: Context, text: str, tickets: list[Ticket]) -> list[str]:
     """ "10001 一般好多天能修好": besides where the ticket is, the fact asked of its item (its time
     limit, fee, hours…), from the handbook."""
-    aspect = facts.aspect_of(ctx, text)
-    if aspect is None or len(tickets) != 1:
+    if len(tickets) != 1:
         return []
     item = ctx.services.handbook.items.get(tickets[0].item_id)
-    line = facts.fact(item, aspect, ctx.services.handbook) if item is not None else None
+    if item is None:
+        return []
+    # "好久来修哦 今晚…有人踩进去咋办": the item's own question asked beside the progress (trial SS r12).
+    own = facts.own_answer(ctx, item, text)
+    if own:
+        return [own]
+    aspect = facts.aspect_of(ctx, text)
+    line = facts.fact(item, aspect, ctx.services.handbook) if aspect is not None else None
     return [line] if line else []
 
 

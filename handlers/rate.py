@@ -15,9 +15,9 @@ _STARS = re.compile(r"^\s*([1-5一二三四五])\s*(?:分|星|颗星)?(?:[\s,，
 
 
 # A score said inside a sentence: "我要给你们打分 1分 上礼拜报的到现在都没修" (trial T was thanked
-# for its encouragement).
+# for its encouragement); after the ticket's number: "评价 10018 2分" (trial SS r19).
 _STARS_INSIDE = re.compile(
-    r"(?:打分|评分|打个分|给你们打|给个|评价|打)[^0-9一二三四五]{0,6}([1-5一二三四五])\s*(?:分|星|颗星)"
+    r"(?:打分|评分|打个分|给你们打|给个|评价|打)[^0-9一二三四五]{0,6}(?:\d{5}[^0-9]{1,4})?([1-5一二三四五])\s*(?:分|星|颗星)"
 )
 
 

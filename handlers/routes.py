@@ -360,6 +360,10 @@ def current_item_request(ctx: Context) -> str | None:
     # "那我明天去88号先做居住登记 娃娃读幼儿园报名要看居住证不": a plan and a question at the end, not
     # a booking (trial GG r03 was walked into a second residence-permit booking).
     asks = classifier.lexicon.question.search(norm) or _ENDS_ASKING.search(norm.split()[-1] if norm else "")
+    if visit_for_it and _VISIT_ASKED.search(norm.replace(" ", "")):
+        # "可以喊人上门来办不 我脚杆痛走不动" after the old-age card: its visit, asked as a question
+        # (trial SS r08 got the catch-all visit's card, and her booking lost what it was for).
+        return item
     if orderable and not elsewhere and not asks and _details_given(ctx, text) >= 2:
         # "这个礼拜五上午嘛，地址是幸福路88号3栋2单元501，电话 138 8012 3456" after the visit's card:
         # the booking, with what was said — not the centre's address (trial DD r01).
@@ -382,6 +386,10 @@ def current_item_request(ctx: Context) -> str | None:
     return item if classifier.asks_to_act(text, item) else None
 
 
+# "可以喊人上门来办不", "能不能到家里来帮我办": a visit asked for in question form.
+_VISIT_ASKED = re.compile(
+    r"(可以|能不能|可不可以|能否|能)[^ ]{0,6}(上门|到家|来家|来屋头|到屋头)[^ ]{0,4}(办|弄|帮)"
+)
 _HOW_TO_SIGN_UP = re.compile(r"(怎么|咋)(样|个)?(报名|登记|申请|预约|约)")
 
 
@@ -823,6 +831,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("not_a_complaint", complaints.withdrawal_of, not_a_complaint),  # declines: no complaint today
     Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
     Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
+    Route("duty_unreachable", office.duty_unreachable, office.when_unreachable),  # "值班手机没人接"
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"

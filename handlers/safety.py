@@ -227,6 +227,15 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         classifier = ctx.services.classifier
         wanted = classifier.classify(text)
         item = wanted.item if wanted.intent == "order" else None
+        asked_for = text
+        if item is None:
+            # "把那个紧急单子撤了！不是紧急情况。我要报修车棚的监控": a clause of its own asks for a
+            # service by name (trial SS r14's repair was not started).
+            for clause in filter(None, _CLAUSE.split(text)):
+                part = classifier.classify(clause)
+                if part.intent == "order" and part.named and part.item is not None:
+                    item, asked_for = part.item, clause
+                    break
         guess = classifier.sure_item(text, SURE_VISIT) if item is None else None
         if guess is not None and classifier.asks_to_act(text, guess):
             item = guess  # "手机没电了" is the telecom's word, but the visit is what is asked
@@ -235,7 +244,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             # the same breath — begun now, not "有别的事直接跟我说" (trial W).
             from handlers import ordering  # ordering reaches safety through its routes
 
-            started = await ordering.start(ctx, item, text)
+            started = await ordering.start(ctx, item, asked_for)
             return replace(started, text=f"{stood.text}\n\n{started.text}")
         still_on = ctx.conversation.get(EMERGENCY) is not None  # help asked for: the rest is on the ticket
         if not still_on and lexicon.question.search(norm) and _asks_a_service(ctx, wanted, norm):
@@ -245,6 +254,20 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             if answered is not None:
                 return replace(answered, text=f"{stood.text}\n\n{answered.text}")
         return stood
+    family_number = _FAMILY_NUMBER.search(plain) and mobiles_in(text)
+    if family_number and reported.number and desk is not None:
+        # "他女儿电话我有 139 1111 2222 要不要给你们": the family's number given, not asked for (trial SS
+        # r17 was told twice that it could not be given out).
+        with contextlib.suppress(Refused):
+            await desk.add_detail(ctx.message.resident, reported.number, "detail", f"家属电话：{text}")
+            return Reply(
+                "\n".join(
+                    [
+                        *([answer] if answer else []),
+                        f"好的，家属的电话记下了（紧急工单 {reported.number}），值班人员会打过去通知家属。",
+                    ]
+                )
+            )
     if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
         return await _reach_family(ctx, reported, text, answer)
     # What fits every emergency ("我好怕", "我已经出来了 然后呢"), when its own questions said nothing.
@@ -539,7 +562,7 @@ _DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接
 _TO_HOSPITAL = re.compile(
     r"(?<![没不])(?<!没有)(?<!不用)(送|拉|抬|接|去|到|进|住)(了|到|进|去)?[^，。,. ]{0,4}?(医院|急诊)|"
     r"(?<![没不])要送|(120|救护车|医生)[^，。,. ]{0,4}(拉走|接走|抬走|送走|带走)|"
-    r"(拉|抬|接|送)走了|抬下(去|楼)|在医院"
+    r"(拉|抬|接|送)走了|抬下(去|楼)|在医院|(上|抬上|送上)了?(120|救护车)"  # “已经上120了” (trial SS r17)
 )
 # The ambulance came for someone still unwell: in the medics' hands, followed up like a hospital case;
 # once they woke up or are fine ("120来了 婆婆醒了"), it is over.
@@ -548,6 +571,11 @@ _RECOVERED = re.compile(r"醒了|没事|没得事|没有事|好了|不要紧")
 # "社区的人还要来不": whether anyone still comes once it is over.
 _STILL_COMING = re.compile(r"还(要|会)?(来|过来|上门)(不|吗|没|嘛|啊)|还来不来|还要不要来|还过不过来")
 # The resident reaches the family themselves ("我有她女儿电话 我先打给她女儿问下"): not a request to us.
+# The family's number given ("他女儿电话我有 139…", "把她女儿的电话给你们 139…"): with a mobile in it.
+_FAMILY_NUMBER = re.compile(
+    r"(女儿|儿子|家属|家里人|屋头人|子女|亲戚|老伴|孙子|孙女|侄儿|侄女)[^ ]{0,4}(电话|号码|手机)"
+    r"|(电话|号码|手机)[^ ]{0,6}(女儿|儿子|家属|子女|亲戚)"
+)
 _RESIDENT_CALLS = re.compile(r"(我|先)(来)?打给|我(这里?)?有.{0,4}(电话|号码)")
 # Asked of the community after the ambulance came: someone to go along, lock up, reach the family.
 _HELP_AFTER = re.compile(

@@ -442,7 +442,8 @@ _PLACE_SPECIFIC = re.compile(
     # A road before it too ("长江二路职工宿舍", "南坪东路金山小区": trial O lost the road and the compound).
     # Not from the 址 of 地址 ("地址是阳光小区5栋" was 址是阳光小区5栋: trial X r20).
     r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
-    r"(?:(?![这那个们我你他她的哪该此本址])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
+    # Nor from a time said before it ("电瓶车昨晚上在小区车棚被偷了" was 昨晚上在小区: trial SS r14).
+    r"(?:(?![这那个们我你他她的哪该此本址昨在])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
     # Not from 地址是 either ("地址是幸福路88号…" was 址是幸福路88号…: trial DD r01).
     r"(?:(?![这那个们我你他她的哪该此本址是在住])[\u4e00-\u9fff]){2,4}?(?:路|街|巷)\d+号|"
     # A compound named X里, X坊, X城… only right before its building ("她住幸福里3栋2单元501": trial T's

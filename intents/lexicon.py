@@ -179,6 +179,8 @@ class Lexicon:
     not_understood: re.Pattern[str] | None = None
     # "请社区的人帮我看下够不够条件": staff asked to look at their case — a request, not the question.
     staff_to_look: re.Pattern[str] | None = None
+    # "打了值班手机没人接 咋办嘛": the duty phone did not answer — what to do then, not a phone change.
+    duty_unreachable: re.Pattern[str] | None = None
     # "失业金咋个领", "送饭要咋个订": how to go about it, asked in one clause of several (each clause's
     # question is answered: handlers/facts.each_clause). None: not in this handbook version.
     asks_steps: re.Pattern[str] | None = None

@@ -236,7 +236,16 @@ CUE_NAMES = (
     "out_of_scope",
 )
 # Cue lists a handbook may leave out (versions written before them still load).
-OPTIONAL_CUES = ("errand", "asks_steps", "aside", "cancel_if", "wanted", "not_understood", "staff_to_look")
+OPTIONAL_CUES = (
+    "errand",
+    "asks_steps",
+    "aside",
+    "cancel_if",
+    "wanted",
+    "not_understood",
+    "staff_to_look",
+    "duty_unreachable",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from handlers import (
     rate,
     render,
     responders,
+    retirement,
     safety,
     smalltalk,
     staff,
@@ -423,6 +424,10 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     for clause in norm.split():
         if _FAMILY_DOES_IT.search(clause):
             continue  # "我孙儿帮我弄": the family will do it, not a request to the community (trial AA r9)
+        if lexicon.asking.search(clause):
+            # "我是问退休申报是不是单位帮我报": who files it, asked — not a request (trial SS r04).
+            last = "question"
+            continue
         staff_asked = lexicon.staff_to_look is not None and lexicon.staff_to_look.search(clause)
         if (lexicon.asked_to_act.search(clause) or staff_asked) and not _I_MAY_DO_IT.search(clause):
             # "你们社区能不能帮到办 明天上午10点过来得不": a request put as a question, whatever is
@@ -836,6 +841,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"
     Route("placed_also", placed_also, ordering.also_on_placed),  # "…那个也一起帮我们办了"
+    Route("retirement_month", retirement.asked, retirement.answer),  # "我1977年3月出生 哪个月退休"
     Route("place_asked", directions.place_asked, directions.referral_again),  # "派出所是哪个 电话多少"
     Route("numbered_choice", chosen_option, picked_option),
     Route("book_which", directions.booking_without_item, directions.ask_what_to_book),  # "预约" alone

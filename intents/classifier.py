@@ -671,6 +671,7 @@ class Classifier:
         evidence: dict[str, _Evidence] = {}
         seen: set[str] = set()
         denied: set[str] = set()
+        negated: set[str] = set()  # denied outright ("不是交医保"): a later mention is no name for it
         withdrawn = self._retracted(tokens, norm)
         for position, token in enumerate(tokens):
             owners = self._terms.get(token)
@@ -689,6 +690,7 @@ class Classifier:
             ):
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)
+                negated.update(item_id for item_id, _ in owners)
                 continue
             # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
             # the question, not its subject, so its name counts only as a keyword.
@@ -716,7 +718,9 @@ class Classifier:
                 ev = evidence.get(item_id)
                 if ev is None:
                     ev = evidence[item_id] = _Evidence(first=position)
-                if weight == ALIAS_WEIGHT and not as_context:
+                # "不是交医保 …医保是资阳的": the service denied, then its word said of something else
+                # (trial SS r16 got the premium checklist).
+                if weight == ALIAS_WEIGHT and not as_context and item_id not in negated:
                     ev.aliases += 1
                 else:
                     ev.keywords += 1
@@ -936,6 +940,8 @@ class Classifier:
         how = lexicon.asks_how.search(norm)
         asked = lexicon.availability.search(norm) or lexicon.asking.search(norm) or how
         acted = lexicon.asked_to_act.search(norm)
+        if lexicon.book_to_ask is not None and lexicon.book_to_ask.search(norm):
+            return "order"  # "想约礼拜三驻点的律师 问下…": what they will ask once booked (blind batch 65)
         # After the question ends: "我拿她身份证能帮她挂失补办不" holds 帮她…补办 inside its question.
         if acted and asked and acted.start() >= asked.end() and not how:
             # "听说有长期护理保险 麻烦帮他申请一下": heard of it, then asks for it (blind batch 24).

@@ -181,6 +181,8 @@ class Lexicon:
     staff_to_look: re.Pattern[str] | None = None
     # "打了值班手机没人接 咋办嘛": the duty phone did not answer — what to do then, not a phone change.
     duty_unreachable: re.Pattern[str] | None = None
+    # "想约礼拜三驻点的律师 问下离婚财产咋个分": a booking first, what to ask there after — an order.
+    book_to_ask: re.Pattern[str] | None = None
     # "失业金咋个领", "送饭要咋个订": how to go about it, asked in one clause of several (each clause's
     # question is answered: handlers/facts.each_clause). None: not in this handbook version.
     asks_steps: re.Pattern[str] | None = None

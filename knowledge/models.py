@@ -245,6 +245,7 @@ OPTIONAL_CUES = (
     "not_understood",
     "staff_to_look",
     "duty_unreachable",
+    "book_to_ask",
 )
 
 

@@ -1,0 +1,111 @@
+"""Which month someone retires in, worked out from their birth month (trial SS r04 asked four times and
+was walked into two bookings nobody wanted).
+
+The arithmetic is knowledge/retirement_age.py; this reads the birth month and who they are (man, woman
+worker, woman cadre) from the message or the last few, and answers in one line, or asks for what is
+missing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from handlers.conversation import AFTER_ITEM
+from handlers.types import Context, Reply
+from intents.normalize import simplify
+from knowledge.retirement_age import MEN, WOMEN_CADRES, WOMEN_WORKERS, Cohort
+
+ITEM = "retirement_application"
+
+# "1977年3月出生", "77年3月生的", "1977.3"; "明年三月满50岁" gives it too.
+_BORN = re.compile(r"((?:19|20)?\d{2})\s*(?:年|\.|-|/)\s*(\d{1,2})\s*月?")
+_TURNS = re.compile(r"(今年|明年|后年)\s*(\d{1,2})\s*月\s*(?:份)?\s*满\s*(50|55|60)\s*岁")
+_ASKS_WHEN = re.compile(
+    r"(哪年|哪一年|哪个月|几月|几时|什么时候|啥时候|好久|哪天)[^ ，,。？?]{0,4}(退|到龄|到点)"
+    r"|(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)|退休年龄|几岁退|多少岁退"
+)
+_MAN = re.compile(r"男|我爸|老公|老汉|丈夫|爷爷|先生")
+_WOMAN = re.compile(r"女|我妈|老婆|媳妇|婆婆|阿姨|孃孃|嬢嬢")
+_CADRE = re.compile(r"干部|管理岗|技术岗|公务员|事业单位|原来55|55岁退")
+_WORKER = re.compile(r"工人|职工|企业|工厂|厂里|原来50|50岁退|满50|满五十")
+_MONTHS = "一二三四五六七八九十"
+_MONTH_SAID = re.compile(r"(十[一二]?|[一二三四五六七八九])月")
+
+
+def asked(ctx: Context) -> tuple[date, tuple[Cohort, ...]] | None:
+    """(birth month, the cohorts it may be) when the message asks when they retire, or gives its
+    birth month right after the retirement item; None otherwise or when nothing is known of the birth."""
+    text = simplify(ctx.message.text or "")
+    earlier = " ".join(_month_digits(simplify(said)) for said in ctx.conversation.recent[-4:])
+    # "那我到底哪年哪月退" after the retirement list: 退休 said a message or two before.
+    about = "退休" in text or "退休" in earlier or ctx.conversation.get(AFTER_ITEM) == ITEM
+    if not about:
+        return None
+    today = ctx.services.now().date()
+    text = _month_digits(text)
+    # A birth month alone, right after the retirement item ("1977年3月 女工人"), answers it too.
+    given = _birth(text, today) is not None and ctx.conversation.get(AFTER_ITEM) == ITEM and len(text) <= 20
+    if not _ASKS_WHEN.search(text) and not given:
+        return None
+    born = _birth(text, today) or _birth(earlier, today)
+    if born is None:
+        return None
+    said = f"{earlier} {text}"
+    return born, _cohorts(said)
+
+
+async def answer(ctx: Context, found: tuple[date, tuple[Cohort, ...]]) -> Reply:
+    born, cohorts = found
+    lines = ["按 2025 年起实行的渐进式延迟退休："]
+    for cohort in cohorts:
+        years, months, year, month = cohort.retires_at(born.year, born.month)
+        age = f"{years} 岁" + (f" {months} 个月" if months else "")
+        born_in = f"{born.year} 年 {born.month} 月出生的{cohort.label}"
+        lines.append(f"{born_in}：退休年龄 {age}，{year} 年 {month} 月到龄。")
+    if len(cohorts) > 1:
+        lines.append("您是哪一种，看上面对应的那一行。")
+    lines.append(
+        "到龄前 1-3 个月由单位申报（没有单位的本人到街道或区社保申请）；"
+        "以社保部门核定为准，也可以在“掌上12333”App 的退休年龄计算器上核对。"
+    )
+    ctx.conversation.enter(AFTER_ITEM, ITEM)
+    return Reply("\n".join(lines))
+
+
+def _birth(text: str, today: date) -> date | None:
+    turns = _TURNS.search(text)
+    if turns:
+        year = today.year + {"今年": 0, "明年": 1, "后年": 2}[turns.group(1)] - int(turns.group(3))
+        month = int(turns.group(2))
+        return date(year, month, 1) if 1 <= month <= 12 else None
+    for found in _BORN.finditer(text):
+        year, month = int(found.group(1)), int(found.group(2))
+        year += 1900 if year < 100 else 0
+        if 1940 <= year <= today.year - 16 and 1 <= month <= 12:
+            return date(year, month, 1)
+    return None
+
+
+def _month_digits(text: str) -> str:
+    """三月 → 3月, 十二月 → 12月: a month said in characters (the year is said in digits here)."""
+    return _MONTH_SAID.sub(lambda found: f"{_month_number(found.group(1))}月", text)
+
+
+def _month_number(said: str) -> int:
+    if said[0] == "十":
+        return 10 + (_MONTHS.index(said[1]) + 1 if len(said) == 2 else 0)
+    return _MONTHS.index(said) + 1
+
+
+def _cohorts(said: str) -> tuple[Cohort, ...]:
+    if _MAN.search(said) and not _WOMAN.search(said):
+        return (MEN,)
+    if _WOMAN.search(said) or _WORKER.search(said) or _CADRE.search(said):
+        if _CADRE.search(said):
+            return (WOMEN_CADRES,)
+        if _WORKER.search(said) and _WOMAN.search(said):
+            return (WOMEN_WORKERS,)
+        if _WOMAN.search(said):
+            return (WOMEN_WORKERS, WOMEN_CADRES)
+    return (MEN, WOMEN_WORKERS, WOMEN_CADRES)

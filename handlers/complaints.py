@@ -190,11 +190,25 @@ def handoff_word(ctx: Context) -> str | None:
     """ "人工", "转人工", "找个真人", "叫个人跟我说": the resident wants a person."""
     text = ctx.message.text.strip()
     lexicon = ctx.services.classifier.lexicon
-    if lexicon.handoff.search(lexicon.normalize(text)):
+    # "好嘛等人工回。那娃娃医保咋个办": waiting for the person already asked — the question after it
+    # is answered as any other (trial SS r02's was swallowed into the handoff ticket).
+    waited = _WAITING_FOR_A_PERSON.sub(" ", text)
+    if lexicon.handoff.search(lexicon.normalize(waited)):
         return text
     if ctx.conversation.get(HANDED_OFF) is not None and _phone_given(text):
         return text  # "我电话 028 84521367 座机 白天都在屋": for the person asked to call (trial MM r06)
     return None
+
+
+def after_waiting(text: str) -> str:
+    """What a message says besides waiting for the person asked ("好嘛等人工回。那娃娃医保咋个办" →
+    the question), "" when it says nothing else or waits for no one."""
+    if not _WAITING_FOR_A_PERSON.search(text):
+        return ""
+    return _WAITING_FOR_A_PERSON.sub(" ", text).strip(" ，,。.!！")
+
+
+_WAITING_FOR_A_PERSON = re.compile(r"等(着)?(人工|工作人员|真人|老师)(回|回复|回话|联系|打电话)?(吧|嘛|哈)?")
 
 
 def _phone_given(text: str) -> str | None:

@@ -256,6 +256,9 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     if not answers:
         return None
     lines = [_line(item, aspect, ctx.services.handbook) for aspect in _also_asked(lexicon.aspects, rest)]
+    if lexicon.asks_documents(rest) and not any("要带" in answer for answer in answers):
+        # "登记要带什么，我老公要不要一起去": the papers too (trial SS r03 got only the husband answered).
+        lines.insert(0, render.documents_line(item))
     return "\n".join([*answers, *(line for line in lines if line)])
 
 
@@ -425,12 +428,18 @@ def _listed_as(paper: str, listed: str) -> bool:
     return any(form in listed for form in (paper, paper.replace("本", "簿"), paper.replace("簿", "本")))
 
 
-def one_of_its_papers(item: Item, other: Item) -> bool:
+def one_of_its_papers(item: Item, other: Item, said: str = "") -> bool:
     """Is the other service's name one of the papers `item` asks for (残疾证 for the disability
     allowance, 社保卡 for the pension check)? Then naming it asks about this item's papers, not about
-    getting that one (trial X r11, trial Y r11)."""
+    getting that one (trial X r11, trial Y r11). With `said`, a name of it said as something done is
+    the service: "那上户口呢", though 户口 is in 户口簿 (trial SS r02)."""
     papers = " ".join(f"{d.name} {d.note or ''}" for d in item.documents)
-    return any(len(alias) >= 2 and alias in papers for alias in (other.title, *other.aliases))
+    names = [alias for alias in (other.title, *other.aliases) if len(alias) >= 2]
+    # "那先办居住登记 需要带什么", "那上户口呢": the service done, though 居住登记凭证 and 户口簿 are
+    # among the papers.
+    if any(re.search(f"(办|做|申请|上|报){re.escape(alias)}", said) for alias in names if alias in said):
+        return False
+    return any(alias in papers for alias in names)
 
 
 def unlisted_answer(item: Item, papers: list[str]) -> str:

@@ -147,6 +147,28 @@ def _day_label(day: date, today: date) -> str:
     return f"{prefix}{date_text}" if prefix else date_text
 
 
+def centre_question(ctx: Context) -> str | None:
+    """The centre's own answer ("社区能复印不嘛", "车停哪"), when the message asks one of office.yaml's
+    questions and names no service (a paper's copies, "复印件要几份", are that service's)."""
+    office = ctx.services.handbook.office
+    if not office.questions:
+        return None
+    classifier = ctx.services.classifier
+    text = ctx.message.text or ""
+    compact = classifier.normalize(text).replace(" ", "")
+    if classifier.lexicon.asks_documents(compact):
+        return None
+    for question in office.questions:
+        words = facts.normalised_words(classifier.normalize, question.ask)
+        if any(word and word in compact for word in words):
+            return None if classifier.classify(text).named else question.answer
+    return None
+
+
+async def answer_centre_question(ctx: Context, answer: str) -> Reply:
+    return Reply(f"【{ctx.services.handbook.office.name}】{answer}")
+
+
 def duty_unreachable(ctx: Context) -> bool | None:
     """ "打了值班手机没人接 咋办嘛": the community's phone did not answer (trial SS r12 was asked for a
     new phone number of her own, twice)."""
@@ -182,6 +204,14 @@ async def when_unreachable(ctx: Context, _: bool) -> Reply:
 
 async def handle_human(ctx: Context, result: Classification) -> Reply:
     """A person answers: a handoff to the staff member on duty; without tickets, the numbers to call."""
+    rest = complaints.after_waiting(ctx.message.text or "")
+    if rest:
+        # "好嘛等人工回。那娃娃医保咋个办": the person is waited for; the question is answered now.
+        said = ctx.services.classifier.classify(rest)
+        if said.intent in ("consult", "order") and said.item in ctx.services.handbook.items:
+            from handlers import consult  # consult reaches office through by_intent
+
+            return await consult.handle(ctx, said._replace(intent="consult"))
     handed = await complaints.hand_off(ctx, ctx.message.text)  # a menu click too: what they said before
     if handed is not None:
         return handed

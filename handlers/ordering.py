@@ -109,6 +109,15 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         return replace(visit, text=f"{asked}{first}\n走不动的，我先帮您约工作人员上门帮办：\n{visit.text}")
     if item.order is None or ctx.services.desk is None:
         return order.book(ctx, item_id)
+    said = ctx.message.text or ""
+    booking_asked = bool(said) and facts.aspect_of(ctx, said) == "booking"
+    if booking_asked and not mobiles_in(said) and not _time_said(ctx, item, said):
+        # "居住登记需要预约吗": whether to book, asked — answered, not booked (trial SS r03 was told no
+        # booking is needed while one was begun).
+        ctx.conversation.enter(AFTER_ITEM, item_id)
+        answered = facts.fact_lines(item, "booking", ctx.services.handbook)
+        if answered:
+            return Reply(f"【{item.title}】{answered}")
     now = ctx.services.now()
     # Someone to come to the home asked for in so many words: the address is asked whatever the
     # item — a son asked for someone to come to his mother to sign for the survivor's grant, and the
@@ -119,7 +128,14 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
     )
     notes = _prefill(ctx, item, draft, text)
-    notes.extend(_answers_at_start(ctx, item, text))
+    answers = _answers_at_start(ctx, item, text)
+    if booking_asked and item.bookable:
+        # "这周六上午过来…需要预约吗" with a time: booked for it, said plainly — not "不预约也能直接来办
+        # …回复预约" above the form's first question (trial SS r03).
+        booking = facts.fact_lines(item, "booking", ctx.services.handbook) or ""
+        answers = [line for line in answers if booking not in line]
+        answers.append("不预约也能直接来办；您说了时间，我先帮您约上，免得等，不用约的话回复“取消”。")
+    notes.extend(answers)
     if asked_home and not item.home_visit and "address" not in item.order.fields:
         # A repair at a place is visited anyway: "麻烦派人来通一下" asks nothing more (trial EE r19).
         _add_note(draft, VISIT_WISH)
@@ -496,6 +512,17 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             return declined
     if draft.asking == "mobile" and _has_no_phone(ctx, text, plain):
         return _next(ctx, item, draft, [_without_phone(item, draft, text)])
+    if draft.asking == "time" and asks:
+        # "这周四晚上7点可以不 我白天上班": a time put as a question is the answer, and the clause with
+        # it is taken; the rest says why (trial SS r11 got the day-care papers for 白天).
+        clauses = [c for c in _CLAUSE_BREAK.split(text) if c]
+        timed = next((c for c in clauses if _names_a_time(ctx, c) and _YES_NO.search(c)), None)
+        if timed is not None:
+            rest = " ".join(c for c in clauses if c != timed)
+            if not rest or not _clause_asks(ctx, rest):
+                if rest:
+                    _add_note(draft, rest)
+                text, asks = timed, False
     if lexicon.why_asked.search(plain) or (asks and not _reads_as(ctx, item, draft, draft.asking, text)):
         # The answer worked out above, not a second one (which would note the question twice).
         answered = asked_too() or [_answer_or_note(ctx, item, draft, draft.asking, plain)]
@@ -1136,9 +1163,12 @@ def _changes_at_read_back(
         changed.append("address")
     if not changed and not visit_wished and "address" in fields and _only_an_address(ctx, text):
         kept = draft.fields.get("address")
-        said = read_address(text)
+        said, aside = read_address_and_aside(text)
         draft.fields["address"] = _with_place_said(kept, said) if kept else said
         changed.append("address")
+        if len(_WORDS_ONLY.sub("", aside)) >= 4:
+            # "地址是2栋1单元601 药是硝苯地平缓释片": the rest is for the staff (trial SS r13 lost it).
+            _add_note(draft, aside)
     return changed
 
 
@@ -1666,6 +1696,20 @@ _AVOIDED = re.compile(r"(莫要|不要|别|莫|不能|不得行)(在)?(凌晨|�
 def _without(text: str, place: str) -> str:
     """`text` with the place said in it blanked out, so its numbers are not read as a date."""
     return simplify(text).replace(place, " ")
+
+
+def _names_a_time(ctx: Context, text: str) -> bool:
+    """Does `text` name a day or a time at all, whether or not the item can be booked then?"""
+    try:
+        return read_window(text, ctx.services.now()) is not None
+    except WhenError:
+        return True
+
+
+# "…可以不", "…行不行", "…得不得行": a yes-or-no put on what was just said.
+_YES_NO = re.compile(
+    r"(可以|行|得行|要得|方便|有空)(不|吗|嘛|没|不行|不得行)?[?？]?$|(可不可以|行不行|得不得行)[?？]?$"
+)
 
 
 def _time_in(ctx: Context, text: str) -> Window | None:

@@ -244,7 +244,14 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         if len(chosen) == 1 and chosen[0].item_id in ctx.services.handbook.items:
             ctx.conversation.enter(AFTER_ITEM, chosen[0].item_id)  # a question next is about its item
         asked = _asked_fact(ctx, request.text, chosen)
-        return Reply("\n".join([*(status_line(ctx, t) for t in chosen), *asked, _STATUS_FOOTER]))
+        told = []
+        # "周二去过了 材料都交了 现在到哪一步了": what they did goes onto the ticket for the staff to
+        # update (trial SS r20 was told only the booking's time).
+        said_done = len(chosen) == 1 and _SAYS_DONE.search(simplify(request.text)) is not None
+        if said_done and await _noted(ctx, chosen[0], request.text.strip()[:300]):
+            told.append("您说的已经写进工单，工作人员核对后会更新进度、和您联系。")
+        lines = [*(status_line(ctx, t) for t in chosen), *told, *asked, _STATUS_FOOTER]
+        return Reply("\n".join(lines))
     if request.action == "hurry" and len(chosen) > 1:
         undated = [t for t in chosen if t.wanted_start is None]  # a repair or report, not a booking
         chosen = undated if len(undated) == 1 else chosen
@@ -263,6 +270,12 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     if request.action == "cancel":
         return await _cancel(ctx, chosen)
     return await change(ctx, request, chosen[0])
+
+
+# Said to have been done on their side: "周二去过了 材料都交了".
+_SAYS_DONE = re.compile(
+    r"(去过了|来过了|已经去了|已经来了|(材料|资料)[^ ]{0,2}(都|已经)?交(了|过了|上去了)|交过材料)"
+)
 
 
 async def _waiting(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> Reply:

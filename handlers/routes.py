@@ -479,7 +479,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         other is not None
         and other.id != item
         and (classifier.lexicon.asks_documents(compact) or facts.BRING_IT.search(compact))
-        and facts.one_of_its_papers(current, other)
+        and facts.one_of_its_papers(current, other, simplify(text))
     ):
         # "那天要准备些啥子 他身份证找不到了 社保卡在" after the pension check: its papers, not how to
         # replace a social security card (trial Y r11); "社保卡在我这里 复印件要复印几份" after the
@@ -851,6 +851,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("not_understood", plain_words.not_understood, plain_words.say_plainly),  # "看不懂" after a card
     Route("item_follow_up", about_current_item, current_item_fact),  # "一个月好多钱" after an item
     Route("item_request", current_item_request, start_order),  # "那就在这里反映 你们找人去说一下"
+    Route("centre_question", office.centre_question, office.answer_centre_question),  # "社区能复印不"
     Route("placed_unanswered", placed_unanswered, ordering.question_for_staff),  # "这个是每周都会去吗"
     Route("referral_taken_up", directions.referral_taken_up, directions.take_up),  # "社区帮我们催一下物业"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"

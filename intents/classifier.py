@@ -557,6 +557,12 @@ class Classifier:
             and intent_p >= SWAP_CONSULT_ORDER
             and not self._booked_outright(norm, intent)
             and not (intent == "order" and self.lexicon.asked_to_act.search(norm))
+            # "…咋个预约", "想约律师 问下…": a booking said in so many words (trial SS r01, batch 65).
+            and not (
+                intent == "order"
+                and self.lexicon.book_to_ask is not None
+                and self.lexicon.book_to_ask.search(norm)
+            )
             # "调解要咋个申请", "要咋个报修": asking how is a question however sure the model is of a
             # request (blind batch 23), as a polite request stays one the other way.
             and not (intent == "consult" and self.lexicon.asks_how.search(norm))

@@ -710,6 +710,7 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
         holidays=ctx.text(raw, "holidays"),
         online=ctx.text(raw, "online", required=False),
         policy_note=ctx.text(raw, "policy_note"),
+        questions=parse_questions(raw.get("questions"), ctx.error, keys=("ask", "answer")),
     )
 
 

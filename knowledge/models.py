@@ -208,6 +208,8 @@ class Office:
     booking_hours: dict[str, BookingHours] = field(default_factory=dict)
     # Keyed by the referral directory's place id (referrals.yaml); only what the community filled in.
     nearby: dict[str, Nearby] = field(default_factory=dict)
+    # What residents ask of the centre itself ("社区能复印不", "有没有停车的地方"): words and answers.
+    questions: tuple[Question, ...] = ()
 
 
 # The intent cues of phrasings.yaml, each a list of regular-expression parts (intents/lexicon.py

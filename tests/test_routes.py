@@ -41,6 +41,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "not_understood",
         "item_follow_up",
         "item_request",
+        "centre_question",
         "placed_unanswered",
         "referral_taken_up",
         "referral_follow_up",

@@ -66,6 +66,9 @@ class Reported:
     # The order being filled in when the emergency came up: a care booking's read-back that said
     # 中风 was lost to the emergency reply (trial X r7); "没事了" takes it up again.
     paused: OrderDraft | None = None
+    # Taken to hospital: the danger is over, what follows is the aftermath (a door left broken, the
+    # family to reach) — the opening advice is not said again (trial TT r17 got it four times).
+    over: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +133,13 @@ EMERGENCY: State[Reported] = State(
         "emergency": reported.number,
         "hazard": reported.kind,
         **({"paused": reported.paused.to_json()} if reported.paused is not None else {}),
+        **({"over": True} if reported.over else {}),
     },
     lambda raw: Reported(
         str(raw["emergency"]),
         str(raw["hazard"]),
         OrderDraft.from_json(raw["paused"]) if isinstance(raw.get("paused"), dict) else None,
+        bool(raw.get("over")),
     ),
 )
 

@@ -1161,7 +1161,9 @@ def _changes_at_read_back(
         draft.visit = True
         draft.fields["address"] = read_address(place)
         changed.append("address")
-    if not changed and not visit_wished and "address" in fields and _only_an_address(ctx, text):
+    # "那小区物业的电话是好多" names 小区 and asks: no address (trial TT r08 was told it was changed).
+    asks = _ASKS_SOMETHING.search(simplify(text)) is not None
+    if not changed and not visit_wished and "address" in fields and not asks and _only_an_address(ctx, text):
         kept = draft.fields.get("address")
         said, aside = read_address_and_aside(text)
         draft.fields["address"] = _with_place_said(kept, said) if kept else said
@@ -1473,6 +1475,12 @@ def _brief_answer(
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
         return _office_line(office, spoken)
+    listed = ctx.services.classifier.referrals.find(spoken)
+    near = office.nearby.get(listed[0].id) if listed is not None else None
+    if near is not None and _ASKS_WHERE_OR_NUMBER.search(spoken):
+        # "那小区物业的电话是好多" while a repair is read back: the branch the community wrote down
+        # (trial TT r08 had it noted for staff).
+        return render.nearby_line(near)
     # Another item only when named or sure ("户口要咋个销" mid-way through the funeral grant): "确认
     # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
     other = result.named or result.confidence >= facts.SURE_OTHER_ITEM
@@ -1503,6 +1511,9 @@ def _brief_answer(
 # "你们周六上班不" mid-booking asks about the weekend: its duty hours are the answer, not only the weekdays'.
 _ASKS_WEEKEND = re.compile(r"周六|周日|周天|周末|星期[六天日]|礼拜[六天日]")
 _ASKS_LUNCH = re.compile(r"中午|午休")
+
+
+_ASKS_WHERE_OR_NUMBER = re.compile(r"电话|号码|在哪|哪里|地址|怎么找|咋个找")
 
 
 def _office_line(office: Office, spoken: str) -> str:

@@ -67,9 +67,14 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
         # team (trial BB r12 got ticket 10007 for the same hole).
         paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
         ctx.conversation.enter(EMERGENCY, Reported(same, danger.hazard.kind, paused))
+        given = mobiles_in(ctx.message.text)
         with contextlib.suppress(Refused):
             await desk.add_detail(ctx.message.resident, same, "detail", ctx.message.text.strip())
-        lines.append(f"这件事已有紧急工单 {same}，您说的已经加进去了，值班人员马上处理，不重复派单。")
+            if given:  # "还有电话打错了，是139…": the ticket's contact (trial TT r12 never heard back)
+                await desk.add_detail(ctx.message.resident, same, "mobile", given[0])
+        changed = f"联系电话已改为 {given[0]}，" if given else ""
+        told = f"这件事已有紧急工单 {same}，{changed}您说的已经加进去了"
+        lines.append(f"{told}，值班人员马上处理，不重复派单。")
         return Reply("\n".join(lines))
     ticket_number = await _open_ticket(ctx, danger.hazard) if danger.community_acts else None
     if ticket_number is not None:
@@ -81,7 +86,15 @@ async def answer(ctx: Context, danger: Danger) -> Reply:
         office = ctx.services.handbook.office
         lines.append(f"也请打社区电话 {office.phone}（值班手机 {office.duty_phone}），让社区马上派人。")
     paused = ctx.conversation.get(ORDERING) or (reported.paused if reported is not None else None)
-    ctx.conversation.enter(EMERGENCY, Reported(ticket_number or "", danger.hazard.kind, paused))
+    earlier = reported.number if reported is not None and not ticket_number else ""
+    if earlier and desk is not None:
+        # "开锁进去看到张大爷倒在厕所门口…120正在来的路上" after the neighbour not seen: the same
+        # emergency gone further, on its ticket — the next "120拉走了 他儿子联系上没得" is still about it
+        # (trial TT r18 was told "医生到了就好" with the ticket forgotten).
+        with contextlib.suppress(Refused):
+            await desk.add_detail(ctx.message.resident, earlier, "detail", ctx.message.text.strip())
+            lines.append(f"已加到紧急工单 {earlier}，值班人员会跟进。")
+    ctx.conversation.enter(EMERGENCY, Reported(ticket_number or earlier, danger.hazard.kind, paused))
     return Reply("\n".join(lines))
 
 
@@ -165,6 +178,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     norm = ctx.services.classifier.normalize(text)
     lexicon = ctx.services.classifier.lexicon
     asks_arrival = lexicon.asks_progress(norm) or bool(guide and re.search(guide.ask_arrival, norm))
+    # "到底派哪个来管？单号是好多": who has it and its number — the ticket's state answers that.
+    asks_arrival = asks_arrival or _WHO_HAS_IT.search(norm.replace(" ", "")) is not None
     # A question is not the address, though it names a place ("好久能到 我在楼下等" had replaced
     # the real address on a trial's emergency ticket).
     # "社区能不能帮忙联系楼上业主" names 楼上, not where they are: an address has a number or a place name.
@@ -247,7 +262,12 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             started = await ordering.start(ctx, item, asked_for)
             return replace(started, text=f"{stood.text}\n\n{started.text}")
         still_on = ctx.conversation.get(EMERGENCY) is not None  # help asked for: the rest is on the ticket
-        if not still_on and lexicon.question.search(norm) and _asks_a_service(ctx, wanted, norm):
+        wants_worker = _WANTS_WORKER.search(simplify(text)) is not None
+        if not still_on and (
+            wants_worker or (lexicon.question.search(norm) and _asks_a_service(ctx, wanted, norm))
+        ):
+            # "没得那么凶 闸已经关了的…就是要找个师傅来换管子": over, and a repair asked for (trial TT
+            # r08's was lost).
             # "现在不紧急了 我是问以后 独居老人定期探访咋个申请", "醒了…这个软管要我们自己出钱换吗": over,
             # and a question of its own, answered as any other (trial AA: only "没事了" was said).
             answered = await _answered_anew(ctx)
@@ -281,7 +301,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         # "然后呢" is short, but asks what next about the emergency (its any-hazard answer).
         short_greeting = result.intent == "greeting" and len(plain) <= 6 and any_hazard is None
         later = _LATER.search(norm) is not None and _asks_a_service(ctx, result, norm)
-        if parting or short_greeting or later or (result.intent in ("consult", "order") and result.named):
+        # "我打的是139…，我先搬了个垃圾桶挡起": the phone asked for, whatever service a word names
+        # (trial TT r12 got a sanitation order).
+        named_anew = result.intent in ("consult", "order") and result.named and not mobiles_in(text)
+        if parting or short_greeting or later or named_anew:
             # A new question, thanks, or what to arrange later ("以后他回来还是一个人住 社区有没得紧急
             # 呼叫的设备或者定期来看一下": trial AA got the emergency advice again): not more about it.
             ctx.conversation.forget()
@@ -289,6 +312,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     if guide is None or hazard is None:
         ctx.conversation.forget()
         return None
+    if reported.over and reported.number and desk is not None and answer is None and not asks_arrival:
+        return await _aftermath(ctx, reported, text)
     again = _lines(hazard, [guide.numbers[key] for key in hazard.call][:3])
     answer = answer or any_hazard
     if answer:
@@ -310,6 +335,14 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         ctx.conversation.forget()
         return None  # the ticket was closed or cancelled meanwhile: handle the message anew
     what = "地址" if field == "address" else "情况"
+    if _PHONE_READ_BACK.search(plain) and not _DUTY_PHONE_ASKED.search(plain) and "值班" not in plain:
+        # "你给我念一下单子上现在登记的电话是好多": the number on the ticket (trial TT r12 was read as
+        # standing down, its phone never said back).
+        kept = ticket.contact_mobile or "（还没有登记电话）"
+        return Reply(
+            f"紧急工单 {reported.number} 登记的联系电话是 {kept}{'（刚改好）' if given else ''}。"
+            "不对的话直接发正确的号码。"
+        )
     if _DUTY_PHONE_ASKED.search(plain) and not _DUTY_UNREACHED.search(plain):
         # "值班手机是好多 你再说一遍": the number, not the acknowledgement again (trial QQ r09).
         office = ctx.services.handbook.office
@@ -353,6 +386,22 @@ def _first_calls(guide: EmergencyGuide, hazard: Hazard, between: str = " / ") ->
     """ "119", "110 / 120": this emergency's own first numbers (a fire's acknowledgement said 110 / 120:
     trial PP r18)."""
     return between.join(guide.numbers[key].phone for key in hazard.call[:2])
+
+
+async def _aftermath(ctx: Context, reported: Reported, text: str) -> Reply:
+    """After the person was taken to hospital: a broken door to guard, the family to reach, who is
+    handling it — the duty staff are asked on the ticket and the resident told so, not the opening
+    advice again (trial TT r17 got it four times)."""
+    desk = ctx.services.desk
+    assert desk is not None
+    office = ctx.services.handbook.office
+    with contextlib.suppress(Refused):
+        await desk.hurry(ctx.message.resident, reported.number, f"居民后续：{text}")
+    return Reply(
+        f"好的，已经转给值班人员（紧急工单 {reported.number}）：您说的门、家属和要人来的事都写在工单上，"
+        f"值班人员会联系您、安排人来处理；今晚急的话直接打社区值班手机 {office.duty_phone}。"
+        "门坏了关不上的，先请邻居或物业帮忙看一下，贵重东西不要动。"
+    )
 
 
 async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str | None) -> Reply:
@@ -473,7 +522,7 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
         )
     if to_hospital:
         # Still about it next ("他屋门锁不到了…社区能不能来个人"): kept on the ticket (trial Q).
-        ctx.conversation.enter(EMERGENCY, reported)
+        ctx.conversation.enter(EMERGENCY, replace(reported, over=True))
         return Reply(
             f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
             "您说的其他事也一并转给了值班人员。有别的事直接跟我说。"
@@ -576,10 +625,20 @@ _FAMILY_NUMBER = re.compile(
     r"(女儿|儿子|家属|家里人|屋头人|子女|亲戚|老伴|孙子|孙女|侄儿|侄女)[^ ]{0,4}(电话|号码|手机)"
     r"|(电话|号码|手机)[^ ]{0,6}(女儿|儿子|家属|子女|亲戚)"
 )
+# The phone on the ticket asked back: "电话改过来没得", "念一下登记的电话是好多".
+_PHONE_READ_BACK = re.compile(
+    r"(电话|号码|手机)[^ ]{0,4}(改过来|改了没|改好了?没|对不对|对没对|对没有|登记对)"
+    r"|(我的|登记的|留的|单子上|工单上)[^ ]{0,8}(电话|号码|手机)[^ ]{0,4}(是好多|是多少)"
+    r"|(念|读)一下[^ ]{0,10}(电话|号码)"
+)
+_WHO_HAS_IT = re.compile(r"(派|是)(哪个|谁|哪位)|单号|工单号|(哪个|谁)在(管|负责|处理)")
+_WANTS_WORKER = re.compile(r"(找|派|喊|叫|请)(个|一个)?(师傅|工人|修的人)(来)?(修|换|弄|看)")
 _RESIDENT_CALLS = re.compile(r"(我|先)(来)?打给|我(这里?)?有.{0,4}(电话|号码)")
 # Asked of the community after the ambulance came: someone to go along, lock up, reach the family.
 _HELP_AFTER = re.compile(
     r"跟车|陪.{0,4}医院|锁门|门.{0,6}(锁不到|锁不上|开起|开着)|联系.{0,6}(家属|家里人|屋头人)"
+    # "他儿子联系上没得？医院那边总要有个人去嘛" (trial TT r18 was told "之后…随时跟我说")
+    r"|(儿子|女儿|家属|家里人|屋头人)[^ ]{0,4}联系(上|到)|(总要|要|得)有(个)?人去|派(个)?人去"
 )
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 _NUMBER = re.compile(r"\d{3,}")

@@ -73,6 +73,8 @@ def complaint_of(ctx: Context) -> Complaint | None:
         return None
     if _SET_ASIDE.search(plain):
         return None  # "投诉归投诉 我妈的高龄补贴还是要办…": the complaint stands; this is a service (trial L)
+    if _COMPLAINT_WRITTEN.search(plain):
+        return None  # "社区法律顾问可以帮我…写投诉，律师哪天在": help to complain elsewhere (trial TT r15)
     if _COMPLAINT_CHECKED.search(plain) or _RATED.search(plain):
         # "投诉10020现在啥进度 陈书记看到没有", "我是给10018打分 2分 不是再投诉": the complaint's
         # progress, or a score for the service — not more for the complaint (trial SS r19, four times).
@@ -132,6 +134,8 @@ def _names_ours(classifier: Classifier, text: str) -> bool:
     return classifier.classify(text).named or classifier.sure_item(text, _SURE_OURS) is not None
 
 
+# Help asked to write or file a complaint elsewhere: "帮我理材料写投诉", "律师帮我写投诉书".
+_COMPLAINT_WRITTEN = re.compile(r"(写|理|准备|整理)[^ ]{0,4}投诉|投诉(材料|书|信)")
 # Where a complaint stands ("投诉10020现在啥进度", "陈书记看到没有"): its progress, for the own-tickets route.
 _COMPLAINT_CHECKED = re.compile(
     r"投诉[^ ]{0,8}(进度|到哪|咋样|怎么样|处理得|处理了没|看到没|看了没|回复了没|有回音)"

@@ -399,6 +399,10 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     # the subject, asked or not, whatever service word is beside it (trial P).
     own_word = _own_word_said(classifier, place, compact) or _branch_named(ctx, place, compact)
     own_word = own_word or _asks_its_own_question(classifier, place, compact)
+    if _ours_ordered_beside(ctx, place, text):
+        # "好，那我先去派出所报案。车棚那个监控坏了好久了…帮我在社区报个修嘛": the agency's part is
+        # theirs, the repair asked of the community is ours (trial TT r14 got the police again).
+        return None
     if not own_word and not _ASKS_HOW.search(compact) and not referral_answers(classifier, place, compact):
         return None
     result = classifier.classify(text)
@@ -455,6 +459,21 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     ):
         return None  # "那社区有没得律师可以帮我们…维权": the community's own service, asked of us (trial W)
     return place
+
+
+def _ours_ordered_beside(ctx: Context, place: Referral, text: str) -> bool:
+    """Does a clause without the agency's words ask the community, by name, for one of its services?"""
+    classifier = ctx.services.classifier
+    if not classifier.lexicon.about_community.search(classifier.normalize(text).replace(" ", "")):
+        return False
+    for clause in filter(None, re.split(r"[。！!？?；;]+", text)):
+        compact = classifier.normalize(clause).replace(" ", "")
+        if _own_word_said(classifier, place, compact):
+            continue
+        said = classifier.classify(clause)
+        if said.intent == "order" and said.named and said.item in ctx.services.handbook.items:
+            return True
+    return False
 
 
 def _asks_its_own_question(classifier: Classifier, place: Referral, compact: str) -> bool:

@@ -388,6 +388,9 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         # (trial T: the number was read as a phone and the question lost).
         answered = _brief_answer(ctx, item, "confirm", plain) if asks else None
         return Reply(f"{answered.replace('提交后回复', '回复')}\n{dropped}" if answered else dropped)
+    onto = await _onto_placed_ticket(ctx, draft, text)
+    if onto is not None:
+        return onto
     if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
         lines, settled, more = profile.settle(ctx, draft, text)
         if more:  # "是 申请装一键呼叫和燃气报警器": yes, and more of the request (trial X r13)
@@ -603,6 +606,30 @@ def _contact_number(clause: str) -> str | None:
     with contextlib.suppress(ContactError):
         return read_mobile(clause)
     return None
+
+
+async def _onto_placed_ticket(ctx: Context, draft: OrderDraft, text: str) -> Reply | None:
+    """ "不是重新报，是加到我原来那个10019上面": the new form is dropped and what it said goes onto the
+    resident's own open ticket named (trial TT r19 was told 10019 is no valid phone number, twice)."""
+    desk = ctx.services.desk
+    cited = _TICKET_NUMBER.findall(text)
+    if desk is None or not cited or not _ONTO_EARLIER.search(text):
+        return None
+    own = {t.number: t for t in await desk.resident_tickets(ctx.message.resident, limit=20)}
+    ticket = next((own[n] for n in cited if n in own and own[n].state in OPEN_STATES), None)
+    if ticket is None:
+        return None
+    said = "；".join(part for part in (draft.fields.get("description", ""), text.strip()) if part)
+    try:
+        await desk.add_detail(ctx.message.resident, ticket.number, "detail", said[:300])
+    except Refused:
+        return None
+    ctx.conversation.forget()
+    return Reply(f"好的，不再填新单子了：您说的已经写进工单 {ticket.number}，工作人员处理时会看到。")
+
+
+_TICKET_NUMBER = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+_ONTO_EARLIER = re.compile(r"加到|加在|加进|补充|原来|之前那个|前面那个|不是重新|不要新|不用新|上面那个")
 
 
 async def _added_to_description(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:

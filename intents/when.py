@@ -170,6 +170,11 @@ class WhenError(ValueError):
     """A time that cannot be served; the message tells the resident why, in their words."""
 
 
+# Before dawn "明天" may mean the day they wake up to (today) or the one after.
+_DAWN = time(5)
+_TOMORROW_SAID = re.compile(r"明天|明早|明儿|明日|明上午|明下午")
+
+
 class WhenUnclear(WhenError):
     """A time that cannot be read with certainty: the resident is asked again, never guessed for."""
 
@@ -424,6 +429,15 @@ def read_window(
     if vague and not (vague.group() in _POINTS_BACK and _says_a_day(text, now)):
         # "我明天上午过来办 到时候当面问": the day is said; 到时候 points back at it (trial X r9).
         raise WhenUnclear(f"“{vague.group()}”具体是哪一天、什么时候？请说一个日子，{EXAMPLES}。")
+    if now.time() < _DAWN and _TOMORROW_SAID.search(text) and not _WEEKDAY.search(text):
+        # "明天上午" said at two in the morning: the morning after they wake (today) or the next
+        # day's — asked, never guessed (trial TT r01 was booked for Tuesday, meaning Monday).
+        today, tomorrow = now.date(), now.date() + timedelta(days=1)
+        raise WhenUnclear(
+            f"现在是夜里，您说的“明天”是今天{today.month}月{today.day}日（周{WEEKDAY_NAMES[today.weekday()]}）"
+            f"白天，还是{tomorrow.month}月{tomorrow.day}日（周{WEEKDAY_NAMES[tomorrow.weekday()]}）？"
+            f"请说日期或星期几，例如：今天上午、{tomorrow.month}月{tomorrow.day}号上午。"
+        )
     day = _read_day(text, now.date())
     part_match = _PART.search(text)
     part = _DAY_PARTS.get(part_match.group(), part_match.group()) if part_match else ""

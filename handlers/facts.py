@@ -228,6 +228,21 @@ def _stays_with(ctx: Context, clause: str, item: Item) -> bool:
     return said in (None, item.id) or ctx.services.handbook.item(said).fallback
 
 
+def centre_answer(ctx: Context, text: str, *, papers_too: bool = False) -> str | None:
+    """office.yaml's answer to a question about the centre itself ("社区能复印不", "门口好停车不"), or
+    None; a paper's copies ("复印件要几份") are the service's, not the centre's — unless `papers_too`
+    (the message was already read as about the office: "身份证要复印一下 你们那里能印不")."""
+    questions = ctx.services.handbook.office.questions
+    classifier = ctx.services.classifier
+    compact = classifier.normalize(text).replace(" ", "")
+    if not questions or (classifier.lexicon.asks_documents(compact) and not papers_too):
+        return None
+    for question in questions:
+        if any(word and word in compact for word in normalised_words(classifier.normalize, question.ask)):
+            return question.answer
+    return None
+
+
 def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     """The item's own question the message asks, answered (no title, no footer); with the time
     limit, hours or online channel after it when the rest of the message asks that too."""

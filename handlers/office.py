@@ -18,6 +18,9 @@ async def handle_office(ctx: Context, result: Classification) -> Reply:
     """ "今天上班不 / 元旦放假不 / 周六有人不": yes or no with that day's hours; otherwise the card."""
     said = open_on(ctx, ctx.message.text) if ctx.message.text else None
     handbook = ctx.services.handbook
+    centre = facts.centre_answer(ctx, ctx.message.text or "", papers_too=True) if not said else None
+    if centre:
+        return Reply(f"【{handbook.office.name}】{centre}")
     office = handbook.office
     named = ctx.services.classifier.items_in(ctx.message.text) if ctx.message.text else ()
     if not said and named and handbook.item(named[0]).where.place != "community":
@@ -150,19 +153,9 @@ def _day_label(day: date, today: date) -> str:
 def centre_question(ctx: Context) -> str | None:
     """The centre's own answer ("社区能复印不嘛", "车停哪"), when the message asks one of office.yaml's
     questions and names no service (a paper's copies, "复印件要几份", are that service's)."""
-    office = ctx.services.handbook.office
-    if not office.questions:
-        return None
-    classifier = ctx.services.classifier
     text = ctx.message.text or ""
-    compact = classifier.normalize(text).replace(" ", "")
-    if classifier.lexicon.asks_documents(compact):
-        return None
-    for question in office.questions:
-        words = facts.normalised_words(classifier.normalize, question.ask)
-        if any(word and word in compact for word in words):
-            return None if classifier.classify(text).named else question.answer
-    return None
+    answer = facts.centre_answer(ctx, text)
+    return None if answer is None or ctx.services.classifier.classify(text).named else answer
 
 
 async def answer_centre_question(ctx: Context, answer: str) -> Reply:

@@ -1501,7 +1501,7 @@ def _brief_answer(
     if intent != "office" and asks_documents:
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
     if intent == "office":
-        return _office_line(office, spoken)
+        return facts.centre_answer(ctx, plain) or _office_line(office, spoken)
     listed = ctx.services.classifier.referrals.find(spoken)
     near = office.nearby.get(listed[0].id) if listed is not None else None
     if near is not None and _ASKS_WHERE_OR_NUMBER.search(spoken):

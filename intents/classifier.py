@@ -148,6 +148,15 @@ class Classifier:
         )
         self._last: Classification | None = None
         self._said_exactly = _phrasing_owners(handbook, self.normalize)
+        # The centre's own questions (office.yaml: "社区能复印不", "有地方停车没有"): the office intent.
+        centre_words = [self.normalize(w).replace(" ", "") for q in handbook.office.questions for w in q.ask]
+        self._centre_asked = (
+            re.compile(
+                "|".join(re.escape(w) for w in sorted(set(filter(None, centre_words)), key=len, reverse=True))
+            )
+            if centre_words
+            else None
+        )
         self._events = {event.id: event for event in handbook.life_events}
         self._places = {place.id: place for place in handbook.referrals}
         self.referrals = referral_finder(handbook.referrals, self.normalize)
@@ -384,6 +393,8 @@ class Classifier:
             if listed is not None:
                 return self._arbitrate(result, norm, tokens, listed)
         if result.intent == "office":
+            if self._centre_asked is not None and self._centre_asked.search(norm.replace(" ", "")):
+                return result  # the centre's own question: "身份证要复印一下 你们那里能印不" is ours
             if self._elsewhere(norm, tokens):
                 # "水龙头出来的水是黄的 打哪个电话": the water company's number, not ours (blind batch 14)
                 return Classification(text, "unknown", None, 0.8)
@@ -885,6 +896,8 @@ class Classifier:
                 return about_earlier, 0.9
         if has_item:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
+        if self._centre_asked is not None and self._centre_asked.search(norm.replace(" ", "")):
+            return "office", 0.9  # "身份证要复印一下 你们那里能印不" (blind batch 66)
         outside = lexicon.out_of_scope.search(norm)
         out_of_scope = outside is not None
         closing = lexicon.closing.search(norm)

@@ -216,7 +216,7 @@ async def test_a_question_the_handbook_does_not_answer_is_noted_once(say, desk) 
     # Asked at the name question, it is answered once and noted once (it was noted twice: once for
     # the answer beside the values, again for the question asked alone).
     await say("我想借活动室 下周六下午2点到5点 给我妈过生日")
-    assert "写进工单" in await say("门口好停车不")
+    assert "写进工单" in await say("可以挂横幅不")
     await say("孙晓梅 13388886666")
     assert "已提交" in await say("确认")
     ticket = await desk.tickets.get(10001)

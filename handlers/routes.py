@@ -665,6 +665,8 @@ def placed_unanswered(ctx: Context) -> Placed | None:
         return None
     if directions.lonely_words(ctx):
         return None  # "没得啥子办的了 就是想跟你摆哈…": company wanted, not a question (trial KK r06)
+    if classifier.referrals.find(norm.replace(" ", "")) is not None:
+        return None  # "电瓶车被偷了报警要带啥子" after a repair went in: the police's (trial UU r14)
     result = classifier.classify(text)
     if result.names_any or result.intent not in ("consult", "unknown", "order"):
         return None  # another service named, or a request of its own kind

@@ -466,14 +466,13 @@ def _ours_ordered_beside(ctx: Context, place: Referral, text: str) -> bool:
     classifier = ctx.services.classifier
     if not classifier.lexicon.about_community.search(classifier.normalize(text).replace(" ", "")):
         return False
-    for clause in filter(None, re.split(r"[。！!？?；;]+", text)):
-        compact = classifier.normalize(clause).replace(" ", "")
-        if _own_word_said(classifier, place, compact):
-            continue
-        said = classifier.classify(clause)
-        if said.intent == "order" and said.named and said.item in ctx.services.handbook.items:
-            return True
-    return False
+    sentences = (c for c in re.split(r"[。！!？?；;]+", text) if c)
+    ours = (
+        c
+        for c in sentences
+        if not _own_word_said(classifier, place, classifier.normalize(c).replace(" ", ""))
+    )
+    return facts.named_order(ctx, ours) is not None
 
 
 def _asks_its_own_question(classifier: Classifier, place: Referral, compact: str) -> bool:

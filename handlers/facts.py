@@ -228,6 +228,17 @@ def _stays_with(ctx: Context, clause: str, item: Item) -> bool:
     return said in (None, item.id) or ctx.services.handbook.item(said).fallback
 
 
+def named_order(ctx: Context, clauses: Iterable[str]) -> tuple[str, str] | None:
+    """(item id, clause) of the first clause that asks, by name, for one of the community's services
+    ("…不是紧急情况。我要报修车棚的监控"), or None: a request beside words that are about something else."""
+    classifier, items = ctx.services.classifier, ctx.services.handbook.items
+    for clause in filter(None, clauses):
+        said = classifier.classify(clause)
+        if said.intent == "order" and said.named and said.item in items:
+            return said.item, clause
+    return None
+
+
 def centre_answer(ctx: Context, text: str, *, papers_too: bool = False) -> str | None:
     """office.yaml's answer to a question about the centre itself ("社区能复印不", "门口好停车不"), or
     None; a paper's copies ("复印件要几份") are the service's, not the centre's — unless `papers_too`

@@ -44,11 +44,12 @@ def asked(ctx: Context) -> tuple[date, tuple[Cohort, ...]] | None:
         return None
     today = ctx.services.now().date()
     text = _month_digits(text)
+    said_now = _birth(text, today)
     # A birth month alone, right after the retirement item ("1977年3月 女工人"), answers it too.
-    given = _birth(text, today) is not None and ctx.conversation.get(AFTER_ITEM) == ITEM and len(text) <= 20
+    given = said_now is not None and ctx.conversation.get(AFTER_ITEM) == ITEM and len(text) <= 20
     if not _ASKS_WHEN.search(text) and not given:
         return None
-    born = _birth(text, today) or _birth(earlier, today)
+    born = said_now or _birth(earlier, today)
     if born is None:
         return None
     said = f"{earlier} {text}"

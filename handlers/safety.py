@@ -21,7 +21,7 @@ from desk.desk import Limits, ServiceDesk
 from desk.emergencies import Emergency
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
-from handlers import complaints
+from handlers import complaints, facts
 from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
@@ -243,14 +243,11 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         wanted = classifier.classify(text)
         item = wanted.item if wanted.intent == "order" else None
         asked_for = text
-        if item is None:
-            # "把那个紧急单子撤了！不是紧急情况。我要报修车棚的监控": a clause of its own asks for a
-            # service by name (trial SS r14's repair was not started).
-            for clause in filter(None, _CLAUSE.split(text)):
-                part = classifier.classify(clause)
-                if part.intent == "order" and part.named and part.item is not None:
-                    item, asked_for = part.item, clause
-                    break
+        # "把那个紧急单子撤了！不是紧急情况。我要报修车棚的监控": a clause of its own asks for a
+        # service by name (trial SS r14's repair was not started).
+        in_a_clause = facts.named_order(ctx, _CLAUSE.split(text)) if item is None else None
+        if in_a_clause is not None:
+            item, asked_for = in_a_clause
         guess = classifier.sure_item(text, SURE_VISIT) if item is None else None
         if guess is not None and classifier.asks_to_act(text, guess):
             item = guess  # "手机没电了" is the telecom's word, but the visit is what is asked
@@ -619,7 +616,6 @@ _MEDICS_CAME = re.compile(r"(120|救护车|医生)(已经)?(来了|到了)")
 _RECOVERED = re.compile(r"醒了|没事|没得事|没有事|好了|不要紧")
 # "社区的人还要来不": whether anyone still comes once it is over.
 _STILL_COMING = re.compile(r"还(要|会)?(来|过来|上门)(不|吗|没|嘛|啊)|还来不来|还要不要来|还过不过来")
-# The resident reaches the family themselves ("我有她女儿电话 我先打给她女儿问下"): not a request to us.
 # The family's number given ("他女儿电话我有 139…", "把她女儿的电话给你们 139…"): with a mobile in it.
 _FAMILY_NUMBER = re.compile(
     r"(女儿|儿子|家属|家里人|屋头人|子女|亲戚|老伴|孙子|孙女|侄儿|侄女)[^ ]{0,4}(电话|号码|手机)"
@@ -633,6 +629,7 @@ _PHONE_READ_BACK = re.compile(
 )
 _WHO_HAS_IT = re.compile(r"(派|是)(哪个|谁|哪位)|单号|工单号|(哪个|谁)在(管|负责|处理)")
 _WANTS_WORKER = re.compile(r"(找|派|喊|叫|请)(个|一个)?(师傅|工人|修的人)(来)?(修|换|弄|看)")
+# The resident reaches the family themselves ("我有她女儿电话 我先打给她女儿问下"): not a request to us.
 _RESIDENT_CALLS = re.compile(r"(我|先)(来)?打给|我(这里?)?有.{0,4}(电话|号码)")
 # Asked of the community after the ambulance came: someone to go along, lock up, reach the family.
 _HELP_AFTER = re.compile(

@@ -7,7 +7,7 @@ import re
 
 from desk.refusals import Refused
 from desk.states import CANCELLABLE
-from handlers import complaints, consult
+from handlers import complaints, consult, facts
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
@@ -90,12 +90,8 @@ async def _order_instead(ctx: Context) -> Reply | None:
     for by name is begun (trial SS r14 was told there was nothing to cancel); None when none is."""
     from handlers import ordering  # ordering reaches status through its routes
 
-    classifier = ctx.services.classifier
-    for clause in filter(None, _CLAUSES.split(ctx.message.text or "")):
-        said = classifier.classify(clause)
-        if said.intent == "order" and said.named and said.item in ctx.services.handbook.items:
-            return await ordering.start(ctx, said.item, clause)
-    return None
+    found = facts.named_order(ctx, _CLAUSES.split(ctx.message.text or ""))
+    return await ordering.start(ctx, *found) if found is not None else None
 
 
 _CLAUSES = re.compile(r"[\s,，。;；!！?？]+")

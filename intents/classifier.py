@@ -250,14 +250,22 @@ class Classifier:
             named = [item_id for item_id, weight in self._terms.get(token, ()) if weight == ALIAS_WEIGHT]
             if not named:
                 continue
-            before = tokens[max(0, position - 2) : position]
-            lead = "".join(tokens[max(0, position - 4) : position])
-            had = not any(word in lead for word in lexicon.context_supposed) and (
-                bool(lexicon.context_before.intersection(before)) or "".join(before) in lexicon.context_before
-            )
-            if had or (lexicon.done is not None and lexicon.done.match(compact[end : end + 12])):
+            if self._had_before(tokens, position) or (
+                lexicon.done is not None and lexicon.done.match(compact[end : end + 12])
+            ):
                 done.update(named)
         return frozenset(done)
+
+    def _had_before(self, tokens: list[str], position: int) -> bool:
+        """Do the words before tokens[position] say the resident has it already ("已经有", "办完",
+        "我们家是")? The two words before are also read joined: 除了 and 领了 are cut into characters.
+        Not after 听说: "听说有了居住证娃儿读书…方便些" supposes it (blind batch 55)."""
+        lexicon = self.lexicon
+        before = tokens[max(0, position - 2) : position]
+        lead = "".join(tokens[max(0, position - 4) : position])  # 听说 may be cut into characters
+        if any(word in lead for word in lexicon.context_supposed):
+            return False
+        return bool(lexicon.context_before.intersection(before)) or "".join(before) in lexicon.context_before
 
     def names_in(self, text: str) -> tuple[str, ...]:
         """Every non-catch-all item a word of `text` names by one of its names (not a keyword), in
@@ -711,16 +719,9 @@ class Classifier:
                 continue
             # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
             # the question, not its subject, so its name counts only as a keyword.
-            # The two words before are also read joined: 除了 and 领了 are cut into characters.
-            before = tokens[max(0, position - 2) : position]
             after = tokens[position + 1 : position + 4]
-            # "听说有了居住证娃儿读书…都方便些 去办要带啥子": 有了 after 听说 supposes the service, the
-            # resident does not have it (blind batch 55).
-            lead = "".join(tokens[max(0, position - 4) : position])  # 听说 may be cut into characters
-            supposed = any(word in lead for word in lexicon.context_supposed)
             as_context = bool(
-                (not supposed and lexicon.context_before.intersection(before))
-                or (not supposed and "".join(before) in lexicon.context_before)
+                self._had_before(tokens, position)
                 or any(
                     word in lexicon.context_after and not _either_way(after, k)
                     for k, word in enumerate(after)

@@ -434,8 +434,7 @@ def read_window(
         # day's — asked, never guessed (trial TT r01 was booked for Tuesday, meaning Monday).
         today, tomorrow = now.date(), now.date() + timedelta(days=1)
         raise WhenUnclear(
-            f"现在是夜里，您说的“明天”是今天{today.month}月{today.day}日（周{WEEKDAY_NAMES[today.weekday()]}）"
-            f"白天，还是{tomorrow.month}月{tomorrow.day}日（周{WEEKDAY_NAMES[tomorrow.weekday()]}）？"
+            f"现在是夜里，您说的“明天”是今天{day_label(today)}白天，还是{day_label(tomorrow)}？"
             f"请说日期或星期几，例如：今天上午、{tomorrow.month}月{tomorrow.day}号上午。"
         )
     day = _read_day(text, now.date())

@@ -244,7 +244,10 @@ class SoundAlike:
                 if span == word:
                     return word, len(word)
                 continue
-            if span in self._keep or any(k.startswith(span) for k in self._keep if len(k) > len(span)):
+            # A kept spelling written here ("楼电梯" is no 漏电梯, but "冰箱楼电了" is 漏电).
+            if span in self._keep or any(
+                text.startswith(k, index) for k in self._keep if len(k) > len(span) and k.startswith(span)
+            ):
                 continue
             if all(
                 c == w or s == _sound(c) for s, c, w in zip(syllables[1:], span[1:], word[1:], strict=True)

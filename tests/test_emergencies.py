@@ -53,6 +53,12 @@ Two sets written blind by people who had not seen the detector:
   parents, an angler not back after dark, a video call cut off, a sparking socket, a dog that has bitten
   two people; frying sugar until the oil smokes, a lift-rescue drill notice, praise for a past lift
   rescue, a news story about a fraud).
+- emergencies_round13.tsv (100 messages: 60 emergencies, 40 look-alikes, session 24), scored on the
+  landed code before the thirteenth round: 50/60 detected, 2/40 false alarms, 0 wrong first numbers (a
+  bad smell with the stove off, an old man fallen out of bed, moaning behind a door nobody can open, a
+  dog chasing a child, 活起莫意思, "a burden to my children", "I can't hold on any more", someone sitting
+  on a roof edge, a bottle of sleeping pills swallowed, savings sent and the phone now dead; "救命 this
+  medical insurance won't pay", a joke about jumping in the river).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -114,6 +120,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round10.tsv",
         "emergencies_round11.tsv",
         "emergencies_round12.tsv",
+        "emergencies_round13.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(
@@ -237,6 +244,16 @@ def test_a_neighbour_not_answering_about_a_leak_is_no_one_unconscious(classifier
     assert detect("厨房漏水 我爸滑倒了 喊不应").hazard.kind == "medical"  # no neighbour: someone here
     assert detect("楼上漏水 那家人喊不应 我妈去接水滑倒了起不来").hazard.kind == "medical"
     assert detect("我妈喊不应了").hazard.kind == "medical"
+
+
+def test_a_spelling_that_only_sounds_like_a_hazard_is_kept_where_it_is_written(classifier) -> None:
+    """Same-sound rewriting (楼电 → 漏电) leaves a kept spelling alone only where it is written: 楼电梯
+    is a building's lift (session 24: a lift complaint paged the duty officers as a live wire), while
+    冰箱楼电了 is still a leaking current."""
+    detect = classifier.danger.detect
+    assert detect("我们楼电梯坏了三天了 报了物业也没人修 我要投诉") is None
+    assert detect("冰箱楼电了 手摸到麻").hazard.kind == "power"
+    assert detect("那就明早上来嘛") is None  # 就明 stays kept before any character, as before
 
 
 @pytest.mark.parametrize(

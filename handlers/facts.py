@@ -579,7 +579,9 @@ def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
     if aspect == "hours":
         return f"办理时间：{render.hours_text(item, handbook.office)}"
     if aspect == "proxy":
-        return _proxy_line(item)
+        # The errand item is itself someone doing it for the resident ("能不能请人帮我去药店买点药"):
+        # whether it may be done by proxy is no question there.
+        return None if item.fallback else _proxy_line(item)
     if aspect == "booking":
         if item.bookable:
             return "不预约也能直接来办；想定个时间、免得等，回复“预约”约一个。"

@@ -25,7 +25,7 @@ from desk.masking import mask_text
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
 from handlers import rate
-from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF, REFERRED
+from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF, REFERRED, HandedOff
 from handlers.types import Context, Reply
 from intents import Classifier
 from intents.contact import ContactError, read_mobile
@@ -336,7 +336,7 @@ async def hand_off(ctx: Context, text: str) -> Reply | None:
         log.exception("handoff could not be opened")
         return None
     number = handoff.ticket.number
-    ctx.conversation.enter(HANDED_OFF, str(number))
+    ctx.conversation.enter(HANDED_OFF, HandedOff(str(number), ctx.conversation.item))
     fallback = f"着急的话请拨打社区电话 {office.phone}（值班手机 {office.duty_phone}）。"
     phone = _phone_given(text)
     if phone:

@@ -175,9 +175,22 @@ REGISTERING: State[Signup] = State(
     lambda raw: Signup(str(raw["asking"]), tuple((str(k), str(v)) for k, v in raw["answers"])),
 )
 
-HANDED_OFF: State[str] = State(
-    "handed_off", lambda number: {"handoff": number}, lambda raw: str(raw["handoff"])
-)  # a person was just asked to answer: what the bot cannot place next goes to them too
+
+@dataclass(frozen=True, slots=True)
+class HandedOff:
+    """A person was just asked to answer (ticket `number`): what the bot cannot place next goes to them
+    too. `item` is the service talked about before: "材料" or "要带照片不" after the handoff is still
+    about it (trial VV r04's "材料" got the handoff notice again)."""
+
+    number: str
+    item: str | None = None
+
+
+HANDED_OFF: State[HandedOff] = State(
+    "handed_off",
+    lambda handed: {"handoff": handed.number, **({"item": handed.item} if handed.item else {})},
+    lambda raw: HandedOff(str(raw["handoff"]), str(raw["item"]) if raw.get("item") else None),
+)
 
 COMPLAINED: State[str] = State(
     "complained", lambda number: {"complaint": number}, lambda raw: str(raw["complaint"])
@@ -243,12 +256,10 @@ class Conversation:
             return cls(changed=True, recent=recent)
         conversation = cls(state, value, recent=recent, menu=menu, menu_age=menu_age)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
-        if isinstance(value, Reported | Pending | Amending | Signup) or state in (
-            REFERRED,
-            HANDED_OFF,
-            COMPLAINED,
-        ):
+        if isinstance(value, Reported | Pending | Amending | Signup) or state in (REFERRED, COMPLAINED):
             mentioned = ()
+        if isinstance(value, HandedOff):
+            mentioned = (value.item,) if value.item else ()
         if not all(item in items for item in mentioned):
             return cls(changed=True, recent=recent)
         if isinstance(value, OrderDraft) and value.idle(now):
@@ -286,7 +297,7 @@ class Conversation:
     @property
     def item(self) -> str | None:
         """The item the conversation is about: ordered, placed or just answered (none while choosing)."""
-        if isinstance(self.value, OrderDraft | Placed):
+        if isinstance(self.value, OrderDraft | Placed | HandedOff):
             return self.value.item
         return self.value if self.state is AFTER_ITEM else None
 

@@ -367,6 +367,11 @@ def place_asked(ctx: Context) -> Referral | None:
     # or "体检在哪个医院做" after the vehicle office are not asking where our nearby hospital is.
     if not _ASKED_IN_WORD.search(word):
         return None
+    # "户口注销到哪个派出所 要带啥子": our service named, and its papers asked — its card says which
+    # station and what to bring (trial VV r01 got the ID-card answer).
+    result = classifier.classify(ctx.message.text or "")
+    if result.named and result.item and classifier.lexicon.asks_documents(compact):
+        return None
     # "我自己打派出所电话问。那我妈的养老金停发…": they will call it themselves; what they ask is
     # the service named after it (trial PP r01 got the police station twice).
     return None if _calls_it_themselves(compact, word) else place

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 
 from handlers import render
 from handlers.types import Context
+from intents.normalize import simplify
 from knowledge import Handbook, Item
+from knowledge.models import Nearby
 
 MORE = "回复“材料”看完整清单。"
 # A follow-up (after a card, or in the middle of an order) is about another item than the current
@@ -56,6 +58,24 @@ def question_answer(ctx: Context, item: Item, text: str) -> str | None:
     """The answer to one of the item's own questions (handbook `questions`) the message asks."""
     line = own_answer(ctx, item, text)
     return f"【{item.title}】{line}\n{MORE}" if line else None
+
+
+_ASKS_REACH = re.compile(
+    r"电话|号码|好多号|多少号|联系方式|咋个喊|怎么喊|咋个找|怎么找|咋个联系|怎么联系|在哪|地址"
+)
+
+
+def _branch_named(ctx: Context, line: str) -> Nearby | None:
+    """The local branch (office.yaml nearby) of the agency a line names by its own name (the longest
+    name found; 医院 alone is too short to tell)."""
+    handbook = ctx.services.handbook
+    best: tuple[int, Nearby] | None = None
+    for place in handbook.referrals:
+        near = handbook.office.nearby.get(place.id)
+        name = re.sub(r"（.*?）", "", place.name)
+        if near is not None and len(name) >= 3 and name in line and (best is None or len(name) > best[0]):
+            best = (len(name), near)
+    return best[1] if best else None
 
 
 def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
@@ -285,6 +305,11 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     if lexicon.asks_documents(rest) and not any("要带" in answer for answer in answers):
         # "登记要带什么，我老公要不要一起去": the papers too (trial SS r03 got only the husband answered).
         lines.insert(0, render.documents_line(item))
+    # Asked how to reach a place the answer names ("那个社区医生咋个喊嘛 电话好多" after a death at home):
+    # that place's local branch (trial VV r01 got the same answer without the health centre's number).
+    near = _branch_named(ctx, "".join(answers)) if _ASKS_REACH.search(simplify(text)) else None
+    if near is not None:
+        lines.append(render.nearby_line(near))
     return "\n".join([*answers, *(line for line in lines if line)])
 
 
@@ -464,6 +489,13 @@ def one_of_its_papers(item: Item, other: Item, said: str = "") -> bool:
     # "那先办居住登记 需要带什么", "那上户口呢": the service done, though 居住登记凭证 and 户口簿 are
     # among the papers.
     if any(re.search(f"(办|做|申请|上|报){re.escape(alias)}", said) for alias in names if alias in said):
+        return False
+    # "户口注销到哪个派出所 要带啥子" after the funeral grant: where to do it, or what to bring for it,
+    # said right after its name (trial VV r01), though 户口注销证明 is among the grant's papers.
+    if any(
+        re.search(f"{re.escape(alias)}(要|得|该)?(到|去|在)(哪|那)|{re.escape(alias)}要(带|准备)", said)
+        for alias in names
+    ):
         return False
     return any(alias in papers for alias in names)
 

@@ -24,11 +24,17 @@ _TURNS = re.compile(r"(今年|明年|后年)\s*(\d{1,2})\s*月\s*(?:份)?\s*满\
 _ASKS_WHEN = re.compile(
     r"(哪年|哪一年|哪个月|几月|几时|什么时候|啥时候|好久|哪天)[^ ，,。？?]{0,4}(退|到龄|到点)"
     r"|(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)|退休年龄|几岁退|多少岁退"
+    # "我又不是干部也不是工人 我是灵活就业 算哪种嘛" (trial VV r04 got the item's paragraph three times)
+    r"|算哪(一)?种|按哪(一)?种|按哪个算|哪一行|(50|五十)岁?还是(55|五十五)"
 )
 _MAN = re.compile(r"男|我爸|老公|老汉|丈夫|爷爷|先生")
 _WOMAN = re.compile(r"女|我妈|老婆|媳妇|婆婆|阿姨|孃孃|嬢嬢")
 _CADRE = re.compile(r"干部|管理岗|技术岗|公务员|事业单位|原来55|55岁退")
 _WORKER = re.compile(r"工人|职工|企业|工厂|厂里|原来50|50岁退|满50|满五十")
+# "我又不是干部也不是工人": a kind denied is no kind said (trial VV r04 was given the cadres' row).
+_DENIED = re.compile(r"(不是|又不是|也不是|没当过|不算|没得)(干部|工人|职工)")
+# Insured on their own account: which of the women's two rows applies is each province's rule.
+_FLEXIBLE = re.compile(r"灵活就业|个体|自由职业|自己交|自己缴|个人身份|以个人")
 _MONTHS = "一二三四五六七八九十"
 _MONTH_SAID = re.compile(r"(十[一二]?|[一二三四五六七八九])月")
 
@@ -52,7 +58,7 @@ def asked(ctx: Context) -> tuple[date, tuple[Cohort, ...]] | None:
     born = said_now or _birth(earlier, today)
     if born is None:
         return None
-    said = f"{earlier} {text}"
+    said = _DENIED.sub(" ", f"{earlier} {text}")
     return born, _cohorts(said)
 
 
@@ -64,7 +70,14 @@ async def answer(ctx: Context, found: tuple[date, tuple[Cohort, ...]]) -> Reply:
         age = f"{years} 岁" + (f" {months} 个月" if months else "")
         born_in = f"{born.year} 年 {born.month} 月出生的{cohort.label}"
         lines.append(f"{born_in}：退休年龄 {age}，{year} 年 {month} 月到龄。")
-    if len(cohorts) > 1:
+    recent = " ".join((*ctx.conversation.recent[-4:], ctx.message.text or ""))
+    if WOMEN_WORKERS in cohorts and WOMEN_CADRES in cohorts and _FLEXIBLE.search(simplify(recent)):
+        lines.append(
+            "灵活就业、个体户（自己交社保）的女性原来按 50 岁还是 55 岁退休，各地规定不一样：不少地方按 55 岁"
+            "（干部那一行），也有地方按档案里原来的身份算（当过企业工人的按 50 岁）。带身份证到区社保经办机构"
+            "或打 12333 问一下按哪一行，以社保核定为准。"
+        )
+    elif len(cohorts) > 1:
         lines.append("您是哪一种，看上面对应的那一行。")
     lines.append(
         "到龄前 1-3 个月由单位申报（没有单位的本人到街道或区社保申请）；"

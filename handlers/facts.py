@@ -493,7 +493,10 @@ def one_of_its_papers(item: Item, other: Item, said: str = "") -> bool:
     # "户口注销到哪个派出所 要带啥子" after the funeral grant: where to do it, or what to bring for it,
     # said right after its name (trial VV r01), though 户口注销证明 is among the grant's papers.
     if any(
-        re.search(f"{re.escape(alias)}(要|得|该)?(到|去|在)(哪|那)|{re.escape(alias)}要(带|准备)", said)
+        re.search(
+            f"{re.escape(alias)}(要|得|该)?(到|去|在)(哪|那)|{re.escape(alias)}要(带|准备)(啥|什么|哪些|些)",
+            said,
+        )
         for alias in names
     ):
         return False

@@ -26,7 +26,7 @@ from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES
 from intents import Classification
-from intents.contact import looks_like_address, mobiles_in, names_a_findable_place, names_a_place
+from intents.contact import looks_like_address, mobiles_in, names_a_findable_place, names_a_place, place_in
 from intents.danger import Danger
 from intents.normalize import simplify
 from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
@@ -271,7 +271,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             if answered is not None:
                 return replace(answered, text=f"{stood.text}\n\n{answered.text}")
         return stood
-    family_number = _FAMILY_NUMBER.search(plain) and mobiles_in(text)
+    family_number = _family_number_given(plain) and mobiles_in(text)
     if family_number and reported.number and desk is not None:
         # "他女儿电话我有 139 1111 2222 要不要给你们": the family's number given, not asked for (trial SS
         # r17 was told twice that it could not be given out).
@@ -285,8 +285,15 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
                     ]
                 )
             )
-    if guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain):
+    family_asked = (
+        guide is not None and re.search(guide.ask_family, plain) and not _RESIDENT_CALLS.search(plain)
+    )
+    if family_asked and not placed and not asks_arrival:
         return await _reach_family(ctx, reported, text, answer)
+    # "幸福里9栋2单元402 …电话136… 她儿子的电话我没得", "我就问你们晓不晓得是…402 啥时候有人过来": the
+    # address and arrival first, the family reached besides (trial VV r10 had her own number taken for
+    # the son's and the address ignored).
+    family_line = "社区登记了家属电话的，值班人员会联系家属。" if family_asked else ""
     # What fits every emergency ("我好怕", "我已经出来了 然后呢"), when its own questions said nothing.
     any_hazard = _answers(guide.questions, (plain, written)) if guide is not None else None
     if field == "detail" and answer is None:
@@ -323,6 +330,7 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         return None
     # "电话13688997766": giving their number, not asking for ours (the advice was repeated in a trial).
     asks_numbers = re.search(guide.ask_numbers, plain) is not None and not _GIVES_NUMBER.search(plain)
+    asks_numbers = asks_numbers and not family_asked  # "我没得电话 你们社区有没得": the family's number
     try:
         ticket = await desk.add_detail(ctx.message.resident, reported.number, field, text)
         given = mobiles_in(text)
@@ -365,17 +373,20 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         return Reply(
             (f"{answer}\n" if answer else "")  # "要不要喊他们都下来 社区有没得人过来": both asked (trial N)
             + f"紧急工单 {reported.number}：{STATE_NAMES.get(ticket.state, ticket.state)}{holder}；"
-            f"您说的也已经加进去了，值班人员会尽快赶到；急的话直接打社区值班手机 {office.duty_phone}。"
-            f"有危险请先打 {_first_calls(guide, hazard)}。"
+            + (f"登记的地址：{where}；" if (where := place_in(str(ticket.fields.get("address", "")))) else "")
+            + f"您说的也已经加进去了，值班人员会尽快赶到；急的话直接打社区值班手机 {office.duty_phone}。"
+            f"{family_line}有危险请先打 {_first_calls(guide, hazard)}。"
         )
     acknowledged = (
         f"收到，{what}已经加到紧急工单 {reported.number}{'（电话也记下了）' if given else ''}，"
-        "值班人员马上处理。注意安全！"
+        f"值班人员马上处理。{family_line}注意安全！"
         f"有危险请先打 {_first_calls(guide, hazard)}。"
     )
     # "要不要去敲三楼的门", "可以把她扶到床上不": a question while it goes on gets what to do again,
     # not only "收到" (a session-8 trial resident asked four times and got the same line).
-    asks = asks_numbers or answer is not None or lexicon.question.search(norm) is not None
+    # "他女儿在绵阳 我没得电话 你们社区有没得": the family question, answered by family_line.
+    asked = lexicon.question.search(norm) is not None and not family_asked
+    asks = asks_numbers or answer is not None or asked
     return Reply(f"{again}\n{acknowledged}" if asks else acknowledged)
 
 
@@ -417,7 +428,7 @@ async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str
                         *first,
                         f"已请值班人员联系家属（紧急工单 {reported.number}）："
                         f"社区登记了家属电话的，会马上打过去通知；值班手机 {office.duty_phone}。"
-                        "家属的电话是个人信息，不能在这里发给您。",
+                        + (_NOT_GIVEN_OUT if _GIVE_ME.search(simplify(text)) else ""),
                     ]
                 )
             )
@@ -425,11 +436,18 @@ async def _reach_family(ctx: Context, reported: Reported, text: str, answer: str
         "\n".join(
             [
                 *first,
-                f"社区登记了家属电话的，请打社区值班手机 {office.duty_phone}，值班人员帮您联系家属；"
-                "家属的电话是个人信息，不能在这里发给您。有危险请先打 110 / 120。",
+                f"社区登记了家属电话的，请打社区值班手机 {office.duty_phone}，值班人员帮您联系家属。"
+                + (_NOT_GIVEN_OUT if _GIVE_ME.search(simplify(text)) else "")
+                + "有危险请先打 110 / 120。",
             ]
         )
     )
+
+
+_NOT_GIVEN_OUT = "家属的电话是个人信息，不能在这里发给您。"
+# The family's number asked for ("他女儿电话你们有没得", "给我她儿子的电话"), not only their being told
+# ("她儿子电话我不晓得 你们社区应该有登记吧": trial VV r10 was refused what she never asked).
+_GIVE_ME = re.compile(r"(给|发|告诉|说)(给)?我|是好多|是多少|多少号|有没得|有没有|有莫得|要(一)?个")
 
 
 def _says_over(pattern: str, norm: str) -> bool:
@@ -616,7 +634,18 @@ _MEDICS_CAME = re.compile(r"(120|救护车|医生)(已经)?(来了|到了)")
 _RECOVERED = re.compile(r"醒了|没事|没得事|没有事|好了|不要紧")
 # "社区的人还要来不": whether anyone still comes once it is over.
 _STILL_COMING = re.compile(r"还(要|会)?(来|过来|上门)(不|吗|没|嘛|啊)|还来不来|还要不要来|还过不过来")
+
+
 # The family's number given ("他女儿电话我有 139…", "把她女儿的电话给你们 139…"): with a mobile in it.
+def _family_number_given(plain: str) -> bool:
+    """Is a relative's number given ("他女儿电话我有 139…"), not said to be missing ("她儿子的电话我没得":
+    trial VV r10's own number was taken for the son's)?"""
+    return any(
+        not _NOT_HAD.match(plain, found.end(), found.end() + 8) for found in _FAMILY_NUMBER.finditer(plain)
+    )
+
+
+_NOT_HAD = re.compile(r"[^ ]{0,3}(没得|没有|莫得|不晓得|不知道|不清楚|找不到|不记得)")
 _FAMILY_NUMBER = re.compile(
     r"(女儿|儿子|家属|家里人|屋头人|子女|亲戚|老伴|孙子|孙女|侄儿|侄女)[^ ]{0,4}(电话|号码|手机)"
     r"|(电话|号码|手机)[^ ]{0,6}(女儿|儿子|家属|子女|亲戚)"
@@ -627,7 +656,12 @@ _PHONE_READ_BACK = re.compile(
     r"|(我的|登记的|留的|单子上|工单上)[^ ]{0,8}(电话|号码|手机)[^ ]{0,4}(是好多|是多少)"
     r"|(念|读)一下[^ ]{0,10}(电话|号码)"
 )
-_WHO_HAS_IT = re.compile(r"(派|是)(哪个|谁|哪位)|单号|工单号|(哪个|谁)在(管|负责|处理)")
+# "地址你记到没有", "你们晓不晓得是9栋…": the address on the ticket asked back (trial VV r10), answered
+# with the ticket's state.
+_WHO_HAS_IT = re.compile(
+    r"(派|是)(哪个|谁|哪位)|单号|工单号|(哪个|谁)在(管|负责|处理)"
+    r"|地址[^ ]{0,3}(记到|记下|记了|收到|晓得)(没|了没|没有|了吗|吗)|(晓不晓得|知不知道|晓得不)(是|在)?\d"
+)
 _WANTS_WORKER = re.compile(r"(找|派|喊|叫|请)(个|一个)?(师傅|工人|修的人)(来)?(修|换|弄|看)")
 # The resident reaches the family themselves ("我有她女儿电话 我先打给她女儿问下"): not a request to us.
 _RESIDENT_CALLS = re.compile(r"(我|先)(来)?打给|我(这里?)?有.{0,4}(电话|号码)")

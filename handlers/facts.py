@@ -318,7 +318,8 @@ def _denied(text: str, word: str) -> bool:
     return all(_NOT_SO.search(text[: match.start()]) for match in re.finditer(re.escape(word), text))
 
 
-_NOT_SO = re.compile(r"(不算|不是|算不上|并非|谈不上)$")
+# "是不是表坏了" asks, it does not deny (trial VV r16 got the whole card instead of the answer).
+_NOT_SO = re.compile(r"((?<!算)不算|(?<!是)不是|算不上|并非|谈不上)$")
 
 
 def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> list[str]:

@@ -46,7 +46,16 @@ from intents.contact import (
     value_of,
 )
 from intents.normalize import simplify
-from intents.when import A_NOT_A, WhenError, WhenUnclear, Window, day_label, first_fit, read_window
+from intents.when import (
+    A_NOT_A,
+    WhenError,
+    WhenUnclear,
+    Window,
+    check_booked_week,
+    day_label,
+    first_fit,
+    read_window,
+)
 from knowledge import Item, Office
 
 # Cancel, confirm, correction, field and home-visit words: phrasings.yaml (ordering), compiled in
@@ -1673,6 +1682,8 @@ def _take(
             raise
         if window is None:
             raise WhenError("没听明白是什么时候。可以说“明天上午”“周六下午3点”“12月2日上午”。")
+        if booked is not None:
+            check_booked_week(text, window.start, booked.start)  # "礼拜一我要带孙娃 改成礼拜二下午"
         draft.time = _with_hours_said(ctx, item, draft, text, window)
         draft.fields.pop(_DAY_SAID, None)
         _note_cut_short(ctx, draft, text)

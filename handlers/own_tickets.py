@@ -26,7 +26,7 @@ from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents.contact import ContactError, read_address, read_mobile, read_name
 from intents.normalize import simplify
-from intents.when import WhenError, Window, read_window
+from intents.when import WhenError, Window, check_booked_week, read_window
 
 
 class Ticket(Protocol):
@@ -622,8 +622,8 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
             day = window.start
             said = f"{day.month}月{day.day}日{current.start:%H:%M}到{current.end:%H:%M}"
             window = ordering.window_for(ctx, item, said)
-    if window is not None and current is not None and _BARE_WEEKDAY.search(value):
-        _check_week(window, current)
+    if window is not None and current is not None:
+        check_booked_week(value, window.start, current.start)
     return replace(amendment, window=(window.start, window.end)) if window else amendment
 
 
@@ -634,27 +634,6 @@ def _whole_day_said(ctx: Context, value: str, current: Window) -> bool:
     except WhenError:
         return False
     return said is not None and said.end - said.start >= timedelta(hours=23)
-
-
-# A weekday with no 这/下/本/上 before it: which week it means depends on who is speaking.
-_BARE_WEEKDAY = re.compile(r"(?<![这下本上])(?:星期|礼拜|周)[一二三四五六日天]")
-_WEEKDAYS = "一二三四五六日"
-
-
-def _check_week(window: Window, current: Window) -> None:
-    """ "星期三我要带孙子 改到星期四": a bare weekday read before the booked week may mean that week's
-    (a session-7 trial's 12月9日 booking was moved to today, 12月3日, from 16:07). Asked, never guessed."""
-    booked_week = current.start.date() - timedelta(days=current.start.weekday())
-    if window.start.date() >= booked_week:
-        return
-    weeks = -(-(booked_week - window.start.date()).days // 7)  # whole weeks up to the booked one
-    later = window.start + timedelta(days=7 * weeks)
-    day = f"周{_WEEKDAYS[window.start.weekday()]}"
-    said = f"{later.month}月{later.day}"
-    raise WhenError(
-        f"您说的{day}，是 {window.start.month}月{window.start.day}日（{day}），"
-        f"还是原来预约那一周的 {said}日（{day}）？请说日期，比如“{said}号下午”。"
-    )
 
 
 async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:

@@ -506,10 +506,15 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     anywhere = facts.anywhere_answer(ctx, text) if not own_question else None
     if anywhere is not None and anywhere[0] != item:
         return None  # "区教育局在哪里 电话多少" after the residence permit: the enrolment's (trial AA r3)
+    # "我问的是身份证到期换领" after the residence permit: the permit's own question (到期) asked only in
+    # the other agency's words (身份证到期) is that agency's (trial VV r14 got the permit four times).
+    own_beside = own_question and (
+        listed is None or facts.own_answer(ctx, current, compact.replace(listed[1], " ")) is not None
+    )
     if (
         listed is not None
         and not unlisted
-        and not own_question  # "评估要抬他去医院不": the item's own question
+        and not own_beside  # "评估要抬他去医院不": the item's own question
         and said != item
         and listed[1] not in facts.card_text(ctx, current)
     ):

@@ -699,6 +699,25 @@ def _hours_said(window: Window) -> str:
     return ""
 
 
+def check_booked_week(text: str, said: datetime, booked: datetime) -> None:
+    """A bare weekday ("星期三我要带孙子 改到星期四", "改成礼拜二下午") read in a week before the booked one
+    may mean the booked week's: asked, never guessed (a session-7 trial's 12月9日 booking was moved to
+    12月3日; trial VV r18's Monday the 14th became Tuesday the 8th, meaning the 15th)."""
+    if not _BARE_WEEKDAY.search(simplify(text)):
+        return
+    booked_week = booked.date() - timedelta(days=booked.weekday())
+    if said.date() >= booked_week:
+        return
+    weeks = -(-(booked_week - said.date()).days // 7)  # whole weeks up to the booked one
+    later = said + timedelta(days=7 * weeks)
+    day = f"周{WEEKDAY_NAMES[said.weekday()]}"
+    other = f"{later.month}月{later.day}"
+    raise WhenError(
+        f"您说的{day}，是 {said.month}月{said.day}日（{day}），"
+        f"还是原来预约那一周的 {other}日（{day}）？请说日期，比如“{other}号下午”。"
+    )
+
+
 def day_label(day: date) -> str:
     """How a day is said back to residents: "12月9日（周三）"."""
     return f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"

@@ -380,6 +380,8 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
         named = set(ctx.services.classifier.names_in(request.text))
         if by_item:
             candidates = by_item
+        elif _HANDED_IN_ELSEWHERE.search(simplify(request.text)):
+            return None  # "上个月我在社区窗口交了高龄津贴的申请 钱还没到": not a ticket of theirs here
         elif request.action == "hurry" and not named.intersection(items):
             pass  # "这都好几天了 能不能催一下": a keyword only (好几天), still their ticket (trial R)
         elif request.action == "hurry" or (
@@ -394,6 +396,10 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
         at = [t for t in candidates if t.wanted_start and _overlaps(ctx, t, request.when)]
         candidates = at or candidates
     return candidates
+
+
+# A service applied for in person, not through the bot (trial VV r19 got her handoff ticket's state).
+_HANDED_IN_ELSEWHERE = re.compile(r"窗口|当面|柜台|(去|在|到)社区(交|办|申请|递)|(去|在|到)(街道|民政)")
 
 
 def _has(ctx: Context, ticket: Ticket, field: str) -> bool:

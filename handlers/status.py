@@ -44,6 +44,13 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
             f"您还没有在这里提交过预约或报修。之前打电话办的，请拨打 {office.phone}（值班手机 "
             f"{office.duty_phone}）查询。"
         )
+    named = set(ctx.services.classifier.names_in(ctx.message.text))
+    if named and not named & {t.item_id for t in tickets}:
+        # "上个月我在社区窗口交了高龄津贴的申请 钱还没到 一般要好久": a service none of their tickets is,
+        # asked about — its answer, not their other tickets (trial VV r19 got her handoff's state).
+        asked = await _question_instead(ctx, result, None)
+        if asked is not None:
+            return asked
     lines = ["您最近的工单："]
     for ticket in tickets:
         title = item_title(ctx.services.handbook.items, ticket.item_id)

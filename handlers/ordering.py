@@ -28,6 +28,7 @@ from intents import Classification
 from intents.contact import (
     ContactError,
     corrected_address,
+    corrected_mobile,
     introduced_name,
     is_form_of_address,
     is_full_name,
@@ -857,15 +858,25 @@ _SWITCH_CLAUSE = re.compile(r"^(不是|是|要的是|办的是)|错了|不对")
 
 def _address_part_fixed(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
     """At the read-back, "不是5栋 是6栋2单元 还有地下车库的下水道也堵了": the address's wrong part put
-    right and the rest noted (trial RR wrote it all into the description); None: no such message."""
+    right and the rest noted (trial RR wrote it all into the description), and "电话最后一位是3不是2"
+    the phone's; None: no such message."""
+    if draft.asking not in ("confirm", "confirm_again"):
+        return None
     kept = draft.fields.get("address")
-    if draft.asking not in ("confirm", "confirm_again") or not kept:
+    found = corrected_address(kept, text) if kept else None
+    digits = corrected_mobile(draft.fields.get("mobile", ""), found[1] if found else text)
+    if found is None and digits is None:
         return None
-    found = corrected_address(kept, text)
-    if found is None:
-        return None
-    draft.fields["address"], rest = found
-    lines = ["地址已改好。"]
+    lines = []
+    rest = text
+    if found is not None:
+        draft.fields["address"], rest = found
+        lines.append("地址已改好。")
+    if digits is not None:
+        # "电话最后一位是3不是2" beside it: the number's last digits (trial VV r20).
+        draft.fields["mobile"], rest = digits
+        lines.append("电话已改好。")
+    rest = _SAID_WRONG.sub(" ", rest)  # "哎呀说错了" only says a correction follows
     if len(_WORDS_ONLY.sub("", rest)) >= 4:
         _add_note(draft, rest)
         lines.append("您说的其他情况也写进工单了。")
@@ -1723,6 +1734,7 @@ def _kept_as_more(draft: OrderDraft, text: str) -> bool:
     return True
 
 
+_SAID_WRONG = re.compile(r"(哎呀|哎|唉|啊)?(说错了|搞错了|弄错了|写错了|打错了|不对)")
 _WORDS_ONLY = re.compile(r"[\W_]+")
 
 

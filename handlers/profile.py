@@ -96,6 +96,13 @@ def settle(ctx: Context, draft: OrderDraft, text: str) -> tuple[list[str], bool,
     return ["没听明白。要改名字请说“名字改成……”，改电话、地址直接发新的就行。"], False, ""
 
 
+_BUT = re.compile(r"^\s*(不过|但是|就是|只是|另外)\s*")
+# A place that stands alone: a building or an estate, not only a spot inside one ("一楼单元门").
+_WHOLE_PLACE = re.compile(
+    r"\d+\s*(栋|幢|号楼)|[一二三四五六七八九十]+(栋|幢|号楼)|小区|苑|花园|家园|大院|社区|路|街"
+)
+
+
 # What a yes is followed by that only agrees ("是的没变 谢谢"): nothing more for the ticket.
 _REMARK = re.compile(
     r"^(?:的)?(?:都|也|还是|就)?(?:没变|不变|没错|一样|对的?|可以|行|好的?|没问题|不用改|谢谢|谢了|[\s,，。.!！~])*$"
@@ -131,7 +138,13 @@ def _new_values(ctx: Context, draft: OrderDraft, text: str, *, agreed: bool = Fa
     if not text:
         return changed
     if "address" in draft.recalled and (named == "address" or (named is None and looks_like_address(text))):
-        draft.fields["address"] = read_address(text)
+        address = read_address(_BUT.sub("", text))
+        kept = draft.fields.get("address", "")
+        if agreed and kept and not _WHOLE_PLACE.search(address):
+            # "是 不过门禁是在一楼单元门": where in the kept address, not a new one (trial VV r11's
+            # ticket read "不过门禁是在一楼单元门").
+            address = f"{kept}，{address}"
+        draft.fields["address"] = address
         changed.append("address")
     elif "name" in draft.recalled and (
         named == "name" or (named is None and not changed and not _NOT_A_NAME.search(text))

@@ -499,6 +499,28 @@ _NOT_THIS_BUT = (
 _TRAILING_PARTICLE = re.compile(r"[哦哈嘛噻啊呀的了]+$")
 
 
+def corrected_mobile(kept: str, text: str) -> tuple[str, str] | None:
+    """ "电话最后一位是3不是2", "手机尾号是23": (the kept number with its last digits put right, the
+    words left) at a read-back; None when no such correction is said or it does not fit the number
+    (trial VV r20's was written into the notes, the number left wrong)."""
+    found = _LAST_DIGITS.search(simplify(text))
+    if found is None or not kept:
+        return None
+    digits = found.group("digits")
+    if len(digits) >= len(kept):
+        return None
+    fixed = kept[: len(kept) - len(digits)] + digits
+    rest = simplify(text)[: found.start()] + simplify(text)[found.end() :]
+    return fixed, rest.strip()
+
+
+_LAST_DIGITS = re.compile(
+    r"(?:电话|手机|号码)[^ ，,。\d]{0,3}(?:最后(?:一|两|二|三|1|2|3)位(?:数)?|尾号|尾数)"
+    r"(?:是|应该是|改成)?\s*"
+    r"(?P<digits>\d{1,3})(?:\s*[，,]?\s*不是\s*\d{1,3})?"
+)
+
+
 def corrected_address(kept: str, text: str) -> tuple[str, str] | None:
     """(the address with the parts put right, what else the message said) when it says one numbered
     part of `kept` is wrong and gives the right one ("不是5栋 是6栋2单元 还有地下车库的下水道也堵了",

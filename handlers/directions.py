@@ -259,6 +259,13 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
             "想找人说说话，回复“人工”，社区的工作人员会联系您。"
         )
     current = ctx.conversation.item
+    confirmed = (
+        facts.restated(ctx, handbook.item(current), ctx.message.text or "")
+        if current in handbook.items
+        else None
+    )
+    if confirmed is not None:
+        return Reply(confirmed)
     if current in handbook.items and classifier.lexicon.question.search(norm):
         # A question right after a service's card that nothing here answers ("我莫得一寸照片咋个办
         # 你们那里照得到不" after 高龄津贴): not "the community does not do this" (trial V r8) — said

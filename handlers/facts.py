@@ -646,6 +646,24 @@ def _proxy_line(item: Item) -> str:
     return f"材料里没写代办，一般要本人去办；{visit}能不能代办请先打社区电话问一下，以当地为准。"
 
 
+def restated(ctx: Context, item: Item, text: str) -> str | None:
+    """ "20个工作日批下来 每个月100块 是不是嘛" after the card: the resident's own reading of it, asked to
+    be confirmed — yes, with the card's lines that give those figures (trial SS got "no ready answer").
+    None unless a confirmation is asked and every figure said is on the card."""
+    plain = simplify(text)
+    figures = set(re.findall(r"\d+", plain))
+    if not figures or not _CONFIRM_ASKED.search(plain):
+        return None
+    lines = render.checklist(item, ctx.services.handbook, complete=True).splitlines()[1:]
+    said = [line.strip() for line in lines if any(re.search(rf"(?<!\d){f}(?!\d)", line) for f in figures)]
+    if not all(any(re.search(rf"(?<!\d){f}(?!\d)", line) for line in said) for f in figures):
+        return None
+    return f"【{item.title}】对，清单上是这样写的：\n" + "\n".join(said[:3]) + f"\n{MORE}"
+
+
+_CONFIRM_ASKED = re.compile(r"(是不是|对不对|对吧|是吧|没错吧|对不|是不)[嘛哇哦呀啊噻]*[?？。!！~]*$")
+
+
 def compare(items: list[Item]) -> str:
     """Two (or three) items' scope in a line each, and how to get either checklist."""
     lines = [f"{i}. {item.title}：{_scope(item)}" for i, item in enumerate(items[:3], 1)]

@@ -542,6 +542,13 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
             f"好的，已经告诉值班人员：人已送医院（工单 {'、'.join(told)}）。社区会跟进，需要时帮忙联系家属；"
             "您说的其他事也一并转给了值班人员。有别的事直接跟我说。"
         )
+    if _NOT_SO_SERIOUS.search(plain):
+        # "没得那么凶 不是发大水 是下水道堵起了…臭得很": not an emergency, but the problem is still there
+        # (trial WW r05 was told the staff heard "all clear" while the sewage still overflowed).
+        return Reply(
+            f"好的，已经告诉值班人员：不是紧急险情，问题还在的按报修尽快处理（工单 {'、'.join(told)}），"
+            "您说的情况也写在工单上了。有别的事直接跟我说。"
+        )
     if _STILL_COMING.search(plain):
         return Reply(
             f"好的，没事就好。已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）：他们会先打电话问您，"
@@ -551,6 +558,12 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
         f"好的，已经告诉值班人员您说现在没事了（工单 {'、'.join(told)}）。"
         "他们可能会打电话跟您确认一下。有别的事直接跟我说。"
     )
+
+
+# Said to be less serious than it sounded, not over.
+_NOT_SO_SERIOUS = re.compile(
+    r"没(得|有)?那么(凶|严重|吓人|急)|不(是|算)?(很|太)?严重|不是发大水|不是(紧急|急事)|不紧急"
+)
 
 
 async def _another_ticket_cited(ctx: Context, desk: ServiceDesk, emergency: str, plain: str) -> bool:

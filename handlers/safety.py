@@ -304,7 +304,10 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
         parting = result.intent == "greeting" and any(w in words for w in (*lexicon.thanks, *lexicon.bye))
         # "然后呢" is short, but asks what next about the emergency (its any-hazard answer).
         short_greeting = result.intent == "greeting" and len(plain) <= 6 and any_hazard is None
-        later = _LATER.search(norm) is not None and _asks_a_service(ctx, result, norm)
+        # "以后…", "另外问一下 厕所头想装个扶手…社区有没得补贴": a service for later or another matter,
+        # asked by name (trial WW r06 got the 120 script twice more).
+        aside = _LATER.search(norm) is not None or _ASIDE.search(norm) is not None
+        later = aside and _asks_a_service(ctx, result, norm)
         # "我打的是139…，我先搬了个垃圾桶挡起": the phone asked for, whatever service a word names
         # (trial TT r12 got a sanitation order).
         named_anew = result.intent in ("consult", "order") and result.named and not mobiles_in(text)
@@ -546,8 +549,8 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
         # "没得那么凶 不是发大水 是下水道堵起了…臭得很": not an emergency, but the problem is still there
         # (trial WW r05 was told the staff heard "all clear" while the sewage still overflowed).
         return Reply(
-            f"好的，已经告诉值班人员：不是紧急险情，问题还在的按报修尽快处理（工单 {'、'.join(told)}），"
-            "您说的情况也写在工单上了。有别的事直接跟我说。"
+            "好的，已经告诉值班人员：不是紧急险情，问题还在，请他们按一般问题尽快处理"
+            f"（工单 {'、'.join(told)}），您说的情况也写在工单上了。有别的事直接跟我说。"
         )
     if _STILL_COMING.search(plain):
         return Reply(
@@ -561,9 +564,7 @@ async def _stood_down(ctx: Context, reported: Reported, text: str) -> Reply:
 
 
 # Said to be less serious than it sounded, not over.
-_NOT_SO_SERIOUS = re.compile(
-    r"没(得|有)?那么(凶|严重|吓人|急)|不(是|算)?(很|太)?严重|不是发大水|不是(紧急|急事)|不紧急"
-)
+_NOT_SO_SERIOUS = re.compile(r"没(得|有)?那么(凶|严重|吓人|急)|不(是|算)?(很|太)?严重|不是发大水")
 
 
 async def _another_ticket_cited(ctx: Context, desk: ServiceDesk, emergency: str, plain: str) -> bool:
@@ -691,6 +692,7 @@ _TICKET_CITED = re.compile(r"(?<!\d)(\d{5})(?!\d)")  # a ticket number, not insi
 _CLAUSE = re.compile(r"[，,。.！!？?；;\s]+")
 # What is asked for later, once the emergency is over ("以后他回来还是一个人住…定期来看一下").
 _LATER = re.compile(r"以后|今后|将来|往后|平时|长期|下次")
+_ASIDE = re.compile(r"另外(问|想问|还有)|顺便问|还有个事|还有一个事|问一下别的")
 
 
 async def _without_ticket(ctx: Context, hazard: Hazard, again: str, plain: str) -> Reply:

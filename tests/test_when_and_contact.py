@@ -9,6 +9,7 @@ import pytest
 from intents.contact import (
     ContactError,
     corrected_address,
+    corrected_mobile,
     introduced_name,
     is_full_name,
     place_in,
@@ -17,7 +18,7 @@ from intents.contact import (
     read_mobile,
     read_name,
 )
-from intents.when import WhenError, WhenUnclear, Window, first_fit, fit_window, read_window
+from intents.when import WhenError, WhenUnclear, Window, check_booked_week, first_fit, fit_window, read_window
 from knowledge import Handbook
 from tests.conftest import SHANGHAI
 
@@ -316,3 +317,23 @@ def test_a_wrong_part_of_the_address_is_put_right(kept: str, said: str, address:
 )
 def test_no_address_correction_is_read_where_none_is_made(said: str) -> None:
     assert corrected_address("幸福里5栋1单元301", said) is None
+
+
+def test_a_bare_weekday_before_the_booked_week_is_asked() -> None:
+    """Session 24 (trial VV r18): a Monday-the-14th booking moved by "改成礼拜二下午", read as Tuesday the
+    8th, is asked about (8th or 15th); a weekday in the booked week or with 下 before it is taken."""
+    booked = datetime(2026, 12, 14, 9, 30, tzinfo=SHANGHAI)
+    with pytest.raises(WhenError, match="12月15日"):
+        check_booked_week(
+            "礼拜一我要带孙娃 改成礼拜二下午嘛", datetime(2026, 12, 8, 14, tzinfo=SHANGHAI), booked
+        )
+    check_booked_week("改成礼拜二下午", datetime(2026, 12, 15, 14, tzinfo=SHANGHAI), booked)
+    check_booked_week("改成下礼拜二下午", datetime(2026, 12, 8, 14, tzinfo=SHANGHAI), booked)
+
+
+def test_the_phones_last_digits_are_put_right() -> None:
+    """Session 24 (trial VV r20): "电话最后一位是3不是2" at the read-back."""
+    assert corrected_mobile("13811112222", "电话最后一位是3不是2") == ("13811112223", "")
+    assert corrected_mobile("13811112222", "手机尾号是23 地址不变")[0] == "13811112223"
+    assert corrected_mobile("13811112222", "最后一位是3") is None  # whose number is not said
+    assert corrected_mobile("", "电话最后一位是3") is None

@@ -65,7 +65,7 @@ _ASKS_REACH = re.compile(
 )
 
 
-def _branch_named(ctx: Context, line: str) -> Nearby | None:
+def _branch_in_answer(ctx: Context, line: str) -> Nearby | None:
     """The local branch (office.yaml nearby) of the agency a line names by its own name (the longest
     name found; 医院 alone is too short to tell)."""
     handbook = ctx.services.handbook
@@ -263,15 +263,12 @@ def centre_answer(ctx: Context, text: str, *, papers_too: bool = False) -> str |
     """office.yaml's answer to a question about the centre itself ("社区能复印不", "门口好停车不"), or
     None; a paper's copies ("复印件要几份") are the service's, not the centre's — unless `papers_too`
     (the message was already read as about the office: "身份证要复印一下 你们那里能印不")."""
-    questions = ctx.services.handbook.office.questions
     classifier = ctx.services.classifier
     compact = classifier.normalize(text).replace(" ", "")
-    if not questions or (classifier.lexicon.asks_documents(compact) and not papers_too):
+    if classifier.lexicon.asks_documents(compact) and not papers_too:
         return None
-    for question in questions:
-        if any(word and word in compact for word in normalised_words(classifier.normalize, question.ask)):
-            return question.answer
-    return None
+    question = classifier.centre_question(compact)  # the same lookup that reads the office intent
+    return question.answer if question is not None else None
 
 
 def own_answer(ctx: Context, item: Item, text: str) -> str | None:
@@ -307,7 +304,7 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
         lines.insert(0, render.documents_line(item))
     # Asked how to reach a place the answer names ("那个社区医生咋个喊嘛 电话好多" after a death at home):
     # that place's local branch (trial VV r01 got the same answer without the health centre's number).
-    near = _branch_named(ctx, "".join(answers)) if _ASKS_REACH.search(simplify(text)) else None
+    near = _branch_in_answer(ctx, "".join(answers)) if _ASKS_REACH.search(simplify(text)) else None
     if near is not None:
         lines.append(render.nearby_line(near))
     return "\n".join([*answers, *(line for line in lines if line)])
@@ -651,16 +648,17 @@ def restated(ctx: Context, item: Item, text: str) -> str | None:
     be confirmed — yes, with the card's lines that give those figures (trial SS got "no ready answer").
     None unless a confirmation is asked and every figure said is on the card."""
     plain = simplify(text)
-    figures = set(re.findall(r"\d+", plain))
+    figures = set(_FIGURE.findall(plain))
     if not figures or not _CONFIRM_ASKED.search(plain):
         return None
     lines = render.checklist(item, ctx.services.handbook, complete=True).splitlines()[1:]
-    said = [line.strip() for line in lines if any(re.search(rf"(?<!\d){f}(?!\d)", line) for f in figures)]
-    if not all(any(re.search(rf"(?<!\d){f}(?!\d)", line) for line in said) for f in figures):
-        return None
+    said = [line.strip() for line in lines if figures & set(_FIGURE.findall(line))]
+    if figures - {figure for line in said for figure in _FIGURE.findall(line)}:
+        return None  # a figure the card does not give
     return f"【{item.title}】对，清单上是这样写的：\n" + "\n".join(said[:3]) + f"\n{MORE}"
 
 
+_FIGURE = re.compile(r"\d+")
 _CONFIRM_ASKED = re.compile(r"(是不是|对不对|对吧|是吧|没错吧|对不|是不)[嘛哇哦呀啊噻]*[?？。!！~]*$")
 
 

@@ -24,6 +24,7 @@ from handlers import consult, facts, order, profile, render
 from handlers.conversation import AFTER_ITEM, ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
 from handlers.types import Context, Reply
+from handlers.wording import TICKET_NUMBER
 from intents import Classification
 from intents.contact import (
     ContactError,
@@ -622,7 +623,7 @@ async def _onto_placed_ticket(ctx: Context, draft: OrderDraft, text: str) -> Rep
     """ "不是重新报，是加到我原来那个10019上面": the new form is dropped and what it said goes onto the
     resident's own open ticket named (trial TT r19 was told 10019 is no valid phone number, twice)."""
     desk = ctx.services.desk
-    cited = _TICKET_NUMBER.findall(text)
+    cited = TICKET_NUMBER.findall(text)
     if desk is None or not cited or not _ONTO_EARLIER.search(text):
         return None
     own = {t.number: t for t in await desk.resident_tickets(ctx.message.resident, limit=20)}
@@ -638,7 +639,6 @@ async def _onto_placed_ticket(ctx: Context, draft: OrderDraft, text: str) -> Rep
     return Reply(f"好的，不再填新单子了：您说的已经写进工单 {ticket.number}，工作人员处理时会看到。")
 
 
-_TICKET_NUMBER = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 _ONTO_EARLIER = re.compile(r"加到|加在|加进|补充|原来|之前那个|前面那个|不是重新|不要新|不用新|上面那个")
 
 

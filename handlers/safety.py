@@ -24,7 +24,7 @@ from desk.states import OPEN_STATES
 from handlers import complaints, facts
 from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
-from handlers.wording import STATE_NAMES
+from handlers.wording import STATE_NAMES, TICKET_NUMBER
 from intents import Classification
 from intents.contact import looks_like_address, mobiles_in, names_a_findable_place, names_a_place, place_in
 from intents.danger import Danger
@@ -569,7 +569,7 @@ _NOT_SO_SERIOUS = re.compile(r"没(得|有)?那么(凶|严重|吓人|急)|不(�
 
 async def _another_ticket_cited(ctx: Context, desk: ServiceDesk, emergency: str, plain: str) -> bool:
     """Does the message cite another of the resident's own tickets by its number?"""
-    cited = set(_TICKET_CITED.findall(plain)) - {emergency}
+    cited = set(TICKET_NUMBER.findall(plain)) - {emergency}
     if not cited:
         return False
     own = {str(ticket.number) for ticket in await desk.resident_tickets(ctx.message.resident, limit=20)}
@@ -650,7 +650,6 @@ _RECOVERED = re.compile(r"醒了|没事|没得事|没有事|好了|不要紧")
 _STILL_COMING = re.compile(r"还(要|会)?(来|过来|上门)(不|吗|没|嘛|啊)|还来不来|还要不要来|还过不过来")
 
 
-# The family's number given ("他女儿电话我有 139…", "把她女儿的电话给你们 139…"): with a mobile in it.
 def _family_number_given(plain: str) -> bool:
     """Is a relative's number given ("他女儿电话我有 139…"), not said to be missing ("她儿子的电话我没得":
     trial VV r10's own number was taken for the son's)?"""
@@ -660,6 +659,7 @@ def _family_number_given(plain: str) -> bool:
 
 
 _NOT_HAD = re.compile(r"[^ ]{0,3}(没得|没有|莫得|不晓得|不知道|不清楚|找不到|不记得)")
+# The family's number given ("他女儿电话我有 139…", "把她女儿的电话给你们 139…"): with a mobile in it.
 _FAMILY_NUMBER = re.compile(
     r"(女儿|儿子|家属|家里人|屋头人|子女|亲戚|老伴|孙子|孙女|侄儿|侄女)[^ ]{0,4}(电话|号码|手机)"
     r"|(电话|号码|手机)[^ ]{0,6}(女儿|儿子|家属|子女|亲戚)"
@@ -687,7 +687,6 @@ _HELP_AFTER = re.compile(
 )
 _GIVES_NUMBER = re.compile(r"\d{7,}")
 _NUMBER = re.compile(r"\d{3,}")
-_TICKET_CITED = re.compile(r"(?<!\d)(\d{5})(?!\d)")  # a ticket number, not inside a mobile
 # Where one clause ends and the next begins (the stand-down words are dropped clause by clause).
 _CLAUSE = re.compile(r"[，,。.！!？?；;\s]+")
 # What is asked for later, once the emergency is over ("以后他回来还是一个人住…定期来看一下").

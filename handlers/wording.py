@@ -6,10 +6,14 @@ The desk returns reasons and facts (desk.refusals.Refused); a web console words 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from desk.refusals import Refused
+
+# A ticket number as residents write it ("加到10019上面", "我是问10010"): five digits, not inside a mobile.
+TICKET_NUMBER = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 
 STATE_NAMES = {
     "open": "待派单",

@@ -22,7 +22,7 @@ from intents.lexicon import Lexicon, compile_lexicon
 from intents.segment import Segmenter
 from intents.training import training_examples
 from knowledge import Handbook, Item
-from knowledge.models import LifeEvent, Referral
+from knowledge.models import LifeEvent, Question, Referral
 
 INTENTS = ("consult", "order", "status", "cancel", "rate", "office", "human", "greeting", "unknown")
 ALIAS_WEIGHT = 3
@@ -153,12 +153,16 @@ class Classifier:
         )
         self._last: Classification | None = None
         self._said_exactly = _phrasing_owners(handbook, self.normalize)
-        # The centre's own questions (office.yaml: "社区能复印不", "有地方停车没有"): the office intent.
-        centre_words = [self.normalize(w).replace(" ", "") for q in handbook.office.questions for w in q.ask]
+        # The centre's own questions (office.yaml: "社区能复印不", "有地方停车没有"): the office intent,
+        # and the answer (centre_question). One alternation first: most messages ask none of them.
+        self._centre_words = tuple(
+            (question, words)
+            for question in handbook.office.questions
+            if (words := tuple(filter(None, (self.normalize(w).replace(" ", "") for w in question.ask))))
+        )
+        centre_words = {w for _, words in self._centre_words for w in words}
         self._centre_asked = (
-            re.compile(
-                "|".join(re.escape(w) for w in sorted(set(filter(None, centre_words)), key=len, reverse=True))
-            )
+            re.compile("|".join(re.escape(w) for w in sorted(centre_words, key=len, reverse=True)))
             if centre_words
             else None
         )
@@ -271,6 +275,13 @@ class Classifier:
         if any(word in lead for word in lexicon.context_supposed):
             return False
         return bool(lexicon.context_before.intersection(before)) or "".join(before) in lexicon.context_before
+
+    def centre_question(self, compact: str) -> Question | None:
+        """The first of office.yaml's questions about the centre itself ("社区能复印不") whose words a
+        normalised, unspaced message contains, or None."""
+        if self._centre_asked is None or not self._centre_asked.search(compact):
+            return None
+        return next(question for question, words in self._centre_words if any(w in compact for w in words))
 
     def names_in(self, text: str) -> tuple[str, ...]:
         """Every non-catch-all item a word of `text` names by one of its names (not a keyword), in
@@ -414,7 +425,7 @@ class Classifier:
             if listed is not None:
                 return self._arbitrate(result, norm, tokens, listed)
         if result.intent == "office":
-            if self._centre_asked is not None and self._centre_asked.search(norm.replace(" ", "")):
+            if self.centre_question(norm.replace(" ", "")) is not None:
                 return result  # the centre's own question: "身份证要复印一下 你们那里能印不" is ours
             if self._elsewhere(norm, tokens):
                 # "水龙头出来的水是黄的 打哪个电话": the water company's number, not ours (blind batch 14)
@@ -912,7 +923,7 @@ class Classifier:
                 return about_earlier, 0.9
         if has_item:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
-        if self._centre_asked is not None and self._centre_asked.search(norm.replace(" ", "")):
+        if self.centre_question(norm.replace(" ", "")) is not None:
             return "office", 0.9  # "身份证要复印一下 你们那里能印不" (blind batch 66)
         outside = lexicon.out_of_scope.search(norm)
         out_of_scope = outside is not None

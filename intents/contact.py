@@ -503,15 +503,15 @@ def corrected_mobile(kept: str, text: str) -> tuple[str, str] | None:
     """ "电话最后一位是3不是2", "手机尾号是23": (the kept number with its last digits put right, the
     words left) at a read-back; None when no such correction is said or it does not fit the number
     (trial VV r20's was written into the notes, the number left wrong)."""
-    found = _LAST_DIGITS.search(simplify(text))
+    plain = simplify(text)
+    found = _LAST_DIGITS.search(plain)
     if found is None or not kept:
         return None
     digits = found.group("digits")
     if len(digits) >= len(kept):
         return None
     fixed = kept[: len(kept) - len(digits)] + digits
-    rest = simplify(text)[: found.start()] + simplify(text)[found.end() :]
-    return fixed, rest.strip()
+    return fixed, (plain[: found.start()] + plain[found.end() :]).strip()
 
 
 _LAST_DIGITS = re.compile(

@@ -543,6 +543,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
     elif result.intent == "office" and aspect == "hours" and not _asks_the_centre(ctx, current, compact):
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
+    elif result.intent == "office" and own_question and asks_its_question:
+        pass  # "以后每个礼拜天上午都要练 能不能一次约到过年" after a room booking: its own question, not
+        # the centre's hours (trial XX r14 got the office card)
     elif result.intent == "greeting" and (aspect == "proxy" or own_question):
         pass  # "可以找人代申请不" after 临时救助: who may apply, not small talk (session-6 trial); "晓得了
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
@@ -786,6 +789,14 @@ def anywhere_question(ctx: Context) -> tuple[str, str] | None:
         return None
     if answered is not None and result.item == answered[0]:
         return None  # read as that item already: its consult answers this and the rest asked beside it
+    if (
+        answered is not None
+        and result.item is not None
+        and facts.own_answer(ctx, ctx.services.handbook.item(result.item), text) is not None
+    ):
+        # "娃儿…在这边报名要准备啥子…房东不给租房合同备案咋个办": the school's own answer to the
+        # lease, not the rental registration's (blind batch 70).
+        return None
     return answered
 
 

@@ -14,6 +14,9 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
         return Reply("不客气！还有什么要办的，随时问我。")
     if any(word in text for word in lexicon.bye):
         return Reply("再见，祝您生活愉快！")
+    if text.strip(" 。.!！~") in lexicon.nothing_more:
+        # "没事了" after an alarm was stood down got the whole menu again (trial WW).
+        return Reply("好的。还有要办的事，随时发消息问我。")
     return Reply("您好！" + render.service_menu(ctx.services.handbook))
 
 

@@ -40,6 +40,9 @@ SETTLED_BY_RULES = ("greeting", "office", "human", "rate")
 # "户口在河南老家": where the resident's record is, a place named between (the segmenter cuts a place it
 # does not know into characters, so context_after's joined words cannot list it).
 _HOME_ELSEWHERE = re.compile(r"(还)?在[^ ]{1,4}老家")
+# "高龄补贴在这边领得到不": 在这边 then a verb of getting it done asks about the service here; only
+# "户口在这边" with nothing done after it is the resident's situation (blind batch 70).
+_DONE_HERE = re.compile(r"(是)?在(这边|这里|这儿|本地|我们这)(也|还)?(能|可以|可不可以|能不能|得)?(领|办|申请|交|弄|拿|做|补|认证|享受|报名|报|上学|读|入学|开)")
 # Characters after a leading 好的/你好 that make a message of their own rather than a greeting.
 TOLD_MORE = 12
 # When the learned model overrides the rules: chosen on blind batch 2, then checked by 4-fold cross-
@@ -744,7 +747,8 @@ class Classifier:
             # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
             # the question, not its subject, so its name counts only as a keyword.
             after = tokens[position + 1 : position + 4]
-            as_context = bool(
+            done_here = _DONE_HERE.match("".join(tokens[position + 1 : position + 6])) is not None
+            as_context = not done_here and bool(
                 self._had_before(tokens, position)
                 or any(
                     word in lexicon.context_after and not _either_way(after, k)

@@ -216,10 +216,14 @@ class SoundAlike:
 
     def __init__(self, words: tuple[str, ...], keep: tuple[str, ...]):
         self._keep = frozenset(keep)
-        self._by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        self._by_first: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
         for word in sorted(words, key=len, reverse=True):
             syllables = tuple(lazy_pinyin(word))
-            self._by_first.setdefault(syllables[0], []).append((word, syllables))
+            self._by_first.setdefault(syllables[0], []).append((word, syllables, False))
+            if _sound(word[0]) != syllables[0]:
+                # 着 of 着火 reads zhao there but zhe alone: "着伙了" is found under zhe, its first
+                # character as written (else 这伙人 would be a fire; emergency round 14).
+                self._by_first.setdefault(_sound(word[0]), []).append((word, syllables, True))
 
     def rewrite(self, text: str) -> str:
         firsts = self._by_first
@@ -238,7 +242,9 @@ class SoundAlike:
         return "".join(out)
 
     def _word_at(self, text: str, index: int) -> tuple[str, int] | None:
-        for word, syllables in self._by_first.get(_sound(text[index]), ()):
+        for word, syllables, same_first in self._by_first.get(_sound(text[index]), ()):
+            if same_first and text[index] != word[0]:
+                continue
             span = text[index : index + len(word)]
             if len(span) < len(word) or span == word:
                 if span == word:

@@ -164,6 +164,7 @@ class Lexicon:
     visit_wish: tuple[str, ...]  # normalised, unspaced: a lonely resident asking for someone to come
     who: tuple[str, ...]  # normalised, unspaced: "你是机器人还是人"
     bye: tuple[str, ...]
+    nothing_more: tuple[str, ...]  # normalised: "没事了" on its own, a short goodbye
     complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
     handoff: re.Pattern[str]  # "人工", "找个真人": a person answers
@@ -267,6 +268,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         visit_wish=_normalised(phrasings.visit, normalize),
         who=_normalised(phrasings.who, normalize),
         bye=phrasings.bye,
+        nothing_more=_normalised(phrasings.nothing_more, normalize),
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),
         handoff=_any_or_none(phrasings.handoff),

@@ -478,7 +478,7 @@ _PHRASING_GROUPS = {
         "question",
     ),
     "rating": ("stars", "unhappy"),
-    "smalltalk": ("thanks", "bye", "lonely", "visit", "who"),
+    "smalltalk": ("thanks", "bye", "lonely", "visit", "who", "nothing_more"),
     "aspects": ASPECTS,
     "office_only": (),
     "open_question": (),
@@ -540,6 +540,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         visit=ctx.words(smalltalk, "visit", prefix="smalltalk.") if "visit" in smalltalk else (),
         who=ctx.words(smalltalk, "who", prefix="smalltalk.") if "who" in smalltalk else (),
         bye=ctx.words(smalltalk, "bye", prefix="smalltalk."),
+        nothing_more=(
+            ctx.words(smalltalk, "nothing_more", prefix="smalltalk.") if "nothing_more" in smalltalk else ()
+        ),
         aspects={
             name: ctx.words(aspects, name, prefix="aspects.")
             if name in aspects or name not in OPTIONAL_ASPECTS

@@ -289,6 +289,7 @@ class Phrasings:
     lonely: tuple[str, ...] = ()  # small talk of a lonely resident: answer warmly, say what is on offer
     visit: tuple[str, ...] = ()  # a lonely resident asking for someone to come: a visit is arranged
     who: tuple[str, ...] = ()  # "你是机器人还是人": say what the bot is and how to reach a person
+    nothing_more: tuple[str, ...] = ()  # "没事了" on its own: a short goodbye, not the menu again
     # complaints section: regex parts. A complaint goes to the secretary; neglect words count as a
     # complaint about the resident's own open ticket only; handoff asks for a person.
     complaint: tuple[str, ...] = ()

@@ -59,6 +59,12 @@ Two sets written blind by people who had not seen the detector:
   dog chasing a child, 活起莫意思, "a burden to my children", "I can't hold on any more", someone sitting
   on a roof edge, a bottle of sleeping pills swallowed, savings sent and the phone now dead; "救命 this
   medical insurance won't pay", a joke about jumping in the river).
+- emergencies_round14.tsv (100 messages: 60 emergencies, 40 look-alikes, session 25), scored on the
+  landed code before the fourteenth round: 55/60 detected, 3/40 false alarms, 0 wrong first numbers (着伙了
+  for 着火了, a grandchild choking on a rice ball with a purple face, a fall typed 拌到 after a question, an
+  old neighbour not out for days with a smell at the door; a mouth on fire from chillies, a phone so slow
+  "I could die", a lift that trapped someone this morning and let them out). One stays missed: an
+  estate-wide blackout with a hot old man gets the power company's referral and 95598, not an alarm.
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -102,7 +108,7 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
     await database.close()
 
 
-KNOWN_MISSES = {"emergencies_round4.tsv": 1}
+KNOWN_MISSES = {"emergencies_round4.tsv": 1, "emergencies_round14.tsv": 1}
 
 
 @pytest.mark.parametrize(
@@ -121,6 +127,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1}
         "emergencies_round11.tsv",
         "emergencies_round12.tsv",
         "emergencies_round13.tsv",
+        "emergencies_round14.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(
@@ -254,6 +261,15 @@ def test_a_spelling_that_only_sounds_like_a_hazard_is_kept_where_it_is_written(c
     assert detect("我们楼电梯坏了三天了 报了物业也没人修 我要投诉") is None
     assert detect("冰箱楼电了 手摸到麻").hazard.kind == "power"
     assert detect("那就明早上来嘛") is None  # 就明 stays kept before any character, as before
+
+
+def test_a_word_whose_first_character_reads_otherwise_alone_is_still_heard_by_sound(classifier) -> None:
+    """着 reads zhao in 着火 and zhe alone: "着伙了" is a fire (emergency round 14), but only with 着 as
+    written — 这伙人 (zhe huo) is no fire."""
+    detect = classifier.danger.detect
+    assert detect("着伙了").hazard.kind == "fire"
+    assert detect("厨房着伙了 快来人").hazard.kind == "fire"
+    assert detect("这伙人天天在楼下打牌 吵得很") is None
 
 
 @pytest.mark.parametrize(

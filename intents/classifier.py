@@ -42,7 +42,10 @@ SETTLED_BY_RULES = ("greeting", "office", "human", "rate")
 _HOME_ELSEWHERE = re.compile(r"(还)?在[^ ]{1,4}老家")
 # "高龄补贴在这边领得到不": 在这边 then a verb of getting it done asks about the service here; only
 # "户口在这边" with nothing done after it is the resident's situation (blind batch 70).
-_DONE_HERE = re.compile(r"(是)?在(这边|这里|这儿|本地|我们这)(也|还)?(能|可以|可不可以|能不能|得)?(领|办|申请|交|弄|拿|做|补|认证|享受|报名|报|上学|读|入学|开)")
+_DONE_HERE = re.compile(
+    r"(是)?在(这边|这里|这儿|本地|我们这)(也|还)?(能|可以|可不可以|能不能|得)?"
+    r"(领|办|申请|交|弄|拿|做|补|认证|享受|报名|报|上学|读|入学|开)"
+)
 # Characters after a leading 好的/你好 that make a message of their own rather than a greeting.
 TOLD_MORE = 12
 # When the learned model overrides the rules: chosen on blind batch 2, then checked by 4-fold cross-

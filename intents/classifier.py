@@ -751,17 +751,20 @@ class Classifier:
             # the question, not its subject, so its name counts only as a keyword.
             after = tokens[position + 1 : position + 4]
             done_here = _DONE_HERE.match("".join(tokens[position + 1 : position + 6])) is not None
-            as_context = not done_here and bool(
-                self._had_before(tokens, position)
-                or any(
-                    word in lexicon.context_after and not _either_way(after, k)
-                    for k, word in enumerate(after)
+            as_context = (
+                not done_here
+                and bool(
+                    self._had_before(tokens, position)
+                    or any(
+                        word in lexicon.context_after and not _either_way(after, k)
+                        for k, word in enumerate(after)
+                    )
+                    # "我户口就在这个社区": 就 and 在 are cut apart; read joined, as before it.
+                    or "".join(after[:2]) in lexicon.context_after
+                    or "".join(after[:3]) in lexicon.context_after
+                    # "我户口在河南老家 …能不能换身份证": where it is, a place between (trial VV r14).
+                    or _HOME_ELSEWHERE.match("".join(tokens[position + 1 : position + 8])) is not None
                 )
-                # "我户口就在这个社区": 就 and 在 are cut apart; read joined, as before it.
-                or "".join(after[:2]) in lexicon.context_after
-                or "".join(after[:3]) in lexicon.context_after
-                # "我户口在河南老家 …能不能换身份证": where it is, a place between (trial VV r14).
-                or _HOME_ELSEWHERE.match("".join(tokens[position + 1 : position + 8])) is not None
             )
             if as_context:
                 denied.update(item_id for item_id, _ in owners)  # nor re-found by sound below

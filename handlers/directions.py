@@ -417,6 +417,8 @@ def referral_follow_up(ctx: Context) -> Referral | None:
         return None
     if not own_word and not _ASKS_HOW.search(compact) and not referral_answers(classifier, place, compact):
         return None
+    if _turns_to_ours(ctx, place, text):
+        return None
     result = classifier.classify(text)
     if result.named and result.item in ctx.services.handbook.items:
         # "那个智能手机课啥时候上 我想学一下12123咋个用": the community's own class the agency's entry
@@ -471,6 +473,27 @@ def referral_follow_up(ctx: Context) -> Referral | None:
     ):
         return None  # "那社区有没得律师可以帮我们…维权": the community's own service, asked of us (trial W)
     return place
+
+
+# "算了问12123。还有 …燃气费在哪交": the words that turn a message to another matter.
+_TURN = re.compile(r"还有就是|还有个事|还有一个事|还有|另外|对了|顺便|还想问|再问(一下|下|个)?")
+
+
+def _turns_to_ours(ctx: Context, place: Referral, text: str) -> bool:
+    """After a word that turns to another matter, one of our services named with none of the
+    agency's words: the agency is done with ("算了问12123。还有 天然气营业厅搬走了 燃气费在哪交" got
+    the vehicle office's branch, trial XX r13)."""
+    classifier = ctx.services.classifier
+    norm = classifier.normalize(text)
+    turns = list(_TURN.finditer(norm))
+    if not turns:
+        return False
+    rest = norm[turns[-1].end() :]
+    compact = rest.replace(" ", "")
+    if not compact or _own_word_said(classifier, place, compact) or _branch_named(ctx, place, compact):
+        return False
+    result = classifier.classify(rest)
+    return result.intent in ("consult", "order") and result.named and result.item in ctx.services.handbook.items
 
 
 def _ours_ordered_beside(ctx: Context, place: Referral, text: str) -> bool:

@@ -391,6 +391,10 @@ def current_item_request(ctx: Context) -> str | None:
 _VISIT_ASKED = re.compile(
     r"(可以|能不能|可不可以|能否|能)[^ ]{0,6}(上门|到家|来家|来屋头|到屋头)[^ ]{0,4}(办|弄|帮)"
 )
+# "不用上门 我自己走过来": no visit wanted, the resident comes to the centre.
+_COMING_MYSELF = re.compile(r"(不用|不要|莫|不必)(上门|来家|到家|来屋头|派人)|自己[^ ]{0,2}(过来|来|走过来|走来)")
+# Someone asked to come: a visit, whatever is asked about papers beside it.
+_COME_TO_ME = re.compile(r"上门|到家|来家|来屋头|到屋头|家里来|屋头来|派(个)?人|喊(个)?人来|来人")
 _HOW_TO_SIGN_UP = re.compile(r"(怎么|咋)(样|个)?(报名|登记|申请|预约|约)")
 
 
@@ -418,6 +422,11 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     """A request in so many words ("给我登个记 喊人隔几天来看下我"), no question beside it: an
     order of the item talked about, whatever fact word (隔几天) is in it (trial Y r6)."""
     lexicon = ctx.services.classifier.lexicon
+    compact = norm.replace(" ", "")
+    if lexicon.asks_documents(compact) and not _COME_TO_ME.search(compact):
+        # "社区可以帮我交燃气费？要带啥子" after the card: what to bring — they come themselves; no
+        # visit was asked for (trial XX r13 was walked into a home-visit booking).
+        return False
     # Clause by clause, the last word wins: "我不懂你说的啥 我就是要你们来人看我" ends in its request;
     # "不会弄 子女可以帮忙办不" ends in a question.
     last = None
@@ -480,6 +489,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         and other.id != item
         and (classifier.lexicon.asks_documents(compact) or facts.BRING_IT.search(compact))
         and facts.one_of_its_papers(current, other, simplify(text))
+        # "清单上写外地户籍要居住证 她…没得居住证 办得到不": without the paper, its own question
+        # (trial XX r17 got the checklist's line back).
+        and facts.own_answer(ctx, current, text) is None
     ):
         # "那天要准备些啥子 他身份证找不到了 社保卡在" after the pension check: its papers, not how to
         # replace a social security card (trial Y r11); "社保卡在我这里 复印件要复印几份" after the
@@ -543,6 +555,8 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
     elif result.intent == "office" and aspect == "hours" and not _asks_the_centre(ctx, current, compact):
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
+    elif result.intent == "cancel" and aspect is not None and _COMING_MYSELF.search(compact):
+        pass  # "不用上门 我自己走过来 几点有人" after the bill payment: its hours, no cancel (trial XX r13)
     elif result.intent == "office" and own_question and asks_its_question:
         pass  # "以后每个礼拜天上午都要练 能不能一次约到过年" after a room booking: its own question, not
         # the centre's hours (trial XX r14 got the office card)

@@ -46,6 +46,27 @@ _DONE_HERE = re.compile(
     r"(是)?在(这边|这里|这儿|本地|我们这)(也|还)?(能|可以|可不可以|能不能|得)?"
     r"(领|办|申请|交|弄|拿|做|补|认证|享受|报名|报|上学|读|入学|开)"
 )
+# "户口在绵阳 能在成都这边换不": a place of two to four characters closing the clause after the name —
+# where the resident's paper is, not what is asked (trial XX r18 got the household card for an ID).
+_SITUATED_AT = re.compile(r"(还|都|一直|是)?在(?!哪|这|那|社区|派出所|网上|手机)[^ 在？?，,]{2,4}(?= |$)")
+
+
+_WHERE_PAPERS = frozenset({"户口", "户籍", "户口本", "户口簿"})
+
+
+def _situated_at(norm: str, token: str) -> bool:
+    """Is the hukou (`token`) said, somewhere in `norm`, as being at a place that closes its clause?
+    Only the hukou: "工地在龙泉驿区 是不是要去龙泉那边投诉" asks about the wages owed there (session 19)."""
+    if token not in _WHERE_PAPERS:
+        return False
+    at = norm.find(token)
+    while at >= 0:
+        if _SITUATED_AT.match(norm, at + len(token)):
+            return True
+        at = norm.find(token, at + 1)
+    return False
+
+
 # Characters after a leading 好的/你好 that make a message of their own rather than a greeting.
 TOLD_MORE = 12
 # When the learned model overrides the rules: chosen on blind batch 2, then checked by 4-fold cross-
@@ -764,6 +785,7 @@ class Classifier:
                     or "".join(after[:3]) in lexicon.context_after
                     # "我户口在河南老家 …能不能换身份证": where it is, a place between (trial VV r14).
                     or _HOME_ELSEWHERE.match("".join(tokens[position + 1 : position + 8])) is not None
+                    or _situated_at(norm, token)
                 )
             )
             if as_context:

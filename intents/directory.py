@@ -132,6 +132,8 @@ def works_there(compact: str, last: int) -> bool:
 # 那我妈的养老金停发…": trial PP r01 was sent to the police station twice for the pension).
 _CALLS_BEFORE = re.compile(r"(自己|我)(去|再|就)?打(个|一下)?$")
 _ASKS_AFTER = re.compile(r".{0,3}问")
+# "算了问12123": the resident will ask them, said before the agency's word alone (trial XX r13).
+_WILL_ASK_BEFORE = re.compile(r"(算了|我自己|那我|我去|我再|我就)(去|再|就|自己)?(问|打|找)$")
 
 
 def calls_them_itself(compact: str, start: int, last: int) -> bool:
@@ -139,7 +141,7 @@ def calls_them_itself(compact: str, start: int, last: int) -> bool:
     return (
         _CALLS_BEFORE.search(compact, max(0, start - 6), start) is not None
         and _ASKS_AFTER.match(compact, last + 1) is not None
-    )
+    ) or _WILL_ASK_BEFORE.search(compact, max(0, start - 6), start) is not None
 
 
 def inside_a_number(compact: str, start: int, last: int) -> bool:

@@ -493,7 +493,8 @@ def _turns_to_ours(ctx: Context, place: Referral, text: str) -> bool:
     if not compact or _own_word_said(classifier, place, compact) or _branch_named(ctx, place, compact):
         return False
     result = classifier.classify(rest)
-    return result.intent in ("consult", "order") and result.named and result.item in ctx.services.handbook.items
+    ours = result.item in ctx.services.handbook.items
+    return result.intent in ("consult", "order") and result.named and ours
 
 
 def _ours_ordered_beside(ctx: Context, place: Referral, text: str) -> bool:

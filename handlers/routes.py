@@ -392,7 +392,9 @@ _VISIT_ASKED = re.compile(
     r"(可以|能不能|可不可以|能否|能)[^ ]{0,6}(上门|到家|来家|来屋头|到屋头)[^ ]{0,4}(办|弄|帮)"
 )
 # "不用上门 我自己走过来": no visit wanted, the resident comes to the centre.
-_COMING_MYSELF = re.compile(r"(不用|不要|莫|不必)(上门|来家|到家|来屋头|派人)|自己[^ ]{0,2}(过来|来|走过来|走来)")
+_COMING_MYSELF = re.compile(
+    r"(不用|不要|莫|不必)(上门|来家|到家|来屋头|派人)|自己[^ ]{0,2}(过来|来|走过来|走来)"
+)
 # Someone asked to come: a visit, whatever is asked about papers beside it.
 _COME_TO_ME = re.compile(r"上门|到家|来家|来屋头|到屋头|家里来|屋头来|派(个)?人|喊(个)?人来|来人")
 _HOW_TO_SIGN_UP = re.compile(r"(怎么|咋)(样|个)?(报名|登记|申请|预约|约)")

@@ -156,8 +156,7 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         # is kept on the ticket); said, so the resident knows they were heard (trial K: only the
         # disability card was mentioned back).
         draft.fields["said"] = draft.fields.get("said") or text.strip()[:300]
-        titles = "、".join(f"【{ctx.services.handbook.item(other).title}】" for other in also)
-        notes.append(f"您说的{titles}也写在这张单上，工作人员联系您时一起安排。")
+        notes.append(f"您说的{_titles(ctx, also)}也写在这张单上，工作人员联系您时一起安排。")
     # 预约 when a time is booked; 报修 only for a problem report (a repair, a sanitation problem);
     # a sign-up with no time (meal assistance, an activity) is 登记 — a trial resident read
     # "帮您报修【老年助餐】".
@@ -229,6 +228,10 @@ def _ordered_together(ctx: Context, result: Classification) -> str | None:
 
 
 TOGETHER = re.compile(r"一起|一并|都要|都帮|顺便|还有|同时|和.{0,8}都")  # asked for together
+
+
+def _titles(ctx: Context, item_ids: tuple[str, ...]) -> str:
+    return "、".join(f"【{ctx.services.handbook.item(other).title}】" for other in item_ids)
 
 
 def _also_named(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
@@ -457,6 +460,15 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
                 return placed
             if not confirmed_and_asks:
                 return replace(placed, text=f"{placed.text}\n您补充的情况已写进工单。")
+            also = _also_named(ctx, item, rest) if TOGETHER.search(rest) else ()
+            if also:
+                # "确认。养老金停发那天一起办得到不嘛": submitted, and the other service is on the same
+                # ticket — the rest was already noted on it (trial XX r01 got that service's card twice).
+                return replace(
+                    placed,
+                    text=f"{placed.text}\n可以：{_titles(ctx, also)}也写进这张工单了，"
+                    "工作人员联系您时一起安排、同一天能一起办的一起办。",
+                )
             # "确认。要带啥子？": submitted, and the question answered for this item (a session-8
             # trial resident got the form read back again, with another item's documents).
             answered = _brief_answer(ctx, item, "confirm", rest)
@@ -918,6 +930,8 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     if field is None:
         return _ask(ctx, draft, draft.asking, ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
     remainder = value_of(lexicon.field_words[field].sub("", remainder))
+    if field == "time":
+        remainder = _wanted_part(remainder)
     previous = draft.time if field == "time" else draft.fields.get(field)
     draft.drop(field)
     problem = ""
@@ -940,6 +954,18 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     also = _also_said(ctx, item, draft, plain)
     changed = [field, *_beside_the_change(ctx, item, draft, plain, field)]
     return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *also])
+
+
+# What the resident wants, said after what is wrong: "还是12月9号 我要的是1月16号上午".
+_WANTED_IS = re.compile(r"(我)?要的是|应该是|(我)?说的是|改成|改到|换成|换到")
+
+
+def _wanted_part(text: str) -> str:
+    """The words after the last 我要的是 / 改成…: "时间没改到啊 还是12月9号 我要的是1月16号上午" wants
+    the 16th, not the 9th it complains about (trial YY r17 was told "时间已改好" and kept the 9th)."""
+    wanted = list(_WANTED_IS.finditer(text))
+    rest = text[wanted[-1].end() :] if wanted else ""
+    return rest if len(rest.strip()) >= 2 else text
 
 
 def _beside_the_change(ctx: Context, item: Item, draft: OrderDraft, plain: str, done: str) -> list[str]:
@@ -1196,7 +1222,7 @@ def _changes_at_read_back(
     habitual = _EVERY_PART.search(plain) is not None and "改" not in plain
     if "time" in fields and not habitual:
         with contextlib.suppress(WhenError):
-            window = _window(ctx, item, text, draft.time)
+            window = _window(ctx, item, _wanted_part(text), draft.time)
             if window is not None:
                 draft.time = window
                 _note_cut_short(ctx, draft, text)

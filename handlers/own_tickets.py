@@ -106,6 +106,12 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):
         action = "note"  # "补充一句 上门前先打电话": opens with it, and gives no new number
+    elif _ANOTHER_WECHAT.search(simplify(text)) and (
+        lexicon.asks_progress(norm) or _NUMBER.search(simplify(text))
+    ):
+        action = (
+            "status"  # "工单号10006 现在啥子情况了 我换了个手机登的微信": no new phone to note (trial YY r16)
+        )
     elif (
         own["change"].search(norm)
         # "那天上门我要提前准备啥子": 提前 there is not moving the visit (a session-8 trial resident
@@ -224,6 +230,14 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     open_tickets = [t for t in tickets if t.state in OPEN_STATES]
     if request.number is not None:
         named = [t for t in tickets if t.number == request.number]
+        elsewhere = any(
+            _ANOTHER_WECHAT.search(simplify(said)) for said in (request.text, *ctx.conversation.recent)
+        )
+        if not named and request.action == "status" and elsewhere:
+            # "工单号10006 现在啥子情况了 我换了个手机登的微信": placed from another WeChat — never shown
+            # here (numbers are guessable), looked up by a person (trial YY r16 was told nothing was
+            # ever placed and walked into a new repair form).
+            return await _placed_elsewhere(ctx, request, open_tickets)
         if not named:
             return None  # not one of theirs: the classifier's status/cancel words the refusal
         chosen = named
@@ -243,19 +257,11 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         return _handler_phone(ctx, chosen)
     if request.action == "included":
         return await _included(ctx, request, chosen)
-    if request.action == "status" and _ON_ANOTHER_PHONE.search(simplify(request.text)):
+    if request.action == "status" and _ANOTHER_WECHAT.search(simplify(request.text)):
         # "我是用我儿子手机报的 电话138…": that ticket is another WeChat's, not shown here and never
         # looked up by a phone number anyone can type — a person finds it (trial XX r12 was walked
         # into a new repair form three times).
-        checked = await complaints.hand_off(ctx, request.text)
-        lines = [
-            "用别人的手机（微信）报的单，记在那个微信名下，我这里按您的微信查不到；为了保护大家的信息，"
-            "也不按电话号码查。让家里人用报单的那个微信发“进度”就能查；已经请工作人员按您说的电话帮您找。",
-            *([checked.text] if checked is not None and checked.text else []),
-            "您在这个微信上的：",
-            *(status_line(ctx, t) for t in chosen),
-        ]
-        return Reply("\n".join(lines))
+        return await _placed_elsewhere(ctx, request, chosen)
     if request.action == "status":
         if len(chosen) == 1 and chosen[0].item_id in ctx.services.handbook.items:
             ctx.conversation.enter(AFTER_ITEM, chosen[0].item_id)  # a question next is about its item
@@ -414,11 +420,27 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
     return candidates
 
 
-# "我是用我儿子手机报的": the ticket was placed from someone else's phone or WeChat.
-_ON_ANOTHER_PHONE = re.compile(
+# "我是用我儿子手机报的", "我换了个手机登的微信": the ticket was placed from another phone or WeChat.
+_ANOTHER_WECHAT = re.compile(
     r"(用|拿|在)(我|我们)?(儿子|女儿|儿媳|媳妇|女婿|老伴|老公|老婆|孙子|孙女|外孙|别人|家里人|亲戚|邻居)"
-    r"(的)?(手机|微信|电话|号)"
+    r"(的)?(手机|微信|电话|号)|换了?(个|一个|新)?(手机|微信|号)|(新|另一个|另外一个|别的)(手机|微信|号)"
 )
+
+
+async def _placed_elsewhere(ctx: Context, request: OwnRequest, shown: list[Ticket]) -> Reply:
+    """A ticket placed from another WeChat: said why it is not shown, a person asked to look it up,
+    and this WeChat's own tickets."""
+    checked = await complaints.hand_off(ctx, request.text)
+    lines = [
+        "换了手机、微信，或者用家里人的手机报的单，记在报单的那个微信名下，我这里查不到，也不按单号、"
+        "电话号码给别的微信看（保护大家的信息）。用报单的那个微信发“进度”就能查；已经请工作人员帮您核对。",
+        *([checked.text] if checked is not None and checked.text else []),
+    ]
+    if shown:
+        lines.extend(["您在这个微信上的：", *(status_line(ctx, t) for t in shown)])
+    return Reply("\n".join(lines))
+
+
 # A service applied for in person, not through the bot (trial VV r19 got her handoff ticket's state).
 _HANDED_IN_ELSEWHERE = re.compile(r"窗口|当面|柜台|(去|在|到)社区(交|办|申请|递)|(去|在|到)(街道|民政)")
 

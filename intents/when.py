@@ -116,7 +116,7 @@ _ASAP = re.compile(r"尽快|越快越好|马上|现在就|立刻|立即|赶紧|�
 _VAGUE = re.compile(
     r"过几天|过两天|过段时间|过些天|过一阵|改天|改日|有空|有时间的时候|抽空|回头|下次|以后再|到时候|"
     r"下班后|下班以后|放学后|节后|节前|年后|年前|过完年|月初|月中(?!风)|上旬|中旬|下旬|(?:元旦|春节|国庆|中秋|五一|端午|清明)[前后]|"
-    r"明年|下个?月(?![\d底末初])|(?:下个?|这个?|本)(?:周|礼拜|星期)(?![一二三四五六日天七1-7末])|"
+    r"明年(?!\s*[\d一二三四五六七八九十]{1,3}\s*月\s*[\d一二三四五六七八九十]{1,3})|下个?月(?![\d底末初])|(?:下个?|这个?|本)(?:周|礼拜|星期)(?![一二三四五六日天七1-7末])|"
     r"等.{1,8}(?:再说|以后|之后|的时候|暖和|凉快|好了)|"
     # A deadline or a start, not a day: "最好这个月15号以前交" was booked on the 15th (trial AA r13).
     r"(?:\d{1,2}\s*(?:号|日)|(?:周|星期|礼拜)[一二三四五六日天]|月底|月末)\s*(?:以前|之前|以后|之后|前(?!天|面|头))|"
@@ -128,6 +128,7 @@ _PAST_ANSWER_CHARS = 8
 # Vague only alone: "明天上午过来办 到时候当面问" (trial X r9), "我老公周末才有空" (trial PP r02) say
 # the day beside them.
 _POINTS_BACK = frozenset({"到时候", "有空", "有时间的时候"})
+# 明年 before a month and day is no vague word: "改到明年1月16号上午" names the day (trial YY r17).
 # "残疾证明年到期要换": when a paper runs out, not when to come (trial PP r11 was asked which day
 # "明年" meant).
 _EXPIRES = re.compile(r"[^ ]{0,2}(到期|过期|期满|满期|作废|失效|年审|截止)")

@@ -395,6 +395,10 @@ _VISIT_ASKED = re.compile(
 _COMING_MYSELF = re.compile(
     r"(不用|不要|莫|不必)(上门|来家|到家|来屋头|派人)|自己[^ ]{0,2}(过来|来|走过来|走来)"
 )
+# A phone number asked for ("电话好多", "号码多少"): a question, whatever visit is said beside it.
+_ASKS_PHONE = re.compile(
+    r"(电话|号码|手机号)(是)?(多少|好多|几号|是啥|是什么)|(给|告诉)我[^ ]{0,4}(电话|号码)"
+)
 # Someone asked to come: a visit, whatever is asked about papers beside it.
 _COME_TO_ME = re.compile(r"上门|到家|来家|来屋头|到屋头|家里来|屋头来|派(个)?人|喊(个)?人来|来人")
 _HOW_TO_SIGN_UP = re.compile(r"(怎么|咋)(样|个)?(报名|登记|申请|预约|约)")
@@ -428,6 +432,10 @@ def _asked_outright(ctx: Context, norm: str) -> bool:
     if lexicon.asks_documents(compact) and not _COME_TO_ME.search(compact):
         # "社区可以帮我交燃气费？要带啥子" after the card: what to bring — they come themselves; no
         # visit was asked for (trial XX r13 was walked into a home-visit booking).
+        return False
+    if _ASKS_PHONE.search(compact):
+        # "那社区卫生服务中心电话好多 要他们上门来看" after a death at home: that place's number, and
+        # they come — not our visit booked (trial YY r01).
         return False
     # Clause by clause, the last word wins: "我不懂你说的啥 我就是要你们来人看我" ends in its request;
     # "不会弄 子女可以帮忙办不" ends in a question.
@@ -485,6 +493,11 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     said, denied = classifier.service_said(text)
     if item in denied:
         return None  # "不是居住证 是身份证": said not to be this item (trial P)
+    catch_all_asked = result.item is not None and ctx.services.handbook.item(result.item).fallback
+    if catch_all_asked and _ASKS_PHONE.search(compact) and facts.lines_naming(ctx, current, text):
+        # "那社区卫生服务中心电话好多 要他们上门来看" after a death at home: the number of the place its
+        # card names — they come, not our catch-all visit (trial YY r01 was walked into one).
+        return item, MENTIONED
     other = ctx.services.handbook.items.get(result.item or "")
     if (
         other is not None

@@ -225,9 +225,11 @@ def _each_question(ctx: Context, result: Classification) -> Reply | None:
     return Reply(joined_answers(ctx, answered))
 
 
-def joined_answers(ctx: Context, answered: list[tuple[Item, str]]) -> str:
-    """The answers under each item's title, in the order asked; the last item is the one follow-ups
-    are about. As many as fit one reply."""
+def joined_answers(ctx: Context, answered: list[tuple[Item, str]], *, subject: str | None = None) -> str:
+    """The answers under each item's title, in the order asked, as many as fit one reply. Follow-ups
+    are about the last item answered — or about `subject`, the item being talked about, when it is
+    answered first ("…是不是必须房户一致…要不要赶紧把户口迁过来" after school enrolment: trial XX r06's
+    next question about when to move the hukou got the household card)."""
     lines: list[str] = []
     last: Item | None = None
     for item, line in answered:
@@ -235,7 +237,9 @@ def joined_answers(ctx: Context, answered: list[tuple[Item, str]]) -> str:
         if lines and not render.fits("\n".join([*candidate, facts.MORE])):
             break
         lines, last = candidate, item
-    if last is not None:
+    if answered and answered[0][0].id == subject:
+        ctx.conversation.enter(AFTER_ITEM, subject)
+    elif last is not None:
         ctx.conversation.enter(AFTER_ITEM, last.id)
     return "\n".join([*lines, facts.MORE])
 

@@ -235,7 +235,8 @@ def _titles(ctx: Context, item_ids: tuple[str, ...]) -> str:
 
 
 def _also_named(ctx: Context, item: Item, text: str) -> tuple[str, ...]:
-    """Other services the first message names by name, besides the one ordered."""
+    """Other services `text` names by name, besides the one ordered (the first message, or what
+    follows 确认 at the read-back)."""
     if not text:
         return ()
     classifier = ctx.services.classifier

@@ -106,12 +106,10 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):
         action = "note"  # "补充一句 上门前先打电话": opens with it, and gives no new number
-    elif _ANOTHER_WECHAT.search(simplify(text)) and (
+    elif _placed_from_another_wechat(text) and (
         lexicon.asks_progress(norm) or _NUMBER.search(simplify(text))
     ):
-        action = (
-            "status"  # "工单号10006 现在啥子情况了 我换了个手机登的微信": no new phone to note (trial YY r16)
-        )
+        action = "status"  # "工单号10006 现在啥子情况了 我换了个手机登的微信": no new phone (trial YY r16)
     elif (
         own["change"].search(norm)
         # "那天上门我要提前准备啥子": 提前 there is not moving the visit (a session-8 trial resident
@@ -230,10 +228,11 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
     open_tickets = [t for t in tickets if t.state in OPEN_STATES]
     if request.number is not None:
         named = [t for t in tickets if t.number == request.number]
-        elsewhere = any(
-            _ANOTHER_WECHAT.search(simplify(said)) for said in (request.text, *ctx.conversation.recent)
-        )
-        if not named and request.action == "status" and elsewhere:
+        if (
+            not named
+            and request.action == "status"
+            and any(map(_placed_from_another_wechat, (request.text, *ctx.conversation.recent)))
+        ):
             # "工单号10006 现在啥子情况了 我换了个手机登的微信": placed from another WeChat — never shown
             # here (numbers are guessable), looked up by a person (trial YY r16 was told nothing was
             # ever placed and walked into a new repair form).
@@ -257,7 +256,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         return _handler_phone(ctx, chosen)
     if request.action == "included":
         return await _included(ctx, request, chosen)
-    if request.action == "status" and _ANOTHER_WECHAT.search(simplify(request.text)):
+    if request.action == "status" and _placed_from_another_wechat(request.text):
         # "我是用我儿子手机报的 电话138…": that ticket is another WeChat's, not shown here and never
         # looked up by a phone number anyone can type — a person finds it (trial XX r12 was walked
         # into a new repair form three times).
@@ -425,6 +424,10 @@ _ANOTHER_WECHAT = re.compile(
     r"(用|拿|在)(我|我们)?(儿子|女儿|儿媳|媳妇|女婿|老伴|老公|老婆|孙子|孙女|外孙|别人|家里人|亲戚|邻居)"
     r"(的)?(手机|微信|电话|号)|换了?(个|一个|新)?(手机|微信|号)|(新|另一个|另外一个|别的)(手机|微信|号)"
 )
+
+
+def _placed_from_another_wechat(text: str) -> bool:
+    return _ANOTHER_WECHAT.search(simplify(text)) is not None
 
 
 async def _placed_elsewhere(ctx: Context, request: OwnRequest, shown: list[Ticket]) -> Reply:

@@ -662,13 +662,7 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
         # "食堂在哪儿 几点开饭 送饭要咋个订" after the meal card: each question answered (trial Q).
         each = facts.each_clause(ctx, _text(ctx), handbook.item(item_id))
         if len(each) >= 2:
-            reply = Reply(consult.joined_answers(ctx, each))
-            if each[0][0].id == item_id:
-                # "…是不是必须房户一致…要不要赶紧把户口迁过来" after school enrolment: answered first,
-                # the item talked about stays the subject (trial XX r06's next question about when to
-                # move the hukou got the household card).
-                ctx.conversation.enter(AFTER_ITEM, item_id)
-            return reply
+            return Reply(consult.joined_answers(ctx, each, subject=item_id))
     if aspect == QUESTION:
         answered = facts.question_answer(ctx, handbook.item(item_id), _text(ctx))
     elif aspect == DOCUMENT:

@@ -186,8 +186,10 @@ def _each_part(ctx: Context, text: str) -> Reply | None:
     for part in parts:
         result = classifier.classify(part)
         listed = classifier.referrals.find(classifier.normalize(part))
-        if result.intent == "unknown" and listed is not None:
-            # "…另外宝宝打疫苗是不是在社区医院，要预约不": another agency's part (trial P).
+        asks = classifier.lexicon.question.search(classifier.normalize(part)) is not None
+        if result.intent == "unknown" and listed is not None and asks:
+            # "…另外宝宝打疫苗是不是在社区医院，要预约不": another agency's part (trial P); not
+            # "明天还要去医院拿药", the situation said (trial ZZ r07 was sent to book a hospital visit).
             place = listed[0]
             how = (directions.referral_clauses(place.how) or [place.how])[0]
             elsewhere.append(f"另外，这件事要找{place.name}，社区这边办不了：{how}。")

@@ -42,9 +42,16 @@ def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
         # "好多钱一个钟头", "我们不要补贴 自己出钱": the price paid for a service, not an allowance paid
         # out (trial BB r19 got the subsidy's amount twice).
         asked = tuple(dict.fromkeys("fee" if aspect == "amount" else aspect for aspect in asked))
+    if "duration" in asked and _FASTEST.search(plain):
+        # "哪个最快能拿到钱 娃儿下周就要交钱了": how soon, asked first; the money is the reason
+        # (trial ZZ r20 got five lines of "费用：免费").
+        asked = ("duration", *(aspect for aspect in asked if aspect not in ("duration", "fee")))
     if asked and lexicon.asks_documents(plain):
         asked = (DOCUMENTS, *asked)
     return asked
+
+
+_FASTEST = re.compile(r"最快|哪个快|快点拿到|快些拿到|尽快拿到")
 
 
 # A price per hour, visit or meal, or money the resident pays: the service's fee, not what is paid out.
@@ -113,7 +120,11 @@ _WAIT_ASKED = re.compile(r"(批|审|下来|办好|办完|拿到|领到|到账|�
 
 
 # Words that start another question in the same message ("还有", "另外", "顺便问下").
-ANOTHER_QUESTION = re.compile(r"还有(?:就是|那个|个)?|另外|顺便(?:问一下|问下|问)?|再问(?:一下|下|个)?")
+# Not "里头还有钱", "还有几天", "名下还有个电瓶车": 还有 there is "still has" (trial ZZ r07, r20).
+ANOTHER_QUESTION = re.compile(
+    r"还有(?!钱|点|人|几|多|没|的|一|两|好|些|很|就|剩|余|效|个(?!事|问))(?:就是|那个|个)?"
+    r"|另外|顺便(?:问一下|问下|问)?|再问(?:一下|下|个)?"
+)
 # Where one question of a message ends and the next begins: punctuation, a space, or those words.
 _CLAUSE = re.compile(r"[，,。；;！!？?\s]+|" + ANOTHER_QUESTION.pattern)
 
@@ -615,6 +626,10 @@ def _line(item: Item, aspect: str, handbook: Handbook) -> str | None:
         # The errand item is itself someone doing it for the resident ("能不能请人帮我去药店买点药"):
         # whether it may be done by proxy is no question there.
         return None if item.fallback else _proxy_line(item)
+    if aspect == "visit":
+        if item.home_visit:
+            return "行动不便的可以请工作人员上门办：回复“预约”约个时间，能约哪些时间我会告诉您。"
+        return "这项要到现场办，不上门；走不动的可以请家属代办，或回复“人工”问工作人员有没有别的办法。"
     if aspect == "booking":
         if item.bookable:
             return "不预约也能直接来办；想定个时间、免得等，回复“预约”约一个。"

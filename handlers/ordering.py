@@ -42,6 +42,7 @@ from intents.contact import (
     place_in,
     read_address,
     read_address_and_aside,
+    read_contact,
     read_description,
     read_mobile,
     read_name,
@@ -713,7 +714,7 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
     fields = _fields(item, draft)
     notes: list[str] = []
     with contextlib.suppress(ContactError):
-        mobile = read_mobile(text)
+        mobile = read_contact(text)
         if mobile and "mobile" in fields and not draft.has("mobile"):
             draft.fields["mobile"] = mobile
     if "name" in fields and not draft.has("name") and draft.asking != "name":
@@ -954,6 +955,10 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     # (trial DD r11 was asked the name next).
     also = _also_said(ctx, item, draft, plain)
     changed = [field, *_beside_the_change(ctx, item, draft, plain, field)]
+    if changed == ["mobile"] and draft.fields.get("mobile") == previous:
+        # "改电话 我的是028-85123456 136…是我女儿的": the number kept was already theirs — not
+        # "电话已改好" over an unchanged line (trial ZZ r09).
+        return _next(ctx, item, draft, [f"电话就留 {previous}。", *also])
     return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *also])
 
 
@@ -1094,7 +1099,7 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
                 draft.time = window
                 return "time"
     with contextlib.suppress(ContactError):
-        mobile = read_mobile(text)
+        mobile = read_contact(text)
         if mobile and "mobile" in _fields(item, draft):
             draft.fields["mobile"] = mobile
             rest = simplify(text).replace(mobile, "")
@@ -1148,7 +1153,7 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
     fields = _fields(item, draft)
     found: dict[str, str] = {}
     with contextlib.suppress(ContactError):
-        mobile = read_mobile(text)
+        mobile = read_contact(text)
         if mobile and "mobile" in fields:
             found["mobile"] = mobile
     rest = _DIGITS.sub(" ", numbers_joined(text))
@@ -1173,6 +1178,8 @@ def _several_values(item: Item, draft: OrderDraft, text: str) -> list[str]:
         return []
     for field, value in found.items():
         draft.fields[field] = value
+    if "mobile" in found:
+        _keep_other_numbers(draft, text, found["mobile"])  # "我女儿电话136… 你们看了跟她说一声"
     return [field for field in ("name", "mobile", "address") if field in found]
 
 
@@ -1211,7 +1218,7 @@ def _changes_at_read_back(
     changed: list[str] = []
     plain = simplify(text)
     with contextlib.suppress(ContactError):
-        mobile = read_mobile(text)
+        mobile = read_contact(text)
         if mobile and draft.fields.get("mobile") and _ANOTHER_NUMBER.search(plain):
             # "还有我妈的座机028-85431876也记上": a second number for the staff, not a new contact
             # (trial AA r13 had the daughter's mobile replaced by it); noted with the rest below.
@@ -1564,7 +1571,8 @@ def _brief_answer(
     # The fact asked ("是不是要住满半年", "要好久才办得下来"), not always the documents: a trial
     # resident asking who qualifies mid-booking was told what to bring; a wait asked before anything
     # is submitted is this item's time limit, not a progress question.
-    aspects = facts.aspects_of(ctx, plain)
+    # Whether it can be done at home is answered by the visit being booked (可以喊人上门来办不).
+    aspects = tuple(aspect for aspect in facts.aspects_of(ctx, plain) if aspect != "visit")
     if intent in ("consult", "order", "status", "unknown") and aspects and aspects[0] != facts.DOCUMENTS:
         lines = facts.fact_lines(asked, aspects[0], ctx.services.handbook, aspects[1:])
         if lines:
@@ -1625,10 +1633,16 @@ async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
     desk = ctx.services.desk
     assert desk is not None
     since = ctx.services.now() - timedelta(minutes=SAME_ITEM_MINUTES)
+    place = _compact(draft.fields.get("address"))
     open_ones = [
         t
         for t in await desk.tickets_since(ctx.message.resident, since, draft.item)
-        if t.state in OPEN_STATES and t.request_key != draft.key and not emergencies.is_emergency(t)
+        if t.state in OPEN_STATES
+        and t.request_key != draft.key
+        and not emergencies.is_emergency(t)
+        # Another place is another matter: the lamp on the stairs, then the drain at the door
+        # (trial ZZ r11 was asked twice whether it wanted a second ticket).
+        and not (place and _compact((t.fields or {}).get("address")) not in ("", place))
     ]
     if not open_ones:
         return None
@@ -1637,6 +1651,10 @@ async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
         f"您刚刚已经提交过【{title}】，工单号 {open_ones[-1].number}，工作人员会和您联系。\n"
         "还要再提交一张吗？要再提交请回复“确认”；不用了回复“取消”。"
     )
+
+
+def _compact(value: object) -> str:
+    return re.sub(r"\s+", "", str(value or ""))
 
 
 def _fields(item: Item, draft: OrderDraft) -> tuple[str, ...]:
@@ -1679,7 +1697,7 @@ def _take(
             raise ContactError("您说的已记下，会写进工单。")
         draft.fields["name"] = name
     elif field == "mobile":
-        mobile = _local_landline(ctx, text) or read_mobile(text)
+        mobile = _local_landline(ctx, text) or read_contact(text)
         if mobile is None:
             if _kept_as_more(draft, text):
                 raise ContactError(KEPT_AS_MORE)

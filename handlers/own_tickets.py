@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from desk.amend import Amendment
 from desk.clocks import local
+from desk.masking import mask_mobile, mask_text
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
 from handlers import complaints, facts, ordering
@@ -231,7 +232,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         if (
             not named
             and request.action == "status"
-            and any(map(_placed_from_another_wechat, (request.text, *ctx.conversation.recent)))
+            and any(map(_placed_by_someone_else, (request.text, *ctx.conversation.recent)))
         ):
             # "工单号10006 现在啥子情况了 我换了个手机登的微信": placed from another WeChat — never shown
             # here (numbers are guessable), looked up by a person (trial YY r16 was told nothing was
@@ -261,6 +262,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         # looked up by a phone number anyone can type — a person finds it (trial XX r12 was walked
         # into a new repair form three times).
         return await _placed_elsewhere(ctx, request, chosen)
+    if request.action == "status" and placed_by_phone_call(request.text):
+        return await _placed_elsewhere(ctx, request, chosen, by_phone=True)
     if request.action == "status":
         if len(chosen) == 1 and chosen[0].item_id in ctx.services.handbook.items:
             ctx.conversation.enter(AFTER_ITEM, chosen[0].item_id)  # a question next is about its item
@@ -364,6 +367,9 @@ async def _included(ctx: Context, request: OwnRequest, tickets: list[Ticket]) ->
     norm = lexicon.normalize(request.text)
     cue = lexicon.own_tickets["included"].search(norm)
     subject = _INCLUDED_LEAD.sub("", norm[: cue.start()] if cue else "").strip()
+    if not subject and cue is not None and cue.end() < len(norm):
+        # "单子上有没有我说的东门垃圾站和我电话…": what the ticket holds, read back to them.
+        return Reply("\n".join([*(_written_on(ctx, t) for t in tickets), _STATUS_FOOTER]))
     if not subject:
         return Reply("\n".join([*(status_line(ctx, t) for t in tickets), _STATUS_FOOTER]))
     wanted = subject.replace(" ", "")
@@ -384,8 +390,29 @@ async def _included(ctx: Context, request: OwnRequest, tickets: list[Ticket]) ->
     )
 
 
+def _written_on(ctx: Context, ticket: Ticket) -> str:
+    """What a ticket holds, as its resident may see it: place, phone (masked), their words, notes."""
+    fields = ticket.fields or {}
+    labels = (
+        ("address", "地址"),
+        ("mobile", "电话"),
+        ("description", "情况"),
+        ("more", "补充"),
+        ("note", "备注"),
+    )
+    said = [
+        f"{label}：{mask_mobile(value) if key == 'mobile' else mask_text(value)}"
+        for key, label in labels
+        if (value := str(fields.get(key) or "").strip())
+    ]
+    body = "；".join(said) if said else "还没有写地址、电话和情况"
+    return f"工单 {ticket.number}【{_title(ctx, ticket)}】里记着：{body[:300]}。"
+
+
 # Said before the thing asked about: "还有那个", "那", "就是".
-_INCLUDED_LEAD = re.compile(r"^(还有|另外|那|就是|我)+|(那个|那件事|那件|的事|的)$")
+_INCLUDED_LEAD = re.compile(
+    r"^(还有|另外|那|就是|我|新的|刚才的|刚刚的|今天的|这个|那个|这张|那张)+|(那个|那件事|那件|的事|的)$"
+)
 
 
 def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticket] | None:
@@ -423,6 +450,21 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
 _ANOTHER_WECHAT = re.compile(
     r"(用|拿|在)(我|我们)?(儿子|女儿|儿媳|媳妇|女婿|老伴|老公|老婆|孙子|孙女|外孙|别人|家里人|亲戚|邻居)"
     r"(的)?(手机|微信|电话|号)|换了?(个|一个|新)?(手机|微信|号)|(新|另一个|另外一个|别的)(手机|微信|号)"
+    r"|(用|拿)(他|她)(的)?(手机|微信|号)"  # "是我老公用他的微信报的" (trial ZZ r16)
+)
+# "我老公今天上午在你们这报了楼道灯坏了 工单号10006": a family member placed it — only read so when
+# the number cited is not one of this WeChat's (a son may well have used his mother's phone).
+_FAMILY_PLACED = re.compile(
+    r"(老公|老婆|丈夫|爱人|儿子|女儿|儿媳|媳妇|女婿|老伴|孙子|孙女|外孙|家里人|亲戚|邻居|老汉儿?|我妈|我爸)"
+    r"[^。？！?!]{0,14}(报的|报了|约的|约了|提交的|登记的|反映的|反映了)"
+)
+# "我上个月打电话报的那个 你们系统头查得到不": placed by a phone call, not in this WeChat's list.
+_BY_PHONE_CALL = re.compile(
+    r"(打|拨)(了|的)?(个)?电话(来|过来)?(报|反映|说|投诉|登记)|电话里(报|反映|说|登记)"
+)
+BY_PHONE_CALL = (
+    "打电话报的事记在值班电话的登记本上，不在这个微信的单子里，我这里查不到；已经请工作人员帮您查是哪个接的、"
+    "办到哪一步了。"
 )
 
 
@@ -430,13 +472,29 @@ def _placed_from_another_wechat(text: str) -> bool:
     return _ANOTHER_WECHAT.search(simplify(text)) is not None
 
 
-async def _placed_elsewhere(ctx: Context, request: OwnRequest, shown: list[Ticket]) -> Reply:
-    """A ticket placed from another WeChat: said why it is not shown, a person asked to look it up,
-    and this WeChat's own tickets."""
+def placed_by_phone_call(text: str) -> bool:
+    return _BY_PHONE_CALL.search(simplify(text)) is not None
+
+
+def _placed_by_someone_else(text: str) -> bool:
+    """Another WeChat's ticket, or one a family member placed (read only for a number not theirs)."""
+    return _placed_from_another_wechat(text) or _FAMILY_PLACED.search(simplify(text)) is not None
+
+
+async def _placed_elsewhere(
+    ctx: Context, request: OwnRequest, shown: list[Ticket], by_phone: bool = False
+) -> Reply:
+    """A ticket placed from another WeChat or by a phone call: said why it is not shown, a person
+    asked to look it up, and this WeChat's own tickets."""
     checked = await complaints.hand_off(ctx, request.text)
+    why = (
+        BY_PHONE_CALL
+        if by_phone
+        else "换了手机、微信，或者用家里人的手机报的单，记在报单的那个微信名下，我这里查不到，也不按单号、"
+        "电话号码给别的微信看（保护大家的信息）。用报单的那个微信发“进度”就能查；已经请工作人员帮您核对。"
+    )
     lines = [
-        "换了手机、微信，或者用家里人的手机报的单，记在报单的那个微信名下，我这里查不到，也不按单号、"
-        "电话号码给别的微信看（保护大家的信息）。用报单的那个微信发“进度”就能查；已经请工作人员帮您核对。",
+        why,
         *([checked.text] if checked is not None and checked.text else []),
     ]
     if shown:
@@ -760,7 +818,8 @@ async def amend_value(ctx: Context, amending: Amending) -> Reply | None:
         # "算了" to the question just asked drops the change, never the ticket (a trial resident's
         # mediation was cancelled this way).
         ctx.conversation.forget()
-        return Reply(f"好的，不改了，工单 {amending.number} 照旧。")
+        number = amending.number
+        return Reply(f"好的，不改了，工单 {number} 照旧。要撤销整张工单，请回复“取消 {number}”。")
     other = read(ctx, text)
     if other is not None and other.action != "change":
         ctx.conversation.forget()

@@ -39,6 +39,8 @@ OFFICE_OVERRULED = 0.95
 SETTLED_BY_RULES = ("greeting", "office", "human", "rate")
 # "户口在河南老家": where the resident's record is, a place named between (the segmenter cuts a place it
 # does not know into characters, so context_after's joined words cannot list it).
+# "有没有送饭上门的", "有没得日间照料": 没有 inside a question whether there is one, not lacking it.
+_ASKS_HAVE = ("有没有", "有没得", "有莫得", "有没")
 _HOME_ELSEWHERE = re.compile(r"(还)?在[^ ]{1,4}老家")
 # "高龄补贴在这边领得到不": 在这边 then a verb of getting it done asks about the service here; only
 # "户口在这边" with nothing done after it is the resident's situation (blind batch 70).
@@ -808,6 +810,8 @@ class Classifier:
             self._yield_done(tokens, norm, evidence, denied)
         if len(evidence) > 1 and lexicon.aside is not None:
             self._set_aside(tokens, norm, evidence, denied)
+        if len(evidence) > 1 and lexicon.topic is not None:
+            self._keep_topic(tokens, evidence, denied)
         if not any(ev.aliases for item_id, ev in evidence.items() if not self._items[item_id].fallback):
             # No service named exactly (上门 names only the catch-all: "生存认怔可以喊你们上门来帮我老伴
             # 做不", blind batch 20): maybe one typed with a wrong character of the same sound.
@@ -845,14 +849,17 @@ class Classifier:
         for position, token in enumerate(tokens):
             end += len(token)
             owners = self._terms.get(token)
-            said_done = None if owners is None or done is None else done.match(compact[end : end + 12])
-            if said_done is None:
+            if owners is None:
+                continue
+            said_done = None if done is None else done.match(compact[end : end + 12])
+            # "没有居住证 能办老年证不": a service lacked is the situation too (trial YY r03).
+            if said_done is None and not self._lacked_before(tokens, position):
                 continue
             # The done words themselves are not the service said again: "门诊慢特病已经认定了" (认定 is
             # one of its keywords) still leaves it done (blind batch 64).
             later = tokens[position + 1 :]
-            taken = 0
-            while later and taken + len(later[0]) <= said_done.end():
+            taken, done_words = 0, said_done.end() if said_done else 0
+            while later and taken + len(later[0]) <= done_words:
                 taken += len(later.pop(0))
             for item_id, _ in owners:
                 ev = evidence.get(item_id)
@@ -864,6 +871,16 @@ class Classifier:
                     ev.keywords += ev.aliases
                     ev.aliases = 0
                     denied.add(item_id)
+
+    def _lacked_before(self, tokens: list[str], position: int) -> bool:
+        """Do the words right before tokens[position] say the resident lacks it ("没有居住证")?"""
+        if not any(weight == ALIAS_WEIGHT for _, weight in self._terms.get(tokens[position], ())):
+            return False  # "没有房东的房产证": 房东 is only a word of the residence registration
+        lacking = self.lexicon.context_lacking
+        before = tokens[max(0, position - 2) : position]
+        if "".join(tokens[max(0, position - 3) : position]).endswith(_ASKS_HAVE):
+            return False  # "有没得送饭上门的": asks whether there is one
+        return bool(before) and (before[-1] in lacking or "".join(before) in lacking)
 
     def _set_aside(
         self, tokens: list[str], norm: str, evidence: dict[str, _Evidence], denied: set[str]
@@ -891,6 +908,23 @@ class Classifier:
         for item_id in after - before:
             ev = evidence.get(item_id)
             if ev is not None:
+                ev.keywords += ev.aliases
+                ev.aliases = 0
+                denied.add(item_id)
+
+    def _keep_topic(self, tokens: list[str], evidence: dict[str, _Evidence], denied: set[str]) -> None:
+        """A message that opens with one service's name and then 是 ("死亡证明是打电话喊社区医院的医生
+        来屋头开吗") is about that service: the others named after say how it is done, so their names
+        count as keywords (trial XX r01 got the family-doctor answer)."""
+        topic = tokens[0] if tokens else ""
+        owners = [item_id for item_id, weight in self._terms.get(topic, ()) if weight == ALIAS_WEIGHT]
+        if len(owners) != 1 or not evidence.get(owners[0], _Evidence()).aliases:
+            return
+        assert self.lexicon.topic is not None
+        if self.lexicon.topic.search("".join(tokens[1:3])) is None:
+            return
+        for item_id, ev in evidence.items():
+            if item_id != owners[0] and ev.aliases:
                 ev.keywords += ev.aliases
                 ev.aliases = 0
                 denied.add(item_id)
@@ -991,10 +1025,14 @@ class Classifier:
         own = lexicon.own_request.search(norm) is not None
         if ORDERED_ANEW.search(norm) and has_item:
             return None  # "那还是重新报个修嘛 催一下": a new request, however it is hurried
+        # "公司说早就报上去了 一般要好久嘛": how long it usually takes, asked of a service — the rule,
+        # even when they say they applied (blind batch 72).
+        general = lexicon.in_general.search(norm) is not None
         if lexicon.status_alone.match(norm) or (
             lexicon.status.search(norm)
             and (
-                own or ((has_item or lexicon.order_weak.search(norm)) and not lexicon.in_general.search(norm))
+                (own and not (has_item and general))
+                or ((has_item or lexicon.order_weak.search(norm)) and not general)
             )
         ):
             return "status"

@@ -54,6 +54,50 @@ def read_mobile(text: str) -> str | None:
     return None
 
 
+# Whose number a clause gives: "我女儿电话13688001234", "13688001234是我女儿的" — another person's;
+# "我的电话是028-85123456" — the resident's own.
+_SOMEONE_ELSES = re.compile(
+    r"女儿|儿子|老伴|老公|老婆|爱人|媳妇|儿媳|女婿|孙子|孙女|外孙|亲戚|邻居|我爸|我妈|老汉|他的|她的"
+)
+_MINE = re.compile(r"我的|本人|我自己|我(电话|手机|座机)")
+_SAID_OF_IT = re.compile(r"(这个|这是|这|是)")
+_CLAUSES = re.compile(r"[\s,，。;；!！、]+")
+
+
+def own_number(text: str) -> str | None:
+    """Of several people's numbers said together ("我的电话是028-85123456 13688001234是我女儿的"),
+    the one said to be the resident's; None when the words do not tell them apart (trial ZZ r09:
+    the daughter's mobile was kept and "电话已改好" said)."""
+    clauses: list[str] = []
+    label = ""
+    for clause in _CLAUSES.split(numbers_joined(text)):
+        if not re.search(r"\d", clause):
+            if clauses and not label and _SAID_OF_IT.match(clause):
+                clauses[-1] += clause  # "138… 这个是我的手机": said of the number before
+            else:
+                label += clause  # "我女儿电话 136…": the words before a number are its clause's
+            continue
+        clauses.append(label + clause)
+        label = ""
+    if len(clauses) < 2:
+        return None
+    numbered = [
+        (clause, [*_mobiles_in(_numbers_laid_out(clause)), *landlines_in(clause)]) for clause in clauses
+    ]
+    mine = [found[0] for clause, found in numbered if found and _MINE.search(clause)]
+    others = [clause for clause, found in numbered if found and _SOMEONE_ELSES.search(clause)]
+    if mine:
+        return mine[0]
+    unsaid = [found[0] for clause, found in numbered if found and not _SOMEONE_ELSES.search(clause)]
+    return unsaid[0] if others and unsaid else None
+
+
+def read_contact(text: str) -> str | None:
+    """The number to reach the resident on: the one said as theirs among several, else the first
+    mobile (then landline) as read_mobile reads it; raises ContactError as read_mobile does."""
+    return own_number(text) or read_mobile(text)
+
+
 def mobiles_in(text: str) -> list[str]:
     """Every mobile number in `text`, in the order said, each once ("13530887264是我的 15902316580是
     我爸的": both are wanted on the ticket)."""

@@ -160,6 +160,7 @@ class Lexicon:
     lonely: tuple[str, ...]
     retract: tuple[str, ...]  # normalised, unspaced: a self-correction after a named service
     context_supposed: frozenset[str]  # before a context word: "听说有了居住证" supposes it, has it not
+    context_lacking: frozenset[str]  # before a service: "没有居住证 能办老年证不" — lacked, the situation
     done: re.Pattern[str] | None  # matched right after a service's name: that service is done
     visit_wish: tuple[str, ...]  # normalised, unspaced: a lonely resident asking for someone to come
     who: tuple[str, ...]  # normalised, unspaced: "你是机器人还是人"
@@ -196,6 +197,9 @@ class Lexicon:
     # "想办居住证，娃娃明年读小学，在哪里办": a clause that opens by wanting the service named next —
     # that service is the subject, the rest background (matched against the text before the name).
     wanted: re.Pattern[str] | None = None
+    # "死亡证明是打电话喊社区医院的医生来开吗": a message that opens with a service and then 是 is
+    # about that service; others named after say how (matched against the text after the name).
+    topic: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
         """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""
@@ -264,6 +268,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         lonely=_normalised(phrasings.lonely, normalize),
         retract=_normalised(phrasings.retract, normalize),
         context_supposed=frozenset(phrasings.context_supposed),
+        context_lacking=frozenset(_normalised(phrasings.context_lacking, normalize)),
         done=re.compile("|".join(f"(?:{part})" for part in phrasings.done)) if phrasings.done else None,
         visit_wish=_normalised(phrasings.visit, normalize),
         who=_normalised(phrasings.who, normalize),

@@ -462,7 +462,7 @@ _PHRASING_GROUPS = {
     "fillers": (),
     "cues": CUE_NAMES,
     "greeting_only": (),
-    "item_context": ("negation", "before", "after", "retract", "done", "supposed"),
+    "item_context": ("negation", "before", "after", "retract", "done", "supposed", "lacking"),
     "after_item": ("order", "checklist"),
     "menu": (),
     "ordering": (
@@ -563,6 +563,9 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         ),
         context_supposed=(  # optional: handbook versions written before it still load
             ctx.words(item_context, "supposed", prefix="item_context.") if "supposed" in item_context else ()
+        ),
+        context_lacking=(  # optional: handbook versions written before it still load
+            ctx.words(item_context, "lacking", prefix="item_context.") if "lacking" in item_context else ()
         ),
         complaint=ctx.words(complaints, "complaint", prefix="complaints.", regex=True),
         neglect=ctx.words(complaints, "neglect", prefix="complaints.", regex=True),

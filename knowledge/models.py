@@ -39,8 +39,20 @@ ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
 # and volunteers. Staff always may: they are the fallback when nobody else takes it.
 TAKERS = ("staff", "grid", "party_member", "volunteer")
 # Facts of an item a resident may ask about alone ("高龄津贴多少钱一个月"), in the order tried.
-ASPECTS = ("compare", "amount", "fee", "online", "duration", "where", "hours", "proxy", "who", "booking")
-OPTIONAL_ASPECTS = ("proxy", "booking")  # a handbook version written before they existed still loads
+ASPECTS = (
+    "compare",
+    "amount",
+    "fee",
+    "online",
+    "duration",
+    "where",
+    "hours",
+    "proxy",
+    "who",
+    "booking",
+    "visit",
+)
+OPTIONAL_ASPECTS = ("proxy", "booking", "visit")  # a handbook version written before they existed still loads
 # phrasings.yaml own_tickets: what a message about one's own tickets asks, and what it names.
 OWN_TICKET_CUES = (
     "status",
@@ -244,6 +256,7 @@ OPTIONAL_CUES = (
     "aside",
     "cancel_if",
     "wanted",
+    "topic",
     "not_understood",
     "staff_to_look",
     "duty_unreachable",
@@ -309,6 +322,9 @@ class Phrasings:
     retract: tuple[str, ...] = ()
     # just before `context_before` ("听说有了居住证…"): a service supposed, so still the subject
     context_supposed: tuple[str, ...] = ()
+    # Just before a service ("没有居住证 能办老年证不"): the resident lacks it — the situation, when
+    # another service is asked about after it.
+    context_lacking: tuple[str, ...] = ()
     # Said right after a service ("户口已经迁过来了", "就业创业证办好了"): that one is done, and a
     # service said after it is the subject (regex parts, matched on the unspaced text).
     done: tuple[str, ...] = ()

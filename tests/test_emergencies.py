@@ -65,6 +65,13 @@ Two sets written blind by people who had not seen the detector:
   old neighbour not out for days with a smell at the door; a mouth on fire from chillies, a phone so slow
   "I could die", a lift that trapped someone this morning and let them out). One stays missed: an
   estate-wide blackout with a hot old man gets the power company's referral and 95598, not an alarm.
+- emergencies_round15.tsv (100 messages: 60 emergencies, 40 look-alikes, session 26), scored on the
+  landed code before the fifteenth round: 53/60 detected, 5/40 false alarms, 0 wrong first numbers (a
+  loose wolfhound lunging at people, a family seeing little people after wild mushrooms, money sent to
+  someone posing as the son, 电提卡起了, a father alone whose phone 莫得人接, a grandson gone in the park
+  "一转身"; a barbecue stall's smoke, a burnt dish already aired, 身体倒还好, "I can't breathe" after three
+  offices, the lift sticker's 96333). One stays missed: a whole building's blackout at night gets the
+  power company's referral and 95598, not an alarm.
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -108,7 +115,7 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
     await database.close()
 
 
-KNOWN_MISSES = {"emergencies_round4.tsv": 1, "emergencies_round14.tsv": 1}
+KNOWN_MISSES = {"emergencies_round4.tsv": 1, "emergencies_round14.tsv": 1, "emergencies_round15.tsv": 1}
 
 
 @pytest.mark.parametrize(
@@ -128,6 +135,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1, "emergencies_round14.tsv": 1}
         "emergencies_round12.tsv",
         "emergencies_round13.tsv",
         "emergencies_round14.tsv",
+        "emergencies_round15.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

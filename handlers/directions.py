@@ -711,7 +711,12 @@ def referral_text(
     `answers`: the place's own answers to what the message asked, first — a resident with someone
     at the door asking "是不是骗子" read a paragraph on ID cards before the answer (trial T);
     `near`: the branch serving this community, when the handbook names one."""
-    if again:
+    answers = list(answers)
+    if any(answer.startswith("社区") for answer in answers):
+        # "欠费停了 我不会用手机交": the agency's, but paying it is ours — never "社区办不了" above
+        # "社区服务站可以帮您代缴" (trial ZZ r19).
+        lines = [f"{place.name}管{place.handles}；社区能帮您的，写在下面。"]
+    elif again:
         lines = [f"这件事要找{place.name}，社区这边办不了。"]
     else:
         lines = [f"这件事不归社区办，要找{place.name}（管{place.handles}）。"]

@@ -290,12 +290,15 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
     answers: list[str] = []
+    # "养老金停发" after the age allowance names another service: its 养老金 is no word of the
+    # allowance's own question about pensions (trial Z2 r01 got "高龄津贴…不影响" twice).
+    inside = _other_names_at(ctx, item, text, plain)
     rest = plain
     for question in item.questions:
         words = [
             word
             for word in normalised_words(lexicon.normalize, question.ask)
-            if word and word in rest and not _denied(rest, word)
+            if word and word in rest and not _denied(rest, word) and not _only_within(plain, word, inside)
         ]
         # A second question of the item's own counts when asked in words of four characters or
         # more, left after the first one's: "产假到底是好多天 …钱打到公司账上还是她卡上" asks two
@@ -319,6 +322,40 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     if near is not None:
         lines.append(render.nearby_line(near))
     return "\n".join([*answers, *(line for line in lines if line)])
+
+
+def _other_names_at(ctx: Context, item: Item, text: str, plain: str) -> list[tuple[int, int]]:
+    """Where in `plain` other services are named (spans of their names of three characters or more)."""
+    classifier = ctx.services.classifier
+    handbook = ctx.services.handbook
+    # Only the service the message is read as: "学校喊开个家庭困难的证明" after the student aid card
+    # names the certificate too, and is still the aid's own question (session-10 trial).
+    read_as = classifier.classify(text).item
+    others = [
+        handbook.item(i)
+        for i in classifier.names_in(text)
+        if i != item.id and i == read_as and i in handbook.items
+    ]
+    names = {
+        said
+        for other in others
+        for alias in (other.title, *other.aliases)
+        if len(said := classifier.normalize(alias).replace(" ", "")) >= 3 and said in plain
+    }
+    # Only a name the message opens with ("养老金停发", "那养老金停发是…"): named later, after the
+    # current item's own words ("还有残疾人家庭无障碍改造…" after the disability card), the item's
+    # question still counts.
+    spans = [(m.start(), m.end()) for name in names for m in re.finditer(re.escape(name), plain)]
+    return spans if any(start <= 2 for start, _ in spans) else []
+
+
+def _only_within(text: str, word: str, spans: list[tuple[int, int]]) -> bool:
+    """Is every occurrence of a short, general `word` (养老金, 停发) in `text` inside one of `spans`?
+    Longer words are the item's own even inside another name ("无障碍改造" in 家庭无障碍改造)."""
+    if not spans or len(word) > 3:
+        return False
+    at = [m.start() for m in re.finditer(re.escape(word), text)]
+    return bool(at) and all(any(s <= a and a + len(word) <= e for s, e in spans) for a in at)
 
 
 def _denied(text: str, word: str) -> bool:

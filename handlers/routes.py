@@ -570,6 +570,14 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         pass  # "好久能拿到" right after the card: how long it takes, not where their ticket is
     elif result.intent == "office" and aspect == "hours" and not _asks_the_centre(ctx, current, compact):
         pass  # "周末办不办" right after the funeral grant: that item's hours, not the centre's duty
+    elif (
+        result.intent == "office"
+        and aspect == "where"
+        and current.where.note
+        and _ASKS_WHERE.search(compact)
+        and not _asks_the_centre(ctx, current, compact)
+    ):
+        pass  # "地址呢？在哪里？" after the canteen: where it is, not the centre's card (trial ZZ r09)
     elif result.intent == "cancel" and aspect is not None and _COMING_MYSELF.search(compact):
         pass  # "不用上门 我自己走过来 几点有人" after the bill payment: its hours, no cancel (trial XX r13)
     elif result.intent == "office" and own_question and asks_its_question:
@@ -614,6 +622,10 @@ QUESTION = "question"  # the aspect of a follow-up that one of the item's own qu
 DOCUMENT = "document"  # the aspect of a follow-up that names one of the item's documents
 MENTIONED = "mentioned"  # the aspect of a follow-up naming what the item's checklist mentions
 UNLISTED = "unlisted"  # the aspect of a follow-up asking whether to bring a paper the item does not list
+
+
+# "地址呢？在哪里？": where it is asked, not an address given ("地址是幸福路88号3栋…" for a booking).
+_ASKS_WHERE = re.compile(r"在哪|哪里|哪儿|哪点|哪个位置|什么位置|啥位置|地址呢")
 
 
 def _asks_the_centre(ctx: Context, item: Item, compact: str) -> bool:

@@ -932,6 +932,12 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
     if field is None:
         return _ask(ctx, draft, draft.asking, ["您要改哪一项？可以说“改电话”“改时间”“改地址”。"])
     remainder = value_of(lexicon.field_words[field].sub("", remainder))
+    if field == "address" and draft.has("address") and _SOMEONE_ELSES_PLACE.search(simplify(plain)):
+        # "我说错了 不是隔壁 是楼上602那家": who the trouble comes from, not where the resident lives
+        # (trial Z2 r19 had the visit sent to 楼上602那家).
+        _add_note(draft, plain)
+        kept = draft.fields["address"]
+        return _next(ctx, item, draft, [f"好的，对方的位置已经写进工单；您的地址还是 {kept}。"])
     if field == "time":
         remainder = _wanted_part(remainder)
     previous = draft.time if field == "time" else draft.fields.get(field)
@@ -960,6 +966,12 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
         # "电话已改好" over an unchanged line (trial ZZ r09).
         return _next(ctx, item, draft, [f"电话就留 {previous}。", *also])
     return _next(ctx, item, draft, [f"{'、'.join(LABELS[f] for f in changed)}已改好。", *also])
+
+
+# Another household's place, said as who causes the trouble: "是楼上602那家", "对门那户".
+_SOMEONE_ELSES_PLACE = re.compile(
+    r"(是|在)(楼上|楼下|隔壁|对门|对面)|(楼上|楼下|隔壁|对门|对面)[^ ，,。]{0,8}(那家|那户|他家|她家|的人)"
+)
 
 
 # What the resident wants, said after what is wrong: "还是12月9号 我要的是1月16号上午".
@@ -1420,8 +1432,10 @@ _RECURRING = re.compile(
     r"(?!(都|都在|在|也|又|晚上|半夜)?(漏|滴|渗|吵|闹|响|堵|臭|坏|停|跳闸|打|骂))"
 )
 # What follows a "天天" that tells how often the trouble happens, not the visits.
+# "隔壁天天半夜一两点还在打麻将" (trial Z2 r19 got 定期：天天).
 _TROUBLE_AFTER = re.compile(
-    r"[^ ，,。]{0,10}?(拖|跺|吵|闹|响|漏|滴|渗|堵|臭|坏|停电|停水|骂|敲|唱歌|放音乐|跳)"
+    r"[^ ，,。]{0,10}?(拖|跺|吵|闹|响|漏|滴|渗|堵|臭|坏|停电|停水|骂|敲|唱歌|放音乐|跳"
+    r"|打麻将|打牌|搓麻将|喝酒|烧烤)"
 )
 # "不要定期！只来一次": the standing arrangement read before is taken back.
 _ONCE_ONLY = re.compile(r"不要定期|不定期|不是定期|只来一次|就来一次|来一次就(行|够|可以)|一次就(行|够|可以)")

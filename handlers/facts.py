@@ -328,18 +328,17 @@ def _other_names_at(ctx: Context, item: Item, text: str, plain: str) -> list[tup
     """Where in `plain` other services are named (spans of their names of three characters or more)."""
     classifier = ctx.services.classifier
     handbook = ctx.services.handbook
+    named = [i for i in classifier.names_in(text) if i != item.id and i in handbook.items]
+    if not named:
+        return []
     # Only the service the message is read as: "学校喊开个家庭困难的证明" after the student aid card
     # names the certificate too, and is still the aid's own question (session-10 trial).
     read_as = classifier.classify(text).item
-    others = [
-        handbook.item(i)
-        for i in classifier.names_in(text)
-        if i != item.id and i == read_as and i in handbook.items
-    ]
+    if read_as not in named:
+        return []
     names = {
         said
-        for other in others
-        for alias in (other.title, *other.aliases)
+        for alias in (handbook.item(read_as).title, *handbook.item(read_as).aliases)
         if len(said := classifier.normalize(alias).replace(" ", "")) >= 3 and said in plain
     }
     # Only a name the message opens with ("养老金停发", "那养老金停发是…"): named later, after the

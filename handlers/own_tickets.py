@@ -237,7 +237,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
             # "工单号10006 现在啥子情况了 我换了个手机登的微信": placed from another WeChat — never shown
             # here (numbers are guessable), looked up by a person (trial YY r16 was told nothing was
             # ever placed and walked into a new repair form).
-            return await _placed_elsewhere(ctx, request, open_tickets)
+            return await placed_elsewhere(ctx, request.text, open_tickets)
         if not named:
             return None  # not one of theirs: the classifier's status/cancel words the refusal
         chosen = named
@@ -261,9 +261,9 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         # "我是用我儿子手机报的 电话138…": that ticket is another WeChat's, not shown here and never
         # looked up by a phone number anyone can type — a person finds it (trial XX r12 was walked
         # into a new repair form three times).
-        return await _placed_elsewhere(ctx, request, chosen)
+        return await placed_elsewhere(ctx, request.text, chosen)
     if request.action == "status" and placed_by_phone_call(request.text):
-        return await _placed_elsewhere(ctx, request, chosen, by_phone=True)
+        return await placed_elsewhere(ctx, request.text, chosen, by_phone=True)
     if request.action == "status":
         if len(chosen) == 1 and chosen[0].item_id in ctx.services.handbook.items:
             ctx.conversation.enter(AFTER_ITEM, chosen[0].item_id)  # a question next is about its item
@@ -462,9 +462,14 @@ _FAMILY_PLACED = re.compile(
 _BY_PHONE_CALL = re.compile(
     r"(打|拨)(了|的)?(个)?电话(来|过来)?(报|反映|说|投诉|登记)|电话里(报|反映|说|登记)"
 )
-BY_PHONE_CALL = (
+# Why such a ticket is not shown here, said before a person is asked to look it up.
+_UNSEEN_BY_PHONE = (
     "打电话报的事记在值班电话的登记本上，不在这个微信的单子里，我这里查不到；已经请工作人员帮您查是哪个接的、"
     "办到哪一步了。"
+)
+_UNSEEN_ANOTHER_WECHAT = (
+    "换了手机、微信，或者用家里人的手机报的单，记在报单的那个微信名下，我这里查不到，也不按单号、"
+    "电话号码给别的微信看（保护大家的信息）。用报单的那个微信发“进度”就能查；已经请工作人员帮您核对。"
 )
 
 
@@ -481,20 +486,12 @@ def _placed_by_someone_else(text: str) -> bool:
     return _placed_from_another_wechat(text) or _FAMILY_PLACED.search(simplify(text)) is not None
 
 
-async def _placed_elsewhere(
-    ctx: Context, request: OwnRequest, shown: list[Ticket], by_phone: bool = False
-) -> Reply:
+async def placed_elsewhere(ctx: Context, text: str, shown: list[Ticket], *, by_phone: bool = False) -> Reply:
     """A ticket placed from another WeChat or by a phone call: said why it is not shown, a person
-    asked to look it up, and this WeChat's own tickets."""
-    checked = await complaints.hand_off(ctx, request.text)
-    why = (
-        BY_PHONE_CALL
-        if by_phone
-        else "换了手机、微信，或者用家里人的手机报的单，记在报单的那个微信名下，我这里查不到，也不按单号、"
-        "电话号码给别的微信看（保护大家的信息）。用报单的那个微信发“进度”就能查；已经请工作人员帮您核对。"
-    )
+    asked to look it up, and this WeChat's own tickets (the status route uses it too)."""
+    checked = await complaints.hand_off(ctx, text)
     lines = [
-        why,
+        _UNSEEN_BY_PHONE if by_phone else _UNSEEN_ANOTHER_WECHAT,
         *([checked.text] if checked is not None and checked.text else []),
     ]
     if shown:

@@ -47,11 +47,7 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
     if own_tickets.placed_by_phone_call(ctx.message.text):
         # "我上个月打电话报的那个 你们系统头查得到不": not among the tickets placed here — a person
         # looks it up; the ones placed here are listed after (trial ZZ r12 got only those).
-        checked = await complaints.hand_off(ctx, ctx.message.text)
-        if checked is not None:
-            listed = [_listed(ctx, t) for t in tickets]
-            lines = [own_tickets.BY_PHONE_CALL, checked.text, "您在这个微信上报的：", *listed]
-            return Reply("\n".join(lines))
+        return await own_tickets.placed_elsewhere(ctx, ctx.message.text, tickets, by_phone=True)
     named = set(ctx.services.classifier.names_in(ctx.message.text))
     if named and not named & {t.item_id for t in tickets}:
         # "上个月我在社区窗口交了高龄津贴的申请 钱还没到 一般要好久": a service none of their tickets is,
@@ -59,15 +55,13 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
         asked = await _question_instead(ctx, result, None)
         if asked is not None:
             return asked
-    lines = ["您最近的工单：", *(_listed(ctx, t) for t in tickets), "要取消，回复“取消 工单号”。"]
+    lines = ["您最近的工单："]
+    for ticket in tickets:
+        title = item_title(ctx.services.handbook.items, ticket.item_id)
+        who = f"，{ticket.assignee[:1]}老师负责" if ticket.assignee and ticket.state != "cancelled" else ""
+        lines.append(f"{ticket.number} {title}：{STATE_NAMES[ticket.state]}{who}")
+    lines.append("要取消，回复“取消 工单号”。")
     return Reply("\n".join(lines))
-
-
-def _listed(ctx: Context, ticket: own_tickets.Ticket) -> str:
-    """One line of the resident's list: number, service, state and who has it."""
-    title = item_title(ctx.services.handbook.items, ticket.item_id)
-    who = f"，{ticket.assignee[:1]}老师负责" if ticket.assignee and ticket.state != "cancelled" else ""
-    return f"{ticket.number} {title}：{STATE_NAMES[ticket.state]}{who}"
 
 
 async def handle_cancel(ctx: Context, result: Classification) -> Reply:

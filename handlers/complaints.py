@@ -52,10 +52,15 @@ class Complaint:
 
 
 _NOT_A_COMPLAINT = re.compile(r"(不是|没有|没说|不想|不要)(要)?投诉")
+# "我不是问这个投诉单 我是问上个月报路灯那个单子": another ticket asked after; the complaint stands
+# (trial Z3 r12).
+_ANOTHER_TICKET_ASKED = re.compile(r"不是问[^ ]{0,3}投诉(单|的单)")
 # Asking where a request stands, even with a neglect word in it ("现在什么情况了 有没有人管嘛"): progress,
 # for the own-tickets route — a session-7 trial resident's question minutes after reporting was filed
 # as a complaint.
-_CHECK = re.compile(r"查(一)?下|查查|查询|进度|到哪(一步|步)了|什么情况|怎么样了|有没有人(管|来|处理)")
+_CHECK = re.compile(
+    r"查(一)?下|查查|查询|查得到|查不查得到|查不到|进度|到哪(一步|步)了|什么情况|怎么样了|有没有人(管|来|处理)"
+)
 
 
 _NOT_ABOUT_US = re.compile(r"(我)?(不是|又不是|没有)(问|说|投诉|找|怪)?(你们|社区)[^ ]*")
@@ -67,6 +72,7 @@ def complaint_of(ctx: Context) -> Complaint | None:
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(text)
     strong = lexicon.complaint.search(plain) is not None and _NOT_A_COMPLAINT.search(plain) is None
+    strong = strong and _ANOTHER_TICKET_ASKED.search(plain) is None
     if not strong and lexicon.neglect.search(plain) is None:
         return None
     if _WHICH_PLACE_TO_COMPLAIN.search(plain) and _NUMBER.search(plain) is None:
@@ -121,6 +127,8 @@ _ASKS_HOW_TO_COMPLAIN = re.compile(
     r"去[^ ]{0,4}投诉[^ ]{0,6}(可不可以|可以不|行不行|能不能|有没有用|管不管|吗|不$)"
     r"|投诉[^ ]{0,4}(可不可以|可以不|行不行|有没有用)|(怎么|咋个|在哪|哪里|找哪个|去哪)[^ ]{0,4}投诉"
     r"|(是不是|要不要|该不该|能不能|可不可以)[^ ]{0,3}去[^ ]{0,8}投诉"
+    # "单位不给我办退休 投诉哪个": whom to complain to (trial Z3 r04)
+    r"|投诉(哪个|谁|哪里|哪儿|到哪|哪个部门|哪家)(?![^ ]{0,2}(工作人员|书记|网格员))"
 )
 # "工地在郫都区 我住你们这边 是去郫都投诉还是在这边投诉": which place to complain to, whoever else is
 # named (trial MM r16 was filed to the secretary).
@@ -156,7 +164,7 @@ def withdrawal_of(ctx: Context) -> str | None:
     checks there is one; a session-6 trial resident's correction was added to the complaint)."""
     text = ctx.message.text.strip()
     plain = ctx.services.classifier.lexicon.normalize(text)
-    return text if _NOT_A_COMPLAINT.search(plain) else None
+    return text if _NOT_A_COMPLAINT.search(plain) and not _ANOTHER_TICKET_ASKED.search(plain) else None
 
 
 async def withdraw(ctx: Context, text: str) -> str | None:

@@ -379,6 +379,12 @@ def place_asked(ctx: Context) -> Referral | None:
     result = classifier.classify(ctx.message.text or "")
     if result.named and result.item and classifier.lexicon.asks_documents(compact):
         return None
+    # "狗儿办证要好多钱 打疫苗在哪打": our service named, and its own answer says where (a dog's
+    # vaccine is the pet clinic's, not the children's vaccination clinic: blind batch 74).
+    handbook = ctx.services.handbook
+    ours = result.named and result.item in handbook.items and result.intent != "unknown"
+    if ours and facts.own_answer(ctx, handbook.item(result.item), ctx.message.text or ""):
+        return None
     # "我自己打派出所电话问。那我妈的养老金停发…": they will call it themselves; what they ask is
     # the service named after it (trial PP r01 got the police station twice).
     return None if _calls_it_themselves(compact, word) else place

@@ -22,6 +22,7 @@ MORE = "回复“材料”看完整清单。"
 # one only when it names it or the classifier is this sure of it (routes, ordering).
 SURE_OTHER_ITEM = 0.9
 DESCRIBED_ITEM = 0.5  # the model's certainty that keywords alone ("80岁了 有没得补贴") mean its item
+SWITCH_UNNAMED = 0.97  # a clause naming no service leaves the one talked about only this sure
 SITUATED_ITEM = 0.5  # an earlier clause's likeliest service, whose own question a later clause may ask
 
 
@@ -36,7 +37,8 @@ def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
     the amount and whether a proxy may go (a session-7 trial resident got only the first answer);
     beside one of them, "要准备啥子" asks for the documents too (DOCUMENTS)."""
     lexicon = ctx.services.classifier.lexicon
-    plain = lexicon.normalize(text).replace(" ", "")
+    # "隔几天来看下我": how often, not how long it takes (trial Z3 r09 got the time limit).
+    plain = _HOW_OFTEN.sub(" ", lexicon.normalize(text).replace(" ", ""))
     asked = tuple(aspect for aspect, words in lexicon.aspects if words.search(plain))
     if "amount" in asked and _PRICE_OF_SERVICE.search(plain):
         # "好多钱一个钟头", "我们不要补贴 自己出钱": the price paid for a service, not an allowance paid
@@ -52,6 +54,7 @@ def aspects_of(ctx: Context, text: str) -> tuple[str, ...]:
 
 
 _FASTEST = re.compile(r"最快|哪个快|快点拿到|快些拿到|尽快拿到")
+_HOW_OFTEN = re.compile(r"(隔|每)个?(几|两|三|一两|两三|三五)天")
 
 
 # A price per hour, visit or meal, or money the resident pays: the service's fee, not what is paid out.
@@ -115,8 +118,12 @@ def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
 # only in their own words (在哪里, 要钱不: trial P's "食堂在哪点 好多钱一顿" and "多久来一次 要钱不?"
 # lost their second half); the time limit only when the wait for the item itself is asked, not any
 # 多久 ("居住证要满多久").
-_ALSO_ASKED = ("duration", "hours", "online", "where", "fee")
-_WAIT_ASKED = re.compile(r"(批|审|下来|办好|办完|拿到|领到|到账|出结果).{0,4}(多久|几天|几个工作日)")
+# "补卡要好多钱 好久能拿到" beside a question of the card's own: the price and the wait too (trial Z3 r07).
+_ALSO_ASKED = ("duration", "hours", "online", "where", "fee", "amount")
+_WAIT_ASKED = re.compile(
+    r"(批|审|下来|办好|办完|拿到|领到|到账|出结果).{0,4}(多久|几天|几个工作日)"
+    r"|(多久|几天)(才|就)?(能|可以|会)?(拿到|拿得到|领到|下来|办好|到账|出来)"
+)
 
 
 # Words that start another question in the same message ("还有", "另外", "顺便问下").
@@ -163,10 +170,16 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         if own is None:
             before = current
             said = classifier.classify(clause)
-            sure = said.item in handbook.items and (said.named or said.confidence >= SURE_OTHER_ITEM)
+            # Away from the service talked about, unnamed, only when the model is all but certain:
+            # "要咋个办证" after 残疾证 is that card, not the dog licence the model leans to (trial Z3 r08).
+            bar = SURE_OTHER_ITEM if current is None else SWITCH_UNNAMED
+            sure = said.item in handbook.items and (said.named or said.confidence >= bar)
             # "退休金要咋个停": the model is sure of it; the catch-all visit item (上门) never takes
             # over from a service ("有没有人可以上门帮到照顾一下…要钱不" asks home care's fee).
-            if sure and not (current is not None and handbook.item(said.item).fallback):
+            # "娃娃读初中 够不够条件" after the allowance asked of in the whole message: a service said
+            # as background, asking nothing, does not take the next question (trial Z3 r17).
+            stated_only = bool(whole) and current is main and not _asks_anything(ctx, clause)
+            if sure and not stated_only and not (current is not None and handbook.item(said.item).fallback):
                 current = handbook.item(said.item)
             anywhere = _anywhere_question(ctx, clause)
             if anywhere is not None:  # "社保断了咋办": that matter's own answer, whatever came before
@@ -212,6 +225,12 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         answer for (item_id, key), answer in answers.items() if key != "summary" or item_id not in answered
     ]
     return _said_once(kept)
+
+
+def _asks_anything(ctx: Context, clause: str) -> bool:
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(clause).replace(" ", "")
+    return bool(lexicon.question.search(plain) or aspects_of(ctx, clause) or lexicon.asks_documents(plain))
 
 
 def _said_once(answers: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
@@ -312,7 +331,13 @@ def own_answer(ctx: Context, item: Item, text: str) -> str | None:
             break
     if not answers:
         return None
-    lines = [_line(item, aspect, ctx.services.handbook) for aspect in _also_asked(lexicon.aspects, rest)]
+    said = "".join(answers)
+    # A fact the answer already speaks of is not added again: "宝宝医保…要多少钱" is answered by the
+    # newborn question's 400 元 (trial 7 r2), the canteen's price by its own answer (trial 7 r17).
+    beside = [
+        a for a in _also_asked(lexicon.aspects, rest) if not any(w in said for w in _SPOKEN_OF.get(a, ()))
+    ]
+    lines = [_line(item, aspect, ctx.services.handbook) for aspect in beside]
     if lexicon.asks_documents(rest) and not any("要带" in answer for answer in answers):
         # "登记要带什么，我老公要不要一起去": the papers too (trial SS r03 got only the husband answered).
         lines.insert(0, render.documents_line(item))
@@ -366,6 +391,10 @@ def _denied(text: str, word: str) -> bool:
 _NOT_SO = re.compile(r"((?<!算)不算|(?<!是)不是|算不上|并非|谈不上)$")
 
 
+# What shows an own answer already gave a fact: a price in 元 (not 钱 alone: "到账的钱也不会丢"), a wait.
+_SPOKEN_OF = {"amount": ("元", "免费"), "fee": ("元", "免费"), "duration": ("天", "工作日", "当场")}
+
+
 def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> list[str]:
     """The card facts the rest of the message (the question's words taken out) asks, at most two."""
     asked = [a for a, pattern in aspects if a in _ALSO_ASKED and pattern.search(rest)]
@@ -375,7 +404,11 @@ def _also_asked(aspects: tuple[tuple[str, re.Pattern[str]], ...], rest: str) -> 
 _YES_NO = re.compile(r"(不|吗|嘛|没|没有|不嘛)[?？。!！~]*$")
 # 吗 asks yes-or-no wherever it stands: "低保我可以替我妈去社区申请吗她身体不好不方便出门" goes on
 # after the question without a stop (a session-7 trial resident was walked into a booking).
-_ASKS_WHETHER = re.compile(r"吗(?!啡)")
+# "我能不能自己把…水表阀门关了", "能不能关楼上水表阀门", "会不会有啥子责任": whether the resident may
+# do it, asked — not "能不能送到屋头来", a request (trial Z3 r16 was walked into a mediation twice).
+_ASKS_WHETHER = re.compile(
+    r"吗(?!啡)|会不会|(我|自己|我们)[^ ]{0,2}(能不能|可不可以|能否)|(能不能|可不可以|能否)(自己|关|拆|动|碰)"
+)
 
 
 def yes_no_question(ctx: Context, item: Item, text: str) -> str | None:

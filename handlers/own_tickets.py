@@ -232,7 +232,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         if (
             not named
             and request.action == "status"
-            and any(map(_placed_by_someone_else, (request.text, *ctx.conversation.recent)))
+            and any(map(placed_by_someone_else, (request.text, *ctx.conversation.recent)))
         ):
             # "工单号10006 现在啥子情况了 我换了个手机登的微信": placed from another WeChat — never shown
             # here (numbers are guessable), looked up by a person (trial YY r16 was told nothing was
@@ -481,7 +481,7 @@ def placed_by_phone_call(text: str) -> bool:
     return _BY_PHONE_CALL.search(simplify(text)) is not None
 
 
-def _placed_by_someone_else(text: str) -> bool:
+def placed_by_someone_else(text: str) -> bool:
     """Another WeChat's ticket, or one a family member placed (read only for a number not theirs)."""
     return _placed_from_another_wechat(text) or _FAMILY_PLACED.search(simplify(text)) is not None
 
@@ -696,7 +696,13 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
     if field == "name":
         for word in re.split(r"[\s，,。:：]+", value):
             word = re.sub(r"^(?:是|为|成|叫)", "", word)
-            if word and not word.startswith("我") and not re.search(r"电话|手机|\d", word):
+            # Nor a time: "改成后天下午嘛" beside a name word was read as the contact (trial Z3 r20).
+            if (
+                word
+                and not word.startswith("我")
+                and not re.search(r"电话|手机|\d", word)
+                and not _when(word, ctx.services.now())
+            ):
                 try:
                     return replace(amendment, name=read_name(word))
                 except ContactError:

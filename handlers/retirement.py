@@ -28,6 +28,9 @@ _ASKS_WHEN = re.compile(
     # "我又不是干部也不是工人 我是灵活就业 算哪种嘛" (trial VV r04 got the item's paragraph three times)
     r"|算哪(一)?种|按哪(一)?种|按哪个算|哪一行|(50|五十)岁?还是(55|五十五)"
 )
+# "算一下" alone asks for a reckoning: of the age, unless money is what was asked.
+_ONLY_RECKONS = re.compile(r"(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)")
+_MONEY = re.compile(r"钱|能拿|能领|拿好多|领好多|拿多少|领多少|养老金|退休金|退休工资|待遇")
 _MAN = re.compile(r"男|我爸|老公|老汉|丈夫|爷爷|先生")
 _WOMAN = re.compile(r"女|我妈|老婆|媳妇|婆婆|阿姨|孃孃|嬢嬢")
 _CADRE = re.compile(r"干部|管理岗|技术岗|公务员|事业单位|原来55|55岁退")
@@ -54,8 +57,12 @@ def asked(ctx: Context) -> tuple[date, tuple[Cohort, ...]] | None:
     said_now = _birth(text, today)
     # A birth month alone, right after the retirement item ("1977年3月 女工人"), answers it too.
     given = said_now is not None and ctx.conversation.get(AFTER_ITEM) == ITEM and len(text) <= 20
-    if not _ASKS_WHEN.search(text) and not given:
+    whens = [found.group(0) for found in _ASKS_WHEN.finditer(text)]
+    if not whens and not given:
         return None
+    last = simplify(ctx.conversation.recent[-1]) if ctx.conversation.recent else ""
+    if whens and all(_ONLY_RECKONS.fullmatch(when) for when in whens) and _MONEY.search(f"{last} {text}"):
+        return None  # "有没有啥子办法自己算一下" after "每个月大概能拿好多钱": the pension (trial Z3 r04)
     born = said_now or _birth(earlier, today)
     if born is None:
         return None
@@ -66,11 +73,18 @@ def asked(ctx: Context) -> tuple[date, tuple[Cohort, ...]] | None:
 async def answer(ctx: Context, found: tuple[date, tuple[Cohort, ...]]) -> Reply:
     born, cohorts = found
     lines = ["按 2025 年起实行的渐进式延迟退休："]
+    today = ctx.services.now().date()
+    past = False
     for cohort in cohorts:
         years, months, year, month = cohort.retires_at(born.year, born.month)
         age = f"{years} 岁" + (f" {months} 个月" if months else "")
         born_in = f"{born.year} 年 {born.month} 月出生的{cohort.label}"
-        lines.append(f"{born_in}：退休年龄 {age}，{year} 年 {month} 月到龄。")
+        # "75年3月 工人" asked in December 2026: that month is behind them (trial Z3 r04 had to see it alone).
+        gone = (year, month) < (today.year, today.month)
+        past = past or gone
+        lines.append(
+            f"{born_in}：退休年龄 {age}，{year} 年 {month} 月到龄" + ("（已经过了）。" if gone else "。")
+        )
     recent = " ".join((*ctx.conversation.recent[-4:], ctx.message.text or ""))
     if WOMEN_WORKERS in cohorts and WOMEN_CADRES in cohorts and _FLEXIBLE.search(simplify(recent)):
         lines.append(
@@ -80,6 +94,10 @@ async def answer(ctx: Context, found: tuple[date, tuple[Cohort, ...]]) -> Reply:
         )
     elif len(cohorts) > 1:
         lines.append("您是哪一种，看上面对应的那一行。")
+    if past:
+        lines.append(
+            "已经过了到龄月份还没办的，现在就去办，越早越好：养老金一般从批准的次月起发，前面的月份不一定补。"
+        )
     lines.append(
         "到龄前 1-3 个月由单位申报（没有单位的本人到街道或区社保申请）；"
         "以社保部门核定为准，也可以在“掌上12333”App 的退休年龄计算器上核对。"

@@ -533,6 +533,7 @@ class Classifier:
             and intent_p >= SWAP_CONSULT_ORDER
             and learned_item == rules.item
             and item_p >= SURE_DESCRIBED
+            and not _opens_with(norm, listed)
         )
         # The community asked whether it has a service the model is all but certain of, the agency's
         # word only the situation ("我老公出车祸了躺在医院…社区有没有应急的那种救助": blind batch 48).
@@ -880,7 +881,8 @@ class Classifier:
         before = tokens[max(0, position - 2) : position]
         if "".join(tokens[max(0, position - 3) : position]).endswith(_ASKS_HAVE):
             return False  # "有没得送饭上门的": asks whether there is one
-        return bool(before) and (before[-1] in lacking or "".join(before) in lacking)
+        three = "".join(tokens[max(0, position - 3) : position])  # "够不到低保" cut 够/不/到 (trial Z3 r17)
+        return bool(before) and (before[-1] in lacking or "".join(before) in lacking or three in lacking)
 
     def _set_aside(
         self, tokens: list[str], norm: str, evidence: dict[str, _Evidence], denied: set[str]
@@ -1082,6 +1084,12 @@ class Classifier:
 
 # Right after a service's name: it is refused ("志愿者报名那个不要"), not asked for.
 _REFUSED_AFTER = re.compile(r"(那个|这个)?(不要|不报|不办|不用|不需要)(了)?($|[^钱])")
+
+
+def _opens_with(norm: str, listed: tuple[Referral, str] | None) -> bool:
+    """The agency's word is what the message opens with, so it is the subject, not a word in
+    passing: "手机卡坏了读不出来 补卡在你们这补得到不" is the phone company's card (blind batch 74)."""
+    return listed is not None and norm.lstrip().startswith(listed[1])
 
 
 class _WeakEvidenceRule:

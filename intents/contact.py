@@ -444,6 +444,9 @@ def address_said(text: str) -> tuple[str, str]:
     for clause in clauses:
         if _DENIED_PLACE.match(clause):
             continue
+        if _NEIGHBOURS_PLACE.match(clause):
+            aside.append(clause)  # "我是402 楼上是502": the flat the trouble comes from (trial Z3 r11)
+            continue
         if _PHONE_ONLY.search(clause) and not _ADDRESS.search(clause):
             aside.append(clause)  # "座机02885123467先打座机": a number, not a flat (trial KK r09)
             continue
@@ -468,6 +471,7 @@ def _clause_place(clause: str, otherwise: str) -> str:
 
 _ADDRESS_CLAUSES = re.compile(r"[\s,，。；;！!]+")
 _DENIED_PLACE = re.compile(r"^(?:我|我们|我家)?(?:不是|不在|不住)")
+_NEIGHBOURS_PLACE = re.compile(r"^(?:楼上|楼下|隔壁|对门|对面)(?:那家|的|那户)?(?:是|住)")
 
 
 def read_description(text: str) -> str:
@@ -486,14 +490,18 @@ _PLACE_SPECIFIC = re.compile(
     # A road before it too ("长江二路职工宿舍", "南坪东路金山小区": trial O lost the road and the compound).
     # Not from the 址 of 地址 ("地址是阳光小区5栋" was 址是阳光小区5栋: trial X r20).
     r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
-    # Nor from a time said before it ("电瓶车昨晚上在小区车棚被偷了" was 昨晚上在小区: trial SS r14).
-    r"(?:(?![这那个们我你他她的哪该此本址昨在])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
+    # Nor from a time said before it ("电瓶车昨晚上在小区车棚被偷了" was 昨晚上在小区: trial SS r14),
+    # nor from 了 ("我就报了阳光苑门口那个路灯" was 报了阳光苑门口: trial Z3 r12).
+    r"(?:(?![这那个们我你他她的哪该此本址昨在了])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
     # Not from 地址是 either ("地址是幸福路88号…" was 址是幸福路88号…: trial DD r01).
     r"(?:(?![这那个们我你他她的哪该此本址是在住])[\u4e00-\u9fff]){2,4}?(?:路|街|巷)\d+号|"
     # A compound named X里, X坊, X城… only right before its building ("她住幸福里3栋2单元501": trial T's
     # address lost the compound): 里 alone is too common a character to be a place anywhere else.
     # Not from the 址 of 地址 either ("地址幸福里2栋1单元702": trial X r20).
     r"(?:(?![这那个们我你他她的哪该此本家屋址])[\u4e00-\u9fff]){2,3}?(?:里|坊|城|湾|园|庭|府)"
+    r"(?=\s?(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元))|"
+    # An old compound called a 院子 ("幸福里老院子2栋402": trial Z3 r11 kept only 2栋402), likewise.
+    r"(?:(?![这那个们我你他她的哪该此本家屋址])[\u4e00-\u9fff]){1,5}?(?:院子|大院|院)"
     r"(?=\s?(?:\d+|[一二三四五六七八九十]+)\s*(?:栋|幢|号楼|单元))"
 )
 # What may follow it and still be the place (楼道 of 2单元, 门口 of 5栋, the room 501).

@@ -72,6 +72,13 @@ Two sets written blind by people who had not seen the detector:
   "一转身"; a barbecue stall's smoke, a burnt dish already aired, 身体倒还好, "I can't breathe" after three
   offices, the lift sticker's 96333). One stays missed: a whole building's blackout at night gets the
   power company's referral and 95598, not an alarm.
+- emergencies_round16.tsv (100 messages: 60 emergencies, 40 look-alikes, session 27), scored on the
+  landed code before the sixteenth round: 53/60 detected, 2/40 false alarms, 2 wrong first numbers (low
+  blood sugar and nobody home, "活起莫得意思" after the husband died, a road caved into a hole, a crash
+  with oil across the road, a fall with no getting up, a grandmother silent after the stairs, savings sent
+  to a "grandson" in a crash; a lift that let its rider out ten minutes later, a gas safety visit feared
+  to be a scam). One stays missed: a whole building's blackout gets the power company's referral and
+  95598, not an alarm.
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -115,7 +122,12 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
     await database.close()
 
 
-KNOWN_MISSES = {"emergencies_round4.tsv": 1, "emergencies_round14.tsv": 1, "emergencies_round15.tsv": 1}
+KNOWN_MISSES = {
+    "emergencies_round4.tsv": 1,
+    "emergencies_round14.tsv": 1,
+    "emergencies_round15.tsv": 1,
+    "emergencies_round16.tsv": 1,
+}
 
 
 @pytest.mark.parametrize(
@@ -136,6 +148,7 @@ KNOWN_MISSES = {"emergencies_round4.tsv": 1, "emergencies_round14.tsv": 1, "emer
         "emergencies_round13.tsv",
         "emergencies_round14.tsv",
         "emergencies_round15.tsv",
+        "emergencies_round16.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -8,6 +8,7 @@ import pytest
 
 from intents.contact import (
     ContactError,
+    address_said,
     corrected_address,
     corrected_mobile,
     introduced_name,
@@ -221,6 +222,9 @@ def test_a_name_introduced_outright_wins_over_other_words_at_the_name_question(t
         ("我是幸福里3栋的 我妈85了", "幸福里3栋"),
         ("礼拜三上午 要到屋头来哈 地址幸福里2栋1单元702", "幸福里2栋1单元702"),
         ("地址是阳光小区5栋", "阳光小区5栋"),
+        # Trial Z3 r11: an old compound called a 院子; r12: 了 before a compound's name is no part of it.
+        ("地址不对 是幸福里老院子2栋402", "幸福里老院子2栋402"),
+        ("上个月我就报了阳光苑门口那个路灯坏了", "阳光苑门口"),
     ],
 )
 def test_a_compound_named_before_its_building_stays_in_the_address(text: str, place: str) -> None:
@@ -337,3 +341,10 @@ def test_the_phones_last_digits_are_put_right() -> None:
     assert corrected_mobile("13811112222", "手机尾号是23 地址不变")[0] == "13811112223"
     assert corrected_mobile("13811112222", "最后一位是3") is None  # whose number is not said
     assert corrected_mobile("", "电话最后一位是3") is None
+
+
+def test_the_flat_the_trouble_comes_from_is_no_part_of_the_address() -> None:
+    """ "我是402 楼上是502": the resident's flat, the one upstairs set aside (trial Z3 r11)."""
+    address, aside = address_said("幸福里老院子2栋4楼 我是402 楼上是502")
+    assert address == "幸福里老院子2栋4楼402"
+    assert "楼上是502" in aside

@@ -582,6 +582,8 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     )
     if not asks and _more_said(ctx, draft, text):
         notes.append("您补充的情况也记在工单上了。")
+        if _PRIVATE.search(simplify(text)):
+            notes.append("会保密：您的事只在社区工作人员内部，不会对外说；联系您时按您说的办。")
     return _next(ctx, item, draft, [*aside, *notes])
 
 
@@ -1345,7 +1347,16 @@ _SAYS_MORE = re.compile(
 
 
 # "对了一楼那个下水道也堵了 一起报了" beside the phone number: more of the request, not the value.
-_MORE_OF_IT = re.compile(r"对了|还有|另外|顺便|也(坏|堵|漏|不亮|要|一起)|一起(报|修|弄|办)")
+# The resident asks that it be kept private: said back, and noted for staff.
+_PRIVATE = re.compile(
+    r"(不要|别|莫)(跟|和|给)?(别人|其他人|外人)(说|讲|晓得|知道)|(不要|别|莫)(告诉|说出去|讲出去)|保密|别提|不要提"
+)
+_MORE_OF_IT = re.compile(
+    r"对了|还有|另外|顺便|也(坏|堵|漏|不亮|要|一起)|一起(报|修|弄|办)"
+    # How to be reached, or kept private ("打电话的时候说是社区的就行 别说律师", "这个不要跟别人说哈"):
+    # for staff on the ticket (trial Z3 r14 lost both).
+    rf"|打电话的时候|打电话时|电话里|{_PRIVATE.pattern}"
+)
 
 
 def _kept_beside_refused_time(ctx: Context, item: Item, draft: OrderDraft, text: str) -> list[str]:

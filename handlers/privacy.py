@@ -7,6 +7,7 @@ copied details out of that draft, which then asks for them as it would for anyon
 from __future__ import annotations
 
 from desk.residents import Profile
+from desk.states import OPEN_STATES
 from handlers import ordering, profile
 from handlers.conversation import ORDERING
 from handlers.types import Context, Reply
@@ -38,11 +39,25 @@ async def answer(ctx: Context, request: str) -> Reply | None:
     said = "已删除您保存的联系信息（姓名、电话、地址）。" if erased else "我们没有保存您的联系信息。"
     draft = ctx.conversation.get(ORDERING)
     if draft is None or not draft.recalled:
-        return Reply(said + "以后预约会重新问您，提交后仍会保存，随时可以再删除。" + _still_ordering(ctx))
+        kept = await _tickets_kept(ctx)
+        return Reply(
+            said + "以后预约会重新问您，提交后仍会保存，随时可以再删除。" + kept + _still_ordering(ctx)
+        )
     for field in draft.recalled:
         draft.drop(field)
     draft.recalled = ()
     return ordering.resume(ctx, draft, [said, "刚才的预约还没提交，我们接着来。"])
+
+
+async def _tickets_kept(ctx: Context) -> str:
+    """Open tickets stand after an erase: "删了信息，我约的还算数不，律师联系得到我不" (trial Z3 r14
+    got the checklist again). Only the saved details for next time go; a ticket keeps its phone."""
+    assert ctx.services.desk is not None
+    tickets = await ctx.services.desk.resident_tickets(ctx.message.resident, limit=10)
+    numbers = [str(t.number) for t in tickets if t.state in OPEN_STATES]
+    if not numbers:
+        return ""
+    return f"\n已经提交的工单（{'、'.join(numbers)}）照常办理，单上留的电话工作人员照样能联系您。"
 
 
 def _shown(kept: Profile | None) -> str:

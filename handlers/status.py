@@ -7,7 +7,7 @@ import re
 
 from desk.refusals import Refused
 from desk.states import CANCELLABLE
-from handlers import complaints, consult, facts, own_tickets
+from handlers import complaints, consult, facts, own_tickets, render
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
@@ -86,6 +86,9 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
             asked = await _question_instead(ctx, result, discussed) or await _order_instead(ctx)
             if asked is not None:
                 return asked
+            coming = _coming_in(ctx, discussed, text)
+            if coming is not None:
+                return coming
             return Reply("您现在没有可以取消的预约。")
         if len(tickets) > 1:
             listed = "、".join(t.number for t in tickets)
@@ -99,6 +102,23 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
         log.info("refused cancel %s for %s: %s", number[:24], ctx.message.resident, refused.reason)
         return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")
+
+
+# "算了 我明天直接过来办": never mind the questions, they will come in — not a cancel (trial Z4 r05).
+_COMING_IN = re.compile(r"(直接|自己|亲自)?(过来|来|去|到社区|到窗口)[^ ]{0,3}(办|弄|交|问|申请|登记)")
+
+
+def _coming_in(ctx: Context, discussed: str | None, text: str) -> Reply | None:
+    """Where, when and what to bring for the service just discussed, when the resident says they
+    will come in to do it; None otherwise."""
+    if discussed is None or discussed not in ctx.services.handbook.items or not _COMING_IN.search(text):
+        return None
+    handbook = ctx.services.handbook
+    item = handbook.item(discussed)
+    lines = facts.fact_lines(item, "where", handbook, ("hours",)) or ""
+    documents = render.documents_line(item) if item.documents else ""
+    said = "\n".join(line for line in (lines, documents) if line)
+    return Reply(f"好的，欢迎来办【{item.title}】。\n{said}".rstrip())
 
 
 async def _order_instead(ctx: Context) -> Reply | None:

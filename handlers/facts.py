@@ -189,7 +189,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
                 own = own_answer(ctx, current, clause)
             # "我这个月刚退休，退休了社区这边要登记啥子不": the situation said in an earlier clause (its
             # likeliest service) owns the question when the current service does not.
-            if own is None:
+            if own is None and _asks_anything(ctx, clause):  # "职工医保" said, not asked (trial Z4 r20)
                 for earlier in reversed(situated):
                     if earlier is not current and (own := own_answer(ctx, earlier, clause)):
                         current = earlier

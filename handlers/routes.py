@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from handlers import (
@@ -39,6 +39,7 @@ from handlers.conversation import (
     CHOOSING,
     COMPLAINED,
     EMERGENCY,
+    HANDED_OFF,
     ORDERING,
     PLACED,
     REFERRED,
@@ -884,6 +885,24 @@ def complaint_follow_up(ctx: Context) -> str | None:
     return text
 
 
+async def hand_off_and_answer(ctx: Context, text: str) -> Reply | None:
+    """The person asked for hears of it, and a fact of a service the same message asks is answered
+    beside: "叫刘丽华 身份证尾号是0422 低保一般要审多久嘛" after a handoff (trial Z4 r17 lost the
+    question, and before it the name)."""
+    reply = await complaints.hand_off(ctx, text)
+    if reply is None or ctx.conversation.get(HANDED_OFF) is None:
+        return reply
+    result = ctx.services.classifier.classify(text)
+    # A fact asked, not the papers: "在社区窗口交的材料" says what was done (documents come first in aspects).
+    aspect = next((a for a in facts.aspects_of(ctx, text) if a not in (facts.DOCUMENTS, "compare")), None)
+    if not result.named or result.item not in ctx.services.handbook.items or aspect is None:
+        return reply
+    answered = facts.fact_lines(ctx.services.handbook.item(result.item), aspect, ctx.services.handbook)
+    if not answered:
+        return reply
+    return replace(reply, text=f"{reply.text}\n【{ctx.services.handbook.item(result.item).title}】{answered}")
+
+
 def classify(ctx: Context) -> Classification:
     return ctx.services.classifier.classify(_text(ctx))
 
@@ -900,7 +919,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("ticket_change_value", in_state(AMENDING), own_tickets.amend_value),  # the new time, address…
     Route("not_a_complaint", complaints.withdrawal_of, not_a_complaint),  # declines: no complaint today
     Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
-    Route("handoff", complaints.handoff_word, complaints.hand_off),  # declines: no desk (phone numbers)
+    Route("handoff", complaints.handoff_word, hand_off_and_answer),  # declines: no desk (phone numbers)
     Route("duty_unreachable", office.duty_unreachable, office.when_unreachable),  # "值班手机没人接"
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),

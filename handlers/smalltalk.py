@@ -14,10 +14,35 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
         return Reply("不客气！还有什么要办的，随时问我。")
     if any(word in text for word in lexicon.bye):
         return Reply("再见，祝您生活愉快！")
+    words = [w.strip(" ，,。.!！~") for w in text.split()]
+    if words and all(w in _ACKNOWLEDGED for w in words if w):
+        # "要得 晓得了" at the end: heard, no menu (trial Z4 r13 got the whole welcome text).
+        return Reply("好的。还有要办的事，随时发消息问我。")
     if text.strip(" 。.!！~") in lexicon.nothing_more:
         # "没事了" after an alarm was stood down got the whole menu again (trial WW).
         return Reply("好的。还有要办的事，随时发消息问我。")
     return Reply("您好！" + render.service_menu(ctx.services.handbook))
+
+
+# Words that only say the answer was heard (normalised: 要得 → 好的, 晓得了 → 知道了).
+_ACKNOWLEDGED = frozenset(
+    {
+        "好的",
+        "好",
+        "好嘛",
+        "知道了",
+        "明白了",
+        "懂了",
+        "收到",
+        "行",
+        "嗯",
+        "嗯嗯",
+        "ok",
+        "晓得了",
+        "可以",
+        "对",
+    }
+)
 
 
 def empty() -> Reply:

@@ -39,7 +39,9 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
             # "十月底在窗口交的低保申请…到底批没批": made at the window or by phone, so nothing here to
             # show — a person looks it up (a session-10 trial resident was sent back to the phone he
             # had just said nobody answered).
-            return Reply(f"这件事不是在这里提交的，我这里查不到进度，已经请工作人员帮您查。\n{checked.text}")
+            return Reply(
+                f"在窗口、电话或别的微信上办的事，我这里查不到进度，已经请工作人员帮您查。\n{checked.text}"
+            )
         return Reply(
             f"您还没有在这里提交过预约或报修。之前打电话办的，请拨打 {office.phone}（值班手机 "
             f"{office.duty_phone}）查询。"

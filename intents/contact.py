@@ -319,6 +319,18 @@ def name_beside_number(text: str) -> str | None:
 _TIME_WORD = re.compile(r"[今明后昨]天|[上下中]午|早上|晚上|礼拜|星期|周[一二三四五六日天末]|\d")
 
 
+def is_said_name(word: str) -> bool:
+    """A name said right after "叫" or "名字" ("名字也加上 刘丽华"): a common surname and one to three
+    characters, not a phrase — jieba's frequency is not asked, the words around it say it is a name
+    (刘丽华 is a known name in jieba's dictionary, so is_full_name refuses it)."""
+    return (
+        2 <= len(word) <= 4
+        and word[0] in _COMMON_SURNAMES
+        and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
+        and _NOT_A_NAME.search(word) is None
+    )
+
+
 def is_full_name(word: str) -> bool:
     """A common surname and one to three characters, not a phrase ("徐淑芬", not "残疾人", "不醒"),
     nor a word jieba's dictionary knows well ("高血压", "胡说": 高 and 胡 are surnames too)."""

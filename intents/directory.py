@@ -133,7 +133,7 @@ def works_there(compact: str, last: int) -> bool:
 _CALLS_BEFORE = re.compile(r"(自己|我)(去|再|就)?打(个|一下)?$")
 _ASKS_AFTER = re.compile(r".{0,3}问")
 # "算了问12123": the resident will ask them, said before the agency's word alone (trial XX r13).
-_WILL_ASK_BEFORE = re.compile(r"(算了|我自己|那我|我去|我再|我就)(去|再|就|自己)?(问|打|找)$")
+_WILL_ASK_BEFORE = re.compile(r"(算了|我自己|那我|我去|我再|我就|我先)(去|再|就|自己|先)?(问|打|找)$")
 
 
 def calls_them_itself(compact: str, start: int, last: int) -> bool:

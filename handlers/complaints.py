@@ -28,7 +28,7 @@ from handlers import rate
 from handlers.conversation import AFTER_ITEM, COMPLAINED, HANDED_OFF, REFERRED, HandedOff
 from handlers.types import Context, Reply
 from intents import Classifier
-from intents.contact import ContactError, is_said_name, read_mobile
+from intents.contact import ContactError, name_said, read_mobile
 from intents.normalize import simplify
 from intents.when import day_label
 from knowledge import Item, Office
@@ -207,28 +207,10 @@ def handoff_word(ctx: Context) -> str | None:
     waited = _WAITING_FOR_A_PERSON.sub(" ", text)
     if lexicon.handoff.search(lexicon.normalize(waited)):
         return text
-    if ctx.conversation.get(HANDED_OFF) is not None and (_phone_given(text) or name_given(text)):
+    if ctx.conversation.get(HANDED_OFF) is not None and (_phone_given(text) or name_said(text)):
         # "我电话 028 84521367 座机 白天都在屋": for the person asked to call (trial MM r06); "叫刘丽华
         # 身份证尾号是0422", "名字也加上 刘丽华": who the person is to call (trial Z4 r17 lost it four times).
         return text
-    return None
-
-
-# "叫刘丽华", "名字也加上 刘丽华", "改名字 刘丽华", "我名字刘丽华": the name for the person asked.
-_NAME_SAID = re.compile(
-    r"(?:我叫|叫|名字|姓名)(?:是|叫|也加上|加上|记上|写上|改成|改为)?\s*([\u4e00-\u9fff]{2,4})"
-)
-
-
-_NOT_THEIR_NAME = re.compile(r"老师|师傅|领导|书记|主任|阿姨|来|去|帮|过")
-
-
-def name_given(text: str) -> str | None:
-    """The full name a message gives for the person handling it, or None."""
-    for found in _NAME_SAID.finditer(simplify(text)):
-        word = found.group(1)
-        if is_said_name(word) and not _NOT_THEIR_NAME.search(word):
-            return word
     return None
 
 
@@ -374,7 +356,7 @@ async def hand_off(ctx: Context, text: str) -> Reply | None:
         fallback = f"您的电话 {phone} 已转给工作人员，会打这个电话联系您。\n{fallback}"
     elif _CALL_ASKED.search(text):
         fallback = f"要工作人员打电话给您，请留个电话号码（手机，或带区号的座机）。\n{fallback}"
-    name = name_given(text)
+    name = name_said(text)
     if name:
         with contextlib.suppress(Refused):
             await desk.add_detail(ctx.message.resident, number, "name", name)

@@ -615,3 +615,19 @@ def _with_part(address: str, part: re.Match[str]) -> str:
         if _PART_KIND.get(mine.group(2) or "", mine.group(2) or "") == kind:
             return address[: mine.start()] + part.group() + address[mine.end() :]
     return address
+
+
+# "叫刘丽华", "名字也加上 刘丽华", "改名字 刘丽华", "我名字刘丽华": the name for the person asked.
+_NAME_FOR_A_PERSON = re.compile(
+    r"(?:我叫|叫|名字|姓名)(?:是|叫|也加上|加上|记上|写上|改成|改为)?\s*([\u4e00-\u9fff]{2,4})"
+)
+_NOT_THEIR_NAME = re.compile(r"老师|师傅|领导|书记|主任|阿姨|来|去|帮|过")
+
+
+def name_said(text: str) -> str | None:
+    """The full name a message gives for the person handling it, or None."""
+    for found in _NAME_FOR_A_PERSON.finditer(simplify(text)):
+        word = found.group(1)
+        if is_said_name(word) and not _NOT_THEIR_NAME.search(word):
+            return word
+    return None

@@ -13,6 +13,7 @@ from intents.contact import (
     corrected_mobile,
     introduced_name,
     is_full_name,
+    name_said,
     place_in,
     read_address,
     read_description,
@@ -348,3 +349,21 @@ def test_the_flat_the_trouble_comes_from_is_no_part_of_the_address() -> None:
     address, aside = address_said("幸福里老院子2栋4楼 我是402 楼上是502")
     assert address == "幸福里老院子2栋4楼402"
     assert "楼上是502" in aside
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "我就是在社区窗口交的材料 叫刘丽华 身份证尾号是0422",
+            "刘丽华",
+        ),  # jieba knows 刘丽华: said, still a name
+        ("名字也加上 刘丽华", "刘丽华"),
+        ("张老师晓得我叫啥子不", None),
+        ("叫你们领导来", None),
+        ("我叫王老师来帮忙", None),
+    ],
+)
+def test_a_name_given_for_the_person_asked_is_read(text: str, name: str | None) -> None:
+    """After a handoff, "名字也加上 刘丽华" puts the name on the ticket (trial Z4 r17)."""
+    assert name_said(text) == name

@@ -2146,6 +2146,7 @@ def summary(ctx: Context, item: Item, draft: OrderDraft) -> str:
 async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
     desk = ctx.services.desk
     assert desk is not None
+    _note_superseded(ctx, draft)
     fields, window = draft.fields, draft.time
     # Items open to grid members, party members or volunteers go through the task list (desk/tasks.py).
     placement = await desk.tasks.place_order(
@@ -2185,6 +2186,26 @@ async def _place(ctx: Context, item: Item, draft: OrderDraft) -> Reply:
     lines.append(f"查进度回复“进度”；不办了回复“取消 {number}”。办好后会通知您，请给我们的服务打个分。")
     kept = await profile.remember(ctx, draft)  # consent by informing: what is kept, how to erase it
     return Reply("\n".join([*lines, kept] if kept else lines))
+
+
+def _note_superseded(ctx: Context, draft: OrderDraft) -> None:
+    """The first message kept in the description says a time or phone changed since ("这个礼拜六下午2点到5点",
+    then 改到礼拜天): the value booked is noted after it, so staff reading the description are not misled
+    (trial Z4 r15 and r19: the ticket still said Saturday and the wrong number)."""
+    said = draft.fields.get("said") or draft.fields.get("description") or ""
+    if not said:
+        return
+    if draft.time is not None:
+        try:
+            first = read_window(said, draft.at)
+        except WhenError:
+            first = None
+        if first is not None and (first.start, first.end) != (draft.time.start, draft.time.end):
+            _add_note(draft, f"时间已改为 {draft.time.describe()}")
+    mobile = draft.fields.get("mobile", "")
+    earlier = [m for m in mobiles_in(said) if m != mobile]
+    if mobile and earlier and mobile not in said:
+        _add_note(draft, f"电话已改为 {mobile}")
 
 
 def limits_of(item: Item) -> Limits:

@@ -257,3 +257,20 @@ async def test_a_low_score_inside_a_sentence_is_a_complaint_not_thanks(say) -> N
     reply = await say("我要给你们打分 1分 上礼拜打电话报的到现在都没修")
     assert "非常抱歉" in reply and "鼓励" not in reply
     assert "鼓励" in await say("5分 态度好")
+
+
+async def test_a_time_and_phone_changed_after_the_first_message_are_noted_for_staff(say, desk) -> None:
+    # Trial Z4 r15 and r19: the description kept "这个礼拜六下午" and the mistyped number after both
+    # were changed at the read-back; staff read the description.
+    await say("我们腰鼓队想借社区的活动室排练 这个礼拜六下午2点到5点 大概15个人")
+    await say("李桂兰 电话18980011223")
+    assert "时间已改好" in await say("改到礼拜天上午9点到11点半")
+    assert "已提交" in await say("确认")
+    ticket = await desk.tickets.get(10001)
+    assert "时间已改为" in ticket.fields["description"] and "09:00-11:30" in ticket.fields["description"]
+    await say("好 那我约个时间带她来办老年证 礼拜四上午 我叫孙敏 电话13699001122")
+    assert "电话已改好" in await say("电话打错了一位 是13699001128")
+    assert "已提交" in await say("确认")
+    ticket = await desk.tickets.get(10002)
+    assert ticket.contact_mobile == "13699001128"
+    assert "电话已改为 13699001128" in ticket.fields["description"]

@@ -107,9 +107,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _post(port: int, request, timeout: float) -> str:
+def _post(port: int, request, timeout: float, seen: list[str] | None = None) -> str:
+    import urllib.parse
     import urllib.request
 
+    if seen is not None:  # the replay guard's key for this signature: the test deletes it after
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query)
+        seen.append(f"bst:seen:{query['timestamp'][0]}:{query['nonce'][0]}")
     url = f"http://127.0.0.1:{port}{request.path}"
     with urllib.request.urlopen(urllib.request.Request(url, data=request.body), timeout=timeout) as response:
         return response.read().decode()
@@ -150,6 +154,7 @@ def test_a_retry_of_a_message_whose_worker_was_killed_mid_turn_gets_a_real_reply
     resident = f"r-killed-{uuid.uuid4().hex[:8]}"
     platform = WeChatPlatform(_nonces=itertools.count(uuid.uuid4().int % 10**9))
     xml = text_xml(resident, "社保卡丢了怎么办", msg_id=uuid.uuid4().int % 10**12)
+    seen: list[str] = []  # replay-guard keys the worker writes (they expire, but a run leaves nothing)
     try:
 
         def up() -> bool:
@@ -163,7 +168,7 @@ def test_a_retry_of_a_message_whose_worker_was_killed_mid_turn_gets_a_real_reply
 
         def deliver_first() -> None:
             with contextlib.suppress(OSError):  # its worker is killed: the connection drops
-                _post(port, platform.plaintext(xml), 10)
+                _post(port, platform.plaintext(xml), 10, seen)
 
         first = threading.Thread(target=deliver_first)
         first.start()
@@ -173,7 +178,7 @@ def test_a_retry_of_a_message_whose_worker_was_killed_mid_turn_gets_a_real_reply
         bodies: list[str] = []
         for _ in range(4):  # WeChat's retries, each waiting up to 5 s for an answer
             try:
-                bodies.append(_post(port, platform.plaintext(xml), 6))
+                bodies.append(_post(port, platform.plaintext(xml), 6, seen))
             except OSError as exc:  # a connection the dying worker's socket had queued: WeChat retries
                 bodies.append(f"{type(exc).__name__}: {exc}")
                 continue
@@ -190,8 +195,8 @@ def test_a_retry_of_a_message_whose_worker_was_killed_mid_turn_gets_a_real_reply
             parent.wait()
         client = redis.Redis.from_url(redis_url)
         keys = list(client.scan_iter(match=f"bst:{{{resident}}}*"))
-        if keys:
-            client.delete(*keys)
+        if keys or seen:
+            client.delete(*keys, *seen)
         client.close()
     log = parent.stderr.read() if parent.stderr else ""
     assert "died of SIGKILL" in log and "taken over" in log, log[-3000:]

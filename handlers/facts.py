@@ -170,6 +170,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
         if own is None:
             before = current
             said = classifier.classify(clause)
+            asks_here = _asks_anything(ctx, clause)
             # Away from the service talked about, unnamed, only when the model is all but certain:
             # "要咋个办证" after 残疾证 is that card, not the dog licence the model leans to (trial Z3 r08).
             bar = SURE_OTHER_ITEM if current is None else SWITCH_UNNAMED
@@ -178,7 +179,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
             # over from a service ("有没有人可以上门帮到照顾一下…要钱不" asks home care's fee).
             # "娃娃读初中 够不够条件" after the allowance asked of in the whole message: a service said
             # as background, asking nothing, does not take the next question (trial Z3 r17).
-            stated_only = bool(whole) and current is main and not _asks_anything(ctx, clause)
+            stated_only = bool(whole) and current is main and not asks_here
             if sure and not stated_only and not (current is not None and handbook.item(said.item).fallback):
                 current = handbook.item(said.item)
             anywhere = _anywhere_question(ctx, clause)
@@ -189,7 +190,7 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
                 own = own_answer(ctx, current, clause)
             # "我这个月刚退休，退休了社区这边要登记啥子不": the situation said in an earlier clause (its
             # likeliest service) owns the question when the current service does not.
-            if own is None and _asks_anything(ctx, clause):  # "职工医保" said, not asked (trial Z4 r20)
+            if own is None and asks_here:  # "职工医保" said, not asked (trial Z4 r20)
                 for earlier in reversed(situated):
                     if earlier is not current and (own := own_answer(ctx, earlier, clause)):
                         current = earlier

@@ -27,6 +27,7 @@ from handlers.types import Context, Reply
 from handlers.wording import TICKET_NUMBER
 from intents import Classification
 from intents.contact import (
+    NEIGHBOURS,
     ContactError,
     corrected_address,
     corrected_mobile,
@@ -382,14 +383,13 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     ) and not _SAID_ALREADY.search(plain)
     if asks and draft.asking == "name" and _name_with_particle(ctx, plain):
         asks = False  # "叫我何阿姨嘛": its 嘛 asks nothing (trial X r12 noted the name as a question)
+    # "姓赵 赵建国 电话136… 快点嘛": hurried, not asked (trial Z4 r12 noted it as a question).
     if (
         asks
         and _HURRY_AT_END.search(plain)
         and not lexicon.order_question.search(_HURRY_AT_END.sub("", plain))
     ):
-        asks = (
-            False  # "姓赵 赵建国 电话136… 快点嘛": hurried, not asked (trial Z4 r12 noted it as a question)
-        )
+        asks = False
     _keep_served_person(draft, text)
     _keep_whole_name(draft, text)
     if _GIVE_UP_THEN_CONFIRM.match(plain):
@@ -595,6 +595,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     return _next(ctx, item, draft, [*aside, *notes])
 
 
+# Hurrying closes the message ("快点嘛", "赶紧来哈"): its particle asks nothing.
 _HURRY_AT_END = re.compile(r"(快点|快些|赶紧|快)(来)?(嘛|哈|噻|撒|哦)?[。.!！~\s]*$")
 # A particle closing a message ("叫我何阿姨嘛", "王阿姨哈"): it softens, it asks nothing.
 _PARTICLE_AT_END = re.compile(r"(?:嘛|吧|哈|哦|噻|啊|呀|哟|嘞|撒)+[。.!！~\s]*$")
@@ -981,7 +982,7 @@ def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
 
 # Another household's place, said as who causes the trouble: "是楼上602那家", "对门那户".
 _SOMEONE_ELSES_PLACE = re.compile(
-    r"(是|在)(楼上|楼下|隔壁|对门|对面)|(楼上|楼下|隔壁|对门|对面)[^ ，,。]{0,8}(那家|那户|他家|她家|的人)"
+    rf"(是|在)({NEIGHBOURS})|({NEIGHBOURS})[^ ，,。]{{0,8}}(那家|那户|他家|她家|的人)"
 )
 
 
@@ -2203,8 +2204,7 @@ def _note_superseded(ctx: Context, draft: OrderDraft) -> None:
         if first is not None and (first.start, first.end) != (draft.time.start, draft.time.end):
             _add_note(draft, f"时间已改为 {draft.time.describe()}")
     mobile = draft.fields.get("mobile", "")
-    earlier = [m for m in mobiles_in(said) if m != mobile]
-    if mobile and earlier and mobile not in said:
+    if mobile and mobile not in said and mobiles_in(said):
         _add_note(draft, f"电话已改为 {mobile}")
 
 

@@ -39,7 +39,6 @@ from handlers.conversation import (
     CHOOSING,
     COMPLAINED,
     EMERGENCY,
-    HANDED_OFF,
     ORDERING,
     PLACED,
     REFERRED,
@@ -890,17 +889,17 @@ async def hand_off_and_answer(ctx: Context, text: str) -> Reply | None:
     beside: "叫刘丽华 身份证尾号是0422 低保一般要审多久嘛" after a handoff (trial Z4 r17 lost the
     question, and before it the name)."""
     reply = await complaints.hand_off(ctx, text)
-    if reply is None or ctx.conversation.get(HANDED_OFF) is None:
-        return reply
+    if reply is None:
+        return None
+    handbook = ctx.services.handbook
     result = ctx.services.classifier.classify(text)
     # A fact asked, not the papers: "在社区窗口交的材料" says what was done (documents come first in aspects).
     aspect = next((a for a in facts.aspects_of(ctx, text) if a not in (facts.DOCUMENTS, "compare")), None)
-    if not result.named or result.item not in ctx.services.handbook.items or aspect is None:
+    if not result.named or result.item not in handbook.items or aspect is None:
         return reply
-    answered = facts.fact_lines(ctx.services.handbook.item(result.item), aspect, ctx.services.handbook)
-    if not answered:
-        return reply
-    return replace(reply, text=f"{reply.text}\n【{ctx.services.handbook.item(result.item).title}】{answered}")
+    item = handbook.item(result.item)
+    answered = facts.fact_lines(item, aspect, handbook)
+    return replace(reply, text=f"{reply.text}\n【{item.title}】{answered}") if answered else reply
 
 
 def classify(ctx: Context) -> Classification:

@@ -334,12 +334,7 @@ def is_said_name(word: str) -> bool:
 def is_full_name(word: str) -> bool:
     """A common surname and one to three characters, not a phrase ("徐淑芬", not "残疾人", "不醒"),
     nor a word jieba's dictionary knows well ("高血压", "胡说": 高 and 胡 are surnames too)."""
-    if not (
-        2 <= len(word) <= 4
-        and word[0] in _COMMON_SURNAMES
-        and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None
-        and _NOT_A_NAME.search(word) is None
-    ):
+    if not is_said_name(word):
         return False
     import jieba  # lazily, as above: only a caller naming someone else pays for the dictionary
 
@@ -483,7 +478,9 @@ def _clause_place(clause: str, otherwise: str) -> str:
 
 _ADDRESS_CLAUSES = re.compile(r"[\s,，。；;！!]+")
 _DENIED_PLACE = re.compile(r"^(?:我|我们|我家)?(?:不是|不在|不住)")
-_NEIGHBOURS_PLACE = re.compile(r"^(?:楼上|楼下|隔壁|对门|对面)(?:那家|的|那户)?(?:是|住)")
+# The households around the resident's (楼上, 隔壁…): a place said with them is someone else's.
+NEIGHBOURS = "楼上|楼下|隔壁|对门|对面"
+_NEIGHBOURS_PLACE = re.compile(rf"^(?:{NEIGHBOURS})(?:那家|的|那户)?(?:是|住)")
 
 
 def read_description(text: str) -> str:

@@ -180,6 +180,31 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise AssertionError("serve did not become healthy in time")
 
 
+def _start_serve(env: dict[str, str], attempts: int = 3) -> tuple[subprocess.Popen[bytes], str]:
+    """`baishitong serve` on a free port, healthy. The port is free when chosen and may be taken by
+    another test worker before serve binds it (a CI run saw Errno 98): then another port is tried."""
+    for attempt in range(attempts):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+        except AssertionError as exc:
+            if process.poll() is None:  # never healthy: not left running
+                process.kill()
+                process.wait(5)
+            if "address already in use" not in str(exc) or attempt == attempts - 1:
+                raise
+            continue
+        return process, url
+    raise AssertionError("unreachable")
+
+
 def serve(
     tmp_path: Path,
     handbook: Handbook,
@@ -200,7 +225,6 @@ def serve(
         return await robot.start(), await wechat.start()
 
     robot_url, wechat_url = background.run(setup())
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -214,23 +238,18 @@ def serve(
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process: subprocess.Popen[bytes] | None = None
     try:
-        _wait_healthy(url, process)
+        process, url = _start_serve(env)
         yield Served(url, database_url, desk, robot, wechat, background, env, WeChatPlatform())
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
         background.run(robot.close())
         background.run(wechat.close())
         background.run(database.close())

@@ -207,9 +207,14 @@ def handoff_word(ctx: Context) -> str | None:
     waited = _WAITING_FOR_A_PERSON.sub(" ", text)
     if lexicon.handoff.search(lexicon.normalize(waited)):
         return text
-    if ctx.conversation.get(HANDED_OFF) is not None and (_phone_given(text) or name_said(text)):
+    if (
+        ctx.conversation.get(HANDED_OFF) is not None
+        and (_phone_given(text) or name_said(text))
+        and ctx.services.classifier.classify(text).intent != "order"
+    ):
         # "我电话 028 84521367 座机 白天都在屋": for the person asked to call (trial MM r06); "叫刘丽华
         # 身份证尾号是0422", "名字也加上 刘丽华": who the person is to call (trial Z4 r17 lost it four times).
+        # "那我先报个名嘛 …我叫陈静 电话136…" orders: the booking, not a note (trial Z5 r06).
         return text
     return None
 

@@ -108,6 +108,18 @@ async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> R
     return replace(offered, text=f"【{first.title}】{own}\n\n{offered.text}") if own and first else offered
 
 
+def nearby_named(nearby: dict[str, Nearby], spoken: str) -> Nearby | None:
+    """The nearby branch a message names by its own name ("社区卫生服务中心电话多少", "社区医院在哪"),
+    which the referral words may not list (the health centre's words are its vaccines). `spoken`
+    is normalised and unspaced."""
+    for place in nearby.values():
+        whole, _, aside = place.name.partition("（")
+        names = {whole, aside.rstrip("）"), *(whole[cut:] for cut in range(2, 5))}
+        if any(len(name) >= 4 and name in spoken for name in names):
+            return place
+    return None
+
+
 def lonely_words(ctx: Context) -> bool | None:
     """Small talk of someone alone ("一个人在屋头好无聊"), not a question about a service."""
     classifier = ctx.services.classifier

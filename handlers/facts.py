@@ -163,23 +163,31 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
             whole
             and current is main
             and _stays_with(ctx, clause, main)
-            and (own is not None or not _asks_beyond(ctx, main, clause, whole))
+            and (
+                own == whole
+                or (own is not None and not asks_anything(ctx, clause))
+                or (own is None and not _asks_beyond(ctx, main, clause, whole))
+            )
         ):
-            continue
+            continue  # "7点来接行不行…还有没得名额": another own question asked is answered (trial Z5 r06)
         named_here = False  # the clause names the service it is answered for
         if own is None:
             before = current
             said = classifier.classify(clause)
-            asks_here = _asks_anything(ctx, clause)
+            asks_here = asks_anything(ctx, clause)
             # Away from the service talked about, unnamed, only when the model is all but certain:
             # "要咋个办证" after 残疾证 is that card, not the dog licence the model leans to (trial Z3 r08).
             bar = SURE_OTHER_ITEM if current is None else SWITCH_UNNAMED
             sure = said.item in handbook.items and (said.named or said.confidence >= bar)
+            if sure and not said.named and current is not None and not classifier.items_in(clause):
+                # "最低一个月好多钱" after the pension asked of: no service's word in it, so the
+                # model's 低保 (最低 ~ 最低生活保障) does not take it over (trial Z5 r05).
+                sure = False
             # "退休金要咋个停": the model is sure of it; the catch-all visit item (上门) never takes
             # over from a service ("有没有人可以上门帮到照顾一下…要钱不" asks home care's fee).
             # "娃娃读初中 够不够条件" after the allowance asked of in the whole message: a service said
             # as background, asking nothing, does not take the next question (trial Z3 r17).
-            stated_only = bool(whole) and current is main and not asks_here
+            stated_only = current is main and not asks_here
             if sure and not stated_only and not (current is not None and handbook.item(said.item).fallback):
                 current = handbook.item(said.item)
             anywhere = _anywhere_question(ctx, clause)
@@ -228,7 +236,9 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
     return _said_once(kept)
 
 
-def _asks_anything(ctx: Context, clause: str) -> bool:
+def asks_anything(ctx: Context, clause: str) -> bool:
+    """Does a clause ask something (a question word, an aspect, the papers)? "卡里还有医保的钱" only
+    says why."""
     lexicon = ctx.services.classifier.lexicon
     plain = lexicon.normalize(clause).replace(" ", "")
     return bool(lexicon.question.search(plain) or aspects_of(ctx, clause) or lexicon.asks_documents(plain))

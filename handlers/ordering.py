@@ -20,9 +20,10 @@ from desk import emergencies
 from desk.desk import Limits
 from desk.refusals import Refused
 from desk.states import DEFAULT_CLAIM_MINUTES, OPEN_STATES
-from handlers import consult, facts, order, profile, render
+from handlers import consult, directions, facts, order, profile, render
 from handlers.conversation import AFTER_ITEM, ORDERING, PLACED, Placed
 from handlers.draft import OrderDraft
+from handlers.office import open_on
 from handlers.types import Context, Reply
 from handlers.wording import TICKET_NUMBER
 from intents import Classification
@@ -121,7 +122,11 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         asked = f"【{item.title}】{own}\n\n" if own else ""
         return replace(visit, text=f"{asked}{first}\n走不动的，我先帮您约工作人员上门帮办：\n{visit.text}")
     if item.order is None or ctx.services.desk is None:
-        return order.book(ctx, item_id)
+        # "社保卡搞丢了 先帮他挂个失嘛": done at a counter, and what they asked for answered first
+        # (blind batch 77 was told only where to go, not how to report the loss now).
+        told = order.book(ctx, item_id)
+        own = facts.own_answer(ctx, item, text) if text else None
+        return replace(told, text=f"【{item.title}】{own}\n\n{told.text}") if own else told
     said = ctx.message.text or ""
     booking_asked = bool(said) and facts.aspect_of(ctx, said) == "booking"
     if booking_asked and not mobiles_in(said) and not _time_said(ctx, item, said):
@@ -910,10 +915,54 @@ def _address_part_fixed(ctx: Context, item: Item, draft: OrderDraft, text: str) 
 
 
 def _correct(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
-    """改电话 / 时间换到后天上午 / 名字写错了，叫…: the named field, with its new value when given."""
+    """改电话 / 时间换到后天上午 / 名字写错了，叫…: the named field, with its new value when given; a note
+    said after it ("改成后天下午 还有证明上要写单位的名字") goes onto the ticket, not into the field
+    (trial Z3 r20 had the time changed and the note dropped)."""
+    plain, note = _note_after_change(ctx, plain)
+    corrected = _correct_field(ctx, item, draft, plain)
+    if not note or draft.asking not in ("confirm", "confirm_again"):
+        return corrected
+    _add_note(draft, note)
+    head, _, summary_text = corrected.text.partition("\n")
+    return replace(corrected, text=f"{head}\n您说的其他情况也写进工单了。\n{summary_text}".rstrip())
+
+
+# A name or number that is an organisation's, not the contact's: "单位的名字", "公司电话".
+_NOT_THE_CONTACTS = re.compile(r"(单位|公司|学校|厂里|厂头|医院|部门|店|机构|老板)(的)?(名字|名称|电话|地址)")
+
+
+# What follows a change as a further wish: "还有证明上要写单位的名字", "另外帮我多开一份" (the lead
+# word dropped), "证明上要写单位的名字" (kept whole).
+_NOTE_AFTER = re.compile(
+    r"(?:^|[\s，,。])(?:(还有|另外|再就是|顺便|对了)|(?=(证明|单子|材料|上面)上?(要|得|需要)?写))"
+)
+
+
+def _note_after_change(ctx: Context, plain: str) -> tuple[str, str]:
+    """(the change, the note said after it); no note when that clause asks something (answered
+    elsewhere), says too little to be worth writing down, or the change is to the description
+    itself ("情况是楼道灯坏了 还有一楼下水道堵了": all of it is the new description)."""
+    found = _NOTE_AFTER.search(plain)
+    if found is None or found.start() == 0:
+        return plain, ""
+    change, note = plain[: found.start()].strip(" ，,。"), plain[found.end() :].strip(" ，,。")
+    lexicon = ctx.services.classifier.lexicon
+    if not lexicon.correction.search(change) or _clause_asks(ctx, note) or lexicon.correction.search(note):
+        return plain, ""
+    if lexicon.field_words["description"].search(change):
+        return plain, ""
+    if len(_WORDS_ONLY.sub("", note)) < 4:
+        return plain, ""
+    return change, note
+
+
+def _correct_field(ctx: Context, item: Item, draft: OrderDraft, plain: str) -> Reply:
+    """The named field, with its new value when given."""
     lexicon = ctx.services.classifier.lexicon
     # The field named first: "改情况：…打电话报过没人来" changes the description, not the phone (trial P).
-    found = {f: hit.start() for f, words in lexicon.field_words.items() if (hit := words.search(plain))}
+    # "单位的名字" is what a certificate says, not the contact's name (trial Z3 r20).
+    fields_said = _NOT_THE_CONTACTS.sub(lambda hit: "＿" * len(hit.group()), plain)
+    found = {f: hit.start() for f, words in lexicon.field_words.items() if (hit := words.search(fields_said))}
     named = sorted(found, key=found.__getitem__)
     if "address" in named and "address" not in _fields(item, draft) and item.home_visit:
         # "改地址" on a booking made without one: they want the visit at home (trial L: "您要改哪一项"
@@ -1252,7 +1301,13 @@ def _changes_at_read_back(
             _keep_other_numbers(draft, text, mobile)
             changed.append("mobile")
     habitual = _EVERY_PART.search(plain) is not None and "改" not in plain
-    if "time" in fields and not habitual:
+    lexicon = ctx.services.classifier.lexicon
+    # "先问一下 礼拜天社区开门没得": whether the centre is open that day, asked — not a new time
+    # (trial Z5 r15's booking was moved to Sunday 09:00-17:00 and "时间已改好" said).
+    open_asked = bool(lexicon.open_question.search(lexicon.normalize(plain).replace(" ", "")))
+    if open_asked and lexicon.correction.search(plain):
+        open_asked = False
+    if "time" in fields and not habitual and not open_asked:
         with contextlib.suppress(WhenError):
             window = _window(ctx, item, _wanted_part(text), draft.time)
             if window is not None:
@@ -1526,6 +1581,10 @@ def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, pla
     asked = _asking_clauses(ctx, plain)
     if len(asked) < 2:
         answered = _brief_answer(ctx, item, field, plain)
+        opened = open_on(ctx, plain)
+        if opened and answered is not None and opened not in answered:
+            # "礼拜天社区开门没得 活动室有没有音响": the day's hours beside the room's answer (trial Z5 r15).
+            return f"{opened}\n{answered}"
         if answered is not None:
             return answered
         return _noted(ctx, draft, asked or [plain])
@@ -1589,14 +1648,16 @@ def _brief_answer(
     )
     if intent != "office" and asks_documents:
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
-    if intent == "office":
-        return facts.centre_answer(ctx, plain) or _office_line(office, spoken)
     listed = ctx.services.classifier.referrals.find(spoken)
     near = office.nearby.get(listed[0].id) if listed is not None else None
+    near = near or directions.nearby_named(office.nearby, spoken)
     if near is not None and _ASKS_WHERE_OR_NUMBER.search(spoken):
         # "那小区物业的电话是好多" while a repair is read back: the branch the community wrote down
-        # (trial TT r08 had it noted for staff).
+        # (trial TT r08 had it noted for staff); "社区卫生服务中心电话多少" is that place's number,
+        # not the community's (trial Z5 r08 got the centre's).
         return render.nearby_line(near)
+    if intent == "office":
+        return facts.centre_answer(ctx, plain) or _office_line(office, spoken)
     # Another item only when named or sure ("户口要咋个销" mid-way through the funeral grant): "确认
     # 要带啥子" was read as pension certification at 0.76 (认 as in 认证) in a session-8 trial.
     other = result.named or result.confidence >= facts.SURE_OTHER_ITEM

@@ -23,6 +23,7 @@ from desk.refusals import Refused
 from desk.states import OPEN_STATES
 from handlers import complaints, facts, ordering
 from handlers.conversation import AFTER_ITEM, AMENDING, WHICH_TICKET, Amending, Pending
+from handlers.office import open_on
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents.classifier import ORDERED_ANEW
@@ -96,6 +97,14 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         # A person, a complaint or a rating: their own routes — unless the person is the one their
         # own request is waiting for ("我前两天约的打扫 咋个还没得人给我打电话": trial BB r19).
         return None
+    if (
+        lexicon.in_general.search(norm)
+        and not mine
+        and not _NUMBER.search(simplify(text))
+        and ctx.services.classifier.items_in(text)
+        and not lexicon.cancel.search(norm)
+    ):
+        return None  # "一般报修好久来修嘛": how long it usually takes, not their ticket (trial Z5 r17)
     noted = own["note"].match(norm.replace(" ", "")) if "note" in own else None
     if ORDERED_ANEW.search(norm) and not lexicon.cancel.search(norm):
         return None  # "那还是重新报个修嘛 催一下": a new request, for the order route
@@ -771,7 +780,10 @@ async def _amend(ctx: Context, ticket: Ticket, amendment: Amendment) -> Reply:
         # "对了 我爸户口本找不到了 只有身份证 还能办不" next is about that ticket's item (trial DD
         # r20 got the household registration).
         ctx.conversation.enter(AFTER_ITEM, changed.item_id)
-    return Reply(f"工单 {changed.number}【{_title(ctx, changed)}】已改好：{'，'.join(said)}。{who}。")
+    done = f"工单 {changed.number}【{_title(ctx, changed)}】已改好：{'，'.join(said)}。{who}。"
+    # "改到礼拜六上午嘛 礼拜六你们能办不": the day's hours too (trial Z5 r20 asked again).
+    opened = open_on(ctx, ctx.message.text) if amendment.window else None
+    return Reply(f"{done}\n{opened}" if opened else done)
 
 
 REBOOK_REACH = timedelta(hours=2)

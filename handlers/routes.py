@@ -369,6 +369,8 @@ def current_item_request(ctx: Context) -> str | None:
         # "这个礼拜五上午嘛，地址是幸福路88号3栋2单元501，电话 138 8012 3456" after the visit's card:
         # the booking, with what was said — not the centre's address (trial DD r01).
         return item
+    if result.intent == "office" and office.open_on(ctx, text):
+        return None  # "礼拜六确定能办哈 不要我们白跑一趟": whether that day is open (trial Z5 r20)
     if result.intent == "office" and not elsewhere and classifier.asks_to_act(text, item):
         # "那给我送嘛 中午一顿就够了" after meals: the delivery, not the centre's hours (trial EE r07).
         return item
@@ -475,6 +477,34 @@ async def checklist(ctx: Context, item: str) -> Reply:
     return consult.answer(ctx, item)
 
 
+def _names_another_off_card(
+    ctx: Context, current: Item, result: Classification, said: str | None, text: str
+) -> bool:
+    """Does the message turn to another service by its full name ("还有那个育儿补贴是啥子…外地户口能领不"
+    after the medical insurance: trial Z5 r02 got the insurance's answer for 外地户口 first)? Only a
+    name of four characters or more said right after 还有 / 另外 / 再问, which the card never uses
+    and the card's own answer never speaks of ("还有残疾人家庭无障碍改造…" after the disability card
+    is its own question)."""
+    if said is None or said == current.id or result.item != said or not result.named:
+        return False
+    plain = simplify(text)
+    names = [
+        alias
+        for alias in ctx.services.handbook.item(said).aliases
+        if len(alias) >= 4 and re.search(f"{_TURNS_TO.pattern}{re.escape(alias)}", plain)
+    ]
+    if not names:
+        return False
+    normalize = ctx.services.classifier.normalize
+    card = facts.card_text(ctx, current)
+    own = normalize(facts.own_answer(ctx, current, text) or "")
+    return not any(normalize(name) in card or normalize(name) in own for name in names)
+
+
+# Words that turn to another matter right before a service's name: "还有那个育儿补贴".
+_TURNS_TO = re.compile(r"(?:还有|另外|再问一下|还想问)(?:那个|这个|个)?")
+
+
 def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     """After an item, a follow-up that names no other service: "一个月好多钱", "要好久才拿得到",
     "要带啥子材料" — about that item (a trial resident got apologies for these). The fact asked,
@@ -483,6 +513,8 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     if not item:
         return None
     text = _text(ctx)
+    if office.asks_in_time(text):
+        return None  # "社区今天几点关门 我现在过来来得及不": the centre's clock, not the item's hours
     classifier = ctx.services.classifier
     current = ctx.services.handbook.item(item)
     aspect = facts.aspect_of(ctx, text)
@@ -588,9 +620,9 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
-    if own_question:
+    if own_question and not _names_another_off_card(ctx, current, result, said, text):
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
-        # item's word (户口) in passing.
+        # item's word (户口, on its card as 户口簿) in passing.
         return item, QUESTION
     if unlisted and not facts.documents_named(ctx, current, text):
         # "证明我住那里要不要结婚证" after the community certificate: not on its list — say so,
@@ -769,6 +801,8 @@ def open_question(ctx: Context) -> Classification | None:
     """ "晚上还办不办", "元旦放假不": is the centre open then? (No service named: that is a consult.)"""
     text = _text(ctx)
     lexicon = ctx.services.classifier.lexicon
+    if office.asks_in_time(text) and ctx.services.classifier.classify(text).item is None:
+        return Classification(text, "office", None, 1.0)  # "我走过去要十分钟 来得及不嘛" (trial Z5 r14)
     if not lexicon.open_question.search(lexicon.normalize(text).replace(" ", "")):
         return None
     try:
@@ -782,7 +816,8 @@ def open_question(ctx: Context) -> Classification | None:
     # "打了一上午电话都没人接 你们上班时间在干啥子": a complaint, not a question about the hours
     # (blind batch 54).
     result = ctx.services.classifier.classify(text)
-    if result.item is not None or result.intent == "rate":
+    # "上礼拜二报的4栋路灯 到现在还黑起的": a day of their own request, not a day asked about.
+    if result.item is not None or result.intent in ("rate", "status", "cancel"):
         return None
     return Classification(text, "office", None, 1.0)
 

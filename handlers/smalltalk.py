@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from handlers import render
+from dataclasses import replace
+
+from handlers import directions, render
 from handlers.types import Context, Reply
 from intents import Classification
 
@@ -59,6 +61,15 @@ def who_asked(ctx: Context) -> bool | None:
 
 async def say_who(ctx: Context, _: bool) -> Reply:
     office = ctx.services.handbook.office
+    if directions.lonely_words(ctx):
+        # "你是机器人哇 我78了 儿女一年回来一回 摆哈龙门阵嘛": who answers, and company offered too
+        # (blind batch 77 got only what the bot is).
+        company = await directions.keep_company(ctx, True)
+        return replace(
+            company,
+            text=f"我是{office.name}的“社区百事通”，是自动回复的小助手，白天晚上都在，您想说什么都可以跟我说。"
+            f"\n{company.text}",
+        )
     return Reply(
         f"我是{office.name}的“社区百事通”，是自动回复的小助手，白天晚上都在。"
         "办事要带什么、预约、报修、查进度都可以问我。\n"

@@ -20,6 +20,13 @@ log = logging.getLogger("baishitong.desk")
 _NUMBER = re.compile(r"(?<!\d)(\d{5,})(?!\d)")
 # "在窗口交的", "打电话报的", "低保申请": a request made some other way than here, to be looked up.
 _MADE_ELSEWHERE = re.compile(r"窗口|柜台|现场|打电话|电话里|交了|交的|递了|递的|申请|报的|报了")
+# "前天约的上门…咋个还没来", "报名的那个培训啥时候通知上课": their own request made some other way, and
+# they wait on it — a person looks it up, not the service's checklist (blind batch 77 got it).
+_MADE_BEFORE = re.compile(r"约的|约了|报名的|报了名|报名了|交上去|递上去|" + _MADE_ELSEWHERE.pattern)
+_WAITING_ON_IT = re.compile(
+    r"还没(有)?(来|人来|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
+    r"审到|到哪(一步|了)|批没批|有没(有|得)?(消息|人管)|有人管没|(弄|办|修)好没|处理没|还黑起"
+)
 _ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
 
 
@@ -28,11 +35,12 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
     desk = ctx.services.desk
     tickets = await desk.resident_tickets(ctx.message.resident) if desk else []
     if not tickets:
+        text = ctx.message.text
+        waiting = _MADE_BEFORE.search(text) is not None and _WAITING_ON_IT.search(text) is not None
         # "单位已经给我报了 那我养老金啥时候到账": nothing of theirs here, a question about the service.
-        asked = await _question_instead(ctx, result, None)  # only a service the message names
+        asked = None if waiting else await _question_instead(ctx, result, None)  # a service named
         if asked is not None:
             return asked
-        text = ctx.message.text
         elsewhere = _MADE_ELSEWHERE.search(text) or ctx.services.classifier.items_in(text)
         checked = await complaints.hand_off(ctx, text) if elsewhere else None
         if checked is not None:
@@ -91,6 +99,9 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
             coming = _coming_in(ctx, discussed, text)
             if coming is not None:
                 return coming
+            relayed = await _cancel_made_elsewhere(ctx, text)
+            if relayed is not None:
+                return relayed
             return Reply("您现在没有可以取消的预约。")
         if len(tickets) > 1:
             listed = "、".join(t.number for t in tickets)
@@ -104,6 +115,24 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
         log.info("refused cancel %s for %s: %s", number[:24], ctx.message.resident, refused.reason)
         return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")
+
+
+# A booking they made, said as made: "约的活动室", "报的修灯", "我们报了两个人" (not "不约了").
+_BOOKED = re.compile(r"(?<![不没别])(约的|约了|约好的|报的|报了|报名的|订的|定的|登记的|交上去的)")
+
+
+async def _cancel_made_elsewhere(ctx: Context, text: str) -> Reply | None:
+    """ "明天上午10点约的活动室 取消哈" with nothing booked here: made by phone, at the window or on another
+    WeChat, so a person cancels it — the room or the visit is freed, not left waiting (blind batch 77
+    was told there was nothing to cancel); None when the message says nothing of what was booked."""
+    if not _BOOKED.search(text):
+        return None
+    relayed = await complaints.hand_off(ctx, ctx.message.text)
+    if relayed is None:
+        return None
+    return Reply(
+        f"我这里查不到您在微信上约的；在窗口、电话或别的微信上约的，已经请工作人员帮您取消。\n{relayed.text}"
+    )
 
 
 # "算了 我明天直接过来办": never mind the questions, they will come in — not a cancel (trial Z4 r05).

@@ -41,6 +41,12 @@ SETTLED_BY_RULES = ("greeting", "office", "human", "rate")
 # does not know into characters, so context_after's joined words cannot list it).
 # "有没有送饭上门的", "有没得日间照料": 没有 inside a question whether there is one, not lacking it.
 _ASKS_HAVE = ("有没有", "有没得", "有莫得", "有没")
+# A Chinese character: a message with none gives the model nothing to guess an agency or event from.
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# An application of their own, said with when it was made: "上个月交的", "前几天报了".
+_APPLIED_AGO = re.compile(
+    r"(上个?月|前几天|上周|上个?礼拜|上个?星期|前天|昨天)[^ ]{0,3}(交|递|报|申请)(的|了)"
+)
 _HOME_ELSEWHERE = re.compile(r"(还)?在[^ ]{1,4}老家")
 # "高龄补贴在这边领得到不": 在这边 then a verb of getting it done asks about the service here; only
 # "户口在这边" with nothing done after it is the resident's situation (blind batch 70).
@@ -249,7 +255,10 @@ class Classifier:
         return found[0] if found is not None else self._guess(self._places, "place", norm, sure)
 
     def _guess(self, entries: dict[str, T], head: str, norm: str, sure: float) -> T | None:
-        """The learned model's event or place, when it is at least `sure` of it."""
+        """The learned model's event or place, when it is at least `sure` of it; never for a message
+        without a Chinese character ("1234567" was sent to the 12345 hotline on its digits alone)."""
+        if not _HAN.search(norm):
+            return None
         guess = self.learned.best(head, norm) if self.learned else None
         return entries.get(guess[0]) if guess and guess[1] >= sure else None
 
@@ -1029,7 +1038,8 @@ class Classifier:
             return None  # "那还是重新报个修嘛 催一下": a new request, however it is hurried
         # "公司说早就报上去了 一般要好久嘛": how long it usually takes, asked of a service — the rule,
         # even when they say they applied (blind batch 72).
-        general = lexicon.in_general.search(norm) is not None
+        # "我上个月交的生育津贴 一般好久到账": their own application, dated — its 一般 asks about it.
+        general = lexicon.in_general.search(norm) is not None and not _APPLIED_AGO.search(norm)
         if lexicon.status_alone.match(norm) or (
             lexicon.status.search(norm)
             and (

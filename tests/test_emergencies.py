@@ -79,6 +79,12 @@ Two sets written blind by people who had not seen the detector:
   to a "grandson" in a crash; a lift that let its rider out ten minutes later, a gas safety visit feared
   to be a scam). One stays missed: a whole building's blackout gets the power company's referral and
   95598, not an alarm.
+- emergencies_round17.tsv (100 messages: 60 emergencies, 40 look-alikes, session 28), scored on the
+  landed code before the seventeenth round: 55/60 detected, 2/40 false alarms, 0 wrong first numbers
+  (an asthma inhaler not helping typed 喘不过起, a head knocked on a table corner and dazed, a
+  grandmother 滑到了 and unable to get up, a stroke-survivor husband not back from his walk 到处找不到,
+  a loose dog chasing children that had bitten one; a child's homework 逼疯了 救命哦, a tree leaning a
+  little 担心哪天 it falls).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -149,6 +155,7 @@ KNOWN_MISSES = {
         "emergencies_round14.tsv",
         "emergencies_round15.tsv",
         "emergencies_round16.tsv",
+        "emergencies_round17.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

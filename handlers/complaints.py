@@ -210,7 +210,7 @@ def handoff_word(ctx: Context) -> str | None:
     if (
         ctx.conversation.get(HANDED_OFF) is not None
         and (_phone_given(text) or name_said(text))
-        and ctx.services.classifier.classify(text).intent != "order"
+        and not lexicon.order_strong.search(lexicon.normalize(text))
     ):
         # "我电话 028 84521367 座机 白天都在屋": for the person asked to call (trial MM r06); "叫刘丽华
         # 身份证尾号是0422", "名字也加上 刘丽华": who the person is to call (trial Z4 r17 lost it four times).

@@ -26,6 +26,15 @@ def answer(ctx: Context, item_id: str) -> Reply:
 async def handle(ctx: Context, result: Classification) -> Reply:
     aspect = facts.aspect_of(ctx, ctx.message.text) if ctx.message.text else None
     handbook = ctx.services.handbook
+    catch_all = handbook.items.get(result.item or "")
+    if catch_all is not None and catch_all.fallback and not result.ambiguous:
+        classifier = ctx.services.classifier
+        if classifier.referrals.find(classifier.normalize(ctx.message.text or "").replace(" ", "")):
+            # "补身份证要去派出所 我妈瘫在床上去不了 派出所能上门拍照不": whether the police come, not
+            # our visits' card (blind batch 78): the agency named, with what it says of visits.
+            return await directions.out_of_scope(
+                ctx, result._replace(intent="unknown", item=None, candidates=())
+            )
     each = _each_part(ctx, ctx.message.text or "") or _each_question(ctx, result)
     if each is not None:
         return each

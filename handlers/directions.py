@@ -105,6 +105,19 @@ async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> R
     # one of its items says about that situation (a death at home: who certifies it).
     first = handbook.items.get(result.item or "") if result.item in items else None
     own = facts.own_answer(ctx, first, ctx.message.text or "") if first is not None else None
+    norm = classifier.normalize(ctx.message.text or "")
+    compact = norm.replace(" ", "")
+    asks_all = classifier.lexicon.life_event_asks.search(compact) is not None
+    # "我是低保 住院花了好几万 医保报了还剩一大截…还能找哪里补点": the one of the list the model is sure is
+    # asked about, said first (blind batch 78 got the hardship list alone).
+    if (
+        first is not None
+        and own is None
+        and not asks_all
+        and classifier.lexicon.question.search(compact)
+        and classifier.sure_item(ctx.message.text or "", SURE_SUBJECT) == first.id
+    ):
+        own = render.checklist_summary(first)
     return replace(offered, text=f"【{first.title}】{own}\n\n{offered.text}") if own and first else offered
 
 

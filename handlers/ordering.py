@@ -109,7 +109,7 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
         visits is not None
         and visits.order is not None
         and ctx.services.desk is not None
-        and _wishes_visit(ctx, text)
+        and wishes_visit(ctx, text)
     ):
         # "社保卡找不到了…我81岁了走不动路 能不能来个人帮我弄一下": done at a counter, so what it takes
         # there, and someone booked to come and help — not "不能上门" alone (trial LL r09).
@@ -140,7 +140,7 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     # Someone to come to the home asked for in so many words: the address is asked whatever the
     # item — a son asked for someone to come to his mother to sign for the survivor's grant, and the
     # form (an item done at the counter) had nowhere for her flat (trial T). Staff see it as a wish.
-    asked_home = _wishes_visit(ctx, text)
+    asked_home = wishes_visit(ctx, text)
     visit = "address" in item.order.fields or asked_home
     draft = OrderDraft(
         item_id, uuid.uuid4().hex, now, visit, urgent=any(word in text for word in item.order.urgent)
@@ -197,7 +197,7 @@ _NO_VISIT = re.compile(
 )
 
 
-def _wishes_visit(ctx: Context, text: str) -> bool:
+def wishes_visit(ctx: Context, text: str) -> bool:
     """Does `text` ask for someone to come to the home ("要上门哈", "要到屋头来")?"""
     plain = simplify(text)
     return bool(ctx.services.classifier.lexicon.home_visit.search(plain)) and not _NO_VISIT.search(plain)
@@ -207,7 +207,7 @@ def _keep_visit_wish(ctx: Context, item: Item, draft: OrderDraft, text: str) -> 
     """A visit asked for mid-order ("礼拜三上午 要到屋头来哈 地址幸福里2栋1单元702" at the time
     question) makes it one, as in a first message: the address is taken or asked, and staff see
     the wish on an item done at the counter (trial X r20 kept only the time). True when newly set."""
-    if draft.visit or not _wishes_visit(ctx, text):
+    if draft.visit or not wishes_visit(ctx, text):
         return False
     draft.visit = True
     if not item.home_visit:
@@ -434,7 +434,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
     added = await _added_to_description(ctx, item, draft, text)
     if added is not None:
         return added
-    wrong = _wrong_service(ctx, item, draft, text)
+    wrong = await _wrong_service(ctx, item, draft, text)
     if wrong is not None:
         return wrong
     visit_wished = _keep_visit_wish(ctx, item, draft, text)
@@ -826,7 +826,7 @@ def _said_as_landmark(ctx: Context, item_id: str, text: str) -> bool:
     return bool(spots) and all(_LANDMARK.match(plain, m.end()) for m in spots)
 
 
-def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
+async def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Reply | None:
     """Mid-order, the service itself corrected: the order goes on as the service named instead,
     keeping the answers given; with none named, the form is dropped and the resident asked what
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
@@ -851,6 +851,10 @@ def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str) -> Re
         # denied in one of the service's words, not its name (trial N lost a medicine errand so).
         return None
     new = ctx.services.handbook.items.get(named or "")
+    if new is not None and new.order is None and wishes_visit(ctx, text):
+        # "不是 我是说派出所注销户口那个 社区能不能帮我代办": done at a counter, and someone to do it for
+        # them asked for — the errand is booked (trial Z5 r01 got the checklist again).
+        return await start(ctx, new.id, text)
     if new is not None and new.order is None:
         # "不是育儿补贴 我问的是去派出所给娃娃上户口 要不要提前预约": a service that takes no order,
         # asked about — answered, the form dropped (trial PP r02 was asked what it was).

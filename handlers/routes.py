@@ -353,6 +353,18 @@ def current_item_request(ctx: Context) -> str | None:
         found is not None and found.home_visit and catch_all is not None and result.item == catch_all.id
     )
     elsewhere = result.item not in (None, item) and result.named and not visit_for_it
+    place = _agency_named(ctx, text)
+    if (
+        place
+        and found is not None
+        and catch_all is not None
+        and place not in f"{found.where.name}{found.where.note}"
+        and _ERRAND.search(text)
+    ):
+        # "派出所那么远 社区能不能帮我跑一哈" after the pension's stop: an errand to a place this item
+        # is not done at (its card may name it as a step) — someone is sent, with what was said
+        # (trial Z5 r01 began the pension's form).
+        return catch_all.id
     if elsewhere and found is not None and result.item in ctx.services.handbook.items and "带" in text:
         # "那我礼拜四上午十点带她身份证户口本过来办 我姓刘…" after the old-age allowance: 户口本 is
         # one of its papers, brought along, not another service (blind batch 58).
@@ -501,6 +513,18 @@ def _names_another_off_card(
     return not any(normalize(name) in card or normalize(name) in own for name in names)
 
 
+def _agency_named(ctx: Context, text: str) -> str:
+    """The other agency a message names by its own short name (派出所, 车管所, 医院), or ""."""
+    plain = simplify(text)
+    for referral in ctx.services.handbook.referrals:
+        head = referral.name.partition("（")[0]
+        if len(head) >= 2 and head in plain:
+            return head
+    return ""
+
+
+# Someone asked to go in the resident's place: "社区能不能帮我跑一哈", "帮我代办" (not "派出所能上门办吗").
+_ERRAND = re.compile(r"帮我跑|帮忙跑|跑一哈|跑一趟|代办|代我|帮我去办|替我")
 # Words that turn to another matter right before a service's name: "还有那个育儿补贴".
 _TURNS_TO = re.compile(r"(?:还有|另外|再问一下|还想问)(?:那个|这个|个)?")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from desk.refusals import Refused
 from desk.states import CANCELLABLE
@@ -12,6 +13,9 @@ from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
 from intents import Classification
 from intents.normalize import simplify
+
+if TYPE_CHECKING:
+    from desk.desk import Ticket
 
 log = logging.getLogger("baishitong.desk")
 
@@ -22,9 +26,11 @@ _NUMBER = re.compile(r"(?<!\d)(\d{5,})(?!\d)")
 _MADE_ELSEWHERE = re.compile(r"窗口|柜台|现场|打电话|电话里|交了|交的|递了|递的|申请|报的|报了")
 # "前天约的上门…咋个还没来", "报名的那个培训啥时候通知上课": their own request made some other way, and
 # they wait on it — a person looks it up, not the service's checklist (blind batch 77 got it).
-_MADE_BEFORE = re.compile(r"约的|约了|报名的|报了名|报名了|交上去|递上去|" + _MADE_ELSEWHERE.pattern)
+_MADE_BEFORE = re.compile(
+    r"约的|约了|约好|说好|报名的|报了名|报名了|交上去|递上去|" + _MADE_ELSEWHERE.pattern
+)
 _WAITING_ON_IT = re.compile(
-    r"还没(有)?(来|人来|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
+    r"还没(有)?(来|人来|到|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
     r"审到|到哪(一步|了)|批没批|有没(有|得)?(消息|人管)|有人管没|(弄|办|修)好没|处理没|还黑起"
 )
 _ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
@@ -92,6 +98,11 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
         number = match.group(1)
     else:
         tickets = [t for t in await desk.resident_tickets(ctx.message.resident) if t.state in CANCELLABLE]
+        meant = [t for t in tickets if t.kind == "order" and _names_ticket(ctx, t, text)]
+        if _BOOKED.search(text) and not meant:
+            # "送饭那个停了嘛" with only a handoff open (or another booking): a booking made elsewhere,
+            # not the open ticket (a session-28 script cancelled the handoff asking to cancel a class).
+            tickets = []
         if not tickets:
             asked = await _question_instead(ctx, result, discussed) or await _order_instead(ctx)
             if asked is not None:
@@ -117,8 +128,19 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")
 
 
-# A booking they made, said as made: "约的活动室", "报的修灯", "我们报了两个人" (not "不约了").
-_BOOKED = re.compile(r"(?<![不没别])(约的|约了|约好的|报的|报了|报名的|订的|定的|登记的|交上去的)")
+# A booking they made, said as made: "约的活动室", "报的修灯", "我们报了两个人" (not "不约了"), or
+# called off by its name or day: "下周三那个预约先取消", "明天那个上门的不用来了", "送饭那个停了嘛".
+_BOOKED = re.compile(
+    r"(?<![不没别])(约的|约了|约好的|报的|报了|报名的|订的|定的|登记的|交上去的)|那个(预约|上门|单子)|"
+    r"(上门|送饭|托管|预约)的?(那个)?[^ ]{0,4}"
+    r"(取消|不用来|不要来|停了|停掉|退掉|撤了|撤掉|不来了|不要了|不报了)"
+)
+
+
+def _names_ticket(ctx: Context, ticket: Ticket, text: str) -> bool:
+    """Does the message name the ticket's service, or no service at all (then it may mean this one)?"""
+    named = ctx.services.classifier.names_in(text)
+    return not named or ticket.item_id in named
 
 
 async def _cancel_made_elsewhere(ctx: Context, text: str) -> Reply | None:

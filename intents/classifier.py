@@ -774,10 +774,14 @@ class Classifier:
                 continue
             seen.add(token)
             near = tokens[max(0, position - 3) : position]
-            if position and any(
-                word in lexicon.negation and not _either_way(near, k)
-                for k, word in enumerate(near)
-                if k >= len(near) - 2
+            # "我没问低保": 没 and 问 are two tokens; the two together deny it too.
+            if position and (
+                any(
+                    word in lexicon.negation and not _either_way(near, k)
+                    for k, word in enumerate(near)
+                    if k >= len(near) - 2
+                )
+                or "".join(near[-2:]) in lexicon.negation
             ):
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)

@@ -137,7 +137,7 @@ async def test_the_same_checklist_asked_again_is_recorded_for_review(say, desk, 
     assert "一次性告知" in await say("娃儿生了上户口要带啥子")
     # (Session 28: where the newborn's hukou goes is now the item's own answer, so the same matter
     # said again without a question stands for the checklist not answering.)
-    reply = await say("你还是没说清楚 我问的是娃儿上户口的事 我们都不是本地人")
+    reply = await say("你还是没说清楚 我问的是娃儿上户口的事")
     assert "一次性告知" not in reply and "人工" in reply
     [group] = await recorded(desk, classifier)
     assert group.outcome == "again" and group.count == 1

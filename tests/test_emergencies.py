@@ -85,6 +85,13 @@ Two sets written blind by people who had not seen the detector:
   grandmother 滑到了 and unable to get up, a stroke-survivor husband not back from his walk 到处找不到,
   a loose dog chasing children that had bitten one; a child's homework 逼疯了 救命哦, a tree leaning a
   little 担心哪天 it falls).
+- emergencies_round18.tsv (100 messages: 60 emergencies, 40 look-alikes, session 28), scored on the
+  session's first commit (4d9e217): 52/60 detected, 5/40 false alarms, 0 wrong first numbers (快叫救护车, a
+  fall alone with 腰动不到了, a grandson's head caught in the railings, weeping every day since a son's
+  death, 不剪了 for 不见了, a husband fallen and silent after 等下 in a vaccine question; 蛇年快乐, a maths
+  problem's 救命, a lift that opened by itself, homework to be burnt 笑死了, 一点燃气味道 that was cooking).
+  Two stay missed: a whole building's blackout (the power company's referral and 95598), and "有人在没得 快点
+  回我一下 急得很" with nothing said of what (a person is asked for; the writer's number was none).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -133,6 +140,7 @@ KNOWN_MISSES = {
     "emergencies_round14.tsv": 1,
     "emergencies_round15.tsv": 1,
     "emergencies_round16.tsv": 1,
+    "emergencies_round18.tsv": 2,
 }
 
 
@@ -156,6 +164,7 @@ KNOWN_MISSES = {
         "emergencies_round15.tsv",
         "emergencies_round16.tsv",
         "emergencies_round17.tsv",
+        "emergencies_round18.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

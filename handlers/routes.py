@@ -158,7 +158,14 @@ def placed_question(ctx: Context) -> Placed | None:
         return None
     if result.intent not in ("unknown", "consult", "order", "status", "office"):
         return None  # "明天中午有没得" reads as the office's hours, but after a meal order it is the order's
+    item = ctx.services.handbook.items.get(placed.item)
+    if item is not None and _MONEY_DUE.search(compact) and facts.own_answer(ctx, item, text) is not None:
+        return None  # "我是问停掉的钱 好久打到卡上": when money comes, not the visit (trial Z6 r15)
     return placed
+
+
+# When money is due, not when a visit or delivery starts: "停掉的钱 好久打到卡上".
+_MONEY_DUE = re.compile(r"钱|到账|打到卡|补发")
 
 
 def placed_also(ctx: Context) -> tuple[Placed, str] | None:

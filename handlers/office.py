@@ -80,13 +80,9 @@ def open_on(ctx: Context, text: str) -> str | None:
     kind = "上班" if handbook.calendar.is_workday(day) else "有人值班"
     if day == now.date() and now.time() >= max(e for _, e in spans):
         # "今天星期天能去办吗" at 18:20: today's hours are over — not "能办" (trial KK r03).
-        office = handbook.office
-        nearest = handbook.calendar.next_open(office_hours, day + timedelta(days=1))
-        then = ""
-        if nearest is not None:
-            later = merged(handbook.calendar.spans(office_hours, nearest))
-            then = f"下次有人是{_day_label(nearest, now.date())} {later[0][0]:%H:%M} 起。"
-        return f"{label}{kind}时间是 {hours}，现在已经下班了。{then}急事请打值班手机 {office.duty_phone}。"
+        then = _next_opening(ctx, now)  # nothing later today: the next open day
+        duty = handbook.office.duty_phone
+        return f"{label}{kind}时间是 {hours}，现在已经下班了。{then}急事请打值班手机 {duty}。"
     whole_day = (
         window is None or window.asap or (window.start.time() == time(0) and window.end.time() == time(0))
     )

@@ -360,13 +360,12 @@ def current_item_request(ctx: Context) -> str | None:
         found is not None and found.home_visit and catch_all is not None and result.item == catch_all.id
     )
     elsewhere = result.item not in (None, item) and result.named and not visit_for_it
-    place = _agency_named(ctx, text)
+    place = _agency_named(ctx, text) if _ERRAND.search(text) else ""
     if (
         place
         and found is not None
         and catch_all is not None
         and place not in f"{found.where.name}{found.where.note}"
-        and _ERRAND.search(text)
     ):
         # "派出所那么远 社区能不能帮我跑一哈" after the pension's stop: an errand to a place this item
         # is not done at (its card may name it as a step) — someone is sent, with what was said
@@ -497,7 +496,7 @@ async def checklist(ctx: Context, item: str) -> Reply:
 
 
 def _names_another_off_card(
-    ctx: Context, current: Item, result: Classification, said: str | None, text: str
+    ctx: Context, current: Item, result: Classification, said: str | None, text: str, own: str
 ) -> bool:
     """Does the message turn to another service by its full name ("还有那个育儿补贴是啥子…外地户口能领不"
     after the medical insurance: trial Z5 r02 got the insurance's answer for 外地户口 first)? Only a
@@ -516,8 +515,8 @@ def _names_another_off_card(
         return False
     normalize = ctx.services.classifier.normalize
     card = facts.card_text(ctx, current)
-    own = normalize(facts.own_answer(ctx, current, text) or "")
-    return not any(normalize(name) in card or normalize(name) in own for name in names)
+    spoken_of = normalize(own)
+    return not any(normalize(name) in card or normalize(name) in spoken_of for name in names)
 
 
 def _agency_named(ctx: Context, text: str) -> str:
@@ -575,7 +574,8 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # replace a social security card (trial Y r11); "社保卡在我这里 复印件要复印几份" after the
         # age allowance was booked, read as a card order (trial PP r19).
         return item, DOCUMENT
-    own_question = facts.own_answer(ctx, current, text) is not None
+    own = facts.own_answer(ctx, current, text)
+    own_question = own is not None
     if (
         _ASKED_AGAIN.search(compact)
         and not own_question
@@ -651,7 +651,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
-    if own_question and not _names_another_off_card(ctx, current, result, said, text):
+    if own_question and not _names_another_off_card(ctx, current, result, said, text, own or ""):
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口, on its card as 户口簿) in passing.
         return item, QUESTION

@@ -180,7 +180,17 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise AssertionError("serve did not become healthy in time")
 
 
-def _start_serve(env: dict[str, str], attempts: int = 3) -> tuple[subprocess.Popen[bytes], str]:
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    """Stop a `serve` started by start_serve: politely, then for good."""
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def start_serve(env: dict[str, str], attempts: int = 3) -> tuple[subprocess.Popen[bytes], str]:
     """`baishitong serve` on a free port, healthy. The port is free when chosen and may be taken by
     another test worker before serve binds it (a CI run saw Errno 98): then another port is tried."""
     for attempt in range(attempts):
@@ -240,16 +250,11 @@ def serve(
     }
     process: subprocess.Popen[bytes] | None = None
     try:
-        process, url = _start_serve(env)
+        process, url = start_serve(env)
         yield Served(url, database_url, desk, robot, wechat, background, env, WeChatPlatform())
     finally:
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_serve(process)
         background.run(robot.close())
         background.run(wechat.close())
         background.run(database.close())

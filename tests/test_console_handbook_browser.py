@@ -8,8 +8,6 @@ saved at phone and desktop width (docs/screenshots with BAISHITONG_SCREENSHOTS=d
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,10 +19,10 @@ from desk.handbook import HandbookDesk
 from tests import test_console_browser
 from tests.browser import (
     Served,
-    _wait_healthy,
     eventually,
-    free_port,
     screenshots,
+    start_serve,
+    stop_serve,
 )
 
 served, browser = test_console_browser.served, test_console_browser.browser  # shared fixtures
@@ -37,16 +35,8 @@ UNKNOWN = "屋头的猫要办个身份证"  # out of scope today; 犬只登记 o
 @contextmanager
 def second_process(served: Served) -> Iterator[Served]:
     """Another `baishitong serve` on the same database (as a second machine would run one)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        env={**served.env, "OUTBOX_WORKER": "off"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_serve({**served.env, "OUTBOX_WORKER": "off"})
     try:
-        _wait_healthy(url, process)
         yield Served(
             url,
             *(
@@ -55,12 +45,7 @@ def second_process(served: Served) -> Iterator[Served]:
             ),
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_serve(process)
 
 
 def version_in_use(served: Served) -> int | None:

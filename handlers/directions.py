@@ -229,7 +229,11 @@ def _company_answer(ctx: Context, offers: tuple[str, ...], clauses: list[str]) -
 async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     """unknown: the likely items if the model half-recognised a service, else where to go instead."""
     handbook = ctx.services.handbook
-    offered = tuple(item_id for item_id in result.candidates if item_id in handbook.items)
+    classifier = ctx.services.classifier
+    # "明年是啥子年 属啥子的": idle talk is no service half-recognised (blind batch 79 was offered
+    # retirement and school enrolment to pick from).
+    chitchat = classifier.chitchat(ctx.message.text or "")
+    offered = () if chitchat else tuple(i for i in result.candidates if i in handbook.items)
     if offered:
         return await offer(
             ctx,
@@ -238,7 +242,6 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
             "我不太确定您问的是哪一项，是不是：",
             ["请回复数字；都不是，请换个说法，或回复“人工”找工作人员。"],
         )
-    classifier = ctx.services.classifier
     norm = classifier.normalize(ctx.message.text or "")
     place = classifier.referral(norm)
     complained = ctx.conversation.get(COMPLAINED) is not None and ctx.services.desk is not None
@@ -276,7 +279,7 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
         from handlers import complaints
 
         return await complaints.lodge_text(ctx, ctx.message.text or "")
-    if _chat(classifier, ctx.message.text or ""):
+    if _chat(classifier, ctx.message.text or "") and not chitchat:
         # Not a question nor a request ("今天好冷哦", "妹儿 在不在嘛"): chat, not something to turn down.
         await record(ctx, "chat", ())
         return Reply(

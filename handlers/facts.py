@@ -430,11 +430,16 @@ def yes_no_question(ctx: Context, item: Item, text: str) -> str | None:
     lexicon = ctx.services.classifier.lexicon
     normalized = lexicon.normalize(text)
     compact = normalized.replace(" ", "")
-    if lexicon.own_request.search(compact):
+    if lexicon.own_request.search(compact) or _DO_IT_NOW.search(compact):
         return None
     if not _ASKS_WHETHER.search(compact) and not any(_YES_NO.search(c) for c in normalized.split()):
         return None
     return question_answer(ctx, item, text)
+
+
+# Asked outright after the question: "书法班还有名额没 帮我报一个" books (blind batch 79 got the
+# classes' line and no form).
+_DO_IT_NOW = re.compile(r"(帮|给|替)(我|我们|他|她|老人)(报|约|订|登记|预约)(一个|个|一下|上|名)")
 
 
 # Words too general to name one document ("证明" is in half the lists); a document is named by its

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import cn2an
@@ -11,7 +12,7 @@ from desk.states import OPEN_STATES
 from handlers import complaints, facts, render
 from handlers.types import Context, Reply
 from intents import Classification
-from intents.when import FESTIVAL_NAMES, WhenError, Window, day_label, merged, read_window
+from intents.when import FESTIVAL_NAMES, LUNAR_MONTHS, WhenError, Window, day_label, merged, read_window
 
 _FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
 
@@ -55,11 +56,17 @@ def open_on(ctx: Context, text: str) -> str | None:
     if night is not None:
         return night
     try:
-        window = read_window(text, now) or asked_now(text, now)
+        # "腊月二十七才到屋 二十八那天有人没": the lunar day the asking clause names, not the first said.
+        carried = _day_asked(ctx, text, now) if any(m in text for m in LUNAR_MONTHS) else None
+        window = carried or read_window(text, now) or asked_now(text, now)
     except WhenError:
         window = _day_asked(ctx, text, now)
         if window is None:
             return None  # days named but none asked about: the whole week's hours, not today's
+    if window is not None and not window.asap and window.start < now and not _TODAY_SAID.search(text):
+        # "中午十二点半过来有人没得" asked in the evening: that hour next, not today's gone (blind batch 79
+        # was told only that the centre had closed).
+        window = replace(window, start=window.start + timedelta(days=1), end=window.end + timedelta(days=1))
     day = window.start.date() if window and not window.asap else now.date()
     handbook = ctx.services.handbook
     label = _day_label(day, now.date())
@@ -95,6 +102,9 @@ def open_on(ctx: Context, text: str) -> str | None:
         return f"{label}{'、'.join(overlapping)}有人，能办。全天{kind}时间：{hours}。"
     return f"{label}{kind}，时间：{hours}。"
 
+
+# Today named: an hour already gone is still today's.
+_TODAY_SAID = re.compile(r"今天|今儿|今日|今早|今晚|今天中午|现在|这会|刚才|刚刚")
 
 # "现在都五点二十几了 我走过去要十分钟 来得及不嘛": will they make it before the centre closes?
 _IN_TIME = re.compile(r"来得及|来不来得及|来不及|赶得上|赶不赶得上|赶得到|赶不赶得到|赶不上")
@@ -186,13 +196,21 @@ def _in_the_night(ctx: Context, text: str, now: datetime) -> str | None:
 _CLAUSE = re.compile(r"[\s,，。;；!！?？]+")
 
 
+_BARE_DAY = re.compile(r"(初)?[一二三四五六七八九十\d]{1,3}(那天|那日|号)?")
+
+
 def _day_asked(ctx: Context, text: str, now: datetime) -> Window | None:
     """The day of the one clause that asks whether the centre is open, when the message names more
     than one ("周六你们开门没得哦 上面写的周一到周五" was answered for today, trial X r3); None unless
     exactly one clause both asks and names a day."""
     lexicon = ctx.services.classifier.lexicon
     found = []
+    lunar_month = ""
     for clause in (c for c in _CLAUSE.split(text) if c):
+        named = next((m for m in LUNAR_MONTHS if m in clause), None)
+        if named is None and lunar_month and _BARE_DAY.match(clause):
+            clause = lunar_month + clause  # "腊月二十七才到屋 二十八那天…": the 28th of that month
+        lunar_month = named or lunar_month
         if not lexicon.open_question.search(lexicon.normalize(clause).replace(" ", "")):
             continue
         try:

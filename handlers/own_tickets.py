@@ -68,7 +68,7 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change | hurry | note | included | handler_phone | waiting
+    action: str  # status | cancel | change | hurry | note | included | handler_phone | waiting | in_person
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -112,7 +112,9 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         # "…还有用没得 不行的话就取消算了": the question first; the ticket stays until they say so
         # (trial GG r19's visit was cancelled and the question left unanswered).
         return None
-    if lexicon.cancel.search(norm) or own["cancel"].search(norm):
+    if "in_person" in own and own["in_person"].search(norm) and not _EXPLICIT_CANCEL.search(norm):
+        action = "in_person"  # "算了 我明天问上门的人": the booking stands (trial Z6's was cancelled)
+    elif lexicon.cancel.search(norm) or own["cancel"].search(norm):
         action = "cancel"
     elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):
         action = "note"  # "补充一句 上门前先打电话": opens with it, and gives no new number
@@ -256,7 +258,7 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
         one = request.action == "note" and len(open_tickets) == 1
         picked = open_tickets if one else pick(ctx, request, open_tickets)
-        if picked is None and request.action in ("handler_phone", "included"):
+        if picked is None and request.action in ("handler_phone", "included", "in_person"):
             picked = open_tickets  # "王老师电话多少 我白天上班": whoever has any of them (白天 is no booking)
         if picked is None:
             return None
@@ -294,6 +296,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         return await _note(ctx, request, chosen[0])
     if request.action == "waiting":
         return await _waiting(ctx, request, chosen)
+    if request.action == "in_person":
+        return _in_person(ctx, chosen)
     if request.action == "cancel" and request.every:
         return await _cancel(ctx, chosen)
     if len(chosen) > 1:
@@ -639,6 +643,17 @@ async def choose(ctx: Context, pending: Pending) -> Reply | None:
         return None
     request = read(ctx, pending.text) or OwnRequest(pending.action, pending.text)
     return await answer(ctx, replace(request, number=number))
+
+
+def _in_person(ctx: Context, tickets: list[Ticket]) -> Reply:
+    """The question kept for whoever comes: the bookings stand, said with their times."""
+    lines = []
+    for ticket in tickets:
+        window = ordering.ticket_window(ctx, ticket)
+        when = f"，时间 {window.describe()}" if window is not None else ""
+        lines.append(f"好的，工单 {ticket.number}【{_title(ctx, ticket)}】照常{when}。")
+    lines.append("到时候当面问工作人员就行；想先问我的，直接发过来。")
+    return Reply("\n".join(lines))
 
 
 def _unsure(ctx: Context, text: str) -> bool:

@@ -22,16 +22,17 @@ ITEM = "retirement_application"
 _BORN = re.compile(r"((?:19|20)?\d{2})\s*(?:年|\.|-|/)\s*(\d{1,2})\s*月?")
 _TURNS = re.compile(r"(今年|明年|后年)\s*(\d{1,2})\s*月\s*(?:份)?\s*满\s*(50|55|60)\s*岁")
 _ASKS_WHEN = re.compile(
-    r"(哪年|哪一年|哪个月|几月|几时|什么时候|啥时候|好久|哪天)[^ ，,。？?]{0,4}(退|到龄|到点)"
+    r"(哪年|哪一年|哪个月|几月|几时|什么时候|啥时候|哪个时候|好久|哪天)[^ ，,。？?]{0,4}(退|到龄|到点)"
     # not "过了退休年龄好几年才去办…能补发不": past it already, a question about late claims (trial ZZ r04)
-    r"|(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)|(?<!过了)(?<!超过)(?<!超过了)退休年龄|几岁退|多少岁退"
+    r"|(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)|(?<!过了)(?<!超过)(?<!超过了)(?<!没到)(?<!未到)(?<!不到)"
+    r"退休年龄(?!之前|以前|前)|几岁退|多少岁退|好多岁退|多大岁数退|几岁才能退|好多岁才能退"
     # "我又不是干部也不是工人 我是灵活就业 算哪种嘛" (trial VV r04 got the item's paragraph three times)
     r"|算哪(一)?种|按哪(一)?种|按哪个算|哪一行|(50|五十)岁?还是(55|五十五)"
 )
 # "算一下" alone asks for a reckoning: of the age, unless money is what was asked.
 _ONLY_RECKONS = re.compile(r"(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)")
 _MONEY = re.compile(r"钱|能拿|能领|拿好多|领好多|拿多少|领多少|养老金|退休金|退休工资|待遇")
-_MAN = re.compile(r"男|我爸|老公|老汉|丈夫|爷爷|先生")
+_MAN = re.compile(r"男|我爸|老公|老汉|丈夫|爷爷|先生|满60|满六十")  # 满60: the men's old age (trial Z7 r04)
 _WOMAN = re.compile(r"女|我妈|老婆|媳妇|婆婆|阿姨|孃孃|嬢嬢")
 _CADRE = re.compile(r"干部|管理岗|技术岗|公务员|事业单位|原来55|55岁退")
 _WORKER = re.compile(r"工人|职工|企业|工厂|厂里|原来50|50岁退|满50|满五十")
@@ -39,6 +40,7 @@ _WORKER = re.compile(r"工人|职工|企业|工厂|厂里|原来50|50岁退|满5
 _DENIED = re.compile(r"(不是|又不是|也不是|没当过|不算|没得)(干部|工人|职工)")
 # Insured on their own account: which of the women's two rows applies is each province's rule.
 _FLEXIBLE = re.compile(r"灵活就业|个体|自由职业|自己交|自己缴|个人身份|以个人")
+_CORRECTED = re.compile(r"说错了|搞错了|写错了|打错了|不对|记错了|我是说")
 _MONTHS = "一二三四五六七八九十"
 _MONTH_SAID = re.compile(r"(十[一二]?|[一二三四五六七八九])月")
 
@@ -55,8 +57,11 @@ def asked(ctx: Context) -> tuple[date, tuple[Cohort, ...]] | None:
     today = ctx.services.now().date()
     text = _month_digits(text)
     said_now = _birth(text, today)
-    # A birth month alone, right after the retirement item ("1977年3月 女工人"), answers it too.
-    given = said_now is not None and ctx.conversation.get(AFTER_ITEM) == ITEM and len(text) <= 20
+    # A birth month alone, right after the retirement item ("1977年3月 女工人"), answers it too; so
+    # does one corrected ("哎呀我说错了 是67年1月生的 下个月才满60": trial Z7 r04 got a choice).
+    after = ctx.conversation.get(AFTER_ITEM) == ITEM
+    corrected = _CORRECTED.search(text) is not None  # "about" holds: 退休 was said just before
+    given = said_now is not None and ((after and len(text) <= 20) or corrected)
     whens = [found.group(0) for found in _ASKS_WHEN.finditer(text)]
     if not whens and not given:
         return None

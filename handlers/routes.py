@@ -329,7 +329,10 @@ async def start_order(ctx: Context, item: str) -> Reply:
     ):
         # Not when this message says its own time: "我是上个月15号搬来的…" before "明天上午9点过来"
         # was read as two days to choose from (blind batch 58; trial LL r10 got 明年 that way).
-        text = f"{before} {text}"
+        # "预约" alone adds nothing for staff (trial Z7 r16's ticket read "…继承的事 预约").
+        lexicon = ctx.services.classifier.lexicon
+        alone = lexicon.normalize(text) in lexicon.follow_up and not ordering.wishes_visit(ctx, text)
+        text = before if alone else f"{before} {text}"
     return await ordering.start(ctx, item, text)
 
 
@@ -593,7 +596,10 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         return None  # a request to act on it: item_request starts the order
     listed = classifier.referrals.find(compact)
     unlisted = facts.documents_unlisted(ctx, current, text)
-    anywhere = facts.anywhere_answer(ctx, text) if not own_question else None
+    # Read as another service, an `anywhere` question wins over the card's own ("长护险和残疾人护理补贴
+    # 能不能两个都领" after the disability card: the two allowances' answer, trial Z5 r08).
+    read_as_other = result.item not in (None, item)
+    anywhere = facts.anywhere_answer(ctx, text) if not own_question or read_as_other else None
     if anywhere is not None and anywhere[0] != item:
         return None  # "区教育局在哪里 电话多少" after the residence permit: the enrolment's (trial AA r3)
     # "我问的是身份证到期换领" after the residence permit: the permit's own question (到期) asked only in
@@ -947,7 +953,37 @@ def complaint_follow_up(ctx: Context) -> str | None:
         return None
     if result.intent in ("status", "cancel", "greeting") or not _ABOUT_THE_COMPLAINT.search(simplify(text)):
         return None
+    if complaint_visit(ctx) is not None:
+        return None  # "答复有啥用 我要的是有人来看…": someone sent, not more words for the secretary
     return text
+
+
+# "答复有啥用 我要的是有人来看", "能不能明天派个人来": a person at the door wanted, not an answer.
+_SOMEONE_TO_COME = re.compile(r"(要|想|叫|喊|派)[^ ]{0,4}(有)?(个)?人(来|过来|上门)[^ ]{0,2}(看|查|处理|帮)")
+
+
+def complaint_visit(ctx: Context) -> str | None:
+    """Right after a complaint whose problem was offered as a service, someone asked to come: that
+    service's order, begun with the details said (trial Z7 r12: the name, flat and phone went onto
+    the complaint and were asked again when the visit was booked next)."""
+    item = ctx.conversation.item  # the complaint's problem, offered as this service
+    recent = ctx.conversation.recent
+    lexicon = ctx.services.classifier.lexicon
+    lodged = bool(recent) and lexicon.complaint.search(lexicon.normalize(recent[-1])) is not None
+    if not lodged or item not in ctx.services.handbook.items:
+        return None
+    text = _text(ctx)
+    plain = simplify(text)
+    if not (_SOMEONE_TO_COME.search(plain) or ordering.wishes_visit(ctx, text)):
+        return None
+    return item
+
+
+async def start_visit_after_complaint(ctx: Context, item: str) -> Reply:
+    """The complaint's words (the problem) go onto the request with the details said now."""
+    recent = ctx.conversation.recent
+    said = f"{recent[-1].strip()} {_text(ctx)}" if recent and not _says_time(ctx, recent[-1]) else _text(ctx)
+    return await ordering.start(ctx, item, said)
 
 
 async def hand_off_and_answer(ctx: Context, text: str) -> Reply | None:
@@ -1005,6 +1041,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("referral_taken_up", directions.referral_taken_up, directions.take_up),  # "社区帮我们催一下物业"
     Route("referral_follow_up", directions.referral_follow_up, directions.referral_again),  # "去哪里换"
     Route("anywhere_question", anywhere_question, answer_anywhere),  # 防走失手环 asked beside 老年痴呆
+    Route("complaint_visit", complaint_visit, start_visit_after_complaint),  # "我要的是有人来看"
     Route("complained_more", complaint_follow_up, complaints.lodge_text),  # "周三才答复哦？…我姓林 136…"
     Route("book_later", own_tickets.book_later_asked, own_tickets.answer_book_later),  # "以后再约得行不"
     Route("menu", menu_word, by_intent),

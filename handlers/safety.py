@@ -21,7 +21,7 @@ from desk.desk import Limits, ServiceDesk
 from desk.emergencies import Emergency
 from desk.refusals import Refused
 from desk.states import OPEN_STATES
-from handlers import complaints, facts
+from handlers import complaints, directions, facts, render
 from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, TICKET_NUMBER
@@ -30,6 +30,7 @@ from intents.contact import looks_like_address, mobiles_in, names_a_findable_pla
 from intents.danger import Danger
 from intents.normalize import simplify
 from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
+from knowledge.models import Nearby
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,19 @@ async def _open_ticket(ctx: Context, hazard: Hazard, said: str = "") -> str | No
 
 
 SURE_VISIT = 0.9  # how sure the model must be of a service asked for in a stand-down message
+
+
+_WHERE_OR_NUMBER = re.compile(r"(电话|号码)(是|号码)?(好多|多少|几号|是好多|是多少)|电话号码|在哪|地址在")
+
+
+def _place_asked(ctx: Context, plain: str) -> Nearby | None:
+    """The nearby office of another agency whose number or address the message asks for."""
+    if not _WHERE_OR_NUMBER.search(plain):
+        return None
+    nearby = ctx.services.handbook.office.nearby
+    listed = ctx.services.classifier.referrals.find(plain)
+    found = nearby.get(listed[0].id) if listed is not None else None
+    return found or directions.nearby_named(nearby, plain)
 
 
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:
@@ -351,6 +365,12 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
             f"紧急工单 {reported.number} 登记的联系电话是 {kept}{'（刚改好）' if given else ''}。"
             "不对的话直接发正确的号码。"
         )
+    near = _place_asked(ctx, plain) if answer is None else None
+    if near is not None:
+        # "物业电话好多 我找不到" while the police wait for a locksmith: the estate office's number, not
+        # the alarm again (trial Z7 r10 got it twice).
+        still = f"紧急工单 {reported.number} 还在处理；有危险请先打 {_first_calls(guide, hazard)}。"
+        return Reply(f"{render.nearby_line(near)}\n{still}")
     if _DUTY_PHONE_ASKED.search(plain) and not _DUTY_UNREACHED.search(plain):
         # "值班手机是好多 你再说一遍": the number, not the acknowledgement again (trial QQ r09).
         office = ctx.services.handbook.office

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from handlers import directions, render
@@ -16,6 +17,9 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
         return Reply("不客气！还有什么要办的，随时问我。")
     if any(word in text for word in lexicon.bye):
         return Reply("再见，祝您生活愉快！")
+    if _WISHES.search(text):
+        # "新年好哇 提前给你们拜个早年": wished back, not the service menu (blind batch 79).
+        return Reply("谢谢您！也祝您和家人节日快乐、身体健康！有要办的事，随时问我。")
     words = [w.strip(" ，,。.!！~") for w in text.split()]
     if words and all(w in _ACKNOWLEDGED for w in words if w):
         # "要得 晓得了" at the end: heard, no menu (trial Z4 r13 got the whole welcome text).
@@ -25,6 +29,8 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
         return Reply("好的。还有要办的事，随时发消息问我。")
     return Reply("您好！" + render.service_menu(ctx.services.handbook))
 
+
+_WISHES = re.compile(r"快乐|新年好|过年好|拜(个)?(早)?年|恭喜发财|安康")
 
 # Words that only say the answer was heard (normalised: 要得 → 好的, 晓得了 → 知道了).
 _ACKNOWLEDGED = frozenset(

@@ -131,7 +131,8 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
 # A booking they made, said as made: "约的活动室", "报的修灯", "我们报了两个人" (not "不约了"), or
 # called off by its name or day: "下周三那个预约先取消", "明天那个上门的不用来了", "送饭那个停了嘛".
 _BOOKED = re.compile(
-    r"(?<![不没别])(约的|约了|约好的|报的|报了|报名的|订的|定的|登记的|交上去的)|那个(预约|上门|单子)|"
+    r"(?<![不没别])(约的|约了|约好的|报的|报了|报名的|订的|定的|借的|借了|登记的|交上去的)|"
+    r"那个(预约|上门|单子|活动室|会议室|场地)|"  # "明天下午借的那个活动室不要了" (blind batch 79)
     r"(上门|送饭|托管|预约)的?(那个)?[^ ]{0,4}"
     r"(取消|不用来|不要来|停了|停掉|退掉|撤了|撤掉|不来了|不要了|不报了)"
 )
@@ -191,11 +192,15 @@ async def _question_instead(ctx: Context, result: Classification, discussed: str
     service (a session-7 trial resident got "您现在没有可以取消的预约", another "您还没有…提交过"):
     the consult answer for the item named, or the one just discussed; None when it asks nothing."""
     lexicon = ctx.services.classifier.lexicon
-    # The narrower question words: "周六订的活动室不用了 我们改时间了" names 时间 and asks nothing
-    # (blind batch 56 got the room's checklist).
-    if lexicon.order_question.search(lexicon.normalize(ctx.message.text)) is None:
-        return None
     item = result.item or next(iter(ctx.services.classifier.items_in(ctx.message.text)), None) or discussed
     if item is None or item not in ctx.services.handbook.items:
+        return None
+    # The narrower question words: "周六订的活动室不用了 我们改时间了" names 时间 and asks nothing
+    # (blind batch 56 got the room's checklist); the item's own question asks ("失业金每个月几号打
+    # …这个月还没到": blind batch 79 was handed to a person without the pay day).
+    norm = lexicon.normalize(ctx.message.text)
+    asks = lexicon.order_question.search(norm) is not None
+    own = lexicon.question.search(norm) and facts.own_answer(ctx, ctx.services.handbook.item(item), norm)
+    if not asks and not own:
         return None
     return await consult.handle(ctx, result._replace(intent="consult", item=item, candidates=(item,)))

@@ -317,6 +317,11 @@ class Classifier:
             return False
         return bool(lexicon.context_before.intersection(before)) or "".join(before) in lexicon.context_before
 
+    def chitchat(self, text: str) -> bool:
+        """Idle talk the bot cannot answer and no agency handles: the weather, a song, a joke."""
+        compact = self.normalize(text).replace(" ", "")
+        return any(word in compact for word in self.lexicon.chitchat)
+
     def centre_question(self, compact: str) -> Question | None:
         """The first of office.yaml's questions about the centre itself ("社区能复印不") whose words a
         normalised, unspaced message contains, or None."""
@@ -518,6 +523,10 @@ class Classifier:
             listed = None  # "银行要证明…社区开得了不": the bank wants our paper; the paper is asked about
         if listed is not None and rules.named and self._inside_alias(norm, rules.item, listed[1]):
             listed = None  # "防诈骗讲座": the agency's word (诈骗) is part of our service's name (batch 19)
+        if listed is not None and rules.item is not None and self._one_of_its_papers(rules.item, listed[1]):
+            # "顺便把高龄补贴申请了 带身份证 户口本 银行卡就够了哈": the bank card is one of the named
+            # service's papers, not the bank's business (session 29, after batch 79 was folded).
+            listed = None
         names_any = rules.names_any
         if listed is not None and rules.named and self._named_only_inside(norm, rules.item, listed[1]):
             names_any = False  # "天府通老年卡丢了": our 老年卡 is part of the agency's word (trial Z r9)
@@ -611,6 +620,17 @@ class Classifier:
                 and learned_item == item
                 and item_p >= SWAP_CONSULT_ORDER
             )
+            # "顺便把高龄补贴申请了 带身份证 户口本 银行卡就够了哈": the service said by one of its names,
+            # the model's own item head sure of it, and no agency left once its papers are set aside —
+            # its faint "not ours" (0.62) contradicts itself (session 29, after batch 79 was folded).
+            and not (
+                learned_intent == "unknown"
+                and listed is None
+                and rules.names_any
+                and learned_item == item
+                and item_p >= SURE_DESCRIBED
+                and intent_p < OVERRIDE_NAMED_TO_UNKNOWN
+            )
         )
         # "送饭那个能不能从明天起改成不要辣的": a change asked for is no cancel, however sure the model is
         # (blind batch 37: 不要 in 不要辣的).
@@ -702,6 +722,11 @@ class Classifier:
             if at > 0 and self.lexicon.wants_at(norm, at):
                 return True
         return False
+
+    def _one_of_its_papers(self, item_id: str, word: str) -> bool:
+        """Is the agency's word one of the item's documents ("银行卡" for the age allowance)?"""
+        item = self._items.get(item_id)
+        return item is not None and any(word in document.name for document in item.documents)
 
     def _inside_alias(self, norm: str, item_id: str | None, word: str) -> bool:
         """Is every mention of `word` in `norm` part of one of the item's names said there?"""
@@ -1009,6 +1034,8 @@ class Classifier:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
         if self.centre_question(norm.replace(" ", "")) is not None:
             return "office", 0.9  # "身份证要复印一下 你们那里能印不" (blind batch 66)
+        if self.chitchat(norm):
+            return "unknown", 0.7  # "春晚几点开始", "唱首过年的歌嘛": no office hours (blind batch 79)
         outside = lexicon.out_of_scope.search(norm)
         out_of_scope = outside is not None
         closing = lexicon.closing.search(norm)

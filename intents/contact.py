@@ -378,7 +378,9 @@ _ONE_CHARACTER = re.compile(r"^(?![是好对嗯哦啊行不没有要在我你他
 
 # Words that make a message an address: building, unit, room, courtyard, road, or a compound name.
 _ADDRESS = re.compile(
-    r"\d+\s*(?:栋|幢|号楼|单元|楼|号|室|层|弄|巷|组)|[一二三四五六七八九十]+(?:栋|幢|号楼|单元|楼)|"
+    r"\d+\s*(?:栋|幢|号楼|单元|楼|室|层|弄|巷|组)|[一二三四五六七八九十]+(?:栋|幢|号楼|单元|楼)|"
+    # "5号下午", "12月5号" are days, not doors (a day answering the address was read back as it).
+    r"(?<![月\d])\d+\s*号(?!\s*(?:上午|下午|晚上|早上|中午|早晨|傍晚|之前|以前|以后|左右|前|后))|"
     r"小区|花园|家园|新村|公寓|大厦|广场|院|苑|村|路|街|巷|胡同|门口|楼道|楼下|楼上"
 )
 

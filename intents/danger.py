@@ -31,8 +31,9 @@ _SUPPOSE_REACH = 8  # characters before it in which 万一 / 担心 make it a su
 # round 6): a service asked before them is not a question about the hazard said after them.
 # "…还有我屋头老人家从昨天晚上就没醒" (emergency round 7) turns to another matter too.
 # "社区打疫苗要带啥子证件 等下 我老公倒在地上喊不应了" (emergency round 18): 等下 breaks off too.
+# "办居住证要带啥子材料 哎呀不说了楼下电瓶车冒烟起火了" (emergency round 19): 不说了 breaks off too.
 _ANOTHER_MATTER = re.compile(
-    r"还有就是|还有个事|还有一个事|另外|对了|顺便|还有(我|我们|家里)|等下|等一下|等一哈|等哈"
+    r"还有就是|还有个事|还有一个事|另外|对了|顺便|还有(我|我们|家里)|等下|等一下|等一哈|等哈|不说了|先不说|不问了"
 )
 
 

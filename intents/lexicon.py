@@ -166,6 +166,7 @@ class Lexicon:
     who: tuple[str, ...]  # normalised, unspaced: "你是机器人还是人"
     bye: tuple[str, ...]
     nothing_more: tuple[str, ...]  # normalised: "没事了" on its own, a short goodbye
+    chitchat: tuple[str, ...]  # normalised, unspaced: idle talk the bot cannot answer ("唱首歌")
     complaint: re.Pattern[str]  # a complaint about the community or its staff (to the secretary)
     neglect: re.Pattern[str]  # "没人管", "拖着": a complaint when it is about an own open ticket
     handoff: re.Pattern[str]  # "人工", "找个真人": a person answers
@@ -274,6 +275,7 @@ def compile_lexicon(phrasings: Phrasings) -> Lexicon:
         who=_normalised(phrasings.who, normalize),
         bye=phrasings.bye,
         nothing_more=_normalised(phrasings.nothing_more, normalize),
+        chitchat=_normalised(phrasings.chitchat, normalize),
         complaint=_any_or_none(phrasings.complaint),
         neglect=_any_or_none(phrasings.neglect),
         handoff=_any_or_none(phrasings.handoff),

@@ -115,7 +115,7 @@ _CN_NUMBER = re.compile(
 _ASAP = re.compile(r"尽快|越快越好|马上|现在就|立刻|立即|赶紧|赶快|随时")
 _VAGUE = re.compile(
     r"过几天|过两天|过段时间|过些天|过一阵|改天|改日|有空|有时间的时候|抽空|回头|下次|以后再|到时候|"
-    r"下班后|下班以后|放学后|节后|节前|年后|年前|过完年|月初|月中(?!风)|上旬|中旬|下旬|(?:元旦|春节|国庆|中秋|五一|端午|清明)[前后]|"
+    r"下班后|下班以后|放学后|节后|节前|年后|年前|过完年|(?<![正冬腊])月初|月中(?!风)|上旬|中旬|下旬|(?:元旦|春节|国庆|中秋|五一|端午|清明)[前后]|"
     r"明年(?!\s*[\d一二三四五六七八九十]{1,3}\s*月\s*[\d一二三四五六七八九十]{1,3})|下个?月(?![\d底末初])|(?:下个?|这个?|本)(?:周|礼拜|星期)(?![一二三四五六日天七1-7末])|"
     r"等.{1,8}(?:再说|以后|之后|的时候|暖和|凉快|好了)|"
     # A deadline or a start, not a day: "最好这个月15号以前交" was booked on the 15th (trial AA r13).
@@ -269,7 +269,7 @@ _SOMEONE_ELSES_DAY = re.compile(
 # "下午我要睡午觉 上午来": a part of the day ruled out by what they do then (trial JJ r09 was booked
 # for the afternoon).
 _DAY_REFUSED = re.compile(
-    r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|不在家|有事|不得空"
+    r"不是|不要|不行|不得行|不可以|没空|没时间|不方便|去不了|来不了|来不到|去不到|来不成|去不成|走不开|不在家|有事|不得空"
     r"|睡午觉|午睡|午休|要睡觉|在上班|要上班|要出门|不在屋|住院|做手术|开刀"
 )
 # An A-not-A question ("得不得行", "行不行", "要不要"): it asks, its 不 refuses or corrects nothing.
@@ -581,6 +581,9 @@ def _named_day(text: str, today: date) -> date | None:
     match = _FULL_DATE.search(text)
     if match:
         return _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    lunar = _lunar_day(text, today)
+    if lunar is not None:
+        return lunar
     match = _RELATIVE.search(text)
     if match:
         return today + timedelta(days=_RELATIVE_DAYS[match.group()])
@@ -652,6 +655,46 @@ def _weekend(today: date, prefix: str) -> date:
         weeks = 2 if prefix.startswith("下下") else 1
         return monday + timedelta(weeks=weeks, days=5)
     return today if today.weekday() == 6 else monday + timedelta(days=5)
+
+
+# A lunar date residents say around the Spring Festival: "腊月二十八", "正月初八", "初三" beside 过年.
+# Only the months no solar month is called (正月, 冬月, 腊月): "二月初二" stays ambiguous and unread.
+LUNAR_MONTHS = {"正月": 1, "冬月": 11, "腊月": 12}
+_LUNAR_NUMBER = rf"(?:初)?(?:\d{{1,2}}|[{_CN}]{{1,3}})(?![\d{_CN}点:：时月])"
+_LUNAR_DATE = re.compile(rf"(正月|冬月|腊月)\s*({_LUNAR_NUMBER})")
+_FIRST_DAYS = re.compile(rf"(?<![月\d])初(\d{{1,2}}|[{_CN}]{{1,2}})(?![\d{_CN}点:：时月])")
+_NEW_YEAR_SAID = re.compile(r"正月|过年|春节|大年|拜年")
+
+
+def _lunar_day(text: str, today: date) -> date | None:
+    """The next solar day a lunar date falls on (lunar-python does the calendar); None when none said,
+    WhenError for a day the lunar month lacks."""
+    match = _LUNAR_DATE.search(text)
+    if match:
+        month, number = LUNAR_MONTHS[match.group(1)], _lunar_number(match.group(2))
+    else:
+        first = _FIRST_DAYS.search(text)
+        if first is None or not _NEW_YEAR_SAID.search(text):
+            return None
+        month, number = 1, _lunar_number(first.group(1))
+    if not 1 <= number <= 30:
+        raise WhenError(f"农历没有{number}这一天，请再说一下日期，{EXAMPLES}。")
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            solar = Lunar.fromYmd(year, month, number).getSolar()
+        except Exception:  # lunar-python raises a bare Exception for a 30th the month lacks
+            continue
+        day = date(solar.getYear(), solar.getMonth(), solar.getDay())
+        if day >= today:
+            return day
+    if (month, number) == (12, 30):
+        return _festival("除夕", today)  # 腊月三十 in a year whose last month has 29 days: the eve
+    raise WhenError(f"农历这个月没有{number}这一天，请再说一下日期，{EXAMPLES}。")
+
+
+def _lunar_number(said: str) -> int:
+    said = said.removeprefix("初")
+    return int(said) if said.isdigit() else _cn_int(said)
 
 
 def _festival(name: str, today: date) -> date:

@@ -478,7 +478,7 @@ _PHRASING_GROUPS = {
         "question",
     ),
     "rating": ("stars", "unhappy"),
-    "smalltalk": ("thanks", "bye", "lonely", "visit", "who", "nothing_more"),
+    "smalltalk": ("thanks", "bye", "lonely", "visit", "who", "nothing_more", "chitchat"),
     "aspects": ASPECTS,
     "office_only": (),
     "open_question": (),
@@ -543,6 +543,7 @@ def _parse_phrasings(path: Path, problems: list[str]) -> Phrasings | None:
         nothing_more=(
             ctx.words(smalltalk, "nothing_more", prefix="smalltalk.") if "nothing_more" in smalltalk else ()
         ),
+        chitchat=ctx.words(smalltalk, "chitchat", prefix="smalltalk.") if "chitchat" in smalltalk else (),
         aspects={
             name: ctx.words(aspects, name, prefix="aspects.")
             if name in aspects or name not in OPTIONAL_ASPECTS

@@ -72,11 +72,20 @@ OWN_TICKET_CUES = (
     "note",
     "handler_phone",
     "waiting",
+    "in_person",
     "book_later",
     "included",
 )
 # A handbook version written before these cues still loads.
-OPTIONAL_OWN_TICKET_CUES = ("hurry", "note", "handler_phone", "waiting", "book_later", "included")
+OPTIONAL_OWN_TICKET_CUES = (
+    "hurry",
+    "note",
+    "handler_phone",
+    "waiting",
+    "in_person",
+    "book_later",
+    "included",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +312,7 @@ class Phrasings:
     visit: tuple[str, ...] = ()  # a lonely resident asking for someone to come: a visit is arranged
     who: tuple[str, ...] = ()  # "你是机器人还是人": say what the bot is and how to reach a person
     nothing_more: tuple[str, ...] = ()  # "没事了" on its own: a short goodbye, not the menu again
+    chitchat: tuple[str, ...] = ()  # idle talk ("明天会不会下雪", "唱首歌"): a warm word, not a hotline
     # complaints section: regex parts. A complaint goes to the secretary; neglect words count as a
     # complaint about the resident's own open ticket only; handoff asks for a person.
     complaint: tuple[str, ...] = ()

@@ -92,6 +92,12 @@ Two sets written blind by people who had not seen the detector:
   problem's 救命, a lift that opened by itself, homework to be burnt 笑死了, 一点燃气味道 that was cooking).
   Two stay missed: a whole building's blackout (the power company's referral and 95598), and "有人在没得 快点
   回我一下 急得很" with nothing said of what (a person is asked for; the writer's number was none).
+- emergencies_round19.tsv (100 messages: 60 emergencies, 40 look-alikes, session 29), scored on the
+  landed code (2b2eba9): 51/60 detected, 3/40 false alarms, 0 wrong first numbers (a mother fainted on
+  the floor after a gas water heater, a scooter on fire after 哎呀不说了 in a permit question, a worker
+  fallen from scaffolding 一动不动, a child 關住 in the lift, daily weeping 整个人都垮了, 我今晚就去跳江,
+  money sent 按那个客服说的 and the phone dead, 快点来人 求求你们了; 跳楼价, a hob with 莫得味道, a lift
+  停了 with 里头没关到人). One stays missed: a whole building's blackout (95598's referral, as before).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -141,6 +147,7 @@ KNOWN_MISSES = {
     "emergencies_round15.tsv": 1,
     "emergencies_round16.tsv": 1,
     "emergencies_round18.tsv": 2,
+    "emergencies_round19.tsv": 1,
 }
 
 
@@ -165,6 +172,7 @@ KNOWN_MISSES = {
         "emergencies_round16.tsv",
         "emergencies_round17.tsv",
         "emergencies_round18.tsv",
+        "emergencies_round19.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

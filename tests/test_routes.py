@@ -46,6 +46,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "referral_taken_up",
         "referral_follow_up",
         "anywhere_question",
+        "complaint_visit",
         "complained_more",
         "book_later",
         "menu",

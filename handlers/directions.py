@@ -159,6 +159,8 @@ def lonely_words(ctx: Context) -> bool | None:
         return None
     if result.item is not None and result.named:
         return None  # "一个人住 想申请居家养老": a service
+    if asks and classifier.referrals.find(norm.replace(" ", "")) is not None:
+        return None  # "电费咋个比上个月多了一倍 屋头就我一个老太婆": the power company's (blind batch 80)
     if asks and result.item not in (None, *COMPANY_ITEMS) and result.confidence >= SURE_SUBJECT:
         # "我一个人煮饭煮不动了 有没得送饭的 好多钱一顿": meals asked for, in their own words — not
         # the company list, which has no meals on it (trial V r7).

@@ -106,10 +106,16 @@ def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
     for item in ctx.services.handbook.items.values():
         for question in item.questions:
             if question.anywhere and any(
-                w and w in plain for w in normalised_words(lexicon.normalize, question.ask)
+                w and _asked_not_done(w, plain) for w in normalised_words(lexicon.normalize, question.ask)
             ):
                 return item, question.answer
     return None
+
+
+def _asked_not_done(word: str, plain: str) -> bool:
+    """`word` is in `plain` other than as something done: "孙娃子…上幼儿园了" tells, it does not ask
+    about the kindergarten (blind batch 80 got the enrolment answer for a training question)."""
+    return re.search(re.escape(word) + "(?!了)", plain) is not None
 
 
 # Card facts a message may ask beside an item's own question, added after its answer ("我也算家庭
@@ -214,6 +220,8 @@ def each_clause(ctx: Context, text: str, main: Item | None) -> list[tuple[Item, 
             continue
         plain = lexicon.normalize(clause).replace(" ", "")
         asked = aspects_of(ctx, clause)
+        if asked == ("fee",) and not lexicon.question.search(plain):
+            asked = ()  # "娃儿下周就要交钱了": money they must pay elsewhere, not our fee asked
         if asked and asked[0] != "compare":
             line = fact_lines(current, asked[0], handbook, asked[1:])
             if line:

@@ -15,6 +15,10 @@ from intents import Classification
 from intents.when import FESTIVAL_NAMES, LUNAR_MONTHS, WhenError, Window, day_label, merged, read_window
 
 _FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
+# "正月初几开始上班": when the Spring Festival's break ends, which the State Council publishes.
+_BACK_AFTER_NEW_YEAR = re.compile(
+    r"(正月|过年|春节|年后|过了年)[^ ]{0,4}(初几|哪天|好久|什么时候|啥时候|几号)"
+)
 
 
 async def handle_office(ctx: Context, result: Classification) -> Reply:
@@ -52,6 +56,14 @@ def open_on(ctx: Context, text: str) -> str | None:
     if not lexicon.open_question.search(lexicon.normalize(text).replace(" ", "")):
         return None
     now = ctx.services.now()
+    if _BACK_AFTER_NEW_YEAR.search(text):
+        festival = read_window("春节", now)
+        day = _day_label(festival.start.date(), now.date()) if festival else "春节"
+        duty = ctx.services.handbook.office.duty_phone
+        return (
+            f"春节是{day}，放假到哪天、节后哪天上班，按国务院公布的放假安排（一般是正月初七或初八上班），"
+            f"公布后我们会更新。放假期间有人值班，急事请打值班手机 {duty}。"
+        )
     night = _in_the_night(ctx, text, now)
     if night is not None:
         return night

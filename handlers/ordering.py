@@ -1181,6 +1181,10 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
                 return "time"
     with contextlib.suppress(ContactError):
         mobile = read_contact(text)
+        if mobile and draft.has("mobile") and _DIALLED.search(simplify(text)):
+            # "那我打这个028-8888 1110就行？": a number they will ring, not theirs (trial Z8 r14 had the
+            # police station's number replace the daughter's mobile).
+            mobile = None
         if mobile and "mobile" in _fields(item, draft):
             draft.fields["mobile"] = mobile
             rest = simplify(text).replace(mobile, "")
@@ -1190,6 +1194,9 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
                     draft.fields["name"] = read_name(said)
             return "mobile"
     return None
+
+
+_DIALLED = re.compile(r"(打|拨|拨打)(这个|那个|他们的|他们|派出所的?|医院的?)?(电话|号码)?\s*[\d(（]")
 
 
 def _names_beside_time(ctx: Context, item: Item, text: str) -> bool:

@@ -26,7 +26,14 @@ from handlers.conversation import EMERGENCY, ORDERING, Reported
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, TICKET_NUMBER
 from intents import Classification
-from intents.contact import looks_like_address, mobiles_in, names_a_findable_place, names_a_place, place_in
+from intents.contact import (
+    address_said,
+    looks_like_address,
+    mobiles_in,
+    names_a_findable_place,
+    names_a_place,
+    place_in,
+)
 from intents.danger import Danger
 from intents.normalize import simplify
 from knowledge.emergency import EmergencyGuide, EmergencyNumber, Hazard
@@ -349,7 +356,9 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     asks_numbers = re.search(guide.ask_numbers, plain) is not None and not _GIVES_NUMBER.search(plain)
     asks_numbers = asks_numbers and not family_asked  # "我没得电话 你们社区有没得": the family's number
     try:
-        ticket = await desk.add_detail(ctx.message.resident, reported.number, field, text)
+        # "哎呀我说错了 不是6栋 是8栋门口": the place meant, without the one denied (trial Z8 r19).
+        said = address_said(text)[0] if field == "address" and _MISSAID.search(text) else text
+        ticket = await desk.add_detail(ctx.message.resident, reported.number, field, said)
         given = mobiles_in(text)
         if given:  # the number asked for with the address: the ticket's contact for staff
             ticket = await desk.add_detail(ctx.message.resident, reported.number, "mobile", given[0])
@@ -475,11 +484,16 @@ _GIVE_ME = re.compile(r"(给|发|告诉|说)(给)?我|是好多|是多少|多少
 
 def _says_over(pattern: str, norm: str) -> bool:
     """Does the message say it is over, not denied ("哪个说送医院了 人还在屋头": trial LL r18 told the
-    duty staff the man was in hospital while he was still behind the locked door)?"""
+    duty staff the man was in hospital while he was still behind the locked door)? "哎呀我说错了 不是
+    6栋 是8栋门口" corrects the place, it is no all-clear (trial Z8 r19 told the duty staff it was over)."""
     return any(
         not _DENIED_BEFORE.search(norm, max(0, found.start() - 6), found.start())
+        and not (_MISSAID.fullmatch(found.group()) and names_a_findable_place(norm[found.end() :]))
         for found in re.finditer(pattern, norm)
     )
+
+
+_MISSAID = re.compile(r"(打|说|搞|弄|写)错了")
 
 
 _DENIED_BEFORE = re.compile(r"(哪个|谁|哪里)说|没(有)?说|不是|还没有?|并没")

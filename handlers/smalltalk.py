@@ -30,7 +30,7 @@ async def handle_greeting(ctx: Context, result: Classification) -> Reply:
     return Reply("您好！" + render.service_menu(ctx.services.handbook))
 
 
-_WISHES = re.compile(r"快乐|新年好|过年好|拜(个)?(早)?年|恭喜发财|安康")
+_WISHES = re.compile(r"快乐|新年好|过年好|拜(个)?早年|(给|跟)(你们|您|你|大家)拜(个)?年|恭喜发财|安康")
 
 # Words that only say the answer was heard (normalised: 要得 → 好的, 晓得了 → 知道了).
 _ACKNOWLEDGED = frozenset(

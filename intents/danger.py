@@ -184,6 +184,11 @@ class DangerDetector:
         first, said = min((start, said) for _, said, start in found)
         if self._hypothetical.search(text, max(0, first - _SUPPOSE_REACH), first):
             return True
+        # Farther back in the same clause, a word of two characters or more still sets it: "万一哪天
+        # 我晚上在屋头犯心脏病" asks for an alarm button (emergency round 20 paged an ambulance).
+        clause = text.rfind(" ", 0, first) + 1
+        if any(len(m.group()) >= 2 for m in self._hypothetical.finditer(text, clause, first)):
+            return True
         # Inside the hazard's words only a word of two characters or more: "学" (学一下急救) and "怕"
         # are too common there ("娃儿放学没回家" is a missing child).
         inside = self._hypothetical.finditer(text, first, first + len(said))

@@ -98,6 +98,11 @@ Two sets written blind by people who had not seen the detector:
   fallen from scaffolding 一动不动, a child 關住 in the lift, daily weeping 整个人都垮了, 我今晚就去跳江,
   money sent 按那个客服说的 and the phone dead, 快点来人 求求你们了; 跳楼价, a hob with 莫得味道, a lift
   停了 with 里头没关到人). One stays missed: a whole building's blackout (95598's referral, as before).
+- emergencies_round20.tsv (100 messages: 60 emergencies, 40 look-alikes, session 29), scored on the
+  session's first commit (18db057): 56/60 detected, 1/40 false alarms, 0 wrong first numbers (气漏了 with a
+  valve 关不死, a child fallen from a second-floor window and crying, a child 莫得回来 from school, "帮帮我
+  我好怕 出事了" — 好怕 is fear, not a supposition; 万一哪天 far before 心脏病 in a question about an alarm
+  button).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -173,6 +178,7 @@ KNOWN_MISSES = {
         "emergencies_round17.tsv",
         "emergencies_round18.tsv",
         "emergencies_round19.tsv",
+        "emergencies_round20.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

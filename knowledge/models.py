@@ -53,6 +53,16 @@ ASPECTS = (
     "visit",
 )
 OPTIONAL_ASPECTS = ("proxy", "booking", "visit")  # a handbook version written before they existed still loads
+# A handbook version written before these own-ticket cues still loads.
+OPTIONAL_OWN_TICKET_CUES = (
+    "hurry",
+    "note",
+    "handler_phone",
+    "waiting",
+    "in_person",
+    "book_later",
+    "included",
+)
 # phrasings.yaml own_tickets: what a message about one's own tickets asks, and what it names.
 OWN_TICKET_CUES = (
     "status",
@@ -68,23 +78,7 @@ OWN_TICKET_CUES = (
     "week",
     "unsure",
     "keep_as_is",
-    "hurry",
-    "note",
-    "handler_phone",
-    "waiting",
-    "in_person",
-    "book_later",
-    "included",
-)
-# A handbook version written before these cues still loads.
-OPTIONAL_OWN_TICKET_CUES = (
-    "hurry",
-    "note",
-    "handler_phone",
-    "waiting",
-    "in_person",
-    "book_later",
-    "included",
+    *OPTIONAL_OWN_TICKET_CUES,
 )
 
 

@@ -736,6 +736,9 @@ def _also_said(ctx: Context, item: Item, draft: OrderDraft, text: str, *, first:
     notes: list[str] = []
     with contextlib.suppress(ContactError):
         mobile = read_contact(text)
+        before = simplify(text).split(mobile)[0] if mobile else ""
+        if mobile and _ANOTHERS_NUMBER.search(before) and not _LEFT_AS_CONTACT.search(before[-12:]):
+            mobile = None  # "我女儿电话137…": hers, for the staff to see in the words; not the contact
         if mobile and "mobile" in fields and not draft.has("mobile"):
             draft.fields["mobile"] = mobile
     if "name" in fields and not draft.has("name") and draft.asking != "name":
@@ -1196,6 +1199,11 @@ def _other_field_value(ctx: Context, item: Item, draft: OrderDraft, text: str) -
     return None
 
 
+# The number just after someone else's (trial Z8 r09: a daughter's mobile became her mother's contact).
+_ANOTHERS_NUMBER = re.compile(
+    r"(女儿|儿子|老伴|孙子|孙女|媳妇|女婿|闺女|邻居|侄儿|外孙)的?(电话|手机|号码|手机号)(号码)?(是|:|：)?\s*$"
+)
+_LEFT_AS_CONTACT = re.compile(r"留|联系|找|打")  # "留我女儿电话137…", "有事打我儿子电话…": the contact
 _DIALLED = re.compile(r"(打|拨|拨打)(这个|那个|他们的|他们|派出所的?|医院的?)?(电话|号码)?\s*[\d(（]")
 
 

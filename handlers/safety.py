@@ -221,7 +221,8 @@ async def add_details(ctx: Context, reported: Reported) -> Reply | None:
     # trapped script again), or the neighbour not seen found hurt ("门开了 婆婆摔在地上了…要不要把她
     # 扶起来": trial X r18 got "call 110" twice): the medical emergency's answers.
     hurt_inside = found_hurt or (hazard is not None and hazard.kind == "trapped")
-    if answer is None and guide is not None and hurt_inside:
+    # "…120拉到区医院去了": taken to hospital already, so no first aid (trial Z8 r10 got it twice).
+    if answer is None and guide is not None and hurt_inside and not over:
         medical = guide.hazard("medical")
         answer = hazard_answer(medical, plain, written) if medical else None
         if answer is None and medical is not None and found_hurt:

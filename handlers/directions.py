@@ -121,6 +121,16 @@ async def life_event(ctx: Context, found: tuple[LifeEvent, Classification]) -> R
     return replace(offered, text=f"【{first.title}】{own}\n\n{offered.text}") if own and first else offered
 
 
+def nearby_asked(ctx: Context, spoken: str) -> Nearby | None:
+    """The nearby branch of the agency a message names, by a listed referral word or by the branch's
+    own name (`nearby_named`); None when it names none the community wrote down. `spoken` is
+    normalised and unspaced."""
+    nearby = ctx.services.handbook.office.nearby
+    listed = ctx.services.classifier.referrals.find(spoken)
+    found = nearby.get(listed[0].id) if listed is not None else None
+    return found or nearby_named(nearby, spoken)
+
+
 def nearby_named(nearby: dict[str, Nearby], spoken: str) -> Nearby | None:
     """The nearby branch a message names by its own name ("社区卫生服务中心电话多少", "社区医院在哪"),
     which the referral words may not list (the health centre's words are its vaccines). `spoken`
@@ -234,7 +244,8 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
     classifier = ctx.services.classifier
     # "明年是啥子年 属啥子的": idle talk is no service half-recognised (blind batch 79 was offered
     # retirement and school enrolment to pick from).
-    chitchat = classifier.chitchat(ctx.message.text or "")
+    norm = classifier.normalize(ctx.message.text or "")
+    chitchat = classifier.chitchat(norm.replace(" ", ""))
     offered = () if chitchat else tuple(i for i in result.candidates if i in handbook.items)
     if offered:
         return await offer(
@@ -244,7 +255,6 @@ async def out_of_scope(ctx: Context, result: Classification) -> Reply:
             "我不太确定您问的是哪一项，是不是：",
             ["请回复数字；都不是，请换个说法，或回复“人工”找工作人员。"],
         )
-    norm = classifier.normalize(ctx.message.text or "")
     place = classifier.referral(norm)
     complained = ctx.conversation.get(COMPLAINED) is not None and ctx.services.desk is not None
     if complained and classifier.referrals.find(norm) is None:

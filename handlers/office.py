@@ -69,10 +69,11 @@ def open_on(ctx: Context, text: str) -> str | None:
         return night
     try:
         # "腊月二十七才到屋 二十八那天有人没": the lunar day the asking clause names, not the first said.
-        carried = _day_asked(ctx, text, now) if any(m in text for m in LUNAR_MONTHS) else None
+        lunar = any(m in text for m in LUNAR_MONTHS)
+        carried = _day_asked(ctx, text, now) if lunar else None
         window = carried or read_window(text, now) or asked_now(text, now)
     except WhenError:
-        window = _day_asked(ctx, text, now)
+        window = carried if lunar else _day_asked(ctx, text, now)
         if window is None:
             return None  # days named but none asked about: the whole week's hours, not today's
     if window is not None and not window.asap and window.start < now and not _TODAY_SAID.search(text):
@@ -116,7 +117,7 @@ def open_on(ctx: Context, text: str) -> str | None:
 
 
 # Today named: an hour already gone is still today's.
-_TODAY_SAID = re.compile(r"今天|今儿|今日|今早|今晚|今天中午|现在|这会|刚才|刚刚")
+_TODAY_SAID = re.compile(r"今天|今儿|今日|今早|今晚|现在|这会|刚才|刚刚")
 
 # "现在都五点二十几了 我走过去要十分钟 来得及不嘛": will they make it before the centre closes?
 _IN_TIME = re.compile(r"来得及|来不来得及|来不及|赶得上|赶不赶得上|赶得到|赶不赶得到|赶不上")

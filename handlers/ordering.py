@@ -1679,9 +1679,7 @@ def _brief_answer(
     )
     if intent != "office" and asks_documents:
         intent = "consult"  # "要带什么材料" mid-order: about the item being ordered
-    listed = ctx.services.classifier.referrals.find(spoken)
-    near = office.nearby.get(listed[0].id) if listed is not None else None
-    near = near or directions.nearby_named(office.nearby, spoken)
+    near = directions.nearby_asked(ctx, spoken)
     if near is not None and _ASKS_WHERE_OR_NUMBER.search(spoken):
         # "那小区物业的电话是好多" while a repair is read back: the branch the community wrote down
         # (trial TT r08 had it noted for staff); "社区卫生服务中心电话多少" is that place's number,

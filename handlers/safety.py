@@ -177,12 +177,7 @@ _WHERE_OR_NUMBER = re.compile(r"(电话|号码)(是|号码)?(好多|多少|几�
 
 def _place_asked(ctx: Context, plain: str) -> Nearby | None:
     """The nearby office of another agency whose number or address the message asks for."""
-    if not _WHERE_OR_NUMBER.search(plain):
-        return None
-    nearby = ctx.services.handbook.office.nearby
-    listed = ctx.services.classifier.referrals.find(plain)
-    found = nearby.get(listed[0].id) if listed is not None else None
-    return found or directions.nearby_named(nearby, plain)
+    return directions.nearby_asked(ctx, plain) if _WHERE_OR_NUMBER.search(plain) else None
 
 
 async def add_details(ctx: Context, reported: Reported) -> Reply | None:

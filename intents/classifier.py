@@ -317,9 +317,9 @@ class Classifier:
             return False
         return bool(lexicon.context_before.intersection(before)) or "".join(before) in lexicon.context_before
 
-    def chitchat(self, text: str) -> bool:
-        """Idle talk the bot cannot answer and no agency handles: the weather, a song, a joke."""
-        compact = self.normalize(text).replace(" ", "")
+    def chitchat(self, compact: str) -> bool:
+        """Idle talk the bot cannot answer and no agency handles: the weather, a song, a joke. `compact`
+        is normalised and unspaced."""
         return any(word in compact for word in self.lexicon.chitchat)
 
     def centre_question(self, compact: str) -> Question | None:
@@ -1034,7 +1034,7 @@ class Classifier:
             return self._consult_or_order(norm, self._items[ranked[0][0]]), 0.8
         if self.centre_question(norm.replace(" ", "")) is not None:
             return "office", 0.9  # "身份证要复印一下 你们那里能印不" (blind batch 66)
-        if self.chitchat(norm):
+        if self.chitchat(norm.replace(" ", "")):
             return "unknown", 0.7  # "春晚几点开始", "唱首过年的歌嘛": no office hours (blind batch 79)
         outside = lexicon.out_of_scope.search(norm)
         out_of_scope = outside is not None

@@ -157,6 +157,9 @@ async def answer(services: Services, database_file: Path, text: str) -> Outcome:
             pending_which or listed_both,
         )
     finally:
+        # The conversation-day write runs in the background: done before the file is closed and its
+        # directory removed (a clean-clone CI run saw "Directory not empty" on a late journal file).
+        await desk.conversations.flush()
         await database.close()
 
 

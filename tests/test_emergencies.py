@@ -143,6 +143,7 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
     desk = ServiceDesk(database, handbook.calendar, SHANGHAI, clock)
     await desk.staff.import_rota(example_rota())
     yield desk
+    await desk.conversations.flush()  # background writes done before the database closes
     await database.close()
 
 

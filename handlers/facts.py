@@ -474,6 +474,15 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
     compact = classifier.lexicon.normalize(text).replace(" ", "")
     if not item.documents or not _ASKS_ABOUT_A_DOCUMENT.search(compact):
         return []
+    # A paper said by its whole listed name: "那个提前退休证明我不用带吧" (trial Z9 r04 got the community
+    # certificate's checklist: the words split into 提前退休 and 证明, neither a paper's word).
+    whole = [
+        d
+        for d in item.documents
+        if len(d.name) >= 4 and classifier.normalize(d.name).replace(" ", "") in compact
+    ]
+    if whole:
+        return [render.document_line(d) for d in whole]
     own_names = [classifier.normalize(alias).replace(" ", "") for alias in (item.title, *item.aliases)]
     words = _document_words(classifier.tokens(text), own_names)
     if not words:

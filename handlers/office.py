@@ -57,13 +57,7 @@ def open_on(ctx: Context, text: str) -> str | None:
         return None
     now = ctx.services.now()
     if _BACK_AFTER_NEW_YEAR.search(text):
-        festival = read_window("春节", now)
-        day = _day_label(festival.start.date(), now.date()) if festival else "春节"
-        duty = ctx.services.handbook.office.duty_phone
-        return (
-            f"春节是{day}，放假到哪天、节后哪天上班，按国务院公布的放假安排（一般是正月初七或初八上班），"
-            f"公布后我们会更新。放假期间有人值班，急事请打值班手机 {duty}。"
-        )
+        return _spring_festival_line(ctx, now)
     night = _in_the_night(ctx, text, now)
     if night is not None:
         return night
@@ -82,6 +76,9 @@ def open_on(ctx: Context, text: str) -> str | None:
         window = replace(window, start=window.start + timedelta(days=1), end=window.end + timedelta(days=1))
     day = window.start.date() if window and not window.asap else now.date()
     handbook = ctx.services.handbook
+    if _in_unlisted_spring_festival(ctx, day, now):
+        # "过了年初八以后社区上班没得" before next year's break is published: not a guessed Saturday.
+        return _spring_festival_line(ctx, now, day)
     label = _day_label(day, now.date())
     holiday = handbook.calendar.holiday(day)
     festival = _FESTIVAL.search(text)
@@ -114,6 +111,32 @@ def open_on(ctx: Context, text: str) -> str | None:
             return f"{label}{window.start:%H:%M}以后不办公。那天{kind}时间：{hours}。"
         return f"{label}{'、'.join(overlapping)}有人，能办。全天{kind}时间：{hours}。"
     return f"{label}{kind}，时间：{hours}。"
+
+
+def _spring_festival_line(ctx: Context, now: datetime, asked: date | None = None) -> str:
+    """When the Spring Festival is and that its break is the State Council's to publish; the day
+    asked about, when one was, named first."""
+    festival = read_window("春节", now)
+    day = _day_label(festival.start.date(), now.date()) if festival else "春节"
+    duty = ctx.services.handbook.office.duty_phone
+    first = f"{_day_label(asked, now.date())}正赶上春节前后。" if asked is not None else ""
+    return (
+        f"{first}春节是{day}，放假到哪天、节后哪天上班，按国务院公布的放假安排（一般是正月初七或初八上班），"
+        f"公布后我们会更新。放假期间有人值班，急事请打值班手机 {duty}。"
+    )
+
+
+def _in_unlisted_spring_festival(ctx: Context, day: date, now: datetime) -> bool:
+    """Is `day` within ten days of a Spring Festival whose break the calendar does not list yet?"""
+    festival = read_window("春节", now)
+    if festival is None:
+        return False
+    start = festival.start.date()
+    listed = ctx.services.handbook.calendar.lists("春节", start.year)
+    return not listed and abs((day - start).days) <= _SPRING_BREAK_REACH
+
+
+_SPRING_BREAK_REACH = 10  # days either side of 正月初一 the published break may cover
 
 
 # Today named: an hour already gone is still today's.

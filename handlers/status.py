@@ -180,7 +180,10 @@ async def _order_instead(ctx: Context) -> Reply | None:
     for by name is begun (trial SS r14 was told there was nothing to cancel); None when none is."""
     from handlers import ordering  # ordering reaches status through its routes
 
-    found = facts.named_order(ctx, _CLAUSES.split(ctx.message.text or ""))
+    # A clause that says the booking was made ("预约的明天上门 不用来了") names what is called off, not
+    # a new request (blind batch 81 booked a home visit).
+    clauses = [c for c in _CLAUSES.split(ctx.message.text or "") if not _BOOKED.search(c)]
+    found = facts.named_order(ctx, clauses)
     return await ordering.start(ctx, *found) if found is not None else None
 
 

@@ -387,6 +387,11 @@ class Classifier:
         compact = self.normalize(text).replace(" ", "")
         return any(name in compact for name in self._names.get(item_id, ()))
 
+    def names_only_within(self, norm: str, item_id: str, words: Iterable[str]) -> bool:
+        """Is every name of the item said in `norm` (normalised) part of one of `words` said there?
+        "你陪我说哈话嘛" says 陪我说话 (the visits' name) inside lonely words put to us."""
+        return _only_inside(norm.replace(" ", ""), self._names.get(item_id, ()), words)
+
     def names_part_of(self, text: str, item_id: str) -> bool:
         """True when every service name in `text` is part of one of `item_id`'s own names: after
         退役军人优待证, "优待证咋个办" still means it, though 优待证 alone names the elderly card."""
@@ -758,6 +763,10 @@ class Classifier:
             # Only fillers, emoji or punctuation: an acknowledgement ("嗯嗯", "👍"), unless nothing was sent.
             return Classification(text, "greeting" if text.strip() else "unknown", None, 0.6)
         ranked, excluded = self._rank_items(tokens, norm)
+        if ranked and not ranked[0][1].aliases and self.chitchat(norm.replace(" ", "")):
+            # "喝醋泡黑豆能治高血压 是真的吗": a keyword (高血压) inside idle talk names no service
+            # (blind batch 81 got the chronic-disease checklist).
+            ranked = []
         intent, confidence = self._intent(norm, ranked)
         if intent not in ("consult", "order") or not ranked:
             return Classification(text, intent, None, confidence, excluded=excluded)

@@ -127,7 +127,9 @@ _VAGUE = re.compile(
 _PAST_ANSWER_CHARS = 8
 # Vague only alone: "明天上午过来办 到时候当面问" (trial X r9), "我老公周末才有空" (trial PP r02) say
 # the day beside them.
-_POINTS_BACK = frozenset({"到时候", "有空", "有时间的时候"})
+_POINTS_BACK = frozenset(
+    {"到时候", "有空", "有时间的时候", "过完年", "年后"}
+)  # "过完年初八": the 8th of 正月
 # 明年 before a month and day is no vague word: "改到明年1月16号上午" names the day (trial YY r17).
 # "残疾证明年到期要换": when a paper runs out, not when to come (trial PP r11 was asked which day
 # "明年" meant).
@@ -663,7 +665,7 @@ LUNAR_MONTHS = {"正月": 1, "冬月": 11, "腊月": 12}
 _LUNAR_NUMBER = rf"(?:初)?(?:\d{{1,2}}|[{_CN}]{{1,3}})(?![\d{_CN}点:：时月])"
 _LUNAR_DATE = re.compile(rf"(正月|冬月|腊月)\s*({_LUNAR_NUMBER})")
 _FIRST_DAYS = re.compile(rf"(?<![月\d])初(\d{{1,2}}|[{_CN}]{{1,2}})(?![\d{_CN}点:：时月])")
-_NEW_YEAR_SAID = re.compile(r"正月|过年|春节|大年|拜年")
+_NEW_YEAR_SAID = re.compile(r"正月|过年|过了年|过完年|年后|春节|大年|拜年")
 
 
 def _lunar_day(text: str, today: date) -> date | None:

@@ -193,6 +193,11 @@ class Calendar:
     def holiday(self, day: date) -> str | None:
         return self.holidays.get(day)
 
+    def lists(self, name: str, year: int) -> bool:
+        """Is the holiday `name` of `year` listed yet? The State Council publishes a year's late in the
+        year before, so a day around next year's 春节 may still be unknown."""
+        return any(day.year == year and said == name for day, said in self.holidays.items())
+
     def is_workday(self, day: date) -> bool:
         """Monday–Friday unless a holiday; a weekend day only when it is a make-up working day."""
         if day in self.holidays:

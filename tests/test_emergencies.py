@@ -63,22 +63,21 @@ Two sets written blind by people who had not seen the detector:
   landed code before the fourteenth round: 55/60 detected, 3/40 false alarms, 0 wrong first numbers (着伙了
   for 着火了, a grandchild choking on a rice ball with a purple face, a fall typed 拌到 after a question, an
   old neighbour not out for days with a smell at the door; a mouth on fire from chillies, a phone so slow
-  "I could die", a lift that trapped someone this morning and let them out). One stays missed: an
-  estate-wide blackout with a hot old man gets the power company's referral and 95598, not an alarm.
+  "I could die", a lift that trapped someone this morning and let them out). An estate-wide
+  blackout with a hot old man stayed missed until session 30 made a whole building's blackout an alarm.
 - emergencies_round15.tsv (100 messages: 60 emergencies, 40 look-alikes, session 26), scored on the
   landed code before the fifteenth round: 53/60 detected, 5/40 false alarms, 0 wrong first numbers (a
   loose wolfhound lunging at people, a family seeing little people after wild mushrooms, money sent to
   someone posing as the son, 电提卡起了, a father alone whose phone 莫得人接, a grandson gone in the park
   "一转身"; a barbecue stall's smoke, a burnt dish already aired, 身体倒还好, "I can't breathe" after three
-  offices, the lift sticker's 96333). One stays missed: a whole building's blackout at night gets the
-  power company's referral and 95598, not an alarm.
+  offices, the lift sticker's 96333). A whole building's blackout at night stayed missed until
+  session 30.
 - emergencies_round16.tsv (100 messages: 60 emergencies, 40 look-alikes, session 27), scored on the
   landed code before the sixteenth round: 53/60 detected, 2/40 false alarms, 2 wrong first numbers (low
   blood sugar and nobody home, "活起莫得意思" after the husband died, a road caved into a hole, a crash
   with oil across the road, a fall with no getting up, a grandmother silent after the stairs, savings sent
   to a "grandson" in a crash; a lift that let its rider out ten minutes later, a gas safety visit feared
-  to be a scam). One stays missed: a whole building's blackout gets the power company's referral and
-  95598, not an alarm.
+  to be a scam). A whole building's blackout stayed missed until session 30.
 - emergencies_round17.tsv (100 messages: 60 emergencies, 40 look-alikes, session 28), scored on the
   landed code before the seventeenth round: 55/60 detected, 2/40 false alarms, 0 wrong first numbers
   (an asthma inhaler not helping typed 喘不过起, a head knocked on a table corner and dazed, a
@@ -90,19 +89,26 @@ Two sets written blind by people who had not seen the detector:
   fall alone with 腰动不到了, a grandson's head caught in the railings, weeping every day since a son's
   death, 不剪了 for 不见了, a husband fallen and silent after 等下 in a vaccine question; 蛇年快乐, a maths
   problem's 救命, a lift that opened by itself, homework to be burnt 笑死了, 一点燃气味道 that was cooking).
-  Two stay missed: a whole building's blackout (the power company's referral and 95598), and "有人在没得 快点
-  回我一下 急得很" with nothing said of what (a person is asked for; the writer's number was none).
+  One stays missed: "有人在没得 快点回我一下 急得很" with nothing said
+  of what (the blackout is caught since session 30) (a person is asked for; the writer's number was none).
 - emergencies_round19.tsv (100 messages: 60 emergencies, 40 look-alikes, session 29), scored on the
   landed code (2b2eba9): 51/60 detected, 3/40 false alarms, 0 wrong first numbers (a mother fainted on
   the floor after a gas water heater, a scooter on fire after 哎呀不说了 in a permit question, a worker
   fallen from scaffolding 一动不动, a child 關住 in the lift, daily weeping 整个人都垮了, 我今晚就去跳江,
   money sent 按那个客服说的 and the phone dead, 快点来人 求求你们了; 跳楼价, a hob with 莫得味道, a lift
-  停了 with 里头没关到人). One stays missed: a whole building's blackout (95598's referral, as before).
+  停了 with 里头没关到人). The building's blackout stayed missed until session 30.
 - emergencies_round20.tsv (100 messages: 60 emergencies, 40 look-alikes, session 29), scored on the
   session's first commit (18db057): 56/60 detected, 1/40 false alarms, 0 wrong first numbers (气漏了 with a
   valve 关不死, a child fallen from a second-floor window and crying, a child 莫得回来 from school, "帮帮我
   我好怕 出事了" — 好怕 is fear, not a supposition; 万一哪天 far before 心脏病 in a question about an alarm
   button).
+- emergencies_round21.tsv (100 messages: 60 emergencies, 40 look-alikes, session 30), scored on the
+  landed code (37eebcc): 53/60 detected, 2/40 false alarms, 0 wrong first numbers (快喊就护车, a whole
+  building's sudden blackout — now an alarm with 95598 first, which also catches the blackouts that rounds
+  14-16 and 19 kept as known misses —, a meal courier knocking for half an hour with yesterday's box still
+  on the door, 活到好累 after a husband's death, a son locked in saying he will take sleeping pills, a
+  father alone with 好臭的气味 at home, a "policeman" wanting money moved to a 安全帐户; 燃起来了 about a
+  dance contest won, 气出心脏病 over a grandson's games).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -149,11 +155,7 @@ async def sqlite_desk(handbook: Handbook, clock: FakeClock, tmp_path: Path) -> A
 
 KNOWN_MISSES = {
     "emergencies_round4.tsv": 1,
-    "emergencies_round14.tsv": 1,
-    "emergencies_round15.tsv": 1,
-    "emergencies_round16.tsv": 1,
-    "emergencies_round18.tsv": 2,
-    "emergencies_round19.tsv": 1,
+    "emergencies_round18.tsv": 1,
 }
 
 
@@ -180,6 +182,7 @@ KNOWN_MISSES = {
         "emergencies_round18.tsv",
         "emergencies_round19.tsv",
         "emergencies_round20.tsv",
+        "emergencies_round21.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -101,9 +101,15 @@ def anywhere_answer(ctx: Context, text: str) -> tuple[str, str] | None:
 
 def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
     """The item and answer of an `anywhere` question the text asks, or None."""
-    lexicon = ctx.services.classifier.lexicon
+    classifier = ctx.services.classifier
+    lexicon = classifier.lexicon
     plain = lexicon.normalize(text).replace(" ", "")
+    # Another agency's card said ("银行卡…卡里还有钱 咋个先冻起", "坐公交的老年卡丢了 里头的钱还在不"):
+    # the question is about it, not about one of ours left unnamed (blind batch 82 got 社保卡's answer).
+    elsewhere = classifier.referrals.find(plain) is not None
     for item in ctx.services.handbook.items.values():
+        if elsewhere and not classifier.says_name_of(text, item.id):
+            continue
         for question in item.questions:
             if question.anywhere and any(
                 w and _asked_not_done(w, plain) for w in normalised_words(lexicon.normalize, question.ask)

@@ -101,6 +101,7 @@ RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an int
 RESCUE_ITEM = 0.7  # … and, for consult/order, this sure of the item
 OVERRIDE_ITEM = 0.9  # the rules named an item, the model is this sure of another one
 OFFER_INTENT = 0.35  # out of scope by both, yet the model half thinks it is a service: offer choices
+_BRING = ("带", "带上", "拿")  # said right before a paper to bring along
 OVERRIDE_WEAK_ITEM = 0.5  # the rules found keywords only: the model replaces them when this sure
 OFFER_ITEM = 0.4  # … and the likeliest item is at least this likely (not "帮我点一杯奶茶")
 SURE_ITEM = 0.35  # below this, with no name found by the rules, the top two or three are offered
@@ -535,6 +536,8 @@ class Classifier:
         names_any = rules.names_any
         if listed is not None and rules.named and self._named_only_inside(norm, rules.item, listed[1]):
             names_any = False  # "天府通老年卡丢了": our 老年卡 is part of the agency's word (trial Z r9)
+        if listed is not None and rules.named and self._named_only_as_paper(norm, rules.item):
+            names_any = False  # "手机丢了…补卡 要带户口本不": a paper to bring there (blind batch 82)
         if self._settled_without_model(rules, listed):
             return Classification(rules.text, rules.intent, None, round(rules.confidence, 2))
         (learned_intent, intent_p), items = self.learned.intent_and_items(norm, tokens)  # type: ignore[union-attr]
@@ -737,6 +740,19 @@ class Classifier:
         """Is every mention of `word` in `norm` part of one of the item's names said there?"""
         names = [name for name in self._names.get(item_id or "", ()) if word in name]
         return _only_inside(norm.replace(" ", ""), (word,), names)
+
+    def _named_only_as_paper(self, norm: str, item_id: str | None) -> bool:
+        """Is every name of the item said in `norm` a paper to bring ("要带户口本不")?"""
+        compact = norm.replace(" ", "")
+        said = False
+        for name in self._names.get(item_id or "", ()):
+            at = compact.find(name)
+            while at >= 0:
+                said = True
+                if not compact[max(0, at - 2) : at].endswith(_BRING):
+                    return False
+                at = compact.find(name, at + 1)
+        return said
 
     def _named_only_inside(self, norm: str, item_id: str | None, word: str) -> bool:
         """Is every name of the item said in `norm` part of the agency's `word` said there?"""

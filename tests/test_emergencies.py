@@ -109,6 +109,12 @@ Two sets written blind by people who had not seen the detector:
   on the door, 活到好累 after a husband's death, a son locked in saying he will take sleeping pills, a
   father alone with 好臭的气味 at home, a "policeman" wanting money moved to a 安全帐户; 燃起来了 about a
   dance contest won, 气出心脏病 over a grandson's games).
+- emergencies_round22.tsv (100 messages: 60 emergencies, 40 look-alikes, session 30), scored on the
+  session's first commit (c86b383): 52/60 detected, 3/40 false alarms, 0 wrong first numbers (然气味 still
+  there after 阀门关了, a grandmother 甩了一跤 lying on the floor, a child 没到屋 three hours after school —
+  平时五点就回来了 is a habit, not a return —, a bang at the transformer and the area dark, a swarm of hornets
+  that had stung two children, strays circling a resident, "觉得自己是个多余的人", money going to an online
+  boyfriend at the bank counter; a hob 没气了, snakes heard of before an outing, smoke 散完了).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -183,6 +189,7 @@ KNOWN_MISSES = {
         "emergencies_round19.tsv",
         "emergencies_round20.tsv",
         "emergencies_round21.tsv",
+        "emergencies_round22.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

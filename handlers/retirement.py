@@ -28,6 +28,8 @@ _ASKS_WHEN = re.compile(
     r"退休年龄(?!之前|以前|前)|几岁退|多少岁退|好多岁退|多大岁数退|几岁才能退|好多岁才能退"
     # "我又不是干部也不是工人 我是灵活就业 算哪种嘛" (trial VV r04 got the item's paragraph three times)
     r"|算哪(一)?种|按哪(一)?种|按哪个算|哪一行|(50|五十)岁?还是(55|五十五)"
+    # "是不是60就能退…延迟退休了 我要推好久" (trial Z10 r04 got the general rule, not his month)
+    r"|(60|六十|55|五十五|50|五十)(岁)?(就)?能退|推(迟)?(好久|多久|几个月|多少)|延(迟|后)?(好久|多久|几个月)"
 )
 # "算一下" alone asks for a reckoning: of the age, unless money is what was asked.
 _ONLY_RECKONS = re.compile(r"(帮我|给我|你)?(算一下|算下|算算|算一哈|计算)")

@@ -664,7 +664,9 @@ _DUTY_PHONE_ASKED = re.compile(
     r"(值班|社区)(的)?(手机|电话|号码)[^ ]{0,4}(多少|好多|是啥|是什么|几号|再说|发一下|给我)"
 )
 # The community's duty phone or staff cannot be reached during an emergency.
-_DUTY_UNREACHED = re.compile(r"(值班|社区|你们|网格员).{0,12}(没人接|没有人接|打不通|不接|关机|联系不上)")
+_DUTY_UNREACHED = re.compile(
+    r"(值班|社区|你们|网格员).{0,24}(没人接|没有人接|没得人接|莫得人接|莫人接|打不通|不接|关机|联系不上)"
+)  # "我打了那个值班手机138 0000 6666，没得人接" (trial Z10 r10 got the acknowledgement)
 # Taken to hospital, not only "120来了" or "没有送医院" (trial T: a grandmother who woke at home was
 # logged as taken to hospital).
 _TO_HOSPITAL = re.compile(

@@ -127,16 +127,18 @@ def _spring_festival_line(ctx: Context, now: datetime, asked: date | None = None
 
 
 def _in_unlisted_spring_festival(ctx: Context, day: date, now: datetime) -> bool:
-    """Is `day` within ten days of a Spring Festival whose break the calendar does not list yet?"""
+    """Is `day` inside the days a Spring Festival break may cover, while the calendar does not list
+    that year's break yet?"""
     festival = read_window("春节", now)
     if festival is None:
         return False
     start = festival.start.date()
     listed = ctx.services.handbook.calendar.lists("春节", start.year)
-    return not listed and abs((day - start).days) <= _SPRING_BREAK_REACH
+    return not listed and -_BREAK_BEFORE <= (day - start).days <= _BREAK_AFTER
 
 
-_SPRING_BREAK_REACH = 10  # days either side of 正月初一 the published break may cover
+# The days around 正月初一 a published break has covered (2026: 腊月二十八 to 正月初七, back on 初八).
+_BREAK_BEFORE, _BREAK_AFTER = 3, 8
 
 
 # Today named: an hour already gone is still today's.

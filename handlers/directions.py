@@ -167,14 +167,13 @@ def lonely_words(ctx: Context) -> bool | None:
         # list, not the lonely one (session-6 trial); "老伴前年走了…没得人说话 闷得很" asks nothing:
         # lonely (a session-7 trial widower got the death-registration list).
         return None
+    # "一个人住 想申请居家养老": a service; not "…你陪我说哈话嘛", its name said to us (blind batch 81).
     if (
         result.item is not None
         and result.named
         and not classifier.names_only_within(norm, result.item, lexicon.lonely)
     ):
-        return (
-            None  # "一个人住 想申请居家养老": a service (not "…你陪我说哈话嘛", said to us: blind batch 81)
-        )
+        return None
     if asks and classifier.referrals.find(norm.replace(" ", "")) is not None:
         return None  # "电费咋个比上个月多了一倍 屋头就我一个老太婆": the power company's (blind batch 80)
     if asks and result.item not in (None, *COMPANY_ITEMS) and result.confidence >= SURE_SUBJECT:

@@ -108,13 +108,19 @@ def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
     # the question is about it, not about one of ours left unnamed (blind batch 82 got 社保卡's answer).
     elsewhere = classifier.referrals.find(plain) is not None
     for item in ctx.services.handbook.items.values():
-        if elsewhere and not classifier.says_name_of(text, item.id):
-            continue
-        for question in item.questions:
-            if question.anywhere and any(
-                w and _asked_not_done(w, plain) for w in normalised_words(lexicon.normalize, question.ask)
-            ):
-                return item, question.answer
+        asked = next(
+            (
+                question
+                for question in item.questions
+                if question.anywhere
+                and any(
+                    w and _asked_not_done(w, plain) for w in normalised_words(lexicon.normalize, question.ask)
+                )
+            ),
+            None,
+        )
+        if asked is not None and (not elsewhere or classifier.says_name_of(text, item.id)):
+            return item, asked.answer
     return None
 
 

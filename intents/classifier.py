@@ -101,7 +101,6 @@ RESCUE_INTENT = 0.7  # the rules found nothing, the model is this sure of an int
 RESCUE_ITEM = 0.7  # … and, for consult/order, this sure of the item
 OVERRIDE_ITEM = 0.9  # the rules named an item, the model is this sure of another one
 OFFER_INTENT = 0.35  # out of scope by both, yet the model half thinks it is a service: offer choices
-_BRING = ("带", "带上", "拿")  # said right before a paper to bring along
 OVERRIDE_WEAK_ITEM = 0.5  # the rules found keywords only: the model replaces them when this sure
 OFFER_ITEM = 0.4  # … and the likeliest item is at least this likely (not "帮我点一杯奶茶")
 SURE_ITEM = 0.35  # below this, with no name found by the rules, the top two or three are offered
@@ -743,16 +742,9 @@ class Classifier:
 
     def _named_only_as_paper(self, norm: str, item_id: str | None) -> bool:
         """Is every name of the item said in `norm` a paper to bring ("要带户口本不")?"""
-        compact = norm.replace(" ", "")
-        said = False
-        for name in self._names.get(item_id or "", ()):
-            at = compact.find(name)
-            while at >= 0:
-                said = True
-                if not compact[max(0, at - 2) : at].endswith(_BRING):
-                    return False
-                at = compact.find(name, at + 1)
-        return said
+        names = self._names.get(item_id or "", ())
+        brought = [f"{verb}{name}" for name in names for verb in _BRING]
+        return _only_inside(norm.replace(" ", ""), names, brought)
 
     def _named_only_inside(self, norm: str, item_id: str | None, word: str) -> bool:
         """Is every name of the item said in `norm` part of the agency's `word` said there?"""
@@ -1218,6 +1210,9 @@ def _only_inside(compact: str, inner: Iterable[str], outer: Iterable[str]) -> bo
                 return False
             at = compact.find(word, at + 1)
     return said
+
+
+_BRING = ("带", "带上", "拿")  # said right before a paper to bring along
 
 
 def _either_way(words: list[str], k: int) -> bool:

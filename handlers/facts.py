@@ -15,7 +15,7 @@ from handlers import render
 from handlers.types import Context
 from intents.normalize import simplify
 from knowledge import Handbook, Item
-from knowledge.models import Nearby
+from knowledge.models import Document, Nearby
 
 MORE = "回复“材料”看完整清单。"
 # A follow-up (after a card, or in the middle of an order) is about another item than the current
@@ -120,8 +120,24 @@ def _anywhere_question(ctx: Context, text: str) -> tuple[Item, str] | None:
             None,
         )
         if asked is not None and (not elsewhere or classifier.says_name_of(text, item.id)):
+            if _named_item_answers(ctx, item, text):
+                continue
             return item, asked.answer
     return None
+
+
+def _named_item_answers(ctx: Context, item: Item, text: str) -> bool:
+    """Does another service the message names by name answer it with a question of its own? "二胎那个
+    准声证现在还要办不 不办生了上不到户口哇" asks the birth registration whether it matters for the
+    hukou, not the household desk's question (blind batch 83)."""
+    handbook, classifier = ctx.services.handbook, ctx.services.classifier
+    read_as = classifier.classify(text).item  # a same-sound name ("准声证") is read, not a word of it
+    named = (*classifier.names_in(text), *((read_as,) if read_as else ()))
+    return any(
+        own_answer(ctx, handbook.item(other), text)
+        for other in dict.fromkeys(named)
+        if other != item.id and other in handbook.items
+    )
 
 
 def _asked_not_done(word: str, plain: str) -> bool:
@@ -475,6 +491,7 @@ _ASKS_ABOUT_A_DOCUMENT = re.compile(
     r"[?？]|吗|不$|不[，,。 ]|行不行|可不可以|可以不|能不能|要不要|够不够|算不算|怎么|咋"
     r"|只有|光有|没有|没得|莫得|丢了|掉了|要带|带什么|几张|几份|几寸|对吧|对不对"
     r"|还是|多大|好大|一寸|两寸|二寸"  # "相片要好大的喃", "要一寸的还是两寸的" (trial SS r08)
+    r"|不用带|用不着带|不带|吧$"  # "那个提前退休证明我不用带吧" (trial Z9 r04)
 )
 
 
@@ -488,11 +505,7 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
         return []
     # A paper said by its whole listed name: "那个提前退休证明我不用带吧" (trial Z9 r04 got the community
     # certificate's checklist: the words split into 提前退休 and 证明, neither a paper's word).
-    whole = [
-        d
-        for d in item.documents
-        if len(d.name) >= 4 and classifier.normalize(d.name).replace(" ", "") in compact
-    ]
+    whole = _papers_by_whole_name(ctx, item, compact)
     if whole:
         return [render.document_line(d) for d in whole]
     own_names = [classifier.normalize(alias).replace(" ", "") for alias in (item.title, *item.aliases)]
@@ -516,6 +529,28 @@ def documents_named(ctx: Context, item: Item, text: str) -> list[str]:
 # Words that name a paper whatever the sentence: not 申请表 or 报告, which a form or a report the
 # resident already has may be (session-10 trial J's school form must reach the certificate's answer).
 _PAPER_IN_ITSELF = re.compile(r"(照片|相片|照|证|卡|簿|本|合同|存折|病历)$")
+
+
+def _papers_by_whole_name(ctx: Context, item: Item, compact: str) -> list[Document]:
+    """The item's papers of four characters or more said by their whole listed name."""
+    normalize = ctx.services.classifier.normalize
+    return [d for d in item.documents if len(d.name) >= 4 and normalize(d.name).replace(" ", "") in compact]
+
+
+def asked_only_by_paper_name(ctx: Context, item: Item, text: str) -> bool:
+    """Is the item's own question asked only by words inside a paper's whole name? "那个提前退休证明
+    我不用带吧" says 提前退 (the early-retirement question) only as part of the paper (trial Z9 r04)."""
+    compact = ctx.services.classifier.lexicon.normalize(text).replace(" ", "")
+    papers = _papers_by_whole_name(ctx, item, compact)
+    if not papers:
+        return False
+    for paper in papers:
+        compact = compact.replace(ctx.services.classifier.normalize(paper.name).replace(" ", ""), " ")
+    # "我不是特殊工种 那个…证明我不用带吧": a situation denied to say why the paper is not needed.
+    return own_answer(ctx, item, _DENIED_SITUATION.sub(" ", compact)) is None
+
+
+_DENIED_SITUATION = re.compile(r"(不是|不属于|不算|没有|没得|莫得)[^ ，,。]{0,6}")
 
 
 def _document_words(words: Iterable[str], own_names: list[str]) -> set[str]:

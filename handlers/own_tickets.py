@@ -480,6 +480,10 @@ _UNSEEN_BY_PHONE = (
     "打电话报的事记在值班电话的登记本上，不在这个微信的单子里，我这里查不到；已经请工作人员帮您查是哪个接的、"
     "办到哪一步了。"
 )
+_UNSEEN_NUMBER = (
+    "工单 {number} 不是这个微信报的，我这里查不到，也不按单号给别的微信看（保护大家的信息）。"
+    "在窗口、电话或别的微信上办的，已经请工作人员帮您核对。"
+)
 _UNSEEN_ANOTHER_WECHAT = (
     "换了手机、微信，或者用家里人的手机报的单，记在报单的那个微信名下，我这里查不到，也不按单号、"
     "电话号码给别的微信看（保护大家的信息）。用报单的那个微信发“进度”就能查；已经请工作人员帮您核对。"
@@ -499,12 +503,16 @@ def placed_by_someone_else(text: str) -> bool:
     return _placed_from_another_wechat(text) or _FAMILY_PLACED.search(simplify(text)) is not None
 
 
-async def placed_elsewhere(ctx: Context, text: str, shown: list[Ticket], *, by_phone: bool = False) -> Reply:
-    """A ticket placed from another WeChat or by a phone call: said why it is not shown, a person
-    asked to look it up, and this WeChat's own tickets (the status route uses it too)."""
+async def placed_elsewhere(
+    ctx: Context, text: str, shown: list[Ticket], *, by_phone: bool = False, number: str = ""
+) -> Reply:
+    """A ticket placed from another WeChat or by a phone call, or a number that is none of this
+    WeChat's: said why it is not shown, a person asked to look it up, and this WeChat's own tickets
+    (the status route uses it too)."""
     checked = await complaints.hand_off(ctx, text)
+    unseen = _UNSEEN_BY_PHONE if by_phone else _UNSEEN_ANOTHER_WECHAT
     lines = [
-        _UNSEEN_BY_PHONE if by_phone else _UNSEEN_ANOTHER_WECHAT,
+        _UNSEEN_NUMBER.format(number=number) if number else unseen,
         *([checked.text] if checked is not None and checked.text else []),
     ]
     if shown:

@@ -31,6 +31,7 @@ from handlers import (
     safety,
     smalltalk,
     staff,
+    working_days,
 )
 from handlers.by_intent import INTENT_HANDLERS, by_intent
 from handlers.conversation import (
@@ -556,8 +557,11 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
     said, denied = classifier.service_said(text)
-    if item in denied:
-        return None  # "不是居住证 是身份证": said not to be this item (trial P)
+    if item in denied and classifier.denies_by_name(text, item) and not classifier.names_affirmed(text, item):
+        # "不是居住证 是身份证": said not to be this item (trial P); "我不是特殊工种 那个提前退休证明我
+        # 不用带吧" denies a situation, then names the item again (trial Z9); "不是参保 我是问满了60岁
+        # 咋个开始领钱" denies a word of it only, and asks about it (trial Z11 r04).
+        return None
     catch_all_asked = result.item is not None and ctx.services.handbook.item(result.item).fallback
     if catch_all_asked and _ASKS_PHONE.search(compact) and facts.lines_naming(ctx, current, text):
         # "那社区卫生服务中心电话好多 要他们上门来看" after a death at home: the number of the place its
@@ -657,6 +661,8 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
         # 那…啥时候回去办合适" after 高龄津贴: the item's own question (session-10 trial I got the menu)
     elif result.intent not in ("consult", "unknown"):
         return None  # a request or a question about a ticket
+    if own_question and facts.asked_only_by_paper_name(ctx, current, text):
+        return item, DOCUMENT  # "那个提前退休证明我不用带吧": that paper's line, not early retirement
     if own_question and not _names_another_off_card(ctx, current, result, said, text, own or ""):
         # The item's own question ("户口在外地能领不" after 高龄津贴), even if it names another
         # item's word (户口, on its card as 户口簿) in passing.
@@ -750,8 +756,13 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
         item = handbook.item(item_id)
         named = facts.documents_named(ctx, item, _text(ctx))
         answered = facts.document_answer(item, named or [render.document_line(d) for d in item.documents])
-        # "饭钱能少好多 要拿低保证给你们看不": the fact asked beside the document, too (trial Q).
-        extra = [line for other, line in facts.each_clause(ctx, _text(ctx), item) if other is item]
+        # "饭钱能少好多 要拿低保证给你们看不": the fact asked beside the document, too (trial Q) — not
+        # a question whose words were only the paper's name ("提前退休证明": not early retirement).
+        extra = [
+            line
+            for other, line in facts.each_clause(ctx, _text(ctx), item)
+            if other is item and not facts.asked_only_by_paper_name(ctx, item, _text(ctx))
+        ]
         if answered and extra:
             answered = "\n".join([answered.removesuffix(f"\n{facts.MORE}"), *extra, facts.MORE])
     elif aspect == UNLISTED:
@@ -1022,6 +1033,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("complaint", complaints.complaint_of, complaints.lodge),  # declines: 没人管 not about their ticket
     Route("handoff", complaints.handoff_word, hand_off_and_answer),  # declines: no desk (phone numbers)
     Route("duty_unreachable", office.duty_unreachable, office.when_unreachable),  # "值班手机没人接"
+    Route("working_days", working_days.asked, working_days.answer),  # "30个工作日 从11月5号算超过没有"
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"

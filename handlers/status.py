@@ -33,6 +33,11 @@ _WAITING_ON_IT = re.compile(
     r"还没(有)?(来|人来|到|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
     r"审到|到哪(一步|了)|批没批|有没(有|得)?(消息|人管)|有人管没|(弄|办|修)好没|处理没|还黑起"
 )
+# A ticket number said: after 单号/工单/编号, or five digits alone as tickets are numbered (10003), not
+# a phone number's part nor a sum ("补贴10000元").
+_SAID_NUMBER = re.compile(
+    r"(?:单号|工单号?|编号|单子)[^\d]{0,6}(\d{4,8})(?!\d)|(?<!\d)(1\d{4})(?![\d元块多万])"
+)
 _ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
 
 
@@ -40,6 +45,12 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
     office = ctx.services.handbook.office
     desk = ctx.services.desk
     tickets = await desk.resident_tickets(ctx.message.resident) if desk else []
+    said_number = _SAID_NUMBER.search(simplify(ctx.message.text or ""))
+    number = said_number.group(said_number.lastindex or 1) if said_number else None
+    if number is not None and desk and number not in {t.number for t in tickets}:
+        # "查进度 工单10003" with 10003 not theirs: never shown to another WeChat, and said so — not
+        # only their own list again (trial Z11 r17 got it three times); a person looks it up.
+        return await own_tickets.placed_elsewhere(ctx, ctx.message.text, tickets, number=number)
     if not tickets:
         text = ctx.message.text
         waiting = _MADE_BEFORE.search(text) is not None and _WAITING_ON_IT.search(text) is not None
@@ -147,8 +158,10 @@ def _names_ticket(ctx: Context, ticket: Ticket, text: str) -> bool:
 async def _cancel_made_elsewhere(ctx: Context, text: str) -> Reply | None:
     """ "明天上午10点约的活动室 取消哈" with nothing booked here: made by phone, at the window or on another
     WeChat, so a person cancels it — the room or the visit is freed, not left waiting (blind batch 77
-    was told there was nothing to cancel); None when the message says nothing of what was booked."""
-    if not _BOOKED.search(text):
+    was told there was nothing to cancel); None when the message names neither a booking nor a service."""
+    # "老年食堂送餐先停了嘛", "我那个调解不搞了": a service named and called off is one made elsewhere
+    # too (blind batch 83: four such first messages were told there was nothing to cancel).
+    if not _BOOKED.search(text) and not ctx.services.classifier.names_in(text):
         return None
     relayed = await complaints.hand_off(ctx, ctx.message.text)
     if relayed is None:

@@ -387,6 +387,37 @@ class Classifier:
         compact = self.normalize(text).replace(" ", "")
         return any(name in compact for name in self._names.get(item_id, ()))
 
+    def names_affirmed(self, text: str, item_id: str) -> bool:
+        """Is one of the item's names said with no denial right before it? "我不是特殊工种 那个提前退休
+        证明我不用带吧" denies a situation of the retirement, then names the retirement's paper."""
+        names = self._names.get(item_id, ())
+        for clause in self.normalize(text).split():  # a denial reaches no further than its clause
+            tokens = self._segmenter.cut(clause)
+            if any(token in names and not self._denied_at(tokens, k) for k, token in enumerate(tokens)):
+                return True
+        return False
+
+    def denies_by_name(self, text: str, item_id: str) -> bool:
+        """Is one of the item's names (not only a keyword of it) denied? "不是居住证" denies the permit;
+        "不是参保 我是问满了60岁咋个开始领钱" denies one step of the pension insurance, not it."""
+        names = self._names.get(item_id, ())
+        for clause in self.normalize(text).split():
+            tokens = self._segmenter.cut(clause)
+            if any(token in names and self._denied_at(tokens, k) for k, token in enumerate(tokens)):
+                return True
+        return False
+
+    def _denied_at(self, tokens: list[str], position: int) -> bool:
+        """Is the word at `position` denied by the one or two words before it ("不是老年卡")?"""
+        negation = self.lexicon.negation
+        near = tokens[max(0, position - 3) : position]
+        # "我没问低保": 没 and 问 are two tokens; the two together deny it too.
+        last_two = range(max(0, len(near) - 2), len(near))
+        return bool(position) and (
+            any(near[k] in negation and not _either_way(near, k) for k in last_two)
+            or "".join(near[-2:]) in negation
+        )
+
     def names_only_within(self, norm: str, item_id: str, words: Iterable[str]) -> bool:
         """Is every name of the item said in `norm` (normalised) part of one of `words` said there?
         "你陪我说哈话嘛" says 陪我说话 (the visits' name) inside lonely words put to us."""
@@ -426,6 +457,12 @@ class Classifier:
         errand = self._errand(result, norm)
         if errand is not None:
             return errand
+        if result.intent == "unknown" and " " in norm and self.chitchat(norm.replace(" ", "")):
+            # "今天天气好 想报个太极班": idle words in a clause of their own, a request in the next.
+            rest_norm = " ".join(c for c in norm.split() if not self.chitchat(c))
+            rest = self._read(text, rest_norm) if rest_norm else result
+            if rest.intent in ITEM_INTENTS and rest.item is not None:
+                return rest
         if result.intent == "unknown" and self._life_situation(norm):
             # "刚生了娃", "屋头老人越来越糊涂了…不晓得咋个办": a life event is a question about our
             # services (its list of items answers it), not another agency's business (blind batch 22).
@@ -773,8 +810,10 @@ class Classifier:
         ranked, excluded = self._rank_items(tokens, norm)
         if ranked and not ranked[0][1].aliases and self.chitchat(norm.replace(" ", "")):
             # "喝醋泡黑豆能治高血压 是真的吗": a keyword (高血压) inside idle talk names no service
-            # (blind batch 81 got the chronic-disease checklist).
-            ranked = []
+            # (blind batch 81 got the chronic-disease checklist); in a clause of its own it still does
+            # ("今天天气好 想报个太极班").
+            rest = " ".join(c for c in norm.split() if not self.chitchat(c))
+            ranked = self._rank_items(self._segmenter.cut(rest), rest)[0] if rest and rest != norm else []
         intent, confidence = self._intent(norm, ranked)
         if intent not in ("consult", "order") or not ranked:
             return Classification(text, intent, None, confidence, excluded=excluded)
@@ -815,16 +854,7 @@ class Classifier:
                 denied.update(item_id for item_id, _ in owners)
                 continue
             seen.add(token)
-            near = tokens[max(0, position - 3) : position]
-            # "我没问低保": 没 and 问 are two tokens; the two together deny it too.
-            if position and (
-                any(
-                    word in lexicon.negation and not _either_way(near, k)
-                    for k, word in enumerate(near)
-                    if k >= len(near) - 2
-                )
-                or "".join(near[-2:]) in lexicon.negation
-            ):
+            if self._denied_at(tokens, position):
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)
                 negated.update(item_id for item_id, _ in owners)
@@ -1124,7 +1154,11 @@ class Classifier:
         if lexicon.book_to_ask is not None and lexicon.book_to_ask.search(norm):
             return "order"  # "想约礼拜三驻点的律师 问下…": what they will ask once booked (blind batch 65)
         # After the question ends: "我拿她身份证能帮她挂失补办不" holds 帮她…补办 inside its question.
-        if acted and asked and acted.start() >= asked.end() and not how:
+        # "…一年要交多少钱 我们当爷爷奶奶的能不能帮他办": the request sits inside a later question
+        # (may we do it for him), not after the first one (blind batch 83).
+        around = lexicon.asking.search(norm, asked.end()) if acted and asked else None
+        inside = around is not None and around.start() <= acted.start() < around.end()
+        if acted and asked and acted.start() >= asked.end() and not how and not inside:
             # "听说有长期护理保险 麻烦帮他申请一下": heard of it, then asks for it (blind batch 24).
             return "order"
         if asked:

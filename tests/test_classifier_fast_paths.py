@@ -20,7 +20,15 @@ import numpy as np
 import pytest
 
 from intents import Classifier
-from intents.directory import WordFinder, inside_a_number, runs_on, said_not_there, works_there
+from intents.directory import (
+    WordFinder,
+    calls_them_itself,
+    inside_a_number,
+    only_where_it_happened,
+    runs_on,
+    said_not_there,
+    works_there,
+)
 from intents.gate import GatedPattern, gated, required_literals
 from intents.homophones import MIN_SYLLABLES, HomophoneIndex, _common_word_taken, _is_han, syllable
 from intents.learned import NONE, SOFTMAX_SCALE, TOP, Example, Features, LearnedModel, Vector
@@ -118,6 +126,8 @@ class PlainFinder:
                     and not runs_on(compact, start + length - 1)
                     and not inside_a_number(compact, start, start + length - 1)
                     and not works_there(compact, start + length - 1)
+                    and not calls_them_itself(compact, start, start + length - 1)
+                    and not only_where_it_happened(compact, start + length - 1)
                 ):
                     return self._owners[word], word
         return None

@@ -81,10 +81,12 @@ def test_handbook_check_prints_errors_for_broken_data(tmp_path) -> None:
 def test_handbook_check_names_a_broken_phrasing(tmp_path) -> None:
     from knowledge import load_handbook
 
-    result = _check_edited(tmp_path, "phrasings.yaml", "    - '人工'\n", "    - '人工('\n")
+    human = load_handbook().phrasings.cues["human"]
+    index = next(k for k, pattern in enumerate(human) if "人工" in pattern)  # its place in the list
+    said = human[index]
+    result = _check_edited(tmp_path, "phrasings.yaml", f"    - '{said}'", f"    - '{said}('")
     assert result.returncode == 1
-    index = load_handbook().phrasings.cues["human"].index("人工")  # its place in the bundled list
-    assert f"phrasings.yaml: cues.human[{index}]: '人工(' is not a valid pattern" in result.stdout
+    assert f"phrasings.yaml: cues.human[{index}]: '{said}(' is not a valid pattern" in result.stdout
 
 
 def test_handbook_check_refuses_a_term_normalised_to_one_character(tmp_path) -> None:

@@ -115,6 +115,11 @@ Two sets written blind by people who had not seen the detector:
   平时五点就回来了 is a habit, not a return —, a bang at the transformer and the area dark, a swarm of hornets
   that had stung two children, strays circling a resident, "觉得自己是个多余的人", money going to an online
   boyfriend at the bank counter; a hob 没气了, snakes heard of before an outing, smoke 散完了).
+- emergencies_round23.tsv (100 messages: 60 emergencies, 40 look-alikes, session 31), scored on the
+  landed b25922d: 55/60 detected, 0/40 false alarms, 1 wrong first number (a diabetic grandmother sweating
+  and slow to answer, a roof tank's pipe split with water running down several floors, a gas meter spinning
+  with nobody cooking, 栽了个跟斗 and unable to stand alone at home, a neighbour's child hanging on the air
+  conditioner outside the window; a lonely man's television on for three days got 120 only).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -190,6 +195,7 @@ KNOWN_MISSES = {
         "emergencies_round20.tsv",
         "emergencies_round21.tsv",
         "emergencies_round22.tsv",
+        "emergencies_round23.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -32,11 +32,13 @@ _MADE_BEFORE = re.compile(
 _WAITING_ON_IT = re.compile(
     r"还没(有)?(来|人来|到|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
     r"审到|到哪(一步|了)|批没批|有没(有|得)?(消息|人管)|有人管没|(弄|办|修)好没|处理没|还黑起"
+    # "说好三个工作日内上门 今天都第五天了 人呢", "昨天约的上门认证 今天几点来" (blind batch 84)
+    r"|人呢|人影都|第[0-9一二三四五六七八九十]+天了|(几点|啥时候|什么时候|好久)(来|到|上门)"
 )
 # A ticket number said: after 单号/工单/编号, or five digits alone as tickets are numbered (10003), not
 # a phone number's part nor a sum ("补贴10000元").
 _SAID_NUMBER = re.compile(
-    r"(?:单号|工单号?|编号|单子)[^\d]{0,6}(\d{4,8})(?!\d)|(?<!\d)(1\d{4})(?![\d元块多万])"
+    r"(?:单号|工单号?|编号|单子)[^\d]{0,6}(\d{4,14})(?!\d)|(?<!\d)(1\d{4})(?![\d元块多万])"
 )
 _ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
 
@@ -135,6 +137,15 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
         ticket = await desk.cancel(ctx.message.resident, number)
     except Refused as refused:
         log.info("refused cancel %s for %s: %s", number[:24], ctx.message.resident, refused.reason)
+        if refused.reason == "not_your_ticket":
+            # "单号20250110008 撤销 灯已经有人修好了": a number from the window or another WeChat — a
+            # person cancels it, not a dead end (blind batch 84).
+            relayed = await complaints.hand_off(ctx, ctx.message.text)
+            if relayed is not None:
+                return Reply(
+                    f"工单 {number[:24]} 不是这个微信报的，我这里取消不了；已经请工作人员帮您核对、取消。"
+                    f"\n{relayed.text}"
+                )
         return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")
 
@@ -161,7 +172,7 @@ async def _cancel_made_elsewhere(ctx: Context, text: str) -> Reply | None:
     was told there was nothing to cancel); None when the message names neither a booking nor a service."""
     # "老年食堂送餐先停了嘛", "我那个调解不搞了": a service named and called off is one made elsewhere
     # too (blind batch 83: four such first messages were told there was nothing to cancel).
-    if not _BOOKED.search(text) and not ctx.services.classifier.names_in(text):
+    if not _BOOKED.search(text) and not ctx.services.classifier.items_in(text):
         return None
     relayed = await complaints.hand_off(ctx, ctx.message.text)
     if relayed is None:

@@ -857,7 +857,9 @@ class Classifier:
             if self._denied_at(tokens, position):
                 # "不是老年卡，是高龄津贴": a denied item is no evidence for it, not even by sound.
                 denied.update(item_id for item_id, _ in owners)
-                negated.update(item_id for item_id, _ in owners)
+                # A keyword denied ("不是住院 是平时门诊开点药") denies a situation, not the service: its
+                # name said later still names it ("也要先备案吗", blind batch 84).
+                negated.update(item_id for item_id, weight in owners if weight == ALIAS_WEIGHT)
                 continue
             # "已经有老年证了", "养老保险我交满了": a service the resident already has is context for
             # the question, not its subject, so its name counts only as a keyword.
@@ -1056,8 +1058,9 @@ class Classifier:
         offset = 0
         for index, token in enumerate(tokens):
             if offset >= cut:
-                later = (weight for token in tokens[index:] for _, weight in self._terms.get(token, ()))
-                named_after = ALIAS_WEIGHT in later
+                # A service named after it, or described by its word ("不是 我说错了 是报名那个学画画
+                # 的班": a class, not the room first asked for; blind batch 84).
+                named_after = any(self._terms.get(token) for token in tokens[index:])
                 return index if named_after else 0
             offset += len(token)
         return 0

@@ -151,8 +151,10 @@ class DangerDetector:
         """A service asked for in the same matter as a hazard word ("中风了残疾证怎么办"): the message
         asks about the service. One asked before the resident turns to another matter is not."""
         for ask in self._service.finditer(text):
-            for _, said, start in found:
+            for hazard, said, start in found:
                 after = ask.end() <= start
+                if hazard.kind == "fraud" and after:
+                    continue  # "要我扫码领养老补贴 我把验证码给他了": the service said first is bait
                 between = text[ask.end() : start] if after else text[start + len(said) : ask.start()]
                 if not _ANOTHER_MATTER.search(between):
                     return True

@@ -120,6 +120,12 @@ Two sets written blind by people who had not seen the detector:
   and slow to answer, a roof tank's pipe split with water running down several floors, a gas meter spinning
   with nobody cooking, 栽了个跟斗 and unable to stand alone at home, a neighbour's child hanging on the air
   conditioner outside the window; a lonely man's television on for three days got 120 only).
+- emergencies_round24.tsv (100 messages: 60 emergencies, 40 look-alikes, session 31), scored on 4b13de4:
+  55/60 detected, 1/40 false alarms, 0 wrong first numbers (a grandmother 摔到了 unable to move for back
+  pain, a mother pinned under a collapsed old house, water spouting like a fountain in the street, rocks
+  still falling onto a road, a fake community account draining a card after the code was given — the
+  pension allowance named as bait had made it a service question; a boiled-over soup that put out the
+  flame, valve shut and the smell gone).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -196,6 +202,7 @@ KNOWN_MISSES = {
         "emergencies_round21.tsv",
         "emergencies_round22.tsv",
         "emergencies_round23.tsv",
+        "emergencies_round24.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -348,6 +348,23 @@ def centre_answer(ctx: Context, text: str, *, papers_too: bool = False) -> str |
     return question.answer if question is not None else None
 
 
+def not_done_here_answer(ctx: Context, item: Item, text: str) -> str | None:
+    """The answer of an own question marked `not_done_here` that the message asks ("社区能不能给我开
+    这个证明…证明我是她女儿": the community does not issue kinship proofs), with its title; None else."""
+    refusals = [q for q in item.questions if q.not_done_here]
+    if not refusals:
+        return None
+    lexicon = ctx.services.classifier.lexicon
+    plain = lexicon.normalize(text).replace(" ", "")
+    for question in refusals:
+        if any(
+            w and w in plain and not _denied(plain, w)
+            for w in normalised_words(lexicon.normalize, question.ask)
+        ):
+            return f"【{item.title}】{question.answer}\n{MORE}"
+    return None
+
+
 def own_answer(ctx: Context, item: Item, text: str) -> str | None:
     """The item's own question the message asks, answered (no title, no footer); with the time
     limit, hours or online channel after it when the rest of the message asks that too."""

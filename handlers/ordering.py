@@ -104,6 +104,9 @@ async def start(ctx: Context, item_id: str, text: str = "") -> Reply:
     """Begin an order for `item_id`; details already in `text` (a number, a time, a place) are kept,
     and a resident who ordered before is asked once about the details kept from then."""
     item = ctx.services.handbook.item(item_id)
+    refused = facts.not_done_here_answer(ctx, item, text or ctx.message.text or "")
+    if refused is not None:
+        return Reply(refused)  # asked for something the community does not do: said so, no booking
     visits = ctx.services.handbook.catch_all() if item.order is None else None
     if (
         visits is not None
@@ -1333,7 +1336,17 @@ def _changes_at_read_back(
     if "time" in fields and not habitual and not open_asked:
         with contextlib.suppress(WhenError):
             window = _window(ctx, item, _wanted_part(text), draft.time)
-            if window is not None:
+            # "礼拜天那个时间活动室有空没得" with Sunday 14:00-17:00 already on the form: its day asked
+            # about, not a new time (trial Z11 r15 was reset to Sunday 09:00-17:00).
+            same_day = (
+                window is not None
+                and draft.time is not None
+                and window.start.date() == draft.time.start.date()
+                and "改" not in plain
+                and not _CLOCK_OR_PART.search(plain)
+                and (_ASKS_SOMETHING.search(plain) is not None or _SAME_TIME.search(plain) is not None)
+            )
+            if window is not None and not same_day:
                 draft.time = window
                 _note_cut_short(ctx, draft, text)
                 changed.append("time")
@@ -1408,6 +1421,8 @@ _CANCELLED_AT_END = re.compile(
 # noted it on the ticket as "居民问：曾玉兰 刚刚都说了的嘛").
 _SAID_ALREADY = re.compile(r"(说|讲|告诉你|填|写)(过|了)(的)?(嘛|噻|哦|啊|呀)?[!！。.~]*$")
 # "几天都没人扫", "好几天了": how long it has been, not a question (blind batch 79 got a visit's wait).
+_CLOCK_OR_PART = re.compile(r"[上下中]午|晚上|早上|点|[:：]|钟")
+_SAME_TIME = re.compile(r"(那个|这个|那|这)(个)?(时间|时候|钟点)|有空没|空不空|有没有空")
 _ASKS_SOMETHING = re.compile(
     r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好多|(?<!好)几(?!天都|天没|天了|个月都|个月没)|谁|为什么|为啥|能不能|可不可以"
 )

@@ -33,7 +33,7 @@ _WAITING_ON_IT = re.compile(
     r"还没(有)?(来|人来|到|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
     r"审到|到哪(一步|了)|批没批|有没(有|得)?(消息|人管)|有人管没|(弄|办|修)好没|处理没|还黑起"
     # "说好三个工作日内上门 今天都第五天了 人呢", "昨天约的上门认证 今天几点来" (blind batch 84)
-    r"|人呢|人影都|第[0-9一二三四五六七八九十]+天了|(几点|啥时候|什么时候|好久)(来|到|上门)"
+    r"|人呢|人影都|第[0-9一二三四五六七八九十]+天了|(几点|啥时候|什么时候|好久)(来|上门|到(?!账|期|龄|手))"
 )
 # A ticket number said: after 单号/工单/编号, or five digits alone as tickets are numbered (10003), not
 # a phone number's part nor a sum ("补贴10000元").
@@ -138,14 +138,10 @@ async def handle_cancel(ctx: Context, result: Classification) -> Reply:
     except Refused as refused:
         log.info("refused cancel %s for %s: %s", number[:24], ctx.message.resident, refused.reason)
         if refused.reason == "not_your_ticket":
-            # "单号20250110008 撤销 灯已经有人修好了": a number from the window or another WeChat — a
-            # person cancels it, not a dead end (blind batch 84).
-            relayed = await complaints.hand_off(ctx, ctx.message.text)
-            if relayed is not None:
-                return Reply(
-                    f"工单 {number[:24]} 不是这个微信报的，我这里取消不了；已经请工作人员帮您核对、取消。"
-                    f"\n{relayed.text}"
-                )
+            # "单号20250110008 撤销 灯已经有人修好了": a number from the window or another WeChat — how
+            # to have it cancelled, not a dead end (blind batch 84); the same words whether the number
+            # is someone else's or no one's.
+            return Reply(f"{refusal(refused)}。{_CANCEL_ELSEWHERE}")
         return Reply(f"{refusal(refused)}。")
     return Reply(f"工单 {ticket.number} 已取消，我们会通知工作人员。需要时再约。")
 
@@ -180,6 +176,9 @@ async def _cancel_made_elsewhere(ctx: Context, text: str) -> Reply | None:
     return Reply(
         f"我这里查不到您在微信上约的；在窗口、电话或别的微信上约的，已经请工作人员帮您取消。\n{relayed.text}"
     )
+
+
+_CANCEL_ELSEWHERE = "在窗口、电话或别的微信上约的，回复“人工”，请工作人员帮您核对、取消。"
 
 
 # "算了 我明天直接过来办": never mind the questions, they will come in — not a cancel (trial Z4 r05).

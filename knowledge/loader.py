@@ -354,7 +354,9 @@ def _parse_item(
         order=_parse_order(raw, ctx),
         phrasings=ctx.texts(raw, "phrasings", required=False),
         situations=ctx.texts(raw, "situations", required=False),
-        questions=parse_questions(raw.get("questions"), ctx.error, keys=("ask", "answer", "anywhere")),
+        questions=parse_questions(
+            raw.get("questions"), ctx.error, keys=("ask", "answer", "anywhere", "not_done_here")
+        ),
     )
     if item.order and not item.bookable:
         ctx.error("order", "an item with bookable: false cannot be ordered online")

@@ -107,6 +107,9 @@ class Question:
     # Asked by words specific enough to answer whichever item the message was read as ("我妈老年痴呆
     # 有没有防走失手环" reads as long-term care; the wristband is the visiting item's answer).
     anywhere: bool = False
+    # The answer says the community does not do what is asked ("亲属关系证明社区一般开不了"): asked in a
+    # request, it is answered instead of a booking being opened (trial Z11 r20 was walked into one).
+    not_done_here: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ def parse_questions(
     value: Any, report: Report, *, keys: tuple[str, ...] = ("ask", "answer")
 ) -> tuple[Question, ...]:
     """Each entry's `ask` (words any one of which asks it) and `answer`; `keys` are the fields an
-    entry may have (an item's may also say `anywhere`)."""
+    entry may have (an item's may also say `anywhere` and `not_done_here`)."""
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
@@ -40,13 +40,18 @@ def parse_questions(
             report(f"{here}.answer", f"longer than {QUESTION_ANSWER_MAX} characters")
         _check_not_shadowed(report, index, ask, asked)
         asked.append((index, ask))
-        anywhere = entry.get("anywhere", False)
-        if not isinstance(anywhere, bool):
-            report(f"{here}.anywhere", "must be true or false")
-            anywhere = False
+        anywhere, not_done_here = (_flag(entry, here, key, report) for key in ("anywhere", "not_done_here"))
         if ask and answer:
-            questions.append(Question(ask, answer, anywhere))
+            questions.append(Question(ask, answer, anywhere, not_done_here))
     return tuple(questions)
+
+
+def _flag(entry: dict[str, Any], here: str, key: str, report: Report) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        report(f"{here}.{key}", "must be true or false")
+        return False
+    return value
 
 
 def _words(value: Any, field: str, report: Report) -> tuple[str, ...]:

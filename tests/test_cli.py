@@ -489,3 +489,11 @@ def test_chat_run_once_per_message_keeps_the_conversation(tmp_path) -> None:
     run("chat", "--resident", "r1", stdin="取消\n", env=env)
     after = run("chat", "--resident", "r1", stdin="王建国\n", env=env)
     assert "手机号码" not in after.stdout  # the cancelled form is not resumed by a later run
+
+
+def test_handbook_check_names_a_question_flag_that_is_not_true_or_false(tmp_path) -> None:
+    """`not_done_here` (asked in a request, answered instead of a booking) is a yes-or-no switch."""
+    edited = ("items/community_certificate.yaml", "    not_done_here: true\n", "    not_done_here: 1\n")
+    result = _check_edited(tmp_path, *edited)
+    assert result.returncode == 1
+    assert "not_done_here: must be true or false" in result.stdout

@@ -27,6 +27,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "complaint",
         "handoff",
         "duty_unreachable",
+        "working_days",
         "own_tickets",
         "placed_again",
         "placed_question",

@@ -493,7 +493,7 @@ def test_chat_run_once_per_message_keeps_the_conversation(tmp_path) -> None:
 
 def test_handbook_check_names_a_question_flag_that_is_not_true_or_false(tmp_path) -> None:
     """`not_done_here` (asked in a request, answered instead of a booking) is a yes-or-no switch."""
-    edited = ("items/community_certificate.yaml", "    not_done_here: true\n", "    not_done_here: 1\n")
+    edited = ("items/community_certificate.yaml", "    not_done_here: true", "    not_done_here: 1")
     result = _check_edited(tmp_path, *edited)
     assert result.returncode == 1
     assert "not_done_here: must be true or false" in result.stdout

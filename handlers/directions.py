@@ -527,7 +527,12 @@ def referral_follow_up(ctx: Context) -> Referral | None:
 
 
 # "算了问12123。还有 …燃气费在哪交": the words that turn a message to another matter.
-_TURN = re.compile(r"还有就是|还有个事|还有一个事|还有|另外|对了|顺便|还想问|再问(一下|下|个)?")
+# "身份证我晓得去派出所 那社保卡呢": 那 opening a clause that asks about another thing turns too
+# (trial Z12 r07 got the police station again).
+_TURN = re.compile(
+    r"还有就是|还有个事|还有一个事|还有|另外|对了|顺便|还想问|再问(一下|下|个)?"
+    r"|(?:^|(?<=\s))那(?=[^ ]{1,8}(呢|咋办|咋个办|怎么办))"
+)
 
 
 def _turns_to_ours(ctx: Context, place: Referral, text: str) -> bool:

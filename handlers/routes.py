@@ -504,16 +504,21 @@ def _names_another_off_card(
 ) -> bool:
     """Does the message turn to another service by its full name ("还有那个育儿补贴是啥子…外地户口能领不"
     after the medical insurance: trial Z5 r02 got the insurance's answer for 外地户口 first)? Only a
-    name of four characters or more said right after 还有 / 另外 / 再问, which the card never uses
-    and the card's own answer never speaks of ("还有残疾人家庭无障碍改造…" after the disability card
-    is its own question)."""
+    name of four characters or more said right after 还有 / 另外 / 再问 (or of three the message opens
+    with), which the card never uses and the card's own answer never speaks of ("还有残疾人家庭无障碍
+    改造…" after the disability card is its own question)."""
     if said is None or said == current.id or result.item != said or not result.named:
         return False
     plain = simplify(text)
+    # Or a name of three characters or more the message opens with, its subject: "社保卡掉了咋个挂失 补办"
+    # after the elderly card (trial Z12 r07 got the elderly card's replacement answer).
+    # Not when a word of the card's own is said too ("户口迁入时间对入学有没有要求" after enrolment).
+    opening = plain.lstrip() if current.id not in ctx.services.classifier.items_in(text) else ""
     names = [
         alias
         for alias in ctx.services.handbook.item(said).aliases
-        if len(alias) >= 4 and re.search(f"{_TURNS_TO.pattern}{re.escape(alias)}", plain)
+        if (len(alias) >= 4 and re.search(f"{_TURNS_TO.pattern}{re.escape(alias)}", plain))
+        or (opening and len(alias) >= 3 and opening.startswith(alias))
     ]
     if not names:
         return False

@@ -1423,9 +1423,10 @@ _CANCELLED_AT_END = re.compile(
 # "曾玉兰 刚刚都说了的嘛", "前面说过了噻": a value given again with a sigh, not a question (trial W
 # noted it on the ticket as "居民问：曾玉兰 刚刚都说了的嘛").
 _SAID_ALREADY = re.compile(r"(说|讲|告诉你|填|写)(过|了)(的)?(嘛|噻|哦|啊|呀)?[!！。.~]*$")
-# "几天都没人扫", "好几天了": how long it has been, not a question (blind batch 79 got a visit's wait).
+# At the read-back, the form's own day asked about: no time of day said, and "那个时间…有空没得".
 _CLOCK_OR_PART = re.compile(r"[上下中]午|晚上|早上|点|[:：]|钟")
 _SAME_TIME = re.compile(r"(那个|这个|那|这)(个)?(时间|时候|钟点)|有空没|空不空|有没有空")
+# "几天都没人扫", "好几天了": how long it has been, not a question (blind batch 79 got a visit's wait).
 _ASKS_SOMETHING = re.compile(
     r"[?？]|什么|啥|怎么|咋|哪|吗|多少|好多|(?<!好)几(?!天都|天没|天了|个月都|个月没)|谁|为什么|为啥|能不能|可不可以"
 )

@@ -562,7 +562,7 @@ def about_current_item(ctx: Context) -> tuple[str, str | None] | None:
     result = classifier.classify(text)
     about_ticket = classifier.lexicon.own_request.search(compact) is not None
     said, denied = classifier.service_said(text)
-    if item in denied and classifier.denies_by_name(text, item) and not classifier.names_affirmed(text, item):
+    if item in denied and classifier.names_all_denied(text, item):
         # "不是居住证 是身份证": said not to be this item (trial P); "我不是特殊工种 那个提前退休证明我
         # 不用带吧" denies a situation, then names the item again (trial Z9); "不是参保 我是问满了60岁
         # 咋个开始领钱" denies a word of it only, and asks about it (trial Z11 r04).
@@ -763,11 +763,12 @@ async def current_item_fact(ctx: Context, found: tuple[str, str | None]) -> Repl
         answered = facts.document_answer(item, named or [render.document_line(d) for d in item.documents])
         # "饭钱能少好多 要拿低保证给你们看不": the fact asked beside the document, too (trial Q) — not
         # a question whose words were only the paper's name ("提前退休证明": not early retirement).
-        extra = [
-            line
-            for other, line in facts.each_clause(ctx, _text(ctx), item)
-            if other is item and not facts.asked_only_by_paper_name(ctx, item, _text(ctx))
-        ]
+        only_the_paper = facts.asked_only_by_paper_name(ctx, item, _text(ctx))
+        extra = (
+            []
+            if only_the_paper
+            else [line for other, line in facts.each_clause(ctx, _text(ctx), item) if other is item]
+        )
         if answered and extra:
             answered = "\n".join([answered.removesuffix(f"\n{facts.MORE}"), *extra, facts.MORE])
     elif aspect == UNLISTED:

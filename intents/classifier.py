@@ -387,25 +387,20 @@ class Classifier:
         compact = self.normalize(text).replace(" ", "")
         return any(name in compact for name in self._names.get(item_id, ()))
 
-    def names_affirmed(self, text: str, item_id: str) -> bool:
-        """Is one of the item's names said with no denial right before it? "我不是特殊工种 那个提前退休
-        证明我不用带吧" denies a situation of the retirement, then names the retirement's paper."""
+    def names_all_denied(self, text: str, item_id: str) -> bool:
+        """Is the item said by one of its names (not only a keyword) and denied each time? "不是居住证"
+        denies the permit; "不是参保 我是问满了60岁咋个开始领钱" denies one step of the pension insurance,
+        a keyword only; "我不是特殊工种 那个提前退休证明我不用带吧" denies a situation, then names the
+        retirement again. A denial reaches no further than its clause."""
         names = self._names.get(item_id, ())
-        for clause in self.normalize(text).split():  # a denial reaches no further than its clause
-            tokens = self._segmenter.cut(clause)
-            if any(token in names and not self._denied_at(tokens, k) for k, token in enumerate(tokens)):
-                return True
-        return False
-
-    def denies_by_name(self, text: str, item_id: str) -> bool:
-        """Is one of the item's names (not only a keyword of it) denied? "不是居住证" denies the permit;
-        "不是参保 我是问满了60岁咋个开始领钱" denies one step of the pension insurance, not it."""
-        names = self._names.get(item_id, ())
-        for clause in self.normalize(text).split():
-            tokens = self._segmenter.cut(clause)
-            if any(token in names and self._denied_at(tokens, k) for k, token in enumerate(tokens)):
-                return True
-        return False
+        denials = [
+            self._denied_at(tokens, k)
+            for clause in self.normalize(text).split()
+            for tokens in (self._segmenter.cut(clause),)
+            for k, token in enumerate(tokens)
+            if token in names
+        ]
+        return bool(denials) and all(denials)
 
     def _denied_at(self, tokens: list[str], position: int) -> bool:
         """Is the word at `position` denied by the one or two words before it ("不是老年卡")?"""

@@ -158,7 +158,7 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         last = list(own["change"].finditer(norm))[-1]
         reference, value = norm[: last.start()], norm[last.end() :]
     number = _NUMBER.search(simplify(text))
-    hotlines = _hotlines(ctx)
+    hotlines = hotline_numbers(ctx)
     if number is not None and number.group(1) in hotlines:
         # "实在不行我打12345了": a hotline's number, not a ticket's (trial R was sent to 12345)
         number = None
@@ -184,7 +184,7 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
     )
 
 
-def _hotlines(ctx: Context) -> set[str]:
+def hotline_numbers(ctx: Context) -> set[str]:
     """Every public number the handbook gives (12345, 12315, 12123…): never a ticket's number."""
     handbook = ctx.services.handbook
     numbers = {place.phone for place in handbook.referrals if place.phone}

@@ -36,8 +36,9 @@ _WAITING_ON_IT = re.compile(
     r"|人呢|人影都|第[0-9一二三四五六七八九十]+天了|(几点|啥时候|什么时候|好久)(来|上门|到(?!账|期|龄|手))"
 )
 # A ticket number said: after 单号/工单/编号, or five digits alone as tickets are numbered (10003), not
-# a phone number's part nor a sum ("补贴10000元").
-_SAID_NUMBER = re.compile(
+# a phone number's part nor a sum ("补贴10000元"), nor a hotline (own_tickets.hotline_numbers). Wider
+# than own_tickets' reading, which needs a verb right before it: "单号是10003" and 14 digits count.
+_TICKET_NUMBER = re.compile(
     r"(?:单号|工单号?|编号|单子)[^\d]{0,6}(\d{4,14})(?!\d)|(?<!\d)(1\d{4})(?![\d元块多万])"
 )
 _ONLY_NUMBER = re.compile(r"^\D{0,6}?(\d+)\s*(?:号|号工单)?$")
@@ -47,8 +48,10 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
     office = ctx.services.handbook.office
     desk = ctx.services.desk
     tickets = await desk.resident_tickets(ctx.message.resident) if desk else []
-    said_number = _SAID_NUMBER.search(simplify(ctx.message.text or ""))
+    said_number = _TICKET_NUMBER.search(simplify(ctx.message.text or ""))
     number = said_number.group(said_number.lastindex or 1) if said_number else None
+    if number in own_tickets.hotline_numbers(ctx):
+        number = None  # "我打了12345 他们说找社区 我那个申请进度呢": the hotline, no ticket's number
     if number is not None and desk and number not in {t.number for t in tickets}:
         # "查进度 工单10003" with 10003 not theirs: never shown to another WeChat, and said so — not
         # only their own list again (trial Z11 r17 got it three times); a person looks it up.

@@ -104,6 +104,13 @@ ITEM_SECTIONS = (
             Field("fee", "费用", "text"),
             Field("amount", "发放标准", "text", "津贴、补助的标准（居民最常问）"),
             Field(
+                "income_line",
+                "人均收入线",
+                "yaml",
+                "按家庭人均收入审核的事项才填（居民报了人数和收入，机器人算出人均再对这条线）：\n"
+                "low: 700\nhigh: 1000\nbelow: 低于线时怎么说\nwithin: 在范围里怎么说\nabove: 高于线时怎么说",
+            ),
+            Field(
                 "questions",
                 "居民常问",
                 "yaml",

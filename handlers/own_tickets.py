@@ -68,7 +68,8 @@ QUESTIONS = {
 class OwnRequest:
     """What a message asks about the resident's own tickets, as read from the text alone."""
 
-    action: str  # status | cancel | change | hurry | note | included | handler_phone | waiting | in_person
+    # status | cancel | change | add | hurry | note | included | handler_phone | waiting | in_person
+    action: str
     text: str
     number: str | None = None  # a ticket number it names
     items: tuple[str, ...] = ()  # items it names (classifier's item detection)
@@ -80,6 +81,8 @@ class OwnRequest:
     value: str = ""  # change: the words after the change cue (the new value)
 
 
+# A booking said as made: "我订的", "约好的", "预约的星期三" (not "不约了", "想约").
+_BOOKED_WORD = re.compile(r"(?<![不没别想要])(约的|约了|约好|约上|订的|订了|定的|预约的|借的|报名的|报了名)")
 _ASKS_WHICH_DAY = re.compile(r"哪天|哪一天|礼拜几|星期几|周几|几号|几点|什么时候|啥时候|好久")
 _NUMBER_OR_PHONE = re.compile(r"1\d{10}|\d{3,4}-?\d{7,8}")
 _NO_CHANGE = re.compile(r"^(不改|不用改|不要改|不是要改|没说要改|没有要改|不是改)")
@@ -118,6 +121,8 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):
         action = "note"  # "补充一句 上门前先打电话": opens with it, and gives no new number
+    elif "add_on" in own and own["add_on"].search(norm) and (mine or _BOOKED_WORD.search(norm)):
+        action = "add"  # "棋牌室我订的星期六 再加个星期天": onto the booking, for the staff to confirm
     elif _placed_from_another_wechat(text) and (
         lexicon.asks_progress(norm) or _NUMBER.search(simplify(text))
     ):
@@ -254,14 +259,15 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         chosen = named
     else:
         if not open_tickets:
-            return await _booked_again(ctx, request, tickets)
+            again = await _booked_again(ctx, request, tickets)
+            return again if again is not None else await _made_elsewhere(ctx, request)
         # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
         one = request.action == "note" and len(open_tickets) == 1
         picked = open_tickets if one else pick(ctx, request, open_tickets)
         if picked is None and request.action in ("handler_phone", "included", "in_person"):
             picked = open_tickets  # "王老师电话多少 我白天上班": whoever has any of them (白天 is no booking)
         if picked is None:
-            return None
+            return await _made_elsewhere(ctx, request)
         chosen = picked
     ctx.conversation.forget()
     if request.action == "handler_phone":
@@ -298,6 +304,8 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         return await _hurry(ctx, request, chosen[0])
     if request.action == "note" and len(chosen) == 1:
         return await _note(ctx, request, chosen[0])
+    if request.action == "add" and len(chosen) == 1:
+        return await _add(ctx, request, chosen[0])
     if request.action == "waiting":
         return await _waiting(ctx, request, chosen)
     if request.action == "in_person":
@@ -361,6 +369,40 @@ async def _note(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
     if not await _noted(ctx, ticket, request.text.strip()[:300]):
         return Reply(f"工单 {ticket.number} 已经办结或取消了，补充的话请回复“人工”告诉工作人员。")
     return Reply(f"好的，已经写进工单 {ticket.number}，工作人员处理时会看到。还有要补充的直接说。")
+
+
+async def _add(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
+    """ "再加个星期天 两天都要": written onto the booking for the staff, who confirm whether the extra
+    day, portion or person can be fitted in — never a second booking the duplicate check refuses."""
+    if not await _noted(ctx, ticket, request.text.strip()[:300]):
+        return Reply(f"工单 {ticket.number} 已经办结或取消了，要加的请重新约，或回复“人工”告诉工作人员。")
+    who = _teacher(ticket, "值班的工作人员")
+    return Reply(
+        f"好的，您要加的已经写进工单 {ticket.number}【{_title(ctx, ticket)}】，{who}确认能不能安排后"
+        "在这里回复您；原来约的照旧。"
+    )
+
+
+async def _made_elsewhere(ctx: Context, request: OwnRequest) -> Reply | None:
+    """A change or addition to a booking with none open here ("预约的星期三去办居住证 改到星期五行不行",
+    "法律咨询约的明天下午 能改成上午不"): made at the window, by phone or on another WeChat, so a
+    person makes the change — not the service's checklist (blind batch 85 got it five times); None
+    when the message does not say a booking was made."""
+    if request.action not in ("change", "add"):
+        return None
+    if request.action == "change" and "time" not in request.fields:
+        return None  # "身份证上名字写错了 能改成…": a question, not a booking's change
+    # Said as made ("约的", "我订的"): "活动室要提前几天约" asks the rule, and books nothing.
+    norm = ctx.services.classifier.lexicon.normalize(request.text)
+    if not (request.own or _BOOKED_WORD.search(norm)):
+        return None
+    relayed = await complaints.hand_off(ctx, request.text)
+    if relayed is None:
+        return None
+    wanted = "改" if request.action == "change" else "加上"
+    return Reply(
+        f"我这里查不到您在微信上约的；在窗口、电话或别的微信上约的，已经请工作人员帮您{wanted}。\n{relayed.text}"
+    )
 
 
 async def _noted(ctx: Context, ticket: Ticket, said: str) -> bool:
@@ -447,6 +489,8 @@ def pick(ctx: Context, request: OwnRequest, tickets: list[Ticket]) -> list[Ticke
             candidates = by_item
         elif _HANDED_IN_ELSEWHERE.search(simplify(request.text)):
             return None  # "上个月我在社区窗口交了高龄津贴的申请 钱还没到": not a ticket of theirs here
+        elif request.action in ("add", "change") and named.intersection(items):
+            return None  # "棋牌室我订的星期六 再加个星期天" with only a permit booked here: made elsewhere
         elif request.action == "hurry" and not named.intersection(items):
             pass  # "这都好几天了 能不能催一下": a keyword only (好几天), still their ticket (trial R)
         elif request.action == "hurry" or (
@@ -800,6 +844,7 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
     else:
         # Hours alone keep the booked day: "改到晚上7点到9点" of a Monday booking is Monday evening,
         # not this evening (a session-20 trial resident's change was read on the day she wrote).
+        value = _without_booked_day(ctx, value, current)
         window = ordering.window_for(ctx, item, value, current) if value.strip() else None
         if window is not None and current is not None and _whole_day_said(ctx, value, current):
             # "改成礼拜三 时间还是一样的": the day moved, the booked hours kept (trial OO r19 was
@@ -810,6 +855,25 @@ def _take(ctx: Context, ticket: Ticket, field: str, request: OwnRequest, amendme
     if window is not None and current is not None:
         check_booked_week(value, window.start, current.start)
     return replace(amendment, window=(window.start, window.end)) if window else amendment
+
+
+def _without_booked_day(ctx: Context, value: str, current: Window | None) -> str:
+    """The new time's words without a clause that names the booked day as the reason ("改到星期五行不行
+    星期三要加班走不脱" of a Wednesday booking: blind batch 85 was asked which of the two days)."""
+    clauses = [c for c in re.split(r"[\s,，。;；!！?？]+", value) if c]
+    if current is None or len(clauses) < 2:
+        return value
+    now = ctx.services.now()
+    kept = []
+    for clause in clauses:
+        try:
+            said = read_window(clause, now)
+        except WhenError:
+            said = None
+        # The weekday, not the date: "星期三" said in the week before the booked Wednesday is that day.
+        if said is None or said.start.weekday() != current.start.weekday():
+            kept.append(clause)
+    return " ".join(kept) if kept and len(kept) < len(clauses) else value
 
 
 def _whole_day_said(ctx: Context, value: str, current: Window) -> bool:

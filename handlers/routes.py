@@ -22,6 +22,7 @@ from handlers import (
     office,
     ordering,
     own_tickets,
+    per_person,
     plain_words,
     privacy,
     rate,
@@ -1041,6 +1042,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("duty_unreachable", office.duty_unreachable, office.when_unreachable),  # "值班手机没人接"
     Route("working_days", working_days.asked, working_days.answer),  # "30个工作日 从11月5号算超过没有"
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
+    Route("per_person", per_person.asked, per_person.answer),  # "屋头四个人 一个月三千二 够不够低保"
     Route("placed_again", confirmed_again, ordering.placed_again),
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"
     Route("placed_also", placed_also, ordering.also_on_placed),  # "…那个也一起帮我们办了"

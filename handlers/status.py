@@ -26,14 +26,19 @@ _NUMBER = re.compile(r"(?<!\d)(\d{5,})(?!\d)")
 _MADE_ELSEWHERE = re.compile(r"窗口|柜台|现场|打电话|电话里|交了|交的|递了|递的|申请|报的|报了")
 # "前天约的上门…咋个还没来", "报名的那个培训啥时候通知上课": their own request made some other way, and
 # they wait on it — a person looks it up, not the service's checklist (blind batch 77 got it).
+# "残疾证说一个月办好 现在两个月了" (blind batch 85): a time promised, and the time it has taken.
 _MADE_BEFORE = re.compile(
-    r"约的|约了|约好|说好|报名的|报了名|报名了|交上去|递上去|" + _MADE_ELSEWHERE.pattern
+    r"约的|约了|约好|约上|说好|报名的|报了名|报名了|交上去|递上去|说[^ ]{0,6}(办好|弄好|修好|来)|"
+    r"现在[0-9一二两三四五六七八九十几]+个?(月|天|礼拜|星期|周)了|" + _MADE_ELSEWHERE.pattern
 )
 _WAITING_ON_IT = re.compile(
     r"还没(有)?(来|人来|到|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
     r"审到|到哪(一步|了)|批没批|有没(有|得)?(消息|人管)|有人管没|(弄|办|修)好没|处理没|还黑起"
     # "说好三个工作日内上门 今天都第五天了 人呢", "昨天约的上门认证 今天几点来" (blind batch 84)
     r"|人呢|人影都|第[0-9一二三四五六七八九十]+天了|(几点|啥时候|什么时候|好久)(来|上门|到(?!账|期|龄|手))"
+    # "上个礼拜报的楼道灯坏了 咋个到现在都没得人来修", "约的活动还在不在", "认证到底约上没有" (blind batch 85)
+    r"|(咋个|怎么|为啥|为什么)?(到现在|现在)?(都|还)没(得|有)?人(来|管|修|理|弄|联系)|约(上|好|到)(了)?(没有|没|吗|不)"
+    r"|还在不在|还算不算|还作数"
 )
 # A ticket number said: after 单号/工单/编号, or five digits alone as tickets are numbered (10003), not
 # a phone number's part nor a sum ("补贴10000元"), nor a hotline (own_tickets.hotline_numbers). Wider
@@ -63,7 +68,8 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
         asked = None if waiting else await _question_instead(ctx, result, None)  # a service named
         if asked is not None:
             return asked
-        elsewhere = _MADE_ELSEWHERE.search(text) or ctx.services.classifier.items_in(text)
+        # "说好今天来装扶手 人呢 我在屋头等起的": waiting on a promise, whatever it names (blind batch 85).
+        elsewhere = waiting or _MADE_ELSEWHERE.search(text) or ctx.services.classifier.items_in(text)
         checked = await complaints.hand_off(ctx, text) if elsewhere else None
         if checked is not None:
             # "十月底在窗口交的低保申请…到底批没批": made at the window or by phone, so nothing here to

@@ -1116,6 +1116,10 @@ class Classifier:
         # even when they say they applied (blind batch 72).
         # "我上个月交的生育津贴 一般好久到账": their own application, dated — its 一般 asks about it.
         general = lexicon.in_general.search(norm) is not None and not _APPLIED_AGO.search(norm)
+        if has_item and not own and lexicon.problem.search(norm) and not _ASKED_BEFORE.search(norm):
+            # "楼下垃圾堆了一个礼拜没人拉 拉机车好久来": a problem never reported, and when it will be
+            # seen to — a report, not their ticket (blind batch 85 got the sanitation checklist).
+            general = True
         if lexicon.status_alone.match(norm) or (
             lexicon.status.search(norm)
             and (
@@ -1247,11 +1251,17 @@ def _only_inside(compact: str, inner: Iterable[str], outer: Iterable[str]) -> bo
 _BRING = ("带", "带上", "拿")  # said right before a paper to bring along
 
 
+# Words that something was asked for before: a problem said with them may be their own ticket's.
+_ASKED_BEFORE = re.compile(r"报|约|反映|说好|说了|打(了|过)电话|申请|交了|登记|找过|问过")
+
+
 def _either_way(words: list[str], k: int) -> bool:
     """Is words[k] the second half of an A-not-A question ("够 不够", "是 不是")? "重残护理补贴我够不够
     得上" asks whether one qualifies, "是不是要退回" whether to return it; "低保我们家不够条件" and "不是
     老年卡" deny (blind batch 45)."""
     word = words[k]
+    if k > 0 and "".join(words[max(0, k - 2) : k]).endswith(("是不是", "是否", "会不会")):
+        return True  # "逛公园是不是不要门票": asks whether none is needed (blind batch 85 read 门票 denied)
     return k > 0 and word[:1] in "不没" and words[k - 1] == word[1:]
 
 

@@ -104,6 +104,7 @@ class DangerDetector:
             return None
         if all(h.kind == "help" for h, *_ in found) and self._jokes.search(text + normal):
             return None  # "笑死我了救命", "热得要命 救命哦": a figure of speech
+        found = _within_the_scam(found)
         hazard, said, _ = found[0]
         others = tuple(h for h, _, _ in found[1:])
         public = bool(self._public.search(normal))
@@ -199,6 +200,16 @@ class DangerDetector:
     def _negated(self, text: str, start: int) -> bool:
         before = text[max(0, start - _NEGATION_REACH) : start].replace(" ", "")
         return bool(self._negation.search(before))
+
+
+def _within_the_scam(found: list[tuple[Hazard, str, int]]) -> list[tuple[Hazard, str, int]]:
+    """A fraud first, without the hazards its caller's story tells: "说是我孙子 出车祸了要赔钱 喊我马上
+    打三万过去" is a scam to stop (96110, 110), not a crash to send an ambulance to (emergency round 25)."""
+    scams = [(start, start + len(said)) for h, said, start in found if h.kind == "fraud"]
+    if not scams:
+        return found
+    told = [f for f in found if f[0].kind != "fraud" and any(a <= f[2] < b for a, b in scams)]
+    return sorted((f for f in found if f not in told), key=lambda f: f[0].kind != "fraud")
 
 
 def _acts(hazard: Hazard, public: bool) -> bool:

@@ -101,6 +101,10 @@ def _words(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(word) for word in words)
 
 
+# "莫给我说那些材料", "不是问要带啥子": the checklist refused, so no checklist word in it asks for one.
+_PAPERS_REFUSED = re.compile(r"(莫|不要|别|不用|不是问|不问)(给我)?(说|讲|发|问)?(那些|这些)?(材料|要带)")
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """Compiled phrasings: cue patterns for the classifier, word sets and patterns for the handlers."""
@@ -203,8 +207,9 @@ class Lexicon:
     topic: re.Pattern[str] | None = None
 
     def asks_documents(self, compact: str) -> bool:
-        """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text."""
-        return any(word in compact for word in self.checklist)
+        """A checklist word ("要带什么", "准备什么") anywhere in the normalised, unspaced text — not
+        the papers refused ("莫给我说那些材料": blind batch 85 was given them anyway)."""
+        return not _PAPERS_REFUSED.search(compact) and any(word in compact for word in self.checklist)
 
     def cancels_only_if(self, norm: str) -> bool:
         """A cancel on a condition ("不行的话就取消算了"): not a cancel until they say so."""

@@ -30,6 +30,7 @@ from knowledge.models import (
     Calendar,
     Document,
     Handbook,
+    IncomeLine,
     Item,
     Nearby,
     Office,
@@ -316,6 +317,7 @@ def _parse_item(
         "phrasings",
         "situations",
         "questions",
+        "income_line",
     }
     for key in raw:
         if key not in known:
@@ -357,6 +359,7 @@ def _parse_item(
         questions=parse_questions(
             raw.get("questions"), ctx.error, keys=("ask", "answer", "anywhere", "not_done_here")
         ),
+        income_line=_parse_income_line(raw, ctx),
     )
     if item.order and not item.bookable:
         ctx.error("order", "an item with bookable: false cannot be ordered online")
@@ -437,6 +440,21 @@ def _parse_where(raw: dict[str, Any], ctx: _Ctx) -> Where:
     name = ctx.text(value, "name", required=place == "external", prefix="where.")
     note = ctx.text(value, "note", required=False, prefix="where.")
     return Where(place, name, note, ctx.text(value, "nearby", required=False, prefix="where."))
+
+
+def _parse_income_line(raw: dict[str, Any], ctx: _Ctx) -> IncomeLine | None:
+    value = raw.get("income_line")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        ctx.error("income_line", "must be a mapping with low, high, below, within, above")
+        return None
+    low, high = value.get("low"), value.get("high")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (low, high)) or low > high:
+        ctx.error("income_line", "low and high must be whole yuan per person per month, low <= high")
+        return None
+    words = [ctx.text(value, key, prefix="income_line.") for key in ("below", "within", "above")]
+    return IncomeLine(low, high, *words) if all(words) else None
 
 
 def _parse_time_limit(raw: dict[str, Any], ctx: _Ctx) -> TimeLimit:

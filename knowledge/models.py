@@ -33,6 +33,18 @@ class TimeLimit:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class IncomeLine:
+    """A means-tested item's monthly income line per person, as a range where cities differ, and what
+    to tell a resident whose own figures fall below, inside or above it ("屋头四个人 一个月三千二 够不够")."""
+
+    low: int
+    high: int
+    below: str
+    within: str
+    above: str
+
+
 ORDER_FIELDS = ("name", "mobile", "address", "time", "description")
 # Who may take an item's orders (三单: 群众点单 → 社区派单 → 党员接单): community staff on duty,
 # the grid member of the resident's building (网格员/楼栋长), in-service party members (双报到)
@@ -55,6 +67,7 @@ ASPECTS = (
 OPTIONAL_ASPECTS = ("proxy", "booking", "visit")  # a handbook version written before they existed still loads
 # A handbook version written before these own-ticket cues still loads.
 OPTIONAL_OWN_TICKET_CUES = (
+    "add_on",
     "hurry",
     "note",
     "handler_phone",
@@ -141,6 +154,7 @@ class Item:
     phrasings: tuple[str, ...] = ()
     situations: tuple[str, ...] = ()
     questions: tuple[Question, ...] = ()
+    income_line: IncomeLine | None = None  # means-tested: the per-person line residents' figures meet
 
     def order_fields(self, visit: bool) -> tuple[str, ...]:
         """Fields to collect; a home visit also needs the address."""

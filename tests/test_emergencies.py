@@ -126,6 +126,11 @@ Two sets written blind by people who had not seen the detector:
   still falling onto a road, a fake community account draining a card after the code was given — the
   pension allowance named as bait had made it a service question; a boiled-over soup that put out the
   flame, valve shut and the smell gone).
+- emergencies_round25.tsv (100 messages: 60 emergencies, 40 look-alikes, session 32), scored on the
+  landed a5ce264: 58/60 detected, 3/40 false alarms, 1 wrong first number (a child's hand stuck in the
+  window bars, a stray dog that had already jumped at two old people — booked as a complaint; a drama's
+  jump, a grandson's 不想活了 as a saying and the lift number asked to pin on the wall raised alarms; a
+  caller posing as a crashed grandson got 120 first).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -203,6 +208,7 @@ KNOWN_MISSES = {
         "emergencies_round22.tsv",
         "emergencies_round23.tsv",
         "emergencies_round24.tsv",
+        "emergencies_round25.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

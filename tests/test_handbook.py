@@ -135,6 +135,20 @@ def test_unknown_field_is_reported(data_copy: Path) -> None:
     assert _problems(data_copy) == ["items/sanitation.yaml: feee: unknown field"]
 
 
+def test_income_line_is_checked(data_copy: Path) -> None:
+    """The line residents' own figures are set against: whole yuan, low before high, all three words."""
+    path = data_copy / "items/subsistence_allowance.yaml"
+    _edit(path, lambda d: d["income_line"].update(low=1200))
+    assert _problems(data_copy) == [
+        "items/subsistence_allowance.yaml: income_line: low and high must be whole yuan per person per "
+        "month, low <= high"
+    ]
+    _edit(path, lambda d: d["income_line"].update(low=700, above=""))
+    assert _problems(data_copy) == ["items/subsistence_allowance.yaml: income_line.above: missing"]
+    line = load_handbook(default_data_dir()).item("subsistence_allowance").income_line
+    assert line is not None and (line.low, line.high) == (700, 1000)
+
+
 def test_item_questions_are_checked(data_copy: Path) -> None:
     def change(d):
         d["questions"] = [

@@ -29,6 +29,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "duty_unreachable",
         "working_days",
         "own_tickets",
+        "per_person",
         "placed_again",
         "placed_question",
         "placed_also",

@@ -236,6 +236,8 @@ class Conversation:
     # life-event list still picks from it (trial Q: the list was forgotten after one question).
     menu: Choice | None = None
     menu_age: int = 0
+    # A fingerprint of the last item answer sent: the same answer again is no answer (dispatcher).
+    answered: str = ""
 
     @classmethod
     def load(cls, raw: Mapping[str, Any], now: datetime, items: Container[str]) -> Conversation:
@@ -243,18 +245,19 @@ class Conversation:
         that cannot be read, or one naming an item the handbook no longer has is dropped here
         (and forgotten when the turn is saved), so the message is handled anew."""
         recent = _recent_of(raw)
+        answered = str(raw.get("answered") or "")[:16] if raw else ""
         menu, menu_age = _menu_of(raw)
         if menu is not None and not all(item in items for item in menu.options):
             menu, menu_age = None, 0  # an item the handbook no longer has
         if not raw or (raw.get("v") == VERSION and "state" not in raw):
-            return cls(recent=recent, menu=menu, menu_age=menu_age)
+            return cls(recent=recent, menu=menu, menu_age=menu_age, answered=answered)
         try:
             state = _state_of(raw)
             value = state.load(raw)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("unreadable conversation state dropped: %r", exc)
             return cls(changed=True, recent=recent)
-        conversation = cls(state, value, recent=recent, menu=menu, menu_age=menu_age)
+        conversation = cls(state, value, recent=recent, menu=menu, menu_age=menu_age, answered=answered)
         mentioned = value.options if isinstance(value, Choice) else (conversation.item,)
         if isinstance(value, Reported | Pending | Amending | Signup) or state in (REFERRED, COMPLAINED):
             mentioned = ()
@@ -278,6 +281,11 @@ class Conversation:
     def forget(self) -> None:
         self.state, self.value, self.changed = None, None, True
         self.menu, self.menu_age = None, 0
+
+    def answer_sent(self, fingerprint: str) -> None:
+        """Remember the answer just sent ("" for none worth comparing)."""
+        if fingerprint != self.answered:
+            self.answered, self.changed = fingerprint, True
 
     def forget_recent(self) -> None:
         """Drop the last texts kept for context: after "删除我的信息" nothing said before is reused
@@ -305,7 +313,9 @@ class Conversation:
         """What to save: None when untouched (kept alive as it is), {} to forget it."""
         if not self.changed:
             return None
-        recent = {"recent": list(self.recent)} if self.recent else {}
+        recent: dict[str, Any] = {"recent": list(self.recent)} if self.recent else {}
+        if self.answered:
+            recent["answered"] = self.answered
         if self.menu is not None:
             menu = self.menu
             recent["menu"] = {"options": list(menu.options), "intent": menu.intent, "age": self.menu_age}

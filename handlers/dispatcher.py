@@ -4,8 +4,10 @@ the handler of their intent, other kinds to a fixed answer.
 
 from __future__ import annotations
 
+import hashlib
+
 from desk.masking import mask_text
-from handlers import consult, events, privacy, smalltalk, staff
+from handlers import complaints, consult, events, privacy, smalltalk, staff
 from handlers.by_intent import by_intent
 from handlers.render import truncate
 from handlers.routes import TEXT_ROUTES, first_reply
@@ -24,6 +26,8 @@ async def dispatch(ctx: Context) -> Reply:
     through the database, whichever process's worker kept them.
     """
     reply = await _dispatch(ctx)
+    if ctx.message.kind in ("text", "voice"):
+        reply = await _not_the_same_again(ctx, reply)
     _remember(ctx)
     desk, resident = ctx.services.desk, ctx.message.resident
     if desk is not None and ctx.message.kind in _CONVERSATION_KINDS and privacy.request_of(ctx) != "erase":
@@ -34,6 +38,28 @@ async def dispatch(ctx: Context) -> Reply:
         if kept:
             return Reply(truncate("\n\n".join([*kept, reply.text or ""]).strip()))
     return reply
+
+
+async def _not_the_same_again(ctx: Context, reply: Reply) -> Reply:
+    """An item's answer word for word the same as the one just sent is no answer: the resident asked
+    again because it did not help (trial Z13: seven residents got the same paragraph twice), so a
+    person answers instead. Whole checklists ("材料" asked again) and emergencies are sent again."""
+    text = reply.text or ""
+    if not text.startswith("【") or text.startswith("【紧急】") or "一次性告知" in text:
+        ctx.conversation.answer_sent("")
+        return reply
+    fingerprint = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    if fingerprint != ctx.conversation.answered:
+        ctx.conversation.answer_sent(fingerprint)
+        return reply
+    ctx.conversation.answer_sent("")
+    handed = await complaints.hand_off(ctx, ctx.message.text)
+    if handed is None:
+        return Reply(f"{_SAID_ALREADY}要工作人员直接回答您，请回复“人工”。")
+    return Reply(f"{_SAID_ALREADY}已请工作人员直接回答您。\n{handed.text}")
+
+
+_SAID_ALREADY = "这个问题我能答的就是上面那段（一般规定），再说一遍也一样。"
 
 
 def _remember(ctx: Context) -> None:

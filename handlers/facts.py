@@ -348,6 +348,16 @@ def centre_answer(ctx: Context, text: str, *, papers_too: bool = False) -> str |
     return question.answer if question is not None else None
 
 
+def booking_answer(ctx: Context, text: str) -> str | None:
+    """office.yaml's answer to a question asked while booking ("一次要弄好久", "必须要我在屋头不"), or
+    None. Read only mid-booking: these words say nothing about which service is meant."""
+    compact = ctx.services.classifier.normalize(text).replace(" ", "")
+    for question in ctx.services.handbook.office.booking_questions:
+        if any(word in compact for word in normalised_words(ctx.services.classifier.normalize, question.ask)):
+            return question.answer
+    return None
+
+
 def not_done_here_answer(ctx: Context, item: Item, text: str) -> str | None:
     """The answer of an own question marked `not_done_here` that the message asks ("社区能不能给我开
     这个证明…证明我是她女儿": the community does not issue kinship proofs), with its title; None else."""

@@ -427,6 +427,10 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
         return onto
     if draft.asking == profile.ASKING:  # "还是用……吗？": 是, a new value, or 不是
         lines, settled, more = profile.settle(ctx, draft, text)
+        if more and "time" in _fields(item, draft) and draft.time is None:
+            # "是 我说了1月9号上午噻": yes, and the day asked for (trial Z13 r19 was asked it twice).
+            with contextlib.suppress(WhenError):
+                draft.time = _window(ctx, item, more)
         if more:  # "是 申请装一键呼叫和燃气报警器": yes, and more of the request (trial X r13)
             _add_note(draft, more)
             lines.append("您说的也记在工单上了。")
@@ -584,6 +588,7 @@ async def answer(ctx: Context, draft: OrderDraft) -> Reply:
             draft.asking != "time"
             or ctx.services.classifier.classify(plain).intent == "office"
             or facts.own_answer(ctx, item, plain) is not None
+            or facts.booking_answer(ctx, plain) is not None  # "下个礼拜三上午嘛 弄一次要好久哦"
         )
         else []
     )
@@ -1631,7 +1636,8 @@ def _answer_or_note(ctx: Context, item: Item, draft: OrderDraft, field: str, pla
     asked = _asking_clauses(ctx, plain)
     if len(asked) < 2:
         answered = _brief_answer(ctx, item, field, plain)
-        opened = open_on(ctx, plain)
+        # Not "我儿子上班 他能不能…在屋头陪到" read as asking when the centre opens (trial Z13 r01).
+        opened = open_on(ctx, plain) if not facts.booking_answer(ctx, plain) else None
         if opened and answered is not None and opened not in answered:
             # "礼拜天社区开门没得 活动室有没有音响": the day's hours beside the room's answer (trial Z5 r15).
             return f"{opened}\n{answered}"
@@ -1684,6 +1690,9 @@ def _brief_answer(
     own = facts.own_answer(ctx, item, plain)
     if own:  # "好久开始送 钱咋个给" while booking meals: the item's own answer (session-8 trial G)
         return f"【{item.title}】{own}"
+    booking = facts.booking_answer(ctx, plain)
+    if booking:  # "一次要弄好久", "儿子能不能请假在屋头陪到" (trial Z13: nine residents had them noted)
+        return booking
     papers = facts.documents_named(ctx, item, plain)
     if papers:
         # "带租房合同可以吗" while booking a residence certificate: the paper's line says what may
@@ -1778,6 +1787,7 @@ async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
     assert desk is not None
     since = ctx.services.now() - timedelta(minutes=SAME_ITEM_MINUTES)
     place = _compact(draft.fields.get("address"))
+    name = draft.fields.get("name")
     open_ones = [
         t
         for t in await desk.tickets_since(ctx.message.resident, since, draft.item)
@@ -1787,6 +1797,8 @@ async def _same_item_lately(ctx: Context, draft: OrderDraft) -> str | None:
         # Another place is another matter: the lamp on the stairs, then the drain at the door
         # (trial ZZ r11 was asked twice whether it wanted a second ticket).
         and not (place and _compact((t.fields or {}).get("address")) not in ("", place))
+        # Another person is another booking: her residence permit after his (trial Z13 r04, r20).
+        and not (name and t.contact_name and t.contact_name != name)
     ]
     if not open_ones:
         return None

@@ -32,6 +32,7 @@ ASKING = "profile"  # draft.asking while the question waits
 LABELS = {"name": "姓名", "mobile": "电话", "address": "地址"}
 _MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d(?:[\s\-]?\d){8}")
 _FILLER = " ：:是为，,。.！!"
+_NAME_VERB = re.compile(r"^\s*(?:就)?(?:写成|填成|改成|换成|写|填|是|叫|为|用)[:：]?\s*")
 _NAME_SAID = re.compile(r"我叫|叫我|喊我|我姓")  # "对 叫我张姐": a name, said as one
 # A bare answer with these is a remark ("都对", "不用改") or a time ("明天上午"), not a new name;
 # "名字改成……" still sets one.
@@ -135,6 +136,8 @@ def _new_values(ctx: Context, draft: OrderDraft, text: str, *, agreed: bool = Fa
     for pattern in (lexicon.correction, lexicon.field_words["mobile"], *lexicon.field_words.values()):
         text = pattern.sub(" ", text)
     text = text.strip(_FILLER)
+    if named == "name":
+        text = _NAME_VERB.sub("", text)  # "名字写李芳" without 名字 is 写李芳 (trial Z13 r04)
     if not text:
         return changed
     if "address" in draft.recalled and (named == "address" or (named is None and looks_like_address(text))):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from handlers import (
+    ages,
     complaints,
     consult,
     directions,
@@ -1047,6 +1048,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("placed_question", placed_question, ordering.when_placed_starts),  # "今天中午能送来不"
     Route("placed_also", placed_also, ordering.also_on_placed),  # "…那个也一起帮我们办了"
     Route("retirement_month", retirement.asked, retirement.answer),  # "我1977年3月出生 哪个月退休"
+    Route("age", ages.asked, ages.answer),  # "我妈1946年2月出生 到现在满没满80"
     Route("place_asked", directions.place_asked, directions.referral_again),  # "派出所是哪个 电话多少"
     Route("numbered_choice", chosen_option, picked_option),
     Route("book_which", directions.booking_without_item, directions.ask_what_to_book),  # "预约" alone

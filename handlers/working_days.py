@@ -1,5 +1,6 @@
-"""Whether a time limit in working days has passed, worked out from the day the resident gives
-("低保审批30个工作日 从11月5号算到今天超过没有": trial Z11 r17 got the same ticket list three times).
+"""Whether a time limit in working days (or plain days) has passed, worked out from the day the
+resident gives ("低保审批30个工作日 从11月5号算到今天超过没有": trial Z11 r17 got the same ticket list
+three times; "11月15号生的 90天以内要交 最晚哪天": trial Z13 r06 had to count it alone).
 
 The day and the count are the resident's; the working days are the handbook's calendar (weekends,
 holidays and make-up days), so the answer is the same one the desk's own deadlines use.
@@ -16,14 +17,19 @@ import cn2an
 from handlers.types import Context, Reply
 from intents.normalize import simplify
 
-# "30个工作日", "三十个工作日", "20 个工作日内"
-_COUNT = re.compile(r"(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*个?\s*工作日")
-# "11月5号", "十一月五日", "11.5" is left alone: too often a price or a version
+# "30个工作日", "三十个工作日", "20 个工作日内"; "90天以内", "加90天": plain days
+# — plain days only as a limit ("90天以内", "加90天"), not "报修3天了" (how long they have waited)
+_COUNT = re.compile(
+    r"(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*个?\s*(工作日|天(?=\s*(?:以内|之内|内|期限|时限|有效|是)))"
+    r"|(?<=加)\s*(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*(天)"
+)
+# "11月5号", "十一月五日", "11月15加90天"; "11.5" is left alone: too often a price or a version
 _NUMERAL = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
-_DAY = re.compile(_NUMERAL + r"\s*月\s*" + _NUMERAL + r"\s*(?:号|日)")
+_DAY = re.compile(_NUMERAL + r"\s*月\s*" + _NUMERAL + r"\s*(?:号|日|(?=\s*(?:加|起|开始|算)))")
 # Asks whether it is over, or until when: not "要30个工作日吗" alone (that is the item's own time limit).
 _ASKS = re.compile(
-    r"超(过|时|期)|过了(没|吗|没有)|到期|到(哪天|几号|好久|什么时候|啥时候)|算到|还(差|剩|有)几天|该到了"
+    r"超(过|时|期)|过了(没|吗|没有)|到期|到(哪天|几号|好久|什么时候|啥时候)|算到|还(差|剩|有)(几|好多|多少)天|"
+    r"该到了|最晚|截止|几月几(号|日)|是哪天|是几号"
 )
 
 
@@ -31,6 +37,7 @@ _ASKS = re.compile(
 class Reckoning:
     start: date
     count: int
+    working: bool = True  # working days (the calendar's); False: every day counts
 
 
 def asked(ctx: Context) -> Reckoning | None:
@@ -41,7 +48,7 @@ def asked(ctx: Context) -> Reckoning | None:
     if count is None or day is None or not _ASKS.search(text):
         return None
     try:
-        days = _number(count.group(1))
+        days = _number(count.group(1) or count.group(3))
         month, day_of_month = _number(day.group(1)), _number(day.group(2))
         today = ctx.services.now().date()
         start = date(today.year, month, day_of_month)
@@ -49,10 +56,12 @@ def asked(ctx: Context) -> Reckoning | None:
         return None  # "13月40号": no such day — not ours to guess
     if start > today:
         start = start.replace(year=today.year - 1)  # "12月20号" said in January: last December
-    return Reckoning(start, days) if 0 < days <= 365 else None
+    return Reckoning(start, days, (count.group(2) or "") == "工作日") if 0 < days <= 365 else None
 
 
 async def answer(ctx: Context, reckoning: Reckoning) -> Reply:
+    if not reckoning.working:
+        return _calendar_days(ctx, reckoning)
     calendar = ctx.services.handbook.calendar
     today = ctx.services.now().date()
     due, passed = reckoning.start, 0
@@ -76,6 +85,28 @@ async def answer(ctx: Context, reckoning: Reckoning) -> Reply:
         left = reckoning.count - used
         verdict = f"今天 {_md(today)}，已过 {used} 个工作日，还没超过，还有 {left} 个工作日。"
     return Reply(f"{head}\n{verdict}")
+
+
+def _calendar_days(ctx: Context, reckoning: Reckoning) -> Reply:
+    """ "11月15号生的 90天以内要交": every day counts, the start day being day 0."""
+    today = ctx.services.now().date()
+    due = reckoning.start + timedelta(days=reckoning.count)
+    weekday = "一二三四五六日"[due.weekday()]
+    head = f"从 {_md(reckoning.start)} 起算 {reckoning.count} 天，到 {_ymd(due, today)}（周{weekday}）。"
+    if today > due:
+        verdict = (
+            f"今天 {_md(today)}，已经过了 {(today - due).days} 天。回复“人工”，请工作人员帮您看还能不能补办。"
+        )
+    elif today == due:
+        verdict = "今天就是最后一天，请今天去办。"
+    else:
+        verdict = f"今天 {_md(today)}，还剩 {(due - today).days} 天。"
+    return Reply(f"{head}\n{verdict}")
+
+
+def _ymd(day: date, today: date) -> str:
+    """The year too when it is not this one ("2027年2月13日")."""
+    return f"{day.year}年{_md(day)}" if day.year != today.year else _md(day)
 
 
 def _md(day: date) -> str:

@@ -168,7 +168,9 @@ def read_name(text: str) -> str:
     # "座机 87654321 我叫王桂兰", "我是她儿子 我叫孙伟": a name introduced outright wins over the
     # first clause that could be one (trial Q kept 座机 and 她儿子).
     intro = _INTRODUCED.search(plain)
-    if intro and "姓" not in intro.group():  # "我姓周 周德明": the whole name after it, below
+    if intro and "姓" not in intro.group().replace(
+        "姓名", ""
+    ):  # "我姓周 周德明": the whole name after it, below
         introduced = introduced_name(plain)
         if introduced:
             return introduced
@@ -203,6 +205,8 @@ def is_form_of_address(word: str) -> bool:
 _INTRODUCED = re.compile(
     # "我是9栋的吴国华": where they live, then the name (trial KK r09 was asked it again).
     r"(?:我是\d{1,3}\s*(?:栋|幢|号楼|单元)(?:\d{1,3}\s*(?:单元|楼|号))?的|家长[:：]?|"
+    # "名字写李芳", "电话用我的 名字写蒋国平": the name for the ticket (trial Z13 r04, r20 got 写李芳).
+    r"(?:[她他]的|我的)?(?:名字|姓名)(?:就)?(?:写成|填成|写|填|是|叫|为)[:：]?|"
     r"我叫|我的?名字(?:叫|是)|我是(?:(?:他|她|老人|他们|她们)的?"
     r"(?:女儿|女子|闺女|儿子|幺儿|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居)(?:[,，\s]*叫)?)?|"
     r"我姓|本人|免贵姓)\s*"
@@ -273,10 +277,13 @@ _COMMON_SURNAMES = frozenset(
 )
 
 
+_NAME_FIELD = re.compile(r"(?:名字|姓名)(?:就)?(?:写成|填成|写|填|是|叫|为)")
+
+
 def _whole_name(introduction: str, rest: str) -> str | None:
     """The clause after 我叫 (or 我的名字是) when it is a common surname and one or two characters:
     "郑海", "王桂兰"; None for anything else. Not after 我是: "我是高血压", "我是明天来" would pass."""
-    if not introduction.startswith(("我叫", "我名字", "我的名字")):
+    if not introduction.startswith(("我叫", "我名字", "我的名字")) and not _NAME_FIELD.search(introduction):
         return None
     head = re.match(r"[\u4e00-\u9fff]{2,3}", rest)
     if head is None or head.group()[0] not in _COMMON_SURNAMES:
@@ -497,6 +504,8 @@ def read_description(text: str) -> str:
     return description[:300]
 
 
+# A district said before a road: 金牛区, 武侯区, 渝中区, 双流县 (not from 我在…, 地址是…).
+_DISTRICT = r"(?:(?:(?![这那个们我你他她的哪该此本址是在住])[\u4e00-\u9fff]){2,3}?(?:区|县)\s?)?"
 # A place specific enough to find: a numbered building, unit or room, a named compound (阳光苑), a
 # street number. A bare floor or number ("3楼", "2号") is not: it may be a date or part of a question.
 _PLACE_SPECIFIC = re.compile(
@@ -505,12 +514,14 @@ _PLACE_SPECIFIC = re.compile(
     # as its address and never asked for one).
     # A road before it too ("长江二路职工宿舍", "南坪东路金山小区": trial O lost the road and the compound).
     # Not from the 址 of 地址 ("地址是阳光小区5栋" was 址是阳光小区5栋: trial X r20).
-    r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
+    # And the district before the road ("金牛区营门口路锦绣花园" kept only 区营门口路…: trial Z13 r01).
+    + _DISTRICT
+    + r"(?:[\u4e00-\u9fff]{2,4}?(?:路|街)\s?)?"
     # Nor from a time said before it ("电瓶车昨晚上在小区车棚被偷了" was 昨晚上在小区: trial SS r14),
     # nor from 了 ("我就报了阳光苑门口那个路灯" was 报了阳光苑门口: trial Z3 r12).
     r"(?:(?![这那个们我你他她的哪该此本址昨在了])[\u4e00-\u9fff]){2,4}?(?:小区|花园|家园|新村|公寓|大厦|苑|宿舍|家属院|大院)|"
     # Not from 地址是 either ("地址是幸福路88号…" was 址是幸福路88号…: trial DD r01).
-    r"(?:(?![这那个们我你他她的哪该此本址是在住])[\u4e00-\u9fff]){2,4}?(?:路|街|巷)\d+号|"
+     + _DISTRICT + r"(?:(?![这那个们我你他她的哪该此本址是在住])[\u4e00-\u9fff]){2,4}?(?:路|街|巷)\d+号|"
     # A compound named X里, X坊, X城… only right before its building ("她住幸福里3栋2单元501": trial T's
     # address lost the compound): 里 alone is too common a character to be a place anywhere else.
     # Not from the 址 of 地址 either ("地址幸福里2栋1单元702": trial X r20).

@@ -246,6 +246,15 @@ def _names_a_moment(text: str, now: datetime) -> bool:
         return True  # an impossible date: read the message normally, which says what is wrong
 
 
+def _day_of_next_month(vague: str, text: str, now: datetime) -> bool:
+    """ "下个月也要洗一回 帮我再约一个 1月9号礼拜六上午" in December: 下个月 is said of the day named
+    after it, no vague word (trial Z13 r19 was asked twice which day 下个月 meant)."""
+    if not vague.startswith("下"):
+        return False
+    following = now.month % 12 + 1
+    return any(int(m.group(1)) == following for m in _MONTH_DAY.finditer(text))
+
+
 def _says_a_day(text: str, now: datetime) -> bool:
     """A day named in so many words ("明天", "周三", "12月8号"); an impossible one counts too."""
     try:
@@ -428,7 +437,14 @@ def read_window(
     if _ASAP.search(text) and not _names_a_moment(text, now):
         # "尽快" alone; "越快越好 明天上午" names the moment it means (a trial booked it as today).
         return Window(now, datetime.combine(now.date() + timedelta(days=1), time(0), tz), asap=True)
-    vague = next((v for v in _VAGUE.finditer(text) if not _EXPIRES.match(text, v.end())), None)
+    vague = next(
+        (
+            v
+            for v in _VAGUE.finditer(text)
+            if not _EXPIRES.match(text, v.end()) and not _day_of_next_month(v.group(), text, now)
+        ),
+        None,
+    )
     if vague and not (vague.group() in _POINTS_BACK and _says_a_day(text, now)):
         # "我明天上午过来办 到时候当面问": the day is said; 到时候 points back at it (trial X r9).
         raise WhenUnclear(f"“{vague.group()}”具体是哪一天、什么时候？请说一个日子，{EXAMPLES}。")

@@ -738,6 +738,11 @@ def _parse_office(raw: dict[str, Any], ctx: _Ctx) -> Office | None:
         online=ctx.text(raw, "online", required=False),
         policy_note=ctx.text(raw, "policy_note"),
         questions=parse_questions(raw.get("questions"), ctx.error, keys=("ask", "answer")),
+        booking_questions=parse_questions(
+            raw.get("booking_questions"),
+            lambda f, p: ctx.error(f"booking_questions{f[9:]}", p),
+            keys=("ask", "answer"),
+        ),
     )
 
 

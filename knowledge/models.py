@@ -247,6 +247,9 @@ class Office:
     nearby: dict[str, Nearby] = field(default_factory=dict)
     # What residents ask of the centre itself ("社区能复印不", "有没有停车的地方"): words and answers.
     questions: tuple[Question, ...] = ()
+    # What residents ask in the middle of booking a visit or an appointment ("一次要弄好久", "必须要我
+    # 在屋头不", "邻居能不能一起"): answered then, whatever the service, never read as an intent.
+    booking_questions: tuple[Question, ...] = ()
 
 
 # The intent cues of phrasings.yaml, each a list of regular-expression parts (intents/lexicon.py

@@ -34,6 +34,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "placed_question",
         "placed_also",
         "retirement_month",
+        "age",
         "place_asked",
         "numbered_choice",
         "book_which",

@@ -5,6 +5,7 @@ the handler of their intent, other kinds to a fixed answer.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from desk.masking import mask_text
 from handlers import complaints, consult, events, privacy, smalltalk, staff
@@ -41,9 +42,10 @@ async def dispatch(ctx: Context) -> Reply:
 
 
 async def _not_the_same_again(ctx: Context, reply: Reply) -> Reply:
-    """An item's answer word for word the same as the one just sent is no answer: the resident asked
-    again because it did not help (trial Z13: seven residents got the same paragraph twice), so a
-    person answers instead. Whole checklists ("材料" asked again) and emergencies are sent again."""
+    """An item's answer word for word the same as the one just sent is not sent bare again (trial Z13:
+    seven residents got the same paragraph twice): it is said to be the same, with a person offered;
+    when the resident says it did not help ("还是没听懂", "你就说个数嘛", "问了三遍了") a person is
+    asked to answer at once. Whole checklists ("材料" asked again) and emergencies are sent again."""
     text = reply.text or ""
     if not text.startswith("【") or text.startswith("【紧急】") or "一次性告知" in text:
         ctx.conversation.answer_sent("")
@@ -53,13 +55,22 @@ async def _not_the_same_again(ctx: Context, reply: Reply) -> Reply:
         ctx.conversation.answer_sent(fingerprint)
         return reply
     ctx.conversation.answer_sent("")
-    handed = await complaints.hand_off(ctx, ctx.message.text)
+    handed = (
+        await complaints.hand_off(ctx, ctx.message.text) if _NOT_HELPED.search(ctx.message.text) else None
+    )
     if handed is None:
-        return Reply(f"{_SAID_ALREADY}要工作人员直接回答您，请回复“人工”。")
+        return Reply(f"{_SAID_AGAIN}\n{text}\n{_A_PERSON}")
     return Reply(f"{_SAID_ALREADY}已请工作人员直接回答您。\n{handed.text}")
 
 
+_SAID_AGAIN = "这个问题上面答过了，就是这些（一般规定）："
+_A_PERSON = "还没说清楚您家的情况，回复“人工”，请工作人员直接回答您。"
 _SAID_ALREADY = "这个问题我能答的就是上面那段（一般规定），再说一遍也一样。"
+# The resident says the answer did not help: a person answers rather than the paragraph again.
+_NOT_HELPED = re.compile(
+    r"没听懂|听不懂|看不懂|没看懂|还是不懂|还是没(懂|明白|搞懂|说)|不明白|问了?[两三几好]遍|第[二三几]遍|最后问一遍|"
+    r"你就说|直接说|说个数|说清楚|答非所问|没回答|不回答|又是这|还是这段|一样的话|说来说去|没用"
+)
 
 
 def _remember(ctx: Context) -> None:

@@ -261,6 +261,12 @@ async def answer(ctx: Context, request: OwnRequest) -> Reply | None:
         if not open_tickets:
             again = await _booked_again(ctx, request, tickets)
             return again if again is not None else await _made_elsewhere(ctx, request)
+        booking_said = request.action == "add" or {"time", "address"} & set(request.fields)
+        if booking_said and all(t.kind in _NOT_BOOKINGS for t in open_tickets):
+            # "那我帮她改个时间 改到礼拜四上午" with only a hand-off open: the booking is another
+            # WeChat's, so the change goes to the person answering (trial Z13 r12's hand-off had its
+            # time and address changed instead); its own phone or name is still changed ("电话改一下").
+            return await _passed_on(ctx, request, open_tickets[0])
         # A note with one open ticket is for that ticket, whatever its words name ("上门前先打电话").
         one = request.action == "note" and len(open_tickets) == 1
         picked = open_tickets if one else pick(ctx, request, open_tickets)
@@ -380,6 +386,21 @@ async def _add(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
     return Reply(
         f"好的，您要加的已经写进工单 {ticket.number}【{_title(ctx, ticket)}】，{who}确认能不能安排后"
         "在这里回复您；原来约的照旧。"
+    )
+
+
+# Tickets that are no booking: a change of time or place is words for the person on them.
+_NOT_BOOKINGS = frozenset({"handoff", "complaint"})
+
+
+async def _passed_on(ctx: Context, request: OwnRequest, ticket: Ticket) -> Reply:
+    """The change written onto the hand-off or complaint for the person answering it."""
+    if not await _noted(ctx, ticket, request.text.strip()[:300]):
+        return Reply("要改的预约不在这个微信上：请回复“人工”，告诉工作人员要改哪一张、改成什么。")
+    who = _teacher(ticket, "值班的工作人员")
+    return Reply(
+        f"这个微信上没有可以改的预约；您要改的已经转告{who}（工单 {ticket.number}），"
+        "核对是哪一张后帮您改，改好在这里告诉您。"
     )
 
 

@@ -22,8 +22,9 @@ from knowledge import Item
 _NUMERAL = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百千万]+)"
 # "屋头四个人", "五口人", "一家三口" — not "两个娃娃", "八个人工钱"
 _SIZE = re.compile(r"([一二两三四五六七八九十\d]{1,2})\s*(?:个人|口人|口)(?![工钱])|一家([三四五六七八九])口")
-# "她一个人住", "我一个人过": a household of one
-_ALONE = re.compile(r"一个人(?:住|过|生活|在家|在屋头|带)|独居|就(?:我|她|他)一个人")
+# "她一个人住", "我一个人过": a household of one; "我一个人带两个娃": one and the children
+_ALONE = re.compile(r"一个人(?:住|过|生活|在家|在屋头)|独居|就(?:我|她|他)一个人")
+_WITH_CHILDREN = re.compile(r"一个人带(?:着)?([一二两三四五\d])个(?:娃|孩子|小孩|娃儿|娃娃|儿子|女儿)")
 _GAP = r"[^0-9零一二两三四五六七八九十百千万\s]{0,6}"
 _MONTHLY = re.compile(r"(?:一个月|每个月|月收入|月工资|每月|月入|一月)(" + _GAP + r")" + _NUMERAL)
 _YEARLY = re.compile(r"(?:一年|每年|年收入|全年)(" + _GAP + r")" + _NUMERAL)
@@ -78,7 +79,12 @@ async def answer(ctx: Context, household: Household) -> Reply:
 
 
 def _people(text: str) -> int | None:
-    found = _SIZE.search(text)
+    children = _WITH_CHILDREN.search(text)
+    if children:
+        count = _number(children.group(1))
+        return 1 + count if count else None  # "我一个人带两个娃" (blind batch 86 was told a household of 1)
+    # Not "一个人" itself: "我一个人…" is one person only as _ALONE says ("一个人住").
+    found = next((m for m in _SIZE.finditer(text) if (m.group(1) or m.group(2)) != "一"), None)
     if found:
         return _number(found.group(1) or found.group(2))
     return 1 if _ALONE.search(text) else None

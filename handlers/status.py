@@ -29,7 +29,8 @@ _MADE_ELSEWHERE = re.compile(r"窗口|柜台|现场|打电话|电话里|交了|�
 # "残疾证说一个月办好 现在两个月了" (blind batch 85): a time promised, and the time it has taken.
 _MADE_BEFORE = re.compile(
     r"约的|约了|约好|约上|说好|报名的|报了名|报名了|交上去|递上去|说[^ ]{0,6}(办好|弄好|修好|来)|"
-    r"现在[0-9一二两三四五六七八九十几]+个?(月|天|礼拜|星期|周)了|" + _MADE_ELSEWHERE.pattern
+    r"现在[0-9一二两三四五六七八九十几]+个?(月|天|礼拜|星期|周)了|评了|说今天|说明天|"
+    + _MADE_ELSEWHERE.pattern
 )
 _WAITING_ON_IT = re.compile(
     r"还没(有)?(来|人来|到|消息|通知|修|弄|办|批|动静|回)|(咋个|怎么|为啥|为什么)还没|(啥|什么)时候通知|"
@@ -39,6 +40,8 @@ _WAITING_ON_IT = re.compile(
     # "上个礼拜报的楼道灯坏了 咋个到现在都没得人来修", "约的活动还在不在", "认证到底约上没有" (blind batch 85)
     r"|(咋个|怎么|为啥|为什么)?(到现在|现在)?(都|还)没(得|有)?人(来|管|修|理|弄|联系)|约(上|好|到)(了)?(没有|没|吗|不)"
     r"|还在不在|还算不算|还作数"
+    # "说今天来 等到下午4点都莫来 到底来不来", "上个月评了残 残疾证好久发得下来" (blind batch 86)
+    r"|都(没|莫)(得)?(人)?(来|到)|到底来不来|(好久|多久|什么时候|啥时候)[^ ]{0,2}(发|批|办)得?(下来|到)"
 )
 # A ticket number said: after 单号/工单/编号, or five digits alone as tickets are numbered (10003), not
 # a phone number's part nor a sum ("补贴10000元"), nor a hotline (own_tickets.hotline_numbers). Wider
@@ -63,7 +66,8 @@ async def handle_status(ctx: Context, result: Classification) -> Reply:
         return await own_tickets.placed_elsewhere(ctx, ctx.message.text, tickets, number=number)
     if not tickets:
         text = ctx.message.text
-        waiting = _MADE_BEFORE.search(text) is not None and _WAITING_ON_IT.search(text) is not None
+        plain = simplify(text)  # "上個月評了殘" reads as 评了 (blind batch 86)
+        waiting = _MADE_BEFORE.search(plain) is not None and _WAITING_ON_IT.search(plain) is not None
         # "单位已经给我报了 那我养老金啥时候到账": nothing of theirs here, a question about the service.
         asked = None if waiting else await _question_instead(ctx, result, None)  # a service named
         if asked is not None:

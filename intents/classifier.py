@@ -52,7 +52,7 @@ _HOME_ELSEWHERE = re.compile(r"(还)?在[^ ]{1,4}老家")
 # "户口在这边" with nothing done after it is the resident's situation (blind batch 70).
 _DONE_HERE = re.compile(
     r"(是)?在(这边|这里|这儿|本地|我们这)(也|还)?(能|可以|可不可以|能不能|得)?"
-    r"(领|办|申请|交|弄|拿|做|补|认证|享受|报名|报|上学|读|入学|开)"
+    r"(领|办|申请|交|弄|拿|做|补|认证|享受|报名|报|上学|读|入学|开|登|参加|参保|缴)"
 )
 # "户口在绵阳 能在成都这边换不": a place of two to four characters closing the clause after the name —
 # where the resident's paper is, not what is asked (trial XX r18 got the household card for an ID).

@@ -131,6 +131,12 @@ Two sets written blind by people who had not seen the detector:
   window bars, a stray dog that had already jumped at two old people — booked as a complaint; a drama's
   jump, a grandson's 不想活了 as a saying and the lift number asked to pin on the wall raised alarms; a
   caller posing as a crashed grandson got 120 first).
+- emergencies_round26.tsv (100 messages: 60 emergencies, 40 look-alikes, session 32: night-time, children
+  and carers reporting, shops, markets and parks), scored on 79a82b2: 46/60 detected, 1/40 false alarms,
+  0 wrong first numbers (a carer's "我是保姆/我是护工" read as a service asked and silenced five — choking,
+  a fire by a bedridden man, gas, a beaten old man, a carer's despair —; rotten-egg smell told by a child,
+  a fall down the stairs, a child's arm bent wrong, a lost child in a mall, a child shut in a lift, a
+  hit-and-run in the market, a scam call from "the police station"; a school drill's "着火了咋个跑" alarmed).
 Every message is sent as its resident's first message, through the real pipeline with the desk.
 """
 
@@ -209,6 +215,7 @@ KNOWN_MISSES = {
         "emergencies_round23.tsv",
         "emergencies_round24.tsv",
         "emergencies_round25.tsv",
+        "emergencies_round26.tsv",
     ],
 )
 async def test_every_emergency_gets_help_first_and_no_look_alike_does(

@@ -26,6 +26,12 @@ _COUNT = re.compile(
 # "11月5号", "十一月五日", "11月15加90天"; "11.5" is left alone: too often a price or a version
 _NUMERAL = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _DAY = re.compile(_NUMERAL + r"\s*月\s*" + _NUMERAL + r"\s*(?:号|日|(?=\s*(?:加|起|开始|算)))")
+# "2027年2月15号": the year said right before the month
+_YEAR_BEFORE = re.compile(r"(20\d\d)\s*年\s*")
+# Counted back from the day: "往前数90天", "到期前90天", "提前90天"
+_BACKWARD = re.compile(
+    r"往前(数|推|算)|前\s*(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*天|提前\s*(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*天|倒(数|推)"
+)
 # Asks whether it is over, or until when: not "要30个工作日吗" alone (that is the item's own time limit).
 _ASKS = re.compile(
     r"超(过|时|期)|过了(没|吗|没有)|到期|到(哪天|几号|好久|什么时候|啥时候)|算到|还(差|剩|有)(几|好多|多少)天|"
@@ -38,6 +44,7 @@ class Reckoning:
     start: date
     count: int
     working: bool = True  # working days (the calendar's); False: every day counts
+    back: bool = False  # "往前数90天", "到期前90天": the day so many days before
 
 
 def asked(ctx: Context) -> Reckoning | None:
@@ -47,16 +54,22 @@ def asked(ctx: Context) -> Reckoning | None:
     count, day = _COUNT.search(text), _DAY.search(text)
     if count is None or day is None or not _ASKS.search(text):
         return None
+    working = (count.group(2) or "") == "工作日"
+    year = _YEAR_BEFORE.search(text, 0, day.start() + 1)
     try:
         days = _number(count.group(1) or count.group(3))
         month, day_of_month = _number(day.group(1)), _number(day.group(2))
         today = ctx.services.now().date()
-        start = date(today.year, month, day_of_month)
+        said_year = int(year.group(1)) if year and year.end() == day.start() else None
+        start = date(said_year or today.year, month, day_of_month)
     except ValueError:
         return None  # "13月40号": no such day — not ours to guess
-    if start > today:
+    back = not working and _BACKWARD.search(text) is not None
+    if start > today and said_year is None and not back:
         start = start.replace(year=today.year - 1)  # "12月20号" said in January: last December
-    return Reckoning(start, days, (count.group(2) or "") == "工作日") if 0 < days <= 365 else None
+    if back and said_year is None and start < today:
+        start = start.replace(year=today.year + 1)  # "2月15号到期 往前数90天" said in December: next February
+    return Reckoning(start, days, working, back) if 0 < days <= 365 else None
 
 
 async def answer(ctx: Context, reckoning: Reckoning) -> Reply:
@@ -88,8 +101,19 @@ async def answer(ctx: Context, reckoning: Reckoning) -> Reply:
 
 
 def _calendar_days(ctx: Context, reckoning: Reckoning) -> Reply:
-    """ "11月15号生的 90天以内要交": every day counts, the start day being day 0."""
+    """ "11月15号生的 90天以内要交": every day counts, the start day being day 0; "2027年2月15号到期
+    往前数90天" (trial Z13's successor Z14 r13 was counted forward and told he was 206 days late)."""
     today = ctx.services.now().date()
+    if reckoning.back:
+        day = reckoning.start - timedelta(days=reckoning.count)
+        weekday = "一二三四五六日"[day.weekday()]
+        start = _ymd(reckoning.start, today)
+        head = f"从 {start} 往前数 {reckoning.count} 天，是 {_ymd(day, today)}（周{weekday}）。"
+        if today >= day:
+            verdict = f"今天 {_md(today)}，这一天已经到了（在 {start} 前的 {reckoning.count} 天之内）。"
+        else:
+            verdict = f"今天 {_md(today)}，还有 {(day - today).days} 天到这一天。"
+        return Reply(f"{head}\n{verdict}")
     due = reckoning.start + timedelta(days=reckoning.count)
     weekday = "一二三四五六日"[due.weekday()]
     head = f"从 {_md(reckoning.start)} 起算 {reckoning.count} 天，到 {_ymd(due, today)}（周{weekday}）。"

@@ -382,10 +382,11 @@ _NOT_A_NAME = re.compile(
     r"|[他她]|出院|回来|等一"  # "姓邓…等他出院回来" (trial AA r18: 姓名：等他出院回来)
     r"|^(确认|取消|提交|好的|可以|谢谢|收到|知道)$"  # a reply word sent too early (trial X r12: 姓名：确认)
     r"|^等下$|^等等$|稍等|先说|志愿|^报"  # "等下 先说下有哪些班", "报志愿者" (trial JJ r04, r13)
+    r"|先问|问下|问一|问哈|^等"  # "等哈 先问下 你们调解了…" (trial Z14 r11, r16: 姓名：先问下)
     r"|^哪|哪天|有人|几点|多久|好久"  # "…我到社区来找人教我就是了 哪天有人" (trial Z12 r13: 姓名：哪天有人)
 )
 # One character that can be a surname, not a reply word ("是", "好", "对", "嗯").
-_ONE_CHARACTER = re.compile(r"^(?![是好对嗯哦啊行不没有要在我你他她它的了吗呢吧嘛哈喂])[\u4e00-\u9fff]$")
+_ONE_CHARACTER = re.compile(r"^(?![是好对嗯哦啊行不没有要在我你他她它的了吗呢吧嘛哈喂等])[\u4e00-\u9fff]$")
 
 
 # Words that make a message an address: building, unit, room, courtyard, road, or a compound name.

@@ -33,6 +33,7 @@ from handlers import (
     safety,
     smalltalk,
     staff,
+    sums,
     working_days,
 )
 from handlers.by_intent import INTENT_HANDLERS, by_intent
@@ -1042,6 +1043,7 @@ TEXT_ROUTES: tuple[Route[Any], ...] = (
     Route("handoff", complaints.handoff_word, hand_off_and_answer),  # declines: no desk (phone numbers)
     Route("duty_unreachable", office.duty_unreachable, office.when_unreachable),  # "值班手机没人接"
     Route("working_days", working_days.asked, working_days.answer),  # "30个工作日 从11月5号算超过没有"
+    Route("sum", sums.asked, sums.answer),  # "98乘2块49是好多"
     Route("own_tickets", own_tickets.own_request, own_tickets.answer),  # declines: no open ticket meant
     Route("per_person", per_person.asked, per_person.answer),  # "屋头四个人 一个月三千二 够不够低保"
     Route("placed_again", confirmed_again, ordering.placed_again),

@@ -28,6 +28,7 @@ def test_the_routes_are_tried_in_this_order() -> None:
         "handoff",
         "duty_unreachable",
         "working_days",
+        "sum",
         "own_tickets",
         "per_person",
         "placed_again",

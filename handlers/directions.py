@@ -376,6 +376,13 @@ _ASKS_HOW = re.compile(
 
 
 _TO_US = re.compile(r"反映|催|(你们|社区).{0,4}(帮|管|出面|协调|找)")
+# Someone to make the call to the agency for them: the errand service's order.
+_CALL_FOR_ME = re.compile(
+    r"(找个人|找人|派个人|喊个人|帮我|替我|代我|帮忙)[^ ]{0,4}(跟|和|给|同|打给)[^ ]{0,8}"
+    r"(联系|打电话|打个电话|打这个电话|说一声|说一下)"
+    r"|(帮我|替我|代我|找人帮我)打(这个|个)?电话"
+)
+_ERRAND_ITEM = "home_visit"  # 上门服务预约: 代办、代问代跑
 
 
 def referral_taken_up(ctx: Context) -> str | None:
@@ -386,10 +393,14 @@ def referral_taken_up(ctx: Context) -> str | None:
     if place_id is None:
         return None
     place = next((p for p in ctx.services.handbook.referrals if p.id == place_id), None)
-    if place is None or not place.community_item or place.community_item not in ctx.services.handbook.items:
-        return None
     classifier = ctx.services.classifier
     norm = classifier.normalize(ctx.message.text or "")
+    if place is not None and _CALL_FOR_ME.search(norm) and _ERRAND_ITEM in ctx.services.handbook.items:
+        # "我73了 耳朵不好…社区能不能找个人帮我跟燃气公司联系一下": someone to make the call is the
+        # community's errand service (代办), not the referral again (trial Z14 r20 got it four times).
+        return _ERRAND_ITEM
+    if place is None or not place.community_item or place.community_item not in ctx.services.handbook.items:
+        return None
     asks = _TO_US.search(norm) or classifier.lexicon.order_strong.search(norm)
     return place.community_item if asks else None
 

@@ -26,7 +26,7 @@ from handlers.conversation import AFTER_ITEM, AMENDING, WHICH_TICKET, Amending, 
 from handlers.office import open_on
 from handlers.types import Context, Reply
 from handlers.wording import STATE_NAMES, item_title, refusal
-from intents.classifier import ORDERED_ANEW
+from intents.classifier import BOOKED_SAID, ORDERED_ANEW
 from intents.contact import ContactError, read_address, read_mobile, read_name
 from intents.normalize import simplify
 from intents.when import WhenError, Window, check_booked_week, read_window
@@ -81,8 +81,6 @@ class OwnRequest:
     value: str = ""  # change: the words after the change cue (the new value)
 
 
-# A booking said as made: "我订的", "约好的", "预约的星期三" (not "不约了", "想约").
-_BOOKED_WORD = re.compile(r"(?<![不没别想要])(约的|约了|约好|约上|订的|订了|定的|预约的|借的|报名的|报了名)")
 _ASKS_WHICH_DAY = re.compile(r"哪天|哪一天|礼拜几|星期几|周几|几号|几点|什么时候|啥时候|好久")
 _NUMBER_OR_PHONE = re.compile(r"1\d{10}|\d{3,4}-?\d{7,8}")
 _NO_CHANGE = re.compile(r"^(不改|不用改|不要改|不是要改|没说要改|没有要改|不是改)")
@@ -121,7 +119,7 @@ def read(ctx: Context, text: str) -> OwnRequest | None:
         action = "cancel"
     elif noted and not _NUMBER_OR_PHONE.search(norm[noted.end() :]):
         action = "note"  # "补充一句 上门前先打电话": opens with it, and gives no new number
-    elif "add_on" in own and own["add_on"].search(norm) and (mine or _BOOKED_WORD.search(norm)):
+    elif "add_on" in own and own["add_on"].search(norm) and (mine or BOOKED_SAID.search(norm)):
         action = "add"  # "棋牌室我订的星期六 再加个星期天": onto the booking, for the staff to confirm
     elif _placed_from_another_wechat(text) and (
         lexicon.asks_progress(norm) or _NUMBER.search(simplify(text))
@@ -415,7 +413,7 @@ async def _made_elsewhere(ctx: Context, request: OwnRequest) -> Reply | None:
         return None  # "身份证上名字写错了 能改成…": a question, not a booking's change
     # Said as made ("约的", "我订的"): "活动室要提前几天约" asks the rule, and books nothing.
     norm = ctx.services.classifier.lexicon.normalize(request.text)
-    if not (request.own or _BOOKED_WORD.search(norm)):
+    if not (request.own or BOOKED_SAID.search(norm)):
         return None
     relayed = await complaints.hand_off(ctx, request.text)
     if relayed is None:

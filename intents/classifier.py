@@ -1156,9 +1156,7 @@ class Classifier:
         if lexicon.book_to_ask is not None and lexicon.book_to_ask.search(norm):
             return "order"  # "想约礼拜三驻点的律师 问下…": what they will ask once booked (blind batch 65)
         add_on = lexicon.own_tickets.get("add_on")
-        if (add_on is not None and add_on.search(norm)) or (
-            _MOVED.search(norm) and _BOOKED_SAID.search(norm)
-        ):
+        if (add_on is not None and add_on.search(norm)) or (_MOVED.search(norm) and BOOKED_SAID.search(norm)):
             # "能不能加一天 星期六也送过来", "法律咨询约的明天下午 能改成上午不": more of a booking, or
             # the booking moved — asked as a question, meant as an order (blind batch 85).
             return "order"
@@ -1258,11 +1256,12 @@ def _only_inside(compact: str, inner: Iterable[str], outer: Iterable[str]) -> bo
 _BRING = ("带", "带上", "拿")  # said right before a paper to bring along
 
 
-# A booking moved ("改到星期五", "能改成上午不") and said as made ("约的", "预约的", "订的").
+# A booking moved ("改到星期五", "能改成上午不"); a booking said as made ("约的", "预约的", "订的", not "不约了",
+# "想约"), which handlers/own_tickets.py reads too.
 _MOVED = re.compile(
     r"改(?:到|成)|换(?:到|成)(?:周|星期|礼拜|上午|下午|明天|后天|下)|推(?:到|迟)|往后(?:推|挪)"
 )
-_BOOKED_SAID = re.compile(r"(?<![不没别想要])(?:约的|约了|约好|订的|订了|定的|预约的|借的|报名的|报了名)")
+BOOKED_SAID = re.compile(r"(?<![不没别想要])(?:约的|约了|约好|约上|订的|订了|定的|预约的|借的|报名的|报了名)")
 # Words that something was asked for before: a problem said with them may be their own ticket's.
 _ASKED_BEFORE = re.compile(r"报|约|反映|说好|说了|打(了|过)电话|申请|交了|登记|找过|问过")
 

@@ -395,14 +395,16 @@ def referral_taken_up(ctx: Context) -> str | None:
     place = next((p for p in ctx.services.handbook.referrals if p.id == place_id), None)
     classifier = ctx.services.classifier
     norm = classifier.normalize(ctx.message.text or "")
-    if place is not None and _CALL_FOR_ME.search(norm) and _ERRAND_ITEM in ctx.services.handbook.items:
+    if place is None:
+        return None
+    asks = _TO_US.search(norm) or classifier.lexicon.order_strong.search(norm)
+    if place.community_item and place.community_item in ctx.services.handbook.items and asks:
+        return place.community_item  # "社区能不能帮我们去跟工地说一下": what the community takes up
+    if _CALL_FOR_ME.search(norm) and _ERRAND_ITEM in ctx.services.handbook.items:
         # "我73了 耳朵不好…社区能不能找个人帮我跟燃气公司联系一下": someone to make the call is the
         # community's errand service (代办), not the referral again (trial Z14 r20 got it four times).
         return _ERRAND_ITEM
-    if place is None or not place.community_item or place.community_item not in ctx.services.handbook.items:
-        return None
-    asks = _TO_US.search(norm) or classifier.lexicon.order_strong.search(norm)
-    return place.community_item if asks else None
+    return None
 
 
 async def take_up(ctx: Context, item_id: str) -> Reply:

@@ -1256,8 +1256,8 @@ def _only_inside(compact: str, inner: Iterable[str], outer: Iterable[str]) -> bo
 _BRING = ("带", "带上", "拿")  # said right before a paper to bring along
 
 
-# A booking moved ("改到星期五", "能改成上午不"); a booking said as made ("约的", "预约的", "订的", not "不约了",
-# "想约"), which handlers/own_tickets.py reads too.
+# A booking moved ("改到星期五", "能改成上午不"); a booking said as made ("约的", "预约的", "订的",
+# not "不约了", "想约"), which handlers/own_tickets.py reads too.
 _MOVED = re.compile(
     r"改(?:到|成)|换(?:到|成)(?:周|星期|礼拜|上午|下午|明天|后天|下)|推(?:到|迟)|往后(?:推|挪)"
 )

@@ -823,6 +823,9 @@ def _with_place_said(kept: str, said: str) -> str:
 
 # "不是调解 是房子漏水要修", "事项也错了 是报修": the resident says the service is not this one.
 _NOT_THIS = re.compile(r"不是|不要|(事项|业务|办的事).{0,2}(错|不对)|搞错|弄错")
+# "你们不是有那个代办帮跑的吗", "不是说可以上门嘛": a reminder put as a question, denying nothing
+# (trial Z14 r20).
+_RHETORICAL = re.compile(r"不是(有|说|讲)[^ ]{0,14}(吗|嘛|噻|哦|的)")
 
 
 _LANDMARK = re.compile(r"[^ ，,。]{0,2}?(的)?(对面|旁边|附近|隔壁|边上|后面|前面|那边|门口|背后|斜对面)")
@@ -845,7 +848,7 @@ async def _wrong_service(ctx: Context, item: Item, draft: OrderDraft, text: str)
     """Mid-order, the service itself corrected: the order goes on as the service named instead,
     keeping the answers given; with none named, the form is dropped and the resident asked what
     it is. A session-7 trial resident's "不是调解 是房子漏水要修" was kept as her name."""
-    if not _NOT_THIS.search(A_NOT_A.sub("", simplify(text))):
+    if not _NOT_THIS.search(_RHETORICAL.sub("", A_NOT_A.sub("", simplify(text)))):
         return None  # "那房东要不要跟到来嘛" asks; it corrects nothing (trial X r10 was switched to 居住证)
     head, rest = _first_clause(simplify(text).strip())
     if rest and ctx.services.classifier.lexicon.order_confirm.match(head):

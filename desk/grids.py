@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import cn2an
+from intents.normalize import number_said
 
 # A building number and its word: 3栋, 3号楼, 3幢, 3座, 3号院 (a courtyard numbered like a building).
 _BUILDING = re.compile(r"(?<!\d)(\d+)\s*(?:号楼|号院|栋楼|栋|幢|座)")
@@ -52,10 +52,8 @@ def normalise(text: str) -> str:
 
 
 def _arabic(numeral: str) -> str:
-    try:
-        return str(int(cn2an.cn2an(numeral.replace("两", "二"), "smart")))
-    except (ValueError, KeyError, TypeError):
-        return numeral
+    value = number_said(numeral)
+    return numeral if value is None else str(value)
 
 
 def building_of(label: str) -> Building:

@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import cn2an
-
 from handlers import facts
 from handlers.conversation import AFTER_ITEM
 from handlers.types import Context, Reply
-from intents.normalize import simplify
+from intents.normalize import number_said, simplify
+from intents.when import LUNAR_MONTHS
 
 # "1946年2月出生", "46年2月的", "1940年的", "67年2月": the year, and the month when said. Not "交了11年".
 _BIRTH = re.compile(
@@ -35,7 +34,6 @@ _ASKS = re.compile(
     r"算几岁|算多大|还差几(?:年|个月)|还有几年|多少岁了|好多岁了|几岁了|今年算[一二三四五六七八九]十几"
 )
 _AGE = re.compile(r"满\s*(\d{2,3}|[一二三四五六七八九十百]{2,3})\s*(?:周岁|岁)?")
-_LUNAR_MONTHS = {"正": 1, "冬": 11, "腊": 12}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +41,7 @@ class Born:
     who: str
     year: int
     month: int | None
-    lunar: bool = False  # "腊月", "正月": a month of the lunar calendar, said so back
+    lunar: str = ""  # "腊月", "正月": a month of the lunar calendar, said so back
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +63,12 @@ def asked(ctx: Context) -> AgeQuestion | None:
         if year is None or not 1900 < year <= today.year or (month is not None and not 1 <= month <= 12):
             continue
         who = _WHO.search(text[max(0, match.start() - 6) : match.start()])
-        lunar = (match.group(2) or "") in _LUNAR_MONTHS
+        lunar = f"{match.group(2)}月" if match.group(2) and f"{match.group(2)}月" in LUNAR_MONTHS else ""
         people.append(Born(who.group(1) if who else "", year, month, lunar))
     if not people or len(people) > 4:
         return None
     age = _AGE.search(text)
-    threshold = _number(age.group(1)) if age else None
+    threshold = number_said(age.group(1)) if age else None
     return AgeQuestion(tuple(people), threshold if threshold and 40 <= threshold <= 120 else None)
 
 
@@ -90,9 +88,7 @@ async def answer(ctx: Context, question: AgeQuestion) -> Reply:
 
 
 def _line(born: Born, threshold: int | None, today: date) -> str:
-    month = (
-        f"农历{'正冬腊'[[1, 11, 12].index(born.month)]}月" if born.lunar and born.month else f"{born.month}月"
-    )
+    month = f"农历{born.lunar}" if born.lunar else f"{born.month}月"
     said = f"{born.who + '：' if born.who else ''}{born.year}年{month if born.month else ''}出生"
     if born.month is None:
         years = today.year - born.year
@@ -123,15 +119,4 @@ def _year(said: str, today: date) -> int | None:
 
 
 def _month(said: str) -> int | None:
-    if said in _LUNAR_MONTHS:
-        return _LUNAR_MONTHS[said]
-    return _number(said)
-
-
-def _number(said: str) -> int | None:
-    if said.isdigit():
-        return int(said)
-    try:
-        return int(cn2an.cn2an(said, "smart"))
-    except (ValueError, KeyError):
-        return None
+    return LUNAR_MONTHS.get(f"{said}月") or number_said(said)

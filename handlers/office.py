@@ -6,12 +6,11 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-import cn2an
-
 from desk.states import OPEN_STATES
 from handlers import complaints, facts, render
 from handlers.types import Context, Reply
 from intents import Classification
+from intents.normalize import number_said
 from intents.when import FESTIVAL_NAMES, LUNAR_MONTHS, WhenError, Window, day_label, merged, read_window
 
 _FESTIVAL = re.compile("|".join(FESTIVAL_NAMES))
@@ -189,7 +188,7 @@ def _way_minutes(text: str) -> int | None:
     if found.group(3) or found.group(6):
         return 30 if found.group(3) else 15
     number = found.group(1)
-    return int(number) if number.isdigit() else int(cn2an.cn2an(number, "smart"))
+    return number_said(number)
 
 
 def _next_opening(ctx: Context, now: datetime) -> str:

@@ -415,10 +415,15 @@ async def _made_elsewhere(ctx: Context, request: OwnRequest) -> Reply | None:
     norm = ctx.services.classifier.lexicon.normalize(request.text)
     if not (request.own or BOOKED_SAID.search(norm)):
         return None
-    relayed = await complaints.hand_off(ctx, request.text)
+    return await relayed_elsewhere(ctx, request.text, "改" if request.action == "change" else "加上")
+
+
+async def relayed_elsewhere(ctx: Context, text: str, wanted: str) -> Reply | None:
+    """A booking made at the window, by phone or on another WeChat, to be changed, added to or called
+    off (`wanted`: 改, 加上, 取消): a person does it, with a ticket; None without a desk."""
+    relayed = await complaints.hand_off(ctx, text)
     if relayed is None:
         return None
-    wanted = "改" if request.action == "change" else "加上"
     return Reply(
         f"我这里查不到您在微信上约的；在窗口、电话或别的微信上约的，已经请工作人员帮您{wanted}。\n{relayed.text}"
     )

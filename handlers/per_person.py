@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import cn2an
-
 from handlers.conversation import AFTER_ITEM
 from handlers.types import Context, Reply
-from intents.normalize import simplify
+from intents.normalize import number_said, simplify
 from knowledge import Item
 
 _NUMERAL = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百千万]+)"
@@ -43,6 +41,12 @@ def asked(ctx: Context) -> Household | None:
     """The household's size and monthly income when the message gives both about an item with an
     income line (named, or the one just discussed); None otherwise."""
     text = simplify(ctx.message.text or "")
+    # The figures first: two patterns, where the item's names need the classifier's segmenting, and
+    # this route is tried on every message that reaches it.
+    people = _people(text)
+    monthly = _monthly_income(text) if people is not None else None
+    if people is None or monthly is None or not 0 < people <= 20:
+        return None
     handbook = ctx.services.handbook
     named = ctx.services.classifier.items_in(text)
     candidates = named or ((ctx.conversation.item,) if ctx.conversation.item else ())
@@ -50,13 +54,7 @@ def asked(ctx: Context) -> Household | None:
         (handbook.items[i] for i in candidates if i in handbook.items and handbook.items[i].income_line),
         None,
     )
-    if item is None:
-        return None
-    people = _people(text)
-    monthly = _monthly_income(text)
-    if people is None or monthly is None or not 0 < people <= 20:
-        return None
-    return Household(item, people, monthly)
+    return Household(item, people, monthly) if item is not None else None
 
 
 async def answer(ctx: Context, household: Household) -> Reply:
@@ -110,9 +108,7 @@ def _number(said: str) -> int | None:
     if said[:1].isdigit():
         return int(float(said)) or None
     for end in range(len(said), 0, -1):
-        try:
-            value = cn2an.cn2an(said[:end], "smart")
-        except (ValueError, KeyError, IndexError):
-            continue
-        return int(value) if value > 0 else None
+        value = number_said(said[:end])
+        if value is not None:
+            return value if value > 0 else None
     return None

@@ -183,12 +183,7 @@ async def _cancel_made_elsewhere(ctx: Context, text: str) -> Reply | None:
     # too (blind batch 83: four such first messages were told there was nothing to cancel).
     if not _BOOKED.search(text) and not ctx.services.classifier.items_in(text):
         return None
-    relayed = await complaints.hand_off(ctx, ctx.message.text)
-    if relayed is None:
-        return None
-    return Reply(
-        f"我这里查不到您在微信上约的；在窗口、电话或别的微信上约的，已经请工作人员帮您取消。\n{relayed.text}"
-    )
+    return await own_tickets.relayed_elsewhere(ctx, ctx.message.text, "取消")
 
 
 _CANCEL_ELSEWHERE = "在窗口、电话或别的微信上约的，回复“人工”，请工作人员帮您核对、取消。"

@@ -11,10 +11,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import cn2an
-
 from handlers.types import Context, Reply
-from intents.normalize import simplify
+from intents.normalize import number_said, simplify
 
 _CN = "零一二两三四五六七八九十百千万"
 # A number: digits (with a decimal point), 2块49 (yuan and fen said the spoken way), or Chinese numerals.
@@ -99,13 +97,18 @@ def _value(said: str) -> Decimal | None:
     """A number as said: "98", "2.49", "2块49" (2.49), "两千", "一千五"."""
     yuan, _, fen = said.partition("块")
     try:
-        whole = Decimal(yuan) if yuan[:1].isdigit() else Decimal(str(cn2an.cn2an(yuan, "smart")))
-        if not fen:
+        whole = Decimal(yuan) if yuan[:1].isdigit() else _whole(yuan)
+        if whole is None or not fen:
             return whole
-        cents = Decimal(fen) if fen.isdigit() else Decimal(str(cn2an.cn2an(fen, "smart")))
-    except (InvalidOperation, ValueError, KeyError):
+        cents = _whole(fen)
+    except InvalidOperation:
         return None
-    return whole + cents / (10 if len(fen) == 1 else 100)
+    return None if cents is None else whole + cents / (10 if len(fen) == 1 else 100)
+
+
+def _whole(said: str) -> Decimal | None:
+    value = number_said(said)
+    return None if value is None else Decimal(value)
 
 
 def _show(value: Decimal) -> str:

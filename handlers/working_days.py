@@ -12,26 +12,25 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import cn2an
-
 from handlers.types import Context, Reply
-from intents.normalize import simplify
+from intents.normalize import number_said, simplify
+from intents.when import day_label
 
-# "30个工作日", "三十个工作日", "20 个工作日内"; "90天以内", "加90天": plain days
-# — plain days only as a limit ("90天以内", "加90天"), not "报修3天了" (how long they have waited)
+# A count of days: "30", "三十", "九十"
+_COUNT_NUMERAL = r"(\d{1,3}|[一二两三四五六七八九十百]{1,4})"
+# "30个工作日", "三十个工作日", "20 个工作日内"; plain days only as a limit ("90天以内", "加90天"), not
+# "报修3天了" (how long they have waited)
 _COUNT = re.compile(
-    r"(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*个?\s*(工作日|天(?=\s*(?:以内|之内|内|期限|时限|有效|是)))"
-    r"|(?<=加)\s*(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*(天)"
+    _COUNT_NUMERAL + r"\s*个?\s*(工作日|天(?=\s*(?:以内|之内|内|期限|时限|有效|是)))"
+    r"|(?<=加)\s*" + _COUNT_NUMERAL + r"\s*(天)"
 )
 # "11月5号", "十一月五日", "11月15加90天"; "11.5" is left alone: too often a price or a version
 _NUMERAL = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _DAY = re.compile(_NUMERAL + r"\s*月\s*" + _NUMERAL + r"\s*(?:号|日|(?=\s*(?:加|起|开始|算)))")
 # "2027年2月15号": the year said right before the month
 _YEAR_BEFORE = re.compile(r"(20\d\d)\s*年\s*")
-# Counted back from the day: "往前数90天", "到期前90天", "提前90天"
-_BACKWARD = re.compile(
-    r"往前(数|推|算)|前\s*(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*天|提前\s*(\d{1,3}|[一二两三四五六七八九十百]{1,4})\s*天|倒(数|推)"
-)
+# Counted back from the day: "往前数90天", "到期前90天", "提前90天" (前 of 提前 too)
+_BACKWARD = re.compile(r"往前(数|推|算)|前\s*" + _COUNT_NUMERAL + r"\s*天|倒(数|推)")
 # Asks whether it is over, or until when: not "要30个工作日吗" alone (that is the item's own time limit).
 _ASKS = re.compile(
     r"超(过|时|期)|过了(没|吗|没有)|到期|到(哪天|几号|好久|什么时候|啥时候)|算到|还(差|剩|有)(几|好多|多少)天|"
@@ -85,7 +84,7 @@ async def answer(ctx: Context, reckoning: Reckoning) -> Reply:
     used = sum(calendar.is_workday(reckoning.start + timedelta(days=k)) for k in elapsed)
     head = (
         f"从 {_md(reckoning.start)} 起算 {reckoning.count} 个工作日（不算周末和法定节假日），"
-        f"到 {_md(due)}（周{'一二三四五六日'[due.weekday()]}）。"
+        f"到 {day_label(due)}。"
     )
     if today > due:
         verdict = (
@@ -106,17 +105,15 @@ def _calendar_days(ctx: Context, reckoning: Reckoning) -> Reply:
     today = ctx.services.now().date()
     if reckoning.back:
         day = reckoning.start - timedelta(days=reckoning.count)
-        weekday = "一二三四五六日"[day.weekday()]
         start = _ymd(reckoning.start, today)
-        head = f"从 {start} 往前数 {reckoning.count} 天，是 {_ymd(day, today)}（周{weekday}）。"
+        head = f"从 {start} 往前数 {reckoning.count} 天，是 {_dated(day, today)}。"
         if today >= day:
             verdict = f"今天 {_md(today)}，这一天已经到了（在 {start} 前的 {reckoning.count} 天之内）。"
         else:
             verdict = f"今天 {_md(today)}，还有 {(day - today).days} 天到这一天。"
         return Reply(f"{head}\n{verdict}")
     due = reckoning.start + timedelta(days=reckoning.count)
-    weekday = "一二三四五六日"[due.weekday()]
-    head = f"从 {_md(reckoning.start)} 起算 {reckoning.count} 天，到 {_ymd(due, today)}（周{weekday}）。"
+    head = f"从 {_md(reckoning.start)} 起算 {reckoning.count} 天，到 {_dated(due, today)}。"
     if today > due:
         verdict = (
             f"今天 {_md(today)}，已经过了 {(today - due).days} 天。回复“人工”，请工作人员帮您看还能不能补办。"
@@ -126,6 +123,11 @@ def _calendar_days(ctx: Context, reckoning: Reckoning) -> Reply:
     else:
         verdict = f"今天 {_md(today)}，还剩 {(due - today).days} 天。"
     return Reply(f"{head}\n{verdict}")
+
+
+def _dated(day: date, today: date) -> str:
+    """The day as said back to residents ("12月17日（周四）"), the year first when not this one."""
+    return f"{day.year}年{day_label(day)}" if day.year != today.year else day_label(day)
 
 
 def _ymd(day: date, today: date) -> str:
@@ -138,7 +140,8 @@ def _md(day: date) -> str:
 
 
 def _number(said: str) -> int:
-    """Digits or a Chinese numeral ("三十", "两"), via cn2an rather than a table of our own."""
-    if said.isdigit():
-        return int(said)
-    return int(cn2an.cn2an(said.replace("两", "二"), "smart"))
+    """Digits or a Chinese numeral ("三十", "两"); ValueError when it reads as no number."""
+    value = number_said(said)
+    if value is None:
+        raise ValueError(said)
+    return value

@@ -168,9 +168,8 @@ def read_name(text: str) -> str:
     # "座机 87654321 我叫王桂兰", "我是她儿子 我叫孙伟": a name introduced outright wins over the
     # first clause that could be one (trial Q kept 座机 and 她儿子).
     intro = _INTRODUCED.search(plain)
-    if intro and "姓" not in intro.group().replace(
-        "姓名", ""
-    ):  # "我姓周 周德明": the whole name after it, below
+    surname_only = intro is not None and "姓" in intro.group().replace("姓名", "")
+    if intro and not surname_only:  # "我姓周 周德明": the whole name after it, below
         introduced = introduced_name(plain)
         if introduced:
             return introduced
@@ -202,11 +201,13 @@ def is_form_of_address(word: str) -> bool:
 
 # "我是王秀英 想预约…", "本人李德明，要开个证明": a name introduced inside a longer first message.
 # "我是他女儿孙莉": who they are to the person served, then their name (trial T asked it again).
+# "名字写李芳", "姓名填王桂兰": the name for the ticket, said as the form's field.
+_NAME_FIELD = re.compile(r"(?:名字|姓名)(?:就)?(?:写成|填成|写|填|是|叫|为)")
 _INTRODUCED = re.compile(
     # "我是9栋的吴国华": where they live, then the name (trial KK r09 was asked it again).
     r"(?:我是\d{1,3}\s*(?:栋|幢|号楼|单元)(?:\d{1,3}\s*(?:单元|楼|号))?的|家长[:：]?|"
     # "名字写李芳", "电话用我的 名字写蒋国平": the name for the ticket (trial Z13 r04, r20 got 写李芳).
-    r"(?:[她他]的|我的)?(?:名字|姓名)(?:就)?(?:写成|填成|写|填|是|叫|为)[:：]?|"
+    r"(?:[她他]的|我的)?" + _NAME_FIELD.pattern + r"[:：]?|"
     r"我叫|我的?名字(?:叫|是)|我是(?:(?:他|她|老人|他们|她们)的?"
     r"(?:女儿|女子|闺女|儿子|幺儿|孙女|孙子|媳妇|儿媳|女婿|外孙女|外孙|侄儿|侄女|老伴|家属|邻居)(?:[,，\s]*叫)?)?|"
     r"我姓|本人|免贵姓)\s*"
@@ -275,9 +276,6 @@ _COMMON_SURNAMES = frozenset(
     "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴"
     "霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
-
-
-_NAME_FIELD = re.compile(r"(?:名字|姓名)(?:就)?(?:写成|填成|写|填|是|叫|为)")
 
 
 def _whole_name(introduction: str, rest: str) -> str | None:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+import cn2an
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
@@ -43,6 +44,17 @@ _DIGIT_OF = str.maketrans("零〇一二三四五六七八九幺", "001234567891"
 def digits_said(text: str) -> str:
     """`text` with every run of seven or more digits said in characters written in digits."""
     return SPOKEN_DIGITS.sub(lambda run: run.group().translate(_DIGIT_OF), text)
+
+
+def number_said(said: str) -> int | None:
+    """A whole number in digits or Chinese numerals ("30", "三十", "两千八", "一千五"), via cn2an; None
+    when it reads as none. One reader for every figure a resident gives (days, ages, incomes, sums)."""
+    if said.isdigit():
+        return int(said)
+    try:
+        return int(cn2an.cn2an(said.replace("两", "二"), "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def simplify(text: str) -> str:
